@@ -1,0 +1,93 @@
+import type { FastifyInstance } from 'fastify';
+import type { LoadedConfig } from '../config/load.ts';
+import type { BenchtopConfig } from '../config/schema.ts';
+import { EventBus } from '../core/bus.ts';
+import { type Clock, systemClock } from '../core/clock.ts';
+import type { BenchtopEvents } from '../core/events.ts';
+import type { Logger } from '../core/logger.ts';
+import { Supervisor } from '../core/supervisor.ts';
+import { BENCHTOP_VERSION } from '../core/version.ts';
+import { assertBindAllowed } from '../server/bind-policy.ts';
+import { buildServer } from '../server/server.ts';
+
+export interface BenchtopOptions {
+  clock?: Clock;
+}
+
+/**
+ * The composition root: builds the bus, the supervisor and its actors, storage and the
+ * server from one configuration, and tears them down in reverse order.
+ */
+export class Benchtop {
+  readonly config: BenchtopConfig;
+  readonly loaded: LoadedConfig;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly bus: EventBus<BenchtopEvents>;
+  readonly supervisor: Supervisor;
+  private server: FastifyInstance | null = null;
+  private stopping: Promise<void> | null = null;
+
+  constructor(loaded: LoadedConfig, logger: Logger, options: BenchtopOptions = {}) {
+    this.loaded = loaded;
+    this.config = loaded.config;
+    this.logger = logger;
+    this.clock = options.clock ?? systemClock;
+    this.bus = new EventBus<BenchtopEvents>(({ topic, error }) => {
+      logger.error({ err: error, topic }, 'bus subscriber failed');
+    });
+    const actors = this.config.actors;
+    this.supervisor = new Supervisor({
+      clock: this.clock,
+      mailboxCapacity: actors.default_mailbox_capacity,
+      spawnTimeoutMs: actors.spawn_timeout_ms,
+      shutdownTimeoutMs: actors.shutdown_timeout_ms,
+      policy: {
+        maxRestarts: actors.max_restarts,
+        windowMs: actors.restart_window_ms,
+        initialBackoffMs: actors.restart_backoff_initial_ms,
+        maxBackoffMs: actors.restart_backoff_max_ms,
+        jitter: 0.2,
+      },
+      onStateChange: (change) => this.bus.emit('actor.state', change),
+    });
+    this.bus.on('actor.state', (change) => {
+      const log = logger.child({ 'instrument.id': change.id, 'instrument.type': change.kind });
+      if (change.state === 'failed')
+        log.warn({ error: change.error }, `${change.kind} actor failed: ${change.id}`);
+      else if (change.state === 'faulted')
+        log.error({ error: change.error }, `${change.kind} actor faulted: ${change.id}`);
+      else if (change.state === 'restarting')
+        log.info({ retryInMs: change.retryInMs }, `${change.kind} actor restarting: ${change.id}`);
+      else log.debug(`${change.kind} actor ${change.state}: ${change.id}`);
+    });
+  }
+
+  /** Starts everything and returns the URL the server listens on. */
+  async start(): Promise<{ url: string }> {
+    const { server, security } = this.config;
+    assertBindAllowed(server.bind_address, security.auth);
+    this.logger.info(
+      { version: BENCHTOP_VERSION, config: this.loaded.file ?? '(defaults)' },
+      `Starting Benchtop ${BENCHTOP_VERSION}`,
+    );
+    this.server = await buildServer({ config: this.config, logger: this.logger });
+    const address = await this.server.listen({ host: server.bind_address, port: server.port });
+    this.logger.info({ url: address }, `Benchtop ready at ${address}`);
+    return { url: address };
+  }
+
+  /** Graceful stop: no new requests, actors stopped last-started-first within their timeouts. */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    this.logger.info('Stopping Benchtop');
+    await this.server?.close();
+    const { timedOut } = await this.supervisor.stopAll();
+    if (timedOut.length) this.logger.warn({ actors: timedOut }, 'actors exceeded the shutdown timeout');
+    this.logger.info('Benchtop stopped');
+  }
+}

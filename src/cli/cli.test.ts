@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { describe, it } from 'node:test';
+
+const root = join(import.meta.dirname, '../..');
+const main = join(root, 'src/cli/main.ts');
+const fixtures = join(root, 'test/fixtures/config');
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(process.execPath, [main, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function tempToml(text: string): string {
+  const file = join(tmpdir(), `benchtop-cli-${process.pid}-${Math.random().toString(36).slice(2)}.toml`);
+  writeFileSync(file, text);
+  return file;
+}
+
+/** Starts `benchtop start` and resolves with the URL it logs once ready. */
+function startServer(args: string[]): Promise<{ child: ChildProcess; url: string; lines: string[] }> {
+  const child = spawn(process.execPath, [main, 'start', '--port', '0', ...args], {
+    env: { ...process.env, BENCHTOP_LOGGING__FORMAT: 'json' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`exited early with ${code}:\n${lines.join('\n')}`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      lines.push(line);
+      const record = JSON.parse(line) as { msg: string; url?: string };
+      if (record.msg.startsWith('Benchtop ready at')) resolve({ child, url: record.url!, lines });
+    });
+  });
+}
+
+describe('benchtop CLI', () => {
+  it('--version prints the package version', () => {
+    const r = run(['--version']);
+    assert.equal(r.status, 0);
+    assert.match(r.stdout.trim(), /^\d+\.\d+\.\d+$/);
+  });
+
+  it('--validate-config exits 0 for the lab guide scenario', () => {
+    const r = run(['--validate-config', join(fixtures, 'scenario1.toml')]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /configuration is valid \(5 instruments, 5 enabled\)/);
+  });
+
+  it('validate-config exits 2 and prints every problem with its line', () => {
+    const file = tempToml('[actors]\ndefault_mailbox_capacity = "abc"\n\n[storage]\noutput_dri = "x"\n');
+    for (const args of [
+      ['validate-config', file],
+      ['--validate-config', file],
+    ]) {
+      const r = run(args);
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, /2 configuration problems/);
+      assert.match(
+        r.stderr,
+        /actors\.default_mailbox_capacity: expected integer > 0, got "abc" \(line 2, column 1\)/,
+      );
+      assert.match(
+        r.stderr,
+        /storage\.output_dri: unknown key \(did you mean "output_dir"\?\) \(line 5, column 1\)/,
+      );
+    }
+  });
+
+  it('start with a broken configuration exits 2 without starting', () => {
+    const r = run(['start', '--config', tempToml('[server]\nport = "x"\n')]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /server\.port/);
+  });
+
+  it('refuses a non-loopback bind without authentication', () => {
+    const r = run(['start', '--config', tempToml(''), '--bind', '0.0.0.0', '--port', '0']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /refusing to listen on 0\.0\.0\.0 without authentication/);
+  });
+
+  it('config print shows each setting with its source', () => {
+    const file = tempToml('[server]\nport = 9000\n');
+    const r = run(['config', 'print', '--config', file, '--set', 'storage.compression_level=3'], {
+      BENCHTOP_APPLICATION__NAME: 'from-env',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /server\.port\s+9000\s+# file/);
+    assert.match(r.stdout, /application\.name\s+"from-env"\s+# env:BENCHTOP_APPLICATION__NAME/);
+    assert.match(r.stdout, /storage\.compression_level\s+3\s+# flag:--set/);
+    assert.match(r.stdout, /metrics\.enabled\s+true\s+# default/);
+  });
+
+  it('every command has --help', () => {
+    for (const args of [
+      ['--help'],
+      ['start', '--help'],
+      ['validate-config', '--help'],
+      ['config', 'print', '--help'],
+    ]) {
+      const r = run(args);
+      assert.equal(r.status, 0, args.join(' '));
+      assert.match(r.stdout, /Usage: benchtop/);
+    }
+  });
+
+  it('start serves /health/basic and stops gracefully on SIGTERM', async () => {
+    const { child, url, lines } = await startServer(['--config', tempToml('')]);
+    try {
+      const res = await fetch(`${url}/health/basic`);
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), { status: 'ok' });
+    } finally {
+      child.removeAllListeners('exit');
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+    }
+    assert.ok(lines.some((l) => l.includes('"Benchtop stopped"')));
+  });
+});

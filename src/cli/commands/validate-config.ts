@@ -1,0 +1,25 @@
+import { ConfigError } from '../../config/issues.ts';
+import { loadConfig } from '../../config/load.ts';
+
+/** Validates a file: prints OK and returns 0, or prints every problem and returns 2. */
+export function validateConfigCommand(
+  file: string,
+  env: NodeJS.ProcessEnv,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): number {
+  try {
+    const { config } = loadConfig({ file, env });
+    const enabled = config.instruments.filter((i) => i.enabled).length;
+    out.write(
+      `${file}: configuration is valid (${config.instruments.length} instruments, ${enabled} enabled)\n`,
+    );
+    return 0;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      err.write(`${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}

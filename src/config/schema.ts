@@ -1,0 +1,181 @@
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+
+/**
+ * The whole configuration, one schema. Every section has defaults so an empty file is valid.
+ * The lab guide's sections ([application], [actors], [[instruments]], [storage]) load as
+ * that guide writes them; the rest are Benchtop's own. Secrets are marked `secret: true`
+ * so every printer of the effective config redacts them.
+ */
+const section = <T extends Record<string, TSchema>>(properties: T, description: string) =>
+  Type.Object(properties, { additionalProperties: false, default: {}, description });
+
+export const LogLevel = Type.Union(
+  ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].map((l) => Type.Literal(l)),
+  { default: 'info' },
+);
+
+export const InstrumentEntry = Type.Object(
+  {
+    id: Type.String({
+      pattern: '^[A-Za-z][A-Za-z0-9_-]*$',
+      description: 'Unique id, used in API paths and signal names',
+    }),
+    type: Type.String({ description: 'Instrument type, e.g. ESP300' }),
+    enabled: Type.Boolean({ default: true }),
+    poll_interval_ms: Type.Integer({
+      minimum: 0,
+      default: 1000,
+      description: 'How often monitored signals are read and published (0: never)',
+    }),
+    config: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
+  },
+  { additionalProperties: false },
+);
+
+export const ParameterLogGroup = Type.Object(
+  {
+    name: Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_-]*$' }),
+    signals: Type.Array(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_-]*\\.[A-Za-z0-9_.]+$' }), {
+      minItems: 1,
+    }),
+    interval_s: Type.Number({ exclusiveMinimum: 0, default: 1 }),
+  },
+  { additionalProperties: false },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    application: section(
+      {
+        name: Type.String({ default: 'benchtop' }),
+        log_level: LogLevel,
+      },
+      'Name and log level (as in the lab deployment guide)',
+    ),
+    actors: section(
+      {
+        default_mailbox_capacity: Type.Integer({ exclusiveMinimum: 0, default: 100 }),
+        spawn_timeout_ms: Type.Integer({ exclusiveMinimum: 0, default: 5000 }),
+        shutdown_timeout_ms: Type.Integer({ exclusiveMinimum: 0, default: 5000 }),
+        max_restarts: Type.Integer({
+          minimum: 0,
+          default: 10,
+          description: 'Restarts allowed in the window before faulted',
+        }),
+        restart_window_ms: Type.Integer({ exclusiveMinimum: 0, default: 300_000 }),
+        restart_backoff_initial_ms: Type.Integer({ exclusiveMinimum: 0, default: 500 }),
+        restart_backoff_max_ms: Type.Integer({ exclusiveMinimum: 0, default: 30_000 }),
+      },
+      'Actor runtime: mailboxes, start/stop budgets, restart policy',
+    ),
+    instruments: Type.Array(InstrumentEntry, { default: [] }),
+    storage: section(
+      {
+        default_backend: Type.Union([Type.Literal('hdf5'), Type.Literal('arrow')], { default: 'hdf5' }),
+        output_dir: Type.String({ default: './data' }),
+        compression_level: Type.Integer({ minimum: 0, maximum: 9, default: 6 }),
+        auto_flush_interval_secs: Type.Number({ exclusiveMinimum: 0, default: 5 }),
+        camera_compression: Type.Union([Type.Literal('none'), Type.Literal('gzip')], {
+          default: 'none',
+          description: 'Camera streams are written uncompressed by default to keep up with the sensor',
+        }),
+        queue_capacity: Type.Integer({
+          exclusiveMinimum: 0,
+          default: 256,
+          description: 'Writer queue bound (messages)',
+        }),
+        postgres: Type.Optional(
+          Type.Object(
+            {
+              url: Type.String({ minLength: 1, secret: true }),
+              timescaledb: Type.Union([Type.Literal('auto'), Type.Literal('on'), Type.Literal('off')], {
+                default: 'auto',
+              }),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+      },
+      'Where and how runs and parameter logs are written',
+    ),
+    server: section(
+      {
+        bind_address: Type.String({ default: '127.0.0.1' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+        cors_origins: Type.Array(Type.String(), { default: [] }),
+        tls: Type.Optional(
+          Type.Object(
+            { cert: Type.String({ minLength: 1 }), key: Type.String({ minLength: 1, secret: true }) },
+            { additionalProperties: false },
+          ),
+        ),
+        body_limit_bytes: Type.Integer({ exclusiveMinimum: 0, default: 1_048_576 }),
+        rate_limit_per_minute: Type.Integer({
+          minimum: 0,
+          default: 600,
+          description: 'Per key or IP; 0 disables',
+        }),
+      },
+      'HTTP/WebSocket server',
+    ),
+    security: section(
+      {
+        auth: Type.Union([Type.Literal('none'), Type.Literal('required')], {
+          default: 'none',
+          description: 'none is only allowed on a loopback bind address',
+        }),
+        jwt_secret: Type.Optional(Type.String({ minLength: 32, secret: true })),
+        jwt_expiry_s: Type.Integer({ exclusiveMinimum: 0, default: 900 }),
+        refresh_expiry_s: Type.Integer({ exclusiveMinimum: 0, default: 604_800 }),
+      },
+      'Authentication',
+    ),
+    simulation: section(
+      {
+        enabled: Type.Boolean({ default: false, description: 'Every instrument talks to its simulator' }),
+        bind_address: Type.String({ default: '127.0.0.1' }),
+        ports: Type.Record(Type.String(), Type.Integer({ minimum: 0, maximum: 65535 }), {
+          default: {},
+          description: 'Simulator TCP port per instrument id (0 or absent: any free port)',
+        }),
+        seed: Type.Integer({ default: 1, description: 'Noise seed, so simulated data is repeatable' }),
+        beam_waist_mm: Type.Number({ exclusiveMinimum: 0, default: 0.5 }),
+        knife_edge_mm: Type.Number({ default: 0, description: 'Knife-edge position on stage axis 1' }),
+        warmup_s: Type.Number({ minimum: 0, default: 20, description: 'Simulated laser warm-up time' }),
+      },
+      'The virtual lab',
+    ),
+    logging: section(
+      {
+        format: Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('pretty')], {
+          default: 'auto',
+          description: 'auto: pretty on a terminal, JSON lines otherwise',
+        }),
+        file: Type.Optional(
+          Type.String({ minLength: 1, description: 'Also append JSON lines to this file' }),
+        ),
+        groups: Type.Array(ParameterLogGroup, { default: [], description: 'Continuous parameter logging' }),
+      },
+      'Logs and continuous parameter logging',
+    ),
+    metrics: section(
+      {
+        enabled: Type.Boolean({ default: true }),
+        path: Type.String({ default: '/metrics' }),
+      },
+      'Prometheus metrics',
+    ),
+    retention: section(
+      {
+        parameter_log_days: Type.Number({ minimum: 0, default: 90, description: '0 keeps forever' }),
+        run_data_days: Type.Number({ minimum: 0, default: 0, description: '0 keeps forever' }),
+        audit_days: Type.Number({ minimum: 0, default: 365 }),
+      },
+      'How long data is kept',
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type BenchtopConfig = Static<typeof ConfigSchema>;
+export type InstrumentEntry = Static<typeof InstrumentEntry>;

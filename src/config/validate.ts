@@ -1,0 +1,201 @@
+import type { TObject, TSchema } from '@sinclair/typebox';
+import { Value, type ValueError, ValueErrorType } from '@sinclair/typebox/value';
+import { instrumentConfigSchemas } from '../instruments/config-schemas.ts';
+import type { ConfigIssue } from './issues.ts';
+import { type BenchtopConfig, ConfigSchema } from './schema.ts';
+import type { TomlPath } from './toml-positions.ts';
+
+/** Splits a TypeBox JSON pointer (`/instruments/2/config`) into a path. */
+function pointerToPath(pointer: string): TomlPath {
+  if (!pointer) return [];
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+}
+
+/** A short phrase for what a schema accepts: `integer > 0`, `one of "hdf5", "arrow"`. */
+export function describeSchema(schema: TSchema): string {
+  if (schema.anyOf) {
+    const options = (schema.anyOf as TSchema[]).map((s) =>
+      s.const !== undefined ? JSON.stringify(s.const) : describeSchema(s),
+    );
+    return `one of ${options.join(', ')}`;
+  }
+  if (schema.const !== undefined) return JSON.stringify(schema.const);
+  const type = String(schema.type ?? 'value');
+  const bounds: string[] = [];
+  if (schema.exclusiveMinimum !== undefined) bounds.push(`> ${schema.exclusiveMinimum}`);
+  if (schema.minimum !== undefined) bounds.push(`>= ${schema.minimum}`);
+  if (schema.exclusiveMaximum !== undefined) bounds.push(`< ${schema.exclusiveMaximum}`);
+  if (schema.maximum !== undefined) bounds.push(`<= ${schema.maximum}`);
+  if (schema.minLength === 1) bounds.push('(non-empty)');
+  if (schema.pattern !== undefined) bounds.push(`matching /${schema.pattern}/`);
+  if (schema.minItems !== undefined) bounds.push(`with at least ${schema.minItems} item(s)`);
+  if (type === 'object' && schema.patternProperties) return 'table';
+  const noun = type === 'object' ? 'table' : type;
+  return [noun, bounds.join(' and ')].filter(Boolean).join(' ');
+}
+
+function shown(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** Edit distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i]![j] = Math.min(
+        d[i - 1]![j]! + 1,
+        d[i]![j - 1]! + 1,
+        d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+export function suggest(word: string, candidates: string[]): string | undefined {
+  const lower = word.toLowerCase();
+  const containing = candidates.find(
+    (c) => c.length >= 3 && (lower.startsWith(c.toLowerCase()) || c.toLowerCase().startsWith(lower)),
+  );
+  let best: string | undefined;
+  let bestScore = Number.POSITIVE_INFINITY;
+  for (const c of candidates) {
+    const score = distance(word.toLowerCase(), c.toLowerCase());
+    if (score < bestScore) {
+      bestScore = score;
+      best = c;
+    }
+  }
+  if (best !== undefined && bestScore <= Math.max(2, Math.floor(word.length / 3))) return best;
+  return containing;
+}
+
+function issueFromError(error: ValueError, base: TomlPath): ConfigIssue {
+  const path = [...base, ...pointerToPath(error.path)];
+  switch (error.type) {
+    case ValueErrorType.ObjectRequiredProperty:
+      return { path, message: 'required' };
+    case ValueErrorType.ObjectAdditionalProperties: {
+      const key = String(path.at(-1));
+      const parent = error.schema as TObject;
+      const known = Object.keys(parent.properties ?? {});
+      const hint = suggest(key, known);
+      return {
+        path,
+        message: `unknown key${hint ? ` (did you mean "${hint}"?)` : known.length ? ` (known keys: ${known.join(', ')})` : ''}`,
+      };
+    }
+    default:
+      return { path, message: `expected ${describeSchema(error.schema)}, got ${shown(error.value)}` };
+  }
+}
+
+/** Validates `value` against `schema`, one issue per bad path. */
+export function schemaIssues(schema: TSchema, value: unknown, base: TomlPath = []): ConfigIssue[] {
+  const seen = new Set<string>();
+  const issues: ConfigIssue[] = [];
+  for (const error of Value.Errors(schema, value)) {
+    const issue = issueFromError(error, base);
+    const key = JSON.stringify(issue.path);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    issues.push(issue);
+  }
+  for (const rule of requireOneOfRules(schema, value, base)) issues.push(rule);
+  return issues;
+}
+
+/** `requireOneOf: [["serial_port", "resource"]]` on an object schema: at least one must be present. */
+function requireOneOfRules(schema: TSchema, value: unknown, base: TomlPath): ConfigIssue[] {
+  const groups = schema.requireOneOf as string[][] | undefined;
+  if (!groups || typeof value !== 'object' || value === null) return [];
+  const out: ConfigIssue[] = [];
+  for (const group of groups) {
+    if (!group.some((k) => (value as Record<string, unknown>)[k] !== undefined)) {
+      out.push({ path: [...base, group[0]!], message: `required (or ${group.slice(1).join(' / ')})` });
+    }
+  }
+  return out;
+}
+
+/**
+ * Validates a whole configuration (defaults already applied). Checks the schema, each
+ * instrument's `config` against its type, and the cross-references between sections.
+ */
+export function validateConfig(config: unknown): ConfigIssue[] {
+  const issues = schemaIssues(ConfigSchema, config);
+  const root = config as Partial<BenchtopConfig>;
+  const instruments = Array.isArray(root.instruments) ? root.instruments : [];
+  const ids = new Map<string, number>();
+  instruments.forEach((entry, index) => {
+    if (typeof entry !== 'object' || entry === null) return;
+    const {
+      id,
+      type,
+      config: instrumentConfig,
+    } = entry as { id?: unknown; type?: unknown; config?: unknown };
+    if (typeof id === 'string') {
+      const first = ids.get(id);
+      if (first !== undefined)
+        issues.push({
+          path: ['instruments', index, 'id'],
+          message: `duplicate id "${id}" (also instruments[${first}])`,
+        });
+      else ids.set(id, index);
+    }
+    if (typeof type !== 'string') return;
+    const schema = instrumentConfigSchemas[type];
+    if (!schema) {
+      const known = Object.keys(instrumentConfigSchemas);
+      const hint = suggest(type, known);
+      issues.push({
+        path: ['instruments', index, 'type'],
+        message: `unknown instrument type "${type}"${hint ? ` (did you mean "${hint}"?)` : ''}; known types: ${known.join(', ')}`,
+      });
+      return;
+    }
+    issues.push(...schemaIssues(schema, instrumentConfig ?? {}, ['instruments', index, 'config']));
+  });
+  const ports = root.simulation?.ports;
+  if (ports && typeof ports === 'object') {
+    for (const id of Object.keys(ports)) {
+      if (!ids.has(id))
+        issues.push({ path: ['simulation', 'ports', id], message: `no instrument with id "${id}"` });
+    }
+  }
+  const groups = Array.isArray(root.logging?.groups) ? root.logging.groups : [];
+  groups.forEach((group, g) => {
+    if (!Array.isArray(group?.signals)) return;
+    group.signals.forEach((signal, s) => {
+      const instrumentId = typeof signal === 'string' ? signal.split('.')[0]! : '';
+      if (instrumentId && !ids.has(instrumentId)) {
+        issues.push({
+          path: ['logging', 'groups', g, 'signals', s],
+          message: `no instrument with id "${instrumentId}"`,
+        });
+      }
+    });
+  });
+  return issues;
+}
+
+/** Fills defaults of the instrument `config` tables (the top-level schema leaves them open). */
+export function applyInstrumentDefaults(config: unknown): void {
+  const instruments = (config as { instruments?: unknown }).instruments;
+  if (!Array.isArray(instruments)) return;
+  for (const entry of instruments) {
+    if (typeof entry !== 'object' || entry === null) continue;
+    const schema = instrumentConfigSchemas[(entry as { type?: string }).type ?? ''];
+    const current = (entry as { config?: unknown }).config ?? {};
+    if (schema && typeof current === 'object')
+      (entry as { config: unknown }).config = Value.Default(schema, current);
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * The error catalogue. Every error Benchtop reports to a user carries a stable `code`
+ * (what clients and tests match on), an HTTP status for the API, and optional `details`.
+ * An instrument's own error number travels in `details.instrumentCode`, never in the code.
+ */
+export const ErrorCodes = {
+  CONFIG_INVALID: { status: 400, summary: 'The configuration is invalid' },
+  MAILBOX_FULL: { status: 503, summary: "The actor's mailbox is full" },
+  ASK_TIMEOUT: { status: 504, summary: 'The actor did not answer in time' },
+  ACTOR_UNAVAILABLE: { status: 503, summary: 'The actor is not running' },
+  ACTOR_STOPPED: { status: 503, summary: 'The actor was stopped' },
+  SPAWN_TIMEOUT: { status: 504, summary: 'The actor did not start in time' },
+  INSTRUMENT_NOT_FOUND: { status: 404, summary: 'No instrument with that id' },
+  INSTRUMENT_UNAVAILABLE: { status: 503, summary: 'The instrument is not connected' },
+  INSTRUMENT_ERROR: { status: 502, summary: 'The instrument reported an error' },
+  INSTRUMENT_TIMEOUT: { status: 504, summary: 'The instrument did not answer in time' },
+  PROTOCOL_ERROR: { status: 502, summary: 'The instrument sent a reply that could not be understood' },
+  LINK_LOST: { status: 503, summary: 'The connection to the instrument was lost' },
+  SIGNAL_NOT_FOUND: { status: 404, summary: 'No signal with that name' },
+  SIGNAL_READ_ONLY: { status: 405, summary: 'The signal cannot be written' },
+  SIGNAL_WRITE_ONLY: { status: 405, summary: 'The signal cannot be read' },
+  ACTION_NOT_FOUND: { status: 404, summary: 'No action with that name' },
+  VALUE_OUT_OF_RANGE: { status: 422, summary: 'The value is outside the allowed range' },
+  VALUE_INVALID: { status: 400, summary: 'The value has the wrong type or form' },
+  INTERLOCK: { status: 409, summary: 'A safety interlock refused the command' },
+  TRANSPORT_UNSUPPORTED: { status: 400, summary: 'The resource string names an unsupported transport' },
+  RESOURCE_INVALID: { status: 400, summary: 'The resource string cannot be parsed' },
+  VALIDATION_FAILED: { status: 400, summary: 'The request is invalid' },
+  NOT_FOUND: { status: 404, summary: 'Not found' },
+  RUN_NOT_FOUND: { status: 404, summary: 'No run with that uid' },
+  PLAN_NOT_FOUND: { status: 404, summary: 'No plan with that name' },
+  RUN_STATE_CONFLICT: { status: 409, summary: 'The run is not in a state that allows this' },
+  STORAGE_ERROR: { status: 500, summary: 'Storage failed' },
+  UNAUTHORIZED: { status: 401, summary: 'Authentication is required' },
+  FORBIDDEN: { status: 403, summary: 'Your role does not allow this' },
+  RATE_LIMITED: { status: 429, summary: 'Too many requests' },
+  INSECURE_BIND: {
+    status: 500,
+    summary: 'Refusing to listen on a non-loopback address without authentication',
+  },
+  INTERNAL: { status: 500, summary: 'Internal error' },
+} as const satisfies Record<string, { status: number; summary: string }>;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export class BenchtopError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: Record<string, unknown>;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    details: Record<string, unknown> = {},
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'BenchtopError';
+    this.code = code;
+    this.status = ErrorCodes[code].status;
+    this.details = details;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details: Record<string, unknown> } {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export function isBenchtopError(err: unknown, code?: ErrorCode): err is BenchtopError {
+  return err instanceof BenchtopError && (code === undefined || err.code === code);
+}
+
+/** Turns anything thrown into a BenchtopError, keeping the original as `cause`. */
+export function toBenchtopError(err: unknown, fallback: ErrorCode = 'INTERNAL'): BenchtopError {
+  if (err instanceof BenchtopError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new BenchtopError(fallback, message, {}, { cause: err });
+}

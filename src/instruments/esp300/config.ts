@@ -1,0 +1,38 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { linkOptions, serialLineOptions } from '../serial-options.ts';
+
+export const Esp300Units = [
+  'counts',
+  'steps',
+  'mm',
+  'um',
+  'in',
+  'mil',
+  'uin',
+  'deg',
+  'grad',
+  'rad',
+  'mrad',
+  'urad',
+] as const;
+
+export const Esp300Config = Type.Object(
+  {
+    ...linkOptions,
+    ...serialLineOptions({ baud: 19200, flow_control: 'rtscts' }),
+    axes: Type.Integer({ minimum: 1, maximum: 3, default: 3 }),
+    units: Type.Union(
+      Esp300Units.map((u) => Type.Literal(u)),
+      { default: 'mm', description: 'Axis units (ESP300 SN command)' },
+    ),
+    timeout_ms: Type.Integer({
+      exclusiveMinimum: 0,
+      default: 5000,
+      description: 'It goes quiet 2-5 s after a limit',
+    }),
+    travel_min: Type.Number({ default: -25, description: 'Software travel limit, axis units' }),
+    travel_max: Type.Number({ default: 25 }),
+  },
+  { additionalProperties: false, requireOneOf: [['serial_port', 'resource']] },
+);
+export type Esp300Config = Static<typeof Esp300Config>;
