@@ -9,6 +9,8 @@ import { Supervisor } from '../core/supervisor.ts';
 import { BENCHTOP_VERSION } from '../core/version.ts';
 import { assertBindAllowed } from '../server/bind-policy.ts';
 import { buildServer } from '../server/server.ts';
+import { VirtualLab } from '../sim/virtual-lab.ts';
+import { InstrumentManager } from './instrument-manager.ts';
 
 export interface BenchtopOptions {
   clock?: Clock;
@@ -25,6 +27,9 @@ export class Benchtop {
   readonly clock: Clock;
   readonly bus: EventBus<BenchtopEvents>;
   readonly supervisor: Supervisor;
+  readonly instruments: InstrumentManager;
+  /** The shared physical model, in simulation mode. */
+  readonly lab: VirtualLab | undefined;
   private server: FastifyInstance | null = null;
   private stopping: Promise<void> | null = null;
 
@@ -51,6 +56,24 @@ export class Benchtop {
       },
       onStateChange: (change) => this.bus.emit('actor.state', change),
     });
+    const sim = this.config.simulation;
+    this.lab = sim.enabled
+      ? new VirtualLab({
+          clock: this.clock,
+          seed: sim.seed,
+          beamWaistMm: sim.beam_waist_mm,
+          knifeEdgeMm: sim.knife_edge_mm,
+          warmupS: sim.warmup_s,
+        })
+      : undefined;
+    this.instruments = new InstrumentManager({
+      config: this.config,
+      bus: this.bus,
+      supervisor: this.supervisor,
+      clock: this.clock,
+      logger,
+      ...(this.lab ? { lab: this.lab } : {}),
+    });
     this.bus.on('actor.state', (change) => {
       const log = logger.child({ 'instrument.id': change.id, 'instrument.type': change.kind });
       if (change.state === 'failed')
@@ -71,6 +94,8 @@ export class Benchtop {
       { version: BENCHTOP_VERSION, config: this.loaded.file ?? '(defaults)' },
       `Starting Benchtop ${BENCHTOP_VERSION}`,
     );
+    if (this.lab) this.logger.info('simulation enabled: instruments talk to the virtual lab');
+    await this.instruments.startAll();
     this.server = await buildServer({ config: this.config, logger: this.logger });
     const address = await this.server.listen({ host: server.bind_address, port: server.port });
     this.logger.info({ url: address }, `Benchtop ready at ${address}`);
@@ -88,6 +113,7 @@ export class Benchtop {
     await this.server?.close();
     const { timedOut } = await this.supervisor.stopAll();
     if (timedOut.length) this.logger.warn({ actors: timedOut }, 'actors exceeded the shutdown timeout');
+    await this.instruments.closeSimulators();
     this.logger.info('Benchtop stopped');
   }
 }

@@ -1,0 +1,125 @@
+import type { BenchtopConfig, InstrumentEntry } from '../config/schema.ts';
+import type { EventBus } from '../core/bus.ts';
+import type { Clock } from '../core/clock.ts';
+import { BenchtopError } from '../core/errors.ts';
+import type { BenchtopEvents } from '../core/events.ts';
+import { Instrument, splitSignalPath } from '../core/instrument.ts';
+import {
+  InstrumentBehavior,
+  type InstrumentMessage,
+  type InstrumentReply,
+} from '../core/instrument-behavior.ts';
+import { instrumentLogger, type Logger } from '../core/logger.ts';
+import type { Supervisor } from '../core/supervisor.ts';
+import { instrumentKinds } from '../instruments/catalog.ts';
+import type { DriverDeps } from '../instruments/kind.ts';
+import type { SimulatorServer } from '../sim/simulator.ts';
+import type { VirtualLab } from '../sim/virtual-lab.ts';
+
+export interface InstrumentManagerDeps {
+  config: BenchtopConfig;
+  bus: EventBus<BenchtopEvents>;
+  supervisor: Supervisor;
+  clock: Clock;
+  logger: Logger;
+  /** Present in simulation mode. */
+  lab?: VirtualLab;
+}
+
+/** Builds every enabled instrument from the configuration: its simulator (if simulating), driver and actor. */
+export class InstrumentManager {
+  private readonly deps: InstrumentManagerDeps;
+  private readonly instruments = new Map<string, Instrument>();
+  private readonly simulators: SimulatorServer[] = [];
+  private readonly offReading: () => void;
+
+  constructor(deps: InstrumentManagerDeps) {
+    this.deps = deps;
+    this.offReading = deps.bus.on('instrument.reading', (r) =>
+      this.instruments.get(r.instrument)?.remember(r),
+    );
+  }
+
+  /** Starts every enabled instrument in parallel; one that cannot connect keeps retrying without holding up the rest. */
+  async startAll(): Promise<void> {
+    const enabled = this.deps.config.instruments.filter((e) => e.enabled);
+    await Promise.all(enabled.map((entry) => this.startOne(entry)));
+  }
+
+  private async startOne(entry: InstrumentEntry): Promise<void> {
+    const { config, clock, logger, lab, supervisor, bus } = this.deps;
+    const kind = instrumentKinds[entry.type];
+    const log = instrumentLogger(logger, entry.id, entry.type);
+    if (!kind) {
+      log.error(`no driver for instrument type ${entry.type}; ${entry.id} is not started`);
+      return;
+    }
+    const driverDeps: DriverDeps = { clock, log };
+    if (config.simulation.enabled) {
+      driverDeps.lab = lab;
+      if (kind.createSimulator && lab) {
+        const simulator = kind.createSimulator(entry.id, entry.config, lab);
+        const { host, port } = await simulator.listen(
+          config.simulation.ports[entry.id] ?? 0,
+          config.simulation.bind_address,
+        );
+        this.simulators.push(simulator);
+        driverDeps.simulatorEndpoint = { kind: 'tcp', host, port };
+        log.info(
+          { endpoint: `tcp://${host}:${port}` },
+          `${entry.type} simulator listening on ${host}:${port}`,
+        );
+      }
+    }
+    const driver = kind.createDriver(entry.id, entry.config, driverDeps);
+    const timeoutMs = typeof entry.config.timeout_ms === 'number' ? entry.config.timeout_ms : 5000;
+    let instrument: Instrument | null = null;
+    const spawning = supervisor.spawn<InstrumentMessage, InstrumentReply>(
+      entry.id,
+      () =>
+        new InstrumentBehavior({
+          id: entry.id,
+          driver,
+          log,
+          pollIntervalMs: entry.poll_interval_ms,
+          publish: (reading) => bus.emit('instrument.reading', reading),
+          onIdentity: (identity) => {
+            if (instrument) instrument.identity = identity;
+            bus.emit('instrument.identity', { instrument: entry.id, identity });
+          },
+        }),
+      { kind: entry.type },
+    );
+    log.info(`${entry.type} actor spawned: ${entry.id}`);
+    const actor = await spawning;
+    instrument = new Instrument({ id: entry.id, driver, actor, clock, askTimeoutMs: timeoutMs * 2 + 1000 });
+    this.instruments.set(entry.id, instrument);
+  }
+
+  get(id: string): Instrument {
+    const instrument = this.instruments.get(id);
+    if (!instrument) {
+      throw new BenchtopError('INSTRUMENT_NOT_FOUND', `no instrument "${id}"`, {
+        instrument: id,
+        known: [...this.instruments.keys()],
+      });
+    }
+    return instrument;
+  }
+
+  /** `stage.axis1.position` → the instrument and the signal name within it. */
+  resolve(path: string): { instrument: Instrument; signal: string } {
+    const { instrument, signal } = splitSignalPath(path);
+    return { instrument: this.get(instrument), signal };
+  }
+
+  list(): Instrument[] {
+    return [...this.instruments.values()];
+  }
+
+  /** Simulators close after the actors (the supervisor stops those). */
+  async closeSimulators(): Promise<void> {
+    this.offReading();
+    await Promise.all(this.simulators.map((s) => s.close()));
+  }
+}

@@ -1,0 +1,175 @@
+import type { ActorBehavior, ActorContext, MessageContext } from './actor.ts';
+import type { TimerHandle } from './clock.ts';
+import {
+  type CallContext,
+  Completion,
+  type DriverContext,
+  type DriverIdentity,
+  type InstrumentDriver,
+  type SignalValue,
+} from './device.ts';
+import { BenchtopError, isBenchtopError, toBenchtopError } from './errors.ts';
+import type { Logger } from './logger.ts';
+import type { Reading } from './reading.ts';
+
+export type InstrumentMessage =
+  | { op: 'read'; signal: string }
+  | { op: 'write'; signal: string; value: SignalValue }
+  | { op: 'call'; action: string; args: Record<string, unknown> }
+  | { op: 'check'; completion: Completion }
+  | { op: 'poll' };
+
+export interface InstrumentReply {
+  reading?: Reading;
+  completion?: Completion;
+  result?: unknown;
+  done?: boolean;
+}
+
+/** Failures that mean the link can no longer be trusted: reconnect. */
+const LINK_FAULTS = new Set(['LINK_LOST', 'INSTRUMENT_TIMEOUT', 'PROTOCOL_ERROR']);
+
+export function isLinkFault(error: unknown): boolean {
+  return isBenchtopError(error) && LINK_FAULTS.has(error.code);
+}
+
+export interface InstrumentBehaviorOptions {
+  id: string;
+  driver: InstrumentDriver;
+  log: Logger;
+  pollIntervalMs: number;
+  publish: (reading: Reading) => void;
+  onIdentity: (identity: DriverIdentity) => void;
+}
+
+/**
+ * One connection's worth of an instrument actor: connects the driver on start, runs one
+ * command at a time, polls monitored signals, and declares the incarnation dead on a link
+ * fault (timeout, garbage, disconnect) so the supervisor reconnects with backoff.
+ */
+export class InstrumentBehavior implements ActorBehavior<InstrumentMessage, InstrumentReply> {
+  private readonly options: InstrumentBehaviorOptions;
+  private pollTimer: TimerHandle | null = null;
+  private pollQueued = false;
+  private driverCtx: DriverContext | null = null;
+
+  constructor(options: InstrumentBehaviorOptions) {
+    this.options = options;
+  }
+
+  async start(ctx: ActorContext): Promise<void> {
+    const { driver, id, log } = this.options;
+    const driverCtx: DriverContext = {
+      id,
+      clock: ctx.clock,
+      log,
+      lifetime: ctx.lifetime,
+      linkLost: (error) => ctx.fail(toBenchtopError(error, 'LINK_LOST')),
+      publish: (signal, value) => this.publish(ctx, signal, value),
+    };
+    this.driverCtx = driverCtx;
+    const identity = await driver.connect(driverCtx);
+    this.options.onIdentity(identity);
+    log.info({ identity }, `connected: ${identity.model}`);
+    this.schedulePoll(ctx, 0);
+  }
+
+  async handle(message: InstrumentMessage, ctx: MessageContext): Promise<InstrumentReply> {
+    const call: CallContext = { ...this.driverCtx!, signal: ctx.signal };
+    try {
+      return await this.dispatch(message, call, ctx);
+    } catch (error) {
+      if (isLinkFault(error)) ctx.fail(error);
+      throw error;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.pollTimer?.cancel();
+    this.pollTimer = null;
+    await this.options.driver.disconnect();
+  }
+
+  private async dispatch(
+    message: InstrumentMessage,
+    call: CallContext,
+    ctx: MessageContext,
+  ): Promise<InstrumentReply> {
+    const { driver } = this.options;
+    switch (message.op) {
+      case 'read': {
+        const def = driver.signals[message.signal];
+        if (!def?.read)
+          throw new BenchtopError('SIGNAL_WRITE_ONLY', `${this.options.id}.${message.signal} cannot be read`);
+        const value = await def.read(call);
+        return { reading: this.publish(ctx, message.signal, value) };
+      }
+      case 'write': {
+        const def = driver.signals[message.signal];
+        if (!def?.write)
+          throw new BenchtopError('SIGNAL_READ_ONLY', `${this.options.id}.${message.signal} is read-only`);
+        const completion = await def.write(message.value, call);
+        return completion instanceof Completion ? { completion } : {};
+      }
+      case 'call': {
+        const def = driver.actions[message.action] as unknown as
+          | { run: (a: unknown, c: CallContext) => Promise<unknown> }
+          | undefined;
+        if (!def)
+          throw new BenchtopError('ACTION_NOT_FOUND', `${this.options.id} has no action "${message.action}"`);
+        const result = await def.run(message.args, call);
+        return result instanceof Completion ? { completion: result } : { result };
+      }
+      case 'check':
+        return { done: await message.completion.isDone(call) };
+      case 'poll':
+        this.pollQueued = false;
+        try {
+          await this.pollOnce(call, ctx);
+        } finally {
+          this.schedulePoll(ctx, this.options.pollIntervalMs);
+        }
+        return {};
+    }
+  }
+
+  private async pollOnce(call: CallContext, ctx: MessageContext): Promise<void> {
+    for (const [name, def] of Object.entries(this.options.driver.signals)) {
+      if (!def.monitored || !def.read || ctx.lifetime.aborted) continue;
+      try {
+        this.publish(ctx, name, await def.read(call));
+      } catch (error) {
+        if (isLinkFault(error)) throw error;
+        this.options.log.warn({ err: error, signal: name }, `poll of ${name} failed`);
+      }
+    }
+  }
+
+  private schedulePoll(ctx: ActorContext, delayMs: number): void {
+    const interval = this.options.pollIntervalMs;
+    const hasMonitored = Object.values(this.options.driver.signals).some((d) => d.monitored && d.read);
+    if (interval <= 0 || !hasMonitored || ctx.lifetime.aborted) return;
+    this.pollTimer?.cancel();
+    this.pollTimer = ctx.clock.setTimeout(() => {
+      this.pollTimer = null;
+      // One poll in the mailbox at most: a slow instrument is never buried under its own polls.
+      if (this.pollQueued || ctx.lifetime.aborted) return;
+      this.pollQueued = ctx.post({ op: 'poll' } satisfies InstrumentMessage);
+      if (!this.pollQueued) this.schedulePoll(ctx, interval);
+    }, delayMs);
+  }
+
+  private publish(ctx: ActorContext, signal: string, value: SignalValue): Reading {
+    const def = this.options.driver.signals[signal];
+    const reading: Reading = {
+      instrument: this.options.id,
+      signal,
+      value,
+      timestamp: ctx.clock.now(),
+      ...(def?.unit ? { unit: def.unit } : {}),
+      quality: 'good',
+    };
+    this.options.publish(reading);
+    return reading;
+  }
+}

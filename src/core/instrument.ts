@@ -1,0 +1,198 @@
+import type { Actor } from './actor.ts';
+import type { ActorState } from './actor-state.ts';
+import { type Clock, sleep } from './clock.ts';
+import {
+  type Completion,
+  type DeviceDescription,
+  type DriverIdentity,
+  describeDriver,
+  type InstrumentDriver,
+} from './device.ts';
+import { BenchtopError } from './errors.ts';
+import type { InstrumentMessage, InstrumentReply } from './instrument-behavior.ts';
+import type { Reading } from './reading.ts';
+import { checkActionArgs, checkWrite } from './signal-validation.ts';
+
+export interface WriteOptions {
+  /** Wait until the instrument has done it (motion done, tuned). Default true. */
+  wait?: boolean;
+}
+
+export interface InstrumentStatus extends DeviceDescription {
+  state: ActorState;
+  lastError: { code: string; message: string } | null;
+  identity: DriverIdentity | null;
+}
+
+/**
+ * What the rest of Benchtop (API, plans, CLI, parameter log) holds to use an instrument.
+ * Every value is checked against the device description before the actor is asked, so a bad
+ * write never reaches the wire; long operations are awaited by polling through the actor.
+ */
+export class Instrument {
+  readonly id: string;
+  readonly type: string;
+  readonly driver: InstrumentDriver;
+  private readonly actor: Actor<InstrumentMessage, InstrumentReply>;
+  private readonly clock: Clock;
+  private readonly askTimeoutMs: number;
+  private readonly latest = new Map<string, Reading>();
+  identity: DriverIdentity | null = null;
+
+  constructor(options: {
+    id: string;
+    driver: InstrumentDriver;
+    actor: Actor<InstrumentMessage, InstrumentReply>;
+    clock: Clock;
+    askTimeoutMs: number;
+  }) {
+    this.id = options.id;
+    this.type = options.driver.type;
+    this.driver = options.driver;
+    this.actor = options.actor;
+    this.clock = options.clock;
+    this.askTimeoutMs = options.askTimeoutMs;
+  }
+
+  get state(): ActorState {
+    return this.actor.state;
+  }
+
+  get mailboxDepth(): number {
+    return this.actor.mailboxDepth;
+  }
+
+  describe(): DeviceDescription {
+    return describeDriver(this.id, this.driver);
+  }
+
+  status(): InstrumentStatus {
+    const error = this.actor.lastError;
+    return {
+      ...this.describe(),
+      state: this.actor.state,
+      lastError: error ? { code: error.code, message: error.message } : null,
+      identity: this.identity,
+    };
+  }
+
+  /** The last value read or published, if any (no instrument traffic). */
+  lastReading(signal: string): Reading | undefined {
+    return this.latest.get(signal);
+  }
+
+  /** Called by the owner for every reading this instrument publishes. */
+  remember(reading: Reading): void {
+    this.latest.set(reading.signal, reading);
+  }
+
+  async read(signal: string): Promise<Reading> {
+    const desc = this.signal(signal);
+    if (!desc.readable) {
+      throw new BenchtopError('SIGNAL_WRITE_ONLY', `${this.id}.${signal} cannot be read`, {
+        instrument: this.id,
+        signal,
+      });
+    }
+    const reply = await this.ask({ op: 'read', signal });
+    return reply.reading!;
+  }
+
+  /** Writes a signal; with `wait` (default) resolves when the instrument has finished. */
+  async write(signal: string, value: unknown, options: WriteOptions = {}): Promise<void> {
+    const desc = this.signal(signal);
+    const checked = checkWrite(this.id, desc, value);
+    const reply = await this.ask({ op: 'write', signal, value: checked });
+    if (reply.completion && options.wait !== false) await this.await(reply.completion);
+  }
+
+  async call(action: string, args: unknown = {}, options: WriteOptions = {}): Promise<unknown> {
+    const desc = this.describe().actions.find((a) => a.name === action);
+    if (!desc) {
+      throw new BenchtopError('ACTION_NOT_FOUND', `${this.id} has no action "${action}"`, {
+        instrument: this.id,
+        action,
+        known: this.describe().actions.map((a) => a.name),
+      });
+    }
+    const checked = checkActionArgs(this.id, desc, args);
+    const reply = await this.ask({ op: 'call', action, args: checked });
+    if (reply.completion && options.wait !== false) await this.await(reply.completion);
+    return reply.result;
+  }
+
+  private signal(name: string) {
+    const desc = this.describe().signals.find((s) => s.name === name);
+    if (!desc) {
+      throw new BenchtopError('SIGNAL_NOT_FOUND', `${this.id} has no signal "${name}"`, {
+        instrument: this.id,
+        signal: name,
+        known: this.describe().signals.map((s) => s.name),
+      });
+    }
+    return desc;
+  }
+
+  private async await(completion: Completion): Promise<void> {
+    const deadline = this.clock.monotonic() + completion.timeoutMs;
+    for (;;) {
+      const { done } = await this.ask({ op: 'check', completion });
+      if (done) return;
+      if (this.clock.monotonic() >= deadline) {
+        throw new BenchtopError(
+          'INSTRUMENT_TIMEOUT',
+          `${this.id}: ${completion.what} not done within ${completion.timeoutMs} ms`,
+          {
+            instrument: this.id,
+            timeoutMs: completion.timeoutMs,
+          },
+        );
+      }
+      await sleep(this.clock, completion.pollMs);
+    }
+  }
+
+  private async ask(message: InstrumentMessage): Promise<InstrumentReply> {
+    try {
+      return await this.actor.ask(message, { timeoutMs: this.askTimeoutMs });
+    } catch (error) {
+      if (
+        error instanceof BenchtopError &&
+        (error.code === 'ACTOR_UNAVAILABLE' || error.code === 'ACTOR_STOPPED')
+      ) {
+        throw new BenchtopError(
+          'INSTRUMENT_UNAVAILABLE',
+          `${this.id} is unavailable (${this.actor.state}): ${error.message}`,
+          {
+            instrument: this.id,
+            state: this.actor.state,
+            ...error.details,
+          },
+          { cause: error },
+        );
+      }
+      if (error instanceof BenchtopError && error.code === 'ASK_TIMEOUT') {
+        throw new BenchtopError(
+          'INSTRUMENT_TIMEOUT',
+          `${this.id}: no answer within ${this.askTimeoutMs} ms`,
+          { instrument: this.id },
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+}
+
+/** `stage.axis1.position` → instrument `stage`, signal `axis1.position` (ids contain no dots). */
+export function splitSignalPath(path: string): { instrument: string; signal: string } {
+  const dot = path.indexOf('.');
+  if (dot <= 0 || dot === path.length - 1) {
+    throw new BenchtopError(
+      'VALIDATION_FAILED',
+      `"${path}" is not instrument.signal (e.g. stage.axis1.position)`,
+      { path },
+    );
+  }
+  return { instrument: path.slice(0, dot), signal: path.slice(dot + 1) };
+}

@@ -1,0 +1,126 @@
+import { type TSchema, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import type { ActionDescription, SignalDescription, SignalValue } from './device.ts';
+import { BenchtopError } from './errors.ts';
+
+function rangeText(desc: SignalDescription): string {
+  const { min, max } = desc.limits ?? {};
+  const unit = desc.unit ? ` ${desc.unit}` : '';
+  if (min !== undefined && max !== undefined) return `${min}..${max}${unit}`;
+  if (min !== undefined) return `>= ${min}${unit}`;
+  if (max !== undefined) return `<= ${max}${unit}`;
+  return 'any';
+}
+
+/**
+ * Checks a value against a signal's description before any byte is sent. Errors name the
+ * instrument, the signal, the value and what is allowed.
+ */
+export function checkWrite(instrument: string, desc: SignalDescription, value: unknown): SignalValue {
+  const where = `${instrument}.${desc.name}`;
+  if (!desc.writable) {
+    throw new BenchtopError('SIGNAL_READ_ONLY', `${where} is read-only`, { instrument, signal: desc.name });
+  }
+  const invalid = (expected: string) =>
+    new BenchtopError('VALUE_INVALID', `${where}: expected ${expected}, got ${JSON.stringify(value)}`, {
+      instrument,
+      signal: desc.name,
+      value,
+      expected,
+    });
+  switch (desc.dtype) {
+    case 'number':
+    case 'integer': {
+      if (typeof value !== 'number' || !Number.isFinite(value))
+        throw invalid(desc.dtype === 'integer' ? 'an integer' : 'a number');
+      if (desc.dtype === 'integer' && !Number.isInteger(value)) throw invalid('an integer');
+      const { min, max } = desc.limits ?? {};
+      if ((min !== undefined && value < min) || (max !== undefined && value > max)) {
+        throw new BenchtopError(
+          'VALUE_OUT_OF_RANGE',
+          `${where}: ${value}${desc.unit ? ` ${desc.unit}` : ''} is out of range (allowed ${rangeText(desc)})`,
+          { instrument, signal: desc.name, value, min, max, unit: desc.unit },
+        );
+      }
+      return value;
+    }
+    case 'boolean':
+      if (typeof value !== 'boolean') throw invalid('true or false');
+      return value;
+    case 'enum':
+      if (typeof value !== 'string' || !desc.choices?.includes(value)) {
+        throw invalid(`one of ${(desc.choices ?? []).map((c) => JSON.stringify(c)).join(', ')}`);
+      }
+      return value;
+    case 'string':
+      if (typeof value !== 'string') throw invalid('a string');
+      return value;
+  }
+}
+
+/** Turns command-line text into the signal's type (`benchtop set stage.axis1.position 5`). */
+export function parseSignalText(desc: SignalDescription, text: string): SignalValue {
+  switch (desc.dtype) {
+    case 'number':
+    case 'integer': {
+      const n = Number(text);
+      return text.trim() === '' || Number.isNaN(n) ? text : n;
+    }
+    case 'boolean':
+      if (/^(true|1|on|yes|open)$/i.test(text)) return true;
+      if (/^(false|0|off|no|closed?)$/i.test(text)) return false;
+      return text;
+    default:
+      return text;
+  }
+}
+
+/** JSON Schema of a signal's value: the API validates PUT bodies and the UI builds inputs from it. */
+export function signalValueSchema(desc: SignalDescription): TSchema {
+  const common = { description: desc.description, ...(desc.unit ? { unit: desc.unit } : {}) };
+  switch (desc.dtype) {
+    case 'number':
+      return Type.Number({
+        ...common,
+        ...(desc.limits?.min !== undefined ? { minimum: desc.limits.min } : {}),
+        ...(desc.limits?.max !== undefined ? { maximum: desc.limits.max } : {}),
+      });
+    case 'integer':
+      return Type.Integer({
+        ...common,
+        ...(desc.limits?.min !== undefined ? { minimum: desc.limits.min } : {}),
+        ...(desc.limits?.max !== undefined ? { maximum: desc.limits.max } : {}),
+      });
+    case 'boolean':
+      return Type.Boolean(common);
+    case 'enum':
+      return Type.Union(
+        (desc.choices ?? []).map((c) => Type.Literal(c)),
+        common,
+      );
+    case 'string':
+      return Type.String(common);
+  }
+}
+
+/** Checks action arguments against the action's schema; every problem is listed. */
+export function checkActionArgs(
+  instrument: string,
+  action: ActionDescription,
+  args: unknown,
+): Record<string, unknown> {
+  const value = Value.Default(action.args, structuredClone(args ?? {}));
+  const errors = [...Value.Errors(action.args, value)];
+  if (errors.length > 0) {
+    throw new BenchtopError(
+      'VALIDATION_FAILED',
+      `${instrument}.${action.name}: invalid arguments: ${errors.map((e) => `${e.path || '/'} ${e.message}`).join('; ')}`,
+      {
+        instrument,
+        action: action.name,
+        errors: errors.map((e) => ({ path: e.path, message: e.message, value: e.value })),
+      },
+    );
+  }
+  return value as Record<string, unknown>;
+}

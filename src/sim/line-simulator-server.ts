@@ -1,0 +1,116 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { LineFramer, type Terminator } from '../transports/line-framer.ts';
+import type { SimulatorServer } from './simulator.ts';
+
+/** The instrument side of a line protocol: one instance per simulated device. */
+export interface LineProtocol {
+  /** Returns the reply lines for one received line (none for setters). */
+  handle(line: string): string | string[] | undefined;
+  /** Called when a client connects; e.g. a power-on banner or resetting echo state. */
+  connected?(): string[] | undefined;
+}
+
+/**
+ * Faults a test can switch on to prove drivers cope: no reply, garbage, a truncated reply,
+ * a late reply, or dropping the connection when the next command arrives.
+ */
+export type SimulatorFault =
+  | { kind: 'none' }
+  | { kind: 'silent' }
+  | { kind: 'garbage' }
+  | { kind: 'truncate' }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'disconnect' };
+
+/** Hosts a LineProtocol on a TCP port, framing lines both ways like the real device. */
+export class LineSimulatorServer implements SimulatorServer {
+  readonly type: string;
+  private readonly protocol: LineProtocol;
+  private readonly readTerminator: Terminator;
+  private readonly replyTerminator: string;
+  private server: Server | null = null;
+  private readonly sockets = new Set<Socket>();
+  private fault: SimulatorFault = { kind: 'none' };
+  /** Lines received, for tests that check what went over the wire. */
+  readonly received: string[] = [];
+
+  constructor(
+    type: string,
+    protocol: LineProtocol,
+    options: { readTerminator: Terminator; replyTerminator: string },
+  ) {
+    this.type = type;
+    this.protocol = protocol;
+    this.readTerminator = options.readTerminator;
+    this.replyTerminator = options.replyTerminator;
+  }
+
+  setFault(fault: SimulatorFault): void {
+    this.fault = fault;
+  }
+
+  get connections(): number {
+    return this.sockets.size;
+  }
+
+  listen(port: number, host: string): Promise<{ host: string; port: number }> {
+    const server = createServer((socket) => this.accept(socket));
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        const address = server.address();
+        resolve({ host, port: typeof address === 'object' && address ? address.port : port });
+      });
+    });
+  }
+
+  /** Drops every client connection (a cable pulled) but keeps listening. */
+  dropConnections(): void {
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+  }
+
+  async close(): Promise<void> {
+    this.dropConnections();
+    const server = this.server;
+    this.server = null;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private accept(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.setNoDelay(true);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    const banner = this.protocol.connected?.();
+    if (banner) for (const line of banner) socket.write(line + this.replyTerminator);
+    const framer = new LineFramer(this.readTerminator, (line) => this.onLine(socket, line));
+    socket.on('data', (chunk) => {
+      try {
+        framer.push(chunk);
+      } catch {
+        socket.destroy();
+      }
+    });
+  }
+
+  private onLine(socket: Socket, line: string): void {
+    this.received.push(line);
+    if (this.received.length > 1000) this.received.splice(0, 500);
+    const fault = this.fault;
+    if (fault.kind === 'disconnect') {
+      socket.destroy();
+      return;
+    }
+    const reply = this.protocol.handle(line);
+    if (reply === undefined || fault.kind === 'silent') return;
+    const lines = Array.isArray(reply) ? reply : [reply];
+    let text = lines.map((l) => l + this.replyTerminator).join('');
+    if (fault.kind === 'garbage') text = `\u0000\u00ff#@!${'\u00fe'.repeat(8)}${this.replyTerminator}`;
+    if (fault.kind === 'truncate') text = text.slice(0, Math.max(1, Math.floor(text.length / 2)));
+    const bytes = Buffer.from(text, 'latin1');
+    if (fault.kind === 'delay') setTimeout(() => socket.writable && socket.write(bytes), fault.ms);
+    else socket.write(bytes);
+  }
+}

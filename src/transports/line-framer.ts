@@ -1,0 +1,56 @@
+/**
+ * Splits a byte stream into lines. A push parser: feed it chunks as they arrive (split
+ * anywhere, even inside a CR LF pair) and it emits whole lines without their terminator.
+ * Bytes are decoded as latin1 (instrument protocols are ASCII; nothing is lost for 8-bit bytes).
+ */
+export type Terminator = '\n' | '\r' | '\r\n';
+
+export class LineTooLongError extends Error {
+  constructor(limit: number) {
+    super(`no line terminator within ${limit} bytes`);
+    this.name = 'LineTooLongError';
+  }
+}
+
+export class LineFramer {
+  private buffer = '';
+  private readonly terminator: Terminator;
+  private readonly maxLineLength: number;
+  private readonly emit: (line: string) => void;
+
+  /**
+   * @param terminator `\n` also strips a trailing `\r`, so CR LF replies frame correctly
+   *   with either setting (the ESP300 and several drivers read to LF and strip CR).
+   */
+  constructor(terminator: Terminator, emit: (line: string) => void, maxLineLength = 65_536) {
+    this.terminator = terminator;
+    this.emit = emit;
+    this.maxLineLength = maxLineLength;
+  }
+
+  push(chunk: Uint8Array): void {
+    this.buffer += Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
+    const sep = this.terminator === '\r\n' ? '\n' : this.terminator;
+    for (;;) {
+      const at = this.buffer.indexOf(sep);
+      if (at < 0) break;
+      let line = this.buffer.slice(0, at);
+      this.buffer = this.buffer.slice(at + sep.length);
+      if (sep === '\n' && line.endsWith('\r')) line = line.slice(0, -1);
+      this.emit(line);
+    }
+    if (this.buffer.length > this.maxLineLength) {
+      this.buffer = '';
+      throw new LineTooLongError(this.maxLineLength);
+    }
+  }
+
+  /** Bytes received but not yet terminated. */
+  get pending(): string {
+    return this.buffer;
+  }
+
+  reset(): void {
+    this.buffer = '';
+  }
+}

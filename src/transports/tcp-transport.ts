@@ -1,0 +1,109 @@
+import { Socket } from 'node:net';
+import { BenchtopError } from '../core/errors.ts';
+import type { ByteTransport } from './transport.ts';
+
+/** Raw TCP (SCPI port 5025, serial device servers, simulators). */
+export class TcpTransport implements ByteTransport {
+  readonly address: string;
+  private readonly host: string;
+  private readonly port: number;
+  private readonly connectTimeoutMs: number;
+  private socket: Socket | null = null;
+  private receiver: (chunk: Uint8Array) => void = () => {};
+  private closeListener: (error?: Error) => void = () => {};
+  private closedByUs = false;
+
+  constructor(host: string, port: number, options: { connectTimeoutMs?: number } = {}) {
+    this.host = host;
+    this.port = port;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 5000;
+    this.address = `tcp://${host}:${port}`;
+  }
+
+  get isOpen(): boolean {
+    return this.socket !== null && !this.socket.destroyed;
+  }
+
+  open(signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const socket = new Socket();
+      this.closedByUs = false;
+      const fail = (error: Error) => {
+        socket.destroy();
+        reject(
+          new BenchtopError(
+            'LINK_LOST',
+            `cannot connect to ${this.address}: ${error.message}`,
+            { address: this.address },
+            { cause: error },
+          ),
+        );
+      };
+      const timer = setTimeout(
+        () => fail(new Error(`no connection within ${this.connectTimeoutMs} ms`)),
+        this.connectTimeoutMs,
+      );
+      const onAbort = () => fail(new Error('aborted'));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      socket.once('error', (e) => {
+        clearTimeout(timer);
+        fail(e);
+      });
+      socket.connect(this.port, this.host, () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        socket.removeAllListeners('error');
+        socket.setNoDelay(true);
+        socket.setKeepAlive(true, 10_000);
+        this.socket = socket;
+        socket.on('data', (chunk: Buffer) => this.receiver(chunk));
+        let reported = false;
+        const closed = (error?: Error) => {
+          if (reported) return;
+          reported = true;
+          this.socket = null;
+          if (!this.closedByUs)
+            this.closeListener(error ?? new Error(`${this.address} closed the connection`));
+        };
+        socket.on('error', (e) => closed(e));
+        socket.on('close', () => closed());
+        resolve();
+      });
+    });
+  }
+
+  write(data: Uint8Array): Promise<void> {
+    const socket = this.socket;
+    if (!socket) return Promise.reject(new BenchtopError('LINK_LOST', `${this.address} is not connected`));
+    return new Promise((resolve, reject) => {
+      socket.write(data, (error) =>
+        error
+          ? reject(new BenchtopError('LINK_LOST', `write to ${this.address} failed: ${error.message}`))
+          : resolve(),
+      );
+    });
+  }
+
+  onData(receiver: (chunk: Uint8Array) => void): void {
+    this.receiver = receiver;
+  }
+
+  onClose(listener: (error?: Error) => void): void {
+    this.closeListener = listener;
+  }
+
+  async close(): Promise<void> {
+    this.closedByUs = true;
+    const socket = this.socket;
+    this.socket = null;
+    if (!socket) return;
+    await new Promise<void>((resolve) => {
+      socket.once('close', () => resolve());
+      socket.end();
+      setTimeout(() => {
+        socket.destroy();
+        resolve();
+      }, 200).unref();
+    });
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * A byte pipe to an instrument. Protocol code (framing, drivers) only sees this interface,
+ * never `net` or `serialport`, so it is tested with in-memory pipes and split buffers.
+ */
+export interface ByteTransport {
+  /** Human-readable address for logs and errors, e.g. `tcp://127.0.0.1:5025`, `serial:/dev/ttyUSB0@19200`. */
+  readonly address: string;
+  open(signal?: AbortSignal): Promise<void>;
+  write(data: Uint8Array): Promise<void>;
+  /** Registers the receiver of incoming bytes (one receiver). */
+  onData(receiver: (chunk: Uint8Array) => void): void;
+  /** Called once when the link closes by itself (peer closed, cable pulled, error). */
+  onClose(listener: (error?: Error) => void): void;
+  close(): Promise<void>;
+  readonly isOpen: boolean;
+}
