@@ -1,0 +1,208 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Type } from '@sinclair/typebox';
+import type { ActorStateChange } from './actor-state.ts';
+import { EventBus } from './bus.ts';
+import { systemClock } from './clock.ts';
+import { Completion, type InstrumentDriver } from './device.ts';
+import { BenchtopError, isBenchtopError } from './errors.ts';
+import type { BenchtopEvents } from './events.ts';
+import { Instrument } from './instrument.ts';
+import { InstrumentBehavior, type InstrumentMessage, type InstrumentReply } from './instrument-behavior.ts';
+import { silentLogger } from './logger.ts';
+import { Supervisor } from './supervisor.ts';
+
+/** An in-memory instrument: a motor that reaches its target after a number of polls. */
+function fakeMotor() {
+  const wire: string[] = [];
+  let position = 0;
+  let target = 0;
+  let connects = 0;
+  let failConnect = false;
+  const driver: InstrumentDriver = {
+    type: 'FakeMotor',
+    signals: {
+      position: {
+        dtype: 'number',
+        unit: 'mm',
+        limits: { min: -10, max: 10 },
+        description: 'position',
+        monitored: true,
+        completes: true,
+        read: async () => {
+          wire.push('TP?');
+          return position;
+        },
+        write: async (value) => {
+          wire.push(`PA${value}`);
+          target = value as number;
+          return new Completion({
+            what: 'move',
+            pollMs: 1,
+            timeoutMs: 5_000,
+            isDone: async () => {
+              position += Math.sign(target - position) * Math.min(1, Math.abs(target - position));
+              return position === target;
+            },
+          });
+        },
+      },
+      mode: {
+        dtype: 'enum',
+        choices: ['fast', 'slow'],
+        description: 'mode',
+        write: async (v) => void wire.push(`MODE${v}`),
+      },
+      broken: {
+        dtype: 'number',
+        description: 'reads that lose the link',
+        read: async () => {
+          throw new BenchtopError('LINK_LOST', 'cable pulled');
+        },
+      },
+    },
+    actions: {
+      jog: {
+        description: 'jog',
+        args: Type.Object(
+          { delta: Type.Number({ minimum: -1, maximum: 1 }) },
+          { additionalProperties: false },
+        ),
+        run: async (args: { delta: number }) => {
+          wire.push(`PR${args.delta}`);
+          position += args.delta;
+          return { moved: args.delta };
+        },
+      },
+    },
+    connect: async () => {
+      connects++;
+      if (failConnect) throw new BenchtopError('LINK_LOST', 'no answer');
+      return { model: 'Fake' };
+    },
+    disconnect: async () => {},
+  };
+  return {
+    driver,
+    wire,
+    connects: () => connects,
+    setFailConnect: (v: boolean) => {
+      failConnect = v;
+    },
+  };
+}
+
+async function setup(pollIntervalMs = 0) {
+  const bus = new EventBus<BenchtopEvents>();
+  const states: ActorStateChange[] = [];
+  bus.on('actor.state', (c) => states.push(c));
+  const supervisor = new Supervisor({
+    clock: systemClock,
+    mailboxCapacity: 10,
+    spawnTimeoutMs: 1_000,
+    shutdownTimeoutMs: 1_000,
+    policy: { maxRestarts: 5, windowMs: 60_000, initialBackoffMs: 5, maxBackoffMs: 20, jitter: 0 },
+    onStateChange: (c) => bus.emit('actor.state', c),
+  });
+  const fake = fakeMotor();
+  const actor = await supervisor.spawn<InstrumentMessage, InstrumentReply>(
+    'motor',
+    () =>
+      new InstrumentBehavior({
+        id: 'motor',
+        driver: fake.driver,
+        log: silentLogger(),
+        pollIntervalMs,
+        publish: (r) => bus.emit('instrument.reading', r),
+        onIdentity: () => {},
+      }),
+    { kind: 'FakeMotor' },
+  );
+  const instrument = new Instrument({
+    id: 'motor',
+    driver: fake.driver,
+    actor,
+    clock: systemClock,
+    askTimeoutMs: 2_000,
+  });
+  return { bus, supervisor, instrument, fake, states };
+}
+
+describe('Instrument facade over the actor', () => {
+  it('describes signals and actions from the driver declaration', async () => {
+    const { instrument, supervisor } = await setup();
+    const d = instrument.describe();
+    assert.deepEqual(
+      d.signals.map((s) => [s.name, s.dtype, s.readable, s.writable, s.completes]),
+      [
+        ['position', 'number', true, true, true],
+        ['mode', 'enum', false, true, false],
+        ['broken', 'number', true, false, false],
+      ],
+    );
+    assert.deepEqual(d.signals[0]!.limits, { min: -10, max: 10 });
+    assert.equal(d.actions[0]!.name, 'jog');
+    await supervisor.stopAll();
+  });
+
+  it('a waiting write returns when the completion reports done', async () => {
+    const { instrument, supervisor, bus } = await setup();
+    const readings: number[] = [];
+    bus.on('instrument.reading', (r) => readings.push(r.value as number));
+    await instrument.write('position', 3);
+    const r = await instrument.read('position');
+    assert.equal(r.value, 3);
+    assert.equal(r.unit, 'mm');
+    assert.deepEqual(readings, [3]);
+    assert.equal(
+      instrument.lastReading('position'),
+      undefined,
+      'the manager, not the facade, records readings',
+    );
+    await supervisor.stopAll();
+  });
+
+  it('rejects bad values before anything reaches the wire', async () => {
+    const { instrument, fake, supervisor } = await setup();
+    await assert.rejects(instrument.write('position', 11), (e) => isBenchtopError(e, 'VALUE_OUT_OF_RANGE'));
+    await assert.rejects(instrument.write('position', '3'), (e) => isBenchtopError(e, 'VALUE_INVALID'));
+    await assert.rejects(instrument.write('mode', 'warp'), (e) => isBenchtopError(e, 'VALUE_INVALID'));
+    await assert.rejects(instrument.write('broken', 1), (e) => isBenchtopError(e, 'SIGNAL_READ_ONLY'));
+    await assert.rejects(instrument.write('nope', 1), (e) => isBenchtopError(e, 'SIGNAL_NOT_FOUND'));
+    await assert.rejects(instrument.read('mode'), (e) => isBenchtopError(e, 'SIGNAL_WRITE_ONLY'));
+    await assert.rejects(instrument.call('jog', { delta: 5 }), (e) =>
+      isBenchtopError(e, 'VALIDATION_FAILED'),
+    );
+    await assert.rejects(instrument.call('jog', { delta: 0.5, extra: 1 }), (e) =>
+      isBenchtopError(e, 'VALIDATION_FAILED'),
+    );
+    await assert.rejects(instrument.call('warp', {}), (e) => isBenchtopError(e, 'ACTION_NOT_FOUND'));
+    assert.deepEqual(fake.wire, []);
+    assert.deepEqual(await instrument.call('jog', { delta: 0.5 }), { moved: 0.5 });
+    assert.deepEqual(fake.wire, ['PR0.5']);
+    await supervisor.stopAll();
+  });
+
+  it('a link fault fails the actor, commands fail fast, and it reconnects', async () => {
+    const { instrument, supervisor, bus, fake } = await setup();
+    fake.setFailConnect(true);
+    const faulted = bus.once('actor.state', (c) => c.state === 'restarting');
+    await assert.rejects(instrument.read('broken'), (e) => isBenchtopError(e, 'LINK_LOST'));
+    await faulted;
+    await assert.rejects(instrument.read('position'), (e) => isBenchtopError(e, 'INSTRUMENT_UNAVAILABLE'));
+    const ready = bus.once('actor.state', (c) => c.state === 'ready');
+    fake.setFailConnect(false);
+    await ready;
+    assert.ok(fake.connects() >= 2);
+    assert.equal((await instrument.read('position')).value, 0);
+    await supervisor.stopAll();
+  });
+
+  it('polls monitored signals and publishes them', async () => {
+    const { supervisor, bus } = await setup(5);
+    const reading = await bus.once('instrument.reading', (r) => r.signal === 'position');
+    assert.equal(reading.instrument, 'motor');
+    assert.equal(reading.quality, 'good');
+    await supervisor.stopAll();
+  });
+});
