@@ -1,0 +1,15 @@
+import type { BenchtopConfig } from '../../config/schema.ts';
+import { PostgresTimeSeriesStore } from './postgres-timeseries-store.ts';
+import { SqliteTimeSeriesStore } from './sqlite-timeseries-store.ts';
+import type { TimeSeriesStore } from './timeseries-store.ts';
+
+/** PostgreSQL when `[storage.postgres] url` is set, else `<output_dir>/timeseries.sqlite`. */
+export async function openTimeSeriesStore(storage: BenchtopConfig['storage']): Promise<TimeSeriesStore> {
+  if (storage.postgres) {
+    return PostgresTimeSeriesStore.connect({
+      url: storage.postgres.url,
+      timescaledb: storage.postgres.timescaledb,
+    });
+  }
+  return SqliteTimeSeriesStore.inOutputDir(storage.output_dir);
+}
