@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { LoadedConfig } from '../config/load.ts';
 import type { BenchtopConfig } from '../config/schema.ts';
@@ -8,6 +9,8 @@ import type { Logger } from '../core/logger.ts';
 import { Supervisor } from '../core/supervisor.ts';
 import { BENCHTOP_VERSION } from '../core/version.ts';
 import { assertBindAllowed } from '../server/bind-policy.ts';
+import { HealthService } from '../server/health/health-service.ts';
+import { BenchtopMetrics } from '../server/metrics/benchtop-metrics.ts';
 import { buildServer } from '../server/server.ts';
 import { VirtualLab } from '../sim/virtual-lab.ts';
 import { InstrumentManager } from './instrument-manager.ts';
@@ -30,6 +33,8 @@ export class Benchtop {
   readonly instruments: InstrumentManager;
   /** The shared physical model, in simulation mode. */
   readonly lab: VirtualLab | undefined;
+  readonly metrics: BenchtopMetrics;
+  readonly health: HealthService;
   private server: FastifyInstance | null = null;
   private stopping: Promise<void> | null = null;
 
@@ -74,6 +79,19 @@ export class Benchtop {
       logger,
       ...(this.lab ? { lab: this.lab } : {}),
     });
+    mkdirSync(this.config.storage.output_dir, { recursive: true });
+    this.metrics = new BenchtopMetrics({
+      bus: this.bus,
+      instruments: this.instruments,
+      dataDir: this.config.storage.output_dir,
+    });
+    this.health = new HealthService({
+      clock: this.clock,
+      instruments: this.instruments,
+      dataDir: this.config.storage.output_dir,
+      minFreeBytes: 1024 ** 3,
+      cacheMs: 2000,
+    });
     this.bus.on('actor.state', (change) => {
       const log = logger.child({ 'instrument.id': change.id, 'instrument.type': change.kind });
       if (change.state === 'failed')
@@ -96,7 +114,16 @@ export class Benchtop {
     );
     if (this.lab) this.logger.info('simulation enabled: instruments talk to the virtual lab');
     await this.instruments.startAll();
-    this.server = await buildServer({ config: this.config, logger: this.logger });
+    const built = await buildServer({
+      config: this.config,
+      logger: this.logger,
+      bus: this.bus,
+      clock: this.clock,
+      instruments: this.instruments,
+      metrics: this.metrics,
+      health: this.health,
+    });
+    this.server = built.app;
     const address = await this.server.listen({ host: server.bind_address, port: server.port });
     this.logger.info({ url: address }, `Benchtop ready at ${address}`);
     return { url: address };

@@ -1,96 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Type } from '@sinclair/typebox';
+import { fakeMotor } from '../../test/support/fake-motor.ts';
 import type { ActorStateChange } from './actor-state.ts';
 import { EventBus } from './bus.ts';
 import { systemClock } from './clock.ts';
-import { Completion, type InstrumentDriver } from './device.ts';
-import { BenchtopError, isBenchtopError } from './errors.ts';
+import { isBenchtopError } from './errors.ts';
 import type { BenchtopEvents } from './events.ts';
 import { Instrument } from './instrument.ts';
 import { InstrumentBehavior, type InstrumentMessage, type InstrumentReply } from './instrument-behavior.ts';
 import { silentLogger } from './logger.ts';
 import { Supervisor } from './supervisor.ts';
-
-/** An in-memory instrument: a motor that reaches its target after a number of polls. */
-function fakeMotor() {
-  const wire: string[] = [];
-  let position = 0;
-  let target = 0;
-  let connects = 0;
-  let failConnect = false;
-  const driver: InstrumentDriver = {
-    type: 'FakeMotor',
-    signals: {
-      position: {
-        dtype: 'number',
-        unit: 'mm',
-        limits: { min: -10, max: 10 },
-        description: 'position',
-        monitored: true,
-        completes: true,
-        read: async () => {
-          wire.push('TP?');
-          return position;
-        },
-        write: async (value) => {
-          wire.push(`PA${value}`);
-          target = value as number;
-          return new Completion({
-            what: 'move',
-            pollMs: 1,
-            timeoutMs: 5_000,
-            isDone: async () => {
-              position += Math.sign(target - position) * Math.min(1, Math.abs(target - position));
-              return position === target;
-            },
-          });
-        },
-      },
-      mode: {
-        dtype: 'enum',
-        choices: ['fast', 'slow'],
-        description: 'mode',
-        write: async (v) => void wire.push(`MODE${v}`),
-      },
-      broken: {
-        dtype: 'number',
-        description: 'reads that lose the link',
-        read: async () => {
-          throw new BenchtopError('LINK_LOST', 'cable pulled');
-        },
-      },
-    },
-    actions: {
-      jog: {
-        description: 'jog',
-        args: Type.Object(
-          { delta: Type.Number({ minimum: -1, maximum: 1 }) },
-          { additionalProperties: false },
-        ),
-        run: async (args: { delta: number }) => {
-          wire.push(`PR${args.delta}`);
-          position += args.delta;
-          return { moved: args.delta };
-        },
-      },
-    },
-    connect: async () => {
-      connects++;
-      if (failConnect) throw new BenchtopError('LINK_LOST', 'no answer');
-      return { model: 'Fake' };
-    },
-    disconnect: async () => {},
-  };
-  return {
-    driver,
-    wire,
-    connects: () => connects,
-    setFailConnect: (v: boolean) => {
-      failConnect = v;
-    },
-  };
-}
 
 async function setup(pollIntervalMs = 0) {
   const bus = new EventBus<BenchtopEvents>();

@@ -1,6 +1,21 @@
 import type { FastifyInstance } from 'fastify';
+import type { HealthService } from './health/health-service.ts';
 
-/** Liveness: answers as long as the process serves HTTP. Readiness and checks come with /health. */
-export async function healthPlugin(app: FastifyInstance): Promise<void> {
-  app.get('/health/basic', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
+/** `/health/basic` is liveness (the process serves HTTP); `/health` is readiness with its checks, 503 when unhealthy. */
+export function healthPlugin(health: HealthService) {
+  return async (app: FastifyInstance) => {
+    app.get(
+      '/health/basic',
+      { logLevel: 'warn', schema: { tags: ['health'], summary: 'Liveness' } },
+      async () => ({ status: 'ok' }),
+    );
+    app.get(
+      '/health',
+      { logLevel: 'warn', schema: { tags: ['health'], summary: 'Readiness with per-check details' } },
+      async (_request, reply) => {
+        const report = await health.report();
+        return reply.status(report.status === 'unhealthy' ? 503 : 200).send(report);
+      },
+    );
+  };
 }

@@ -1,26 +1,97 @@
+import '@fastify/swagger';
+import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { BenchtopConfig } from '../config/schema.ts';
-import type { Logger } from '../core/logger.ts';
+import { BENCHTOP_VERSION } from '../core/version.ts';
+import type { ServerContext } from './context.ts';
 import { installErrorReplies } from './error-reply.ts';
 import { healthPlugin } from './health-plugin.ts';
+import { instrumentRoutes } from './routes/instrument-routes.ts';
+import { StreamHub } from './stream/stream-hub.ts';
 
-export interface ServerDeps {
-  config: BenchtopConfig;
-  logger: Logger;
+export interface BuiltServer {
+  app: FastifyInstance;
+  hub: StreamHub;
 }
 
 /** Builds the HTTP server with every plugin registered; listening is the caller's job. */
-export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
-  const { config } = deps;
+export async function buildServer(ctx: ServerContext): Promise<BuiltServer> {
+  const { config } = ctx;
   const app = Fastify({
     // Per-request lines would drown the log at dashboard rates; failures are still logged.
-    loggerInstance: deps.logger.child({ component: 'http' }, { level: 'warn' }),
+    loggerInstance: ctx.logger.child({ component: 'http' }, { level: 'warn' }),
     bodyLimit: config.server.body_limit_bytes,
+    ajv: {
+      customOptions: {
+        removeAdditional: false,
+        coerceTypes: 'array',
+        useDefaults: true,
+        keywords: ['unit', 'secret'],
+      },
+    },
     ...(config.server.tls ? { https: await tlsOptions(config.server.tls) } : {}),
   }) as unknown as FastifyInstance;
   installErrorReplies(app);
-  await app.register(healthPlugin);
-  return app;
+  await app.register(cors, {
+    // Closed unless origins are listed: a browser on another origin cannot call the API.
+    origin: config.server.cors_origins.length > 0 ? config.server.cors_origins : false,
+    credentials: true,
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Benchtop API',
+        version: BENCHTOP_VERSION,
+        description: 'Instruments, runs, history, alarms',
+      },
+      tags: [
+        { name: 'instruments' },
+        { name: 'runs' },
+        { name: 'history' },
+        { name: 'alarms' },
+        { name: 'health' },
+        { name: 'system' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/v1/docs' });
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+
+  const hub = new StreamHub({ bus: ctx.bus, clock: ctx.clock, metrics: ctx.metrics, logger: ctx.logger });
+  app.addHook('onClose', async () => hub.close());
+
+  await app.register(healthPlugin(ctx.health));
+  if (config.metrics.enabled) {
+    app.get(
+      config.metrics.path,
+      { logLevel: 'warn', schema: { tags: ['system'], summary: 'Prometheus metrics', hide: true } },
+      async (_req, reply) => reply.type(ctx.metrics.contentType).send(await ctx.metrics.text()),
+    );
+  }
+  await app.register(
+    async (api) => {
+      await api.register(instrumentRoutes(ctx));
+      api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+      api.get('/stream', { websocket: true, schema: { hide: true } }, (socket) => {
+        const session = hub.connect(socket);
+        socket.on('message', (data: Buffer, isBinary: boolean) => {
+          if (isBinary)
+            session.client.sendEvent({
+              type: 'error',
+              code: 'VALIDATION_FAILED',
+              message: 'binary messages are not accepted',
+            });
+          else session.onMessage(data.toString('utf8'));
+        });
+        socket.on('close', session.onClose);
+        socket.on('error', session.onClose);
+      });
+    },
+    { prefix: '/api/v1' },
+  );
+  return { app, hub };
 }
 
 async function tlsOptions(tls: { cert: string; key: string }): Promise<{ cert: Buffer; key: Buffer }> {

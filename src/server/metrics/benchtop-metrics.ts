@@ -1,0 +1,186 @@
+import { statfs } from 'node:fs/promises';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { ActorStates } from '../../core/actor-state.ts';
+import type { EventBus } from '../../core/bus.ts';
+import type { BenchtopEvents } from '../../core/events.ts';
+import type { InstrumentDirectory } from '../context.ts';
+
+export interface MetricsSources {
+  bus: EventBus<BenchtopEvents>;
+  instruments: InstrumentDirectory;
+  /** Directory whose filesystem's free space is reported. */
+  dataDir: string;
+}
+
+/**
+ * Every Prometheus metric Benchtop exports, with real values: counters fed from the bus,
+ * gauges computed at scrape time from the live objects. Names are prefixed `benchtop_`.
+ */
+export class BenchtopMetrics {
+  readonly registry = new Registry();
+  readonly dataPoints: Counter;
+  readonly errors: Counter<'kind'>;
+  readonly commandDuration: Histogram<'instrument' | 'op' | 'outcome'>;
+  readonly processingDuration: Histogram<'stage'>;
+  readonly storageQueueUsage: Gauge<'writer'>;
+  readonly storageDropped: Counter<'writer'>;
+  readonly parameterLogInterval: Gauge<'group'>;
+  readonly parameterLogLateness: Histogram<'group'>;
+  readonly parameterLogLatenessLast: Gauge<'group'>;
+  readonly runs: Counter<'status'>;
+  readonly websocketClients: Gauge;
+  readonly websocketDropped: Counter<'reason'>;
+
+  constructor(sources: MetricsSources) {
+    const r = this.registry;
+    collectDefaultMetrics({ register: r, prefix: 'benchtop_' });
+    this.dataPoints = new Counter({
+      name: 'benchtop_data_points_total',
+      help: 'Readings published by instruments',
+      registers: [r],
+    });
+    this.errors = new Counter({
+      name: 'benchtop_errors_total',
+      help: 'Errors by kind',
+      labelNames: ['kind'],
+      registers: [r],
+    });
+    this.commandDuration = new Histogram({
+      name: 'benchtop_command_duration_seconds',
+      help: 'Instrument command latency (read, write, call) as seen by callers',
+      labelNames: ['instrument', 'op', 'outcome'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [r],
+    });
+    this.processingDuration = new Histogram({
+      name: 'benchtop_processing_duration_seconds',
+      help: 'Duration of data processing operations (fan-out, writer batches, parameter-log ticks)',
+      labelNames: ['stage'],
+      buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
+      registers: [r],
+    });
+    this.storageQueueUsage = new Gauge({
+      name: 'benchtop_storage_queue_usage_ratio',
+      help: 'Writer queue fill (0-1)',
+      labelNames: ['writer'],
+      registers: [r],
+    });
+    this.storageDropped = new Counter({
+      name: 'benchtop_storage_dropped_total',
+      help: 'Documents or frames a writer refused because its queue was full',
+      labelNames: ['writer'],
+      registers: [r],
+    });
+    this.parameterLogInterval = new Gauge({
+      name: 'benchtop_parameter_log_interval_seconds',
+      help: 'Actual interval between the last two parameter-log ticks',
+      labelNames: ['group'],
+      registers: [r],
+    });
+    this.parameterLogLateness = new Histogram({
+      name: 'benchtop_parameter_log_lateness_seconds',
+      help: 'How late each parameter-log tick started after its deadline',
+      labelNames: ['group'],
+      buckets: [0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1, 3, 10],
+      registers: [r],
+    });
+    this.parameterLogLatenessLast = new Gauge({
+      name: 'benchtop_parameter_log_lateness_last_seconds',
+      help: 'Lateness of the latest parameter-log tick',
+      labelNames: ['group'],
+      registers: [r],
+    });
+    this.runs = new Counter({
+      name: 'benchtop_runs_total',
+      help: 'Finished runs by exit status',
+      labelNames: ['status'],
+      registers: [r],
+    });
+    this.websocketClients = new Gauge({
+      name: 'benchtop_websocket_clients',
+      help: 'Connected WebSocket clients',
+      registers: [r],
+    });
+    this.websocketDropped = new Counter({
+      name: 'benchtop_websocket_dropped_total',
+      help: 'Messages not sent to slow WebSocket clients, and clients disconnected for being slow',
+      labelNames: ['reason'],
+      registers: [r],
+    });
+
+    const { instruments } = sources;
+    new Gauge({
+      name: 'benchtop_active_instruments',
+      help: 'Instruments that are ready',
+      registers: [r],
+      collect() {
+        this.set(instruments.list().filter((i) => i.state === 'ready').length);
+      },
+    });
+    new Gauge({
+      name: 'benchtop_instrument_connected',
+      help: '1 when the instrument is connected and ready',
+      labelNames: ['instrument', 'type'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const i of instruments.list())
+          this.set({ instrument: i.id, type: i.type }, i.state === 'ready' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'benchtop_instrument_state',
+      help: 'Instrument actor state (1 for the current state)',
+      labelNames: ['instrument', 'state'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const i of instruments.list())
+          for (const s of ActorStates) this.set({ instrument: i.id, state: s }, i.state === s ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'benchtop_actor_mailbox_depth',
+      help: 'Messages waiting in each instrument actor mailbox',
+      labelNames: ['actor'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const i of instruments.list()) this.set({ actor: i.id }, i.mailboxDepth);
+      },
+    });
+    const dataDir = sources.dataDir;
+    new Gauge({
+      name: 'benchtop_disk_free_bytes',
+      help: 'Free space on the data directory filesystem',
+      registers: [r],
+      async collect() {
+        const s = await statfs(dataDir).catch(() => null);
+        if (s) this.set(Number(s.bavail) * Number(s.bsize));
+      },
+    });
+    new Gauge({
+      name: 'benchtop_disk_total_bytes',
+      help: 'Size of the data directory filesystem',
+      registers: [r],
+      async collect() {
+        const s = await statfs(dataDir).catch(() => null);
+        if (s) this.set(Number(s.blocks) * Number(s.bsize));
+      },
+    });
+
+    sources.bus.on('instrument.reading', () => this.dataPoints.inc());
+    sources.bus.on('actor.state', (c) => {
+      if (c.state === 'failed') this.errors.inc({ kind: c.error?.code ?? 'actor_failed' });
+    });
+    sources.bus.on('bus.handler_error', () => this.errors.inc({ kind: 'bus_handler' }));
+  }
+
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

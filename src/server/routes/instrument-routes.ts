@@ -1,0 +1,141 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { signalValueSchema } from '../../core/signal-validation.ts';
+import type { ServerContext } from '../context.ts';
+import { ErrorReply } from '../schemas.ts';
+
+const IdParams = Type.Object({ id: Type.String() });
+const SignalParams = Type.Object({ id: Type.String(), signal: Type.String() });
+const ActionParams = Type.Object({ id: Type.String(), action: Type.String() });
+const WaitQuery = Type.Object(
+  { wait: Type.Boolean({ default: true, description: 'false: return as soon as the command is sent' }) },
+  { additionalProperties: false },
+);
+
+/**
+ * /api/v1/instruments: list, describe, read, write and act. Every value is validated
+ * against the instrument's own description (the same one the UI builds forms from).
+ */
+export function instrumentRoutes(ctx: ServerContext) {
+  return async (app: FastifyInstance) => {
+    app.get(
+      '/instruments',
+      {
+        schema: {
+          tags: ['instruments'],
+          summary: 'All instruments with their state',
+          response: {
+            200: Type.Array(
+              Type.Object(
+                { id: Type.String(), type: Type.String(), state: Type.String() },
+                { additionalProperties: true },
+              ),
+            ),
+          },
+        },
+      },
+      async () =>
+        ctx.instruments.list().map((i) => {
+          const s = i.status();
+          return { id: s.id, type: s.type, state: s.state, lastError: s.lastError, identity: s.identity };
+        }),
+    );
+
+    app.get(
+      '/instruments/:id',
+      {
+        schema: {
+          tags: ['instruments'],
+          summary: 'Full description: signals, actions, state, last error',
+          params: IdParams,
+          response: { 404: ErrorReply },
+        },
+      },
+      async (request) => {
+        const { id } = request.params as { id: string };
+        const instrument = ctx.instruments.get(id);
+        const status = instrument.status();
+        return {
+          ...status,
+          signals: status.signals.map((s) => ({
+            ...s,
+            schema: s.writable ? signalValueSchema(s) : undefined,
+            last: instrument.lastReading(s.name) ?? null,
+          })),
+        };
+      },
+    );
+
+    app.get(
+      '/instruments/:id/signals/:signal',
+      {
+        schema: { tags: ['instruments'], summary: 'Read a signal from the instrument', params: SignalParams },
+      },
+      async (request) => {
+        const { id, signal } = request.params as { id: string; signal: string };
+        const reading = await ctx.instruments.get(id).read(signal);
+        return {
+          value: reading.value,
+          unit: reading.unit ?? null,
+          timestamp: reading.timestamp,
+          quality: reading.quality,
+        };
+      },
+    );
+
+    app.put(
+      '/instruments/:id/signals/:signal',
+      {
+        schema: {
+          tags: ['instruments'],
+          summary: 'Write a signal; resolves when the instrument has done it (a move when motion is done)',
+          params: SignalParams,
+          querystring: WaitQuery,
+          body: Type.Object({ value: Type.Unknown() }, { additionalProperties: false }),
+        },
+      },
+      async (request) => {
+        const { id, signal } = request.params as { id: string; signal: string };
+        const { wait } = request.query as { wait: boolean };
+        const { value } = request.body as { value: unknown };
+        const instrument = ctx.instruments.get(id);
+        await instrument.write(signal, value, { wait });
+        const desc = instrument.describe().signals.find((s) => s.name === signal);
+        if (!wait || !desc?.readable) return { ok: true, done: wait };
+        const reading = await instrument.read(signal);
+        return {
+          ok: true,
+          done: true,
+          value: reading.value,
+          unit: reading.unit ?? null,
+          timestamp: reading.timestamp,
+        };
+      },
+    );
+
+    app.post(
+      '/instruments/:id/actions/:action',
+      {
+        schema: {
+          tags: ['instruments'],
+          summary: 'Run an action with arguments',
+          params: ActionParams,
+          querystring: WaitQuery,
+          body: Type.Optional(
+            Type.Object(
+              { args: Type.Optional(Type.Record(Type.String(), Type.Unknown())) },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+      },
+      async (request) => {
+        const { id, action } = request.params as { id: string; action: string };
+        const { wait } = request.query as { wait: boolean };
+        const body = (request.body ?? {}) as { args?: Record<string, unknown> };
+        const result = await ctx.instruments.get(id).call(action, body.args ?? {}, { wait });
+        return { ok: true, result: result ?? null };
+      },
+    );
+  };
+}

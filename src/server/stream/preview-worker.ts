@@ -1,0 +1,52 @@
+import { parentPort } from 'node:worker_threads';
+
+/**
+ * Turns a 16-bit frame into an 8-bit preview, off the main event loop: decimated to at most
+ * `maxWidth` columns and levelled between the 0.5 and 99.5 percentiles of a pixel sample
+ * (auto-contrast), so a browser gets a small image it can draw at once.
+ */
+export interface PreviewRequest {
+  id: number;
+  pixels: Uint16Array;
+  width: number;
+  height: number;
+  maxWidth: number;
+}
+
+export interface PreviewResult {
+  id: number;
+  pixels: Uint8Array;
+  width: number;
+  height: number;
+  low: number;
+  high: number;
+}
+
+export function renderPreview(req: PreviewRequest): PreviewResult {
+  const step = Math.max(1, Math.ceil(req.width / req.maxWidth));
+  const w = Math.floor(req.width / step);
+  const h = Math.floor(req.height / step);
+  const sample = new Uint16Array(Math.min(4096, w * h));
+  for (let i = 0; i < sample.length; i++) {
+    const p = Math.floor((i * (w * h)) / sample.length);
+    sample[i] = req.pixels[Math.floor(p / w) * step * req.width + (p % w) * step]!;
+  }
+  sample.sort();
+  const low = sample[Math.floor(sample.length * 0.005)] ?? 0;
+  const high = Math.max(low + 1, sample[Math.floor(sample.length * 0.995)] ?? 65535);
+  const scale = 255 / (high - low);
+  const out = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const row = y * step * req.width;
+    for (let x = 0; x < w; x++) {
+      const v = (req.pixels[row + x * step]! - low) * scale;
+      out[y * w + x] = v < 0 ? 0 : v > 255 ? 255 : v;
+    }
+  }
+  return { id: req.id, pixels: out, width: w, height: h, low, high };
+}
+
+parentPort?.on('message', (req: PreviewRequest) => {
+  const result = renderPreview(req);
+  parentPort!.postMessage(result, [result.pixels.buffer as ArrayBuffer]);
+});

@@ -1,0 +1,159 @@
+import type { Clock, TimerHandle } from '../../core/clock.ts';
+import type { Reading } from '../../core/reading.ts';
+
+/** What the hub needs from a socket (ws.WebSocket satisfies it; tests pass a fake). */
+export interface StreamSocket {
+  readonly bufferedAmount: number;
+  send(data: string | Uint8Array): void;
+  close(code?: number, reason?: string): void;
+}
+
+export interface SlowClientPolicy {
+  /** Above this many unsent bytes, updates are skipped (the latest value is sent later). */
+  softLimitBytes: number;
+  /** Above this the client is disconnected: it is not keeping up at all. */
+  hardLimitBytes: number;
+}
+
+interface SignalSubscription {
+  periodMs: number;
+  lastSentAt: number;
+  pending: Reading | null;
+}
+
+/**
+ * One WebSocket client's subscriptions and send queue. Readings are throttled per signal
+ * (coalesced to the latest value), and a slow client is skipped ahead or dropped: the server
+ * never buffers without bound for anyone.
+ */
+export class StreamClient {
+  readonly id: number;
+  readonly socket: StreamSocket;
+  private readonly clock: Clock;
+  private readonly policy: SlowClientPolicy;
+  private readonly onDrop: (reason: 'slow_skip' | 'slow_disconnect') => void;
+  readonly signals = new Map<string, SignalSubscription>();
+  /** `instrument.*` wildcard subscriptions, by instrument id. */
+  readonly wildcards = new Map<string, number>();
+  readonly channels = new Set<string>();
+  camera: { instrument: string; periodMs: number; maxWidth: number; lastSentAt: number } | null = null;
+  private flushTimer: TimerHandle | null = null;
+  closed = false;
+  skipped = 0;
+
+  constructor(
+    id: number,
+    socket: StreamSocket,
+    clock: Clock,
+    policy: SlowClientPolicy,
+    onDrop: (reason: 'slow_skip' | 'slow_disconnect') => void,
+  ) {
+    this.id = id;
+    this.socket = socket;
+    this.clock = clock;
+    this.policy = policy;
+    this.onDrop = onDrop;
+  }
+
+  subscribeSignal(path: string, rateHz: number): void {
+    const periodMs = 1000 / rateHz;
+    if (path.endsWith('.*')) this.wildcards.set(path.slice(0, -2), periodMs);
+    else this.signals.set(path, { periodMs, lastSentAt: Number.NEGATIVE_INFINITY, pending: null });
+  }
+
+  unsubscribeSignal(path: string): void {
+    if (path.endsWith('.*')) this.wildcards.delete(path.slice(0, -2));
+    else this.signals.delete(path);
+  }
+
+  /** Offers a reading; sends now, later (coalesced), or not at all if unsubscribed. */
+  offerReading(reading: Reading): void {
+    const path = `${reading.instrument}.${reading.signal}`;
+    let sub = this.signals.get(path);
+    if (!sub) {
+      const period = this.wildcards.get(reading.instrument);
+      if (period === undefined) return;
+      sub = { periodMs: period, lastSentAt: Number.NEGATIVE_INFINITY, pending: null };
+      this.signals.set(path, sub);
+    }
+    const now = this.clock.monotonic();
+    if (now - sub.lastSentAt >= sub.periodMs && !sub.pending) {
+      if (this.trySend(readingMessage(reading))) sub.lastSentAt = now;
+      else sub.pending = reading;
+      return;
+    }
+    sub.pending = reading;
+    this.scheduleFlush(Math.max(0, sub.lastSentAt + sub.periodMs - now));
+  }
+
+  /** Sends a message that must not be coalesced (states, documents, alarms); skipped if the client is slow. */
+  sendEvent(message: object): boolean {
+    return this.trySend(JSON.stringify(message));
+  }
+
+  sendBinary(data: Uint8Array): boolean {
+    return this.trySend(data);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.flushTimer?.cancel();
+    this.flushTimer = null;
+  }
+
+  private scheduleFlush(delayMs: number): void {
+    if (this.flushTimer || this.closed) return;
+    this.flushTimer = this.clock.setTimeout(() => {
+      this.flushTimer = null;
+      this.flush();
+    }, delayMs);
+  }
+
+  private flush(): void {
+    const now = this.clock.monotonic();
+    let next = Number.POSITIVE_INFINITY;
+    for (const sub of this.signals.values()) {
+      if (!sub.pending) continue;
+      const due = sub.lastSentAt + sub.periodMs;
+      if (due <= now) {
+        if (!this.trySend(readingMessage(sub.pending))) {
+          next = Math.min(next, now + sub.periodMs);
+          continue;
+        }
+        sub.pending = null;
+        sub.lastSentAt = now;
+      } else next = Math.min(next, due);
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.scheduleFlush(next - now);
+  }
+
+  private trySend(data: string | Uint8Array): boolean {
+    if (this.closed) return false;
+    const buffered = this.socket.bufferedAmount;
+    if (buffered > this.policy.hardLimitBytes) {
+      this.onDrop('slow_disconnect');
+      this.socket.close(1013, 'client too slow: disconnected to protect the server');
+      this.close();
+      return false;
+    }
+    if (buffered > this.policy.softLimitBytes) {
+      this.skipped++;
+      this.onDrop('slow_skip');
+      return false;
+    }
+    this.socket.send(data);
+    return true;
+  }
+}
+
+function readingMessage(r: Reading): string {
+  return JSON.stringify({
+    type: 'reading',
+    instrument: r.instrument,
+    signal: r.signal,
+    value: r.value,
+    unit: r.unit ?? null,
+    timestamp: r.timestamp,
+    quality: r.quality,
+  });
+}

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
+import { serverHarness } from '../../../test/support/server-harness.ts';
+
+/** Collects messages from a WebSocket and lets a test await one that matches. */
+function messages(ws: WebSocket) {
+  const seen: Record<string, unknown>[] = [];
+  const waiters: {
+    match: (m: Record<string, unknown>) => boolean;
+    resolve: (m: Record<string, unknown>) => void;
+  }[] = [];
+  ws.on('message', (data, isBinary) => {
+    if (isBinary) return;
+    const m = JSON.parse(String(data)) as Record<string, unknown>;
+    seen.push(m);
+    for (const w of [...waiters]) {
+      if (w.match(m)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
+    }
+  });
+  return {
+    seen,
+    next(match: (m: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
+      const already = seen.find(match);
+      if (already) return Promise.resolve(already);
+      return new Promise((resolve) => waiters.push({ match, resolve }));
+    },
+  };
+}
+
+describe('WebSocket stream', () => {
+  let h: Awaited<ReturnType<typeof serverHarness>>;
+  let url: string;
+  before(async () => {
+    h = await serverHarness();
+    const address = await h.app.listen({ port: 0, host: '127.0.0.1' });
+    url = `${address.replace('http', 'ws')}/api/v1/stream`;
+  });
+  after(async () => h.close());
+
+  it('streams readings of subscribed signals and state changes', async () => {
+    const ws = new WebSocket(url);
+    const inbox = messages(ws);
+    await new Promise((resolve) => ws.once('open', resolve));
+    ws.send(
+      JSON.stringify({
+        type: 'subscribe',
+        signals: ['motor.position'],
+        channels: ['states'],
+        max_rate_hz: 50,
+      }),
+    );
+    const ack = await inbox.next((m) => m.type === 'subscribed');
+    assert.deepEqual(ack.signals, ['motor.position']);
+    await h.instrument.write('position', 2);
+    await h.instrument.read('position');
+    const r = await inbox.next((m) => m.type === 'reading' && m.value === 2);
+    assert.deepEqual([r.instrument, r.signal, r.unit], ['motor', 'position', 'mm']);
+    await h.supervisor.restart('motor');
+    const state = await inbox.next((m) => m.type === 'actor.state' && m.state === 'ready');
+    assert.equal(state.id, 'motor');
+    assert.equal(h.hub.clientCount, 1);
+    ws.close();
+  });
+
+  it('answers bad messages with an error and keeps the connection', async () => {
+    const ws = new WebSocket(url);
+    const inbox = messages(ws);
+    await new Promise((resolve) => ws.once('open', resolve));
+    ws.send('not json');
+    assert.equal((await inbox.next((m) => m.type === 'error')).code, 'VALIDATION_FAILED');
+    ws.send(JSON.stringify({ type: 'subscribe', signals: 'motor.position' }));
+    await inbox.next((m) => m.type === 'error' && inbox.seen.filter((x) => x.type === 'error').length === 2);
+    ws.send(JSON.stringify({ type: 'ping' }));
+    await inbox.next((m) => m.type === 'pong');
+    ws.close();
+  });
+});

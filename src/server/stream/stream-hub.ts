@@ -1,0 +1,176 @@
+import { Value } from '@sinclair/typebox/value';
+import type { EventBus } from '../../core/bus.ts';
+import type { Clock } from '../../core/clock.ts';
+import type { BenchtopEvents } from '../../core/events.ts';
+import type { Frame } from '../../core/frame.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { BenchtopMetrics } from '../metrics/benchtop-metrics.ts';
+import { CameraPreviewRenderer, encodePreview } from './camera-preview.ts';
+import { type SlowClientPolicy, StreamClient, type StreamSocket } from './stream-client.ts';
+import { ClientMessage, DEFAULT_SIGNAL_RATE_HZ } from './stream-protocol.ts';
+
+/** Which channel a bus topic belongs to (topics are added by later modules; routing is by prefix). */
+function channelOf(topic: string): string | null {
+  if (topic === 'actor.state') return 'states';
+  if (topic.startsWith('run.')) return 'runs';
+  if (topic.startsWith('alarm.')) return 'alarms';
+  if (topic === 'log.record') return 'logs';
+  return null;
+}
+
+/**
+ * Fans bus events out to WebSocket clients according to their subscriptions. One bus
+ * subscription for all clients; per-client throttling and slow-client protection live in
+ * StreamClient; camera previews are rendered once per frame in a worker.
+ */
+export class StreamHub {
+  private readonly clients = new Set<StreamClient>();
+  private readonly clock: Clock;
+  private readonly metrics: BenchtopMetrics;
+  private readonly log: Logger;
+  private readonly policy: SlowClientPolicy;
+  private readonly preview = new CameraPreviewRenderer();
+  private readonly offBus: () => void;
+  private nextId = 1;
+
+  constructor(options: {
+    bus: EventBus<BenchtopEvents>;
+    clock: Clock;
+    metrics: BenchtopMetrics;
+    logger: Logger;
+    policy?: SlowClientPolicy;
+  }) {
+    this.clock = options.clock;
+    this.metrics = options.metrics;
+    this.log = options.logger;
+    this.policy = options.policy ?? { softLimitBytes: 256 * 1024, hardLimitBytes: 4 * 1024 * 1024 };
+    this.offBus = options.bus.onAny((topic, payload) => this.route(String(topic), payload));
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  /** Registers a socket; returns the handlers its transport should call. */
+  connect(socket: StreamSocket): {
+    onMessage: (text: string) => void;
+    onClose: () => void;
+    client: StreamClient;
+  } {
+    const client = new StreamClient(this.nextId++, socket, this.clock, this.policy, (reason) =>
+      this.metrics.websocketDropped.inc({ reason }),
+    );
+    this.clients.add(client);
+    this.metrics.websocketClients.set(this.clients.size);
+    return {
+      client,
+      onMessage: (text) => this.receive(client, text),
+      onClose: () => {
+        client.close();
+        this.clients.delete(client);
+        this.metrics.websocketClients.set(this.clients.size);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.offBus();
+    for (const c of this.clients) {
+      c.close();
+      c.socket.close(1001, 'server shutting down');
+    }
+    this.clients.clear();
+    await this.preview.close();
+  }
+
+  private receive(client: StreamClient, text: string): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      client.sendEvent({ type: 'error', code: 'VALIDATION_FAILED', message: 'message is not JSON' });
+      return;
+    }
+    if (!Value.Check(ClientMessage, message)) {
+      const first = [...Value.Errors(ClientMessage, message)][0];
+      client.sendEvent({
+        type: 'error',
+        code: 'VALIDATION_FAILED',
+        message: `invalid message: ${first?.path ?? ''} ${first?.message ?? ''}`.trim(),
+      });
+      return;
+    }
+    const m = message as ClientMessage;
+    if (m.type === 'ping') {
+      client.sendEvent({ type: 'pong', time: this.clock.now() });
+      return;
+    }
+    if (m.type === 'subscribe') {
+      const rate = m.max_rate_hz ?? DEFAULT_SIGNAL_RATE_HZ;
+      for (const s of m.signals ?? []) client.subscribeSignal(s, rate);
+      for (const c of m.channels ?? []) client.channels.add(c);
+      if (m.camera) {
+        const cam = Value.Default(ClientMessage.anyOf[0].properties.camera, { ...m.camera }) as {
+          instrument: string;
+          max_fps: number;
+          max_width: number;
+        };
+        client.camera = {
+          instrument: cam.instrument,
+          periodMs: 1000 / cam.max_fps,
+          maxWidth: cam.max_width,
+          lastSentAt: Number.NEGATIVE_INFINITY,
+        };
+      }
+      client.sendEvent({
+        type: 'subscribed',
+        signals: [...client.signals.keys(), ...[...client.wildcards.keys()].map((k) => `${k}.*`)],
+        channels: [...client.channels],
+        camera: client.camera?.instrument ?? null,
+      });
+      return;
+    }
+    for (const s of m.signals ?? []) client.unsubscribeSignal(s);
+    for (const c of m.channels ?? []) client.channels.delete(c);
+    if (m.camera) client.camera = null;
+    client.sendEvent({ type: 'unsubscribed' });
+  }
+
+  private route(topic: string, payload: unknown): void {
+    if (this.clients.size === 0) return;
+    if (topic === 'instrument.reading') {
+      const started = performance.now();
+      for (const c of this.clients) c.offerReading(payload as BenchtopEvents['instrument.reading']);
+      this.metrics.processingDuration.observe(
+        { stage: 'websocket_fanout' },
+        (performance.now() - started) / 1000,
+      );
+      return;
+    }
+    if (topic === 'camera.frame') {
+      this.routeFrame(payload as { instrument: string; frame: Frame });
+      return;
+    }
+    const channel = channelOf(topic);
+    if (!channel) return;
+    const message = { type: topic, ...(payload as object) };
+    for (const c of this.clients) if (c.channels.has(channel)) c.sendEvent(message);
+  }
+
+  private routeFrame({ instrument, frame }: { instrument: string; frame: Frame }): void {
+    const now = this.clock.monotonic();
+    const due = [...this.clients].filter(
+      (c) => c.camera?.instrument === instrument && now - c.camera.lastSentAt >= c.camera.periodMs,
+    );
+    if (due.length === 0) return;
+    const maxWidth = Math.max(...due.map((c) => c.camera!.maxWidth));
+    void this.preview.render(frame, maxWidth).then(
+      (result) => {
+        if (!result) return;
+        const bytes = encodePreview(instrument, frame, result);
+        for (const c of due) if (c.camera && c.sendBinary(bytes)) c.camera.lastSentAt = now;
+      },
+      (error: unknown) => this.log.warn({ err: error }, 'camera preview failed'),
+    );
+  }
+}

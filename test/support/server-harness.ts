@@ -1,0 +1,62 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/load.ts';
+import { EventBus } from '../../src/core/bus.ts';
+import { systemClock } from '../../src/core/clock.ts';
+import { BenchtopError } from '../../src/core/errors.ts';
+import type { BenchtopEvents } from '../../src/core/events.ts';
+import { silentLogger } from '../../src/core/logger.ts';
+import type { ServerContext } from '../../src/server/context.ts';
+import { HealthService } from '../../src/server/health/health-service.ts';
+import { BenchtopMetrics } from '../../src/server/metrics/benchtop-metrics.ts';
+import { buildServer } from '../../src/server/server.ts';
+import { fakeMotorLab } from './fake-motor.ts';
+
+/** A server over one fake motor, for route tests with `inject()` or a real socket. */
+export async function serverHarness(toml = '') {
+  const dir = mkdtempSync(join(tmpdir(), 'benchtop-server-'));
+  const { config } = loadConfig({
+    text: toml,
+    flags: [{ path: ['storage', 'output_dir'], value: dir, source: 'test' }],
+  });
+  const bus = new EventBus<BenchtopEvents>();
+  const lab = await fakeMotorLab(bus);
+  const instruments = {
+    list: () => [lab.instrument],
+    get: (id: string) => {
+      if (id !== 'motor') throw new BenchtopError('INSTRUMENT_NOT_FOUND', `no instrument "${id}"`);
+      return lab.instrument;
+    },
+  };
+  const metrics = new BenchtopMetrics({ bus, instruments, dataDir: dir });
+  const health = new HealthService({
+    clock: systemClock,
+    instruments,
+    dataDir: dir,
+    minFreeBytes: 1,
+    cacheMs: 0,
+  });
+  const ctx: ServerContext = {
+    config,
+    logger: silentLogger(),
+    bus,
+    clock: systemClock,
+    instruments,
+    metrics,
+    health,
+  };
+  const { app, hub } = await buildServer(ctx);
+  return {
+    ...lab,
+    ctx,
+    app,
+    hub,
+    bus,
+    dir,
+    async close() {
+      await app.close();
+      await lab.supervisor.stopAll();
+    },
+  };
+}
