@@ -95,7 +95,13 @@ describe('ArrowRunWriter', () => {
     assert.deepEqual(manifest.stop, run.stop);
     assert.deepEqual(manifest.descriptors, [run.descriptor]);
     assert.deepEqual(manifest.files, [
-      { path: 'primary.arrow', stream: 'primary', descriptor: run.descriptor.uid, kind: 'events' },
+      {
+        path: 'primary.arrow',
+        stream: 'primary',
+        descriptor: run.descriptor.uid,
+        kind: 'events',
+        rows: 1000,
+      },
     ]);
 
     const stats = writer.stats();
@@ -199,10 +205,10 @@ describe('ArrowRunWriter', () => {
     });
     const manifest = await readManifest(join(outputDir, RUN_DIR));
     assert.deepEqual(
-      manifest.files.map((f) => [f.path, f.kind, f.data_key]),
+      manifest.files.map((f) => [f.path, f.kind, f.data_key, f.rows]),
       [
-        ['camera.arrow', 'events', undefined],
-        ['camera_frames.arrow', 'frames', 'image'],
+        ['camera.arrow', 'events', undefined, 1],
+        ['camera_frames.arrow', 'frames', 'image', 4],
       ],
     );
     assert.equal(writer.stats().framesWritten, 4);

@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Schema } from 'apache-arrow';
 import { type Clock, systemClock } from '../../core/clock.ts';
 import { BenchtopError } from '../../core/errors.ts';
@@ -409,6 +409,9 @@ export class ArrowRunWriter implements RunWriter {
         if (!this.failure) throw err;
         await file.abandon().catch(() => {});
       }
+    }
+    for (const entry of manifest.files) {
+      entry.rows = files.find((f) => basename(f.path) === entry.path)?.rows ?? 0;
     }
     manifest.status = this.failure ? 'failed' : 'complete';
     manifest.writer = this.stats();

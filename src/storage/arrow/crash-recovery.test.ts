@@ -71,7 +71,16 @@ describe('a run killed with SIGKILL after a flush', () => {
     assert.equal(table.numRows, FLUSHED_EVENTS);
     assert.equal(table.schema.fields.find((f) => f.name === 'meter_power')!.metadata.get('units'), 'W');
     assert.equal(tableFromIPC(await readFile(join(copy, 'camera_frames.arrow'))).numRows, FLUSHED_FRAMES);
-    assert.equal((await readManifest(copy)).status, 'recovered');
+    const manifest = await readManifest(copy);
+    assert.equal(manifest.status, 'recovered');
+    assert.deepEqual(
+      manifest.files.map((f) => [f.path, f.rows]),
+      [
+        ['primary.arrow', FLUSHED_EVENTS],
+        ['camera.arrow', 0],
+        ['camera_frames.arrow', FLUSHED_FRAMES],
+      ],
+    );
 
     const again = await recoverArrowRun(copy);
     assert.equal(again.previousStatus, 'recovered');

@@ -47,6 +47,8 @@ export class IpcFileAppender<T extends TypeMap = TypeMap> {
   private handle: FileHandle | null = null;
   private started = false;
   bytesWritten = 0;
+  /** Rows appended (written or about to be). */
+  rows = 0;
 
   constructor(path: string, schema: Schema<T>) {
     this.path = path;
@@ -72,6 +74,7 @@ export class IpcFileAppender<T extends TypeMap = TypeMap> {
       this.started = true;
     }
     this.writer.write(batch);
+    this.rows += batch.numRows;
   }
 
   /** Writes everything appended so far. */

@@ -138,7 +138,9 @@ export async function recoverArrowRun(runDir: string): Promise<RecoveryReport> {
     }
     const rows = await rewriteWithFooter(path, prefix);
     files.push({ path: name, status: 'recovered', rows, torn: prefix.torn() });
-    if (!manifest.files.some((f) => f.path === name)) manifest.files.push(manifestEntry(name, prefix.schema));
+    const entry = manifest.files.find((f) => f.path === name);
+    if (entry) entry.rows = rows;
+    else manifest.files.push({ ...manifestEntry(name, prefix.schema), rows });
   }
   if (manifest.status === 'open') manifest.status = 'recovered';
   await writeManifest(runDir, manifest);

@@ -1,5 +1,6 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BenchtopError } from '../../core/errors.ts';
 import type {
   EventDescriptor,
   RunStart,
@@ -20,6 +21,8 @@ export interface ManifestFile {
   kind: 'events' | 'frames';
   /** For frames: the data key the frames belong to. */
   data_key?: string;
+  /** Row count, set when the writer closes (or recovery rebuilds the file). */
+  rows?: number;
 }
 
 /**
@@ -69,7 +72,14 @@ export async function writeManifest(runDir: string, manifest: RunManifest): Prom
 export async function readManifest(runDir: string): Promise<RunManifest> {
   const manifest = JSON.parse(await readFile(join(runDir, MANIFEST_FILE), 'utf8')) as RunManifest;
   if (manifest.format !== MANIFEST_FORMAT) {
-    throw new Error(`${join(runDir, MANIFEST_FILE)} is not a Benchtop Arrow run manifest`);
+    throw new BenchtopError(
+      'STORAGE_ERROR',
+      `${join(runDir, MANIFEST_FILE)} is not a Benchtop Arrow run manifest`,
+      {
+        runDir,
+        format: manifest.format,
+      },
+    );
   }
   return manifest;
 }
