@@ -3,7 +3,7 @@
  * anywhere, even inside a CR LF pair) and it emits whole lines without their terminator.
  * Bytes are decoded as latin1 (instrument protocols are ASCII; nothing is lost for 8-bit bytes).
  */
-export type Terminator = '\n' | '\r' | '\r\n';
+export type Terminator = '\n' | '\r' | '\r\n' | '\r|\n';
 
 export class LineTooLongError extends Error {
   constructor(limit: number) {
@@ -21,6 +21,8 @@ export class LineFramer {
   /**
    * @param terminator `\n` also strips a trailing `\r`, so CR LF replies frame correctly
    *   with either setting (the ESP300 and several drivers read to LF and strip CR).
+   *   `\r|\n` ends a line at either byte and drops the empty lines that makes, for devices
+   *   that accept CR, LF or CR LF from the host (the Mai Tai).
    */
   constructor(terminator: Terminator, emit: (line: string) => void, maxLineLength = 65_536) {
     this.terminator = terminator;
@@ -30,18 +32,32 @@ export class LineFramer {
 
   push(chunk: Uint8Array): void {
     this.buffer += Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
-    const sep = this.terminator === '\r\n' ? '\n' : this.terminator;
+    if (this.terminator === '\r|\n') this.emitAtEither();
+    else this.emitAt(this.terminator === '\r\n' ? '\n' : this.terminator);
+    if (this.buffer.length > this.maxLineLength) {
+      this.buffer = '';
+      throw new LineTooLongError(this.maxLineLength);
+    }
+  }
+
+  private emitAt(sep: '\n' | '\r'): void {
     for (;;) {
       const at = this.buffer.indexOf(sep);
-      if (at < 0) break;
+      if (at < 0) return;
       let line = this.buffer.slice(0, at);
       this.buffer = this.buffer.slice(at + sep.length);
       if (sep === '\n' && line.endsWith('\r')) line = line.slice(0, -1);
       this.emit(line);
     }
-    if (this.buffer.length > this.maxLineLength) {
-      this.buffer = '';
-      throw new LineTooLongError(this.maxLineLength);
+  }
+
+  private emitAtEither(): void {
+    for (;;) {
+      const at = this.buffer.search(/[\r\n]/);
+      if (at < 0) return;
+      const line = this.buffer.slice(0, at);
+      this.buffer = this.buffer.slice(at + 1);
+      if (line !== '') this.emit(line);
     }
   }
 
