@@ -2,7 +2,10 @@ import { Command, Option } from 'commander';
 import { ConfigError } from '../config/issues.ts';
 import { BenchtopError } from '../core/errors.ts';
 import { BENCHTOP_VERSION } from '../core/version.ts';
+import { ApiClient, clientOptions } from './client/api-client.ts';
 import { configPrintCommand } from './commands/config-print.ts';
+import { callCommand, getCommand, setCommand, watchCommand } from './commands/signal-commands.ts';
+import { simCommand } from './commands/sim.ts';
 import { startCommand } from './commands/start.ts';
 import { validateConfigCommand } from './commands/validate-config.ts';
 import type { ConfigFlags } from './config-source.ts';
@@ -69,6 +72,58 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
   )
     .option('--json', 'print JSON')
     .action((options: ConfigFlags & { json?: boolean }) => configPrintCommand(options, env, process.stdout));
+
+  configOptions(
+    program
+      .command('sim')
+      .description('run the instrument simulators standalone on the addresses in the config'),
+  ).action(async (options: ConfigFlags) => {
+    const close = await simCommand(options, env, process.stdout);
+    const stop = () => void close().then(() => process.exit(0));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+
+  const client = (cmd: Command) =>
+    new ApiClient(clientOptions(cmd.optsWithGlobals() as { url?: string }, env));
+  const url = (cmd: Command) =>
+    cmd.option('--url <url>', 'Benchtop server (default: $BENCHTOP_URL, else http://127.0.0.1:8080)');
+  url(
+    program.command('get <signal>').description('read a signal, e.g. benchtop get laser.wavelength'),
+  ).action(async (signal: string, _o, cmd: Command) => getCommand(client(cmd), signal, process.stdout));
+  url(
+    program
+      .command('set <signal> <value>')
+      .description('write a signal and wait until done, e.g. benchtop set stage.axis1.position 5'),
+  )
+    .option('--no-wait', 'return as soon as the command is sent')
+    .action(async (signal: string, value: string, o: { wait: boolean }, cmd: Command) =>
+      setCommand(client(cmd), signal, value, o.wait, process.stdout),
+    );
+  url(
+    program
+      .command('call <action> [args...]')
+      .description(
+        'run an action, e.g. benchtop call stage.axis1.home, benchtop call stage.axis1.move_relative delta=0.5',
+      ),
+  ).action(async (action: string, args: string[], _o, cmd: Command) =>
+    callCommand(client(cmd), action, args, process.stdout),
+  );
+  url(
+    program
+      .command('watch <signals...>')
+      .description('print live updates, e.g. benchtop watch meter.power laser.power'),
+  )
+    .option('--rate <hz>', 'maximum updates per second per signal', '5')
+    .option('--count <n>', 'stop after n updates')
+    .action(async (signals: string[], o: { rate: string; count?: string }, cmd: Command) =>
+      watchCommand(
+        client(cmd),
+        signals,
+        { rateHz: Number(o.rate), ...(o.count ? { count: Number(o.count) } : {}) },
+        process.stdout,
+      ),
+    );
 
   return program;
 }
