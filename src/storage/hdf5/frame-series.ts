@@ -1,0 +1,143 @@
+import type { Frame } from '../../core/frame.ts';
+import type { DataKey } from '../../engine/documents.ts';
+import { Column, extendibleSpec } from './column.ts';
+import type { AttrValue, SwmrRunFile } from './swmr-run-file.ts';
+
+/** Rows per chunk of the per-frame `_frame_number` and `_timestamp` datasets. */
+const META_CHUNK_ROWS = 1024;
+
+export interface FrameSettings {
+  /** gzip level for the pixels; 0 writes them uncompressed (the default, to keep up with the sensor). */
+  gzipLevel: number;
+  /** gzip level for the frame number and timestamp datasets. */
+  metaGzipLevel: number;
+}
+
+/**
+ * One camera data key: `<key>` (n, height, width) uint16 chunked one frame per chunk, with
+ * `<key>_frame_number` (int64, the camera's counter) and `<key>_timestamp` (float64 epoch
+ * seconds) beside it. Row n holds the n-th frame the run engine passed for this key; a frame
+ * the queue refused leaves its row with frame_number -1 and pixels reading 0, so rows still
+ * match the stream_datum documents.
+ */
+export class FrameSeries {
+  readonly dataKey: string;
+  readonly path: string;
+  private readonly numberPath: string;
+  private readonly timestampPath: string;
+  private readonly settings: FrameSettings;
+  private readonly dataKeyDoc: DataKey;
+  private shape: [number, number] | null = null;
+  private readonly frameNumbers = new Column({ kind: 'int64', rowShape: [] });
+  private readonly timestamps = new Column({ kind: 'float64', rowShape: [] });
+  /** Next row expected; rows below it are written or accounted for as gaps. */
+  private nextRow = 0;
+  private metaRowsWritten = 0;
+
+  constructor(dataKey: string, path: string, key: DataKey, settings: FrameSettings) {
+    this.dataKey = dataKey;
+    this.path = path;
+    this.numberPath = `${path}_frame_number`;
+    this.timestampPath = `${path}_timestamp`;
+    this.dataKeyDoc = key;
+    this.settings = settings;
+  }
+
+  get created(): boolean {
+    return this.shape !== null;
+  }
+
+  /** The [height, width] the descriptor declares, if it declares one. */
+  declaredShape(): [number, number] | null {
+    const [h, w] = this.dataKeyDoc.shape;
+    return this.dataKeyDoc.shape.length === 2 && isDimension(h) && isDimension(w) ? [h, w] : null;
+  }
+
+  create(file: SwmrRunFile, shape: [number, number]): void {
+    const [height, width] = shape;
+    const attrs: Record<string, AttrValue> = { source: this.dataKeyDoc.source, interpretation: 'image' };
+    if (this.dataKeyDoc.units) attrs.units = this.dataKeyDoc.units;
+    file.createExtendible(
+      this.path,
+      { dtype: '<H', rowShape: [height, width], chunkRows: 1, gzipLevel: this.settings.gzipLevel },
+      attrs,
+    );
+    const meta = (kind: 'int64' | 'float64') =>
+      extendibleSpec({ kind, rowShape: [] }, META_CHUNK_ROWS, this.settings.metaGzipLevel);
+    file.createExtendible(this.numberPath, meta('int64'), {
+      long_name: 'camera frame counter (-1: not stored)',
+    });
+    file.createExtendible(this.timestampPath, meta('float64'), {
+      units: 's',
+      long_name: 'end of readout, seconds since 1970-01-01T00:00:00Z',
+    });
+    this.shape = shape;
+  }
+
+  /**
+   * Writes one frame at `row` with a single hyperslab write of its pixel buffer. Returns a
+   * problem description instead of writing if the frame does not fit the dataset.
+   */
+  write(file: SwmrRunFile, row: number, frame: Frame): string | null {
+    const shape = this.shape;
+    if (!shape) throw new Error(`frame dataset ${this.path} not created`);
+    if (row < this.nextRow) return `row ${row} of ${this.dataKey} was already written`;
+    if (
+      frame.height !== shape[0] ||
+      frame.width !== shape[1] ||
+      frame.pixels.length !== shape[0] * shape[1]
+    ) {
+      return `frame ${frame.frameNumber} of ${this.dataKey} is ${frame.width}×${frame.height} (${frame.pixels.length} pixels) but the dataset holds ${shape[1]}×${shape[0]}; row ${row} left empty`;
+    }
+    this.skipTo(row);
+    const pixels = frame.pixels;
+    file.writeRows(
+      this.path,
+      row,
+      1,
+      shape,
+      new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength),
+    );
+    this.frameNumbers.push(frame.frameNumber);
+    this.timestamps.push(frame.timestamp / 1000);
+    this.nextRow = row + 1;
+    if (this.frameNumbers.pending >= META_CHUNK_ROWS) this.writePending(file);
+    return null;
+  }
+
+  /**
+   * Makes the dataset `rows` long even if its last frames never arrived (the queue refused
+   * them), so every row a stream_datum may name exists.
+   */
+  padTo(file: SwmrRunFile, rows: number): void {
+    if (!this.shape || rows <= this.nextRow) return;
+    this.skipTo(rows);
+    file.extend(this.path, rows, this.shape);
+  }
+
+  /** Marks rows up to (not including) `row` that never got a frame. */
+  private skipTo(row: number): void {
+    const gap = row - this.nextRow;
+    if (gap <= 0) return;
+    for (let i = 0; i < gap; i++) {
+      this.frameNumbers.push(-1);
+      this.timestamps.push(Number.NaN);
+    }
+    this.nextRow = row;
+  }
+
+  writePending(file: SwmrRunFile): void {
+    const count = this.frameNumbers.pending;
+    if (count === 0 || !this.shape) return;
+    const ignore = () => {};
+    const numbers = this.frameNumbers.take(ignore);
+    const times = this.timestamps.take(ignore);
+    if ('bytes' in numbers) file.writeRows(this.numberPath, this.metaRowsWritten, count, [], numbers.bytes);
+    if ('bytes' in times) file.writeRows(this.timestampPath, this.metaRowsWritten, count, [], times.bytes);
+    this.metaRowsWritten += count;
+  }
+}
+
+function isDimension(n: number | undefined): n is number {
+  return n !== undefined && Number.isInteger(n) && n > 0;
+}

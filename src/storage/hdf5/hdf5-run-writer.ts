@@ -1,0 +1,312 @@
+import { Worker } from 'node:worker_threads';
+import type { BenchtopConfig } from '../../config/schema.ts';
+import { type Clock, systemClock, type TimerHandle } from '../../core/clock.ts';
+import { BenchtopError, toBenchtopError } from '../../core/errors.ts';
+import type { Frame } from '../../core/frame.ts';
+import type { RunDocument } from '../../engine/documents.ts';
+import type { RunWriter, WriterStats } from '../run-writer.ts';
+import { FrameRowLedger } from './frame-row-ledger.ts';
+import type { FromWorker, Hdf5FileSettings, ToWorker, WorkerProgress } from './worker-protocol.ts';
+
+/** An event or frame the writer refused because its queue was full. */
+export interface WriterDrop {
+  kind: 'event' | 'frame';
+  /** The event's descriptor uid, or the frame's data key. */
+  source: string;
+  /** For events the seq_num, for frames the row left empty. */
+  index: number;
+  /** Refused so far in this run. */
+  dropped: number;
+  capacity: number;
+}
+
+export interface Hdf5RunWriterOptions extends Hdf5FileSettings {
+  /** Messages (documents and frames) waiting for the worker before events and frames are refused. */
+  queueCapacity: number;
+  autoFlushIntervalSecs: number;
+  clock?: Clock;
+  /** Every refused event or frame (the engine publishes these on the bus). */
+  onDrop?: (drop: WriterDrop) => void;
+  /** The first write failure (disk full, permissions, …); nothing is written after it. */
+  onError?: (error: BenchtopError) => void;
+  /** Data stored differently from how it arrived (wrong type, wrong frame size, inconsistent stream_datum). */
+  onWarning?: (warning: BenchtopError) => void;
+}
+
+/** The writer settings from `[storage]`. */
+export function hdf5WriterOptions(
+  storage: BenchtopConfig['storage'],
+): Pick<
+  Hdf5RunWriterOptions,
+  'outputDir' | 'compressionLevel' | 'cameraCompression' | 'queueCapacity' | 'autoFlushIntervalSecs'
+> {
+  return {
+    outputDir: storage.output_dir,
+    compressionLevel: storage.compression_level,
+    cameraCompression: storage.camera_compression,
+    queueCapacity: storage.queue_capacity,
+    autoFlushIntervalSecs: storage.auto_flush_interval_secs,
+  };
+}
+
+interface PendingRequest {
+  resolve(files: string[]): void;
+  reject(error: BenchtopError): void;
+}
+
+/**
+ * Writes one run to one NeXus-style HDF5 file (docs/decisions/0004-hdf5-layout.md) from a
+ * worker thread. `document` and `frame` never block: they post to the worker, frames with
+ * their pixel buffer transferred rather than copied. The queue is bounded by counting messages
+ * the worker has not finished yet; when it is full, events and frames are refused, counted and
+ * reported through `onDrop`. Documents that give the file its shape (start, descriptor,
+ * stream_resource, stream_datum, stop) are never refused: there are few of them and without
+ * them nothing after could be stored.
+ */
+export class Hdf5RunWriter implements RunWriter {
+  readonly format = 'hdf5';
+  private readonly options: Hdf5RunWriterOptions;
+  private readonly clock: Clock;
+  private readonly worker: Worker;
+  private readonly ledger = new FrameRowLedger();
+  private readonly requests = new Map<number, PendingRequest>();
+  private nextRequestId = 1;
+  private posted = 0;
+  private progress: WorkerProgress = { processed: 0, bytesWritten: 0, framesWritten: 0, eventsWritten: 0 };
+  private dropped = 0;
+  private lastFlushAt: number | null = null;
+  private error: BenchtopError | null = null;
+  private state: 'open' | 'closing' | 'closed' = 'open';
+  private workerExited = false;
+  private closing: Promise<{ files: string[] }> | null = null;
+  private autoFlush: TimerHandle | null = null;
+
+  constructor(options: Hdf5RunWriterOptions) {
+    checkOptions(options);
+    this.options = options;
+    this.clock = options.clock ?? systemClock;
+    const settings: Hdf5FileSettings = {
+      outputDir: options.outputDir,
+      compressionLevel: options.compressionLevel,
+      cameraCompression: options.cameraCompression,
+    };
+    this.worker = new Worker(new URL('./hdf5-worker.ts', import.meta.url), { workerData: settings });
+    this.worker.on('message', (message: FromWorker) => this.onWorkerMessage(message));
+    this.worker.on('error', (err) => this.fail(toBenchtopError(err, 'STORAGE_ERROR')));
+    this.worker.on('exit', (code) => this.onWorkerExit(code));
+    this.scheduleAutoFlush();
+  }
+
+  document(doc: RunDocument): void {
+    this.assertOpen(`${doc.name} document`);
+    if (this.error) return; // reported once through onError; close() reports it again
+    const problem = this.ledger.observe(doc);
+    if (problem) this.warn(problem, { document: doc.name });
+    if (doc.name === 'event' && this.queued >= this.options.queueCapacity) {
+      this.drop('event', doc.doc.descriptor, doc.doc.seq_num);
+      return;
+    }
+    this.post(doc.name === 'stop' ? { t: 'doc', doc, frameRows: this.ledger.snapshot() } : { t: 'doc', doc });
+  }
+
+  frame(dataKey: string, frame: Frame): void {
+    this.assertOpen(`frame ${frame.frameNumber} of ${dataKey}`);
+    if (this.error) return;
+    if (!this.ledger.isCameraKey(dataKey)) {
+      this.warn(
+        `frame ${frame.frameNumber} for "${dataKey}": no descriptor declares that data key external; not stored`,
+        {
+          dataKey,
+        },
+      );
+      return;
+    }
+    const row = this.ledger.assignRow(dataKey);
+    if (this.queued >= this.options.queueCapacity) {
+      this.drop('frame', dataKey, row);
+      return;
+    }
+    this.post({ t: 'frame', dataKey, row, frame }, [frame.pixels.buffer as ArrayBuffer]);
+  }
+
+  async flush(): Promise<void> {
+    if (this.state !== 'open') {
+      throw new BenchtopError('RUN_STATE_CONFLICT', 'flush() after close(): the HDF5 run file is closed');
+    }
+    if (this.error) throw this.error;
+    await this.request('flush');
+    this.lastFlushAt = this.clock.now();
+  }
+
+  close(): Promise<{ files: string[] }> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  stats(): WriterStats {
+    return {
+      queued: this.queued,
+      capacity: this.options.queueCapacity,
+      dropped: this.dropped,
+      bytesWritten: this.progress.bytesWritten,
+      framesWritten: this.progress.framesWritten,
+      eventsWritten: this.progress.eventsWritten,
+      lastFlushAt: this.lastFlushAt,
+      error: this.error?.message ?? null,
+    };
+  }
+
+  private get queued(): number {
+    return this.posted - this.progress.processed;
+  }
+
+  private async closeOnce(): Promise<{ files: string[] }> {
+    this.state = 'closing';
+    this.autoFlush?.cancel();
+    let files: string[] = [];
+    if (!this.workerExited) {
+      try {
+        files = await this.request('close');
+      } catch {
+        // The worker died; this.error says why.
+      }
+    }
+    await this.worker.terminate();
+    this.state = 'closed';
+    if (this.error) {
+      throw new BenchtopError(
+        this.error.code,
+        this.error.message,
+        { ...this.error.details, files },
+        { cause: this.error },
+      );
+    }
+    return { files };
+  }
+
+  private request(t: 'flush' | 'close'): Promise<string[]> {
+    if (this.workerExited) return Promise.reject(this.error ?? exitedError());
+    const id = this.nextRequestId++;
+    return new Promise<string[]>((resolve, reject) => {
+      this.requests.set(id, { resolve, reject });
+      this.post({ t, id, frameRows: this.ledger.snapshot() });
+    });
+  }
+
+  private post(message: ToWorker, transfer: ArrayBuffer[] = []): void {
+    this.worker.postMessage(message, transfer);
+    this.posted++;
+  }
+
+  private onWorkerMessage(message: FromWorker): void {
+    switch (message.t) {
+      case 'progress':
+        this.progress = message;
+        break;
+      case 'flushed':
+      case 'closed': {
+        this.progress = message;
+        const request = this.requests.get(message.id);
+        this.requests.delete(message.id);
+        if (!request) break;
+        if (this.error) request.reject(this.error);
+        else request.resolve(message.t === 'closed' ? message.files : []);
+        break;
+      }
+      case 'warning':
+        this.options.onWarning?.(
+          new BenchtopError(message.problem.code, message.problem.message, message.problem.details),
+        );
+        break;
+      case 'failed':
+        this.fail(new BenchtopError(message.problem.code, message.problem.message, message.problem.details));
+        break;
+    }
+  }
+
+  private onWorkerExit(code: number): void {
+    this.workerExited = true;
+    if (this.state === 'open' || this.requests.size > 0) {
+      this.fail(exitedError(code));
+    }
+    for (const request of this.requests.values()) request.reject(this.error ?? exitedError(code));
+    this.requests.clear();
+  }
+
+  private fail(error: BenchtopError): void {
+    if (this.error) return;
+    this.error = error;
+    this.autoFlush?.cancel();
+    this.options.onError?.(error);
+  }
+
+  private drop(kind: WriterDrop['kind'], source: string, index: number): void {
+    this.dropped++;
+    this.options.onDrop?.({
+      kind,
+      source,
+      index,
+      dropped: this.dropped,
+      capacity: this.options.queueCapacity,
+    });
+  }
+
+  private warn(message: string, details: Record<string, unknown>): void {
+    this.options.onWarning?.(new BenchtopError('VALUE_INVALID', message, details));
+  }
+
+  private assertOpen(what: string): void {
+    if (this.state !== 'open') {
+      throw new BenchtopError('RUN_STATE_CONFLICT', `${what} after close(): the HDF5 run file is closed`);
+    }
+  }
+
+  private scheduleAutoFlush(): void {
+    this.autoFlush = this.clock.setTimeout(() => {
+      if (this.state !== 'open' || this.error) return;
+      // A failed flush is reported through onError and ends auto-flushing.
+      this.flush().then(
+        () => this.scheduleAutoFlush(),
+        () => {},
+      );
+    }, this.options.autoFlushIntervalSecs * 1000);
+  }
+}
+
+function exitedError(code?: number): BenchtopError {
+  return new BenchtopError(
+    'STORAGE_ERROR',
+    `HDF5 writer thread exited unexpectedly (exit code ${code ?? 'unknown'})`,
+    {
+      exitCode: code,
+    },
+  );
+}
+
+function checkOptions(options: Hdf5RunWriterOptions): void {
+  const bad = (setting: string, expected: string, got: unknown) =>
+    new BenchtopError(
+      'VALUE_INVALID',
+      `Hdf5RunWriter ${setting}: expected ${expected}, got ${JSON.stringify(got)}`,
+      {
+        setting,
+        value: got,
+      },
+    );
+  if (!Number.isInteger(options.queueCapacity) || options.queueCapacity <= 0) {
+    throw bad('queueCapacity', 'integer > 0', options.queueCapacity);
+  }
+  if (
+    !Number.isInteger(options.compressionLevel) ||
+    options.compressionLevel < 0 ||
+    options.compressionLevel > 9
+  ) {
+    throw bad('compressionLevel', 'integer 0..9', options.compressionLevel);
+  }
+  if (!(options.autoFlushIntervalSecs > 0)) {
+    throw bad('autoFlushIntervalSecs', 'number > 0', options.autoFlushIntervalSecs);
+  }
+  if (options.cameraCompression !== 'none' && options.cameraCompression !== 'gzip') {
+    throw bad('cameraCompression', '"none" or "gzip"', options.cameraCompression);
+  }
+}

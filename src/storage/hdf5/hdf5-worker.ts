@@ -1,0 +1,106 @@
+/**
+ * The HDF5 writer's thread. h5wasm is synchronous (every call blocks until the bytes are in the
+ * file), so it runs here and never on the server's event loop. Messages arrive in the order
+ * the run engine produced them; progress goes back after each burst so the main thread's queue
+ * count stays accurate.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import h5wasm from 'h5wasm/node';
+import { describeHdf5Error } from './hdf5-error.ts';
+import { NexusRunFile } from './nexus-run-file.ts';
+import type { FromWorker, Hdf5FileSettings, ToWorker, WorkerProgress } from './worker-protocol.ts';
+
+const port = parentPort;
+if (!port) throw new Error('hdf5-worker.ts runs as a worker thread (see Hdf5RunWriter)');
+const settings = workerData as Hdf5FileSettings;
+const post = (message: FromWorker) => port.postMessage(message);
+
+const module = await h5wasm.ready;
+// Without this, HDF5 prints its error stack and h5wasm carries on as if nothing failed.
+module.activate_throwing_error_handler();
+
+const run = new NexusRunFile({ ...settings, module, warn: (problem) => post({ t: 'warning', problem }) });
+let failed = false;
+let processed = 0;
+let reportScheduled = false;
+let closedFiles: string[] = [];
+
+function progress(): WorkerProgress {
+  return {
+    processed,
+    bytesWritten: run.bytesWritten,
+    framesWritten: run.framesWritten,
+    eventsWritten: run.eventsWritten,
+  };
+}
+
+/** The first failure stops all writing: a file with a hole in the middle would mislead. */
+function fail(err: unknown, operation: string): void {
+  if (failed) return;
+  failed = true;
+  const { message, details } = describeHdf5Error(err);
+  post({
+    t: 'failed',
+    problem: {
+      code: 'STORAGE_ERROR',
+      message: `HDF5 writer (${settings.outputDir}): ${operation} failed: ${message}`,
+      details: { outputDir: settings.outputDir, operation, ...details },
+    },
+  });
+}
+
+function handle(message: ToWorker): void {
+  switch (message.t) {
+    case 'doc':
+      run.document(message.doc, message.frameRows);
+      break;
+    case 'frame':
+      run.frame(message.dataKey, message.row, message.frame);
+      break;
+    case 'flush':
+      run.flush(message.frameRows);
+      break;
+    case 'close':
+      closedFiles = run.close(message.frameRows);
+      break;
+  }
+}
+
+function operationOf(message: ToWorker): string {
+  if (message.t === 'doc') return `${message.doc.name} document`;
+  if (message.t === 'frame') return `frame ${message.frame.frameNumber} of ${message.dataKey}`;
+  return message.t;
+}
+
+port.on('message', (message: ToWorker) => {
+  if (!failed) {
+    try {
+      handle(message);
+    } catch (err) {
+      fail(err, operationOf(message));
+    }
+  }
+  processed++;
+  if (message.t === 'flush') {
+    post({ t: 'flushed', id: message.id, ...progress() });
+  } else if (message.t === 'close') {
+    const files = failed ? closeAfterFailure() : closedFiles;
+    post({ t: 'closed', id: message.id, files, ...progress() });
+  } else if (!reportScheduled) {
+    // One progress report per burst of messages, not one per message.
+    reportScheduled = true;
+    setImmediate(() => {
+      reportScheduled = false;
+      post({ t: 'progress', ...progress() });
+    });
+  }
+});
+
+/** Releases the file handle if HDF5 still can; the failure has already been reported. */
+function closeAfterFailure(): string[] {
+  try {
+    return run.close({});
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,47 @@
+import type { ErrorCode } from '../../core/errors.ts';
+import type { Frame } from '../../core/frame.ts';
+import type { RunDocument } from '../../engine/documents.ts';
+
+/** Messages between `Hdf5RunWriter` (main thread) and `hdf5-worker.ts`, in posting order. */
+
+export interface Hdf5FileSettings {
+  outputDir: string;
+  /** gzip level for scalar and array datasets; 0 writes them uncompressed. */
+  compressionLevel: number;
+  cameraCompression: 'none' | 'gzip';
+}
+
+export type ToWorker =
+  /** `frameRows` comes with the stop document (see the flush message). */
+  | { t: 'doc'; doc: RunDocument; frameRows?: Record<string, number> }
+  /** `row` is assigned on the main thread: the n-th `frame(dataKey, …)` call, dropped or not. */
+  | { t: 'frame'; dataKey: string; row: number; frame: Frame }
+  /**
+   * `frameRows`: rows assigned so far per camera data key, so rows of refused frames at the end
+   * still exist in the file.
+   */
+  | { t: 'flush'; id: number; frameRows: Record<string, number> }
+  | { t: 'close'; id: number; frameRows: Record<string, number> };
+
+export interface WorkerProgress {
+  /** Messages handled so far (the main thread's queue length is posted − processed). */
+  processed: number;
+  bytesWritten: number;
+  framesWritten: number;
+  eventsWritten: number;
+}
+
+export interface WorkerProblem {
+  code: ErrorCode;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+export type FromWorker =
+  | ({ t: 'progress' } & WorkerProgress)
+  | ({ t: 'flushed'; id: number } & WorkerProgress)
+  | ({ t: 'closed'; id: number; files: string[] } & WorkerProgress)
+  /** Data that could not be stored as given (wrong type, wrong frame size); the run goes on. */
+  | { t: 'warning'; problem: WorkerProblem }
+  /** A write failed; nothing more is written and close() reports it. */
+  | { t: 'failed'; problem: WorkerProblem };
