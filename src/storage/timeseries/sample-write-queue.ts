@@ -1,0 +1,91 @@
+import { type BenchtopError, toBenchtopError } from '../../core/errors.ts';
+import type { Sample, TimeSeriesStore } from './timeseries-store.ts';
+
+export interface SampleWriteQueueOptions {
+  store: TimeSeriesStore;
+  /** Samples waiting at most; a tick that does not fit is dropped whole and counted. */
+  capacity: number;
+  /** Samples per store write at most (a single tick larger than this is written alone). */
+  batchSize: number;
+  onWritten: (group: string, samples: number) => void;
+  /** Samples that will never be stored: the queue was full or their write failed. */
+  onDropped: (group: string, samples: number, reason: 'queue_full' | 'write_failed') => void;
+  onWriteError: (error: BenchtopError, samples: number) => void;
+}
+
+interface Chunk {
+  group: string;
+  samples: Sample[];
+}
+
+/**
+ * Decouples ticks from the store: `enqueue` never waits, one write is in flight at a time, and
+ * whatever piled up meanwhile goes out in the next batch, so a slow store gets fewer, larger
+ * writes instead of holding up the schedule.
+ */
+export class SampleWriteQueue {
+  private readonly options: SampleWriteQueueOptions;
+  private chunks: Chunk[] = [];
+  private queued = 0;
+  private draining: Promise<void> | null = null;
+
+  constructor(options: SampleWriteQueueOptions) {
+    this.options = options;
+  }
+
+  /** Samples waiting (not counting a write in flight). */
+  get length(): number {
+    return this.queued;
+  }
+
+  /** False when the samples were dropped because the queue is full. */
+  enqueue(group: string, samples: Sample[]): boolean {
+    if (samples.length === 0) return true;
+    if (this.queued + samples.length > this.options.capacity) {
+      this.options.onDropped(group, samples.length, 'queue_full');
+      return false;
+    }
+    this.chunks.push({ group, samples });
+    this.queued += samples.length;
+    this.draining ??= this.drain();
+    return true;
+  }
+
+  /** Resolves once everything queued so far has been written (or failed). */
+  async flush(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      // Start on a later turn: the tick that enqueued finishes first, timers of other groups
+      // due now run and add their samples to the same batch.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      while (this.chunks.length > 0) {
+        const batch = this.takeBatch();
+        const samples = batch.flatMap((c) => c.samples);
+        try {
+          await this.options.store.insert(samples);
+          for (const c of batch) this.options.onWritten(c.group, c.samples.length);
+        } catch (err) {
+          this.options.onWriteError(toBenchtopError(err, 'STORAGE_ERROR'), samples.length);
+          for (const c of batch) this.options.onDropped(c.group, c.samples.length, 'write_failed');
+        }
+      }
+    } finally {
+      this.draining = null;
+    }
+  }
+
+  private takeBatch(): Chunk[] {
+    const batch: Chunk[] = [this.chunks.shift()!];
+    let size = batch[0]!.samples.length;
+    while (this.chunks.length > 0 && size + this.chunks[0]!.samples.length <= this.options.batchSize) {
+      const next = this.chunks.shift()!;
+      size += next.samples.length;
+      batch.push(next);
+    }
+    this.queued -= size;
+    return batch;
+  }
+}
