@@ -35,10 +35,20 @@ export const ScpiConfig = Type.Object(
       description: 'VISA resource: TCPIP0::host::port::SOCKET, TCPIP0::host::INSTR (VXI-11), ASRL…::INSTR',
     }),
     timeout_ms: Type.Integer({ exclusiveMinimum: 0, default: 2000 }),
-    read_termination: Type.String({ default: '\n' }),
+    read_termination: Type.Union([Type.Literal('\n'), Type.Literal('\r\n'), Type.Literal('\r')], {
+      default: '\n',
+      description: 'End of a reply line (raw socket and serial); stripped from VXI-11 replies',
+    }),
     write_termination: Type.String({ default: '\n' }),
     check_errors: Type.Boolean({ default: true, description: 'Drain SYST:ERR? after every write' }),
     baud: Type.Integer({ minimum: 50, default: 9600, description: 'For ASRL resources' }),
+    portmapper_port: Type.Integer({
+      minimum: 1,
+      maximum: 65535,
+      default: 111,
+      description:
+        'For TCPIP::INSTR (VXI-11): where the ONC-RPC portmapper listens; 111 on every real instrument',
+    }),
     signals: Type.Array(ScpiSignalConfig, { default: [] }),
   },
   { additionalProperties: false },

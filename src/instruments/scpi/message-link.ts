@@ -1,0 +1,51 @@
+import type { BenchtopError } from '../../core/errors.ts';
+import type { LineLink } from '../../transports/line-link.ts';
+
+/**
+ * A message-based connection to a SCPI instrument: what the driver needs, whether the bytes
+ * travel as terminated lines (raw socket, serial) or as VXI-11 device_write/device_read calls.
+ * Replies come without their termination.
+ */
+export interface MessageLink {
+  readonly address: string;
+  open(signal?: AbortSignal): Promise<void>;
+  write(command: string): Promise<void>;
+  /** Sends a command and returns its reply; INSTRUMENT_TIMEOUT when none comes in time. */
+  query(command: string): Promise<string>;
+  /** Called once if the link dies outside a command (peer closed, garbage). */
+  onLost(listener: (error: BenchtopError) => void): void;
+  close(): Promise<void>;
+}
+
+/** Raw socket and serial instruments: one line per message, through a LineLink. */
+export class LineMessageLink implements MessageLink {
+  private readonly link: LineLink;
+
+  constructor(link: LineLink) {
+    this.link = link;
+  }
+
+  get address(): string {
+    return this.link.address;
+  }
+
+  open(signal?: AbortSignal): Promise<void> {
+    return this.link.open(signal);
+  }
+
+  write(command: string): Promise<void> {
+    return this.link.write(command);
+  }
+
+  query(command: string): Promise<string> {
+    return this.link.query(command);
+  }
+
+  onLost(listener: (error: BenchtopError) => void): void {
+    this.link.onLost(listener);
+  }
+
+  close(): Promise<void> {
+    return this.link.close();
+  }
+}

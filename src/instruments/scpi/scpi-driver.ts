@@ -1,0 +1,307 @@
+import { Type } from '@sinclair/typebox';
+import type { Clock } from '../../core/clock.ts';
+import type {
+  ActionDef,
+  DriverContext,
+  DriverIdentity,
+  InstrumentDriver,
+  SignalDef,
+  SignalValue,
+} from '../../core/device.ts';
+import { BenchtopError, isBenchtopError } from '../../core/errors.ts';
+import { instrumentEndpoint } from '../../transports/endpoint.ts';
+import { LineLink } from '../../transports/line-link.ts';
+import { openByteTransport } from '../../transports/open-transport.ts';
+import type { DriverDeps } from '../kind.ts';
+import type { ScpiConfig } from './config.ts';
+import { LineMessageLink, type MessageLink } from './message-link.ts';
+import {
+  buildSetCommand,
+  isOpcReply,
+  parseBoolean,
+  parseErrorReply,
+  parseIdentity,
+  parseInteger,
+  parseNumber,
+  parseString,
+  type ScpiErrorReply,
+} from './scpi-codec.ts';
+import { Vxi11Link } from './vxi11/vxi11-link.ts';
+
+type SignalConfig = ScpiConfig['signals'][number];
+
+/** Reads of `SYST:ERR?` per drain; a queue that never empties is a broken instrument. */
+const maxErrorReads = 32;
+
+const commandArgs = Type.Object(
+  {
+    command: Type.String({
+      minLength: 1,
+      maxLength: 4096,
+      pattern: '^[^\\r\\n]+$',
+      description: 'One SCPI program message, without terminator',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * Any SCPI instrument: IEEE 488.2 identity and housekeeping, signals declared in the
+ * configuration, and generic `query`/`write`. After every write the error queue is drained
+ * with `SYST:ERR?`, so a command the instrument rejected is reported as INSTRUMENT_ERROR
+ * with its SCPI code instead of being lost.
+ */
+export class ScpiDriver implements InstrumentDriver {
+  readonly type = 'ScpiInstrument';
+  readonly signals: Record<string, SignalDef>;
+  readonly actions: Record<string, ActionDef<never>>;
+  private readonly id: string;
+  private readonly config: ScpiConfig;
+  private readonly deps: DriverDeps;
+  private link: MessageLink | null = null;
+
+  constructor(id: string, config: ScpiConfig, deps: DriverDeps) {
+    this.id = id;
+    this.config = config;
+    this.deps = deps;
+    this.signals = {
+      idn: {
+        dtype: 'string',
+        description: 'Identification (*IDN?): manufacturer, model, serial number, firmware',
+        read: async () => (await this.query('*IDN?')).trim(),
+      },
+      ...this.declaredSignals(),
+    };
+    this.actions = {
+      reset: {
+        description: 'Reset to the power-on settings (*RST) and wait until done (*OPC?)',
+        args: Type.Object({}, { additionalProperties: false }),
+        run: async () => {
+          await this.command('*RST');
+          await this.opc();
+          return undefined;
+        },
+      },
+      clear: {
+        description: 'Clear the status registers and the error queue (*CLS)',
+        args: Type.Object({}, { additionalProperties: false }),
+        run: async () => {
+          await this.command('*CLS');
+          return undefined;
+        },
+      },
+      opc: {
+        description: 'Wait until pending operations are complete (*OPC?); returns 1',
+        args: Type.Object({}, { additionalProperties: false }),
+        run: () => this.opc(),
+      },
+      query: {
+        description: 'Send a query and return the reply text',
+        args: commandArgs,
+        run: async (args: { command: string }) => this.query(args.command),
+      },
+      write: {
+        description: 'Send a command (no reply); the error queue is checked afterwards',
+        args: commandArgs,
+        run: async (args: { command: string }) => {
+          await this.command(args.command);
+          return undefined;
+        },
+      },
+    };
+  }
+
+  async connect(ctx: DriverContext): Promise<DriverIdentity> {
+    const link = this.createLink(ctx.clock);
+    this.link = link;
+    link.onLost((error) => ctx.linkLost(error));
+    try {
+      await link.open(ctx.lifetime);
+      const reply = await link.query('*IDN?');
+      const identity = parseIdentity(reply);
+      if (!identity) throw this.unreadable('*IDN?', reply);
+      if (this.config.check_errors) {
+        // Errors left from before we connected must not be blamed on our first command.
+        const stale = await this.readErrorQueue('*IDN?');
+        if (stale.length > 0)
+          ctx.log.warn({ errors: stale }, `${this.id}: ${stale.length} error(s) were queued before connect`);
+      }
+      return identity;
+    } catch (error) {
+      this.link = null;
+      await link.close().catch(() => {});
+      throw error;
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    const link = this.link;
+    this.link = null;
+    await link?.close().catch(() => {});
+  }
+
+  private createLink(clock: Clock): MessageLink {
+    const { config } = this;
+    const endpoint =
+      this.deps.simulatorEndpoint ??
+      instrumentEndpoint(
+        { resource: config.resource },
+        { baud: config.baud, data_bits: 8, parity: 'none', stop_bits: 1, flow_control: 'none' },
+      );
+    if (endpoint.kind === 'vxi11') {
+      return new Vxi11Link({
+        host: endpoint.host,
+        device: endpoint.device,
+        portmapperPort: config.portmapper_port,
+        timeoutMs: config.timeout_ms,
+        clock,
+        readTermination: config.read_termination,
+        writeTermination: config.write_termination,
+      });
+    }
+    const transport = openByteTransport(endpoint, { connectTimeoutMs: config.timeout_ms });
+    return new LineMessageLink(
+      new LineLink(transport, {
+        readTermination: config.read_termination,
+        writeTermination: config.write_termination,
+        timeoutMs: config.timeout_ms,
+        clock,
+      }),
+    );
+  }
+
+  private connected(): MessageLink {
+    if (!this.link)
+      throw new BenchtopError('LINK_LOST', `${this.id} is not connected`, { instrument: this.id });
+    return this.link;
+  }
+
+  /** Sends a command, then drains the error queue: anything in it is this command's fault. */
+  private async command(command: string): Promise<void> {
+    await this.connected().write(command);
+    if (!this.config.check_errors) return;
+    const errors = await this.readErrorQueue(command);
+    if (errors.length > 0) throw this.instrumentError(command, errors);
+  }
+
+  /**
+   * A query. An instrument that rejects a query sends no reply, so a timeout is followed by a
+   * look at the error queue: a queued error explains the silence and is reported instead.
+   */
+  private async query(command: string): Promise<string> {
+    const link = this.connected();
+    try {
+      return await link.query(command);
+    } catch (error) {
+      if (!this.config.check_errors || !isBenchtopError(error, 'INSTRUMENT_TIMEOUT')) throw error;
+      const errors = await this.readErrorQueue(command).catch(() => []);
+      if (errors.length > 0) throw this.instrumentError(command, errors, error);
+      throw error;
+    }
+  }
+
+  private async opc(): Promise<number> {
+    const reply = await this.query('*OPC?');
+    if (!isOpcReply(reply)) throw this.unreadable('*OPC?', reply);
+    return 1;
+  }
+
+  /** Reads `SYST:ERR?` until `0,"No error"` (bounded); returns the entries, oldest first. */
+  private async readErrorQueue(after: string): Promise<ScpiErrorReply[]> {
+    const link = this.connected();
+    const errors: ScpiErrorReply[] = [];
+    for (let i = 0; i < maxErrorReads; i++) {
+      const reply = await link.query('SYST:ERR?');
+      const entry = parseErrorReply(reply);
+      if (!entry) throw this.unreadable('SYST:ERR?', reply, after);
+      if (entry.code === 0) return errors;
+      errors.push(entry);
+    }
+    this.deps.log.warn(`${this.id}: error queue still not empty after ${maxErrorReads} reads`);
+    return errors;
+  }
+
+  private instrumentError(command: string, errors: ScpiErrorReply[], cause?: unknown): BenchtopError {
+    const list = errors.map((e) => `${e.code} ${e.text}`).join('; ');
+    return new BenchtopError(
+      'INSTRUMENT_ERROR',
+      `${this.id}: ${list} (after "${command}")`,
+      { instrument: this.id, instrumentCode: errors[0]!.code, command, errors },
+      cause ? { cause } : undefined,
+    );
+  }
+
+  private unreadable(command: string, reply: string, after?: string): BenchtopError {
+    return new BenchtopError(
+      'PROTOCOL_ERROR',
+      `${this.id}: cannot understand the reply ${JSON.stringify(reply)} to "${command}"${after ? ` (after "${after}")` : ''}`,
+      { instrument: this.id, command, reply },
+    );
+  }
+
+  private declaredSignals(): Record<string, SignalDef> {
+    const out: Record<string, SignalDef> = {};
+    for (const decl of this.config.signals) {
+      const problem = (why: string) =>
+        new BenchtopError('CONFIG_INVALID', `${this.id}: signal "${decl.name}" ${why}`, {
+          instrument: this.id,
+          signal: decl.name,
+        });
+      if (decl.name === 'idn' || decl.name in out) throw problem('is declared twice (idn is built in)');
+      if (!decl.query && !decl.set) throw problem('needs query, set or both');
+      if (decl.min !== undefined && decl.max !== undefined && decl.min > decl.max)
+        throw problem(`has min ${decl.min} > max ${decl.max}`);
+      if (decl.choices && decl.dtype !== 'string') throw problem('has choices, which need dtype "string"');
+      const { query, set } = decl;
+      const limits =
+        decl.min !== undefined || decl.max !== undefined
+          ? {
+              ...(decl.min !== undefined ? { min: decl.min } : {}),
+              ...(decl.max !== undefined ? { max: decl.max } : {}),
+            }
+          : undefined;
+      out[decl.name] = {
+        dtype: decl.choices ? 'enum' : decl.dtype,
+        description: decl.description ?? [query, set].filter(Boolean).join(' / '),
+        ...(decl.unit !== undefined ? { unit: decl.unit } : {}),
+        ...(limits ? { limits } : {}),
+        ...(decl.choices ? { choices: decl.choices } : {}),
+        monitored: decl.poll && query !== undefined,
+        ...(query ? { read: async () => this.parseReply(decl, query, await this.query(query)) } : {}),
+        ...(set ? { write: (value: SignalValue) => this.writeSignal(decl, set, value) } : {}),
+      };
+    }
+    return out;
+  }
+
+  private async writeSignal(decl: SignalConfig, template: string, value: SignalValue): Promise<undefined> {
+    if (typeof value === 'string' && /[\r\n]/.test(value)) {
+      throw new BenchtopError(
+        'VALUE_INVALID',
+        `${this.id}.${decl.name}: a value cannot contain line breaks`,
+        {
+          instrument: this.id,
+          signal: decl.name,
+          value,
+        },
+      );
+    }
+    await this.command(buildSetCommand(template, value));
+    return undefined;
+  }
+
+  private parseReply(decl: SignalConfig, command: string, reply: string): SignalValue {
+    let value: SignalValue | null;
+    if (decl.choices) {
+      const text = parseString(reply).toUpperCase();
+      // Instruments answer with the short form: `IMM` for a choice written `IMMediate`.
+      value =
+        decl.choices.find((c) => c.toUpperCase() === text || c.replace(/[^A-Z0-9]/g, '') === text) ?? null;
+    } else if (decl.dtype === 'number') value = parseNumber(reply);
+    else if (decl.dtype === 'integer') value = parseInteger(reply);
+    else if (decl.dtype === 'boolean') value = parseBoolean(reply);
+    else value = parseString(reply);
+    if (value === null) throw this.unreadable(command, reply);
+    return value;
+  }
+}
