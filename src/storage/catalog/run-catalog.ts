@@ -66,7 +66,7 @@ export class RunCatalog {
         `SELECT * FROM runs
          WHERE status != 'running' AND files_deleted_at IS NULL AND json_array_length(files) > 0
            AND coalesce(end_time, start_time) < ?
-         ORDER BY start_time LIMIT ?`,
+         ORDER BY start_time, uid LIMIT ? OFFSET ?`,
       ),
     };
   }
@@ -180,9 +180,12 @@ export class RunCatalog {
     return this.documentLog.read(uid, query.name, limit, offset);
   }
 
-  /** Runs whose files retention should remove: ended (or, if interrupted, started) before `time`. */
-  runsWithFilesEndedBefore(time: number, limit = 100): RunRecord[] {
-    const rows = this.statements.expired.all(time, limit) as unknown as RunRow[];
+  /**
+   * Runs whose files retention should remove: ended (or, if interrupted, started) before `time`,
+   * files still listed and not yet removed. Oldest first.
+   */
+  runsWithFilesEndedBefore(time: number, limit = 100, offset = 0): RunRecord[] {
+    const rows = this.statements.expired.all(time, limit, offset) as unknown as RunRow[];
     return rows.map(runFromRow);
   }
 
