@@ -59,11 +59,14 @@ export interface ScpiErrorReply {
   text: string;
 }
 
-/** `SYST:ERR?` → `-113,"Undefined header"`; `0,"No error"` and `+0,…` have code 0. */
+/**
+ * `SYST:ERR?` → `-113,"Undefined header"`; `0,"No error"` and `+0,…` have code 0. The text
+ * is required: a bare number is a late reply to an earlier query, not an error entry.
+ */
 export function parseErrorReply(reply: string): ScpiErrorReply | null {
-  const m = /^\s*([+-]?\d+)\s*(?:,\s*(.*?))?\s*$/.exec(reply);
+  const m = /^\s*([+-]?\d+)\s*,\s*(.*?)\s*$/.exec(reply);
   if (!m) return null;
-  return { code: Number(m[1]), text: m[2] === undefined ? '' : parseString(m[2]) };
+  return { code: Number(m[1]), text: parseString(m[2]!) };
 }
 
 /** The reply to `*OPC?`: `1`. */
