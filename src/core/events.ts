@@ -1,5 +1,6 @@
 import type { ActorStateChange } from './actor-state.ts';
 import type { DriverIdentity } from './device.ts';
+import type { Frame } from './frame.ts';
 import type { Reading } from './reading.ts';
 
 /**
@@ -15,4 +16,9 @@ export interface BenchtopEvents {
   'instrument.identity': { instrument: string; identity: DriverIdentity };
   /** A bus subscriber threw; the bus isolated it. */
   'bus.handler_error': { topic: string; message: string };
+  /**
+   * Every frame a camera acquired, in order (a frame-number gap means counted overruns). All
+   * subscribers share the frame: treat its pixels as read-only; transferring the buffer detaches it.
+   */
+  'camera.frame': { instrument: string; frame: Frame };
 }

@@ -1,27 +1,6 @@
 import { type Builder, Int64, makeBuilder, makeData, RecordBatch, Struct } from 'apache-arrow';
-import type { DataKeyDtype, RunEvent } from '../../engine/documents.ts';
-import { type StreamLayout, timeType } from './stream-schema.ts';
-
-/**
- * A value as its column stores it, or null. A value of the wrong type is stored as null (a
- * missing reading) rather than coerced: a string in a number column is a driver bug, and a
- * guessed number would look like a measurement.
- */
-function cell(dtype: DataKeyDtype, value: unknown): unknown {
-  switch (dtype) {
-    case 'number':
-      return typeof value === 'number' ? value : null;
-    case 'integer':
-      if (typeof value === 'bigint') return value;
-      return typeof value === 'number' && Number.isInteger(value) ? BigInt(value) : null;
-    case 'boolean':
-      return typeof value === 'boolean' ? value : null;
-    case 'string':
-      return typeof value === 'string' ? value : null;
-    case 'array':
-      return Array.isArray(value) ? value.map((v) => (typeof v === 'number' ? v : null)) : null;
-  }
-}
+import type { RunEvent } from '../../engine/documents.ts';
+import { columnValue, type StreamLayout, timeType } from './stream-schema.ts';
 
 /** Accumulates one stream's events column by column and cuts them into record batches. */
 export class EventBatchBuilder {
@@ -48,7 +27,7 @@ export class EventBatchBuilder {
     // The timestamp builder takes epoch milliseconds and stores microseconds.
     this.time.append(event.time * 1000);
     this.layout.columns.forEach((column, i) => {
-      this.data[i]!.append(cell(column.dtype, event.data[column.key]));
+      this.data[i]!.append(columnValue(column.dtype, event.data[column.key]));
     });
     this.rows++;
   }

@@ -64,6 +64,27 @@ export function arrowTypeFor(dtype: DataKeyDtype): DataType {
   }
 }
 
+/**
+ * A value as its column stores it, or null. A value of the wrong type is stored as null (a
+ * missing reading) rather than coerced: a string in a number column is a driver bug, and a
+ * guessed number would look like a measurement.
+ */
+export function columnValue(dtype: DataKeyDtype, value: unknown): unknown {
+  switch (dtype) {
+    case 'number':
+      return typeof value === 'number' ? value : null;
+    case 'integer':
+      if (typeof value === 'bigint') return value;
+      return typeof value === 'number' && Number.isInteger(value) ? BigInt(value) : null;
+    case 'boolean':
+      return typeof value === 'boolean' ? value : null;
+    case 'string':
+      return typeof value === 'string' ? value : null;
+    case 'array':
+      return Array.isArray(value) ? value.map((v) => (typeof v === 'number' ? v : null)) : null;
+  }
+}
+
 /** Units, source and precision travel as field metadata so every Arrow reader keeps them. */
 export function fieldMetadata(key: DataKey): Map<string, string> {
   const meta = new Map<string, string>([['source', key.source]]);
