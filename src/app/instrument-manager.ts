@@ -54,7 +54,7 @@ export class InstrumentManager {
       log.error(`no driver for instrument type ${entry.type}; ${entry.id} is not started`);
       return;
     }
-    const driverDeps: DriverDeps = { clock, log };
+    const driverDeps: DriverDeps = { clock, log, bus };
     if (config.simulation.enabled) {
       driverDeps.lab = lab;
       if (kind.createSimulator && lab) {

@@ -1,5 +1,7 @@
+import type { EventBus } from '../core/bus.ts';
 import type { Clock } from '../core/clock.ts';
 import type { InstrumentDriver } from '../core/device.ts';
+import type { BenchtopEvents } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
 import type { SimulatorServer } from '../sim/simulator.ts';
 import type { VirtualLab } from '../sim/virtual-lab.ts';
@@ -12,6 +14,8 @@ export interface DriverDeps {
   simulatorEndpoint?: Endpoint;
   /** In simulation mode: the shared lab (for simulated backends that are not on a wire, e.g. the camera). */
   lab?: VirtualLab;
+  /** For data that does not fit a reading, e.g. a camera's `camera.frame`. */
+  bus?: EventBus<BenchtopEvents>;
 }
 
 /**
