@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Table, tableFromIPC } from 'apache-arrow';
-import { readParquet } from 'parquet-wasm';
+import { ParquetFile, readParquet } from 'parquet-wasm';
 import { isBenchtopError } from '../../core/errors.ts';
 import { openArrowRun } from '../arrow/arrow-run-reader.ts';
 import { ArrowRunWriter } from '../arrow/arrow-run-writer.ts';
@@ -136,6 +136,15 @@ describe('exportRun from an Arrow run', () => {
     const table = tableFromIPC(readParquet(bytes).intoIPCStream());
     assertPrimary(table);
     assert.equal(table.schema.metadata.get('benchtop.run_uid'), RUN_UID);
+    // Plain key-value metadata too, for readers that skip the embedded Arrow schema (DuckDB).
+    const file = await ParquetFile.fromFile(new Blob([bytes]));
+    const kv = file.metadata().fileMetadata().keyValueMetadata();
+    assert.equal(kv.get('benchtop.run_uid'), RUN_UID);
+    assert.deepEqual(JSON.parse(kv.get('benchtop.fields')!).meter_power, {
+      source: 'meter.power',
+      units: 'W',
+      precision: '4',
+    });
 
     const frames = tableFromIPC(
       readParquet(await readFile(join(destDir, 'camera_frames.parquet'))).intoIPCStream(),

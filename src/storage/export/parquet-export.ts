@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { Writable } from 'node:stream';
-import { type RecordBatch, Table, tableToIPC } from 'apache-arrow';
+import { type RecordBatch, type Schema, Table, tableToIPC } from 'apache-arrow';
 import type { StreamData } from './run-data-reader.ts';
 
 /**
@@ -24,6 +24,21 @@ function loadParquetWasm(): Promise<ParquetWasm> {
   return parquetWasm;
 }
 
+/**
+ * Plain Parquet key-value metadata for readers that ignore the embedded Arrow schema (DuckDB's
+ * `parquet_kv_metadata`, Spark): the schema's own keys (run uid, plan, stream) and
+ * `benchtop.fields`, each column's units and source as JSON.
+ */
+export function parquetKeyValues(schema: Schema): Map<string, string> {
+  const kv = new Map(schema.metadata);
+  const fields: Record<string, Record<string, string>> = {};
+  for (const field of schema.fields) {
+    if (field.metadata.size > 0) fields[field.name] = Object.fromEntries(field.metadata);
+  }
+  kv.set('benchtop.fields', JSON.stringify(fields));
+  return kv;
+}
+
 function toWasmTable(wasm: ParquetWasm, table: Table) {
   return wasm.Table.fromIPCStream(tableToIPC(table, 'stream'));
 }
@@ -39,6 +54,7 @@ export async function writeParquetFile(data: StreamData, path: string): Promise<
     new wasm.WriterPropertiesBuilder()
       .setCompression(wasm.Compression.SNAPPY)
       .setMaxRowGroupBytes(MAX_ROW_GROUP_BYTES)
+      .setKeyValueMetadata(parquetKeyValues(data.schema))
       .build();
 
   const batches = nonEmpty(data.batches)[Symbol.asyncIterator]();
