@@ -1,3 +1,4 @@
+import { esp300Kind } from './esp300/kind.ts';
 import type { InstrumentKind } from './kind.ts';
 import { newport1830cKind } from './newport1830c/kind.ts';
 
@@ -6,5 +7,6 @@ import { newport1830cKind } from './newport1830c/kind.ts';
  * table is the only place that lists them.
  */
 export const instrumentKinds: Record<string, InstrumentKind> = {
+  ESP300: esp300Kind,
   Newport1830C: newport1830cKind,
 };

@@ -1,0 +1,134 @@
+import type { ActorStateChange } from '../../core/actor-state.ts';
+import { EventBus } from '../../core/bus.ts';
+import { systemClock } from '../../core/clock.ts';
+import type { DriverIdentity } from '../../core/device.ts';
+import type { BenchtopEvents } from '../../core/events.ts';
+import { Instrument } from '../../core/instrument.ts';
+import {
+  InstrumentBehavior,
+  type InstrumentMessage,
+  type InstrumentReply,
+} from '../../core/instrument-behavior.ts';
+import { silentLogger } from '../../core/logger.ts';
+import { Supervisor } from '../../core/supervisor.ts';
+import type { LineProtocol, LineSimulatorServer } from '../../sim/line-simulator-server.ts';
+import { VirtualLab } from '../../sim/virtual-lab.ts';
+import { Esp300SimProtocol } from './esp300-sim-protocol.ts';
+import { esp300Kind, esp300SimulatorServer } from './kind.ts';
+
+export interface Esp300RigOptions {
+  /** Extra `config` keys (units, travel, timeout_ms, axes). */
+  config?: Record<string, unknown>;
+  /** Talk to the simulator through this serial device (a pty) instead of its TCP port. */
+  serialPort?: string;
+  pollIntervalMs?: number;
+}
+
+/**
+ * The ESP300 as Benchtop runs it, for tests: simulator on an ephemeral TCP port over a
+ * VirtualLab on the system clock, driver, instrument actor under a Supervisor with a short
+ * backoff, and the Instrument facade, wired the way InstrumentManager wires them.
+ */
+export async function startEsp300Rig(options: Esp300RigOptions = {}) {
+  const clock = systemClock;
+  const lab = new VirtualLab({ clock, seed: 1, beamWaistMm: 0.5, knifeEdgeMm: 0, warmupS: 0 });
+  const protocol = new Esp300SimProtocol(lab);
+  // Every line the simulator handled, unbounded (the server's own log drops old lines).
+  const wire: string[] = [];
+  const recording: LineProtocol = {
+    handle: (line) => {
+      wire.push(line);
+      return protocol.handle(line);
+    },
+  };
+  let server: LineSimulatorServer = esp300SimulatorServer(recording);
+  const { host, port } = await server.listen(0, '127.0.0.1');
+  const bus = new EventBus<BenchtopEvents>();
+  const states: ActorStateChange[] = [];
+  const supervisor = new Supervisor({
+    clock,
+    mailboxCapacity: 32,
+    spawnTimeoutMs: 5000,
+    shutdownTimeoutMs: 2000,
+    policy: { maxRestarts: 50, windowMs: 60_000, initialBackoffMs: 50, maxBackoffMs: 200, jitter: 0 },
+    onStateChange: (change) => {
+      states.push(change);
+      bus.emit('actor.state', change);
+    },
+  });
+  const config = { axes: 3, timeout_ms: 1000, ...options.config };
+  const log = silentLogger();
+  let identity: DriverIdentity | null = null;
+  const driver = esp300Kind.createDriver(
+    'stage',
+    { ...config, serial_port: options.serialPort ?? `tcp://${host}:${port}` },
+    options.serialPort ? { clock, log } : { clock, log, simulatorEndpoint: { kind: 'tcp', host, port } },
+  );
+  const actor = await supervisor.spawn<InstrumentMessage, InstrumentReply>(
+    'stage',
+    () =>
+      new InstrumentBehavior({
+        id: 'stage',
+        driver,
+        log,
+        pollIntervalMs: options.pollIntervalMs ?? 0,
+        publish: (reading) => bus.emit('instrument.reading', reading),
+        onIdentity: (reported) => {
+          identity = reported;
+          bus.emit('instrument.identity', { instrument: 'stage', identity: reported });
+        },
+      }),
+    { kind: 'ESP300' },
+  );
+  const timeoutMs = config.timeout_ms as number;
+  const instrument = new Instrument({
+    id: 'stage',
+    driver,
+    actor,
+    clock,
+    askTimeoutMs: timeoutMs * 2 + 1000,
+  });
+  if (actor.state !== 'ready') {
+    await supervisor.stopAll();
+    await server.close();
+    throw new Error(`stage did not start: ${actor.lastError?.code} ${actor.lastError?.message}`);
+  }
+
+  return {
+    lab,
+    protocol,
+    bus,
+    states,
+    actor,
+    instrument,
+    host,
+    port,
+    /** What the driver reported at the last connect. */
+    get identity() {
+      return identity;
+    },
+    get server() {
+      return server;
+    },
+    /** Every line the simulator handled, in order. */
+    wire,
+    /** Closes the simulator (the instrument "dies"); `restartSimulator` brings it back on the same port. */
+    async stopSimulator(): Promise<void> {
+      await server.close();
+    },
+    async restartSimulator(): Promise<void> {
+      server = esp300SimulatorServer(recording);
+      await server.listen(port, host);
+    },
+    /** Resolves on the next state change of the actor that satisfies `state`. */
+    nextState(state: ActorStateChange['state']): Promise<ActorStateChange> {
+      return bus.once('actor.state', (c) => c.id === 'stage' && c.state === state);
+    },
+    async close(): Promise<void> {
+      await supervisor.stopAll();
+      await server.close();
+    },
+  };
+}
+
+export type Esp300Rig = Awaited<ReturnType<typeof startEsp300Rig>>;
