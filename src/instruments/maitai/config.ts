@@ -12,6 +12,23 @@ export const MaiTaiConfig = Type.Object(
       default: 0.5,
       description: 'Tuning is done within this',
     }),
+    tuning_timeout_ms: Type.Integer({
+      exclusiveMinimum: 0,
+      default: 60_000,
+      description: 'Longest wait for the actual wavelength to reach a new setpoint',
+    }),
+    shutter_settle_ms: Type.Integer({
+      minimum: 0,
+      default: 1000,
+      description: 'Shutter travel time (0.75-1 s): a shutter write completes this long after the command',
+    }),
+    watchdog_s: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description:
+          'Sent as TIMER:WATCHDOG at connect: 0 disables the watchdog, n turns the laser off after n s without a command. Absent: left as the laser has it',
+      }),
+    ),
   },
   { additionalProperties: false, requireOneOf: [['serial_port', 'resource']] },
 );
