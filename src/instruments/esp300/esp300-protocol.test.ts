@@ -6,8 +6,8 @@ import { LineLink } from '../../transports/line-link.ts';
 import type { ByteTransport } from '../../transports/transport.ts';
 import { esp300ErrorMeaning } from './esp300-errors.ts';
 import {
-  commandList,
   Esp300Command as cmd,
+  commandList,
   esp300Framing,
   formatNumber,
   isEsp300Notice,
@@ -81,7 +81,8 @@ describe('ESP300 reply parsers', () => {
     for (const reply of ['', 'abc', '5.0.0', '\u0000\u00ff#@!', '1,2']) {
       assert.throws(
         () => parseNumber('1TP', reply),
-        (e) => isBenchtopError(e, 'PROTOCOL_ERROR') && e.details.command === '1TP' && e.details.reply === reply,
+        (e) =>
+          isBenchtopError(e, 'PROTOCOL_ERROR') && e.details.command === '1TP' && e.details.reply === reply,
       );
     }
   });
@@ -89,15 +90,27 @@ describe('ESP300 reply parsers', () => {
   it('parses 0/1 flags strictly', () => {
     assert.equal(parseFlag('1MD?', '1'), true);
     assert.equal(parseFlag('1MD?', '0 '), false);
-    assert.throws(() => parseFlag('1MD?', '2'), (e) => isBenchtopError(e, 'PROTOCOL_ERROR'));
-    assert.throws(() => parseFlag('1MD?', ''), (e) => isBenchtopError(e, 'PROTOCOL_ERROR'));
+    assert.throws(
+      () => parseFlag('1MD?', '2'),
+      (e) => isBenchtopError(e, 'PROTOCOL_ERROR'),
+    );
+    assert.throws(
+      () => parseFlag('1MD?', ''),
+      (e) => isBenchtopError(e, 'PROTOCOL_ERROR'),
+    );
   });
 
   it('parses TE? codes and TB? records', () => {
     assert.equal(parseErrorCode('0'), 0);
     assert.equal(parseErrorCode('108'), 108);
-    assert.throws(() => parseErrorCode('E'), (e) => isBenchtopError(e, 'PROTOCOL_ERROR'));
-    assert.throws(() => parseErrorCode('-1'), (e) => isBenchtopError(e, 'PROTOCOL_ERROR'));
+    assert.throws(
+      () => parseErrorCode('E'),
+      (e) => isBenchtopError(e, 'PROTOCOL_ERROR'),
+    );
+    assert.throws(
+      () => parseErrorCode('-1'),
+      (e) => isBenchtopError(e, 'PROTOCOL_ERROR'),
+    );
     assert.deepEqual(parseErrorRecord('108, 451322, MOTOR / STAGE NOT CONNECTED'), {
       code: 108,
       timestamp: 451322,
@@ -108,7 +121,10 @@ describe('ESP300 reply parsers', () => {
       timestamp: 12,
       message: 'NO ERROR DETECTED',
     });
-    assert.throws(() => parseErrorRecord('108'), (e) => isBenchtopError(e, 'PROTOCOL_ERROR'));
+    assert.throws(
+      () => parseErrorRecord('108'),
+      (e) => isBenchtopError(e, 'PROTOCOL_ERROR'),
+    );
   });
 
   it('reads model and firmware from VE?, accepts other formats, rejects garbage', () => {
@@ -118,8 +134,14 @@ describe('ESP300 reply parsers', () => {
       raw: 'ESP300 Version 3.04 07/30/03',
     });
     assert.deepEqual(parseIdentity('Newport controller'), { model: 'ESP300', raw: 'Newport controller' });
-    assert.throws(() => parseIdentity(''), (e) => isBenchtopError(e, 'PROTOCOL_ERROR'));
-    assert.throws(() => parseIdentity('\u0000\u00ff#@!'), (e) => isBenchtopError(e, 'PROTOCOL_ERROR'));
+    assert.throws(
+      () => parseIdentity(''),
+      (e) => isBenchtopError(e, 'PROTOCOL_ERROR'),
+    );
+    assert.throws(
+      () => parseIdentity('\u0000\u00ff#@!'),
+      (e) => isBenchtopError(e, 'PROTOCOL_ERROR'),
+    );
   });
 
   it('treats "E…" lines as notices but never the "ESP300 Version" reply', () => {
