@@ -1,3 +1,4 @@
+import type { RunDocumentEvent, RunProgress, RunStateChange, RunWarning } from '../engine/run-events.ts';
 import type { ActorStateChange } from './actor-state.ts';
 import type { DriverIdentity } from './device.ts';
 import type { Frame } from './frame.ts';
@@ -21,4 +22,12 @@ export interface BenchtopEvents {
    * subscribers share the frame: treat its pixels as read-only; transferring the buffer detaches it.
    */
   'camera.frame': { instrument: string; frame: Frame };
+  /** Every run document (start, descriptor, event, stream_resource, stream_datum, stop), in order. */
+  'run.document': RunDocumentEvent;
+  /** Points done / total and ETA of the running run. */
+  'run.progress': RunProgress;
+  /** A run was queued, started, paused, suspended, resumed, finished or cancelled. */
+  'run.state': RunStateChange;
+  /** Writer backpressure or drops, catalog failures, a device that would not stop. */
+  'run.warning': RunWarning;
 }

@@ -1,0 +1,45 @@
+import type { SignalDescription } from '../core/device.ts';
+import type { DataKey } from './documents.ts';
+
+const NUMPY: Record<SignalDescription['dtype'], string> = {
+  number: '<f8',
+  integer: '<i8',
+  boolean: '|b1',
+  string: '|O',
+  enum: '|O',
+};
+
+/** A signal's data key, straight from its description: dtype, unit, precision, limits, choices. */
+export function signalDataKey(path: string, desc: SignalDescription): DataKey {
+  const { min, max } = desc.limits ?? {};
+  return {
+    dtype: desc.dtype === 'enum' ? 'string' : desc.dtype,
+    shape: [],
+    source: path,
+    dtype_numpy: NUMPY[desc.dtype],
+    ...(desc.unit !== undefined ? { units: desc.unit } : {}),
+    ...(desc.precision !== undefined ? { precision: desc.precision } : {}),
+    ...(min !== undefined || max !== undefined
+      ? {
+          limits: {
+            control: {
+              ...(min !== undefined ? { low: min } : {}),
+              ...(max !== undefined ? { high: max } : {}),
+            },
+          },
+        }
+      : {}),
+    ...(desc.choices ? { choices: [...desc.choices] } : {}),
+  };
+}
+
+/** A camera's frames: a 2-D uint16 array stored outside the events (`STREAM:`). */
+export function frameDataKey(camera: string, height: number, width: number): DataKey {
+  return {
+    dtype: 'array',
+    shape: [height, width],
+    source: `${camera}.frames`,
+    dtype_numpy: '<u2',
+    external: 'STREAM:',
+  };
+}

@@ -1,0 +1,87 @@
+import type { SignalValue } from '../core/device.ts';
+import type { ExitStatus } from './documents.ts';
+
+/**
+ * The plain messages a plan yields. A plan is a generator: it yields a message, the engine
+ * carries it out and sends back its result (readings for `read`/`trigger_and_read`, nothing
+ * otherwise). Plans never touch instruments, files or the clock themselves, so a plan is
+ * tested by iterating it with no engine at all.
+ *
+ * Targets are named as everywhere else: `instrument_id.signal` (`stage.axis1.position`) for a
+ * signal, the bare instrument id (`camera`) for a camera's frames.
+ */
+export type Msg =
+  /** Opens the run: the start document. `num_points` (when known) drives progress and ETA. */
+  | { command: 'open_run'; metadata?: Record<string, unknown>; num_points?: number; hints?: RunHints }
+  /** Closes the run: the stop document. Without it the engine closes with success at the plan's end. */
+  | { command: 'close_run'; exit_status?: ExitStatus; reason?: string }
+  /** Writes a signal. With `wait` (default) the step waits until the instrument is done (motion, tuning). */
+  | { command: 'set'; target: string; value: SignalValue; wait?: boolean; group?: string }
+  /** Waits for every `set` issued with `wait: false` (in `group`, when given) to complete. */
+  | { command: 'wait'; group?: string }
+  /** Reads targets and returns their readings to the plan; nothing is saved. */
+  | { command: 'read'; targets: string[] }
+  /** Reads detectors (a camera snaps one frame) and saves one event in `stream` (default `primary`). */
+  | { command: 'trigger_and_read'; detectors: string[]; stream?: string }
+  /** Streams camera frames into `stream` (default `primary`), one event per frame. */
+  | {
+      command: 'camera_frames';
+      camera: string;
+      count?: number;
+      duration_s?: number;
+      exposure_ms?: number;
+      stream?: string;
+    }
+  /**
+   * A safe place to pause and the point a suspended run re-does its step from. Moves still in
+   * flight are awaited first, so nothing is moving when the run stops here.
+   */
+  | { command: 'checkpoint' }
+  /** Waits on the engine's clock. */
+  | { command: 'sleep'; seconds: number }
+  /** Waits until `seconds` after the run opened (deadline schedules: no drift). Never waits when late. */
+  | { command: 'sleep_until'; seconds: number }
+  /** Prepares a device (calls its `stage` action if it has one); `unstage` undoes it. */
+  | { command: 'stage'; target: string }
+  | { command: 'unstage'; target: string }
+  /** Writes several settings of one instrument (waiting for each); recorded in later descriptors. */
+  | { command: 'configure'; instrument: string; settings: Record<string, SignalValue> };
+
+export type Command = Msg['command'];
+
+export interface RunHints {
+  /** Bluesky's `hints.dimensions`: the independent axes of the primary stream. */
+  dimensions?: [string[], string][];
+}
+
+/** Readings returned to the plan, by target. */
+export type ReadResult = Record<string, { value: unknown; timestamp: number }>;
+
+/** What every plan is: messages out, results in. */
+export type PlanGenerator = Generator<Msg, void, unknown>;
+
+// Small constructors keep plans readable and the message shapes in one place.
+
+export const openRun = (
+  metadata: Record<string, unknown> = {},
+  extra: { num_points?: number; hints?: RunHints } = {},
+): Msg => ({
+  command: 'open_run',
+  metadata,
+  ...extra,
+});
+export const closeRun = (): Msg => ({ command: 'close_run' });
+export const set = (target: string, value: SignalValue, wait = true): Msg => ({
+  command: 'set',
+  target,
+  value,
+  wait,
+});
+export const checkpoint = (): Msg => ({ command: 'checkpoint' });
+export const sleep = (seconds: number): Msg => ({ command: 'sleep', seconds });
+export const sleepUntil = (seconds: number): Msg => ({ command: 'sleep_until', seconds });
+export const triggerAndRead = (detectors: string[], stream = 'primary'): Msg => ({
+  command: 'trigger_and_read',
+  detectors,
+  stream,
+});

@@ -1,0 +1,56 @@
+import type { ExitStatus, RunDocument } from './documents.ts';
+
+/**
+ * A submitted run's life: `queued` → `running` ⇄ `paused` / `suspended` → `finished` (with an
+ * exit status), or `cancelled` if it was removed from the queue before it started.
+ */
+export type RunState = 'queued' | 'running' | 'paused' | 'suspended' | 'finished' | 'cancelled';
+
+/** `run.document`: every document of every run, in order. */
+export interface RunDocumentEvent {
+  uid: string;
+  document: RunDocument;
+}
+
+/** `run.progress`: after every point (and every state change). */
+export interface RunProgress {
+  uid: string;
+  done: number;
+  /** Points expected, when the plan knows (a duration-bounded acquisition may not). */
+  total: number | null;
+  /** From the active (not paused or suspended) time per point so far. */
+  eta_s: number | null;
+  state: RunState;
+}
+
+/** `run.state` */
+export interface RunStateChange {
+  uid: string;
+  state: RunState;
+  previous: RunState | null;
+  /** Why: the suspension, the abort reason, the failure. */
+  reason?: string;
+  exit_status?: ExitStatus;
+}
+
+export const RunWarningKinds = [
+  /** The writer refused data (full queue, write error): the count is in `details.dropped`. */
+  'writer_dropped',
+  /** The writer's queue is more than three quarters full: the disk is not keeping up. */
+  'writer_backpressure',
+  /** The writer failed; the run ends with exit_status fail. */
+  'writer_error',
+  /** The catalog could not record the run; its files are still written. */
+  'catalog_error',
+  /** A moving device could not be stopped on pause, suspend or abort. */
+  'stop_failed',
+] as const;
+export type RunWarningKind = (typeof RunWarningKinds)[number];
+
+/** `run.warning`: something the user must know about a run that did not (yet) end it. */
+export interface RunWarning {
+  uid: string;
+  kind: RunWarningKind;
+  message: string;
+  details: Record<string, unknown>;
+}

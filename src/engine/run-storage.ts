@@ -1,0 +1,40 @@
+import type { RunWriter } from '../storage/run-writer.ts';
+import type { RunDocument, RunStart, RunStop, StreamResource } from './documents.ts';
+
+/**
+ * Where the engine records runs in the catalog. `RunCatalog` (src/storage/catalog) is the
+ * real one; the engine only needs these calls.
+ */
+export interface RunRecorder {
+  recordStart(start: RunStart, format: string): unknown;
+  /** Every document, in order (the start document included). */
+  document(doc: RunDocument): void;
+  /** After the writer has closed; `files` are relative to output_dir. */
+  recordStop(stop: RunStop, files: string[]): unknown;
+}
+
+/** What a writer tells the engine as it happens, so a loss is never silent. */
+export interface WriterReport {
+  /** Data refused (queue full, unknown stream, wrong frame size); `dropped` is the total so far. */
+  dropped(details: { dropped: number; reason?: string; key?: string; kind?: string }): void;
+  /** The writer failed and writes nothing more: the run ends with exit_status fail. */
+  failed(error: unknown): void;
+}
+
+/** Where a writer puts a camera data key's frames, for the stream_resource document. */
+export type FrameResourceFields = Pick<StreamResource, 'mimetype' | 'uri' | 'parameters'>;
+
+/**
+ * A run's writer, optionally able to say where frames go (the HDF5 writer names its dataset;
+ * without it the resource names the writer's format and the data key).
+ */
+export type EngineRunWriter = RunWriter & {
+  frameResource?(
+    stream: string,
+    dataKey: string,
+    shape: [height: number, width: number],
+  ): FrameResourceFields;
+};
+
+/** Chosen by the app from `[storage] default_backend`; called once per run with its start document. */
+export type WriterFactory = (start: RunStart, report: WriterReport) => EngineRunWriter;
