@@ -17,6 +17,8 @@ before(async () => {
   const outputDir = join(root, 'data');
   const child = fork(new URL('./crash-child.fixture.ts', import.meta.url), [outputDir], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // Not the test runner's flags: the child is a plain script.
+    execArgv: [],
   });
   const exited = once(child, 'exit');
   const [message] = await Promise.race([once(child, 'message'), exited]);
