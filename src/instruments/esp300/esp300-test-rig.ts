@@ -19,8 +19,11 @@ import { esp300Kind, esp300SimulatorServer } from './kind.ts';
 export interface Esp300RigOptions {
   /** Extra `config` keys (units, travel, timeout_ms, axes). */
   config?: Record<string, unknown>;
-  /** Talk to the simulator through this serial device (a pty) instead of its TCP port. */
-  serialPort?: string;
+  /**
+   * Talk to the simulator through a serial device instead of its TCP port: given where the
+   * simulator listens, returns the device path (e.g. a socat pty bridged to that port).
+   */
+  serialPortFor?: (host: string, port: number) => Promise<string>;
   pollIntervalMs?: number;
 }
 
@@ -59,10 +62,14 @@ export async function startEsp300Rig(options: Esp300RigOptions = {}) {
   const config = { axes: 3, timeout_ms: 1000, ...options.config };
   const log = silentLogger();
   let identity: DriverIdentity | null = null;
+  const serialPort = await options.serialPortFor?.(host, port).catch(async (error: unknown) => {
+    await server.close();
+    throw error;
+  });
   const driver = esp300Kind.createDriver(
     'stage',
-    { ...config, serial_port: options.serialPort ?? `tcp://${host}:${port}` },
-    options.serialPort ? { clock, log } : { clock, log, simulatorEndpoint: { kind: 'tcp', host, port } },
+    { ...config, serial_port: serialPort ?? `tcp://${host}:${port}` },
+    serialPort ? { clock, log } : { clock, log, simulatorEndpoint: { kind: 'tcp', host, port } },
   );
   const actor = await supervisor.spawn<InstrumentMessage, InstrumentReply>(
     'stage',
