@@ -8,6 +8,7 @@ import type { BenchtopEvents } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
 import { Supervisor } from '../core/supervisor.ts';
 import { BENCHTOP_VERSION } from '../core/version.ts';
+import { SecurityStore } from '../server/auth/security-store.ts';
 import { assertBindAllowed } from '../server/bind-policy.ts';
 import { HealthService } from '../server/health/health-service.ts';
 import { BenchtopMetrics } from '../server/metrics/benchtop-metrics.ts';
@@ -35,6 +36,7 @@ export class Benchtop {
   readonly lab: VirtualLab | undefined;
   readonly metrics: BenchtopMetrics;
   readonly health: HealthService;
+  readonly security: SecurityStore;
   private server: FastifyInstance | null = null;
   private stopping: Promise<void> | null = null;
 
@@ -85,6 +87,7 @@ export class Benchtop {
       instruments: this.instruments,
       dataDir: this.config.storage.output_dir,
     });
+    this.security = SecurityStore.inOutputDir(this.config.storage.output_dir);
     this.health = new HealthService({
       clock: this.clock,
       instruments: this.instruments,
@@ -122,6 +125,7 @@ export class Benchtop {
       instruments: this.instruments,
       metrics: this.metrics,
       health: this.health,
+      security: this.security,
     });
     this.server = built.app;
     const address = await this.server.listen({ host: server.bind_address, port: server.port });
@@ -141,6 +145,7 @@ export class Benchtop {
     const { timedOut } = await this.supervisor.stopAll();
     if (timedOut.length) this.logger.warn({ actors: timedOut }, 'actors exceeded the shutdown timeout');
     await this.instruments.closeSimulators();
+    this.security.close();
     this.logger.info('Benchtop stopped');
   }
 }

@@ -126,3 +126,54 @@ describe('benchtop CLI', () => {
     assert.ok(lines.some((l) => l.includes('"Benchtop stopped"')));
   });
 });
+
+describe('benchtop keys and users', () => {
+  it('creates a key that the security store accepts, lists it without its secret, revokes it', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { SecurityStore } = await import('../server/auth/security-store.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'benchtop-keys-'));
+    const file = tempToml(`[storage]\noutput_dir = "${dir}"\n`);
+    const created = run(['keys', 'create', '--role', 'operator', '--name', 'script', '--config', file]);
+    assert.equal(created.status, 0, created.stderr);
+    const key = created.stdout.trim();
+    assert.match(key, /^btk_/);
+    const store = SecurityStore.inOutputDir(dir);
+    try {
+      assert.deepEqual(store.checkKey(key), { name: 'script', role: 'operator' });
+      const listed = run(['keys', 'list', '--config', file]);
+      assert.match(listed.stdout, /operator\s+script/);
+      assert.ok(!listed.stdout.includes(key));
+      const id = store.listKeys()[0]!.id;
+      assert.equal(run(['keys', 'revoke', id, '--config', file]).status, 0);
+      assert.equal(store.checkKey(key), null);
+      assert.equal(run(['keys', 'create', '--role', 'wizard', '--config', file]).status, 1);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('adds a user whose password is read from standard input', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { SecurityStore } = await import('../server/auth/security-store.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'benchtop-users-'));
+    const file = tempToml(`[storage]\noutput_dir = "${dir}"\n`);
+    const r = spawnSync(
+      process.execPath,
+      [main, 'users', 'add', 'ada', '--role', 'viewer', '--config', file],
+      {
+        input: 'analytical-engine\n',
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const store = SecurityStore.inOutputDir(dir);
+    try {
+      assert.deepEqual(await store.checkPassword('ada', 'analytical-engine'), {
+        name: 'ada',
+        role: 'viewer',
+      });
+    } finally {
+      store.close();
+    }
+  });
+});

@@ -4,6 +4,7 @@ import { BenchtopError } from '../core/errors.ts';
 import { BENCHTOP_VERSION } from '../core/version.ts';
 import { ApiClient, clientOptions } from './client/api-client.ts';
 import { configPrintCommand } from './commands/config-print.ts';
+import { securityCommands } from './commands/security-commands.ts';
 import { callCommand, getCommand, setCommand, watchCommand } from './commands/signal-commands.ts';
 import { simCommand } from './commands/sim.ts';
 import { startCommand } from './commands/start.ts';
@@ -83,6 +84,8 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+
+  for (const command of securityCommands(env)) program.addCommand(command);
 
   const client = (cmd: Command) =>
     new ApiClient(clientOptions(cmd.optsWithGlobals() as { url?: string }, env));

@@ -4,6 +4,7 @@ import type { Clock } from '../core/clock.ts';
 import type { BenchtopEvents } from '../core/events.ts';
 import type { Instrument } from '../core/instrument.ts';
 import type { Logger } from '../core/logger.ts';
+import type { SecurityStore } from './auth/security-store.ts';
 import type { HealthService } from './health/health-service.ts';
 import type { BenchtopMetrics } from './metrics/benchtop-metrics.ts';
 
@@ -25,4 +26,5 @@ export interface ServerContext {
   instruments: InstrumentDirectory;
   metrics: BenchtopMetrics;
   health: HealthService;
+  security: SecurityStore;
 }

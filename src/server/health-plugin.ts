@@ -6,12 +6,20 @@ export function healthPlugin(health: HealthService) {
   return async (app: FastifyInstance) => {
     app.get(
       '/health/basic',
-      { logLevel: 'warn', schema: { tags: ['health'], summary: 'Liveness' } },
+      {
+        logLevel: 'warn',
+        config: { public: true, rateLimit: false },
+        schema: { tags: ['health'], summary: 'Liveness' },
+      },
       async () => ({ status: 'ok' }),
     );
     app.get(
       '/health',
-      { logLevel: 'warn', schema: { tags: ['health'], summary: 'Readiness with per-check details' } },
+      {
+        logLevel: 'warn',
+        config: { public: true, rateLimit: false },
+        schema: { tags: ['health'], summary: 'Readiness with per-check details' },
+      },
       async (_request, reply) => {
         const report = await health.report();
         return reply.status(report.status === 'unhealthy' ? 503 : 200).send(report);

@@ -1,10 +1,13 @@
 import '@fastify/swagger';
 import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { BenchtopError } from '../core/errors.ts';
 import { BENCHTOP_VERSION } from '../core/version.ts';
+import { installAuth } from './auth/auth-plugin.ts';
 import type { ServerContext } from './context.ts';
 import { installErrorReplies } from './error-reply.ts';
 import { healthPlugin } from './health-plugin.ts';
@@ -58,6 +61,31 @@ export async function buildServer(ctx: ServerContext): Promise<BuiltServer> {
   });
   await app.register(swaggerUi, { routePrefix: '/api/v1/docs' });
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  await installAuth(app, { config, store: ctx.security, clock: ctx.clock });
+  if (config.server.rate_limit_per_minute > 0) {
+    await app.register(rateLimit, {
+      global: true,
+      // After authentication, so a key or user is limited as itself, and the rest by address.
+      hook: 'preHandler',
+      max: config.server.rate_limit_per_minute,
+      timeWindow: 60_000,
+      keyGenerator: (request) =>
+        request.principal && request.principal.kind !== 'local'
+          ? `${request.principal.kind}:${request.principal.name}`
+          : request.ip,
+      errorResponseBuilder: (_request, context) => {
+        const error = new BenchtopError(
+          'RATE_LIMITED',
+          `rate limit exceeded: ${context.max} requests per minute; retry in ${Math.ceil(context.ttl / 1000)} s`,
+          {
+            limit: context.max,
+            retry_after_s: Math.ceil(context.ttl / 1000),
+          },
+        );
+        return Object.assign(error, { statusCode: 429 });
+      },
+    });
+  }
 
   const hub = new StreamHub({ bus: ctx.bus, clock: ctx.clock, metrics: ctx.metrics, logger: ctx.logger });
   app.addHook('onClose', async () => hub.close());

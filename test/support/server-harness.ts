@@ -7,6 +7,7 @@ import { systemClock } from '../../src/core/clock.ts';
 import { BenchtopError } from '../../src/core/errors.ts';
 import type { BenchtopEvents } from '../../src/core/events.ts';
 import { silentLogger } from '../../src/core/logger.ts';
+import { SecurityStore } from '../../src/server/auth/security-store.ts';
 import type { ServerContext } from '../../src/server/context.ts';
 import { HealthService } from '../../src/server/health/health-service.ts';
 import { BenchtopMetrics } from '../../src/server/metrics/benchtop-metrics.ts';
@@ -37,7 +38,9 @@ export async function serverHarness(toml = '') {
     minFreeBytes: 1,
     cacheMs: 0,
   });
+  const security = SecurityStore.inOutputDir(dir);
   const ctx: ServerContext = {
+    security,
     config,
     logger: silentLogger(),
     bus,
@@ -50,6 +53,7 @@ export async function serverHarness(toml = '') {
   return {
     ...lab,
     ctx,
+    security,
     app,
     hub,
     bus,
@@ -57,6 +61,7 @@ export async function serverHarness(toml = '') {
     async close() {
       await app.close();
       await lab.supervisor.stopAll();
+      security.close();
     },
   };
 }

@@ -86,6 +86,7 @@ export function instrumentRoutes(ctx: ServerContext) {
     app.put(
       '/instruments/:id/signals/:signal',
       {
+        config: { role: 'operator', audit: 'signal.set' },
         schema: {
           tags: ['instruments'],
           summary: 'Write a signal; resolves when the instrument has done it (a move when motion is done)',
@@ -116,6 +117,7 @@ export function instrumentRoutes(ctx: ServerContext) {
     app.post(
       '/instruments/:id/actions/:action',
       {
+        config: { role: 'operator', audit: 'action.call' },
         schema: {
           tags: ['instruments'],
           summary: 'Run an action with arguments',

@@ -1,0 +1,15 @@
+/** Roles, weakest first: each includes the rights of those before it. */
+export const Roles = ['viewer', 'operator', 'admin'] as const;
+export type Role = (typeof Roles)[number];
+
+export function roleAtLeast(role: Role, needed: Role): boolean {
+  return Roles.indexOf(role) >= Roles.indexOf(needed);
+}
+
+/** Who is making a request. */
+export interface Principal {
+  kind: 'key' | 'user' | 'local';
+  /** Key name or user name; `local` when authentication is off (loopback only). */
+  name: string;
+  role: Role;
+}
