@@ -296,13 +296,33 @@ describe('ArrowRunWriter', () => {
     assert.equal(errors.length, 1, 'the error is reported once');
   });
 
-  it('refuses documents after close', async () => {
+  it('fails the run on a descriptor it cannot lay out, keeping what was written and marking run.json', async () => {
+    const outputDir = freshDir();
+    const errors: BenchtopError[] = [];
+    const run = syntheticRun(3);
+    const writer = new ArrowRunWriter({ outputDir, onError: (e) => errors.push(e) });
+    for (const doc of run.documents.slice(0, 5)) writer.document(doc);
+    await writer.flush();
+    const clash = { ...run.descriptor, uid: 'desc-bad', name: 'baseline' };
+    clash.data_keys = { time: { dtype: 'number', shape: [], source: 'clock.time' } };
+    writer.document({ name: 'descriptor', doc: clash });
+    await assert.rejects(writer.flush(), (err) => isBenchtopError(err, 'STORAGE_ERROR'));
+    assert.deepEqual(errors[0]?.details, { stream: 'baseline', dataKey: 'time', runUid: RUN_UID });
+    await assert.rejects(writer.close(), (err) => isBenchtopError(err, 'STORAGE_ERROR'));
+    const manifest = await readManifest(join(outputDir, RUN_DIR));
+    assert.equal(manifest.status, 'failed');
+    assert.equal(manifest.writer?.error, errors[0]!.message);
+    assert.equal(tableFromIPC(await readFile(join(outputDir, RUN_DIR, 'primary.arrow'))).numRows, 3);
+  });
+
+  it('refuses documents, frames, flush and a second close after close', async () => {
     const writer = new ArrowRunWriter({ outputDir: freshDir() });
     assert.deepEqual(await writer.close(), { files: [] });
-    assert.throws(
-      () => writer.document(syntheticRun(0).documents[0]!),
-      (err) => isBenchtopError(err, 'RUN_STATE_CONFLICT'),
-    );
+    const conflict = (err: unknown) => isBenchtopError(err, 'RUN_STATE_CONFLICT');
+    assert.throws(() => writer.document(syntheticRun(0).documents[0]!), conflict);
+    assert.throws(() => writer.frame('image', syntheticFrame(0, 2, 2)), conflict);
+    await assert.rejects(writer.flush(), conflict);
+    await assert.rejects(writer.close(), conflict);
   });
 
   it('never reuses a run directory', async () => {

@@ -143,13 +143,18 @@ export class ArrowRunWriter implements RunWriter {
   }
 
   flush(): Promise<void> {
-    return new Promise((resolve, reject) => this.enqueue({ kind: 'flush', done: { resolve, reject } }));
+    return new Promise((resolve, reject) => {
+      this.assertOpen('flush');
+      this.enqueue({ kind: 'flush', done: { resolve, reject } });
+    });
   }
 
   close(): Promise<{ files: string[] }> {
-    this.assertOpen('close');
-    this.closeRequested = true;
-    return new Promise((resolve, reject) => this.enqueue({ kind: 'close', done: { resolve, reject } }));
+    return new Promise((resolve, reject) => {
+      this.assertOpen('close');
+      this.closeRequested = true;
+      this.enqueue({ kind: 'close', done: { resolve, reject } });
+    });
   }
 
   stats(): WriterStats {
