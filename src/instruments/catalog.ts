@@ -1,5 +1,6 @@
 import { esp300Kind } from './esp300/kind.ts';
 import type { InstrumentKind } from './kind.ts';
+import { maiTaiKind } from './maitai/kind.ts';
 import { newport1830cKind } from './newport1830c/kind.ts';
 
 /**
@@ -8,5 +9,6 @@ import { newport1830cKind } from './newport1830c/kind.ts';
  */
 export const instrumentKinds: Record<string, InstrumentKind> = {
   ESP300: esp300Kind,
+  MaiTai: maiTaiKind,
   Newport1830C: newport1830cKind,
 };

@@ -48,7 +48,8 @@ describe('Mai Tai reply parsing', () => {
     assert.deepEqual(parseStatus('1'), { emission: true, modeLocked: false });
     assert.deepEqual(parseStatus('3\r'), { emission: true, modeLocked: true });
     assert.deepEqual(parseStatus('2'), { emission: false, modeLocked: true });
-    for (const bad of ['', '256', '-1', '1.5', 'on']) assert.throws(() => parseStatus(bad), protocolError('*STB?', bad));
+    for (const bad of ['', '256', '-1', '1.5', 'on'])
+      assert.throws(() => parseStatus(bad), protocolError('*STB?', bad));
   });
 
   it('shutter is 0 or 1', () => {

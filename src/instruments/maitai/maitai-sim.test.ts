@@ -33,7 +33,17 @@ describe('Mai Tai simulator: command forms', () => {
 
   it('refuses what it does not understand with an Error line', () => {
     const { ask } = setup();
-    for (const bad of ['WAVE?', 'FOO', 'READ:WAV', 'SHUT 2', 'SHUT', 'WAV abc', 'WAV 500', 'WAV 1100', 'TIMER:WATCHDOG -1']) {
+    for (const bad of [
+      'WAVE?',
+      'FOO',
+      'READ:WAV',
+      'SHUT 2',
+      'SHUT',
+      'WAV abc',
+      'WAV 500',
+      'WAV 1100',
+      'TIMER:WATCHDOG -1',
+    ]) {
       assert.match(ask(bad) ?? '', /Error/, bad);
     }
     assert.equal(ask('WAV?'), '800nm', 'refused setters changed nothing');
