@@ -44,14 +44,17 @@ export async function startSimRig(options: {
   lab: VirtualLab;
   config?: Record<string, unknown>;
   pollIntervalMs?: number;
-  /** Wraps the simulator the kind builds (e.g. to wrap its protocol); default as built. */
+  /** Builds the simulator (e.g. around a wrapped protocol); default: the kind's own. */
   makeServer?: () => LineSimulatorServer;
+  /** Where the driver finds the simulator listening on `port`; default `tcp://127.0.0.1:port`. */
+  serialPortFor?: (port: number) => Promise<string>;
 }): Promise<SimRig> {
   const { kind, id, lab } = options;
   const makeServer = options.makeServer ?? (() => kind.createSimulator!(id, {}, lab) as LineSimulatorServer);
   let server = makeServer();
   const { port } = await server.listen(0, '127.0.0.1');
-  const config = { serial_port: `tcp://127.0.0.1:${port}`, timeout_ms: 400, ...options.config };
+  const serialPort = options.serialPortFor ? await options.serialPortFor(port) : `tcp://127.0.0.1:${port}`;
+  const config = { serial_port: serialPort, timeout_ms: 400, ...options.config };
   const bus = new EventBus<BenchtopEvents>();
   const states: ActorStateChange[] = [];
   const readings: Reading[] = [];
