@@ -2,6 +2,7 @@ import { esp300Kind } from './esp300/kind.ts';
 import type { InstrumentKind } from './kind.ts';
 import { maiTaiKind } from './maitai/kind.ts';
 import { newport1830cKind } from './newport1830c/kind.ts';
+import { scpiKind } from './scpi/kind.ts';
 
 /**
  * Driver factories by instrument type name. Each instrument folder exports its kind; this
@@ -11,4 +12,5 @@ export const instrumentKinds: Record<string, InstrumentKind> = {
   ESP300: esp300Kind,
   MaiTai: maiTaiKind,
   Newport1830C: newport1830cKind,
+  ScpiInstrument: scpiKind,
 };

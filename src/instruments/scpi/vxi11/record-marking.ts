@@ -10,7 +10,7 @@ export function encodeRecord(payload: Uint8Array, maxFragment = 0x7fffffff): Buf
     const length = Math.min(maxFragment, payload.byteLength - offset);
     const last = offset + length >= payload.byteLength;
     const header = Buffer.alloc(4);
-    header.writeUInt32BE((last ? 0x80000000 : 0) | length);
+    header.writeUInt32BE(((last ? 0x80000000 : 0) | length) >>> 0);
     parts.push(header, Buffer.from(payload.buffer, payload.byteOffset + offset, length));
     offset += length;
   } while (offset < payload.byteLength);
