@@ -23,6 +23,8 @@ export function isInterrupt(error: unknown): boolean {
 export interface EndRequest {
   exitStatus: ExitStatus;
   reason: string;
+  /** For a failure: its error code and message. */
+  error?: { code: string; message: string };
 }
 
 /**

@@ -51,6 +51,8 @@ export interface RunInfo {
   ended_at: number | null;
   exit_status: ExitStatus | null;
   reason: string | null;
+  /** For a failed run: the error's code and message. */
+  error: { code: string; message: string } | null;
   progress: { done: number; total: number | null; eta_s: number | null };
   num_events: Record<string, number>;
   /** Relative to output_dir, once the writer has closed. */
@@ -134,6 +136,7 @@ export class RunEngine {
       ended_at: null,
       exit_status: null,
       reason: null,
+      error: null,
       progress: { done: 0, total: null, eta_s: null },
       num_events: {},
       files: [],
@@ -303,11 +306,14 @@ export class RunEngine {
       info.reason = outcome.reason;
       info.num_events = outcome.numEvents;
       info.files = outcome.files;
+      info.error = outcome.error;
     } catch (error) {
       // RunExecution.run reports plan and instrument failures itself; this is a bug or a storage
       // failure while closing, and the run still must end.
+      const failure = toBenchtopError(error);
       info.exit_status = 'fail';
-      info.reason = toBenchtopError(error).message;
+      info.reason = failure.message;
+      info.error = { code: failure.code, message: failure.message };
     }
     info.ended_at = this.now();
     info.suspended_by = [];

@@ -4,6 +4,7 @@ import { BenchtopError, isBenchtopError, toBenchtopError } from '../core/errors.
 import type { BenchtopEvents } from '../core/events.ts';
 import type { Frame } from '../core/frame.ts';
 import { type Instrument, splitSignalPath } from '../core/instrument.ts';
+import { isLinkFault } from '../core/instrument-behavior.ts';
 import { frameDataKey, signalDataKey } from './data-keys.ts';
 import type { ExitStatus } from './documents.ts';
 import type { FrameSource } from './frame-source.ts';
@@ -54,6 +55,8 @@ export interface RunOutcome {
   files: string[];
   /** False when the plan never opened its run (nothing was written). */
   opened: boolean;
+  /** Why it failed, when it did: the error's code and message. */
+  error: { code: string; message: string } | null;
 }
 
 type Handler = (msg: never) => Promise<unknown>;
@@ -97,7 +100,11 @@ export class RunExecution {
       recorder: deps.recorder,
       warn: deps.warn,
       writerFailed: (error) =>
-        this.control.requestEnd({ exitStatus: 'fail', reason: `storage failed: ${error.message}` }),
+        this.control.requestEnd({
+          exitStatus: 'fail',
+          reason: `storage failed: ${error.message}`,
+          error: { code: error.code, message: error.message },
+        }),
     });
     this.commands = {
       open_run: (m: Extract<Msg, { command: 'open_run' }>) => this.openRun(m),
@@ -123,6 +130,7 @@ export class RunExecution {
     const gen = this.deps.generator;
     let exitStatus: ExitStatus = 'success';
     let reason = '';
+    let failure: { code: string; message: string } | null = null;
     this.progress.run();
     this.deps.onState('running');
     try {
@@ -132,9 +140,12 @@ export class RunExecution {
     } catch (error) {
       if (error instanceof RunEnding && this.control.end) {
         ({ exitStatus, reason } = this.control.end);
+        failure = this.control.end.error ?? null;
       } else {
+        const cause = toBenchtopError(error);
         exitStatus = 'fail';
-        reason = error instanceof Error ? error.message : String(error);
+        reason = cause.message;
+        failure = { code: cause.code, message: cause.message };
       }
       try {
         gen.return();
@@ -144,7 +155,7 @@ export class RunExecution {
     }
     await this.leaveSafe();
     if (!this.output.opened) {
-      return { exitStatus, reason, numEvents: {}, files: [], opened: false };
+      return { exitStatus, reason, numEvents: {}, files: [], opened: false, error: failure };
     }
     const { stop, files } = await this.output.close(exitStatus, reason);
     this.progress.hold();
@@ -154,6 +165,8 @@ export class RunExecution {
       numEvents: stop.num_events,
       files,
       opened: true,
+      error:
+        failure ?? (stop.exit_status === 'fail' ? { code: 'STORAGE_ERROR', message: stop.reason } : null),
     };
   }
 
@@ -194,7 +207,8 @@ export class RunExecution {
 
   /** An unavailable instrument suspends the run instead of failing it, when the engine is set up so. */
   private suspendedFor(error: unknown): boolean {
-    return isBenchtopError(error, 'INSTRUMENT_UNAVAILABLE') && this.deps.unavailable(error);
+    const lost = isBenchtopError(error, 'INSTRUMENT_UNAVAILABLE') || isLinkFault(error);
+    return lost && this.deps.unavailable(error as BenchtopError);
   }
 
   /**
@@ -263,13 +277,15 @@ export class RunExecution {
       ...(msg.num_points !== undefined ? { num_points: msg.num_points } : {}),
     });
     this.openedAt = this.deps.clock.monotonic();
+    // A run opens once: a suspension right after this re-does nothing before it.
+    this.stepLog = [];
     this.progress.total = msg.num_points ?? null;
     this.report();
   }
 
   private async set(msg: Extract<Msg, { command: 'set' }>): Promise<void> {
     const { instrument, signal } = this.resolve(msg.target);
-    const done = instrument.write(signal, msg.value, { wait: true });
+    const done = attributed(instrument.id, instrument.write(signal, msg.value, { wait: true }));
     this.moves.track(msg.target, instrument, signal, done, msg.group);
     this.setpoints.set(msg.target, { value: msg.value, timestamp: this.deps.clock.now() });
     if (msg.wait === false) return;
@@ -346,7 +362,7 @@ export class RunExecution {
   private async stage(target: string, action: 'stage' | 'unstage'): Promise<void> {
     const instrument = this.deps.instruments.get(target.split('.')[0]!);
     if (instrument.describe().actions.some((a) => a.name === action)) {
-      await this.control.interruptible(instrument.call(action, {}));
+      await this.control.interruptible(attributed(instrument.id, instrument.call(action, {})));
     }
     if (action === 'stage') this.staged.add(instrument.id);
     else this.staged.delete(instrument.id);
@@ -357,7 +373,9 @@ export class RunExecution {
     const settings = this.configured.get(instrument.id) ?? new Map<string, FieldValue>();
     this.configured.set(instrument.id, settings);
     for (const [signal, value] of Object.entries(msg.settings)) {
-      await this.control.interruptible(instrument.write(signal, value, { wait: true }));
+      await this.control.interruptible(
+        attributed(instrument.id, instrument.write(signal, value, { wait: true })),
+      );
       settings.set(signal, { value, timestamp: this.deps.clock.now() });
     }
   }
@@ -397,7 +415,7 @@ export class RunExecution {
         const desc = instrument.describe().signals.find((s) => s.name === signal);
         const setpoint = this.setpoints.get(target);
         if (desc && !desc.readable && setpoint) return [target, setpoint];
-        const reading = await instrument.read(signal);
+        const reading = await attributed(instrument.id, instrument.read(signal));
         return [target, { value: reading.value, timestamp: reading.timestamp }];
       }),
     );
@@ -482,4 +500,17 @@ export class RunExecution {
   private report(): void {
     this.deps.onProgress(this.progress.snapshot());
   }
+}
+
+/** Names the instrument in an error that does not say which one failed (a driver's LINK_LOST). */
+function attributed<T>(id: string, promise: Promise<T>): Promise<T> {
+  return promise.catch((error: unknown) => {
+    if (!(error instanceof BenchtopError) || error.details.instrument !== undefined) throw error;
+    throw new BenchtopError(
+      error.code,
+      `${id}: ${error.message}`,
+      { ...error.details, instrument: id },
+      { cause: error },
+    );
+  });
 }
