@@ -8,6 +8,8 @@ import type { BenchtopEvents } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
 import { Supervisor } from '../core/supervisor.ts';
 import { BENCHTOP_VERSION } from '../core/version.ts';
+import { AlarmService } from '../server/alarms/alarm-service.ts';
+import { AlarmStore } from '../server/alarms/alarm-store.ts';
 import { SecurityStore } from '../server/auth/security-store.ts';
 import { assertBindAllowed } from '../server/bind-policy.ts';
 import { HealthService } from '../server/health/health-service.ts';
@@ -37,6 +39,8 @@ export class Benchtop {
   readonly metrics: BenchtopMetrics;
   readonly health: HealthService;
   readonly security: SecurityStore;
+  readonly alarms: AlarmService;
+  private readonly alarmStore: AlarmStore;
   private server: FastifyInstance | null = null;
   private stopping: Promise<void> | null = null;
 
@@ -88,6 +92,16 @@ export class Benchtop {
       dataDir: this.config.storage.output_dir,
     });
     this.security = SecurityStore.inOutputDir(this.config.storage.output_dir);
+    this.alarmStore = AlarmStore.inOutputDir(this.config.storage.output_dir);
+    this.alarms = new AlarmService({
+      alarms: this.config.alarms,
+      instruments: this.config.instruments.filter((i) => i.enabled).map((i) => ({ id: i.id, type: i.type })),
+      bus: this.bus,
+      clock: this.clock,
+      store: this.alarmStore,
+      logger,
+    });
+    this.metrics.attachAlarms(this.alarms);
     this.health = new HealthService({
       clock: this.clock,
       instruments: this.instruments,
@@ -116,6 +130,7 @@ export class Benchtop {
       `Starting Benchtop ${BENCHTOP_VERSION}`,
     );
     if (this.lab) this.logger.info('simulation enabled: instruments talk to the virtual lab');
+    this.alarms.start();
     await this.instruments.startAll();
     const built = await buildServer({
       config: this.config,
@@ -126,6 +141,7 @@ export class Benchtop {
       metrics: this.metrics,
       health: this.health,
       security: this.security,
+      alarms: this.alarms,
     });
     this.server = built.app;
     const address = await this.server.listen({ host: server.bind_address, port: server.port });
@@ -145,6 +161,8 @@ export class Benchtop {
     const { timedOut } = await this.supervisor.stopAll();
     if (timedOut.length) this.logger.warn({ actors: timedOut }, 'actors exceeded the shutdown timeout');
     await this.instruments.closeSimulators();
+    this.alarms.stop();
+    this.alarmStore.close();
     this.security.close();
     this.logger.info('Benchtop stopped');
   }

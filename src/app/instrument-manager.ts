@@ -31,13 +31,23 @@ export class InstrumentManager {
   private readonly deps: InstrumentManagerDeps;
   private readonly instruments = new Map<string, Instrument>();
   private readonly simulators: SimulatorServer[] = [];
-  private readonly offReading: () => void;
+  private readonly offs: (() => void)[];
 
   constructor(deps: InstrumentManagerDeps) {
     this.deps = deps;
-    this.offReading = deps.bus.on('instrument.reading', (r) =>
-      this.instruments.get(r.instrument)?.remember(r),
-    );
+    this.offs = [
+      deps.bus.on('instrument.reading', (r) => this.instruments.get(r.instrument)?.remember(r)),
+      // When the link is lost, the last values are no longer true: republish them marked invalid
+      // so displays grey them out and alarms ignore them (the communication alarm speaks instead).
+      deps.bus.on('actor.state', (c) => {
+        if (c.state !== 'failed') return;
+        const instrument = this.instruments.get(c.id);
+        for (const r of instrument?.lastReadings() ?? []) {
+          if (r.quality === 'good')
+            deps.bus.emit('instrument.reading', { ...r, quality: 'invalid', timestamp: c.at });
+        }
+      }),
+    ];
   }
 
   /** Starts every enabled instrument in parallel; one that cannot connect keeps retrying without holding up the rest. */
@@ -119,7 +129,7 @@ export class InstrumentManager {
 
   /** Simulators close after the actors (the supervisor stops those). */
   async closeSimulators(): Promise<void> {
-    this.offReading();
+    for (const off of this.offs) off();
     await Promise.all(this.simulators.map((s) => s.close()));
   }
 }

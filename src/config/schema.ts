@@ -43,6 +43,52 @@ export const ParameterLogGroup = Type.Object(
   { additionalProperties: false },
 );
 
+export const AlarmEntry = Type.Object(
+  {
+    id: Type.Optional(
+      Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_.:-]*$', description: 'Defaults to the signal path' }),
+    ),
+    signal: Type.String({
+      pattern: '^[A-Za-z][A-Za-z0-9_-]*\\.[A-Za-z0-9_.]+$',
+      description: 'instrument.signal to watch',
+    }),
+    description: Type.Optional(Type.String()),
+    hihi: Type.Optional(Type.Number({ description: 'Major alarm at or above' })),
+    high: Type.Optional(Type.Number({ description: 'Minor alarm at or above' })),
+    low: Type.Optional(Type.Number({ description: 'Minor alarm at or below' })),
+    lolo: Type.Optional(Type.Number({ description: 'Major alarm at or below' })),
+    hysteresis: Type.Number({
+      minimum: 0,
+      default: 0,
+      description: 'Deadband a value must cross back before the alarm clears',
+    }),
+    on_delay_s: Type.Number({
+      minimum: 0,
+      default: 0,
+      description: 'Condition must persist this long before the alarm activates',
+    }),
+    off_delay_s: Type.Number({
+      minimum: 0,
+      default: 0,
+      description: 'Value must stay normal this long before the alarm clears',
+    }),
+    priority: Type.Union(
+      [Type.Literal('low'), Type.Literal('medium'), Type.Literal('high'), Type.Literal('critical')],
+      { default: 'medium' },
+    ),
+    suspend_runs: Type.Boolean({
+      default: false,
+      description: 'While active, running plans suspend; they resume when it clears',
+    }),
+    max_shelve_s: Type.Number({
+      exclusiveMinimum: 0,
+      default: 28_800,
+      description: 'Longest an operator may shelve it',
+    }),
+  },
+  { additionalProperties: false },
+);
+
 export const ConfigSchema = Type.Object(
   {
     application: section(
@@ -69,6 +115,10 @@ export const ConfigSchema = Type.Object(
       'Actor runtime: mailboxes, start/stop budgets, restart policy',
     ),
     instruments: Type.Array(InstrumentEntry, { default: [] }),
+    alarms: Type.Array(AlarmEntry, {
+      default: [],
+      description: 'EPICS-style limit alarms with an ISA-18.2 life cycle',
+    }),
     storage: section(
       {
         default_backend: Type.Union([Type.Literal('hdf5'), Type.Literal('arrow')], { default: 'hdf5' }),
@@ -179,3 +229,4 @@ export const ConfigSchema = Type.Object(
 
 export type BenchtopConfig = Static<typeof ConfigSchema>;
 export type InstrumentEntry = Static<typeof InstrumentEntry>;
+export type AlarmEntry = Static<typeof AlarmEntry>;

@@ -171,6 +171,31 @@ export function validateConfig(config: unknown): ConfigIssue[] {
         issues.push({ path: ['simulation', 'ports', id], message: `no instrument with id "${id}"` });
     }
   }
+  const alarms = Array.isArray(root.alarms) ? root.alarms : [];
+  const alarmIds = new Map<string, number>();
+  alarms.forEach((alarm, a) => {
+    if (typeof alarm?.signal !== 'string') return;
+    const instrumentId = alarm.signal.split('.')[0]!;
+    if (!ids.has(instrumentId))
+      issues.push({ path: ['alarms', a, 'signal'], message: `no instrument with id "${instrumentId}"` });
+    const id = alarm.id ?? alarm.signal;
+    const first = alarmIds.get(id);
+    if (first !== undefined)
+      issues.push({
+        path: ['alarms', a, 'id'],
+        message: `duplicate alarm id "${id}" (also alarms[${first}])`,
+      });
+    else alarmIds.set(id, a);
+    if (![alarm.hihi, alarm.high, alarm.low, alarm.lolo].some((v) => typeof v === 'number')) {
+      issues.push({ path: ['alarms', a], message: 'needs at least one limit: hihi, high, low or lolo' });
+    }
+    const order = [alarm.lolo, alarm.low, alarm.high, alarm.hihi].filter(
+      (v): v is number => typeof v === 'number',
+    );
+    if (order.some((v, i) => i > 0 && v <= order[i - 1]!)) {
+      issues.push({ path: ['alarms', a], message: 'limits must increase: lolo < low < high < hihi' });
+    }
+  });
   const groups = Array.isArray(root.logging?.groups) ? root.logging.groups : [];
   groups.forEach((group, g) => {
     if (!Array.isArray(group?.signals)) return;

@@ -30,6 +30,8 @@ export const ErrorCodes = {
   RUN_NOT_FOUND: { status: 404, summary: 'No run with that uid' },
   PLAN_NOT_FOUND: { status: 404, summary: 'No plan with that name' },
   RUN_STATE_CONFLICT: { status: 409, summary: 'The run is not in a state that allows this' },
+  ALARM_NOT_FOUND: { status: 404, summary: 'No alarm with that id' },
+  ALARM_STATE_CONFLICT: { status: 409, summary: 'The alarm is not in a state that allows this' },
   STORAGE_ERROR: { status: 500, summary: 'Storage failed' },
   UNAUTHORIZED: { status: 401, summary: 'Authentication is required' },
   FORBIDDEN: { status: 403, summary: 'Your role does not allow this' },

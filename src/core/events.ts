@@ -1,4 +1,5 @@
 import type { RunDocumentEvent, RunProgress, RunStateChange, RunWarning } from '../engine/run-events.ts';
+import type { AlarmEvent, AlarmSnapshot } from '../server/alarms/alarm-types.ts';
 import type { ActorStateChange } from './actor-state.ts';
 import type { DriverIdentity } from './device.ts';
 import type { Frame } from './frame.ts';
@@ -15,6 +16,10 @@ export interface BenchtopEvents {
   'instrument.reading': Reading;
   /** An instrument identified itself on connect. */
   'instrument.identity': { instrument: string; identity: DriverIdentity };
+  /** An alarm changed state (activated, escalated, cleared, acknowledged, shelved, unshelved). */
+  'alarm.changed': { alarm: AlarmSnapshot; event: AlarmEvent };
+  /** An alarm configured with suspend_runs became active (suspend) or cleared (resume). */
+  'alarm.suspend_runs': { alarm: string; active: boolean; reason: string };
   /** A bus subscriber threw; the bus isolated it. */
   'bus.handler_error': { topic: string; message: string };
   /**

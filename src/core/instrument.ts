@@ -81,6 +81,11 @@ export class Instrument {
     return this.latest.get(signal);
   }
 
+  /** Every signal's last reading. */
+  lastReadings(): Reading[] {
+    return [...this.latest.values()];
+  }
+
   /** Called by the owner for every reading this instrument publishes. */
   remember(reading: Reading): void {
     this.latest.set(reading.signal, reading);

@@ -4,6 +4,7 @@ import type { Clock } from '../core/clock.ts';
 import type { BenchtopEvents } from '../core/events.ts';
 import type { Instrument } from '../core/instrument.ts';
 import type { Logger } from '../core/logger.ts';
+import type { AlarmService } from './alarms/alarm-service.ts';
 import type { SecurityStore } from './auth/security-store.ts';
 import type { HealthService } from './health/health-service.ts';
 import type { BenchtopMetrics } from './metrics/benchtop-metrics.ts';
@@ -27,4 +28,5 @@ export interface ServerContext {
   metrics: BenchtopMetrics;
   health: HealthService;
   security: SecurityStore;
+  alarms?: AlarmService;
 }

@@ -11,6 +11,7 @@ import { installAuth } from './auth/auth-plugin.ts';
 import type { ServerContext } from './context.ts';
 import { installErrorReplies } from './error-reply.ts';
 import { healthPlugin } from './health-plugin.ts';
+import { alarmRoutes } from './routes/alarm-routes.ts';
 import { instrumentRoutes } from './routes/instrument-routes.ts';
 import { StreamHub } from './stream/stream-hub.ts';
 
@@ -101,6 +102,7 @@ export async function buildServer(ctx: ServerContext): Promise<BuiltServer> {
   await app.register(
     async (api) => {
       await api.register(instrumentRoutes(ctx));
+      if (ctx.alarms) await api.register(alarmRoutes(ctx.alarms));
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
       api.get('/stream', { websocket: true, schema: { hide: true } }, (socket) => {
         const session = hub.connect(socket);

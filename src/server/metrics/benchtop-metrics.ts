@@ -174,6 +174,68 @@ export class BenchtopMetrics {
       if (c.state === 'failed') this.errors.inc({ kind: c.error?.code ?? 'actor_failed' });
     });
     sources.bus.on('bus.handler_error', () => this.errors.inc({ kind: 'bus_handler' }));
+    sources.bus.on('run.document', ({ document }) => {
+      if (document.name === 'stop') this.runs.inc({ status: document.doc.exit_status });
+    });
+    sources.bus.on('run.warning', (w) => {
+      if (w.kind === 'writer_dropped')
+        this.storageDropped.inc({ writer: 'run' }, Number(w.details.dropped ?? 1));
+      this.errors.inc({ kind: w.kind });
+    });
+  }
+
+  /** Alarm gauges read the live service at scrape time. */
+  attachAlarms(alarms: {
+    list(): { active: boolean; acknowledged: boolean; priority: string; shelved: unknown }[];
+    rates(): { floodActivations: number; flood: boolean; chattering: string[] };
+  }): void {
+    const r = this.registry;
+    new Gauge({
+      name: 'benchtop_alarms_active',
+      help: 'Active alarms by priority (shelved ones excluded)',
+      labelNames: ['priority'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const p of ['low', 'medium', 'high', 'critical'])
+          this.set(
+            { priority: p },
+            alarms.list().filter((a) => a.active && !a.shelved && a.priority === p).length,
+          );
+      },
+    });
+    new Gauge({
+      name: 'benchtop_alarms_unacknowledged',
+      help: 'Alarms not yet acknowledged (active or returned to normal)',
+      registers: [r],
+      collect() {
+        this.set(alarms.list().filter((a) => !a.acknowledged).length);
+      },
+    });
+    new Gauge({
+      name: 'benchtop_alarm_activations_10m',
+      help: 'Alarm activations in the last 10 minutes (ISA-18.2 flood above 10)',
+      registers: [r],
+      collect() {
+        this.set(alarms.rates().floodActivations);
+      },
+    });
+    new Gauge({
+      name: 'benchtop_alarm_flood',
+      help: '1 while more than 10 alarms activated in 10 minutes',
+      registers: [r],
+      collect() {
+        this.set(alarms.rates().flood ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'benchtop_alarms_chattering',
+      help: 'Alarms that activated 3 or more times in the last minute',
+      registers: [r],
+      collect() {
+        this.set(alarms.rates().chattering.length);
+      },
+    });
   }
 
   async text(): Promise<string> {

@@ -1,0 +1,369 @@
+import type { AlarmEntry } from '../../config/schema.ts';
+import type { EventBus } from '../../core/bus.ts';
+import type { Clock, TimerHandle } from '../../core/clock.ts';
+import { BenchtopError } from '../../core/errors.ts';
+import type { BenchtopEvents } from '../../core/events.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { Reading } from '../../core/reading.ts';
+import type { AlarmStore } from './alarm-store.ts';
+import { type AlarmEvent, type AlarmEventKind, type AlarmSnapshot, lifecycleOf } from './alarm-types.ts';
+import { type Condition, evaluate, type Limits, severityOf } from './limit-condition.ts';
+
+interface AlarmRuntime {
+  snapshot: AlarmSnapshot;
+  limits: Limits | null;
+  onDelayMs: number;
+  offDelayMs: number;
+  maxShelveMs: number;
+  /** Condition after hysteresis, before the on/off delays. */
+  tracked: Condition;
+  onTimer: TimerHandle | null;
+  offTimer: TimerHandle | null;
+  shelveTimer: TimerHandle | null;
+}
+
+const NOT_ACTIVE = ['failed', 'restarting', 'faulted'];
+const FLOOD_WINDOW_MS = 10 * 60_000;
+const FLOOD_COUNT = 10;
+const CHATTER_WINDOW_MS = 60_000;
+const CHATTER_COUNT = 3;
+
+export interface AlarmServiceOptions {
+  alarms: AlarmEntry[];
+  instruments: { id: string; type: string }[];
+  bus: EventBus<BenchtopEvents>;
+  clock: Clock;
+  store: AlarmStore;
+  logger: Logger;
+}
+
+/**
+ * Limit alarms on signals (EPICS HIHI/HIGH/LOW/LOLO with hysteresis and on/off delays) and one
+ * communication alarm per instrument, with the ISA-18.2 life cycle: `active` and `acknowledged`
+ * tracked separately (so "cleared but never acknowledged" exists), shelving with a reason and a
+ * maximum duration, and every change persisted with its history. While an instrument's link is
+ * down its limit alarms are frozen: one communication alarm, never a flood of limit alarms.
+ */
+export class AlarmService {
+  private readonly options: AlarmServiceOptions;
+  private readonly alarms = new Map<string, AlarmRuntime>();
+  private readonly bySignal = new Map<string, AlarmRuntime[]>();
+  private readonly activations: { at: number; alarm: string }[] = [];
+  private readonly offs: (() => void)[] = [];
+
+  constructor(options: AlarmServiceOptions) {
+    this.options = options;
+    const saved = options.store.loadStates();
+    for (const inst of options.instruments) {
+      this.add(
+        {
+          id: `comm:${inst.id}`,
+          kind: 'communication',
+          instrument: inst.id,
+          signal: null,
+          description: `Communication with ${inst.id} (${inst.type}) lost`,
+          priority: 'high',
+          suspend_runs: false,
+        },
+        null,
+        { on: 0, off: 0, maxShelve: 28_800_000 },
+        saved,
+      );
+    }
+    for (const entry of options.alarms) {
+      const id = entry.id ?? entry.signal;
+      const limits: Limits = { hysteresis: entry.hysteresis };
+      if (entry.hihi !== undefined) limits.hihi = entry.hihi;
+      if (entry.high !== undefined) limits.high = entry.high;
+      if (entry.low !== undefined) limits.low = entry.low;
+      if (entry.lolo !== undefined) limits.lolo = entry.lolo;
+      const runtime = this.add(
+        {
+          id,
+          kind: 'limit',
+          instrument: entry.signal.split('.')[0]!,
+          signal: entry.signal,
+          description: entry.description ?? `${entry.signal} outside limits`,
+          priority: entry.priority,
+          suspend_runs: entry.suspend_runs,
+        },
+        limits,
+        { on: entry.on_delay_s * 1000, off: entry.off_delay_s * 1000, maxShelve: entry.max_shelve_s * 1000 },
+        saved,
+      );
+      const list = this.bySignal.get(entry.signal) ?? [];
+      list.push(runtime);
+      this.bySignal.set(entry.signal, list);
+    }
+  }
+
+  start(): void {
+    const { bus } = this.options;
+    this.offs.push(bus.on('instrument.reading', (r) => this.onReading(r)));
+    this.offs.push(
+      bus.on('actor.state', (c) => {
+        const comm = this.alarms.get(`comm:${c.id}`);
+        if (!comm) return;
+        if (NOT_ACTIVE.includes(c.state)) this.setCondition(comm, 'COMM', null);
+        else if (c.state === 'ready') this.setCondition(comm, 'NORMAL', null);
+      }),
+    );
+    for (const runtime of this.alarms.values()) this.armShelveTimer(runtime);
+  }
+
+  stop(): void {
+    for (const off of this.offs.splice(0)) off();
+    for (const r of this.alarms.values()) for (const t of [r.onTimer, r.offTimer, r.shelveTimer]) t?.cancel();
+  }
+
+  list(): AlarmSnapshot[] {
+    return [...this.alarms.values()].map((r) => ({ ...r.snapshot }));
+  }
+
+  get(id: string): AlarmSnapshot {
+    return { ...this.runtime(id).snapshot };
+  }
+
+  history(options: { alarm?: string; since?: string; limit?: number } = {}): AlarmEvent[] {
+    return this.options.store.history(options);
+  }
+
+  acknowledge(id: string, user: string, comment: string): AlarmSnapshot {
+    const r = this.runtime(id);
+    if (r.snapshot.acknowledged)
+      throw new BenchtopError('ALARM_STATE_CONFLICT', `${id} is already acknowledged`, {
+        alarm: id,
+        state: r.snapshot.state,
+      });
+    r.snapshot.acknowledged = true;
+    r.snapshot.acked_at = this.iso();
+    r.snapshot.acked_by = user;
+    r.snapshot.ack_comment = comment;
+    this.commit(r, 'acknowledged', user, comment);
+    return this.get(id);
+  }
+
+  shelve(id: string, user: string, reason: string, durationS: number): AlarmSnapshot {
+    const r = this.runtime(id);
+    if (!reason.trim()) throw new BenchtopError('VALIDATION_FAILED', 'shelving needs a reason');
+    if (durationS <= 0 || durationS * 1000 > r.maxShelveMs) {
+      throw new BenchtopError(
+        'VALIDATION_FAILED',
+        `${id} can be shelved for at most ${r.maxShelveMs / 1000} s`,
+        { max_s: r.maxShelveMs / 1000 },
+      );
+    }
+    r.snapshot.shelved = {
+      by: user,
+      reason,
+      until: new Date(this.options.clock.now() + durationS * 1000).toISOString(),
+    };
+    this.commit(r, 'shelved', user, reason);
+    this.armShelveTimer(r);
+    return this.get(id);
+  }
+
+  unshelve(id: string, user: string, comment: string): AlarmSnapshot {
+    const r = this.runtime(id);
+    if (!r.snapshot.shelved)
+      throw new BenchtopError('ALARM_STATE_CONFLICT', `${id} is not shelved`, { alarm: id });
+    this.doUnshelve(r, user, comment);
+    return this.get(id);
+  }
+
+  /** Alarm flood (ISA-18.2: more than 10 activations in 10 minutes) and chattering alarms (3+ in a minute). */
+  rates(): { floodActivations: number; flood: boolean; chattering: string[] } {
+    const now = this.options.clock.monotonic();
+    while (this.activations.length && now - this.activations[0]!.at > FLOOD_WINDOW_MS)
+      this.activations.shift();
+    const perAlarm = new Map<string, number>();
+    for (const a of this.activations)
+      if (now - a.at <= CHATTER_WINDOW_MS) perAlarm.set(a.alarm, (perAlarm.get(a.alarm) ?? 0) + 1);
+    return {
+      floodActivations: this.activations.length,
+      flood: this.activations.length > FLOOD_COUNT,
+      chattering: [...perAlarm].filter(([, n]) => n >= CHATTER_COUNT).map(([id]) => id),
+    };
+  }
+
+  private add(
+    base: Pick<
+      AlarmSnapshot,
+      'id' | 'kind' | 'instrument' | 'signal' | 'description' | 'priority' | 'suspend_runs'
+    >,
+    limits: Limits | null,
+    delays: { on: number; off: number; maxShelve: number },
+    saved: Map<string, AlarmSnapshot>,
+  ): AlarmRuntime {
+    const previous = saved.get(base.id);
+    const snapshot: AlarmSnapshot = {
+      condition: 'NORMAL',
+      severity: 'none',
+      active: false,
+      acknowledged: true,
+      value: null,
+      activated_at: null,
+      cleared_at: null,
+      acked_at: null,
+      acked_by: null,
+      ack_comment: null,
+      shelved: null,
+      activations: 0,
+      ...previous,
+      ...base,
+      state: 'normal',
+    };
+    snapshot.state = lifecycleOf(snapshot);
+    const runtime: AlarmRuntime = {
+      snapshot,
+      limits,
+      onDelayMs: delays.on,
+      offDelayMs: delays.off,
+      maxShelveMs: delays.maxShelve,
+      tracked: snapshot.active && snapshot.condition !== 'COMM' ? snapshot.condition : 'NORMAL',
+      onTimer: null,
+      offTimer: null,
+      shelveTimer: null,
+    };
+    this.alarms.set(base.id, runtime);
+    return runtime;
+  }
+
+  private runtime(id: string): AlarmRuntime {
+    const r = this.alarms.get(id);
+    if (!r)
+      throw new BenchtopError('ALARM_NOT_FOUND', `no alarm "${id}"`, {
+        alarm: id,
+        known: [...this.alarms.keys()],
+      });
+    return r;
+  }
+
+  private onReading(reading: Reading): void {
+    const list = this.bySignal.get(`${reading.instrument}.${reading.signal}`);
+    if (!list || reading.quality !== 'good' || typeof reading.value !== 'number') return;
+    // Values from an instrument whose link is down are not trusted: its communication alarm speaks for it.
+    if (this.alarms.get(`comm:${reading.instrument}`)?.snapshot.active) return;
+    for (const r of list) {
+      r.tracked = evaluate(r.limits!, reading.value, r.tracked);
+      this.setCondition(r, r.tracked, reading.value);
+    }
+  }
+
+  /** Applies a (post-hysteresis) condition through the on/off delays. */
+  private setCondition(r: AlarmRuntime, condition: Condition | 'COMM', value: number | null): void {
+    const { clock } = this.options;
+    if (value !== null) r.snapshot.value = value;
+    if (condition !== 'NORMAL') {
+      r.offTimer?.cancel();
+      r.offTimer = null;
+      if (r.snapshot.active) {
+        const worse = severityOf(condition as Condition) === 'major' && r.snapshot.severity === 'minor';
+        if (worse) {
+          r.snapshot.acknowledged = false;
+          this.setActiveCondition(r, condition);
+          this.commit(r, 'escalated', null, null);
+        } else if (condition !== r.snapshot.condition) this.setActiveCondition(r, condition);
+        return;
+      }
+      if (r.onDelayMs === 0) this.activate(r, condition);
+      else
+        r.onTimer ??= clock.setTimeout(() => {
+          r.onTimer = null;
+          const now: Condition | 'COMM' = r.snapshot.kind === 'communication' ? condition : r.tracked;
+          if (now !== 'NORMAL') this.activate(r, now);
+        }, r.onDelayMs);
+      return;
+    }
+    r.onTimer?.cancel();
+    r.onTimer = null;
+    if (!r.snapshot.active) return;
+    if (r.offDelayMs === 0) this.clear(r);
+    else
+      r.offTimer ??= clock.setTimeout(() => {
+        r.offTimer = null;
+        if (r.tracked === 'NORMAL') this.clear(r);
+      }, r.offDelayMs);
+  }
+
+  private setActiveCondition(r: AlarmRuntime, condition: Condition | 'COMM'): void {
+    r.snapshot.condition = condition;
+    r.snapshot.severity = condition === 'COMM' ? 'major' : severityOf(condition);
+  }
+
+  private activate(r: AlarmRuntime, condition: Condition | 'COMM'): void {
+    r.snapshot.active = true;
+    r.snapshot.acknowledged = false;
+    r.snapshot.activated_at = this.iso();
+    r.snapshot.activations++;
+    this.setActiveCondition(r, condition);
+    this.activations.push({ at: this.options.clock.monotonic(), alarm: r.snapshot.id });
+    this.commit(r, 'activated', null, null);
+    if (r.snapshot.suspend_runs)
+      this.options.bus.emit('alarm.suspend_runs', {
+        alarm: r.snapshot.id,
+        active: true,
+        reason: r.snapshot.description,
+      });
+  }
+
+  private clear(r: AlarmRuntime): void {
+    r.snapshot.active = false;
+    r.snapshot.cleared_at = this.iso();
+    r.snapshot.condition = 'NORMAL';
+    r.snapshot.severity = 'none';
+    this.commit(r, 'cleared', null, null);
+    if (r.snapshot.suspend_runs)
+      this.options.bus.emit('alarm.suspend_runs', {
+        alarm: r.snapshot.id,
+        active: false,
+        reason: r.snapshot.description,
+      });
+  }
+
+  private armShelveTimer(r: AlarmRuntime): void {
+    r.shelveTimer?.cancel();
+    r.shelveTimer = null;
+    const shelved = r.snapshot.shelved;
+    if (!shelved) return;
+    const remaining = Date.parse(shelved.until) - this.options.clock.now();
+    r.shelveTimer = this.options.clock.setTimeout(
+      () => {
+        r.shelveTimer = null;
+        if (r.snapshot.shelved) this.doUnshelve(r, 'system', 'shelving expired');
+      },
+      Math.max(0, remaining),
+    );
+  }
+
+  private doUnshelve(r: AlarmRuntime, user: string, comment: string): void {
+    r.shelveTimer?.cancel();
+    r.shelveTimer = null;
+    r.snapshot.shelved = null;
+    this.commit(r, 'unshelved', user, comment);
+  }
+
+  private commit(r: AlarmRuntime, kind: AlarmEventKind, user: string | null, comment: string | null): void {
+    r.snapshot.state = lifecycleOf(r.snapshot);
+    const event: AlarmEvent = {
+      time: this.iso(),
+      alarm: r.snapshot.id,
+      event: kind,
+      condition: r.snapshot.condition,
+      severity: r.snapshot.severity,
+      value: r.snapshot.value,
+      user,
+      comment,
+    };
+    try {
+      this.options.store.save(r.snapshot, event);
+    } catch (error) {
+      this.options.logger.error({ err: error, alarm: r.snapshot.id }, 'alarm state could not be saved');
+    }
+    this.options.bus.emit('alarm.changed', { alarm: { ...r.snapshot }, event });
+  }
+
+  private iso(): string {
+    return new Date(this.options.clock.now()).toISOString();
+  }
+}

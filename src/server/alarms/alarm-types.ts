@@ -1,0 +1,55 @@
+import type { Condition } from './limit-condition.ts';
+
+export type AlarmPriority = 'low' | 'medium' | 'high' | 'critical';
+
+/** ISA-18.2 states, derived from `active` and `acknowledged` (tracked separately) and shelving. */
+export type AlarmLifecycle = 'normal' | 'unack_active' | 'ack_active' | 'unack_rtn' | 'shelved';
+
+export interface AlarmSnapshot {
+  id: string;
+  kind: 'limit' | 'communication';
+  instrument: string;
+  signal: string | null;
+  description: string;
+  priority: AlarmPriority;
+  condition: Condition | 'COMM';
+  severity: 'major' | 'minor' | 'none';
+  active: boolean;
+  acknowledged: boolean;
+  state: AlarmLifecycle;
+  value: number | null;
+  activated_at: string | null;
+  cleared_at: string | null;
+  acked_at: string | null;
+  acked_by: string | null;
+  ack_comment: string | null;
+  shelved: { by: string; reason: string; until: string } | null;
+  activations: number;
+  suspend_runs: boolean;
+}
+
+export type AlarmEventKind =
+  | 'activated'
+  | 'escalated'
+  | 'cleared'
+  | 'acknowledged'
+  | 'shelved'
+  | 'unshelved'
+  | 'normal';
+
+export interface AlarmEvent {
+  time: string;
+  alarm: string;
+  event: AlarmEventKind;
+  condition: string;
+  severity: string;
+  value: number | null;
+  user: string | null;
+  comment: string | null;
+}
+
+export function lifecycleOf(a: Pick<AlarmSnapshot, 'active' | 'acknowledged' | 'shelved'>): AlarmLifecycle {
+  if (a.shelved) return 'shelved';
+  if (a.active) return a.acknowledged ? 'ack_active' : 'unack_active';
+  return a.acknowledged ? 'normal' : 'unack_rtn';
+}
