@@ -77,10 +77,10 @@ export class PlanRegistry {
       for (const error of Value.Errors(plan.args, value)) {
         problems.push({ path: error.path, message: `${error.message}; got ${JSON.stringify(error.value)}` });
       }
-      if (problems.length === 0) {
-        checkDevices(plan.args as JsonSchema, value, '', undefined, devices, problems, used);
-        problems.push(...(plan.check?.(value as never) ?? []));
-      }
+      // Device checks tolerate wrong types, so a request hears about every problem at once.
+      const structural = problems.length;
+      checkDevices(plan.args as JsonSchema, value, '', undefined, devices, problems, used);
+      if (structural === 0) problems.push(...(plan.check?.(value as never) ?? []));
     }
     if (problems.length > 0) {
       const list = problems.map((p) => `  - ${p.path || '(arguments)'}: ${p.message}`).join('\n');
