@@ -5,6 +5,7 @@ import type { BenchtopConfig } from '../config/schema.ts';
 import { EventBus } from '../core/bus.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
 import type { BenchtopEvents } from '../core/events.ts';
+import type { LogRing } from '../core/log-ring.ts';
 import type { Logger } from '../core/logger.ts';
 import { Supervisor } from '../core/supervisor.ts';
 import { BENCHTOP_VERSION } from '../core/version.ts';
@@ -20,6 +21,8 @@ import { InstrumentManager } from './instrument-manager.ts';
 
 export interface BenchtopOptions {
   clock?: Clock;
+  /** The logger's in-memory tail, shown on the System page and streamed on the `logs` channel. */
+  logRing?: LogRing;
 }
 
 /**
@@ -41,6 +44,7 @@ export class Benchtop {
   readonly security: SecurityStore;
   readonly alarms: AlarmService;
   private readonly alarmStore: AlarmStore;
+  readonly logRing: LogRing | undefined;
   private server: FastifyInstance | null = null;
   private stopping: Promise<void> | null = null;
 
@@ -49,6 +53,7 @@ export class Benchtop {
     this.config = loaded.config;
     this.logger = logger;
     this.clock = options.clock ?? systemClock;
+    this.logRing = options.logRing;
     this.bus = new EventBus<BenchtopEvents>(({ topic, error }) => {
       logger.error({ err: error, topic }, 'bus subscriber failed');
     });
@@ -130,6 +135,7 @@ export class Benchtop {
       `Starting Benchtop ${BENCHTOP_VERSION}`,
     );
     if (this.lab) this.logger.info('simulation enabled: instruments talk to the virtual lab');
+    if (this.logRing) this.logRing.subscribe((record) => this.bus.emit('log.record', record));
     this.alarms.start();
     await this.instruments.startAll();
     const built = await buildServer({
@@ -142,6 +148,8 @@ export class Benchtop {
       health: this.health,
       security: this.security,
       alarms: this.alarms,
+      ...(this.logRing ? { logRing: this.logRing } : {}),
+      startedAt: this.clock.now(),
     });
     this.server = built.app;
     const address = await this.server.listen({ host: server.bind_address, port: server.port });

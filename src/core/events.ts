@@ -3,6 +3,7 @@ import type { AlarmEvent, AlarmSnapshot } from '../server/alarms/alarm-types.ts'
 import type { ActorStateChange } from './actor-state.ts';
 import type { DriverIdentity } from './device.ts';
 import type { Frame } from './frame.ts';
+import type { LogRecord } from './log-ring.ts';
 import type { Reading } from './reading.ts';
 
 /**
@@ -20,6 +21,8 @@ export interface BenchtopEvents {
   'alarm.changed': { alarm: AlarmSnapshot; event: AlarmEvent };
   /** An alarm configured with suspend_runs became active (suspend) or cleared (resume). */
   'alarm.suspend_runs': { alarm: string; active: boolean; reason: string };
+  /** A log record (the `logs` stream channel). */
+  'log.record': LogRecord;
   /** A bus subscriber threw; the bus isolated it. */
   'bus.handler_error': { topic: string; message: string };
   /**

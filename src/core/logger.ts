@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import type { LogRing } from './log-ring.ts';
 
 export type { Logger };
 
@@ -12,6 +13,8 @@ export interface LoggerOptions {
   file?: string;
   /** Defaults to stdout. */
   destination?: DestinationStream;
+  /** Also keep recent records in memory (System page, `logs` stream channel). */
+  ring?: LogRing;
 }
 
 /**
@@ -28,6 +31,7 @@ export function createLogger(options: LoggerOptions): Logger {
       ? pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
       : pino.destination(1));
   streams.push({ level: options.level as pino.Level, stream: out });
+  if (options.ring) streams.push({ level: options.level as pino.Level, stream: options.ring });
   if (options.file) {
     streams.push({
       level: options.level as pino.Level,

@@ -3,6 +3,7 @@ import type { EventBus } from '../core/bus.ts';
 import type { Clock } from '../core/clock.ts';
 import type { BenchtopEvents } from '../core/events.ts';
 import type { Instrument } from '../core/instrument.ts';
+import type { LogRing } from '../core/log-ring.ts';
 import type { Logger } from '../core/logger.ts';
 import type { AlarmService } from './alarms/alarm-service.ts';
 import type { SecurityStore } from './auth/security-store.ts';
@@ -29,4 +30,8 @@ export interface ServerContext {
   health: HealthService;
   security: SecurityStore;
   alarms?: AlarmService;
+  /** Recent log records for the System page. */
+  logRing?: LogRing;
+  /** Epoch ms the process started serving. */
+  startedAt?: number;
 }

@@ -13,6 +13,7 @@ import { installErrorReplies } from './error-reply.ts';
 import { healthPlugin } from './health-plugin.ts';
 import { alarmRoutes } from './routes/alarm-routes.ts';
 import { instrumentRoutes } from './routes/instrument-routes.ts';
+import { systemRoutes } from './routes/system-routes.ts';
 import { StreamHub } from './stream/stream-hub.ts';
 
 export interface BuiltServer {
@@ -103,6 +104,7 @@ export async function buildServer(ctx: ServerContext): Promise<BuiltServer> {
     async (api) => {
       await api.register(instrumentRoutes(ctx));
       if (ctx.alarms) await api.register(alarmRoutes(ctx.alarms));
+      await api.register(systemRoutes(ctx, ctx.logRing, ctx.startedAt ?? ctx.clock.now()));
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
       api.get('/stream', { websocket: true, schema: { hide: true } }, (socket) => {
         const session = hub.connect(socket);

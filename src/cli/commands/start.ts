@@ -1,5 +1,6 @@
 import { Benchtop } from '../../app/benchtop.ts';
 import { loadConfig } from '../../config/load.ts';
+import { LogRing } from '../../core/log-ring.ts';
 import { createLogger } from '../../core/logger.ts';
 import { type ConfigFlags, flagOverrides, resolveConfigFile } from '../config-source.ts';
 
@@ -10,13 +11,15 @@ import { type ConfigFlags, flagOverrides, resolveConfigFile } from '../config-so
 export async function startCommand(flags: ConfigFlags, env: NodeJS.ProcessEnv): Promise<void> {
   const loaded = loadConfig({ file: resolveConfigFile(flags.config, env), env, flags: flagOverrides(flags) });
   const { config } = loaded;
+  const logRing = new LogRing(500);
   const logger = createLogger({
+    ring: logRing,
     level: config.application.log_level,
     format: config.logging.format,
     name: config.application.name,
     ...(config.logging.file ? { file: config.logging.file } : {}),
   });
-  const benchtop = new Benchtop(loaded, logger);
+  const benchtop = new Benchtop(loaded, logger, { logRing });
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;

@@ -168,3 +168,21 @@ describe('instrument API', () => {
     assert.match(text, /^benchtop_process_resident_memory_bytes [1-9]/m);
   });
 });
+
+describe('system API', () => {
+  it('serves the redacted config to admins, system facts and recent logs', async () => {
+    const { serverHarness: make } = await import('../../../test/support/server-harness.ts');
+    const h = await make('[security]\njwt_secret = "0123456789abcdef0123456789abcdef-secret"\n');
+    try {
+      const config = (await h.app.inject({ method: 'GET', url: '/api/v1/config' })).json();
+      assert.equal(config.security.jwt_secret, '***');
+      assert.equal(config.server.port, 8080);
+      const system = (await h.app.inject({ method: 'GET', url: '/api/v1/system' })).json();
+      assert.equal(system.versions.node, process.versions.node);
+      assert.deepEqual(system.instruments, [{ id: 'motor', type: 'FakeMotor', state: 'ready' }]);
+      assert.equal((await h.app.inject({ method: 'GET', url: '/api/v1/logs' })).statusCode, 200);
+    } finally {
+      await h.close();
+    }
+  });
+});
