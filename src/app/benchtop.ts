@@ -9,6 +9,7 @@ import type { LogRing } from '../core/log-ring.ts';
 import type { Logger } from '../core/logger.ts';
 import { Supervisor } from '../core/supervisor.ts';
 import { BENCHTOP_VERSION } from '../core/version.ts';
+import { RunEngine } from '../engine/run-engine.ts';
 import { AlarmService } from '../server/alarms/alarm-service.ts';
 import { AlarmStore } from '../server/alarms/alarm-store.ts';
 import { SecurityStore } from '../server/auth/security-store.ts';
@@ -17,7 +18,11 @@ import { HealthService } from '../server/health/health-service.ts';
 import { BenchtopMetrics } from '../server/metrics/benchtop-metrics.ts';
 import { buildServer } from '../server/server.ts';
 import { VirtualLab } from '../sim/virtual-lab.ts';
+import { BackupManager } from '../storage/backup/backup-manager.ts';
+import { BackupScheduler } from '../storage/backup/backup-scheduler.ts';
+import { RunCatalog } from '../storage/catalog/run-catalog.ts';
 import { InstrumentManager } from './instrument-manager.ts';
+import { runWriterFactory } from './run-writer-factory.ts';
 
 export interface BenchtopOptions {
   clock?: Clock;
@@ -44,7 +49,12 @@ export class Benchtop {
   readonly security: SecurityStore;
   readonly alarms: AlarmService;
   private readonly alarmStore: AlarmStore;
+  /** Every run: its plan, status, files and documents (`<output_dir>/catalog.sqlite`). */
+  readonly catalog: RunCatalog;
+  /** Runs plans one at a time, writing each run with the `[storage] default_backend` writer. */
+  readonly engine: RunEngine;
   readonly logRing: LogRing | undefined;
+  private backups: BackupScheduler | null = null;
   private server: FastifyInstance | null = null;
   private stopping: Promise<void> | null = null;
 
@@ -107,6 +117,20 @@ export class Benchtop {
       logger,
     });
     this.metrics.attachAlarms(this.alarms);
+    this.catalog = RunCatalog.inOutputDir(this.config.storage.output_dir);
+    this.engine = new RunEngine({
+      instruments: this.instruments,
+      bus: this.bus,
+      clock: this.clock,
+      config: this.config,
+      writerFactory: runWriterFactory(this.config.storage, this.clock),
+      recorder: this.catalog,
+    });
+    this.bus.on('alarm.suspend_runs', ({ alarm, active, reason }) => {
+      const why = `alarm ${alarm}: ${reason}`;
+      if (active) this.engine.suspend(why);
+      else this.engine.clearSuspension(why);
+    });
     this.health = new HealthService({
       clock: this.clock,
       instruments: this.instruments,
@@ -136,8 +160,10 @@ export class Benchtop {
     );
     if (this.lab) this.logger.info('simulation enabled: instruments talk to the virtual lab');
     if (this.logRing) this.logRing.subscribe((record) => this.bus.emit('log.record', record));
-    this.alarms.start();
-    await this.instruments.startAll();
+    const interrupted = this.catalog.markInterrupted();
+    if (interrupted.length)
+      this.logger.warn({ runs: interrupted }, 'runs cut short by the last stop marked interrupted');
+    await this.startAcquisition();
     const built = await buildServer({
       config: this.config,
       logger: this.logger,
@@ -157,6 +183,33 @@ export class Benchtop {
     return { url: address };
   }
 
+  /**
+   * Alarms and instruments without the server: what `benchtop run --local` needs. It leaves
+   * the catalog's `running` entries alone, since a server may be running on the same output_dir.
+   */
+  async startAcquisition(): Promise<void> {
+    this.alarms.start();
+    const backup = this.config.backup;
+    if (backup.schedule) {
+      const manager = new BackupManager({
+        outputDir: this.config.storage.output_dir,
+        backupDir: backup.dir,
+        ...(this.loaded.file ? { configFile: this.loaded.file } : {}),
+        includeData: backup.include_data,
+        keepCount: backup.keep_count,
+        keepDays: backup.keep_days,
+      });
+      this.backups = new BackupScheduler({
+        expression: backup.schedule,
+        clock: this.clock,
+        log: this.logger.child({ component: 'backup' }),
+        backup: () => manager.create('scheduled'),
+      });
+      this.backups.start();
+    }
+    await this.instruments.startAll();
+  }
+
   /** Graceful stop: no new requests, actors stopped last-started-first within their timeouts. */
   stop(): Promise<void> {
     this.stopping ??= this.doStop();
@@ -165,13 +218,17 @@ export class Benchtop {
 
   private async doStop(): Promise<void> {
     this.logger.info('Stopping Benchtop');
+    // First, while instruments still answer: the running run is aborted and its files closed.
+    await this.engine.shutdown('shutdown');
     await this.server?.close();
     const { timedOut } = await this.supervisor.stopAll();
     if (timedOut.length) this.logger.warn({ actors: timedOut }, 'actors exceeded the shutdown timeout');
     await this.instruments.closeSimulators();
+    this.backups?.stop();
     this.alarms.stop();
     this.alarmStore.close();
     this.security.close();
+    this.catalog.close();
     this.logger.info('Benchtop stopped');
   }
 }

@@ -177,3 +177,36 @@ describe('benchtop keys and users', () => {
     }
   });
 });
+
+describe('benchtop config backup / restore', () => {
+  it('keeps labelled copies and restores only a valid one, keeping the current file', async () => {
+    const { mkdtempSync, readFileSync, writeFileSync: write, readdirSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'benchtop-cfg-'));
+    const file = join(dir, 'benchtop.toml');
+    write(file, '[server]\nport = 9000\n');
+    const copy = run(['config', 'backup', '--label', 'good', '--config', file]);
+    assert.equal(copy.status, 0, copy.stderr);
+    assert.match(copy.stdout.trim(), /config-backups\/benchtop\..*\.good\.toml$/);
+    write(file, '[server]\nport = 9100\n');
+    write(join(dir, 'config-backups', 'benchtop.broken.toml'), '[server]\nport = "x"\n');
+    const refused = run(['config', 'restore', 'broken', '--config', file]);
+    assert.notEqual(refused.status, 0);
+    assert.match(refused.stderr, /refusing to restore an invalid configuration/);
+    assert.equal(readFileSync(file, 'utf8'), '[server]\nport = 9100\n');
+    const restored = run(['config', 'restore', 'good', '--config', file]);
+    assert.equal(restored.status, 0, restored.stderr);
+    assert.equal(readFileSync(file, 'utf8'), '[server]\nport = 9000\n');
+    assert.ok(readdirSync(join(dir, 'config-backups')).some((f) => f.includes('before-restore')));
+    assert.equal(run(['config', 'validate', file]).status, 0);
+  });
+
+  it('backup create and list from the command line', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'benchtop-bk-'));
+    const file = tempToml(`[storage]\noutput_dir = "${dir}/data"\n[backup]\ndir = "${dir}/backups"\n`);
+    const created = run(['backup', 'create', '--config', file, '--no-data']);
+    assert.equal(created.status, 0, created.stderr);
+    assert.match(created.stdout, /benchtop-backup-.*\.tar\.gz/);
+    assert.match(run(['backup', 'list', '--config', file]).stdout, /benchtop-backup-/);
+  });
+});

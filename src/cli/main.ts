@@ -3,6 +3,7 @@ import { ConfigError } from '../config/issues.ts';
 import { BenchtopError } from '../core/errors.ts';
 import { BENCHTOP_VERSION } from '../core/version.ts';
 import { ApiClient, clientOptions } from './client/api-client.ts';
+import { backupCommand, configFileCommands } from './commands/backup-commands.ts';
 import { configPrintCommand } from './commands/config-print.ts';
 import { securityCommands } from './commands/security-commands.ts';
 import { callCommand, getCommand, setCommand, watchCommand } from './commands/signal-commands.ts';
@@ -86,6 +87,8 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
   });
 
   for (const command of securityCommands(env)) program.addCommand(command);
+  program.addCommand(backupCommand(env));
+  configFileCommands(config, env);
 
   const client = (cmd: Command) =>
     new ApiClient(clientOptions(cmd.optsWithGlobals() as { url?: string }, env));

@@ -215,6 +215,32 @@ export const ConfigSchema = Type.Object(
       },
       'Prometheus metrics',
     ),
+    backup: section(
+      {
+        dir: Type.String({ default: './backups', description: 'Where backup archives are written' }),
+        schedule: Type.Optional(
+          Type.String({
+            minLength: 9,
+            description: 'Cron expression for automatic backups, e.g. "0 3 * * *"',
+          }),
+        ),
+        keep_count: Type.Integer({
+          minimum: 1,
+          default: 7,
+          description: 'Archives kept; older ones are deleted',
+        }),
+        keep_days: Type.Number({
+          minimum: 0,
+          default: 30,
+          description: 'Archives older than this are deleted (0: by count only)',
+        }),
+        include_data: Type.Boolean({
+          default: true,
+          description: 'Include run files (HDF5/Arrow), not only databases and config',
+        }),
+      },
+      'Backups (benchtop backup create|list|restore)',
+    ),
     retention: section(
       {
         parameter_log_days: Type.Number({ minimum: 0, default: 90, description: '0 keeps forever' }),

@@ -1,6 +1,7 @@
 import type { TObject, TSchema } from '@sinclair/typebox';
 import { Value, type ValueError, ValueErrorType } from '@sinclair/typebox/value';
 import { instrumentConfigSchemas } from '../instruments/config-schemas.ts';
+import { nextCronTime } from '../storage/backup/backup-scheduler.ts';
 import type { ConfigIssue } from './issues.ts';
 import { type BenchtopConfig, ConfigSchema } from './schema.ts';
 import type { TomlPath } from './toml-positions.ts';
@@ -196,6 +197,17 @@ export function validateConfig(config: unknown): ConfigIssue[] {
       issues.push({ path: ['alarms', a], message: 'limits must increase: lolo < low < high < hihi' });
     }
   });
+  const schedule = root.backup?.schedule;
+  if (typeof schedule === 'string') {
+    try {
+      nextCronTime(schedule, Date.now());
+    } catch (error) {
+      issues.push({
+        path: ['backup', 'schedule'],
+        message: `invalid cron expression "${schedule}": ${(error as Error).message}`,
+      });
+    }
+  }
   const groups = Array.isArray(root.logging?.groups) ? root.logging.groups : [];
   groups.forEach((group, g) => {
     if (!Array.isArray(group?.signals)) return;
