@@ -14,7 +14,9 @@ export class RunFileReader {
 
   /** `swmr`: open the way a reader follows a file that is still being written. */
   static async open(path: string, mode: 'r' | 'swmr' = 'r'): Promise<RunFileReader> {
-    await h5wasm.ready;
+    const module = await h5wasm.ready;
+    // Throw on HDF5 errors (the default only prints them and hands back an invalid file).
+    module.activate_throwing_error_handler();
     return new RunFileReader(new h5wasm.File(path, mode === 'swmr' ? 'Sr' : 'r'));
   }
 
