@@ -219,6 +219,13 @@ describe('ParameterLogger schedule', () => {
 });
 
 describe('ParameterLogger failures', () => {
+  it('refuses two groups with the same name', () => {
+    assert.throws(
+      () => harness([group('g', 1), group('g', 2)]),
+      (e) => isBenchtopError(e, 'CONFIG_INVALID') && e.details.group === 'g',
+    );
+  });
+
   it('stores a failed read as null with quality "invalid", never leaving the signal out', async () => {
     const replies: (() => Promise<SampledValue[]>)[] = [
       async () => [

@@ -1,7 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import type { ParameterLogGroup } from '../../config/schema.ts';
 import type { Clock, TimerHandle } from '../../core/clock.ts';
-import { type BenchtopError, toBenchtopError } from '../../core/errors.ts';
+import { BenchtopError, toBenchtopError } from '../../core/errors.ts';
 import { SampleWriteQueue } from './sample-write-queue.ts';
 import type { Sample, TimeSeriesStore } from './timeseries-store.ts';
 
@@ -102,6 +102,14 @@ export class ParameterLogger {
 
   constructor(options: ParameterLoggerOptions) {
     this.options = options;
+    const names = options.groups.map((g) => g.name);
+    const repeated = names.find((name, i) => names.indexOf(name) !== i);
+    if (repeated !== undefined) {
+      // Stats and metrics are keyed by group name, so two groups cannot share one.
+      throw new BenchtopError('CONFIG_INVALID', `logging.groups: the name "${repeated}" is used twice`, {
+        group: repeated,
+      });
+    }
     this.groups = options.groups.map((config) => {
       const intervalMs = config.interval_s * 1000;
       return {
