@@ -5,19 +5,28 @@ export const PvcamConfig = Type.Object(
     camera_name: Type.String({ minLength: 1, description: 'PVCAM camera name, e.g. PrimeBSI' }),
     backend: Type.Union([Type.Literal('auto'), Type.Literal('simulated'), Type.Literal('pvcam')], {
       default: 'auto',
-      description: 'auto: the simulator when [simulation] is enabled, else the PVCAM SDK',
+      description:
+        'auto: the simulated camera when [simulation] is enabled, else the PVCAM SDK (not in this build)',
     }),
-    exposure_ms: Type.Number({ exclusiveMinimum: 0, default: 10 }),
+    exposure_ms: Type.Number({ exclusiveMinimum: 0, maximum: 10_000, default: 10 }),
     buffer_frames: Type.Integer({
       minimum: 2,
       maximum: 1024,
       default: 16,
-      description: 'Circular buffer depth',
+      description: 'Circular buffer depth: frames a slow consumer may fall behind before frames are lost',
     }),
     readout_port: Type.Integer({ minimum: 0, default: 0 }),
-    speed_index: Type.Integer({ minimum: 0, default: 0 }),
-    gain_index: Type.Integer({ minimum: 0, default: 0 }),
-    temperature_setpoint_c: Type.Number({ default: -20 }),
+    speed_index: Type.Integer({
+      minimum: 0,
+      default: 0,
+      description: 'Readout speed on the port (Prime BSI Express: 0 = 100MHz 16bit, 1 = 200MHz 11bit)',
+    }),
+    gain_index: Type.Integer({
+      minimum: 1,
+      default: 1,
+      description: 'Gain state, 1-based as in PVCAM (at 11-bit: 1 Full well, 2 Balanced, 3 Sensitivity)',
+    }),
+    temperature_setpoint_c: Type.Number({ minimum: -25, maximum: 25, default: -20 }),
   },
   { additionalProperties: false },
 );
