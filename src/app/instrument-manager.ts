@@ -102,7 +102,15 @@ export class InstrumentManager {
     );
     log.info(`${entry.type} actor spawned: ${entry.id}`);
     const actor = await spawning;
-    instrument = new Instrument({ id: entry.id, driver, actor, clock, askTimeoutMs: timeoutMs * 2 + 1000 });
+    instrument = new Instrument({
+      id: entry.id,
+      driver,
+      actor,
+      clock,
+      askTimeoutMs: timeoutMs * 2 + 1000,
+      onCommand: (op, seconds, outcome) =>
+        bus.emit('instrument.command', { instrument: entry.id, op, seconds, outcome }),
+    });
     this.instruments.set(entry.id, instrument);
   }
 

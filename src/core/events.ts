@@ -15,6 +15,13 @@ export interface BenchtopEvents {
   'actor.state': ActorStateChange;
   /** A value read from (or reported by) an instrument. */
   'instrument.reading': Reading;
+  /** A command finished (read/write/call as the caller saw it, including queueing and completion). */
+  'instrument.command': {
+    instrument: string;
+    op: 'read' | 'write' | 'call';
+    seconds: number;
+    outcome: 'ok' | 'error';
+  };
   /** An instrument identified itself on connect. */
   'instrument.identity': { instrument: string; identity: DriverIdentity };
   /** An alarm changed state (activated, escalated, cleared, acknowledged, shelved, unshelved). */

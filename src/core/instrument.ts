@@ -38,6 +38,9 @@ export class Instrument {
   private readonly askTimeoutMs: number;
   private readonly latest = new Map<string, Reading>();
   identity: DriverIdentity | null = null;
+  private readonly onCommand:
+    | ((op: 'read' | 'write' | 'call', seconds: number, outcome: 'ok' | 'error') => void)
+    | undefined;
 
   constructor(options: {
     id: string;
@@ -45,6 +48,8 @@ export class Instrument {
     actor: Actor<InstrumentMessage, InstrumentReply>;
     clock: Clock;
     askTimeoutMs: number;
+    /** Told about every command's duration and outcome (the latency histogram). */
+    onCommand?: (op: 'read' | 'write' | 'call', seconds: number, outcome: 'ok' | 'error') => void;
   }) {
     this.id = options.id;
     this.type = options.driver.type;
@@ -52,6 +57,7 @@ export class Instrument {
     this.actor = options.actor;
     this.clock = options.clock;
     this.askTimeoutMs = options.askTimeoutMs;
+    this.onCommand = options.onCommand;
   }
 
   get state(): ActorState {
@@ -91,7 +97,32 @@ export class Instrument {
     this.latest.set(reading.signal, reading);
   }
 
-  async read(signal: string): Promise<Reading> {
+  read(signal: string): Promise<Reading> {
+    return this.timed('read', () => this.doRead(signal));
+  }
+
+  /** Writes a signal; with `wait` (default) resolves when the instrument has finished. */
+  write(signal: string, value: unknown, options: WriteOptions = {}): Promise<void> {
+    return this.timed('write', () => this.doWrite(signal, value, options));
+  }
+
+  call(action: string, args: unknown = {}, options: WriteOptions = {}): Promise<unknown> {
+    return this.timed('call', () => this.doCall(action, args, options));
+  }
+
+  private async timed<T>(op: 'read' | 'write' | 'call', run: () => Promise<T>): Promise<T> {
+    const started = this.clock.monotonic();
+    try {
+      const result = await run();
+      this.onCommand?.(op, (this.clock.monotonic() - started) / 1000, 'ok');
+      return result;
+    } catch (error) {
+      this.onCommand?.(op, (this.clock.monotonic() - started) / 1000, 'error');
+      throw error;
+    }
+  }
+
+  private async doRead(signal: string): Promise<Reading> {
     const desc = this.signal(signal);
     if (!desc.readable) {
       throw new BenchtopError('SIGNAL_WRITE_ONLY', `${this.id}.${signal} cannot be read`, {
@@ -103,15 +134,14 @@ export class Instrument {
     return reply.reading!;
   }
 
-  /** Writes a signal; with `wait` (default) resolves when the instrument has finished. */
-  async write(signal: string, value: unknown, options: WriteOptions = {}): Promise<void> {
+  private async doWrite(signal: string, value: unknown, options: WriteOptions): Promise<void> {
     const desc = this.signal(signal);
     const checked = checkWrite(this.id, desc, value);
     const reply = await this.ask({ op: 'write', signal, value: checked });
     if (reply.completion && options.wait !== false) await this.await(reply.completion);
   }
 
-  async call(action: string, args: unknown = {}, options: WriteOptions = {}): Promise<unknown> {
+  private async doCall(action: string, args: unknown, options: WriteOptions): Promise<unknown> {
     const desc = this.describe().actions.find((a) => a.name === action);
     if (!desc) {
       throw new BenchtopError('ACTION_NOT_FOUND', `${this.id} has no action "${action}"`, {

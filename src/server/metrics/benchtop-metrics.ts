@@ -170,6 +170,9 @@ export class BenchtopMetrics {
     });
 
     sources.bus.on('instrument.reading', () => this.dataPoints.inc());
+    sources.bus.on('instrument.command', (c) =>
+      this.commandDuration.observe({ instrument: c.instrument, op: c.op, outcome: c.outcome }, c.seconds),
+    );
     sources.bus.on('actor.state', (c) => {
       if (c.state === 'failed') this.errors.inc({ kind: c.error?.code ?? 'actor_failed' });
     });
