@@ -40,6 +40,8 @@ export const RunWarningKinds = [
   'writer_backpressure',
   /** The writer failed; the run ends with exit_status fail. */
   'writer_error',
+  /** The writer stored something differently from how it arrived (wrong type, frame size). */
+  'writer_warning',
   /** The catalog could not record the run; its files are still written. */
   'catalog_error',
   /** A moving device could not be stopped on pause, suspend or abort. */

@@ -105,6 +105,7 @@ export class RunOutput {
     this.writer = this.deps.writerFactory(bundle.start, {
       dropped: (details) => this.onDropped(details.dropped, details),
       failed: (error) => this.onWriterFailed(error),
+      warned: (message, details) => this.deps.warn('writer_warning', message, details),
     });
     this.catalog((recorder) => recorder.recordStart(bundle.start, this.writer!.format));
     this.emit({ name: 'start', doc: bundle.start });

@@ -19,6 +19,8 @@ export interface WriterReport {
   dropped(details: { dropped: number; reason?: string; key?: string; kind?: string }): void;
   /** The writer failed and writes nothing more: the run ends with exit_status fail. */
   failed(error: unknown): void;
+  /** Data stored differently from how it arrived (a wrong type, an inconsistent frame). */
+  warned(message: string, details: Record<string, unknown>): void;
 }
 
 /** Where a writer puts a camera data key's frames, for the stream_resource document. */

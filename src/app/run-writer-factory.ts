@@ -1,0 +1,47 @@
+import type { BenchtopConfig } from '../config/schema.ts';
+import type { Clock } from '../core/clock.ts';
+import type { RunStart } from '../engine/documents.ts';
+import type { EngineRunWriter, WriterFactory, WriterReport } from '../engine/run-storage.ts';
+import { ArrowRunWriter } from '../storage/arrow/arrow-run-writer.ts';
+import { runDirectoryName } from '../storage/arrow/run-directory.ts';
+import { Hdf5RunWriter, hdf5WriterOptions } from '../storage/hdf5/hdf5-run-writer.ts';
+import { hdf5FrameResource } from '../storage/hdf5/run-file-layout.ts';
+
+/**
+ * The writer for each run, chosen by `[storage] default_backend`, with its drops, failures and
+ * warnings routed to the engine (which puts them on the bus and in the run's stop reason), and
+ * the location of camera frames for the run's stream_resource documents.
+ */
+export function runWriterFactory(storage: BenchtopConfig['storage'], clock: Clock): WriterFactory {
+  return (start: RunStart, report: WriterReport): EngineRunWriter => {
+    if (storage.default_backend === 'arrow') {
+      const writer = new ArrowRunWriter({
+        outputDir: storage.output_dir,
+        queueCapacity: storage.queue_capacity,
+        clock,
+        onDrop: (drop) => report.dropped({ ...drop }),
+        onError: (error) => report.failed(error),
+      });
+      return Object.assign(writer, {
+        // run.json indexes the frame files by data key; the resource names the run directory.
+        frameResource: (stream: string, dataKey: string) => ({
+          mimetype: 'application/vnd.apache.arrow.file',
+          uri: `file://${runDirectoryName(start)}/`,
+          parameters: { stream, data_key: dataKey, index: 'run.json' },
+        }),
+      });
+    }
+    const writer = new Hdf5RunWriter({
+      ...hdf5WriterOptions(storage),
+      clock,
+      onDrop: (drop) =>
+        report.dropped({ dropped: drop.dropped, kind: drop.kind, key: drop.source, reason: 'queue_full' }),
+      onError: (error) => report.failed(error),
+      onWarning: (warning) => report.warned(warning.message, { code: warning.code, ...warning.details }),
+    });
+    return Object.assign(writer, {
+      frameResource: (stream: string, dataKey: string, shape: [number, number]) =>
+        hdf5FrameResource(start, stream, dataKey, shape),
+    });
+  };
+}
