@@ -20,7 +20,12 @@ export const Esp300Config = Type.Object(
   {
     ...linkOptions,
     ...serialLineOptions({ baud: 19200, flow_control: 'rtscts' }),
-    axes: Type.Integer({ minimum: 1, maximum: 3, default: 3 }),
+    axes: Type.Integer({
+      minimum: 1,
+      maximum: 3,
+      default: 3,
+      description: 'Axes 1..axes get signals and actions',
+    }),
     units: Type.Union(
       Esp300Units.map((u) => Type.Literal(u)),
       { default: 'mm', description: 'Axis units (ESP300 SN command)' },
@@ -30,8 +35,14 @@ export const Esp300Config = Type.Object(
       default: 5000,
       description: 'It goes quiet 2-5 s after a limit',
     }),
-    travel_min: Type.Number({ default: -25, description: 'Software travel limit, axis units' }),
-    travel_max: Type.Number({ default: 25 }),
+    travel_min: Type.Number({
+      default: -25,
+      description: 'Lowest position, axis units; also sent to the controller as its left limit (SL)',
+    }),
+    travel_max: Type.Number({
+      default: 25,
+      description: 'Highest position, axis units; also sent to the controller as its right limit (SR)',
+    }),
   },
   { additionalProperties: false, requireOneOf: [['serial_port', 'resource']] },
 );
