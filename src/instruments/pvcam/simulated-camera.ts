@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from '../../core/clock.ts';
 import { BenchtopError } from '../../core/errors.ts';
+import type { Frame } from '../../core/frame.ts';
 import type { VirtualLab } from '../../sim/virtual-lab.ts';
 import type {
   AcquisitionEvents,
@@ -206,11 +207,11 @@ export class SimulatedCamera implements CameraBackend {
     return true;
   }
 
-  oldestFrame() {
+  oldestFrame(): Frame | undefined {
     return this.acquisition?.ring.oldest();
   }
 
-  release(frame: Parameters<FrameRing['release']>[0]): void {
+  release(frame: Frame): void {
     const a = this.acquisition;
     if (!a?.ring.release(frame)) return;
     if (a.remaining === 0 && a.ring.held === 0) a.events.finished();
