@@ -5,6 +5,9 @@ import type { BenchtopEvents } from '../core/events.ts';
 import type { Instrument } from '../core/instrument.ts';
 import type { LogRing } from '../core/log-ring.ts';
 import type { Logger } from '../core/logger.ts';
+import type { RunEngine } from '../engine/run-engine.ts';
+import type { RunCatalog } from '../storage/catalog/run-catalog.ts';
+import type { TimeSeriesStore } from '../storage/timeseries/timeseries-store.ts';
 import type { AlarmService } from './alarms/alarm-service.ts';
 import type { SecurityStore } from './auth/security-store.ts';
 import type { HealthService } from './health/health-service.ts';
@@ -30,6 +33,9 @@ export interface ServerContext {
   health: HealthService;
   security: SecurityStore;
   alarms?: AlarmService;
+  engine?: RunEngine;
+  catalog?: RunCatalog;
+  timeseries?: TimeSeriesStore;
   /** Recent log records for the System page. */
   logRing?: LogRing;
   /** Epoch ms the process started serving. */

@@ -12,7 +12,9 @@ import type { ServerContext } from './context.ts';
 import { installErrorReplies } from './error-reply.ts';
 import { healthPlugin } from './health-plugin.ts';
 import { alarmRoutes } from './routes/alarm-routes.ts';
+import { historyRoutes } from './routes/history-routes.ts';
 import { instrumentRoutes } from './routes/instrument-routes.ts';
+import { runRoutes } from './routes/run-routes.ts';
 import { systemRoutes } from './routes/system-routes.ts';
 import { StreamHub } from './stream/stream-hub.ts';
 
@@ -39,6 +41,10 @@ export async function buildServer(ctx: ServerContext): Promise<BuiltServer> {
     ...(config.server.tls ? { https: await tlsOptions(config.server.tls) } : {}),
   }) as unknown as FastifyInstance;
   installErrorReplies(app);
+  // A POST without a body means "no arguments": `benchtop call stage.axis1.home`, ack without comment.
+  app.addHook('preValidation', async (request) => {
+    if (request.method === 'POST' && request.body === undefined) request.body = {};
+  });
   await app.register(cors, {
     // Closed unless origins are listed: a browser on another origin cannot call the API.
     origin: config.server.cors_origins.length > 0 ? config.server.cors_origins : false,
@@ -104,6 +110,8 @@ export async function buildServer(ctx: ServerContext): Promise<BuiltServer> {
     async (api) => {
       await api.register(instrumentRoutes(ctx));
       if (ctx.alarms) await api.register(alarmRoutes(ctx.alarms));
+      if (ctx.engine) await api.register(runRoutes(ctx.engine, ctx.catalog, config.storage.output_dir));
+      if (ctx.timeseries) await api.register(historyRoutes(ctx.timeseries, ctx.clock));
       await api.register(systemRoutes(ctx, ctx.logRing, ctx.startedAt ?? ctx.clock.now()));
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
       api.get('/stream', { websocket: true, schema: { hide: true } }, (socket) => {

@@ -186,3 +186,18 @@ describe('system API', () => {
     }
   });
 });
+
+describe('actions without a body', () => {
+  it('a POST with no body means no arguments', async () => {
+    const { serverHarness: make } = await import('../../../test/support/server-harness.ts');
+    const h = await make();
+    try {
+      const res = await h.app.inject({ method: 'POST', url: '/api/v1/instruments/motor/actions/jog' });
+      assert.equal(res.statusCode, 400);
+      assert.equal(res.json().error.code, 'VALIDATION_FAILED');
+      assert.match(res.json().error.message, /delta/, 'the action itself says which argument is missing');
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -1,0 +1,229 @@
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { basename, resolve, sep } from 'node:path';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { BenchtopError } from '../../core/errors.ts';
+import type { RunEngine, RunInfo } from '../../engine/run-engine.ts';
+import type { RunCatalog } from '../../storage/catalog/run-catalog.ts';
+import type { RunSearch } from '../../storage/catalog/run-search.ts';
+
+const UidParams = Type.Object({ uid: Type.String() });
+
+/** Accepts epoch seconds, epoch milliseconds or an ISO date; returns epoch seconds. */
+export function parseTimeSeconds(text: string | undefined, field: string): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  const n = Number(text);
+  if (Number.isFinite(n)) return n > 1e11 ? n / 1000 : n;
+  const t = Date.parse(text);
+  if (Number.isNaN(t))
+    throw new BenchtopError('VALIDATION_FAILED', `${field}: "${text}" is not a time (ISO 8601 or epoch)`, {
+      field,
+      value: text,
+    });
+  return t / 1000;
+}
+
+/**
+ * /api/v1/plans and /api/v1/runs: plans with live argument schemas, submitting runs,
+ * searching the catalog, a run's documents and files, and run control.
+ */
+export function runRoutes(engine: RunEngine, catalog: RunCatalog | undefined, outputDir: string) {
+  const find = (uid: string): { live: RunInfo | undefined; record: ReturnType<RunCatalog['get']> } => {
+    const live = engine.get(uid);
+    const record = catalog?.get(uid);
+    if (!live && !record) throw new BenchtopError('RUN_NOT_FOUND', `no run "${uid}"`, { uid });
+    return { live, record };
+  };
+
+  return async (app: FastifyInstance) => {
+    app.get(
+      '/plans',
+      { schema: { tags: ['runs'], summary: 'Plans with argument schemas built from the live instruments' } },
+      async () =>
+        engine.plans
+          .list()
+          .map((p) => ({ name: p.name, description: p.description, schema: engine.planSchema(p.name) })),
+    );
+
+    app.post(
+      '/runs',
+      {
+        config: { role: 'operator', audit: 'run.submit' },
+        schema: {
+          tags: ['runs'],
+          summary: 'Submit a run; returns its uid at once (runs queue, one at a time)',
+          body: Type.Object(
+            {
+              plan: Type.String(),
+              args: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
+              metadata: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
+            },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (request, reply) => {
+        const { plan, args, metadata } = request.body as {
+          plan: string;
+          args: Record<string, unknown>;
+          metadata: Record<string, unknown>;
+        };
+        const { uid } = engine.submit(plan, args, { ...metadata, submitted_by: request.principal.name });
+        return reply.status(201).send({ uid, run: engine.get(uid) });
+      },
+    );
+
+    app.get(
+      '/runs',
+      {
+        schema: {
+          tags: ['runs'],
+          summary: 'Search the run catalog; queued and running runs come first under `live`',
+          querystring: Type.Object({
+            plan: Type.Optional(Type.String()),
+            status: Type.Optional(
+              Type.String({ description: 'comma-separated: running,success,abort,fail,interrupted' }),
+            ),
+            since: Type.Optional(Type.String()),
+            until: Type.Optional(Type.String()),
+            text: Type.Optional(Type.String()),
+            metadata: Type.Optional(Type.String({ description: 'key=value[,key=value]' })),
+            limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+            offset: Type.Integer({ minimum: 0, default: 0 }),
+          }),
+        },
+      },
+      async (request) => {
+        const q = request.query as Record<string, string | number | undefined>;
+        const search: RunSearch = { limit: q.limit as number, offset: q.offset as number };
+        if (q.plan) search.plan = String(q.plan);
+        if (q.status) search.status = String(q.status).split(',') as RunSearch['status'];
+        const since = parseTimeSeconds(q.since as string | undefined, 'since');
+        const until = parseTimeSeconds(q.until as string | undefined, 'until');
+        if (since !== undefined) search.since = since;
+        if (until !== undefined) search.until = until;
+        if (q.text) search.text = String(q.text);
+        if (q.metadata) {
+          search.metadata = Object.fromEntries(
+            String(q.metadata)
+              .split(',')
+              .map((kv) => {
+                const eq = kv.indexOf('=');
+                if (eq <= 0)
+                  throw new BenchtopError('VALIDATION_FAILED', `metadata: "${kv}" is not key=value`);
+                const raw = kv.slice(eq + 1);
+                const value =
+                  raw === 'true'
+                    ? true
+                    : raw === 'false'
+                      ? false
+                      : raw !== '' && Number.isFinite(Number(raw))
+                        ? Number(raw)
+                        : raw;
+                return [kv.slice(0, eq), value];
+              }),
+          );
+        }
+        const live = engine.list().filter((r) => r.state !== 'finished' && r.state !== 'cancelled');
+        return {
+          live,
+          runs: catalog?.search(search) ?? [],
+          total: catalog?.count({ ...search, limit: undefined, offset: undefined } as RunSearch) ?? 0,
+        };
+      },
+    );
+
+    app.get('/runs/:uid', { schema: { tags: ['runs'], params: UidParams } }, async (request) => {
+      const { live, record } = find((request.params as { uid: string }).uid);
+      return { ...(record ?? {}), ...(live ? { live } : {}) };
+    });
+
+    app.get(
+      '/runs/:uid/documents',
+      {
+        schema: {
+          tags: ['runs'],
+          params: UidParams,
+          querystring: Type.Object({
+            name: Type.Optional(
+              Type.Union(
+                ['start', 'descriptor', 'event', 'stream_resource', 'stream_datum', 'stop'].map((n) =>
+                  Type.Literal(n),
+                ),
+              ),
+            ),
+            limit: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 }),
+            offset: Type.Integer({ minimum: 0, default: 0 }),
+          }),
+        },
+      },
+      async (request) => {
+        const { uid } = request.params as { uid: string };
+        find(uid);
+        const q = request.query as { name?: 'start'; limit: number; offset: number };
+        return catalog?.documents(uid, q) ?? [];
+      },
+    );
+
+    for (const action of ['pause', 'resume', 'abort', 'stop'] as const) {
+      app.post(
+        `/runs/:uid/${action}`,
+        {
+          config: { role: 'operator', audit: `run.${action}` },
+          schema: {
+            tags: ['runs'],
+            params: UidParams,
+            body: Type.Object({ reason: Type.Optional(Type.String()) }, { additionalProperties: false }),
+          },
+        },
+        async (request) => {
+          const { uid } = request.params as { uid: string };
+          const reason = (request.body as { reason?: string } | undefined)?.reason;
+          const { live } = find(uid);
+          if (live?.state === 'queued' && (action === 'abort' || action === 'stop'))
+            return engine.cancel(uid, reason);
+          if (engine.current()?.uid !== uid) {
+            throw new BenchtopError(
+              'RUN_STATE_CONFLICT',
+              `run ${uid} is ${live?.state ?? 'finished'}; only the running run can ${action}`,
+              {
+                uid,
+                state: live?.state ?? 'finished',
+              },
+            );
+          }
+          if (action === 'pause') return engine.pause();
+          if (action === 'resume') return engine.resume();
+          if (action === 'abort') return engine.abort(reason ?? `aborted by ${request.principal.name}`);
+          return engine.stop(reason ?? `stopped by ${request.principal.name}`);
+        },
+      );
+    }
+
+    app.get(
+      '/runs/:uid/files/:name',
+      { schema: { tags: ['runs'], params: Type.Object({ uid: Type.String(), name: Type.String() }) } },
+      async (request, reply) => {
+        const { uid, name } = request.params as { uid: string; name: string };
+        const { record, live } = find(uid);
+        const files = record?.files ?? live?.files ?? [];
+        // Only a file recorded for this run, by its name or its relative path: nothing else in output_dir is reachable.
+        const match = files.find((f) => f === name || basename(f) === name);
+        if (!match)
+          throw new BenchtopError('NOT_FOUND', `run ${uid} has no file "${name}"`, {
+            uid,
+            files: files.map((f) => basename(f)),
+          });
+        const root = resolve(outputDir);
+        const path = resolve(root, match);
+        if (!path.startsWith(root + sep) || !existsSync(path))
+          throw new BenchtopError('NOT_FOUND', `file ${match} is gone (retention may have removed it)`);
+        return reply
+          .header('content-type', 'application/octet-stream')
+          .header('content-length', statSync(path).size)
+          .header('content-disposition', `attachment; filename="${basename(path)}"`)
+          .send(createReadStream(path));
+      },
+    );
+  };
+}
