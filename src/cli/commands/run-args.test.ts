@@ -163,6 +163,23 @@ describe('run views', () => {
     });
     assert.equal(running.finished, false);
     assert.equal(running.status, 'running');
+    const served = runView({
+      uid: 'u4',
+      plan_name: 'scan',
+      status: 'running',
+      start_time: 1,
+      live: {
+        uid: 'u4',
+        plan: 'scan',
+        state: 'paused',
+        exit_status: null,
+        progress: { done: 2, total: 5, eta_s: 3 },
+      },
+    });
+    assert.deepEqual(
+      [served.state, served.status, served.finished, served.progress.done],
+      ['paused', 'paused', false, 2],
+    );
     const record = runView({
       uid: 'u3',
       plan_name: 'count',

@@ -3,7 +3,7 @@ import { duration } from './run-progress-bar.ts';
 /**
  * One run as the CLI shows it, whether it came from the engine (`RunInfo`: state, exit_status,
  * progress) or from the catalog (`RunRecord`: status, start/end times), locally or from the
- * server (bare or wrapped as `{ run }`).
+ * server (bare, wrapped as `{ run }`, or a record with the engine's `live` view).
  */
 export interface RunView {
   uid: string;
@@ -27,7 +27,9 @@ export interface RunView {
 const ENDED = new Set(['success', 'abort', 'fail', 'interrupted', 'cancelled']);
 
 export function runView(body: unknown): RunView {
-  const raw = (isRecord(body) && isRecord(body.run) ? body.run : body) as Record<string, unknown>;
+  const outer = (isRecord(body) && isRecord(body.run) ? body.run : body) as Record<string, unknown>;
+  // The server answers a catalog record with the engine's view of the run beside it (`live`).
+  const raw = isRecord(outer.live) ? { ...outer, ...outer.live } : outer;
   const state = str(raw.state) ?? (str(raw.status) === 'running' ? 'running' : 'finished');
   const status = str(raw.exit_status) ?? (state === 'finished' ? str(raw.status) : null) ?? state;
   const progress = isRecord(raw.progress) ? raw.progress : {};

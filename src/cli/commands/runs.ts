@@ -96,10 +96,11 @@ export async function listRemoteRuns(
   const limit = parseLimit(filter.limit);
   if (limit !== undefined) query.set('limit', String(limit));
   const body = await client.request<unknown>('GET', `/api/v1/runs${query.size > 0 ? `?${query}` : ''}`);
-  const list = Array.isArray(body)
-    ? body
-    : ((body as { runs?: unknown[]; items?: unknown[] }).runs ?? (body as { items?: unknown[] }).items ?? []);
-  return list.map(runView);
+  if (Array.isArray(body)) return body.map(runView);
+  // The server lists queued and running runs under `live`, catalog entries under `runs`.
+  const { live = [], runs = [] } = body as { live?: unknown[]; runs?: unknown[] };
+  const views = [...live, ...runs].map(runView);
+  return views.filter((v, i) => views.findIndex((w) => w.uid === v.uid) === i);
 }
 
 export async function showRemoteRun(client: ApiClient, uid: string): Promise<RunView> {
