@@ -289,9 +289,12 @@ describe('PVCAMInstrument: live', () => {
     // Ten frames end while the consumer sits on the first one: four slots, six frames lost.
     await r.clock.advance(5 + READOUT_16 + primeBsiExpress.clearTimeMs + 9 * period + 0.01);
     await frames.waitFor(1);
+    const pushed = r.readings.filter((x) => x.signal === 'frames_dropped');
+    assert.ok(
+      pushed.length > 0 && (pushed[0]!.value as number) > 0,
+      'the overrun is pushed on the bus unasked',
+    );
     assert.equal(await value(r, 'frames_dropped'), 6);
-    const published = r.readings.filter((x) => x.signal === 'frames_dropped');
-    assert.ok(published.length > 0 && published.at(-1)!.value === 6, 'the overrun is published, not silent');
     holding = false;
     releaseHold();
     await frames.waitFor(4);
@@ -310,18 +313,31 @@ describe('PVCAMInstrument: live', () => {
   it('stop stops: no frame arrives afterwards, and the next snap starts a new count', async () => {
     const r = await rig();
     await r.instrument.write('binning', 4);
-    const frames = new FrameCollector(r.driver);
+    let releaseHold: () => void = () => {};
+    let holding = true;
+    const frames = new FrameCollector(r.driver, () =>
+      holding
+        ? new Promise<void>((resolve) => {
+            releaseHold = resolve;
+          })
+        : undefined,
+    );
     await r.instrument.call('start_live');
-    await r.clock.advance(5 + READOUT_16 + primeBsiExpress.clearTimeMs + 0.01);
+    // The consumer sits on frame 1 while frames 2-4 end and wait in the buffer; then stop.
+    await r.clock.advance(5 + READOUT_16 + primeBsiExpress.clearTimeMs + 3 * READOUT_16 + 0.01);
     await frames.waitFor(1);
-    // Frame 2 ends and goes to the renderer; stop comes before it can be delivered.
-    await r.clock.advance(READOUT_16);
     await r.instrument.call('stop');
     assert.equal(await value(r, 'acquiring'), false);
+    holding = false;
+    releaseHold();
     await r.clock.advance(1_000);
     const { meta } = await snap(r);
     assert.equal(meta.frameNumber, 1);
-    assert.deepEqual(frames.numbers(), [1, 1], 'only the live frame before stop, then the snap');
+    assert.deepEqual(
+      frames.numbers(),
+      [1, 1],
+      'nothing buffered before stop came out after it; then the snap',
+    );
   });
 
   it('a settings change restarts live acquisition with the new settings', async () => {
@@ -370,25 +386,28 @@ describe('PVCAMInstrument: live', () => {
 });
 
 describe('PVCAMInstrument: frames for the run engine', () => {
+  /** Lets the camera end `count` frames one period apart, waiting for each to be delivered. */
+  async function runFrames(r: CameraRig, exposureMs: number, count: number): Promise<void> {
+    const seen = new FrameCollector(r.driver);
+    await r.clock.advance(exposureMs + READOUT_16 + primeBsiExpress.clearTimeMs + 0.01);
+    await seen.waitFor(1);
+    for (let n = 2; n <= count; n++) {
+      await r.clock.advance(Math.max(exposureMs, READOUT_16));
+      await seen.waitFor(n);
+    }
+    seen.unsubscribe();
+  }
+
   it('frameSource yields the requested number of frames in order, then stops the camera', async () => {
     const r = await rig();
     await r.instrument.write('binning', 4);
-    const controller = new AbortController();
     const received: number[] = [];
     const consume = (async () => {
-      for await (const frame of r.driver.frameSource.acquire({
-        count: 3,
-        exposureMs: 20,
-        signal: controller.signal,
-      })) {
-        received.push(frame.frameNumber);
-      }
+      const request = { count: 3, exposureMs: 20, signal: new AbortController().signal };
+      for await (const frame of r.driver.frameSource.acquire(request)) received.push(frame.frameNumber);
     })();
-    const ticking = (async () => {
-      while (received.length < 3) await r.clock.advance(READOUT_16);
-    })();
+    await runFrames(r, 20, 3);
     await consume;
-    await ticking;
     assert.deepEqual(received, [1, 2, 3]);
     assert.equal(await value(r, 'exposure_ms'), 20);
     assert.equal(await value(r, 'acquiring'), false);
@@ -405,7 +424,7 @@ describe('PVCAMInstrument: frames for the run engine', () => {
         if (received.length === 2) controller.abort();
       }
     })();
-    while (received.length < 2) await r.clock.advance(READOUT_16);
+    await runFrames(r, 5, 2);
     await consume;
     assert.deepEqual(received, [1, 2]);
     assert.equal(await value(r, 'acquiring'), false);
