@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { loadConfig } from '../config/load.ts';
-import { isBenchtopError } from '../core/errors.ts';
+import { BenchtopError, isBenchtopError } from '../core/errors.ts';
 import type { EventDescriptor, RunDocument, RunEvent, RunStart, RunStop } from './documents.ts';
 import { RunEngine } from './run-engine.ts';
 import type { RunStateChange, RunWarning } from './run-events.ts';
@@ -420,6 +420,23 @@ describe('RunEngine failures', () => {
     assert.equal(info.error?.code, 'STORAGE_ERROR');
     assert.match(info.reason!, /No space left on device/);
     assert.ok(warnings.some((w) => w.uid === uid && w.kind === 'writer_error'));
+  });
+
+  it('a writer that cannot be created fails the run before anything is recorded', async () => {
+    await engine.shutdown();
+    engine = new RunEngine({
+      instruments: lab.instruments,
+      bus: lab.bus,
+      clock: lab.clock,
+      recorder: lab.recorder,
+      writerFactory: () => {
+        throw new BenchtopError('STORAGE_ERROR', 'output_dir is not writable');
+      },
+    });
+    const info = await engine.whenFinished(engine.submit('count', { detectors: ['meter.power'] }).uid);
+    assert.equal(info.exit_status, 'fail');
+    assert.equal(info.error?.code, 'STORAGE_ERROR');
+    assert.deepEqual(lab.recorder.calls, []);
   });
 
   it('drops reported by the writer reach the bus and the stop reason', async () => {

@@ -85,7 +85,7 @@ export class RunEngine {
   private readonly queued: Entry[] = [];
   private active: Entry | null = null;
   private readonly suspensions = new Set<string>();
-  private readonly disposers: (() => void)[] = [];
+  private readonly disposers = new Set<() => void>();
   private shuttingDown = false;
   private idleWaiters: (() => void)[] = [];
 
@@ -251,11 +251,13 @@ export class RunEngine {
   suspend(reason: string): void {
     if (this.suspensions.has(reason)) return;
     this.suspensions.add(reason);
+    if (this.active?.info.state === 'suspended') this.active.info.suspended_by = [...this.suspensions];
     this.active?.control.interrupt();
   }
 
   clearSuspension(reason: string): void {
     if (!this.suspensions.delete(reason)) return;
+    if (this.active?.info.state === 'suspended') this.active.info.suspended_by = [...this.suspensions];
     this.active?.control.changed();
   }
 
@@ -275,8 +277,11 @@ export class RunEngine {
       suspend: (reason) => this.suspend(reason),
       clear: (reason) => this.clearSuspension(reason),
     });
-    this.disposers.push(dispose);
-    return dispose;
+    this.disposers.add(dispose);
+    return () => {
+      this.disposers.delete(dispose);
+      dispose();
+    };
   }
 
   /** Shutdown: no new runs, queued ones cancelled, the running one aborted and its files closed. */
@@ -287,7 +292,8 @@ export class RunEngine {
       this.active.control.requestEnd({ exitStatus: 'abort', reason });
       await this.active.finished;
     }
-    for (const dispose of this.disposers.splice(0)) dispose();
+    for (const dispose of [...this.disposers]) dispose();
+    this.disposers.clear();
   }
 
   private pump(): void {
@@ -371,10 +377,14 @@ export class RunEngine {
     const reason = `${id} is unavailable: ${error.message}`;
     const off = this.deps.bus.on('actor.state', (change) => {
       if (change.id !== id || change.state !== 'ready') return;
-      off();
+      dispose();
       this.clearSuspension(reason);
     });
-    this.disposers.push(off);
+    const dispose = () => {
+      off();
+      this.disposers.delete(dispose);
+    };
+    this.disposers.add(dispose);
     this.suspend(reason);
     return true;
   }

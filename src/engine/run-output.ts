@@ -101,12 +101,13 @@ export class RunOutput {
       );
     }
     const bundle = composeRun({ uid: this.deps.uid, time: this.now(), ...fields });
-    this.bundle = bundle;
+    // A writer that cannot be made (bad settings) leaves the run unopened: it fails with nothing written.
     this.writer = this.deps.writerFactory(bundle.start, {
       dropped: (details) => this.onDropped(details.dropped, details),
       failed: (error) => this.onWriterFailed(error),
       warned: (message, details) => this.deps.warn('writer_warning', message, details),
     });
+    this.bundle = bundle;
     this.catalog((recorder) => recorder.recordStart(bundle.start, this.writer!.format));
     this.emit({ name: 'start', doc: bundle.start });
     return bundle.start;

@@ -48,8 +48,9 @@ export async function runLocal(
   let interrupts = 0;
   const onSignal = () => {
     interrupts++;
-    if (interrupts > 1) process.exit(130);
-    if (benchtop.engine.current()) benchtop.engine.abort('interrupted from the command line');
+    // Before the run starts there is nothing to keep; during it, abort so its files close properly.
+    if (interrupts > 1 || !benchtop.engine.current()) process.exit(130);
+    benchtop.engine.abort('interrupted from the command line');
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
