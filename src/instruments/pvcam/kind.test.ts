@@ -92,6 +92,10 @@ describe('PVCAMInstrument kind', () => {
   for (const [name, toml] of [
     ['backend "pvcam"', camera('camera_name = "PrimeBSI", backend = "pvcam"', true)],
     ['backend "auto" with simulation off', camera('camera_name = "PrimeBSI"', false)],
+    [
+      'a gain the configured speed lacks',
+      camera('camera_name = "PrimeBSI", speed_index = 0, gain_index = 3', true),
+    ],
   ] as const) {
     it(`${name} fails at connect with a clear error`, async () => {
       const { camera: cam } = await startFromConfig(toml);
