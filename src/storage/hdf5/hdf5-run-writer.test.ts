@@ -376,6 +376,50 @@ describe('Hdf5RunWriter: values that do not fit their data key', () => {
   });
 });
 
+describe('Hdf5RunWriter: a second descriptor for a stream', () => {
+  it('adds its new fields to the stream, with earlier rows read as missing', async () => {
+    const run = harness();
+    run.writer.document({ name: 'start', doc: startDoc() });
+    run.writer.document({ name: 'descriptor', doc: primaryDescriptor() });
+    for (let i = 0; i < 2; i++) run.writer.document({ name: 'event', doc: primaryEvent(i) });
+    await run.writer.flush(); // rows 0-1 on disk
+    run.writer.document({ name: 'event', doc: primaryEvent(2) }); // row 2 still queued
+    const second = primaryDescriptor();
+    second.uid = 'desc-primary-0002';
+    second.data_keys.temperature = { dtype: 'number', shape: [], source: 'stage.temperature', units: 'K' };
+    run.writer.document({ name: 'descriptor', doc: second });
+    for (let i = 3; i < 5; i++) {
+      const event = primaryEvent(i);
+      run.writer.document({
+        name: 'event',
+        doc: { ...event, descriptor: second.uid, data: { ...event.data, temperature: 290 + i } },
+      });
+    }
+    run.writer.document({ name: 'stop', doc: stopDoc({ primary: 5 }) });
+    await run.writer.close();
+    assert.deepEqual(run.warnings, []);
+    const file = await RunFileReader.open(run.path);
+    try {
+      assert.deepEqual(file.values('/entry/data/seq_num'), [1, 2, 3, 4, 5]);
+      assert.deepEqual(file.values('/entry/data/motor_position'), [0, 1, 2, 3, 4].map(motorPosition));
+      const temperature = file.values('/entry/data/temperature');
+      assert.ok(
+        temperature.slice(0, 3).every((v) => Number.isNaN(v)),
+        String(temperature),
+      );
+      assert.deepEqual(temperature.slice(3), [293, 294]);
+      assert.equal(file.attr('/entry/data/temperature', 'units'), 'K');
+      assert.equal(file.values('/entry/data/timestamps/temperature').length, 5);
+      assert.equal(
+        JSON.parse(String(file.attr('/entry/data', 'descriptor_desc-primary-0002'))).uid,
+        second.uid,
+      );
+    } finally {
+      file.close();
+    }
+  });
+});
+
 describe('Hdf5RunWriter: flushing', () => {
   it('flushes on the clock so a reader opening the file in SWMR mode sees the events', async () => {
     const run = harness({ autoFlushIntervalSecs: 2 });
