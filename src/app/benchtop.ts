@@ -21,7 +21,12 @@ import { VirtualLab } from '../sim/virtual-lab.ts';
 import { BackupManager } from '../storage/backup/backup-manager.ts';
 import { BackupScheduler } from '../storage/backup/backup-scheduler.ts';
 import { RunCatalog } from '../storage/catalog/run-catalog.ts';
+import { Retention } from '../storage/retention.ts';
+import { openTimeSeriesStore } from '../storage/timeseries/open-timeseries-store.ts';
+import { ParameterLogger } from '../storage/timeseries/parameter-logger.ts';
+import type { TimeSeriesStore } from '../storage/timeseries/timeseries-store.ts';
 import { InstrumentManager } from './instrument-manager.ts';
+import { parameterSampler } from './parameter-sampler.ts';
 import { runWriterFactory } from './run-writer-factory.ts';
 
 export interface BenchtopOptions {
@@ -55,6 +60,10 @@ export class Benchtop {
   readonly engine: RunEngine;
   readonly logRing: LogRing | undefined;
   private backups: BackupScheduler | null = null;
+  /** The continuous parameter log (SQLite, or PostgreSQL/TimescaleDB). */
+  timeseries: TimeSeriesStore | null = null;
+  private parameterLogger: ParameterLogger | null = null;
+  private retention: Retention | null = null;
   private server: FastifyInstance | null = null;
   private stopping: Promise<void> | null = null;
 
@@ -164,6 +173,8 @@ export class Benchtop {
     if (interrupted.length)
       this.logger.warn({ runs: interrupted }, 'runs cut short by the last stop marked interrupted');
     await this.startAcquisition();
+    await this.startParameterLog();
+    this.startBackups();
     const built = await buildServer({
       config: this.config,
       logger: this.logger,
@@ -174,6 +185,9 @@ export class Benchtop {
       health: this.health,
       security: this.security,
       alarms: this.alarms,
+      engine: this.engine,
+      catalog: this.catalog,
+      ...(this.timeseries ? { timeseries: this.timeseries } : {}),
       ...(this.logRing ? { logRing: this.logRing } : {}),
       startedAt: this.clock.now(),
     });
@@ -189,6 +203,83 @@ export class Benchtop {
    */
   async startAcquisition(): Promise<void> {
     this.alarms.start();
+    await this.instruments.startAll();
+  }
+
+  /** Parameter logging groups, their store, and retention of old data. */
+  private async startParameterLog(): Promise<void> {
+    const { storage, logging, retention } = this.config;
+    this.timeseries = await openTimeSeriesStore(storage);
+    const store = this.timeseries;
+    const log = this.logger.child({ component: 'parameter-log' });
+    if (logging.groups.length > 0) {
+      const shortest = Math.min(...logging.groups.map((g) => g.interval_s));
+      this.parameterLogger = new ParameterLogger({
+        groups: logging.groups,
+        clock: this.clock,
+        store,
+        sample: parameterSampler(this.instruments, this.clock, shortest * 1000),
+        onTick: (tick) => {
+          this.metrics.parameterLogLateness.observe({ group: tick.group }, tick.latenessMs / 1000);
+          this.metrics.parameterLogLatenessLast.set({ group: tick.group }, tick.latenessMs / 1000);
+          if (tick.intervalMs !== null)
+            this.metrics.parameterLogInterval.set({ group: tick.group }, tick.intervalMs / 1000);
+        },
+        onError: (error) => {
+          this.metrics.errors.inc({ kind: 'parameter_log' });
+          log.warn({ err: error }, 'parameter log problem');
+        },
+      });
+      this.parameterLogger.start();
+      this.health.addProbe(async () => {
+        const stats = this.parameterLogger?.stats() ?? [];
+        const late = Math.max(0, ...stats.map((g) => g.lastLatenessMs ?? 0));
+        return {
+          name: 'parameter_logging',
+          status: late > 30_000 ? 'unhealthy' : late > 3_000 ? 'degraded' : 'healthy',
+          details: { backend: store.kind, groups: stats },
+        };
+      });
+      log.info(
+        { groups: logging.groups.map((g) => g.name), backend: store.kind },
+        'parameter logging started',
+      );
+    }
+    if (storage.postgres) {
+      this.health.addProbe(async () => {
+        const started = performance.now();
+        try {
+          await store.query({ signals: ['__health__'], from: 0, to: 1, buckets: 1 });
+          return {
+            name: 'database',
+            status: 'healthy',
+            details: { backend: store.kind, response_ms: performance.now() - started },
+          };
+        } catch (error) {
+          return {
+            name: 'database',
+            status: 'unhealthy',
+            details: { backend: store.kind, error: (error as Error).message },
+          };
+        }
+      });
+    }
+    this.retention = new Retention({
+      clock: this.clock,
+      store,
+      catalog: this.catalog,
+      outputDir: storage.output_dir,
+      parameterLogDays: retention.parameter_log_days,
+      runDataDays: retention.run_data_days,
+      onSweep: (r) => {
+        if (r.samplesDeleted || r.runsCleared.length) log.info({ ...r }, 'retention sweep');
+      },
+      onError: (error) => log.warn({ err: error }, 'retention sweep failed'),
+    });
+    this.retention.start();
+  }
+
+  private startBackups(): void {
     const backup = this.config.backup;
     if (backup.schedule) {
       const manager = new BackupManager({
@@ -207,7 +298,6 @@ export class Benchtop {
       });
       this.backups.start();
     }
-    await this.instruments.startAll();
   }
 
   /** Graceful stop: no new requests, actors stopped last-started-first within their timeouts. */
@@ -220,11 +310,15 @@ export class Benchtop {
     this.logger.info('Stopping Benchtop');
     // First, while instruments still answer: the running run is aborted and its files closed.
     await this.engine.shutdown('shutdown');
+    // Then the last parameter-log tick is written while instruments still answer.
+    await this.parameterLogger?.stop();
     await this.server?.close();
     const { timedOut } = await this.supervisor.stopAll();
     if (timedOut.length) this.logger.warn({ actors: timedOut }, 'actors exceeded the shutdown timeout');
     await this.instruments.closeSimulators();
     this.backups?.stop();
+    await this.retention?.stop();
+    await this.timeseries?.close();
     this.alarms.stop();
     this.alarmStore.close();
     this.security.close();

@@ -1,6 +1,7 @@
 import type { BenchtopConfig, InstrumentEntry } from '../config/schema.ts';
 import type { EventBus } from '../core/bus.ts';
 import type { Clock } from '../core/clock.ts';
+import type { DriverIdentity } from '../core/device.ts';
 import { BenchtopError } from '../core/errors.ts';
 import type { BenchtopEvents } from '../core/events.ts';
 import { Instrument, splitSignalPath } from '../core/instrument.ts';
@@ -84,6 +85,7 @@ export class InstrumentManager {
     const driver = kind.createDriver(entry.id, entry.config, driverDeps);
     const timeoutMs = typeof entry.config.timeout_ms === 'number' ? entry.config.timeout_ms : 5000;
     let instrument: Instrument | null = null;
+    let identity: DriverIdentity | null = null;
     const spawning = supervisor.spawn<InstrumentMessage, InstrumentReply>(
       entry.id,
       () =>
@@ -93,9 +95,10 @@ export class InstrumentManager {
           log,
           pollIntervalMs: entry.poll_interval_ms,
           publish: (reading) => bus.emit('instrument.reading', reading),
-          onIdentity: (identity) => {
-            if (instrument) instrument.identity = identity;
-            bus.emit('instrument.identity', { instrument: entry.id, identity });
+          onIdentity: (found) => {
+            identity = found;
+            if (instrument) instrument.identity = found;
+            bus.emit('instrument.identity', { instrument: entry.id, identity: found });
           },
         }),
       { kind: entry.type },
@@ -111,6 +114,7 @@ export class InstrumentManager {
       onCommand: (op, seconds, outcome) =>
         bus.emit('instrument.command', { instrument: entry.id, op, seconds, outcome }),
     });
+    instrument.identity = identity;
     this.instruments.set(entry.id, instrument);
   }
 
