@@ -157,7 +157,7 @@ export class RunExecution {
     if (!this.output.opened) {
       return { exitStatus, reason, numEvents: {}, files: [], opened: false, error: failure };
     }
-    const { stop, files } = await this.output.close(exitStatus, reason);
+    const { stop, files, storageError } = await this.output.close(exitStatus, reason);
     this.progress.hold();
     return {
       exitStatus: stop.exit_status,
@@ -165,8 +165,7 @@ export class RunExecution {
       numEvents: stop.num_events,
       files,
       opened: true,
-      error:
-        failure ?? (stop.exit_status === 'fail' ? { code: 'STORAGE_ERROR', message: stop.reason } : null),
+      error: failure ?? (storageError ? { code: storageError.code, message: storageError.message } : null),
     };
   }
 

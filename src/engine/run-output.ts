@@ -189,7 +189,10 @@ export class RunOutput {
   }
 
   /** The stop document, then the writer's files closed and the run recorded in the catalog. */
-  async close(exitStatus: ExitStatus, reason: string): Promise<{ stop: RunStop; files: string[] }> {
+  async close(
+    exitStatus: ExitStatus,
+    reason: string,
+  ): Promise<{ stop: RunStop; files: string[]; storageError: BenchtopError | null }> {
     const bundle = this.requireOpen('stop');
     this.flushDatums();
     let status = exitStatus;
@@ -205,20 +208,24 @@ export class RunOutput {
     this.closed = true;
     let files: string[] = [];
     let recorded = stop;
+    let storageError = this.writerFailure;
     try {
       files = (await this.writer!.close()).files;
     } catch (error) {
-      const failure = toBenchtopError(error, 'STORAGE_ERROR');
-      // The stop document is already in the file; the catalog carries the late failure.
-      recorded = {
-        ...stop,
-        exit_status: 'fail',
-        reason: join(stop.reason, `closing the files failed: ${failure.message}`),
-      };
-      this.deps.warn('writer_error', recorded.reason, { code: failure.code });
+      // After a reported failure, close rejects with that same failure: nothing new to say.
+      if (!this.writerFailure) {
+        storageError = toBenchtopError(error, 'STORAGE_ERROR');
+        // The stop document is already in the file; the catalog carries the late failure.
+        recorded = {
+          ...stop,
+          exit_status: 'fail',
+          reason: join(stop.reason, `closing the files failed: ${storageError.message}`),
+        };
+        this.deps.warn('writer_error', recorded.reason, { code: storageError.code });
+      }
     }
     this.catalog((recorder) => recorder.recordStop(recorded, files));
-    return { stop: recorded, files };
+    return { stop: recorded, files, storageError };
   }
 
   private declareFrames(stream: string, descriptor: string, camera: string, frame: Frame): void {
