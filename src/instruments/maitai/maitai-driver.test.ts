@@ -320,7 +320,7 @@ describe('MaiTai driver: faults', () => {
   it('truncated reply → INSTRUMENT_TIMEOUT, reconnect', () =>
     faultThenRecover({ kind: 'truncate' }, 'INSTRUMENT_TIMEOUT'));
   it('reply after the timeout → INSTRUMENT_TIMEOUT, reconnect', () =>
-    faultThenRecover({ kind: 'delay', ms: 800 }, 'INSTRUMENT_TIMEOUT'));
+    faultThenRecover({ kind: 'delay', ms: 1500 }, 'INSTRUMENT_TIMEOUT'));
   it('connection dropped mid-command → LINK_LOST, reconnect', () =>
     faultThenRecover({ kind: 'disconnect' }, 'LINK_LOST'));
 

@@ -241,7 +241,7 @@ describe('Newport1830C driver: faults', () => {
   it('truncated reply → INSTRUMENT_TIMEOUT, reconnect', () =>
     faultThenRecover({ kind: 'truncate' }, 'INSTRUMENT_TIMEOUT'));
   it('reply after the timeout → INSTRUMENT_TIMEOUT, reconnect', () =>
-    faultThenRecover({ kind: 'delay', ms: 800 }, 'INSTRUMENT_TIMEOUT'));
+    faultThenRecover({ kind: 'delay', ms: 1500 }, 'INSTRUMENT_TIMEOUT'));
   it('no reply at all → INSTRUMENT_TIMEOUT, reconnect', () =>
     faultThenRecover({ kind: 'silent' }, 'INSTRUMENT_TIMEOUT'));
   it('connection dropped mid-command → LINK_LOST, reconnect', () =>

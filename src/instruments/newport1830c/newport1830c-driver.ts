@@ -2,7 +2,6 @@ import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type {
   ActionDef,
-  CallContext,
   DriverContext,
   DriverIdentity,
   InstrumentDriver,
@@ -269,7 +268,7 @@ export class Newport1830cDriver implements InstrumentDriver {
    */
   private async ask<T>(
     command: string,
-    ctx: DriverContext | CallContext,
+    ctx: DriverContext,
     parse: (reply: string, command: string) => T,
   ): Promise<T> {
     const link = this.connected();

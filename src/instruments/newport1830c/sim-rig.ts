@@ -54,7 +54,7 @@ export async function startSimRig(options: {
   let server = makeServer();
   const { port } = await server.listen(0, '127.0.0.1');
   const serialPort = options.serialPortFor ? await options.serialPortFor(port) : `tcp://127.0.0.1:${port}`;
-  const config = { serial_port: serialPort, timeout_ms: 400, ...options.config };
+  const config = { serial_port: serialPort, timeout_ms: 1000, ...options.config };
   const bus = new EventBus<BenchtopEvents>();
   const states: ActorStateChange[] = [];
   const readings: Reading[] = [];
