@@ -145,7 +145,7 @@ export class Benchtop {
       instruments: this.instruments,
       dataDir: this.config.storage.output_dir,
       minFreeBytes: 1024 ** 3,
-      cacheMs: 2000,
+      cacheMs: this.config.server.health_cache_s * 1000,
     });
     this.bus.on('actor.state', (change) => {
       const log = logger.child({ 'instrument.id': change.id, 'instrument.type': change.kind });

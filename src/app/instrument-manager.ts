@@ -31,7 +31,7 @@ export interface InstrumentManagerDeps {
 export class InstrumentManager {
   private readonly deps: InstrumentManagerDeps;
   private readonly instruments = new Map<string, Instrument>();
-  private readonly simulators: SimulatorServer[] = [];
+  private readonly simulators = new Map<string, SimulatorServer>();
   private readonly offs: (() => void)[];
 
   constructor(deps: InstrumentManagerDeps) {
@@ -74,7 +74,7 @@ export class InstrumentManager {
           config.simulation.ports[entry.id] ?? 0,
           config.simulation.bind_address,
         );
-        this.simulators.push(simulator);
+        this.simulators.set(entry.id, simulator);
         driverDeps.simulatorEndpoint = { kind: 'tcp', host, port };
         log.info(
           { endpoint: `tcp://${host}:${port}` },
@@ -139,9 +139,14 @@ export class InstrumentManager {
     return [...this.instruments.values()];
   }
 
+  /** The in-process simulator of an instrument, in simulation mode (fault drills, tests). */
+  simulator(id: string): SimulatorServer | undefined {
+    return this.simulators.get(id);
+  }
+
   /** Simulators close after the actors (the supervisor stops those). */
   async closeSimulators(): Promise<void> {
     for (const off of this.offs) off();
-    await Promise.all(this.simulators.map((s) => s.close()));
+    await Promise.all([...this.simulators.values()].map((s) => s.close()));
   }
 }

@@ -160,6 +160,11 @@ export const ConfigSchema = Type.Object(
           ),
         ),
         body_limit_bytes: Type.Integer({ exclusiveMinimum: 0, default: 1_048_576 }),
+        health_cache_s: Type.Number({
+          minimum: 0,
+          default: 2,
+          description: 'How long /health results are reused',
+        }),
         rate_limit_per_minute: Type.Integer({
           minimum: 0,
           default: 600,

@@ -34,7 +34,8 @@ export interface BenchtopEvents {
   'bus.handler_error': { topic: string; message: string };
   /**
    * Every frame a camera acquired, in order (a frame-number gap means counted overruns). All
-   * subscribers share the frame: treat its pixels as read-only; transferring the buffer detaches it.
+   * subscribers share the frame: its pixels are read-only and valid only during the call (a
+   * recorder may transfer the buffer right after): copy what you keep, synchronously.
    */
   'camera.frame': { instrument: string; frame: Frame };
   /** Every run document (start, descriptor, event, stream_resource, stream_datum, stop), in order. */

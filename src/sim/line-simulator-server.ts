@@ -31,6 +31,8 @@ export class LineSimulatorServer implements SimulatorServer {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
   private fault: SimulatorFault = { kind: 'none' };
+  /** Where it listens (or last listened), so a test can bring it back on the same port. */
+  address: { host: string; port: number } | null = null;
   /** Lines received, for tests that check what went over the wire. */
   readonly received: string[] = [];
 
@@ -60,7 +62,8 @@ export class LineSimulatorServer implements SimulatorServer {
       server.once('error', reject);
       server.listen(port, host, () => {
         const address = server.address();
-        resolve({ host, port: typeof address === 'object' && address ? address.port : port });
+        this.address = { host, port: typeof address === 'object' && address ? address.port : port };
+        resolve(this.address);
       });
     });
   }

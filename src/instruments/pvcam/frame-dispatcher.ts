@@ -14,10 +14,11 @@ export type FrameListener = (frame: Frame) => void | Promise<void>;
 const RATE_WINDOW_FRAMES = 16;
 
 /**
- * Hands each frame to the direct listeners (first) and then to the bus as `camera.frame`, and
+ * Hands each frame to the bus as `camera.frame` (first) and then to the direct listeners, and
  * keeps the consumer-side counters: frames delivered and the rate they were acquired at.
- * Every consumer gets the same Frame object: its pixels are shared and must be treated as
- * read-only; transferring `pixels.buffer` detaches it for everyone after you.
+ * Every consumer gets the same Frame object: its pixels are shared and read-only. Bus
+ * subscribers must copy what they keep before returning; a direct listener (the recorder) may
+ * transfer `pixels.buffer`, which detaches it for anyone after it.
  */
 export class FrameDispatcher {
   private readonly instrument: string;
@@ -49,6 +50,9 @@ export class FrameDispatcher {
     this.latest = frame;
     this.recentTimestamps.push(frame.timestamp);
     if (this.recentTimestamps.length > RATE_WINDOW_FRAMES) this.recentTimestamps.shift();
+    // Bus subscribers (previews) see the frame first and copy what they keep synchronously; the
+    // direct listeners come after, since a recorder transfers the buffer to its writer thread.
+    this.bus?.emit('camera.frame', { instrument: this.instrument, frame });
     const holds: Promise<void>[] = [];
     for (const listener of [...this.listeners]) {
       try {
@@ -58,7 +62,6 @@ export class FrameDispatcher {
         this.log.error({ err: error, frameNumber: frame.frameNumber }, 'frame listener threw');
       }
     }
-    this.bus?.emit('camera.frame', { instrument: this.instrument, frame });
     for (const outcome of await Promise.allSettled(holds)) {
       if (outcome.status === 'rejected') {
         this.log.error({ err: outcome.reason, frameNumber: frame.frameNumber }, 'frame listener failed');
