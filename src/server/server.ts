@@ -9,6 +9,7 @@ import { BenchtopError } from '../core/errors.ts';
 import { BENCHTOP_VERSION } from '../core/version.ts';
 import { installAuth } from './auth/auth-plugin.ts';
 import type { ServerContext } from './context.ts';
+import { dashboardPlugin } from './dashboard-plugin.ts';
 import { installErrorReplies } from './error-reply.ts';
 import { healthPlugin } from './health-plugin.ts';
 import { alarmRoutes } from './routes/alarm-routes.ts';
@@ -131,6 +132,7 @@ export async function buildServer(ctx: ServerContext): Promise<BuiltServer> {
     },
     { prefix: '/api/v1' },
   );
+  await app.register(dashboardPlugin({ reservedPrefixes: ['/api', '/health', config.metrics.path] }));
   return { app, hub };
 }
 

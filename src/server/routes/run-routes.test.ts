@@ -93,10 +93,10 @@ describe('runs API', () => {
     const [done] = (await json('GET', '/api/v1/runs')).body.runs;
     const pause = await json('POST', `/api/v1/runs/${done.uid}/pause`);
     assert.deepEqual([pause.status, pause.body.error.code], [409, 'RUN_STATE_CONFLICT']);
-    const escape = await app.inject({
+    const outside = await app.inject({
       method: 'GET',
       url: `/api/v1/runs/${done.uid}/files/..%2F..%2Fetc%2Fpasswd`,
     });
-    assert.equal(escape.statusCode, 404);
+    assert.equal(outside.statusCode, 404);
   });
 });

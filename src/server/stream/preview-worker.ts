@@ -15,7 +15,7 @@ export interface PreviewRequest {
 
 export interface PreviewResult {
   id: number;
-  pixels: Uint8Array;
+  pixels: Uint8ClampedArray;
   width: number;
   height: number;
   low: number;
@@ -35,12 +35,12 @@ export function renderPreview(req: PreviewRequest): PreviewResult {
   const low = sample[Math.floor(sample.length * 0.005)] ?? 0;
   const high = Math.max(low + 1, sample[Math.floor(sample.length * 0.995)] ?? 65535);
   const scale = 255 / (high - low);
-  const out = new Uint8Array(w * h);
+  // Clamped: values below `low` or above `high` saturate at 0 and 255.
+  const out = new Uint8ClampedArray(w * h);
   for (let y = 0; y < h; y++) {
     const row = y * step * req.width;
     for (let x = 0; x < w; x++) {
-      const v = (req.pixels[row + x * step]! - low) * scale;
-      out[y * w + x] = v < 0 ? 0 : v > 255 ? 255 : v;
+      out[y * w + x] = (req.pixels[row + x * step]! - low) * scale;
     }
   }
   return { id: req.id, pixels: out, width: w, height: h, low, high };
