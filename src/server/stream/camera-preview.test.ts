@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Frame } from '../../core/frame.ts';
+import { CameraPreviewRenderer, encodePreview } from './camera-preview.ts';
+import { renderPreview } from './preview-worker.ts';
+
+function ramp(width: number, height: number): Uint16Array {
+  const pixels = new Uint16Array(width * height);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) pixels[y * width + x] = 1000 + x * 10;
+  return pixels;
+}
+
+describe('camera preview', () => {
+  it('decimates to the requested width and levels to 8 bits between the 0.5 and 99.5 percentiles', () => {
+    const r = renderPreview({ id: 1, pixels: ramp(2048, 64), width: 2048, height: 64, maxWidth: 512 });
+    assert.deepEqual([r.width, r.height], [512, 16]);
+    assert.equal(r.pixels[0], 0, 'darkest column is black');
+    assert.equal(r.pixels[511], 255, 'brightest column is white');
+    assert.ok(r.pixels[256]! > 100 && r.pixels[256]! < 155, `middle is grey: ${r.pixels[256]}`);
+  });
+
+  it('encodes a length-prefixed JSON header followed by the pixels', () => {
+    const frame: Frame = {
+      pixels: ramp(8, 8),
+      width: 8,
+      height: 8,
+      frameNumber: 42,
+      timestamp: 1,
+      bitDepth: 16,
+      exposureMs: 5,
+    };
+    const bytes = encodePreview(
+      'camera',
+      frame,
+      renderPreview({ id: 0, pixels: frame.pixels, width: 8, height: 8, maxWidth: 8 }),
+    );
+    const headerLength = new DataView(bytes.buffer).getUint32(0, true);
+    const header = JSON.parse(Buffer.from(bytes.subarray(4, 4 + headerLength)).toString('utf8'));
+    assert.deepEqual(
+      [header.type, header.instrument, header.frame_number, header.width],
+      ['camera_preview', 'camera', 42, 8],
+    );
+    assert.equal(bytes.length, 4 + headerLength + 64);
+  });
+
+  it('renders in a worker, one at a time, skipping frames that arrive meanwhile, and leaves the frame intact', async () => {
+    const renderer = new CameraPreviewRenderer();
+    const frame: Frame = {
+      pixels: ramp(256, 256),
+      width: 256,
+      height: 256,
+      frameNumber: 1,
+      timestamp: 1,
+      bitDepth: 16,
+      exposureMs: 5,
+    };
+    const first = renderer.render(frame, 64);
+    const second = await renderer.render(frame, 64);
+    assert.equal(second, null);
+    assert.equal(renderer.skipped, 1);
+    const result = await first;
+    assert.equal(result?.width, 64);
+    assert.equal(frame.pixels.length, 256 * 256, 'the worker got a copy; the frame is still usable');
+    await renderer.close();
+  });
+});
