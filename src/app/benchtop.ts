@@ -22,6 +22,7 @@ import { BackupManager } from '../storage/backup/backup-manager.ts';
 import { BackupScheduler } from '../storage/backup/backup-scheduler.ts';
 import { RunCatalog } from '../storage/catalog/run-catalog.ts';
 import { Retention } from '../storage/retention.ts';
+import type { RunWriter } from '../storage/run-writer.ts';
 import { openTimeSeriesStore } from '../storage/timeseries/open-timeseries-store.ts';
 import { ParameterLogger } from '../storage/timeseries/parameter-logger.ts';
 import type { TimeSeriesStore } from '../storage/timeseries/timeseries-store.ts';
@@ -60,6 +61,8 @@ export class Benchtop {
   readonly engine: RunEngine;
   readonly logRing: LogRing | undefined;
   private backups: BackupScheduler | null = null;
+  /** The latest run's writer, for the storage queue metrics. */
+  private currentWriter: RunWriter | null = null;
   /** The continuous parameter log (SQLite, or PostgreSQL/TimescaleDB). */
   timeseries: TimeSeriesStore | null = null;
   private parameterLogger: ParameterLogger | null = null;
@@ -132,8 +135,18 @@ export class Benchtop {
       bus: this.bus,
       clock: this.clock,
       config: this.config,
-      writerFactory: runWriterFactory(this.config.storage, this.clock),
+      writerFactory: (() => {
+        const make = runWriterFactory(this.config.storage, this.clock);
+        return (start, report) => {
+          this.currentWriter = make(start, report);
+          return this.currentWriter;
+        };
+      })(),
       recorder: this.catalog,
+    });
+    this.metrics.attachStorage({
+      runWriter: () => this.currentWriter,
+      parameterLog: () => this.parameterLogger,
     });
     this.bus.on('alarm.suspend_runs', ({ alarm, active, reason }) => {
       const why = `alarm ${alarm}: ${reason}`;

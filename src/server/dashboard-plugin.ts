@@ -60,7 +60,9 @@ export function dashboardPlugin(options: { root?: string; reservedPrefixes: stri
             .sendFile(relative, root, { cacheControl: false });
         }
         if (extname(relative) !== '') throw notFound;
-        return reply.header('cache-control', 'no-cache').sendFile('index.html', root, { cacheControl: false });
+        return reply
+          .header('cache-control', 'no-cache')
+          .sendFile('index.html', root, { cacheControl: false });
       },
     );
   };

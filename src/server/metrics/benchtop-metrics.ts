@@ -5,6 +5,11 @@ import type { EventBus } from '../../core/bus.ts';
 import type { BenchtopEvents } from '../../core/events.ts';
 import type { InstrumentDirectory } from '../context.ts';
 
+export interface StorageSources {
+  runWriter: () => { format: string; stats(): { queued: number; capacity: number } } | null;
+  parameterLog: () => { queueUsage(): number; stats(): { group: string; dropped: number }[] } | null;
+}
+
 export interface MetricsSources {
   bus: EventBus<BenchtopEvents>;
   instruments: InstrumentDirectory;
@@ -59,11 +64,15 @@ export class BenchtopMetrics {
       buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
       registers: [r],
     });
+    const metrics = this;
     this.storageQueueUsage = new Gauge({
       name: 'benchtop_storage_queue_usage_ratio',
       help: 'Writer queue fill (0-1)',
       labelNames: ['writer'],
       registers: [r],
+      collect() {
+        metrics.collectStorage();
+      },
     });
     this.storageDropped = new Counter({
       name: 'benchtop_storage_dropped_total',
@@ -180,11 +189,59 @@ export class BenchtopMetrics {
     sources.bus.on('run.document', ({ document }) => {
       if (document.name === 'stop') this.runs.inc({ status: document.doc.exit_status });
     });
+    // A writer_dropped warning carries the run's running total: count only what is new.
+    const droppedSoFar = new Map<string, number>();
     sources.bus.on('run.warning', (w) => {
-      if (w.kind === 'writer_dropped')
-        this.storageDropped.inc({ writer: 'run' }, Number(w.details.dropped ?? 1));
+      if (w.kind === 'writer_dropped') {
+        const total = Number(w.details.dropped ?? 0);
+        const before = droppedSoFar.get(w.uid) ?? 0;
+        if (total > before) this.storageDropped.inc({ writer: 'run' }, total - before);
+        droppedSoFar.set(w.uid, Math.max(total, before));
+      }
       this.errors.inc({ kind: w.kind });
     });
+    sources.bus.on('run.state', (s) => {
+      if (s.state === 'finished' || s.state === 'cancelled') droppedSoFar.delete(s.uid);
+    });
+  }
+
+  private storageSources: StorageSources | null = null;
+  private readonly parameterLogDropped = new Map<string, number>();
+
+  /** Storage queues, read at scrape time: the current run's writer and the parameter log's store queue. */
+  attachStorage(sources: StorageSources): void {
+    this.storageSources = sources;
+    new Gauge({
+      name: 'benchtop_storage_writer_queued',
+      help: 'Messages waiting in the current run writer queue',
+      labelNames: ['writer'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const writer = sources.runWriter();
+        if (writer) this.set({ writer: writer.format }, writer.stats().queued);
+      },
+    });
+  }
+
+  private collectStorage(): void {
+    const sources = this.storageSources;
+    this.storageQueueUsage.reset();
+    if (!sources) return;
+    const writer = sources.runWriter();
+    if (writer) {
+      const s = writer.stats();
+      this.storageQueueUsage.set({ writer: writer.format }, s.capacity > 0 ? s.queued / s.capacity : 0);
+    }
+    const log = sources.parameterLog();
+    if (!log) return;
+    this.storageQueueUsage.set({ writer: 'parameter_log' }, log.queueUsage());
+    // The logger keeps totals; the counter moves by what is new since the last scrape.
+    for (const g of log.stats()) {
+      const before = this.parameterLogDropped.get(g.group) ?? 0;
+      if (g.dropped > before) this.storageDropped.inc({ writer: 'parameter_log' }, g.dropped - before);
+      this.parameterLogDropped.set(g.group, Math.max(before, g.dropped));
+    }
   }
 
   /** Alarm gauges read the live service at scrape time. */

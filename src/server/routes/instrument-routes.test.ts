@@ -201,3 +201,42 @@ describe('actions without a body', () => {
     }
   });
 });
+
+describe('storage metrics', () => {
+  it('report writer queue use and count each dropped item once', async () => {
+    const { serverHarness: make } = await import('../../../test/support/server-harness.ts');
+    const h = await make();
+    try {
+      let queued = 30;
+      h.ctx.metrics.attachStorage({
+        runWriter: () => ({ format: 'hdf5', stats: () => ({ queued, capacity: 120 }) }),
+        parameterLog: () => ({ queueUsage: () => 0.5, stats: () => [{ group: 'lab', dropped: 2 }] }),
+      });
+      const warn = (dropped: number) =>
+        h.bus.emit('run.warning', {
+          uid: 'r1',
+          kind: 'writer_dropped',
+          message: 'dropped',
+          details: { dropped },
+        });
+      warn(3);
+      warn(5);
+      const text = async () => (await h.app.inject({ method: 'GET', url: '/metrics' })).body;
+      let t = await text();
+      assert.match(t, /^benchtop_storage_queue_usage_ratio\{writer="hdf5"\} 0\.25$/m);
+      assert.match(t, /^benchtop_storage_queue_usage_ratio\{writer="parameter_log"\} 0\.5$/m);
+      assert.match(t, /^benchtop_storage_dropped_total\{writer="run"\} 5$/m);
+      assert.match(t, /^benchtop_storage_dropped_total\{writer="parameter_log"\} 2$/m);
+      queued = 0;
+      t = await text();
+      assert.match(
+        t,
+        /^benchtop_storage_dropped_total\{writer="parameter_log"\} 2$/m,
+        'totals are not counted twice',
+      );
+      assert.match(t, /^benchtop_storage_writer_queued\{writer="hdf5"\} 0$/m);
+    } finally {
+      await h.close();
+    }
+  });
+});

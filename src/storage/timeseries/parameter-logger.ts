@@ -154,6 +154,11 @@ export class ParameterLogger {
     });
   }
 
+  /** Share of the store queue in use (0-1), for the storage queue metric. */
+  queueUsage(): number {
+    return this.queue.length / (this.options.queueCapacity ?? 100_000);
+  }
+
   start(): void {
     if (this.started) return;
     this.started = true;
