@@ -4,7 +4,7 @@ import { ManualClock, systemClock } from '../../core/clock.ts';
 import type { DriverContext } from '../../core/device.ts';
 import { isBenchtopError } from '../../core/errors.ts';
 import { silentLogger } from '../../core/logger.ts';
-import type { LineSimulatorServer } from '../../sim/line-simulator-server.ts';
+import { LineSimulatorServer } from '../../sim/line-simulator-server.ts';
 import { VirtualLab } from '../../sim/virtual-lab.ts';
 import { instrumentKinds } from '../catalog.ts';
 import { scpiKind } from './kind.ts';
@@ -84,5 +84,42 @@ describe('scpiKind', () => {
       (e) => invalid(e) && /dtype "string"/.test((e as Error).message),
     );
     assert.doesNotThrow(() => make([{ name: 'v', query: 'A?' }]));
+  });
+});
+
+describe('ScpiDriver connect', () => {
+  it('an instrument that never answers SYST:ERR? gets a hint to turn check_errors off', async () => {
+    const server = new LineSimulatorServer(
+      'NoQueue',
+      { handle: (line) => (line === '*IDN?' ? 'Acme,Meter 1,123,1.0' : undefined) },
+      { readTerminator: '\n', replyTerminator: '\n' },
+    );
+    const { port } = await server.listen(0, '127.0.0.1');
+    try {
+      const strict = scpiKind.createDriver(
+        'meter',
+        { resource: `TCPIP0::127.0.0.1::${port}::SOCKET`, timeout_ms: 200 },
+        { clock: systemClock, log: silentLogger() },
+      );
+      await assert.rejects(
+        strict.connect(context()),
+        (e) => isBenchtopError(e, 'INSTRUMENT_TIMEOUT') && /check_errors = false/.test(e.message),
+      );
+      const lenient = scpiKind.createDriver(
+        'meter',
+        { resource: `TCPIP0::127.0.0.1::${port}::SOCKET`, timeout_ms: 200, check_errors: false },
+        { clock: systemClock, log: silentLogger() },
+      );
+      assert.deepEqual(await lenient.connect(context()), {
+        manufacturer: 'Acme',
+        model: 'Meter 1',
+        serial: '123',
+        firmware: '1.0',
+        raw: 'Acme,Meter 1,123,1.0',
+      });
+      await lenient.disconnect();
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -122,7 +122,15 @@ export class ScpiDriver implements InstrumentDriver {
       if (!identity) throw this.unreadable('*IDN?', reply);
       if (this.config.check_errors) {
         // Errors left from before we connected must not be blamed on our first command.
-        const stale = await this.readErrorQueue('*IDN?');
+        const stale = await this.readErrorQueue('*IDN?').catch((error: unknown) => {
+          if (!isBenchtopError(error, 'INSTRUMENT_TIMEOUT')) throw error;
+          throw new BenchtopError(
+            'INSTRUMENT_TIMEOUT',
+            `${this.id}: no reply to SYST:ERR?; if this instrument has no SCPI error queue, set check_errors = false`,
+            { ...error.details, instrument: this.id },
+            { cause: error },
+          );
+        });
         if (stale.length > 0)
           ctx.log.warn({ errors: stale }, `${this.id}: ${stale.length} error(s) were queued before connect`);
       }

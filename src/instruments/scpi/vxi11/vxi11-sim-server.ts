@@ -115,7 +115,10 @@ export class Vxi11SimulatorServer implements SimulatorServer {
       this.sockets.delete(socket);
       for (const [lid, link] of this.links) if (link.socket === socket) this.links.delete(lid);
     });
-    const decoder = new RecordDecoder((record) => void this.onRecord(socket, record, handler));
+    // A simulator bug must cost the client its connection, not take the whole process down.
+    const decoder = new RecordDecoder((record) =>
+      this.onRecord(socket, record, handler).catch(() => socket.destroy()),
+    );
     socket.on('data', (chunk) => {
       try {
         decoder.push(chunk);
