@@ -7,9 +7,12 @@ Same file as Hdf5RunWriter makes for a camera key: uint16 (n, HEIGHT, WIDTH), ma
 (None, HEIGHT, WIDTH), chunks (1, HEIGHT, WIDTH), no compression, libver ('v110', 'v110'),
 SWMR writing, grown by one row and written with one hyperslab write per frame. The frames are
 the same pixels the Node side writes (4 distinct frames, made before the clock starts).
-Prints one JSON line: frames, bytes, seconds (create to close), mb_per_s (10^6 bytes/s), fps.
+The file is fsynced after it is closed, as the Node writers' files are, so every writer is
+timed until its bytes are on disk.
+Prints one JSON line: frames, bytes, seconds (create to fsync), mb_per_s (10^6 bytes/s), fps.
 """
 import json
+import os
 import sys
 import time
 
@@ -40,6 +43,9 @@ def main():
         for n in range(frames):
             d.resize(n + 1, axis=0)
             d[n] = pool[n % 4]
+    fd = os.open(path, os.O_RDONLY)
+    os.fsync(fd)
+    os.close(fd)
     seconds = time.perf_counter() - start
     nbytes = frames * height * width * 2
     print(json.dumps({

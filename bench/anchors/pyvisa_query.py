@@ -21,6 +21,12 @@ def main() -> int:
     parser.add_argument('--query', default='MEAS:VOLT:DC?', help='query to repeat (default MEAS:VOLT:DC?)')
     parser.add_argument('--timeout-ms', type=int, default=2000)
     parser.add_argument(
+        '--warmup',
+        type=int,
+        default=1,
+        help='untimed queries first (default 1); the harness gives every client the same warm-up',
+    )
+    parser.add_argument(
         '--portmapper-port',
         type=int,
         help='for ::INSTR (VXI-11): portmapper port when it is not 111 (simulators on ephemeral ports)',
@@ -42,7 +48,8 @@ def main() -> int:
     rm = pyvisa.ResourceManager('@py')
     inst = rm.open_resource(args.resource, read_termination='\n', write_termination='\n', timeout=args.timeout_ms)
     try:
-        inst.query(args.query)  # warm-up: connection set up, first reply out of the way
+        for _ in range(max(1, args.warmup)):  # warm-up: connection set up, first replies out of the way
+            inst.query(args.query)
         start = time.perf_counter()
         for _ in range(args.n):
             inst.query(args.query)

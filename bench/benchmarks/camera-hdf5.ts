@@ -1,0 +1,178 @@
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Benchmark, pick } from '../lib/benchmark.ts';
+import { scratchDir } from '../lib/benchtop-process.ts';
+import { benchScript, nodeBin, python, runJson } from '../lib/child-process.ts';
+import { makeResult } from '../lib/results.ts';
+import { alternate } from '../lib/rounds.ts';
+
+const HEIGHT = 2048;
+const WIDTH = 2048;
+const FPS = 43;
+
+interface Throughput {
+  mb_per_s: number;
+  dropped?: number;
+}
+
+interface Paced {
+  received: number;
+  dropped: number;
+  frames_written: number;
+  max_queued: number;
+  queue_capacity: number;
+  max_main_thread_lag_ms: number;
+  generator_max_late_ms: number;
+  mb_per_s_offered: number;
+  event_loop_delay_ms: { p50: number; p99: number; max: number };
+}
+
+function h5pyMissing(): string | null {
+  const probe = spawnSync(python, ['-c', 'import h5py, numpy'], { stdio: 'ignore' });
+  return probe.status === 0 ? null : 'h5py not installed (apt-get install python3-h5py python3-numpy)';
+}
+
+/**
+ * 2. Camera frames (2048×2048 uint16) to HDF5: sustained MB/s of the real Hdf5RunWriter vs h5py
+ * writing the same frames with the same chunking (one frame per chunk, uncompressed, SWMR) vs
+ * raw sequential writes of the same bytes, each fsynced at the end; then the writer fed at
+ * 43 fps for 60 s by a generator thread: frames dropped and event-loop delay p99.
+ */
+export const cameraHdf5Benchmark: Benchmark = {
+  name: 'camera',
+  title: 'Camera frames to HDF5',
+  async run(ctx) {
+    const frames = pick(ctx, { quick: 30, full: 120 });
+    const pacedSeconds = pick(ctx, { quick: 10, full: 60 });
+    const scratch = scratchDir('camera');
+    const sizes = [String(frames), String(HEIGHT), String(WIDTH)];
+    const timeoutMs = 600_000;
+    try {
+      const outcome = await alternate(
+        ctx.rounds,
+        [
+          {
+            name: 'benchtop',
+            run: async (round) => {
+              const dir = join(scratch.dir, `ours-${round}`);
+              try {
+                const r = await runJson<Throughput>(
+                  nodeBin,
+                  [
+                    ...ctx.nodeArgs('camera-hdf5'),
+                    benchScript('children/hdf5-frame-writer.ts'),
+                    'throughput',
+                    dir,
+                    ...sizes,
+                  ],
+                  { timeoutMs },
+                );
+                if (r.dropped) throw new Error(`the writer refused ${r.dropped} frames`);
+                return r.mb_per_s;
+              } finally {
+                rmSync(dir, { recursive: true, force: true });
+              }
+            },
+          },
+          {
+            name: 'h5py',
+            unavailable: h5pyMissing(),
+            run: async (round) => {
+              const path = join(scratch.dir, `h5py-${round}.h5`);
+              try {
+                return (
+                  await runJson<Throughput>(python, [benchScript('anchors/h5py_frames.py'), path, ...sizes], {
+                    timeoutMs,
+                  })
+                ).mb_per_s;
+              } finally {
+                rmSync(path, { force: true });
+              }
+            },
+          },
+          {
+            name: 'raw-disk',
+            run: async (round) => {
+              const path = join(scratch.dir, `raw-${round}.bin`);
+              try {
+                return (
+                  await runJson<Throughput>(
+                    nodeBin,
+                    [benchScript('children/raw-frame-writer.ts'), path, ...sizes],
+                    {
+                      timeoutMs,
+                    },
+                  )
+                ).mb_per_s;
+              } finally {
+                rmSync(path, { force: true });
+              }
+            },
+          },
+        ],
+        ctx.log,
+      );
+
+      const pacedFrames = Math.round(FPS * pacedSeconds);
+      ctx.log(`  paced: ${pacedFrames} frames at ${FPS} fps`);
+      const pacedDir = join(scratch.dir, 'paced');
+      let paced: Paced;
+      try {
+        paced = await runJson<Paced>(
+          nodeBin,
+          [
+            ...ctx.nodeArgs('camera-paced'),
+            benchScript('children/hdf5-frame-writer.ts'),
+            'paced',
+            pacedDir,
+            String(pacedFrames),
+            String(HEIGHT),
+            String(WIDTH),
+            String(FPS),
+          ],
+          { timeoutMs: pacedSeconds * 1000 + 600_000 },
+        );
+      } finally {
+        rmSync(pacedDir, { recursive: true, force: true });
+      }
+      const pacedNote = `${paced.received} frames offered at ${FPS} fps (${paced.mb_per_s_offered.toFixed(0)} MB/s) for ${pacedSeconds} s; writer queue peak ${paced.max_queued}/${paced.queue_capacity}; generator at most ${paced.generator_max_late_ms.toFixed(1)} ms late; frames reached the main thread at most ${paced.max_main_thread_lag_ms} ms after they were made`;
+      return [
+        makeResult({
+          benchmark: 'camera',
+          metric: `${HEIGHT}×${WIDTH} uint16 frames to HDF5, uncompressed, fsynced`,
+          unit: 'MB/s',
+          ours: outcome.benchtop!,
+          anchors: { h5py: outcome.h5py!, 'raw-disk': outcome['raw-disk']! },
+          targets: [
+            { kind: 'ratio-at-least', anchor: 'h5py', ratio: 1.0 },
+            { kind: 'ratio-at-least', anchor: 'raw-disk', ratio: 0.8 },
+          ],
+          notes: [
+            `${frames} frames (${((frames * HEIGHT * WIDTH * 2) / 1e6).toFixed(0)} MB) per round; one frame per chunk; MB = 10^6 bytes; time from the first frame to the file fsynced`,
+          ],
+        }),
+        makeResult({
+          benchmark: 'camera',
+          metric: `frames dropped at ${FPS} fps for ${pacedSeconds} s`,
+          unit: 'frames',
+          ours: paced.dropped,
+          targets: [{ kind: 'at-most', value: 0 }],
+          notes: [pacedNote],
+        }),
+        makeResult({
+          benchmark: 'camera',
+          metric: `event-loop delay p99 while streaming at ${FPS} fps`,
+          unit: 'ms',
+          ours: paced.event_loop_delay_ms.p99,
+          targets: [{ kind: 'below', value: 20 }],
+          notes: [
+            `p50 ${paced.event_loop_delay_ms.p50.toFixed(2)} ms, max ${paced.event_loop_delay_ms.max.toFixed(1)} ms (perf_hooks.monitorEventLoopDelay, 1 ms resolution)`,
+          ],
+        }),
+      ];
+    } finally {
+      scratch.remove();
+    }
+  },
+};
