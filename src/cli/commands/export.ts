@@ -4,6 +4,7 @@ import { BenchtopError } from '../../core/errors.ts';
 import { openArrowRun } from '../../storage/arrow/arrow-run-reader.ts';
 import type { RunCatalog } from '../../storage/catalog/run-catalog.ts';
 import { EXPORT_FORMATS, exportRun } from '../../storage/export/export-run.ts';
+import { openHdf5Run } from '../../storage/export/hdf5-run-reader.ts';
 import { openRunDataReader, type RunDataReaderFactory } from '../../storage/export/run-data-reader.ts';
 import { ProgressBar } from './run-progress-bar.ts';
 
@@ -11,7 +12,7 @@ export const CLI_EXPORT_FORMATS = ['hdf5', ...EXPORT_FORMATS] as const;
 export type CliExportFormat = (typeof CLI_EXPORT_FORMATS)[number];
 
 /** Readers by the format a run was stored in; export converts from these. */
-const READERS: Record<string, RunDataReaderFactory> = { arrow: openArrowRun };
+const READERS: Record<string, RunDataReaderFactory> = { arrow: openArrowRun, hdf5: openHdf5Run };
 
 /**
  * `benchtop export <uid> --format … --out DIR`: each stream of the run becomes

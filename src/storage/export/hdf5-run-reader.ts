@@ -1,0 +1,222 @@
+import { join } from 'node:path';
+import h5wasm, { type Dataset, type File, type Group } from 'h5wasm/node';
+import { BenchtopError, isBenchtopError } from '../../core/errors.ts';
+import type { EventDescriptor, RunStart } from '../../engine/documents.ts';
+import { safeFileName } from '../arrow/run-directory.ts';
+import { ENTRY, fieldName } from '../hdf5/run-file-layout.ts';
+import { Hdf5EventStream } from './hdf5-event-stream.ts';
+import { Hdf5FrameStream } from './hdf5-frame-stream.ts';
+import type { RunDataReader, RunDataReaderFactory, StreamData, StreamInfo } from './run-data-reader.ts';
+
+export interface Hdf5RunReaderOptions {
+  /**
+   * Values read from the file per batch, about: what export holds in memory at once, whatever
+   * the run's length. At least one row or frame is read.
+   */
+  batchBytes?: number;
+}
+
+const DEFAULT_BATCH_BYTES = 16 * 2 ** 20;
+
+interface StreamSource {
+  info: StreamInfo;
+  stream: Hdf5EventStream | Hdf5FrameStream;
+}
+
+/**
+ * Reads a run file written by Hdf5RunWriter (docs/decisions/0004-hdf5-layout.md) for export,
+ * read-only, on the calling thread (export is an offline operation; the server never runs it).
+ * Streams are named as ArrowRunWriter names its files (`primary`, `camera`, `camera_frames`)
+ * and yield the same schemas and values, so exporting an HDF5 run and an Arrow run of the same
+ * documents gives the same files. Datasets are read a slice at a time.
+ *
+ * A run cut short by a crash is readable up to the writer's last flush: its file is still
+ * marked open for SWMR writing, which HDF5 lets only SWMR readers open, so it is opened that
+ * way rather than cleared (clearing the mark writes to the file; export never does).
+ */
+export class Hdf5RunReader implements RunDataReader {
+  readonly runUid: string;
+  readonly path: string;
+  private readonly file: File;
+  private readonly sources: StreamSource[];
+
+  private constructor(path: string, file: File, start: RunStart, batchBytes: number) {
+    this.path = path;
+    this.file = file;
+    this.runUid = start.uid;
+    this.sources = discoverStreams(file, start, batchBytes);
+  }
+
+  static async open(path: string, options: Hdf5RunReaderOptions = {}): Promise<Hdf5RunReader> {
+    const module = await h5wasm.ready;
+    // Throw on HDF5 errors (by default h5wasm prints them and hands back an unusable file).
+    module.activate_throwing_error_handler();
+    const file = openReadOnly(path);
+    try {
+      return new Hdf5RunReader(path, file, readStart(file, path), options.batchBytes ?? DEFAULT_BATCH_BYTES);
+    } catch (err) {
+      file.close();
+      throw isBenchtopError(err)
+        ? err
+        : new BenchtopError(
+            'STORAGE_ERROR',
+            `${path} is not a Benchtop run file: ${(err as Error).message}`,
+            { path },
+            { cause: err },
+          );
+    }
+  }
+
+  async streams(): Promise<StreamInfo[]> {
+    return this.sources.map((s) => s.info);
+  }
+
+  async read(stream: string): Promise<StreamData> {
+    const source = this.sources.find((s) => s.info.name === stream);
+    if (!source) {
+      throw new BenchtopError('NOT_FOUND', `run ${this.runUid} has no stream "${stream}"`, {
+        runUid: this.runUid,
+        stream,
+        streams: this.sources.map((s) => s.info.name),
+      });
+    }
+    return { schema: source.stream.schema, batches: source.stream.batches() };
+  }
+
+  async close(): Promise<void> {
+    this.file.close();
+  }
+}
+
+/** The catalog lists an HDF5 run's one `.h5` file, relative to output_dir. */
+export const openHdf5Run: RunDataReaderFactory = async (run, outputDir) => {
+  const file = run.files.find((f) => f.endsWith('.h5'));
+  if (!file) {
+    throw new BenchtopError('STORAGE_ERROR', `run ${run.uid}: no .h5 file among its files`, {
+      runUid: run.uid,
+      files: run.files,
+    });
+  }
+  return Hdf5RunReader.open(join(outputDir, file));
+};
+
+function openReadOnly(path: string): File {
+  try {
+    return new h5wasm.File(path, 'r');
+  } catch (closedErr) {
+    try {
+      return new h5wasm.File(path, 'Sr');
+    } catch {
+      throw new BenchtopError(
+        'STORAGE_ERROR',
+        `cannot open HDF5 run file ${path}: ${(closedErr as Error).message}`,
+        { path },
+        { cause: closedErr },
+      );
+    }
+  }
+}
+
+function readStart(file: File, path: string): RunStart {
+  const stored = datasetAt(file, `${ENTRY}/benchtop/start_document`)?.value;
+  if (typeof stored !== 'string') {
+    throw new BenchtopError('STORAGE_ERROR', `${path} has no ${ENTRY}/benchtop/start_document`, { path });
+  }
+  return JSON.parse(stored) as RunStart;
+}
+
+function datasetAt(file: File, path: string): Dataset | null {
+  const entity = file.get(path);
+  return entity instanceof h5wasm.Dataset ? entity : null;
+}
+
+function attrText(group: Group, name: string): string | undefined {
+  const value = group.attrs[name]?.json_value;
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The group's descriptors: `descriptor` first, then later ones (`descriptor_<uid>`) in time order. */
+function groupDescriptors(group: Group): EventDescriptor[] {
+  const first = attrText(group, 'descriptor');
+  if (first === undefined) return [];
+  const later = Object.keys(group.attrs)
+    .filter((name) => name.startsWith('descriptor_'))
+    .map((name) => JSON.parse(attrText(group, name) ?? 'null') as EventDescriptor)
+    .filter((d) => d !== null)
+    .sort((a, b) => a.time - b.time);
+  return [JSON.parse(first) as EventDescriptor, ...later];
+}
+
+/**
+ * Event streams are the NXdata groups under /entry that carry a `stream` and a `descriptor`
+ * attribute; each camera data key of theirs with a frame dataset is a frames stream.
+ */
+function discoverStreams(file: File, start: RunStart, batchBytes: number): StreamSource[] {
+  const entry = file.get(ENTRY);
+  if (!(entry instanceof h5wasm.Group)) return [];
+  const events: { descriptors: EventDescriptor[]; stream: Hdf5EventStream }[] = [];
+  for (const name of entry.keys()) {
+    const group = entry.get(name);
+    if (!(group instanceof h5wasm.Group) || attrText(group, 'stream') === undefined) continue;
+    const descriptors = groupDescriptors(group);
+    const time = datasetAt(file, `${group.path}/time`);
+    const seqNum = datasetAt(file, `${group.path}/seq_num`);
+    if (descriptors.length === 0 || !time || !seqNum) continue;
+    const dataset = (path: string) => datasetAt(file, path);
+    events.push({
+      descriptors,
+      stream: new Hdf5EventStream(group.path, start, descriptors, dataset, time, seqNum, batchBytes),
+    });
+  }
+  // ArrowRunWriter's order: streams as their descriptors arrived, frame files after them.
+  events.sort((a, b) => a.stream.descriptor.time - b.stream.descriptor.time);
+
+  const used = new Set<string>();
+  const claim = (base: string) => {
+    let name = base;
+    for (let n = 2; used.has(name); n++) name = `${base}-${n}`;
+    used.add(name);
+    return name;
+  };
+  const sources: StreamSource[] = events.map(({ stream }) => ({
+    stream,
+    info: {
+      name: claim(safeFileName(stream.descriptor.name)),
+      stream: stream.descriptor.name,
+      kind: 'events',
+      rows: stream.rows,
+    },
+  }));
+  for (const { descriptors, stream } of events) {
+    const external = stream.layout.externalKeys;
+    for (const dataKey of external) {
+      const path = `${stream.group}/${fieldName(dataKey)}`;
+      const pixels = datasetAt(file, path);
+      const frameNumbers = datasetAt(file, `${path}_frame_number`);
+      const timestamps = datasetAt(file, `${path}_timestamp`);
+      if (!pixels || !frameNumbers || !timestamps) continue;
+      const declaring = descriptors.find((d) => d.data_keys[dataKey]) ?? stream.descriptor;
+      const frames = new Hdf5FrameStream(
+        start,
+        declaring,
+        dataKey,
+        { pixels, frameNumbers, timestamps },
+        batchBytes,
+      );
+      // Like the Arrow writer, which creates a frames file at the first frame it stores.
+      if (frames.rows() === 0) continue;
+      const base = safeFileName(stream.descriptor.name);
+      sources.push({
+        stream: frames,
+        info: {
+          name: claim(external.length === 1 ? `${base}_frames` : `${base}_${safeFileName(dataKey)}_frames`),
+          stream: stream.descriptor.name,
+          kind: 'frames',
+          dataKey,
+          rows: frames.rows(),
+        },
+      });
+    }
+  }
+  return sources;
+}
