@@ -1,50 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fakeMotor } from '../../test/support/fake-motor.ts';
-import type { ActorStateChange } from './actor-state.ts';
+import { fakeMotorLab } from '../../test/support/fake-motor.ts';
 import { EventBus } from './bus.ts';
-import { systemClock } from './clock.ts';
 import { isBenchtopError } from './errors.ts';
 import type { BenchtopEvents } from './events.ts';
-import { Instrument } from './instrument.ts';
-import { InstrumentBehavior, type InstrumentMessage, type InstrumentReply } from './instrument-behavior.ts';
-import { silentLogger } from './logger.ts';
-import { Supervisor } from './supervisor.ts';
 
 async function setup(pollIntervalMs = 0) {
   const bus = new EventBus<BenchtopEvents>();
-  const states: ActorStateChange[] = [];
-  bus.on('actor.state', (c) => states.push(c));
-  const supervisor = new Supervisor({
-    clock: systemClock,
-    mailboxCapacity: 10,
-    spawnTimeoutMs: 1_000,
-    shutdownTimeoutMs: 1_000,
-    policy: { maxRestarts: 5, windowMs: 60_000, initialBackoffMs: 5, maxBackoffMs: 20, jitter: 0 },
-    onStateChange: (c) => bus.emit('actor.state', c),
-  });
-  const fake = fakeMotor();
-  const actor = await supervisor.spawn<InstrumentMessage, InstrumentReply>(
-    'motor',
-    () =>
-      new InstrumentBehavior({
-        id: 'motor',
-        driver: fake.driver,
-        log: silentLogger(),
-        pollIntervalMs,
-        publish: (r) => bus.emit('instrument.reading', r),
-        onIdentity: () => {},
-      }),
-    { kind: 'FakeMotor' },
-  );
-  const instrument = new Instrument({
-    id: 'motor',
-    driver: fake.driver,
-    actor,
-    clock: systemClock,
-    askTimeoutMs: 2_000,
-  });
-  return { bus, supervisor, instrument, fake, states };
+  return { bus, ...(await fakeMotorLab(bus, { pollIntervalMs, rememberReadings: false })) };
 }
 
 describe('Instrument facade over the actor', () => {

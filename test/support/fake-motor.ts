@@ -1,6 +1,9 @@
 import { Type } from '@sinclair/typebox';
+import type { EventBus } from '../../src/core/bus.ts';
 import { Completion, type InstrumentDriver } from '../../src/core/device.ts';
 import { BenchtopError } from '../../src/core/errors.ts';
+import type { BenchtopEvents } from '../../src/core/events.ts';
+import { spawnInstrument } from '../../src/core/testing/instrument-harness.ts';
 
 /** An in-memory instrument: a motor that reaches its target after a number of polls. */
 export function fakeMotor() {
@@ -82,49 +85,17 @@ export function fakeMotor() {
   };
 }
 
-import type { EventBus } from '../../src/core/bus.ts';
-import { systemClock } from '../../src/core/clock.ts';
-import type { BenchtopEvents } from '../../src/core/events.ts';
-import { Instrument } from '../../src/core/instrument.ts';
-import {
-  InstrumentBehavior,
-  type InstrumentMessage,
-  type InstrumentReply,
-} from '../../src/core/instrument-behavior.ts';
-import { silentLogger } from '../../src/core/logger.ts';
-import { Supervisor } from '../../src/core/supervisor.ts';
-
 /** A supervisor running one fake motor called `motor`, wired to the bus like the real manager. */
-export async function fakeMotorLab(bus: EventBus<BenchtopEvents>, pollIntervalMs = 0) {
-  const supervisor = new Supervisor({
-    clock: systemClock,
-    mailboxCapacity: 10,
-    spawnTimeoutMs: 1_000,
-    shutdownTimeoutMs: 1_000,
-    policy: { maxRestarts: 5, windowMs: 60_000, initialBackoffMs: 5, maxBackoffMs: 20, jitter: 0 },
-    onStateChange: (c) => bus.emit('actor.state', c),
-  });
+export async function fakeMotorLab(
+  bus: EventBus<BenchtopEvents>,
+  options: { pollIntervalMs?: number; rememberReadings?: boolean } = {},
+) {
   const fake = fakeMotor();
-  const actor = await supervisor.spawn<InstrumentMessage, InstrumentReply>(
-    'motor',
-    () =>
-      new InstrumentBehavior({
-        id: 'motor',
-        driver: fake.driver,
-        log: silentLogger(),
-        pollIntervalMs,
-        publish: (r) => bus.emit('instrument.reading', r),
-        onIdentity: () => {},
-      }),
-    { kind: 'FakeMotor' },
-  );
-  const instrument = new Instrument({
+  const { supervisor, instrument } = await spawnInstrument({
     id: 'motor',
     driver: fake.driver,
-    actor,
-    clock: systemClock,
-    askTimeoutMs: 2_000,
+    bus,
+    ...options,
   });
-  bus.on('instrument.reading', (r) => instrument.remember(r));
   return { supervisor, instrument, fake };
 }

@@ -5,14 +5,9 @@ import { Completion, type InstrumentDriver, type SignalValue } from '../../core/
 import { BenchtopError } from '../../core/errors.ts';
 import type { BenchtopEvents } from '../../core/events.ts';
 import type { Frame } from '../../core/frame.ts';
-import { Instrument } from '../../core/instrument.ts';
-import {
-  InstrumentBehavior,
-  type InstrumentMessage,
-  type InstrumentReply,
-} from '../../core/instrument-behavior.ts';
-import { silentLogger } from '../../core/logger.ts';
-import { Supervisor } from '../../core/supervisor.ts';
+import type { Instrument } from '../../core/instrument.ts';
+import type { Supervisor } from '../../core/supervisor.ts';
+import { spawnInstrument, testSupervisor } from '../../core/testing/instrument-harness.ts';
 import type { RunDocument } from '../documents.ts';
 import type { FrameRequest, FrameSource } from '../frame-source.ts';
 import type { EngineInstruments } from '../run-execution.ts';
@@ -304,16 +299,8 @@ export interface FakeLab {
 export async function fakeLab(): Promise<FakeLab> {
   const clock = new ManualClock();
   const bus = new EventBus<BenchtopEvents>();
-  const supervisor = new Supervisor({
-    clock,
-    mailboxCapacity: 32,
-    spawnTimeoutMs: 5_000,
-    shutdownTimeoutMs: 5_000,
-    policy: { maxRestarts: 5, windowMs: 60_000, initialBackoffMs: 100, maxBackoffMs: 100, jitter: 0 },
-    onStateChange: (change) => bus.emit('actor.state', change),
-  });
+  const supervisor = testSupervisor({ bus, clock });
   const byId = new Map<string, Instrument>();
-  bus.on('instrument.reading', (r) => byId.get(r.instrument)?.remember(r));
   const stage = fakeStage();
   const meter = fakeMeter(() => stage.position('axis1'));
   const camera = fakeCamera(clock);
@@ -324,20 +311,16 @@ export async function fakeLab(): Promise<FakeLab> {
     ['camera', camera.driver],
   ];
   for (const [id, driver] of drivers) {
-    const actor = await supervisor.spawn<InstrumentMessage, InstrumentReply>(
+    // The ask timeout runs on the lab clock, which tests advance in large steps while a command waits.
+    const { instrument } = await spawnInstrument({
       id,
-      () =>
-        new InstrumentBehavior({
-          id,
-          driver,
-          log: silentLogger(),
-          pollIntervalMs: 0,
-          publish: (reading) => bus.emit('instrument.reading', reading),
-          onIdentity: () => {},
-        }),
-      { kind: driver.type },
-    );
-    byId.set(id, new Instrument({ id, driver, actor, clock, askTimeoutMs: 60_000 }));
+      driver,
+      bus,
+      clock,
+      supervisor,
+      askTimeoutMs: 60_000,
+    });
+    byId.set(id, instrument);
   }
   const writers: MemoryWriter[] = [];
   return {

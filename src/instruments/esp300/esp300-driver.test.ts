@@ -44,7 +44,7 @@ describe('ESP300 driver against its simulator (TCP, actor, supervisor, facade)',
   after(() => rig.close());
 
   it('identifies the controller and configures units and software limits at connect', () => {
-    assert.deepEqual(rig.identity, {
+    assert.deepEqual(rig.instrument.identity, {
       model: 'ESP300',
       firmware: '3.04',
       raw: 'ESP300 Version 3.04 07/30/03',

@@ -47,7 +47,7 @@ describe('ESP300 over a real serial port', () => {
       },
     });
     try {
-      assert.equal(rig.identity?.model, 'ESP300');
+      assert.equal(rig.instrument.identity?.model, 'ESP300');
       assert.equal(rig.server.connections, 1, 'the only client is socat, bridging the pty');
       await rig.instrument.write('axis1.velocity', 10);
       let settled = false;

@@ -1,16 +1,9 @@
 import type { ActorStateChange } from '../../core/actor-state.ts';
 import { EventBus } from '../../core/bus.ts';
 import { systemClock } from '../../core/clock.ts';
-import type { DriverIdentity } from '../../core/device.ts';
 import type { BenchtopEvents } from '../../core/events.ts';
-import { Instrument } from '../../core/instrument.ts';
-import {
-  InstrumentBehavior,
-  type InstrumentMessage,
-  type InstrumentReply,
-} from '../../core/instrument-behavior.ts';
 import { silentLogger } from '../../core/logger.ts';
-import { Supervisor } from '../../core/supervisor.ts';
+import { spawnInstrument } from '../../core/testing/instrument-harness.ts';
 import type { LineProtocol, LineSimulatorServer } from '../../sim/line-simulator-server.ts';
 import { VirtualLab } from '../../sim/virtual-lab.ts';
 import { Esp300SimProtocol } from './esp300-sim-protocol.ts';
@@ -48,20 +41,9 @@ export async function startEsp300Rig(options: Esp300RigOptions = {}) {
   const { host, port } = await server.listen(0, '127.0.0.1');
   const bus = new EventBus<BenchtopEvents>();
   const states: ActorStateChange[] = [];
-  const supervisor = new Supervisor({
-    clock,
-    mailboxCapacity: 32,
-    spawnTimeoutMs: 5000,
-    shutdownTimeoutMs: 2000,
-    policy: { maxRestarts: 50, windowMs: 60_000, initialBackoffMs: 50, maxBackoffMs: 200, jitter: 0 },
-    onStateChange: (change) => {
-      states.push(change);
-      bus.emit('actor.state', change);
-    },
-  });
+  bus.on('actor.state', (change) => states.push(change));
   const config = { axes: 3, timeout_ms: 1000, ...options.config };
   const log = silentLogger();
-  let identity: DriverIdentity | null = null;
   const serialPort = await options.serialPortFor?.(host, port).catch(async (error: unknown) => {
     await server.close();
     throw error;
@@ -71,32 +53,17 @@ export async function startEsp300Rig(options: Esp300RigOptions = {}) {
     { ...config, serial_port: serialPort ?? `tcp://${host}:${port}` },
     serialPort ? { clock, log } : { clock, log, simulatorEndpoint: { kind: 'tcp', host, port } },
   );
-  const actor = await supervisor.spawn<InstrumentMessage, InstrumentReply>(
-    'stage',
-    () =>
-      new InstrumentBehavior({
-        id: 'stage',
-        driver,
-        log,
-        pollIntervalMs: options.pollIntervalMs ?? 0,
-        publish: (reading) => bus.emit('instrument.reading', reading),
-        onIdentity: (reported) => {
-          identity = reported;
-          bus.emit('instrument.identity', { instrument: 'stage', identity: reported });
-        },
-      }),
-    { kind: 'ESP300' },
-  );
-  const timeoutMs = config.timeout_ms as number;
-  const instrument = new Instrument({
+  const { actor, instrument, stop } = await spawnInstrument({
     id: 'stage',
     driver,
-    actor,
+    bus,
     clock,
-    askTimeoutMs: timeoutMs * 2 + 1000,
+    pollIntervalMs: options.pollIntervalMs ?? 0,
+    // As InstrumentManager sets it: room for a command's own timeout, twice, plus a margin.
+    askTimeoutMs: (config.timeout_ms as number) * 2 + 1000,
   });
   if (actor.state !== 'ready') {
-    await supervisor.stopAll();
+    await stop();
     await server.close();
     throw new Error(`stage did not start: ${actor.lastError?.code} ${actor.lastError?.message}`);
   }
@@ -110,10 +77,6 @@ export async function startEsp300Rig(options: Esp300RigOptions = {}) {
     instrument,
     host,
     port,
-    /** What the driver reported at the last connect. */
-    get identity() {
-      return identity;
-    },
     get server() {
       return server;
     },
@@ -132,7 +95,7 @@ export async function startEsp300Rig(options: Esp300RigOptions = {}) {
       return bus.once('actor.state', (c) => c.id === 'stage' && c.state === state);
     },
     async close(): Promise<void> {
-      await supervisor.stopAll();
+      await stop();
       await server.close();
     },
   };

@@ -1,17 +1,11 @@
 import type { ActorStateChange } from '../../core/actor-state.ts';
 import { EventBus } from '../../core/bus.ts';
 import { systemClock } from '../../core/clock.ts';
-import type { DriverIdentity } from '../../core/device.ts';
 import type { BenchtopEvents } from '../../core/events.ts';
-import { Instrument } from '../../core/instrument.ts';
-import {
-  InstrumentBehavior,
-  type InstrumentMessage,
-  type InstrumentReply,
-} from '../../core/instrument-behavior.ts';
+import type { Instrument } from '../../core/instrument.ts';
 import { silentLogger } from '../../core/logger.ts';
 import type { Reading } from '../../core/reading.ts';
-import { Supervisor } from '../../core/supervisor.ts';
+import { spawnInstrument } from '../../core/testing/instrument-harness.ts';
 import type { LineSimulatorServer } from '../../sim/line-simulator-server.ts';
 import type { VirtualLab } from '../../sim/virtual-lab.ts';
 import type { InstrumentKind } from '../kind.ts';
@@ -60,38 +54,13 @@ export async function startSimRig(options: {
   const readings: Reading[] = [];
   bus.on('actor.state', (c) => states.push(c));
   bus.on('instrument.reading', (r) => readings.push(r));
-  const supervisor = new Supervisor({
-    clock: systemClock,
-    mailboxCapacity: 16,
-    spawnTimeoutMs: 5_000,
-    shutdownTimeoutMs: 2_000,
-    policy: { maxRestarts: 100, windowMs: 60_000, initialBackoffMs: 50, maxBackoffMs: 200, jitter: 0 },
-    onStateChange: (c) => bus.emit('actor.state', c),
-  });
   const driver = kind.createDriver(id, config, { clock: systemClock, log: silentLogger() });
-  let instrument: Instrument | null = null;
-  let identity: DriverIdentity | null = null;
-  const actor = await supervisor.spawn<InstrumentMessage, InstrumentReply>(
+  const { instrument, stop } = await spawnInstrument({
     id,
-    () =>
-      new InstrumentBehavior({
-        id,
-        driver,
-        log: silentLogger(),
-        pollIntervalMs: options.pollIntervalMs ?? 0,
-        publish: (reading) => {
-          instrument?.remember(reading);
-          bus.emit('instrument.reading', reading);
-        },
-        onIdentity: (reported) => {
-          identity = reported;
-          if (instrument) instrument.identity = reported;
-        },
-      }),
-    { kind: kind.type },
-  );
-  instrument = new Instrument({ id, driver, actor, clock: systemClock, askTimeoutMs: 5_000 });
-  instrument.identity = identity;
+    driver,
+    bus,
+    pollIntervalMs: options.pollIntervalMs ?? 0,
+  });
   const rig: SimRig = {
     instrument,
     bus,
@@ -109,7 +78,7 @@ export async function startSimRig(options: {
       await server.listen(port, '127.0.0.1');
     },
     async close() {
-      await supervisor.stopAll();
+      await stop();
       await rig.server.close();
     },
   };

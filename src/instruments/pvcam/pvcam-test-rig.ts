@@ -1,19 +1,13 @@
 import type { ActorStateChange } from '../../core/actor-state.ts';
 import { EventBus } from '../../core/bus.ts';
 import { ManualClock } from '../../core/clock.ts';
-import type { DriverIdentity } from '../../core/device.ts';
 import type { BenchtopError } from '../../core/errors.ts';
 import type { BenchtopEvents } from '../../core/events.ts';
 import type { Frame } from '../../core/frame.ts';
-import { Instrument } from '../../core/instrument.ts';
-import {
-  InstrumentBehavior,
-  type InstrumentMessage,
-  type InstrumentReply,
-} from '../../core/instrument-behavior.ts';
+import type { Instrument } from '../../core/instrument.ts';
 import { silentLogger } from '../../core/logger.ts';
 import type { Reading } from '../../core/reading.ts';
-import { Supervisor } from '../../core/supervisor.ts';
+import { spawnInstrument } from '../../core/testing/instrument-harness.ts';
 import { VirtualLab } from '../../sim/virtual-lab.ts';
 import type { AcquisitionEvents, AcquisitionRequest, CameraBackend, CameraInfo } from './camera-backend.ts';
 import { PvcamDriver } from './pvcam-driver.ts';
@@ -126,37 +120,15 @@ export async function startCameraRig(
     backends.push(backend);
     return backend;
   });
-  const supervisor = new Supervisor({
+  // Timeouts run on the lab clock, which tests advance in large steps while a command waits.
+  const { instrument, stop } = await spawnInstrument({
+    id: 'camera',
+    driver,
+    bus,
     clock,
-    mailboxCapacity: 16,
     spawnTimeoutMs: 60_000,
-    shutdownTimeoutMs: 5_000,
-    policy: { maxRestarts: 5, windowMs: 60_000, initialBackoffMs: 100, maxBackoffMs: 100, jitter: 0 },
-    onStateChange: (c) => bus.emit('actor.state', c),
+    askTimeoutMs: 60_000,
   });
-  let instrument: Instrument | null = null;
-  let identity: DriverIdentity | null = null;
-  const actor = await supervisor.spawn<InstrumentMessage, InstrumentReply>(
-    'camera',
-    () =>
-      new InstrumentBehavior({
-        id: 'camera',
-        driver,
-        log: silentLogger(),
-        pollIntervalMs: 0,
-        publish: (reading) => {
-          instrument?.remember(reading);
-          bus.emit('instrument.reading', reading);
-        },
-        onIdentity: (reported) => {
-          identity = reported;
-          if (instrument) instrument.identity = reported;
-        },
-      }),
-    { kind: 'PVCAMInstrument' },
-  );
-  instrument = new Instrument({ id: 'camera', driver, actor, clock, askTimeoutMs: 60_000 });
-  instrument.identity = identity;
   return {
     clock,
     lab,
@@ -167,9 +139,7 @@ export async function startCameraRig(
     states,
     readings,
     backendCalls: () => backends.flatMap((b) => b.calls),
-    async close() {
-      await supervisor.stopAll();
-    },
+    close: stop,
   };
 }
 
