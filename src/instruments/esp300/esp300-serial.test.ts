@@ -1,49 +1,18 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { type SocatPty, socatMissing, socatPty } from '../../transports/testing/socat-pty.ts';
 import { startEsp300Rig } from './esp300-test-rig.ts';
-
-const hasSocat = spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0;
-
-/**
- * Bridges a new pseudo-terminal to the simulator's TCP port with socat and resolves with the
- * pty's path once socat reports both ends open (its `-d -d` log says "starting data transfer
- * loop"), so nothing waits on a timer.
- */
-function ptyBridge(dir: string, host: string, port: number): { path: Promise<string>; socat: ChildProcess } {
-  const link = join(dir, 'ttyESP');
-  const socat = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${link}`, `tcp:${host}:${port}`], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const path = new Promise<string>((resolve, reject) => {
-    let log = '';
-    socat.stderr!.on('data', (chunk: Buffer) => {
-      log += chunk.toString();
-      if (log.includes('starting data transfer loop')) resolve(link);
-    });
-    socat.once('exit', (code) =>
-      reject(new Error(`socat exited (${code}) before the bridge was up:\n${log}`)),
-    );
-    socat.once('error', reject);
-  });
-  return { path, socat };
-}
 
 describe('ESP300 over a real serial port', () => {
   it('drives the controller through a pseudo-terminal (serialport): move, completion, readback', {
-    skip: !hasSocat && 'socat not installed (apt-get install -y socat)',
+    skip: socatMissing,
   }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'benchtop-esp300-'));
-    let socat: ChildProcess | null = null;
+    let pty: SocatPty | undefined;
     const rig = await startEsp300Rig({
       config: { axes: 1, timeout_ms: 2000 },
-      serialPortFor: (host, port) => {
-        const bridge = ptyBridge(dir, host, port);
-        socat = bridge.socat;
-        return bridge.path;
+      serialPortFor: async (host, port) => {
+        pty = await socatPty(port, host);
+        return pty.path;
       },
     });
     try {
@@ -71,13 +40,7 @@ describe('ESP300 over a real serial port', () => {
       );
     } finally {
       await rig.close();
-      const child = socat as ChildProcess | null;
-      if (child && child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill();
-        await exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
+      await pty?.close();
     }
   });
 });
