@@ -1,11 +1,14 @@
-import { copyFile, mkdir } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { basename, join, resolve, sep } from 'node:path';
 import { BenchtopError } from '../../core/errors.ts';
 import { openArrowRun } from '../../storage/arrow/arrow-run-reader.ts';
 import type { RunCatalog } from '../../storage/catalog/run-catalog.ts';
+import type { RunRecord } from '../../storage/catalog/run-record.ts';
 import { EXPORT_FORMATS, exportRun } from '../../storage/export/export-run.ts';
 import { openHdf5Run } from '../../storage/export/hdf5-run-reader.ts';
 import { openRunDataReader, type RunDataReaderFactory } from '../../storage/export/run-data-reader.ts';
+import type { ApiClient } from '../client/api-client.ts';
+import { downloadRunFile } from './run-file-download.ts';
 import { ProgressBar } from './run-progress-bar.ts';
 
 export const CLI_EXPORT_FORMATS = ['hdf5', ...EXPORT_FORMATS] as const;
@@ -13,6 +16,14 @@ export type CliExportFormat = (typeof CLI_EXPORT_FORMATS)[number];
 
 /** Readers by the format a run was stored in; export converts from these. */
 const READERS: Record<string, RunDataReaderFactory> = { arrow: openArrowRun, hdf5: openHdf5Run };
+
+export interface ExportIo {
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+/** What export needs to know about a run, from the local catalog or the server's. */
+type ExportableRun = Pick<RunRecord, 'uid' | 'status' | 'format' | 'files' | 'files_deleted_at'>;
 
 /**
  * `benchtop export <uid> --format … --out DIR`: each stream of the run becomes
@@ -25,39 +36,17 @@ export async function exportCommand(
   uid: string,
   format: string,
   out: string,
-  io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream & { isTTY?: boolean } },
+  io: ExportIo,
 ): Promise<string[]> {
-  if (!(CLI_EXPORT_FORMATS as readonly string[]).includes(format)) {
-    throw new BenchtopError(
-      'VALIDATION_FAILED',
-      `--format must be one of ${CLI_EXPORT_FORMATS.join(', ')}; got "${format}"`,
-      {
-        format,
-      },
-    );
-  }
+  checkFormat(format);
   const run = catalog.get(uid);
   if (!run) throw new BenchtopError('RUN_NOT_FOUND', `no run ${uid} in ${catalog.path}`, { uid });
-  if (run.status === 'running') {
-    throw new BenchtopError(
-      'RUN_STATE_CONFLICT',
-      `run ${uid} is still running; export it when it has ended`,
-      { uid },
-    );
-  }
+  checkExportable(run, format);
   const destDir = resolve(out);
   if (format === 'hdf5') {
-    const files = run.format === 'hdf5' ? run.files.filter((f) => f.endsWith('.h5')) : [];
-    if (files.length === 0) {
-      throw new BenchtopError(
-        'VALIDATION_FAILED',
-        `run ${uid} was stored as ${run.format}, not HDF5; export it as arrow, parquet or csv`,
-        { uid, stored: run.format },
-      );
-    }
-    await mkdir(destDir, { recursive: true });
     const written: string[] = [];
-    for (const file of files) {
+    await mkdir(destDir, { recursive: true });
+    for (const file of hdf5Files(run)) {
       const target = join(destDir, basename(file));
       await copyFile(join(outputDir, file), target);
       written.push(target);
@@ -65,6 +54,76 @@ export async function exportCommand(
     for (const f of written) io.out.write(`${f}\n`);
     return written;
   }
+  return convert(run, outputDir, format, destDir, io);
+}
+
+/**
+ * `benchtop export <uid> --url URL …`: downloads the run's files from a running server
+ * (`GET /api/v1/runs/{uid}` lists them, `GET /api/v1/runs/{uid}/files/{name}` sends each), then
+ * converts them here like a local export. The download is staged in a hidden directory inside
+ * `--out` (same disk as the result, removed afterwards); `hdf5` downloads the file straight to
+ * `--out`.
+ */
+export async function exportRemoteCommand(
+  client: ApiClient,
+  uid: string,
+  format: string,
+  out: string,
+  io: ExportIo,
+): Promise<string[]> {
+  checkFormat(format);
+  const run = await client.request<Partial<ExportableRun> & { live?: { state: string } }>(
+    'GET',
+    `/api/v1/runs/${encodeURIComponent(uid)}`,
+  );
+  if (run.status === undefined) {
+    // Only the engine knows it (queued, or cancelled before it started): nothing was recorded.
+    throw runStillGoing(uid, run.live?.state ?? 'not recorded');
+  }
+  const recorded = run as ExportableRun;
+  checkExportable(recorded, format);
+  const destDir = resolve(out);
+  if (format === 'hdf5') {
+    const written: string[] = [];
+    for (const file of hdf5Files(recorded)) {
+      const target = join(destDir, basename(file));
+      await download(client, recorded, file, target, io);
+      written.push(target);
+    }
+    for (const f of written) io.out.write(`${f}\n`);
+    return written;
+  }
+  const staging = join(destDir, `.benchtop-download-${safeName(uid)}`);
+  try {
+    await rm(staging, { recursive: true, force: true });
+    for (const file of recorded.files) await download(client, recorded, file, insideDir(staging, file), io);
+    return await convert(recorded, staging, format, destDir, io);
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+async function download(
+  client: ApiClient,
+  run: ExportableRun,
+  file: string,
+  target: string,
+  io: ExportIo,
+): Promise<void> {
+  const bar = new ProgressBar(io.err, `download ${basename(file)}`);
+  await downloadRunFile(client, run.uid, file, target, (received, total) =>
+    bar.update({ done: received, total, eta_s: null, state: 'bytes' }),
+  );
+  bar.finish();
+}
+
+async function convert(
+  run: ExportableRun,
+  outputDir: string,
+  format: string,
+  destDir: string,
+  io: ExportIo,
+): Promise<string[]> {
   const reader = await openRunDataReader(run, outputDir, READERS);
   const bar = new ProgressBar(io.err, `export ${format}`);
   try {
@@ -81,4 +140,62 @@ export async function exportCommand(
   } finally {
     await reader.close();
   }
+}
+
+function checkFormat(format: string): void {
+  if (!(CLI_EXPORT_FORMATS as readonly string[]).includes(format)) {
+    throw new BenchtopError(
+      'VALIDATION_FAILED',
+      `--format must be one of ${CLI_EXPORT_FORMATS.join(', ')}; got "${format}"`,
+      { format },
+    );
+  }
+}
+
+function checkExportable(run: ExportableRun, format: string): void {
+  if (run.status === 'running') throw runStillGoing(run.uid, 'running');
+  if (run.files_deleted_at !== null) {
+    throw new BenchtopError(
+      'NOT_FOUND',
+      `run ${run.uid}: its files were removed by retention at ${new Date(run.files_deleted_at * 1000).toISOString()}`,
+      { uid: run.uid, filesDeletedAt: run.files_deleted_at },
+    );
+  }
+  if (format === 'hdf5' && hdf5Files(run).length === 0) {
+    throw new BenchtopError(
+      'VALIDATION_FAILED',
+      `run ${run.uid} was stored as ${run.format}, not HDF5; export it as arrow, parquet or csv`,
+      { uid: run.uid, stored: run.format },
+    );
+  }
+}
+
+function hdf5Files(run: ExportableRun): string[] {
+  return run.format === 'hdf5' ? run.files.filter((f) => f.endsWith('.h5')) : [];
+}
+
+function runStillGoing(uid: string, state: string): BenchtopError {
+  return new BenchtopError(
+    'RUN_STATE_CONFLICT',
+    `run ${uid} is still ${state}; export it when it has ended`,
+    {
+      uid,
+      state,
+    },
+  );
+}
+
+/** `dir/file`, refusing a file name from the server that would land outside `dir`. */
+function insideDir(dir: string, file: string): string {
+  const target = resolve(dir, file);
+  if (!target.startsWith(dir + sep)) {
+    throw new BenchtopError('VALIDATION_FAILED', `the server listed a run file outside the run: "${file}"`, {
+      file,
+    });
+  }
+  return target;
+}
+
+function safeName(text: string): string {
+  return text.replace(/[^A-Za-z0-9_-]/g, '-');
 }

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { builtinPlans } from '../../engine/plan-registry.ts';
 import { ApiClient, clientOptions } from '../client/api-client.ts';
 import type { ConfigFlags } from '../config-source.ts';
-import { CLI_EXPORT_FORMATS, exportCommand } from './export.ts';
+import { CLI_EXPORT_FORMATS, exportCommand, exportRemoteCommand } from './export.ts';
 import { runLocal, runRemote } from './run.ts';
 import { parseMetadata, parsePlanArgs } from './run-args.ts';
 import {
@@ -108,15 +108,29 @@ export function runCommands(env: NodeJS.ProcessEnv): Command[] {
       printRun(view, options.json === true, io.out);
     });
 
-  const exporter = localConfigOptions(
-    new Command('export')
-      .argument('<uid>', 'run uid (benchtop runs list)')
-      .description('export a run from the local catalog: one file per stream in --out, with a progress bar')
-      .addOption(
-        new Option('--format <format>', 'output format').choices(CLI_EXPORT_FORMATS).makeOptionMandatory(),
-      )
-      .requiredOption('--out <dir>', 'directory for the exported files (created if missing)'),
-  ).action(async (uid: string, options: ConfigFlags & { format: string; out: string }) => {
+  const exporter = urlOption(
+    localConfigOptions(
+      new Command('export')
+        .argument('<uid>', 'run uid (benchtop runs list)')
+        .description(
+          'export a run from the local catalog, or downloaded from a server with --url (key: $BENCHTOP_API_KEY): one file per stream in --out, with a progress bar',
+        )
+        .addOption(
+          new Option('--format <format>', 'output format').choices(CLI_EXPORT_FORMATS).makeOptionMandatory(),
+        )
+        .requiredOption('--out <dir>', 'directory for the exported files (created if missing)'),
+    ),
+  ).action(async (uid: string, options: ConfigFlags & { format: string; out: string; url?: string }) => {
+    if (remote(options)) {
+      await exportRemoteCommand(
+        new ApiClient(clientOptions(options, env)),
+        uid,
+        options.format,
+        options.out,
+        io,
+      );
+      return;
+    }
     await withLocalCatalog(options, env, (catalog, outputDir) =>
       exportCommand(catalog, outputDir, uid, options.format, options.out, io),
     );
