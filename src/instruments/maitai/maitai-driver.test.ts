@@ -7,7 +7,7 @@ import { silentLogger } from '../../core/logger.ts';
 import { type LineProtocol, LineSimulatorServer } from '../../sim/line-simulator-server.ts';
 import { maiTaiPowerW } from '../../sim/physics.ts';
 import { VirtualLab } from '../../sim/virtual-lab.ts';
-import { eventually, type SimRig, startSimRig } from '../newport1830c/sim-rig.ts';
+import { eventually, type SimRig, startSimRig } from '../testing/sim-rig.ts';
 import { maiTaiKind } from './kind.ts';
 import { MaiTaiDriver } from './maitai-driver.ts';
 import { MaiTaiSimProtocol } from './maitai-sim.ts';

@@ -4,7 +4,7 @@ import { ManualClock } from '../../core/clock.ts';
 import { knifeEdgeTransmission, maiTaiPowerW, siliconResponsivity } from '../../sim/physics.ts';
 import { VirtualLab } from '../../sim/virtual-lab.ts';
 import { newport1830cKind } from '../newport1830c/kind.ts';
-import { type SimRig, startSimRig } from '../newport1830c/sim-rig.ts';
+import { type SimRig, startSimRig } from '../testing/sim-rig.ts';
 import { maiTaiKind } from './kind.ts';
 
 /**

@@ -4,7 +4,7 @@ import { ManualClock } from '../../core/clock.ts';
 import { maiTaiPowerW } from '../../sim/physics.ts';
 import { VirtualLab } from '../../sim/virtual-lab.ts';
 import { type SocatPty, socatMissing, socatPty } from '../../transports/testing/socat-pty.ts';
-import { startSimRig } from '../newport1830c/sim-rig.ts';
+import { startSimRig } from '../testing/sim-rig.ts';
 import { maiTaiKind } from './kind.ts';
 
 describe('MaiTai over a real serial port', () => {

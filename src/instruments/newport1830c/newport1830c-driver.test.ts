@@ -4,9 +4,9 @@ import { ManualClock } from '../../core/clock.ts';
 import { isBenchtopError } from '../../core/errors.ts';
 import { LineSimulatorServer } from '../../sim/line-simulator-server.ts';
 import { VirtualLab } from '../../sim/virtual-lab.ts';
+import { eventually, type SimRig, startSimRig } from '../testing/sim-rig.ts';
 import { newport1830cKind } from './kind.ts';
 import { Newport1830cSimProtocol } from './newport1830c-sim.ts';
-import { eventually, type SimRig, startSimRig } from './sim-rig.ts';
 
 const newLab = () =>
   new VirtualLab({ clock: new ManualClock(), seed: 5, beamWaistMm: 0.5, knifeEdgeMm: 0, warmupS: 10 });

@@ -18,7 +18,7 @@ import type { InstrumentKind } from '../kind.ts';
 export interface SimRig {
   instrument: Instrument;
   bus: EventBus<BenchtopEvents>;
-  /** The simulator now listening (replaced by `restartSimulator`). */
+  /** The simulator now listening (replaced by `startSimulator`). */
   server: LineSimulatorServer;
   port: number;
   states: ActorStateChange[];
