@@ -84,11 +84,16 @@ export function extendibleSpec(spec: ColumnSpec, chunkRows: number, gzipLevel: n
   return { dtype, rowShape: spec.rowShape, chunkRows: rowsPerChunk(spec, chunkRows), gzipLevel };
 }
 
+/** Bytes one row of the column takes in memory before it is written (strings: a guess). */
+export function rowBytes(spec: ColumnSpec): number {
+  if (spec.kind !== 'array') return spec.kind === 'string' || spec.kind === 'json' ? 64 : 8;
+  return NUMERIC[spec.element ?? '<f8'].bytes * spec.rowShape.reduce((a, b) => a * b, 1);
+}
+
 /** Chunks of at most ~1 MiB: big arrays per row get fewer rows per chunk. */
 function rowsPerChunk(spec: ColumnSpec, chunkRows: number): number {
   if (spec.kind !== 'array') return chunkRows;
-  const rowBytes = NUMERIC[spec.element ?? '<f8'].bytes * spec.rowShape.reduce((a, b) => a * b, 1);
-  return Math.max(1, Math.min(chunkRows, Math.floor(2 ** 20 / rowBytes)));
+  return Math.max(1, Math.min(chunkRows, Math.floor(2 ** 20 / rowBytes(spec))));
 }
 
 /** Rows ready for one write: raw little-endian bytes, or strings for variable-length datasets. */
@@ -145,7 +150,7 @@ export class Column {
           }),
         };
       case 'json':
-        return { count, strings: values.map((v) => JSON.stringify(v ?? null)) };
+        return { count, strings: values.map((v) => toJson(v ?? null)) };
       case 'float64': {
         const out = new Float64Array(count);
         values.forEach((v, i) => {
@@ -203,6 +208,16 @@ export class Column {
     });
     return asBytes(buffer);
   }
+}
+
+/** JSON for values as they arrive from drivers: typed arrays as arrays, bigints as numbers. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+    if (ArrayBuffer.isView(v) && !(v instanceof DataView))
+      return Array.from(v as unknown as ArrayLike<unknown>);
+    return v;
+  });
 }
 
 function flatten(value: unknown): unknown[] | null {

@@ -31,7 +31,12 @@ import {
 } from './test-support/synthetic-run.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'benchtop-hdf5-'));
-after(() => rmSync(root, { recursive: true, force: true }));
+const writers: Hdf5RunWriter[] = [];
+after(async () => {
+  // Writers a failed test left open (close() is idempotent; its errors were asserted or don't matter here).
+  await Promise.allSettled(writers.map((w) => w.close()));
+  rmSync(root, { recursive: true, force: true });
+});
 let dirs = 0;
 
 function harness(overrides: Partial<Hdf5RunWriterOptions> = {}) {
@@ -52,6 +57,7 @@ function harness(overrides: Partial<Hdf5RunWriterOptions> = {}) {
     onWarning: (w) => warnings.push(w),
     ...overrides,
   });
+  writers.push(writer);
   return {
     writer,
     outputDir,
@@ -334,13 +340,21 @@ describe('Hdf5RunWriter: values that do not fit their data key', () => {
           state: { dtype: 'string', shape: [], source: 'laser.state' },
           spectrum: { dtype: 'array', shape: [3], source: 'spec.values', dtype_numpy: '<f4' },
           reading: { dtype: 'number', shape: [], source: 'meter.power' },
+          trace: { dtype: 'array', shape: [], source: 'scope.trace' },
         },
       },
     });
     const data = [
-      { count: 5, open: true, state: 'lasing', spectrum: [1, 2, 3], reading: 1.5 },
-      { count: 6, open: false, state: 'off — ünïcode', spectrum: [4, 5, 6], reading: 'oops' },
-      { count: 7, open: true, state: '', spectrum: [7, 8], reading: 'again' },
+      { count: 5, open: true, state: 'lasing', spectrum: [1, 2, 3], reading: 1.5, trace: [1, 2] },
+      {
+        count: 6,
+        open: false,
+        state: 'off — ünïcode',
+        spectrum: [4, 5, 6],
+        reading: 'oops',
+        trace: new Float64Array([0.5]),
+      },
+      { count: 7, open: true, state: '', spectrum: [7, 8], reading: 'again', trace: { mode: 'fast' } },
     ];
     data.forEach((d, i) => {
       run.writer.document({ name: 'event', doc: { ...primaryEvent(i), data: d, timestamps: {} } });
@@ -361,6 +375,11 @@ describe('Hdf5RunWriter: values that do not fit their data key', () => {
           .values('/entry/data/spectrum')
           .slice(6)
           .every((v) => Number.isNaN(v)),
+      );
+      assert.deepEqual(
+        file.values('/entry/data/trace'),
+        ['[1,2]', '[0.5]', '{"mode":"fast"}'],
+        'no fixed shape: JSON',
       );
       const reading = file.values('/entry/data/reading');
       assert.equal(reading[0], 1.5);

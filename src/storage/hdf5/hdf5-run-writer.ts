@@ -94,6 +94,8 @@ export class Hdf5RunWriter implements RunWriter {
     this.worker.on('message', (message: FromWorker) => this.onWorkerMessage(message));
     this.worker.on('error', (err) => this.fail(toBenchtopError(err, 'STORAGE_ERROR')));
     this.worker.on('exit', (code) => this.onWorkerExit(code));
+    // Keeps the process alive only while the worker has work (see keepAliveWhileBusy).
+    this.worker.unref();
     this.scheduleAutoFlush();
   }
 
@@ -196,12 +198,23 @@ export class Hdf5RunWriter implements RunWriter {
   private post(message: ToWorker, transfer: ArrayBuffer[] = []): void {
     this.worker.postMessage(message, transfer);
     this.posted++;
+    this.keepAliveWhileBusy();
+  }
+
+  /**
+   * The worker holds the process open while it has queued work or a flush/close to answer,
+   * and not when idle, so a writer nobody closed (a failed test) cannot hang the process.
+   */
+  private keepAliveWhileBusy(): void {
+    if (this.queued > 0 || this.requests.size > 0) this.worker.ref();
+    else this.worker.unref();
   }
 
   private onWorkerMessage(message: FromWorker): void {
     switch (message.t) {
       case 'progress':
         this.progress = message;
+        this.keepAliveWhileBusy();
         break;
       case 'flushed':
       case 'closed': {
@@ -209,6 +222,7 @@ export class Hdf5RunWriter implements RunWriter {
         const request = this.requests.get(message.id);
         this.requests.delete(message.id);
         if (!request) break;
+        this.keepAliveWhileBusy();
         if (this.error) request.reject(this.error);
         else request.resolve(message.t === 'closed' ? message.files : []);
         break;

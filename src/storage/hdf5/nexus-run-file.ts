@@ -9,6 +9,7 @@ import type {
   RunStop,
   StreamResource,
 } from '../../engine/documents.ts';
+import { toJson } from './column.ts';
 import { FrameSeries } from './frame-series.ts';
 import {
   ENTRY,
@@ -152,12 +153,12 @@ export class NexusRunFile {
     file.writeScalar(`${ENTRY}/uid`, start.uid);
     file.writeScalar(`${ENTRY}/plan_name`, start.plan_name);
     file.writeScalar(`${ENTRY}/start_time`, isoTime(start.time));
-    file.writeScalar(`${ENTRY}/plan_args`, JSON.stringify(start.plan_args ?? {}));
-    file.writeScalar(`${ENTRY}/metadata`, JSON.stringify(start.metadata ?? {}));
+    file.writeScalar(`${ENTRY}/plan_args`, toJson(start.plan_args ?? {}));
+    file.writeScalar(`${ENTRY}/metadata`, toJson(start.metadata ?? {}));
     if (typeof start.scan_id === 'number') file.writeScalar(`${ENTRY}/scan_id`, start.scan_id);
     if (typeof start.num_points === 'number') file.writeScalar(`${ENTRY}/num_points`, start.num_points);
     file.createGroup(`${ENTRY}/benchtop`, { NX_class: 'NXcollection' });
-    file.writeScalar(`${ENTRY}/benchtop/start_document`, JSON.stringify(start));
+    file.writeScalar(`${ENTRY}/benchtop/start_document`, toJson(start));
     this.writeInstruments(file, start.instruments ?? {});
   }
 
@@ -181,7 +182,7 @@ export class NexusRunFile {
         ) {
           file.writeScalar(path, value);
         } else {
-          file.writeScalar(path, JSON.stringify(value ?? null), { encoding: 'json' });
+          file.writeScalar(path, toJson(value ?? null), { encoding: 'json' });
         }
       }
     }
@@ -189,7 +190,7 @@ export class NexusRunFile {
 
   private onDescriptor(file: SwmrRunFile, descriptor: EventDescriptor): void {
     let table = this.streams.get(descriptor.name);
-    const descriptorJson = JSON.stringify(descriptor);
+    const descriptorJson = toJson(descriptor);
     if (!table) {
       const chunkRows = chunkRowsFor(this.start?.num_points);
       table = StreamTable.create(
@@ -285,8 +286,7 @@ export class NexusRunFile {
       if (Array.isArray(shape) && shape.length === 3)
         series.create(file, [Number(shape[1]), Number(shape[2])]);
     }
-    if (series.created)
-      file.setAttrs(series.path, { [`stream_resource_${resource.uid}`]: JSON.stringify(resource) });
+    if (series.created) file.setAttrs(series.path, { [`stream_resource_${resource.uid}`]: toJson(resource) });
   }
 
   private onStop(file: SwmrRunFile, stop: RunStop, frameRows: Record<string, number>): void {
@@ -297,7 +297,7 @@ export class NexusRunFile {
       file.writeScalar(`${ENTRY}/end_time`, isoTime(stop.time));
       file.writeScalar(`${ENTRY}/exit_status`, stop.exit_status);
       file.writeScalar(`${ENTRY}/stop_reason`, stop.reason ?? '');
-      file.writeScalar(`${ENTRY}/benchtop/stop_document`, JSON.stringify(stop));
+      file.writeScalar(`${ENTRY}/benchtop/stop_document`, toJson(stop));
     } finally {
       file.close();
     }

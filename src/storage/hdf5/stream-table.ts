@@ -1,7 +1,18 @@
 import type { DataKey, EventDescriptor, RunEvent } from '../../engine/documents.ts';
-import { Column, type ColumnBatch, type ColumnSpec, columnSpecFor, extendibleSpec } from './column.ts';
+import {
+  Column,
+  type ColumnBatch,
+  type ColumnSpec,
+  columnSpecFor,
+  extendibleSpec,
+  rowBytes,
+  toJson,
+} from './column.ts';
 import { fieldName } from './run-file-layout.ts';
 import type { AttrValue, SwmrRunFile } from './swmr-run-file.ts';
+
+/** Queued rows are written once they would hold this much, even before a chunk is full. */
+const MAX_PENDING_BYTES = 16 * 2 ** 20;
 
 const FILL: Record<ColumnSpec['kind'], string> = {
   float64: 'NaN',
@@ -38,12 +49,15 @@ export class StreamTable {
   private readonly seqNum: StoredColumn;
   private rowsWritten = 0;
   private pendingRows = 0;
+  /** Rows queued before a write: a chunk, or fewer when rows are large (inline arrays). */
+  private maxPendingRows: number;
 
   private constructor(name: string, group: string, chunkRows: number, gzipLevel: number) {
     this.name = name;
     this.group = group;
     this.chunkRows = chunkRows;
     this.gzipLevel = gzipLevel;
+    this.maxPendingRows = chunkRows;
     this.time = { key: 'time', path: `${group}/time`, column: new Column({ kind: 'float64', rowShape: [] }) };
     this.seqNum = {
       key: 'seq_num',
@@ -112,6 +126,9 @@ export class StreamTable {
       this.fields.set(key, field);
       this.timestamps.set(key, stamp);
     }
+    const bytesPerRow =
+      16 + [...this.fields.values()].reduce((sum, f) => sum + 8 + rowBytes(f.column.spec), 0);
+    this.maxPendingRows = Math.max(1, Math.min(this.chunkRows, Math.floor(MAX_PENDING_BYTES / bytesPerRow)));
   }
 
   /** Queues one event's row; writes when a chunk is full. Returns true if rows were written. */
@@ -121,7 +138,7 @@ export class StreamTable {
     this.time.column.push(event.time);
     this.seqNum.column.push(event.seq_num);
     this.pendingRows++;
-    if (this.pendingRows < this.chunkRows) return false;
+    if (this.pendingRows < this.maxPendingRows) return false;
     this.writePending(file, report);
     return true;
   }
@@ -135,7 +152,7 @@ export class StreamTable {
       this.writeColumn(file, stored, first, (value, index) => {
         const kind = stored.column.spec.kind;
         report(
-          `stream "${this.name}" field "${stored.key}" row ${first + index}: ${JSON.stringify(value)} does not fit a ${kind} field; stored as ${FILL[kind]} (reported once per field)`,
+          `stream "${this.name}" field "${stored.key}" row ${first + index}: ${toJson(value)} does not fit a ${kind} field; stored as ${FILL[kind]} (reported once per field)`,
           { stream: this.name, field: stored.key, row: first + index, value },
         );
       });
