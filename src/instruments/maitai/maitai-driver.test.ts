@@ -7,6 +7,7 @@ import { silentLogger } from '../../core/logger.ts';
 import { type LineProtocol, LineSimulatorServer } from '../../sim/line-simulator-server.ts';
 import { maiTaiPowerW } from '../../sim/physics.ts';
 import { VirtualLab } from '../../sim/virtual-lab.ts';
+import { faultThenRecover, powerCycle, replyFaultDrills } from '../testing/fault-drills.ts';
 import { eventually, type SimRig, startSimRig } from '../testing/sim-rig.ts';
 import { maiTaiKind } from './kind.ts';
 import { MaiTaiDriver } from './maitai-driver.ts';
@@ -304,37 +305,19 @@ describe('MaiTai driver: faults', () => {
   });
   after(() => rig.close());
 
-  async function faultThenRecover(fault: Parameters<SimRig['server']['setFault']>[0], code: string) {
-    const failed = rig.nextState('failed');
-    const ready = rig.nextState('ready');
-    rig.server.setFault(fault);
-    await assert.rejects(rig.instrument.read('power'), (e) => isBenchtopError(e, code as never), fault.kind);
-    assert.equal((await failed).error?.code, code);
-    rig.server.setFault({ kind: 'none' });
-    await ready;
-    assert.equal((await rig.instrument.read('wavelength')).value, 800, `works again after ${fault.kind}`);
+  for (const drill of replyFaultDrills) {
+    it(drill.title, async () => {
+      await faultThenRecover(rig, drill, 'power');
+      assert.equal(
+        (await rig.instrument.read('wavelength')).value,
+        800,
+        `works again after ${drill.fault.kind}`,
+      );
+    });
   }
 
-  it('garbage reply → PROTOCOL_ERROR, reconnect', () =>
-    faultThenRecover({ kind: 'garbage' }, 'PROTOCOL_ERROR'));
-  it('truncated reply → INSTRUMENT_TIMEOUT, reconnect', () =>
-    faultThenRecover({ kind: 'truncate' }, 'INSTRUMENT_TIMEOUT'));
-  it('reply after the timeout → INSTRUMENT_TIMEOUT, reconnect', () =>
-    faultThenRecover({ kind: 'delay', ms: 1500 }, 'INSTRUMENT_TIMEOUT'));
-  it('connection dropped mid-command → LINK_LOST, reconnect', () =>
-    faultThenRecover({ kind: 'disconnect' }, 'LINK_LOST'));
-
   it('laser controller switched off and on: fails fast while away, reconnects on the same port', async () => {
-    const restarting = rig.nextState('restarting');
-    await rig.stopSimulator();
-    assert.equal((await restarting).error?.code, 'LINK_LOST');
-    await assert.rejects(rig.instrument.read('power'), (e) => isBenchtopError(e, 'INSTRUMENT_UNAVAILABLE'));
-    await assert.rejects(rig.instrument.write('emission', true), (e) =>
-      isBenchtopError(e, 'INSTRUMENT_UNAVAILABLE'),
-    );
-    const ready = rig.nextState('ready');
-    await rig.startSimulator();
-    await ready;
+    await powerCycle(rig, [() => rig.instrument.read('power'), () => rig.instrument.write('emission', true)]);
     assert.equal(rig.server.received[0], '*IDN?');
     assert.equal((await rig.instrument.read('humidity')).value, 3.2);
   });

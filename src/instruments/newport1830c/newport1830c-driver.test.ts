@@ -4,6 +4,7 @@ import { ManualClock } from '../../core/clock.ts';
 import { isBenchtopError } from '../../core/errors.ts';
 import { LineSimulatorServer } from '../../sim/line-simulator-server.ts';
 import { VirtualLab } from '../../sim/virtual-lab.ts';
+import { type FaultDrill, faultThenRecover, powerCycle, replyFaultDrills } from '../testing/fault-drills.ts';
 import { eventually, type SimRig, startSimRig } from '../testing/sim-rig.ts';
 import { newport1830cKind } from './kind.ts';
 import { Newport1830cSimProtocol } from './newport1830c-sim.ts';
@@ -220,44 +221,24 @@ describe('Newport1830C driver: faults', () => {
   });
   after(() => rig.close());
 
-  /** Injects a fault, expects `code` from a read, then clears it and waits for the reconnect. */
-  async function faultThenRecover(fault: Parameters<SimRig['server']['setFault']>[0], code: string) {
-    const failed = rig.nextState('failed');
-    const ready = rig.nextState('ready');
-    rig.server.setFault(fault);
-    await assert.rejects(rig.instrument.read('power'), (e) => isBenchtopError(e, code as never), fault.kind);
-    assert.equal((await failed).error?.code, code);
-    rig.server.setFault({ kind: 'none' });
-    await ready;
-    assert.equal(
-      typeof (await rig.instrument.read('power')).value,
-      'number',
-      `works again after ${fault.kind}`,
-    );
+  const drills: FaultDrill[] = [
+    ...replyFaultDrills,
+    {
+      title: 'no reply at all → INSTRUMENT_TIMEOUT, reconnect',
+      fault: { kind: 'silent' },
+      code: 'INSTRUMENT_TIMEOUT',
+    },
+  ];
+  for (const drill of drills) {
+    it(drill.title, async () => {
+      await faultThenRecover(rig, drill, 'power');
+      const { value } = await rig.instrument.read('power');
+      assert.equal(typeof value, 'number', `works again after ${drill.fault.kind}`);
+    });
   }
 
-  it('garbage reply → PROTOCOL_ERROR, reconnect', () =>
-    faultThenRecover({ kind: 'garbage' }, 'PROTOCOL_ERROR'));
-  it('truncated reply → INSTRUMENT_TIMEOUT, reconnect', () =>
-    faultThenRecover({ kind: 'truncate' }, 'INSTRUMENT_TIMEOUT'));
-  it('reply after the timeout → INSTRUMENT_TIMEOUT, reconnect', () =>
-    faultThenRecover({ kind: 'delay', ms: 1500 }, 'INSTRUMENT_TIMEOUT'));
-  it('no reply at all → INSTRUMENT_TIMEOUT, reconnect', () =>
-    faultThenRecover({ kind: 'silent' }, 'INSTRUMENT_TIMEOUT'));
-  it('connection dropped mid-command → LINK_LOST, reconnect', () =>
-    faultThenRecover({ kind: 'disconnect' }, 'LINK_LOST'));
-
   it('meter switched off and on: fails fast while away, reconnects on the same port', async () => {
-    const restarting = rig.nextState('restarting');
-    await rig.stopSimulator();
-    assert.equal((await restarting).error?.code, 'LINK_LOST');
-    await assert.rejects(rig.instrument.read('power'), (e) => isBenchtopError(e, 'INSTRUMENT_UNAVAILABLE'));
-    await assert.rejects(rig.instrument.write('filter', 'slow'), (e) =>
-      isBenchtopError(e, 'INSTRUMENT_UNAVAILABLE'),
-    );
-    const ready = rig.nextState('ready');
-    await rig.startSimulator();
-    await ready;
+    await powerCycle(rig, [() => rig.instrument.read('power'), () => rig.instrument.write('filter', 'slow')]);
     assert.equal(rig.server.received[0], 'E0', 'the new connection set the meter up again');
     await rig.instrument.write('filter', 'slow');
     assert.equal((await rig.instrument.read('filter')).value, 'slow');
