@@ -2,20 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type BenchtopError, isBenchtopError } from '../core/errors.ts';
 import type { ArgProblem } from './plan-definition.ts';
-import { RunEngine } from './run-engine.ts';
-import { type FakeLab, fakeLab } from './testing/fake-lab.ts';
+import type { RunEngine } from './run-engine.ts';
+import { type FakeLab, fakeLab, labEngine } from './testing/fake-lab.ts';
 
 let lab: FakeLab;
 let engine: RunEngine;
 
 before(async () => {
   lab = await fakeLab();
-  engine = new RunEngine({
-    instruments: lab.instruments,
-    bus: lab.bus,
-    clock: lab.clock,
-    writerFactory: lab.writerFactory,
-  });
+  engine = labEngine(lab);
 });
 
 after(async () => {

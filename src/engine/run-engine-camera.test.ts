@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { EventDescriptor, RunDocument, StreamDatum, StreamResource } from './documents.ts';
-import { RunEngine } from './run-engine.ts';
+import type { RunEngine } from './run-engine.ts';
 import { DATUM_BATCH } from './run-output.ts';
-import { type FakeLab, fakeLab, runClockUntil } from './testing/fake-lab.ts';
+import { type FakeLab, fakeLab, labEngine, runClockUntil } from './testing/fake-lab.ts';
 
 function docs<N extends RunDocument['name']>(all: RunDocument[], name: N) {
   return all.filter((d) => d.name === name).map((d) => d.doc) as Extract<RunDocument, { name: N }>['doc'][];
@@ -27,13 +27,7 @@ let engine: RunEngine;
 
 beforeEach(async () => {
   lab = await fakeLab();
-  engine = new RunEngine({
-    instruments: lab.instruments,
-    bus: lab.bus,
-    clock: lab.clock,
-    writerFactory: lab.writerFactory,
-    recorder: lab.recorder,
-  });
+  engine = labEngine(lab, { recorder: lab.recorder });
 });
 
 afterEach(async () => {

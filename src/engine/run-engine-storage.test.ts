@@ -9,8 +9,8 @@ import { openArrowRun } from '../storage/arrow/arrow-run-reader.ts';
 import { RunCatalog } from '../storage/catalog/run-catalog.ts';
 import { RunFileReader } from '../storage/hdf5/test-support/run-file-reader.ts';
 import type { StreamResource } from './documents.ts';
-import { RunEngine } from './run-engine.ts';
-import { type FakeLab, fakeLab } from './testing/fake-lab.ts';
+import type { RunEngine } from './run-engine.ts';
+import { type FakeLab, fakeLab, labEngine } from './testing/fake-lab.ts';
 
 /** The engine with the app's real writers (chosen by default_backend) and the real catalog. */
 describe('runs through the real writers and catalog', () => {
@@ -34,10 +34,7 @@ describe('runs through the real writers and catalog', () => {
     const { storage } = loadConfig({
       text: `[storage]\noutput_dir = "${dir}"\ndefault_backend = "${backend}"\n`,
     }).config;
-    return new RunEngine({
-      instruments: lab.instruments,
-      bus: lab.bus,
-      clock: lab.clock,
+    return labEngine(lab, {
       writerFactory: runWriterFactory(storage, lab.clock),
       recorder: catalog,
     });

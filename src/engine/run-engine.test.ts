@@ -3,9 +3,9 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { loadConfig } from '../config/load.ts';
 import { BenchtopError, isBenchtopError } from '../core/errors.ts';
 import type { EventDescriptor, RunDocument, RunEvent, RunStart, RunStop } from './documents.ts';
-import { RunEngine } from './run-engine.ts';
+import type { RunEngine } from './run-engine.ts';
 import type { RunStateChange, RunWarning } from './run-events.ts';
-import { type FakeLab, fakeLab, runClockUntil } from './testing/fake-lab.ts';
+import { type FakeLab, fakeLab, labEngine, runClockUntil } from './testing/fake-lab.ts';
 
 function docs<N extends RunDocument['name']>(all: RunDocument[], name: N) {
   return all.filter((d) => d.name === name).map((d) => d.doc) as Extract<RunDocument, { name: N }>['doc'][];
@@ -26,11 +26,7 @@ beforeEach(async () => {
   warnings = [];
   lab.bus.on('run.state', (s) => states.push(s));
   lab.bus.on('run.warning', (w) => warnings.push(w));
-  engine = new RunEngine({
-    instruments: lab.instruments,
-    bus: lab.bus,
-    clock: lab.clock,
-    writerFactory: lab.writerFactory,
+  engine = labEngine(lab, {
     recorder: lab.recorder,
     config: loadConfig({ text: `[security]\njwt_secret = "${'s'.repeat(40)}"\n` }).config,
   });
@@ -364,13 +360,7 @@ describe('RunEngine failures', () => {
 
   it('with onInstrumentUnavailable=suspend, waits for the instrument to reconnect and completes', async () => {
     await engine.shutdown();
-    engine = new RunEngine({
-      instruments: lab.instruments,
-      bus: lab.bus,
-      clock: lab.clock,
-      writerFactory: lab.writerFactory,
-      onInstrumentUnavailable: 'suspend',
-    });
+    engine = labEngine(lab, { onInstrumentUnavailable: 'suspend' });
     lab.meter.failOnRead = 3;
     const { uid } = engine.submit('scan', scanArgs);
     await lab.bus.once('run.state', (s) => s.uid === uid && s.state === 'suspended');
@@ -397,13 +387,7 @@ describe('RunEngine failures', () => {
       },
     };
     await engine.shutdown();
-    engine = new RunEngine({
-      instruments: lab.instruments,
-      bus: lab.bus,
-      clock: lab.clock,
-      writerFactory: lab.writerFactory,
-      plans: new PlanRegistry([...builtinPlans, broken]),
-    });
+    engine = labEngine(lab, { plans: new PlanRegistry([...builtinPlans, broken]) });
     const info = await engine.whenFinished(engine.submit('broken', {}).uid);
     assert.equal(info.exit_status, 'fail');
     assert.equal(info.reason, 'analysis step blew up');
@@ -424,10 +408,7 @@ describe('RunEngine failures', () => {
 
   it('a writer that cannot be created fails the run before anything is recorded', async () => {
     await engine.shutdown();
-    engine = new RunEngine({
-      instruments: lab.instruments,
-      bus: lab.bus,
-      clock: lab.clock,
+    engine = labEngine(lab, {
       recorder: lab.recorder,
       writerFactory: () => {
         throw new BenchtopError('STORAGE_ERROR', 'output_dir is not writable');

@@ -10,6 +10,7 @@ import type { Supervisor } from '../../core/supervisor.ts';
 import { spawnInstrument, testSupervisor } from '../../core/testing/instrument-harness.ts';
 import type { RunDocument } from '../documents.ts';
 import type { FrameRequest, FrameSource } from '../frame-source.ts';
+import { RunEngine, type RunEngineDeps } from '../run-engine.ts';
 import type { EngineInstruments } from '../run-execution.ts';
 import type { EngineRunWriter, RunRecorder, WriterReport } from '../run-storage.ts';
 
@@ -351,6 +352,17 @@ export async function fakeLab(): Promise<FakeLab> {
       await supervisor.stopAll();
     },
   };
+}
+
+/** A RunEngine over the lab's instruments, bus and clock, writing to its memory writers unless `deps` says otherwise. */
+export function labEngine(lab: FakeLab, deps: Partial<RunEngineDeps> = {}): RunEngine {
+  return new RunEngine({
+    instruments: lab.instruments,
+    bus: lab.bus,
+    clock: lab.clock,
+    writerFactory: lab.writerFactory,
+    ...deps,
+  });
 }
 
 /** Advances the lab clock in steps until `done` resolves (bounded, so a hang fails instead of spinning). */
