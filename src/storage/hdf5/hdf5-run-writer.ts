@@ -164,6 +164,7 @@ export class Hdf5RunWriter implements RunWriter {
 
   private async closeOnce(): Promise<{ files: string[] }> {
     this.state = 'closing';
+    this.keepAliveWhileBusy();
     this.autoFlush?.cancel();
     let files: string[] = [];
     if (!this.workerExited) {
@@ -202,11 +203,11 @@ export class Hdf5RunWriter implements RunWriter {
   }
 
   /**
-   * The worker holds the process open while it has queued work or a flush/close to answer,
-   * and not when idle, so a writer nobody closed (a failed test) cannot hang the process.
+   * The worker holds the process open while it has queued work, a flush to answer or is being
+   * closed, and not when idle, so a writer nobody closed (a failed test) cannot hang the process.
    */
   private keepAliveWhileBusy(): void {
-    if (this.queued > 0 || this.requests.size > 0) this.worker.ref();
+    if (this.state !== 'open' || this.queued > 0 || this.requests.size > 0) this.worker.ref();
     else this.worker.unref();
   }
 
