@@ -9,6 +9,7 @@ import {
   FrameCollector,
   meanSignal,
   spotCentroid,
+  stalledConsumer,
   startCameraRig,
 } from './pvcam-test-rig.ts';
 
@@ -275,15 +276,7 @@ describe('PVCAMInstrument: live', () => {
   it('a slow consumer causes counted overruns that match the frame-number gaps', async () => {
     const r = await rig({ buffer_frames: 4 });
     await r.instrument.write('binning', 4);
-    let releaseHold: () => void = () => {};
-    let holding = true;
-    const frames = new FrameCollector(r.driver, () =>
-      holding
-        ? new Promise<void>((resolve) => {
-            releaseHold = resolve;
-          })
-        : undefined,
-    );
+    const { frames, release } = stalledConsumer(r.driver);
     await r.instrument.call('start_live');
     const period = READOUT_16;
     // Ten frames end while the consumer sits on the first one: four slots, six frames lost.
@@ -295,8 +288,7 @@ describe('PVCAMInstrument: live', () => {
       'the overrun is pushed on the bus unasked',
     );
     assert.equal(await value(r, 'frames_dropped'), 6);
-    holding = false;
-    releaseHold();
+    release();
     await frames.waitFor(4);
     for (let n = 5; n <= 7; n++) {
       await r.clock.advance(period);
@@ -313,23 +305,14 @@ describe('PVCAMInstrument: live', () => {
   it('stop stops: no frame arrives afterwards, and the next snap starts a new count', async () => {
     const r = await rig();
     await r.instrument.write('binning', 4);
-    let releaseHold: () => void = () => {};
-    let holding = true;
-    const frames = new FrameCollector(r.driver, () =>
-      holding
-        ? new Promise<void>((resolve) => {
-            releaseHold = resolve;
-          })
-        : undefined,
-    );
+    const { frames, release } = stalledConsumer(r.driver);
     await r.instrument.call('start_live');
     // The consumer sits on frame 1 while frames 2-4 end and wait in the buffer; then stop.
     await r.clock.advance(5 + READOUT_16 + primeBsiExpress.clearTimeMs + 3 * READOUT_16 + 0.01);
     await frames.waitFor(1);
     await r.instrument.call('stop');
     assert.equal(await value(r, 'acquiring'), false);
-    holding = false;
-    releaseHold();
+    release();
     await r.clock.advance(1_000);
     const { meta } = await snap(r);
     assert.equal(meta.frameNumber, 1);

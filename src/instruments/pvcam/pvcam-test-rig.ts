@@ -173,6 +173,26 @@ export class FrameCollector {
   }
 }
 
+/** A slow consumer: collects frames but sits on each one until `release()`, then keeps up. */
+export function stalledConsumer(driver: PvcamDriver): { frames: FrameCollector; release(): void } {
+  let holding = true;
+  let releaseHeld: () => void = () => {};
+  const frames = new FrameCollector(driver, () =>
+    holding
+      ? new Promise<void>((resolve) => {
+          releaseHeld = resolve;
+        })
+      : undefined,
+  );
+  return {
+    frames,
+    release() {
+      holding = false;
+      releaseHeld();
+    },
+  };
+}
+
 /** Intensity-weighted centroid of the pixels above half the frame's peak (the spot), in frame pixels. */
 export function spotCentroid(frame: Frame, biasAdu: number): { x: number; y: number } {
   const { pixels, width } = frame;
