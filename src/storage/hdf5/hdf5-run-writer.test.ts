@@ -581,3 +581,24 @@ describe('Hdf5RunWriter: write errors', () => {
     await assert.rejects(run.writer.flush(), { code: 'RUN_STATE_CONFLICT' });
   });
 });
+
+describe('Hdf5RunWriter: process lifetime', () => {
+  const child = new URL('./test-support/process-lifetime-child.ts', import.meta.url).pathname;
+  const runChild = (mode: string) =>
+    spawnSync(process.execPath, [child, mode, join(root, `lifetime-${mode}`)], {
+      encoding: 'utf8',
+      timeout: 40_000,
+    });
+
+  it('close() awaited at the top level of a script completes and the script exits', () => {
+    const result = runChild('close');
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout.trim(), `closed ${runFileName(startDoc())}`);
+  });
+
+  it('a writer nobody closed does not keep the process alive once its worker is idle', () => {
+    const result = runChild('forget');
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout.trim(), 'posted');
+  });
+});
