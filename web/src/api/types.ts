@@ -1,0 +1,270 @@
+/** Shapes of the Benchtop API as the dashboard reads them (see src/server/routes). */
+
+export type Role = 'viewer' | 'operator' | 'admin';
+
+export interface Principal {
+  kind: 'local' | 'key' | 'user';
+  name: string;
+  role: Role;
+  auth: 'none' | 'required';
+}
+
+export type SignalDtype = 'number' | 'integer' | 'boolean' | 'enum' | 'string';
+export type SignalValue = number | boolean | string;
+
+export interface Reading {
+  instrument: string;
+  signal: string;
+  value: SignalValue | null;
+  unit?: string | null;
+  timestamp: number;
+  quality?: string;
+}
+
+export interface JsonSchema {
+  type?: string;
+  description?: string;
+  title?: string;
+  default?: unknown;
+  enum?: unknown[];
+  const?: unknown;
+  anyOf?: JsonSchema[];
+  allOf?: JsonSchema[];
+  if?: JsonSchema;
+  then?: JsonSchema;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  additionalProperties?: boolean;
+  items?: JsonSchema;
+  minItems?: number;
+  maxItems?: number;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+  unit?: string;
+  'x-unit'?: string;
+  'x-role'?: string;
+  'x-position-of'?: string;
+  'x-units'?: Record<string, string | null>;
+}
+
+export interface SignalDescription {
+  name: string;
+  dtype: SignalDtype;
+  unit?: string;
+  limits?: { min?: number; max?: number };
+  choices?: string[];
+  readable: boolean;
+  writable: boolean;
+  description: string;
+  precision?: number;
+  monitored: boolean;
+  completes: boolean;
+  schema?: JsonSchema;
+  last: Reading | null;
+}
+
+export interface ActionDescription {
+  name: string;
+  description: string;
+  args: JsonSchema;
+  completes: boolean;
+}
+
+export type InstrumentState =
+  | 'starting'
+  | 'ready'
+  | 'failed'
+  | 'restarting'
+  | 'stopping'
+  | 'stopped'
+  | 'faulted';
+
+export interface InstrumentError {
+  code: string;
+  message: string;
+}
+
+export interface InstrumentSummary {
+  id: string;
+  type: string;
+  state: InstrumentState;
+  lastError: InstrumentError | null;
+  identity?: {
+    model?: string;
+    manufacturer?: string;
+    serial?: string;
+    firmware?: string;
+    raw?: string;
+  } | null;
+}
+
+export interface InstrumentDetail extends InstrumentSummary {
+  signals: SignalDescription[];
+  actions: ActionDescription[];
+}
+
+export interface ActorStateMessage {
+  type: 'actor.state';
+  id: string;
+  kind: string;
+  state: InstrumentState;
+  previous: InstrumentState | null;
+  at: number;
+  error?: InstrumentError;
+  restarts: number;
+  retryInMs?: number;
+}
+
+export interface Plan {
+  name: string;
+  description: string;
+  schema: JsonSchema;
+}
+
+export type RunState = 'queued' | 'running' | 'paused' | 'suspended' | 'finished' | 'cancelled';
+
+export interface RunProgress {
+  done: number;
+  total: number | null;
+  eta_s: number | null;
+}
+
+export interface LiveRun {
+  uid: string;
+  plan: string;
+  args: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  state: RunState;
+  submitted_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+  exit_status: string | null;
+  reason: string | null;
+  error: unknown;
+  progress: RunProgress;
+  num_events: Record<string, number>;
+  files: string[];
+}
+
+export interface RunRecord {
+  uid: string;
+  scan_id: number | null;
+  plan_name: string;
+  plan_args: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  start_time: number;
+  end_time: number | null;
+  status: string;
+  reason: string;
+  files: string[];
+  num_events: Record<string, number>;
+  format: string;
+  files_deleted_at: number | null;
+  live?: LiveRun;
+}
+
+export interface RunSearchResult {
+  live: LiveRun[];
+  runs: RunRecord[];
+  total: number;
+}
+
+export interface DataKey {
+  dtype: string;
+  shape: number[];
+  source: string;
+  units?: string;
+  external?: string;
+}
+
+export type RunDocument =
+  | {
+      name: 'start';
+      doc: Record<string, unknown> & {
+        uid: string;
+        plan_name: string;
+        motors?: string[];
+        detectors?: string[];
+        plan_args?: Record<string, unknown>;
+      };
+    }
+  | { name: 'descriptor'; doc: { uid: string; name: string; data_keys: Record<string, DataKey> } }
+  | {
+      name: 'event';
+      doc: { seq_num: number; time: number; descriptor: string; data: Record<string, unknown> };
+    }
+  | { name: 'stop'; doc: { exit_status: string; reason: string; num_events: Record<string, number> } }
+  | { name: 'stream_resource' | 'stream_datum'; doc: Record<string, unknown> };
+
+export interface HistorySeries {
+  signal: string;
+  kind: 'raw' | 'buckets';
+  points?: { time: number; value: number | null }[];
+  bucketMs?: number;
+  buckets?: {
+    time: number;
+    min: number | null;
+    max: number | null;
+    mean: number | null;
+    count: number;
+    nulls: number;
+  }[];
+}
+
+export interface AlarmSnapshot {
+  id: string;
+  kind: 'limit' | 'communication';
+  instrument: string;
+  signal: string | null;
+  description: string;
+  priority: 'low' | 'medium' | 'high' | 'critical';
+  condition: string;
+  severity: 'major' | 'minor' | 'none';
+  active: boolean;
+  acknowledged: boolean;
+  state: 'normal' | 'unack_active' | 'ack_active' | 'unack_rtn' | 'shelved';
+  value: number | null;
+  activated_at: string | null;
+  cleared_at: string | null;
+  acked_at: string | null;
+  acked_by: string | null;
+  ack_comment: string | null;
+  shelved: { by: string; reason: string; until: string } | null;
+  activations: number;
+}
+
+export interface AlarmEvent {
+  time: string;
+  alarm: string;
+  event: string;
+  condition: string;
+  severity: string;
+  value: number | null;
+  user: string | null;
+  comment: string | null;
+}
+
+export interface HealthCheck {
+  name: string;
+  status: 'healthy' | 'degraded' | 'unhealthy';
+  details?: Record<string, unknown>;
+  message?: string;
+}
+
+export interface HealthReport {
+  status: 'healthy' | 'degraded' | 'unhealthy';
+  checked_at: string;
+  checks: HealthCheck[];
+}
+
+export interface LogRecord {
+  time: string;
+  level: string | number;
+  msg: string;
+  [field: string]: unknown;
+}
