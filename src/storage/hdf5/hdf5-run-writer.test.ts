@@ -305,7 +305,7 @@ describe('Hdf5RunWriter: camera frames', () => {
     }
   });
 
-  it('refuses frames for a key no descriptor declared external, and reports stream_datum rows that do not exist', async () => {
+  it('refuses frames for a key no descriptor declared external, reports stream_datum rows that do not exist and repeated documents', async () => {
     const run = harness();
     run.writer.document({ name: 'start', doc: startDoc() });
     run.writer.document({ name: 'descriptor', doc: cameraDescriptor() });
@@ -315,12 +315,21 @@ describe('Hdf5RunWriter: camera frames', () => {
     assert.equal(stray.pixels.length, FRAME_HEIGHT * FRAME_WIDTH, 'not transferred');
     run.writer.frame('cam_image', syntheticFrame(0));
     run.writer.document({ name: 'stream_datum', doc: cameraDatum(0, 2) });
+    // Repeated documents are reported, not fatal.
+    run.writer.document({ name: 'descriptor', doc: cameraDescriptor() });
+    run.writer.document({ name: 'stream_resource', doc: cameraResource() });
     await run.writer.close();
+    assert.equal(run.writer.stats().error, null);
     assert.deepEqual(
-      run.warnings.map((w) => [w.code, w.details.dataKey ?? w.details.document]),
+      run.warnings.map((w) => [
+        w.code,
+        w.details.dataKey ?? (w.details.resource ? 'resource' : (w.details.descriptor ?? w.details.document)),
+      ]),
       [
         ['VALUE_INVALID', 'other_camera'],
         ['VALUE_INVALID', 'stream_datum'],
+        ['VALUE_INVALID', CAMERA_UID],
+        ['VALUE_INVALID', 'resource'],
       ],
     );
   });

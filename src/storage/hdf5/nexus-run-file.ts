@@ -42,10 +42,12 @@ export class NexusRunFile {
   private file: SwmrRunFile | null = null;
   private fileName: string | null = null;
   private start: RunStart | null = null;
-  private stopped = false;
+  /** Set by the stop document or close(): nothing more goes into the file. */
+  private fileClosed = false;
   private readonly streams = new Map<string, StreamTable>();
   private readonly byDescriptor = new Map<string, StreamTable>();
   private readonly frames = new Map<string, FrameSeries>();
+  private readonly resources = new Set<string>();
   framesWritten = 0;
   eventsWritten = 0;
 
@@ -64,7 +66,7 @@ export class NexusRunFile {
       return;
     }
     const file = this.file;
-    if (!file || this.stopped) {
+    if (!file || this.fileClosed) {
       this.problem(
         `${doc.name} document arrived ${file ? 'after the stop document' : 'before the start document'}; not stored`,
         {
@@ -95,14 +97,14 @@ export class NexusRunFile {
   frame(dataKey: string, row: number, frame: Frame): void {
     const file = this.file;
     const series = this.frames.get(dataKey);
-    if (!file || this.stopped || !series) {
-      this.problem(
-        `frame ${frame.frameNumber} for "${dataKey}": no descriptor declares that camera key; not stored`,
-        {
-          dataKey,
-          frameNumber: frame.frameNumber,
-        },
-      );
+    if (!file || this.fileClosed || !series) {
+      const why = this.fileClosed
+        ? 'arrived after the stop document'
+        : 'no descriptor declares that camera key';
+      this.problem(`frame ${frame.frameNumber} for "${dataKey}": ${why}; not stored`, {
+        dataKey,
+        frameNumber: frame.frameNumber,
+      });
       return;
     }
     if (!series.created) series.create(file, [frame.height, frame.width]);
@@ -114,7 +116,7 @@ export class NexusRunFile {
   /** Writes every queued row and flushes the file; `frameRows` pads camera datasets (see FrameSeries). */
   flush(frameRows: Record<string, number>): void {
     const file = this.file;
-    if (!file || this.stopped) return;
+    if (!file || this.fileClosed) return;
     this.writePending(file, frameRows);
     file.flush();
   }
@@ -122,8 +124,8 @@ export class NexusRunFile {
   /** Writes what is left and closes the file; returns its name relative to the output directory. */
   close(frameRows: Record<string, number>): string[] {
     const file = this.file;
-    if (file && !this.stopped) {
-      this.stopped = true;
+    if (file && !this.fileClosed) {
+      this.fileClosed = true;
       try {
         this.writePending(file, frameRows);
       } finally {
@@ -189,6 +191,12 @@ export class NexusRunFile {
   }
 
   private onDescriptor(file: SwmrRunFile, descriptor: EventDescriptor): void {
+    if (this.byDescriptor.has(descriptor.uid)) {
+      this.problem(`descriptor ${descriptor.uid} arrived twice; the second is ignored`, {
+        descriptor: descriptor.uid,
+      });
+      return;
+    }
     let table = this.streams.get(descriptor.name);
     const descriptorJson = toJson(descriptor);
     if (!table) {
@@ -259,6 +267,13 @@ export class NexusRunFile {
   }
 
   private onStreamResource(file: SwmrRunFile, resource: StreamResource): void {
+    if (this.resources.has(resource.uid)) {
+      this.problem(`stream_resource ${resource.uid} arrived twice; the second is ignored`, {
+        resource: resource.uid,
+      });
+      return;
+    }
+    this.resources.add(resource.uid);
     const series = this.frames.get(resource.data_key);
     if (!series) {
       this.problem(
@@ -291,7 +306,7 @@ export class NexusRunFile {
 
   private onStop(file: SwmrRunFile, stop: RunStop, frameRows: Record<string, number>): void {
     // Stop is the last document: closing now clears the file's open-for-write mark at once.
-    this.stopped = true;
+    this.fileClosed = true;
     try {
       this.writePending(file, frameRows);
       file.writeScalar(`${ENTRY}/end_time`, isoTime(stop.time));
