@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -571,6 +571,10 @@ describe('Hdf5RunWriter: write errors', () => {
     const run = harness();
     writeFileSync(run.outputDir, 'not a directory');
     await expectStorageError(run);
+    await assert.rejects(run.writer.close(), (err: BenchtopError) => {
+      assert.deepEqual(err.details.files, [], 'no file was created');
+      return true;
+    });
   });
 
   it('surfaces a run file path that is taken by a directory', async () => {
@@ -578,6 +582,37 @@ describe('Hdf5RunWriter: write errors', () => {
     mkdirSync(run.path, { recursive: true });
     await expectStorageError(run);
     assert.equal(run.errors[0]?.details.operation, 'start document');
+  });
+
+  it('surfaces a failure in the middle of a run and still names the file', async () => {
+    const run = harness();
+    run.writer.document({ name: 'start', doc: startDoc() });
+    run.writer.document({ name: 'descriptor', doc: primaryDescriptor() });
+    for (let i = 0; i < 3; i++) run.writer.document({ name: 'event', doc: primaryEvent(i) });
+    await run.writer.flush();
+    // The file vanishes under the writer (someone cleans the data directory); the next change
+    // to the file's structure has to reopen it by name and cannot.
+    renameSync(run.path, `${run.path}.moved`);
+    mkdirSync(run.path);
+    run.writer.document({ name: 'descriptor', doc: cameraDescriptor() });
+    await until(() => run.writer.stats().error !== null, 'the write error');
+    assert.equal(run.errors.length, 1);
+    assert.equal(run.errors[0]?.code, 'STORAGE_ERROR');
+    assert.equal(run.errors[0]?.details.operation, 'descriptor document');
+    run.writer.document({ name: 'event', doc: primaryEvent(3) }); // ignored, already reported
+    await assert.rejects(run.writer.close(), (err: BenchtopError) => {
+      assert.equal(err.code, 'STORAGE_ERROR');
+      assert.deepEqual(err.details.files, [runFileName(startDoc())]);
+      return true;
+    });
+    assert.equal(run.errors.length, 1);
+    // What was flushed before the failure is intact.
+    const file = await RunFileReader.open(`${run.path}.moved`);
+    try {
+      assert.deepEqual(file.values('/entry/data/seq_num'), [1, 2, 3]);
+    } finally {
+      file.close();
+    }
   });
 
   it('refuses documents after close()', async () => {

@@ -224,8 +224,10 @@ export class Hdf5RunWriter implements RunWriter {
         this.requests.delete(message.id);
         if (!request) break;
         this.keepAliveWhileBusy();
-        if (this.error) request.reject(this.error);
-        else request.resolve(message.t === 'closed' ? message.files : []);
+        // A failed run still names its file; closeOnce reports the failure with it.
+        if (message.t === 'closed') request.resolve(message.files);
+        else if (this.error) request.reject(this.error);
+        else request.resolve([]);
         break;
       }
       case 'warning':

@@ -55,6 +55,11 @@ export class NexusRunFile {
     this.options = options;
   }
 
+  /** The run's file, relative to the output directory, once it exists. */
+  get files(): string[] {
+    return this.fileName ? [this.fileName] : [];
+  }
+
   get bytesWritten(): number {
     return this.file?.bytesWritten ?? 0;
   }
@@ -132,7 +137,7 @@ export class NexusRunFile {
         file.close();
       }
     }
-    return this.fileName ? [this.fileName] : [];
+    return this.files;
   }
 
   private onStart(start: RunStart): void {
@@ -146,11 +151,12 @@ export class NexusRunFile {
       return;
     }
     this.start = start;
-    this.fileName = runFileName(start);
+    const fileName = runFileName(start);
     makeOutputDir(this.options.outputDir);
-    const file = SwmrRunFile.create(this.options.module, join(this.options.outputDir, this.fileName));
+    const file = SwmrRunFile.create(this.options.module, join(this.options.outputDir, fileName));
     this.file = file;
-    file.setAttrs('/', { default: 'entry', creator: 'Benchtop', file_name: this.fileName });
+    this.fileName = fileName;
+    file.setAttrs('/', { default: 'entry', creator: 'Benchtop', file_name: fileName });
     file.createGroup(ENTRY, { NX_class: 'NXentry' });
     file.writeScalar(`${ENTRY}/uid`, start.uid);
     file.writeScalar(`${ENTRY}/plan_name`, start.plan_name);

@@ -59,11 +59,8 @@ export class SwmrRunFile {
     this.setAttrs(path, attrs);
   }
 
-  hasObject(path: string): boolean {
-    return this.file.get(path) !== null;
-  }
-
   setAttrs(path: string, attrs: Record<string, AttrValue>): void {
+    if (Object.keys(attrs).length === 0) return;
     const file = this.forStructure();
     const target = path === '/' ? file : file.get(path);
     if (!target || !('create_attribute' in target)) throw new Error(`no HDF5 object at ${path}`);
@@ -151,13 +148,16 @@ export class SwmrRunFile {
     this.open = false;
     if (this.scratchPtr !== 0) this.m._free(this.scratchPtr);
     this.scratchPtr = 0;
+    this.scratchSize = 0;
     this.file.close();
   }
 
   private forStructure(): File {
     if (this.swmr) {
+      this.open = false;
       this.file.close();
       this.file = new h5wasm.File(this.path, 'a', { libver: LIBVER });
+      this.open = true;
       this.swmr = false;
     }
     return this.file;
@@ -202,6 +202,7 @@ export class SwmrRunFile {
     if (size > this.scratchSize) {
       if (this.scratchPtr !== 0) this.m._free(this.scratchPtr);
       this.scratchPtr = 0;
+      this.scratchSize = 0;
       const ptr = this.m._malloc(size);
       if (ptr === 0) throw new Error(`could not allocate ${size} bytes in the wasm heap`);
       this.scratchPtr = ptr;
