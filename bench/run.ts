@@ -11,6 +11,7 @@
  * Prints a table and writes bench/results/latest.json ({machine, versions, results}).
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchmarks } from './benchmarks/index.ts';
@@ -83,8 +84,12 @@ const runVersions = await versions();
 const results: BenchResult[] = [];
 for (const benchmark of selected) {
   log(`${benchmark.name}: ${benchmark.title}`);
+  const loadBefore = loadavg()[0]!;
   try {
     const rows = await benchmark.run(ctx);
+    // A busy machine (other jobs) slows every figure: say how busy it was, next to the figure.
+    const load = `1-min load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after (${availableParallelism()} cores)`;
+    for (const row of rows) row.notes = [...(row.notes ?? []), load];
     results.push(...rows);
     for (const row of rows)
       log(`  ${row.metric}: ${row.ours} ${row.unit}${row.met === false ? ' (target missed)' : ''}`);

@@ -71,6 +71,20 @@ describe('makeResult', () => {
     assert.equal(r.met, true);
   });
 
+  it('leaves a target unjudged when the measurement did not meet its conditions', () => {
+    const r = makeResult({
+      benchmark: 'fanout',
+      metric: 'p99',
+      unit: 'ms',
+      ours: 20,
+      targets: [{ kind: 'below', value: 50 }],
+      unjudged: 'clients got 6.5 Hz, not 10 Hz',
+    });
+    assert.equal(r.met, null);
+    assert.equal(r.target, '< 50 ms');
+    assert.deepEqual(r.notes, ['target not judged: clients got 6.5 Hz, not 10 Hz']);
+  });
+
   it('reports a figure that could not be measured as null with the reason', () => {
     const r = makeResult({
       benchmark: 'ingest',

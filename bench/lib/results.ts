@@ -75,6 +75,8 @@ export interface ResultInput {
   ours: Measured;
   anchors?: Record<string, Measured>;
   targets?: Target[];
+  /** Why the targets cannot be judged from this measurement (e.g. the load fell short of the spec). */
+  unjudged?: string;
   notes?: string[];
 }
 
@@ -106,13 +108,14 @@ function roundSpread(s: Spread): Spread {
 
 export function describeTarget(target: Target, unit: string): string {
   const u = unit ? ` ${unit}` : '';
+  const n = (value: number) => value.toLocaleString('en-US');
   switch (target.kind) {
     case 'at-least':
-      return `≥ ${target.value}${u}`;
+      return `≥ ${n(target.value)}${u}`;
     case 'below':
-      return `< ${target.value}${u}`;
+      return `< ${n(target.value)}${u}`;
     case 'at-most':
-      return `≤ ${target.value}${u}`;
+      return `≤ ${n(target.value)}${u}`;
     case 'ratio-at-least':
       return `≥ ${target.ratio}× ${target.anchor}`;
   }
@@ -153,8 +156,12 @@ export function makeResult(input: ResultInput): BenchResult {
   }
   const targets = input.targets ?? [];
   const verdicts = targets.map((t) => targetMet(t, ours, anchors));
-  const met =
+  let met =
     targets.length === 0 ? null : verdicts.includes(false) ? false : verdicts.includes(null) ? null : true;
+  if (input.unjudged !== undefined && targets.length > 0) {
+    met = null;
+    notes.push(`target not judged: ${input.unjudged}`);
+  }
   const spreads: NonNullable<BenchResult['spread']> = {};
   const oursSpread = spreadOf(input.ours);
   if (oursSpread) spreads.ours = oursSpread;
