@@ -1,16 +1,11 @@
 import type { BenchtopConfig, InstrumentEntry } from '../config/schema.ts';
 import type { EventBus } from '../core/bus.ts';
 import type { Clock } from '../core/clock.ts';
-import type { DriverIdentity } from '../core/device.ts';
 import { BenchtopError } from '../core/errors.ts';
 import type { BenchtopEvents } from '../core/events.ts';
-import { Instrument, splitSignalPath } from '../core/instrument.ts';
-import {
-  InstrumentBehavior,
-  type InstrumentMessage,
-  type InstrumentReply,
-} from '../core/instrument-behavior.ts';
+import { type Instrument, splitSignalPath } from '../core/instrument.ts';
 import { instrumentLogger, type Logger } from '../core/logger.ts';
+import { spawnInstrumentActor } from '../core/spawn-instrument.ts';
 import type { Supervisor } from '../core/supervisor.ts';
 import { instrumentKinds } from '../instruments/catalog.ts';
 import type { DriverDeps } from '../instruments/kind.ts';
@@ -84,37 +79,17 @@ export class InstrumentManager {
     }
     const driver = kind.createDriver(entry.id, entry.config, driverDeps);
     const timeoutMs = typeof entry.config.timeout_ms === 'number' ? entry.config.timeout_ms : 5000;
-    let instrument: Instrument | null = null;
-    let identity: DriverIdentity | null = null;
-    const spawning = supervisor.spawn<InstrumentMessage, InstrumentReply>(
-      entry.id,
-      () =>
-        new InstrumentBehavior({
-          id: entry.id,
-          driver,
-          log,
-          pollIntervalMs: entry.poll_interval_ms,
-          publish: (reading) => bus.emit('instrument.reading', reading),
-          onIdentity: (found) => {
-            identity = found;
-            if (instrument) instrument.identity = found;
-            bus.emit('instrument.identity', { instrument: entry.id, identity: found });
-          },
-        }),
-      { kind: entry.type },
-    );
-    log.info(`${entry.type} actor spawned: ${entry.id}`);
-    const actor = await spawning;
-    instrument = new Instrument({
+    const { instrument } = await spawnInstrumentActor({
       id: entry.id,
       driver,
-      actor,
+      bus,
+      supervisor,
       clock,
+      log,
+      pollIntervalMs: entry.poll_interval_ms,
       askTimeoutMs: timeoutMs * 2 + 1000,
-      onCommand: (op, seconds, outcome) =>
-        bus.emit('instrument.command', { instrument: entry.id, op, seconds, outcome }),
+      onSpawned: () => log.info(`${entry.type} actor spawned: ${entry.id}`),
     });
-    instrument.identity = identity;
     this.instruments.set(entry.id, instrument);
   }
 

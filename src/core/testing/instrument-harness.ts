@@ -1,11 +1,12 @@
 import type { Actor } from '../actor.ts';
 import type { EventBus } from '../bus.ts';
 import { type Clock, systemClock } from '../clock.ts';
-import type { DriverIdentity, InstrumentDriver } from '../device.ts';
+import type { InstrumentDriver } from '../device.ts';
 import type { BenchtopEvents } from '../events.ts';
-import { Instrument } from '../instrument.ts';
-import { InstrumentBehavior, type InstrumentMessage, type InstrumentReply } from '../instrument-behavior.ts';
+import type { Instrument } from '../instrument.ts';
+import type { InstrumentMessage, InstrumentReply } from '../instrument-behavior.ts';
 import { silentLogger } from '../logger.ts';
+import { spawnInstrumentActor } from '../spawn-instrument.ts';
 import { type RestartPolicy, Supervisor } from '../supervisor.ts';
 
 /**
@@ -75,38 +76,18 @@ export interface SpawnedInstrument {
 export async function spawnInstrument(options: SpawnInstrumentOptions): Promise<SpawnedInstrument> {
   const { id, driver, bus } = options;
   const clock = options.clock ?? systemClock;
-  const log = silentLogger();
   const supervisor = options.supervisor ?? testSupervisor(options);
-  let instrument: Instrument | null = null;
-  let identity: DriverIdentity | null = null;
-  const actor = await supervisor.spawn<InstrumentMessage, InstrumentReply>(
-    id,
-    () =>
-      new InstrumentBehavior({
-        id,
-        driver,
-        log,
-        pollIntervalMs: options.pollIntervalMs ?? 0,
-        publish: (reading) => bus.emit('instrument.reading', reading),
-        onIdentity: (found) => {
-          identity = found;
-          if (instrument) instrument.identity = found;
-          bus.emit('instrument.identity', { instrument: id, identity: found });
-        },
-      }),
-    { kind: driver.type, policy: options.policy ?? testRestartPolicy },
-  );
-  const facade = new Instrument({
+  const { actor, instrument: facade } = await spawnInstrumentActor({
     id,
     driver,
-    actor,
+    bus,
+    supervisor,
     clock,
+    log: silentLogger(),
+    pollIntervalMs: options.pollIntervalMs ?? 0,
     askTimeoutMs: options.askTimeoutMs ?? 5_000,
-    onCommand: (op, seconds, outcome) =>
-      bus.emit('instrument.command', { instrument: id, op, seconds, outcome }),
+    policy: options.policy ?? testRestartPolicy,
   });
-  facade.identity = identity;
-  instrument = facade;
   const forget =
     options.rememberReadings === false
       ? () => {}

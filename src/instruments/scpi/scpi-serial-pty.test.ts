@@ -1,17 +1,12 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ManualClock, systemClock } from '../../core/clock.ts';
 import type { DriverContext } from '../../core/device.ts';
 import { silentLogger } from '../../core/logger.ts';
 import type { LineSimulatorServer } from '../../sim/line-simulator-server.ts';
 import { VirtualLab } from '../../sim/virtual-lab.ts';
+import { socatMissing, socatPty } from '../../transports/testing/socat-pty.ts';
 import { scpiKind } from './kind.ts';
-
-const hasSocat = spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0;
 
 const context = (): DriverContext => ({
   id: 'dmm',
@@ -22,18 +17,9 @@ const context = (): DriverContext => ({
   publish: () => {},
 });
 
-/** Waits for `path` to appear, checking a bounded number of times. */
-async function appears(path: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 250 && child.exitCode === null; i++) {
-    if (existsSync(path)) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`socat did not create ${path}`);
-}
-
 describe('ScpiDriver over a serial port (ASRL resource)', () => {
   it('talks through a real pseudo-terminal bridged to the simulator', {
-    skip: !hasSocat && 'socat not installed',
+    skip: socatMissing,
   }, async () => {
     const lab = new VirtualLab({
       clock: new ManualClock(),
@@ -44,15 +30,11 @@ describe('ScpiDriver over a serial port (ASRL resource)', () => {
     });
     const server = scpiKind.createSimulator!('dmm', {}, lab) as LineSimulatorServer;
     const { port } = await server.listen(0, '127.0.0.1');
-    const dir = mkdtempSync(join(tmpdir(), 'scpi-pty-'));
-    const link = join(dir, 'ttyDMM');
-    const socat = spawn('socat', [`pty,raw,echo=0,link=${link}`, `tcp:127.0.0.1:${port}`], {
-      stdio: 'ignore',
-    });
+    const pty = await socatPty(port);
     const driver = scpiKind.createDriver(
       'dmm',
       {
-        resource: `ASRL${link}::INSTR`,
+        resource: `ASRL${pty.path}::INSTR`,
         baud: 115200,
         timeout_ms: 1000,
         signals: [{ name: 'range', query: 'VOLT:DC:RANG?', set: 'VOLT:DC:RANG {value}', unit: 'V' }],
@@ -60,7 +42,6 @@ describe('ScpiDriver over a serial port (ASRL resource)', () => {
       { clock: systemClock, log: silentLogger() },
     );
     try {
-      await appears(link, socat);
       const identity = await driver.connect(context());
       assert.equal(identity.model, 'SIM-DMM6500');
       const call = { ...context(), signal: new AbortController().signal };
@@ -75,9 +56,8 @@ describe('ScpiDriver over a serial port (ASRL resource)', () => {
       ]);
     } finally {
       await driver.disconnect();
-      socat.kill();
+      await pty.close();
       await server.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,17 +1,11 @@
 import type { ActorStateChange } from '../../core/actor-state.ts';
 import { EventBus } from '../../core/bus.ts';
 import { ManualClock, systemClock } from '../../core/clock.ts';
-import type { DriverIdentity } from '../../core/device.ts';
 import type { BenchtopEvents } from '../../core/events.ts';
-import { Instrument } from '../../core/instrument.ts';
-import {
-  InstrumentBehavior,
-  type InstrumentMessage,
-  type InstrumentReply,
-} from '../../core/instrument-behavior.ts';
+import type { Instrument } from '../../core/instrument.ts';
 import { silentLogger } from '../../core/logger.ts';
 import type { Reading } from '../../core/reading.ts';
-import { Supervisor } from '../../core/supervisor.ts';
+import { spawnInstrument } from '../../core/testing/instrument-harness.ts';
 import { LineSimulatorServer, type SimulatorFault } from '../../sim/line-simulator-server.ts';
 import { VirtualLab } from '../../sim/virtual-lab.ts';
 import { scpiKind } from './kind.ts';
@@ -73,14 +67,6 @@ export async function startScpiRig(options: {
   const readings: Reading[] = [];
   bus.on('actor.state', (c) => states.push(c));
   bus.on('instrument.reading', (r) => readings.push(r));
-  const supervisor = new Supervisor({
-    clock: systemClock,
-    mailboxCapacity: 16,
-    spawnTimeoutMs: 5_000,
-    shutdownTimeoutMs: 2_000,
-    policy: { maxRestarts: 100, windowMs: 60_000, initialBackoffMs: 50, maxBackoffMs: 200, jitter: 0 },
-    onStateChange: (c) => bus.emit('actor.state', c),
-  });
   const driver = scpiKind.createDriver(
     'dmm',
     { timeout_ms: 300, ...config, ...options.config },
@@ -89,30 +75,13 @@ export async function startScpiRig(options: {
       log: silentLogger(),
     },
   );
-  let instrument: Instrument | null = null;
-  let identity: DriverIdentity | null = null;
-  const actor = await supervisor.spawn<InstrumentMessage, InstrumentReply>(
-    'dmm',
-    () =>
-      new InstrumentBehavior({
-        id: 'dmm',
-        driver,
-        log: silentLogger(),
-        pollIntervalMs: options.pollIntervalMs ?? 0,
-        publish: (reading) => {
-          instrument?.remember(reading);
-          bus.emit('instrument.reading', reading);
-        },
-        onIdentity: (id) => {
-          identity = id;
-          if (instrument) instrument.identity = id;
-          bus.emit('instrument.identity', { instrument: 'dmm', identity: id });
-        },
-      }),
-    { kind: 'ScpiInstrument' },
-  );
-  instrument = new Instrument({ id: 'dmm', driver, actor, clock: systemClock, askTimeoutMs: 5_000 });
-  instrument.identity = identity;
+  const { instrument, stop } = await spawnInstrument({
+    id: 'dmm',
+    driver,
+    bus,
+    spawnTimeoutMs: 5_000,
+    pollIntervalMs: options.pollIntervalMs ?? 0,
+  });
   let seen = 0;
   const rig: ScpiRig = {
     instrument,
@@ -137,7 +106,7 @@ export async function startScpiRig(options: {
       await server.listen(port, '127.0.0.1');
     },
     close: async () => {
-      await supervisor.stopAll();
+      await stop();
       await server.close();
     },
   };
