@@ -5,7 +5,7 @@ import type { EngineRunWriter, WriterFactory, WriterReport } from '../engine/run
 import { ArrowRunWriter } from '../storage/arrow/arrow-run-writer.ts';
 import { runDirectoryName } from '../storage/arrow/run-directory.ts';
 import { Hdf5RunWriter, hdf5WriterOptions } from '../storage/hdf5/hdf5-run-writer.ts';
-import { hdf5FrameResource } from '../storage/hdf5/run-file-layout.ts';
+import { hdf5FrameResource, runFileName } from '../storage/hdf5/run-file-layout.ts';
 
 /**
  * The writer for each run, chosen by `[storage] default_backend`, with its drops, failures and
@@ -23,6 +23,7 @@ export function runWriterFactory(storage: BenchtopConfig['storage'], clock: Cloc
         onError: (error) => report.failed(error),
       });
       return Object.assign(writer, {
+        plannedFiles: () => [`${runDirectoryName(start)}/run.json`],
         // run.json indexes the frame files by data key; the resource names the run directory.
         frameResource: (stream: string, dataKey: string) => ({
           mimetype: 'application/vnd.apache.arrow.file',
@@ -40,6 +41,7 @@ export function runWriterFactory(storage: BenchtopConfig['storage'], clock: Cloc
       onWarning: (warning) => report.warned(warning.message, { code: warning.code, ...warning.details }),
     });
     return Object.assign(writer, {
+      plannedFiles: () => [runFileName(start)],
       frameResource: (stream: string, dataKey: string, shape: [number, number]) =>
         hdf5FrameResource(start, stream, dataKey, shape),
     });

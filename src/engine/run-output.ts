@@ -109,6 +109,8 @@ export class RunOutput {
     });
     this.bundle = bundle;
     this.catalog((recorder) => recorder.recordStart(bundle.start, this.writer!.format));
+    const planned = this.writer.plannedFiles?.() ?? [];
+    if (planned.length > 0) this.catalog((recorder) => recorder.addFiles?.(bundle.start.uid, planned));
     this.emit({ name: 'start', doc: bundle.start });
     return bundle.start;
   }

@@ -11,6 +11,8 @@ export interface RunRecorder {
   document(doc: RunDocument): void;
   /** After the writer has closed; `files` are relative to output_dir. */
   recordStop(stop: RunStop, files: string[]): unknown;
+  /** Files known while the run is open, so a run cut short by a crash still lists them. */
+  addFiles?(uid: string, files: string[]): unknown;
 }
 
 /** What a writer tells the engine as it happens, so a loss is never silent. */
@@ -31,6 +33,8 @@ export type FrameResourceFields = Pick<StreamResource, 'mimetype' | 'uri' | 'par
  * without it the resource names the writer's format and the data key).
  */
 export type EngineRunWriter = RunWriter & {
+  /** The files (relative to output_dir) the writer is writing, known from the start document. */
+  plannedFiles?(): string[];
   frameResource?(
     stream: string,
     dataKey: string,
