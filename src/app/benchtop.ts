@@ -27,6 +27,7 @@ import { openTimeSeriesStore } from '../storage/timeseries/open-timeseries-store
 import { ParameterLogger } from '../storage/timeseries/parameter-logger.ts';
 import type { TimeSeriesStore } from '../storage/timeseries/timeseries-store.ts';
 import { InstrumentManager } from './instrument-manager.ts';
+import { recoverInterruptedRuns } from './interrupted-runs.ts';
 import { parameterSampler } from './parameter-sampler.ts';
 import { runWriterFactory } from './run-writer-factory.ts';
 
@@ -182,9 +183,7 @@ export class Benchtop {
     );
     if (this.lab) this.logger.info('simulation enabled: instruments talk to the virtual lab');
     if (this.logRing) this.logRing.subscribe((record) => this.bus.emit('log.record', record));
-    const interrupted = this.catalog.markInterrupted();
-    if (interrupted.length)
-      this.logger.warn({ runs: interrupted }, 'runs cut short by the last stop marked interrupted');
+    await recoverInterruptedRuns(this.catalog, this.config.storage.output_dir, this.logger);
     await this.startAcquisition();
     await this.startParameterLog();
     this.startBackups();

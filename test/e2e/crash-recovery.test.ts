@@ -258,6 +258,14 @@ describe('a Benchtop process killed with SIGKILL in the middle of a run', () => 
     assert.equal(record.live, undefined);
   });
 
+  it('the restart made the run file itself readable by plain HDF5 tools', {
+    skip: !hasCommand('h5dump') && 'hdf5-tools (h5dump) is not installed',
+  }, () => {
+    const dump = spawnSync('h5dump', ['-H', path], { encoding: 'utf8' });
+    assert.equal(dump.status, 0, dump.stderr);
+    assert.match(dump.stdout, /GROUP "entry"/);
+  });
+
   it('what survived exports to CSV, values as the server published them', async () => {
     const reader = await openRunDataReader({ uid, format: 'hdf5', files: [relative] }, outputDir, {
       hdf5: openHdf5Run,
