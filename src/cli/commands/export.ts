@@ -78,7 +78,11 @@ export async function exportRemoteCommand(
   );
   if (run.status === undefined) {
     // Only the engine knows it (queued, or cancelled before it started): nothing was recorded.
-    throw runStillGoing(uid, run.live?.state ?? 'not recorded');
+    const state = run.live?.state ?? 'not recorded';
+    throw new BenchtopError('RUN_STATE_CONFLICT', `run ${uid} is ${state}: it has no files to export`, {
+      uid,
+      state,
+    });
   }
   const recorded = run as ExportableRun;
   checkExportable(recorded, format);
