@@ -50,6 +50,7 @@ export function App() {
   useEffect(() => {
     void identify();
     return onUnauthorized(() => {
+      stream.stop();
       session.clear();
       setWho({ kind: 'login' });
     });
@@ -58,6 +59,7 @@ export function App() {
   const logout = useCallback(() => {
     const refresh = session.refreshToken;
     const done = () => {
+      stream.stop();
       session.clear();
       void identify();
     };
@@ -97,7 +99,7 @@ function Shell(props: { principal: Principal; logout: () => void }) {
     <div className="shell">
       <header className="topbar">
         <span className="brand">Benchtop</span>
-        <span className={`connection ${status}`} title={`Live stream ${status}`}>
+        <span className={`connection ${status}`} role="status" aria-label="Live stream">
           {status === 'connected' ? 'live' : status}
         </span>
         <span className="spacer" />

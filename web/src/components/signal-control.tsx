@@ -91,9 +91,17 @@ function TextControl(props: Props) {
     const known = live.get(key)?.value;
     return known === undefined || known === null || typeof known === 'boolean' ? '' : String(known);
   });
+  const [touched, setTouched] = useState(false);
   const { error, busy, write } = useWrite(props);
   const id = `set-${instrument}-${desc.name}`.replace(/[^A-Za-z0-9_-]/g, '-');
   const name = props.label ?? desc.name;
+  // The field starts at the current value once it is known, until the user types in it.
+  useEffect(() => {
+    if (touched) return;
+    return live.paint(key, (r) => {
+      if (typeof r.value === 'number' || typeof r.value === 'string') setText(String(r.value));
+    });
+  }, [key, touched]);
   const numeric = desc.dtype === 'number' || desc.dtype === 'integer';
   const limits = limitsText(desc);
   const submit = (e: FormEvent) => {
@@ -111,7 +119,10 @@ function TextControl(props: Props) {
         step={desc.dtype === 'integer' ? 1 : numeric ? 'any' : undefined}
         inputMode={numeric ? 'decimal' : undefined}
         value={text}
-        onChange={(e) => setText(e.target.value)}
+        onChange={(e) => {
+          setTouched(true);
+          setText(e.target.value);
+        }}
         disabled={!props.canWrite || busy}
         title={props.canWrite ? (limits ? `allowed ${limits}` : undefined) : roleHint}
         aria-invalid={error ? true : undefined}

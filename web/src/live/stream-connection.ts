@@ -29,6 +29,7 @@ export class StreamConnection {
   private pingTimer: ReturnType<typeof setInterval> | null = null;
   private lastMessageAt = 0;
   private started = false;
+  private offSession: (() => void) | null = null;
   private readonly signalRefs = new Map<string, number>();
   private readonly channelRefs = new Map<Channel, number>();
   private readonly cameraRefs = new Map<string, { sub: CameraSubscription; refs: number }>();
@@ -46,8 +47,25 @@ export class StreamConnection {
   start(): void {
     if (this.started) return;
     this.started = true;
-    session.onChange(() => this.reconnectNow());
+    this.offSession = session.onChange(() => this.reconnectNow());
     this.open();
+  }
+
+  /** Logged out: no connection until `start` again (it would only be refused). */
+  stop(): void {
+    if (!this.started) return;
+    this.started = false;
+    this.offSession?.();
+    this.offSession = null;
+    const ws = this.ws;
+    this.ws = null;
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.pingTimer = null;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    ws?.close();
+    this.attempt = 0;
+    this.setStatus('connecting');
   }
 
   /** Reference-counted: the server is asked for a signal while anyone on the page shows it. */

@@ -158,7 +158,7 @@ export function ScansPage() {
     <section aria-labelledby="scans-title">
       <h1 id="scans-title">Scans</h1>
       <div className="scans-layout">
-        <form className="card plan-form" onSubmit={start} noValidate aria-label="Plan">
+        <form className="card plan-form" onSubmit={start} noValidate aria-label="Run a plan">
           <ErrorText error={plans.error} />
           <div className="field">
             <label htmlFor="plan-name">Plan</label>

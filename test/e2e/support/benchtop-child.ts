@@ -1,0 +1,100 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
+
+interface LogLine {
+  msg?: string;
+  url?: string;
+  [field: string]: unknown;
+}
+
+/** The environment without the variables that would point a child at another Benchtop or config. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const { BENCHTOP_CONFIG: _c, BENCHTOP_URL: _u, BENCHTOP_API_KEY: _k, ...env } = process.env;
+  return env;
+}
+
+/**
+ * A real Benchtop (`benchtop start`) in a child process. `start` resolves with the URL from its
+ * "Benchtop ready at …" log line; `stop` sends SIGTERM and waits for the exit.
+ */
+export class BenchtopChild {
+  private child: ChildProcess | null = null;
+  private readonly config: string;
+  url = '';
+  port = 0;
+
+  constructor(config: string) {
+    this.config = config;
+  }
+
+  /** Starts on an ephemeral port, or on `port` (a restart keeps the address the browser has open). */
+  async start(port = 0): Promise<string> {
+    const child = spawn(process.execPath, [MAIN, 'start', '--port', String(port), '--config', this.config], {
+      env: cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    let stderr = '';
+    child.stderr!.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      const lines = createInterface({ input: child.stdout! });
+      lines.on('line', (text) => {
+        let line: LogLine;
+        try {
+          line = JSON.parse(text) as LogLine;
+        } catch {
+          return;
+        }
+        if (typeof line.msg === 'string' && line.msg.startsWith('Benchtop ready at ') && line.url)
+          resolve(line.url);
+      });
+      child.once('exit', (code, signal) =>
+        reject(new Error(`Benchtop exited (${code ?? signal}) before it was ready; stderr: ${stderr}`)),
+      );
+    });
+    this.url = url;
+    this.port = Number(new URL(url).port);
+    return url;
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = null;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    await exited;
+  }
+
+  /** For `after` hooks: nothing may outlive the test. */
+  kill(): void {
+    this.child?.kill('SIGKILL');
+    this.child = null;
+  }
+}
+
+/** Runs `benchtop <args>` to completion (keys, users), with `input` on stdin; resolves with stdout. */
+export async function benchtopCommand(args: string[], input = ''): Promise<string> {
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    env: cleanEnv(),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c) => {
+    stdout += c;
+  });
+  child.stderr.on('data', (c) => {
+    stderr += c;
+  });
+  child.stdin.end(input);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`benchtop ${args.join(' ')} exited ${code}: ${stderr}`);
+  return stdout;
+}
