@@ -94,15 +94,24 @@ describe('deploy files', () => {
     assert.ok(dash.panels.length >= 10);
   });
 
-  it('compose and Prometheus files are valid YAML with the expected services', {
-    skip: !hasPyYaml && 'python3-yaml not installed',
-  }, () => {
-    const compose = yaml('deploy/docker-compose.yml') as { services: Record<string, unknown> };
-    assert.deepEqual(Object.keys(compose.services).sort(), ['benchtop', 'grafana', 'postgres', 'prometheus']);
-    const rules = yaml('deploy/prometheus/alerts.yml') as {
-      groups: { rules: { alert: string; expr: string }[] }[];
-    };
-    assert.ok(rules.groups[0]!.rules.every((r) => r.alert && r.expr));
-    yaml('deploy/prometheus/prometheus.yml');
-  });
+  it(
+    'compose and Prometheus files are valid YAML with the expected services',
+    {
+      skip: !hasPyYaml && 'python3-yaml not installed',
+    },
+    () => {
+      const compose = yaml('deploy/docker-compose.yml') as { services: Record<string, unknown> };
+      assert.deepEqual(Object.keys(compose.services).sort(), [
+        'benchtop',
+        'grafana',
+        'postgres',
+        'prometheus',
+      ]);
+      const rules = yaml('deploy/prometheus/alerts.yml') as {
+        groups: { rules: { alert: string; expr: string }[] }[];
+      };
+      assert.ok(rules.groups[0]!.rules.every((r) => r.alert && r.expr));
+      yaml('deploy/prometheus/prometheus.yml');
+    },
+  );
 });

@@ -230,23 +230,27 @@ describe('a Benchtop process killed with SIGKILL in the middle of a run', () => 
     );
   });
 
-  it('h5dump -H shows its structure once the write mark is cleared (h5clear -s), on a copy', {
-    skip: !hasCommand('h5dump') && 'hdf5-tools (h5dump) is not installed',
-  }, () => {
-    // h5dump has no SWMR mode, so it refuses the file as the killed writer left it.
-    assert.notEqual(spawnSync('h5dump', ['-H', path]).status, 0);
-    const copy = join(root, 'recovered.h5');
-    copyFileSync(path, copy);
-    assert.equal(recoverRunFile(copy).wasOpenForWrite, true);
-    const dump = spawnSync('h5dump', ['-H', copy], { encoding: 'utf8' });
-    assert.equal(dump.status, 0, dump.stderr);
-    assert.match(dump.stdout, /GROUP "entry"/);
-    const seqNum =
-      /DATASET "seq_num" \{\s+DATATYPE\s+H5T_STD_I64LE\s+DATASPACE\s+SIMPLE \{ \( (\d+) \) \//.exec(
-        dump.stdout,
-      );
-    assert.ok(seqNum && Number(seqNum[1]) >= FLUSHED, `h5dump sees ${seqNum?.[1]} events`);
-  });
+  it(
+    'h5dump -H shows its structure once the write mark is cleared (h5clear -s), on a copy',
+    {
+      skip: !hasCommand('h5dump') && 'hdf5-tools (h5dump) is not installed',
+    },
+    () => {
+      // h5dump has no SWMR mode, so it refuses the file as the killed writer left it.
+      assert.notEqual(spawnSync('h5dump', ['-H', path]).status, 0);
+      const copy = join(root, 'recovered.h5');
+      copyFileSync(path, copy);
+      assert.equal(recoverRunFile(copy).wasOpenForWrite, true);
+      const dump = spawnSync('h5dump', ['-H', copy], { encoding: 'utf8' });
+      assert.equal(dump.status, 0, dump.stderr);
+      assert.match(dump.stdout, /GROUP "entry"/);
+      const seqNum =
+        /DATASET "seq_num" \{\s+DATATYPE\s+H5T_STD_I64LE\s+DATASPACE\s+SIMPLE \{ \( (\d+) \) \//.exec(
+          dump.stdout,
+        );
+      assert.ok(seqNum && Number(seqNum[1]) >= FLUSHED, `h5dump sees ${seqNum?.[1]} events`);
+    },
+  );
 
   it('the next Benchtop on the same output_dir marks the run interrupted', async () => {
     second = startBenchtop(config);
@@ -258,13 +262,17 @@ describe('a Benchtop process killed with SIGKILL in the middle of a run', () => 
     assert.equal(record.live, undefined);
   });
 
-  it('the restart made the run file itself readable by plain HDF5 tools', {
-    skip: !hasCommand('h5dump') && 'hdf5-tools (h5dump) is not installed',
-  }, () => {
-    const dump = spawnSync('h5dump', ['-H', path], { encoding: 'utf8' });
-    assert.equal(dump.status, 0, dump.stderr);
-    assert.match(dump.stdout, /GROUP "entry"/);
-  });
+  it(
+    'the restart made the run file itself readable by plain HDF5 tools',
+    {
+      skip: !hasCommand('h5dump') && 'hdf5-tools (h5dump) is not installed',
+    },
+    () => {
+      const dump = spawnSync('h5dump', ['-H', path], { encoding: 'utf8' });
+      assert.equal(dump.status, 0, dump.stderr);
+      assert.match(dump.stdout, /GROUP "entry"/);
+    },
+  );
 
   it('what survived exports to CSV, values as the server published them', async () => {
     const reader = await openRunDataReader({ uid, format: 'hdf5', files: [relative] }, outputDir, {

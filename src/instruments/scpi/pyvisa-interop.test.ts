@@ -60,33 +60,41 @@ function checkSession(out: Awaited<ReturnType<typeof runPyvisa>>) {
 }
 
 describe('PyVISA-py interoperability', () => {
-  it('TCPIP0::127.0.0.1::PORT::SOCKET: *IDN?, MEAS:VOLT:DC?, an error read back with SYST:ERR?', {
-    skip,
-  }, async () => {
-    const server = new LineSimulatorServer('ScpiInstrument', new ScpiDmmSimProtocol(lab()), {
-      readTerminator: '\n',
-      replyTerminator: '\n',
-    });
-    const { port } = await server.listen(0, '127.0.0.1');
-    try {
-      checkSession(await runPyvisa('socket', port));
-      assert.deepEqual(server.received.slice(0, 3), ['*IDN?', 'MEAS:VOLT:DC?', 'VOLT:DC:RANG 5000']);
-    } finally {
-      await server.close();
-    }
-  });
+  it(
+    'TCPIP0::127.0.0.1::PORT::SOCKET: *IDN?, MEAS:VOLT:DC?, an error read back with SYST:ERR?',
+    {
+      skip,
+    },
+    async () => {
+      const server = new LineSimulatorServer('ScpiInstrument', new ScpiDmmSimProtocol(lab()), {
+        readTerminator: '\n',
+        replyTerminator: '\n',
+      });
+      const { port } = await server.listen(0, '127.0.0.1');
+      try {
+        checkSession(await runPyvisa('socket', port));
+        assert.deepEqual(server.received.slice(0, 3), ['*IDN?', 'MEAS:VOLT:DC?', 'VOLT:DC:RANG 5000']);
+      } finally {
+        await server.close();
+      }
+    },
+  );
 
-  it('TCPIP0::127.0.0.1::inst0::INSTR (VXI-11) with the portmapper on an ephemeral port', {
-    skip,
-  }, async () => {
-    const server = new Vxi11SimulatorServer('ScpiInstrument', new ScpiDmmSimProtocol(lab()));
-    const { port } = await server.listen(0, '127.0.0.1');
-    try {
-      checkSession(await runPyvisa('vxi11', port));
-      assert.deepEqual(server.received.slice(0, 3), ['*IDN?', 'MEAS:VOLT:DC?', 'VOLT:DC:RANG 5000']);
-      assert.equal(server.linkCount, 0, 'PyVISA-py destroyed its link on close');
-    } finally {
-      await server.close();
-    }
-  });
+  it(
+    'TCPIP0::127.0.0.1::inst0::INSTR (VXI-11) with the portmapper on an ephemeral port',
+    {
+      skip,
+    },
+    async () => {
+      const server = new Vxi11SimulatorServer('ScpiInstrument', new ScpiDmmSimProtocol(lab()));
+      const { port } = await server.listen(0, '127.0.0.1');
+      try {
+        checkSession(await runPyvisa('vxi11', port));
+        assert.deepEqual(server.received.slice(0, 3), ['*IDN?', 'MEAS:VOLT:DC?', 'VOLT:DC:RANG 5000']);
+        assert.equal(server.linkCount, 0, 'PyVISA-py destroyed its link on close');
+      } finally {
+        await server.close();
+      }
+    },
+  );
 });

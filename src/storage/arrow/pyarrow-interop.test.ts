@@ -52,56 +52,61 @@ after(async () => {
 });
 
 describe('pyarrow reads what ArrowRunWriter writes', () => {
-  it('opens the stream and frames files, with types, metadata and values', {
-    skip:
-      !hasPyarrow && 'pyarrow is not installed for /usr/bin/python3 (Debian bookworm has no python3-pyarrow)',
-  }, async () => {
-    root = await mkdtemp(join(tmpdir(), 'benchtop-pyarrow-'));
-    const outputDir = join(root, 'data');
-    const run = syntheticRun(1000);
-    const writer = new ArrowRunWriter({ outputDir, queueCapacity: 2000, batchRows: 400 });
-    writer.document({ name: 'start', doc: run.start });
-    writer.document({ name: 'descriptor', doc: run.descriptor });
-    writer.document({ name: 'descriptor', doc: cameraDescriptor(2, 3) });
-    for (const doc of run.events) writer.document({ name: 'event', doc });
-    for (let n = 0; n < 3; n++) writer.frame('image', syntheticFrame(n, 2, 3));
-    await writer.flush();
-    const [runDirName] = await readdir(outputDir);
-    const runDir = join(outputDir, runDirName!);
-    const unclosed = join(root, 'unclosed.arrow');
-    await copyFile(join(runDir, 'primary.arrow'), unclosed);
-    writer.document({ name: 'stop', doc: run.stop });
-    await writer.close();
+  it(
+    'opens the stream and frames files, with types, metadata and values',
+    {
+      skip:
+        !hasPyarrow &&
+        'pyarrow is not installed for /usr/bin/python3 (Debian bookworm has no python3-pyarrow)',
+    },
+    async () => {
+      root = await mkdtemp(join(tmpdir(), 'benchtop-pyarrow-'));
+      const outputDir = join(root, 'data');
+      const run = syntheticRun(1000);
+      const writer = new ArrowRunWriter({ outputDir, queueCapacity: 2000, batchRows: 400 });
+      writer.document({ name: 'start', doc: run.start });
+      writer.document({ name: 'descriptor', doc: run.descriptor });
+      writer.document({ name: 'descriptor', doc: cameraDescriptor(2, 3) });
+      for (const doc of run.events) writer.document({ name: 'event', doc });
+      for (let n = 0; n < 3; n++) writer.frame('image', syntheticFrame(n, 2, 3));
+      await writer.flush();
+      const [runDirName] = await readdir(outputDir);
+      const runDir = join(outputDir, runDirName!);
+      const unclosed = join(root, 'unclosed.arrow');
+      await copyFile(join(runDir, 'primary.arrow'), unclosed);
+      writer.document({ name: 'stop', doc: run.stop });
+      await writer.close();
 
-    const { stdout } = await promisify(execFile)(PYTHON, [
-      '-c',
-      SCRIPT,
-      join(runDir, 'primary.arrow'),
-      join(runDir, 'camera_frames.arrow'),
-      unclosed,
-    ]);
-    const seen = JSON.parse(stdout);
-    assert.deepEqual(seen, {
-      rows: 1000,
-      batches: 3,
-      types: {
-        seq_num: 'int64',
-        time: 'timestamp[us, tz=UTC]',
-        meter_power: 'double',
-        counter: 'int64',
-        shutter_open: 'bool',
-        mode: 'string',
-      },
-      units: 'W',
-      source: 'meter.power',
-      run_uid: RUN_UID,
-      last_seq_num: 1000,
-      mode_nulls: 10,
-      first_time_us: Math.round(run.events[0]!.time * 1e6),
-      frames: 3,
-      pixels_is_fixed_size_list: true,
-      frame_1_pixels: Array.from(syntheticFrame(1, 2, 3).pixels),
-      unclosed_rows: 1000,
-    });
-  });
+      const { stdout } = await promisify(execFile)(PYTHON, [
+        '-c',
+        SCRIPT,
+        join(runDir, 'primary.arrow'),
+        join(runDir, 'camera_frames.arrow'),
+        unclosed,
+      ]);
+      const seen = JSON.parse(stdout);
+      assert.deepEqual(seen, {
+        rows: 1000,
+        batches: 3,
+        types: {
+          seq_num: 'int64',
+          time: 'timestamp[us, tz=UTC]',
+          meter_power: 'double',
+          counter: 'int64',
+          shutter_open: 'bool',
+          mode: 'string',
+        },
+        units: 'W',
+        source: 'meter.power',
+        run_uid: RUN_UID,
+        last_seq_num: 1000,
+        mode_nulls: 10,
+        first_time_us: Math.round(run.events[0]!.time * 1e6),
+        frames: 3,
+        pixels_is_fixed_size_list: true,
+        frame_1_pixels: Array.from(syntheticFrame(1, 2, 3).pixels),
+        unclosed_rows: 1000,
+      });
+    },
+  );
 });

@@ -190,17 +190,21 @@ describe('Hdf5RunWriter: scalar run', () => {
     }
   });
 
-  it('is readable by h5dump', {
-    skip: !hasH5dump && 'h5dump not installed (apt-get install hdf5-tools)',
-  }, () => {
-    const dump = spawnSync('h5dump', ['-H', join(run.outputDir, files[0] ?? '')], { encoding: 'utf8' });
-    assert.equal(dump.status, 0, dump.stderr);
-    assert.match(
-      dump.stdout,
-      /DATASET "meter_power" \{\s+DATATYPE\s+H5T_IEEE_F64LE\s+DATASPACE\s+SIMPLE \{ \( 10 \) \/ \( H5S_UNLIMITED \) \}/,
-    );
-    assert.match(dump.stdout, /GROUP "instrument"/);
-  });
+  it(
+    'is readable by h5dump',
+    {
+      skip: !hasH5dump && 'h5dump not installed (apt-get install hdf5-tools)',
+    },
+    () => {
+      const dump = spawnSync('h5dump', ['-H', join(run.outputDir, files[0] ?? '')], { encoding: 'utf8' });
+      assert.equal(dump.status, 0, dump.stderr);
+      assert.match(
+        dump.stdout,
+        /DATASET "meter_power" \{\s+DATATYPE\s+H5T_IEEE_F64LE\s+DATASPACE\s+SIMPLE \{ \( 10 \) \/ \( H5S_UNLIMITED \) \}/,
+      );
+      assert.match(dump.stdout, /GROUP "instrument"/);
+    },
+  );
 
   it('is readable by h5py', { skip: !h5pyPresent && 'python3-h5py not installed' }, () => {
     const script = `import h5py, json, sys

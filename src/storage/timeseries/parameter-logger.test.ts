@@ -328,7 +328,11 @@ describe('ParameterLogger failures', () => {
     let release: (() => void) | null = null;
     let n = 0;
     const { clock, store, logger } = harness([group('g', 1, ['a.b'])], async (signals) => {
-      if (n++ === 1) await new Promise<void>((resolve) => (release = resolve));
+      if (n++ === 1) {
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
+      }
       return signals.map((signal) => ({ signal, value: 1, timestamp: clock.now() }));
     });
     logger.start();

@@ -68,11 +68,15 @@ describe('PostgresTimeSeriesStore', { skip }, () => {
     await store.close();
   });
 
-  it('fails with STORAGE_ERROR when timescaledb is "on" and the extension is missing', {
-    skip: timescaleAvailable && 'TimescaleDB is installed here',
-  }, async () => {
-    await assert.rejects(open('on'), (e) => isBenchtopError(e, 'STORAGE_ERROR'));
-  });
+  it(
+    'fails with STORAGE_ERROR when timescaledb is "on" and the extension is missing',
+    {
+      skip: timescaleAvailable && 'TimescaleDB is installed here',
+    },
+    async () => {
+      await assert.rejects(open('on'), (e) => isBenchtopError(e, 'STORAGE_ERROR'));
+    },
+  );
 
   it('opens an existing table again and keeps its samples', async () => {
     const table = `log_${suffix()}`;
