@@ -19,10 +19,10 @@ import { timeType } from '../arrow/stream-schema.ts';
 const SCAN_ROWS = 65_536;
 
 /**
- * Per-frame columns the HDF5 layout does not store (decision 0004 keeps pixels, frame number and
- * timestamp only): present in the schema so both formats export the same columns, null here.
+ * Per-frame columns that files written before they were added do not hold: present in the
+ * schema so both formats export the same columns, null when the dataset is missing.
  */
-const NOT_STORED = new Set(['bit_depth', 'exposure_ms']);
+const OPTIONAL = new Set(['bit_depth', 'exposure_ms']);
 
 /**
  * One camera data key of an HDF5 run file (`<key>` (n, height, width) uint16 with
@@ -39,6 +39,8 @@ export class Hdf5FrameStream {
   private readonly pixels: Dataset;
   private readonly frameNumbers: Dataset;
   private readonly timestamps: Dataset;
+  private readonly bitDepths: Dataset | undefined;
+  private readonly exposures: Dataset | undefined;
   private readonly height: number;
   private readonly width: number;
   /** Rows present in all three datasets (a killed writer may leave the pixels ahead). */
@@ -50,7 +52,13 @@ export class Hdf5FrameStream {
     start: RunStart,
     descriptor: EventDescriptor,
     dataKey: string,
-    datasets: { pixels: Dataset; frameNumbers: Dataset; timestamps: Dataset },
+    datasets: {
+      pixels: Dataset;
+      frameNumbers: Dataset;
+      timestamps: Dataset;
+      bitDepths?: Dataset;
+      exposures?: Dataset;
+    },
     /** Pixels per batch take about this much memory (at least one frame). */
     batchBytes: number,
   ) {
@@ -59,13 +67,15 @@ export class Hdf5FrameStream {
     this.pixels = datasets.pixels;
     this.frameNumbers = datasets.frameNumbers;
     this.timestamps = datasets.timestamps;
+    this.bitDepths = datasets.bitDepths;
+    this.exposures = datasets.exposures;
     const [rows = 0, height = 0, width = 0] = this.pixels.shape ?? [];
     this.height = height;
     this.width = width;
     this.storedRows = Math.min(rows, this.frameNumbers.shape?.[0] ?? 0, this.timestamps.shape?.[0] ?? 0);
     const arrow = frameSchema(start, descriptor, dataKey, height, width);
     this.schema = new Schema(
-      arrow.fields.map((f) => (NOT_STORED.has(f.name) ? new Field(f.name, f.type, true, f.metadata) : f)),
+      arrow.fields.map((f) => (OPTIONAL.has(f.name) ? new Field(f.name, f.type, true, f.metadata) : f)),
       arrow.metadata,
     );
   }
@@ -98,7 +108,9 @@ export class Hdf5FrameStream {
       if (kept.length === 0) continue;
       const seconds = this.timestamps.slice(range) as Float64Array;
       const pixels = this.pixels.slice(range) as Uint16Array;
-      yield this.batch(kept, numbers, seconds, pixels, frameLength);
+      const depths = this.bitDepths?.slice(range) as BigInt64Array | undefined;
+      const exposures = this.exposures?.slice(range) as Float64Array | undefined;
+      yield this.batch(kept, numbers, seconds, pixels, frameLength, depths, exposures);
     }
   }
 
@@ -108,6 +120,8 @@ export class Hdf5FrameStream {
     seconds: Float64Array,
     pixels: Uint16Array,
     frameLength: number,
+    depths: BigInt64Array | undefined,
+    exposures: Float64Array | undefined,
   ): RecordBatch {
     const length = kept.length;
     const all = length === numbers.length;
@@ -132,8 +146,12 @@ export class Hdf5FrameStream {
       }),
       makeData({ ...scalar, type: new Int32(), data: int32(this.width) }),
       makeData({ ...scalar, type: new Int32(), data: int32(this.height) }),
-      makeData({ ...noValues, type: new Int32(), data: new Int32Array(length) }),
-      makeData({ ...noValues, type: new Float64(), data: new Float64Array(length) }),
+      depths
+        ? makeData({ ...scalar, type: new Int32(), data: Int32Array.from(kept, (i) => Number(depths[i]!)) })
+        : makeData({ ...noValues, type: new Int32(), data: new Int32Array(length) }),
+      exposures
+        ? makeData({ ...scalar, type: new Float64(), data: Float64Array.from(kept, (i) => exposures[i]!) })
+        : makeData({ ...noValues, type: new Float64(), data: new Float64Array(length) }),
       makeData({
         ...scalar,
         type: fields[6]!.type as FixedSizeList<Uint16>,

@@ -194,13 +194,21 @@ function discoverStreams(file: File, start: RunStart, batchBytes: number): Strea
       const pixels = datasetAt(file, path);
       const frameNumbers = datasetAt(file, `${path}_frame_number`);
       const timestamps = datasetAt(file, `${path}_timestamp`);
+      const bitDepths = datasetAt(file, `${path}_bit_depth`);
+      const exposures = datasetAt(file, `${path}_exposure_ms`);
       if (!pixels || !frameNumbers || !timestamps) continue;
       const declaring = descriptors.find((d) => d.data_keys[dataKey]) ?? stream.descriptor;
       const frames = new Hdf5FrameStream(
         start,
         declaring,
         dataKey,
-        { pixels, frameNumbers, timestamps },
+        {
+          pixels,
+          frameNumbers,
+          timestamps,
+          ...(bitDepths ? { bitDepths } : {}),
+          ...(exposures ? { exposures } : {}),
+        },
         batchBytes,
       );
       // Like the Arrow writer, which creates a frames file at the first frame it stores.

@@ -3,7 +3,7 @@ import type { DataKey } from '../../engine/documents.ts';
 import { Column, extendibleSpec } from './column.ts';
 import type { AttrValue, SwmrRunFile } from './swmr-run-file.ts';
 
-/** Rows per chunk of the per-frame `_frame_number` and `_timestamp` datasets. */
+/** Rows per chunk of the per-frame metadata datasets (`_frame_number`, `_timestamp`, …). */
 const META_CHUNK_ROWS = 1024;
 
 export interface FrameSettings {
@@ -15,8 +15,8 @@ export interface FrameSettings {
 
 /**
  * One camera data key: `<key>` (n, height, width) uint16 chunked one frame per chunk, with
- * `<key>_frame_number` (int64, the camera's counter) and `<key>_timestamp` (float64 epoch
- * seconds) beside it. Row n holds the n-th frame the run engine passed for this key; a frame
+ * `<key>_frame_number` (int64, the camera's counter), `<key>_timestamp` (float64 epoch
+ * seconds), `<key>_bit_depth` (int64) and `<key>_exposure_ms` (float64) beside it. Row n holds the n-th frame the run engine passed for this key; a frame
  * the queue refused leaves its row with frame_number -1 and pixels reading 0, so rows still
  * match the stream_datum documents.
  */
@@ -25,11 +25,15 @@ export class FrameSeries {
   readonly path: string;
   private readonly numberPath: string;
   private readonly timestampPath: string;
+  private readonly bitDepthPath: string;
+  private readonly exposurePath: string;
   private readonly settings: FrameSettings;
   private readonly dataKeyDoc: DataKey;
   private shape: [number, number] | null = null;
   private readonly frameNumbers = new Column({ kind: 'int64', rowShape: [] });
   private readonly timestamps = new Column({ kind: 'float64', rowShape: [] });
+  private readonly bitDepths = new Column({ kind: 'int64', rowShape: [] });
+  private readonly exposures = new Column({ kind: 'float64', rowShape: [] });
   /** Next row expected; rows below it are written or accounted for as gaps. */
   private nextRow = 0;
   private metaRowsWritten = 0;
@@ -39,6 +43,8 @@ export class FrameSeries {
     this.path = path;
     this.numberPath = `${path}_frame_number`;
     this.timestampPath = `${path}_timestamp`;
+    this.bitDepthPath = `${path}_bit_depth`;
+    this.exposurePath = `${path}_exposure_ms`;
     this.dataKeyDoc = key;
     this.settings = settings;
   }
@@ -71,6 +77,10 @@ export class FrameSeries {
       units: 's',
       long_name: 'end of readout, seconds since 1970-01-01T00:00:00Z',
     });
+    file.createExtendible(this.bitDepthPath, meta('int64'), {
+      long_name: 'bits per pixel the camera delivered (-1: not stored)',
+    });
+    file.createExtendible(this.exposurePath, meta('float64'), { units: 'ms', long_name: 'exposure time' });
     this.shape = shape;
   }
 
@@ -100,6 +110,8 @@ export class FrameSeries {
     );
     this.frameNumbers.push(frame.frameNumber);
     this.timestamps.push(frame.timestamp / 1000);
+    this.bitDepths.push(frame.bitDepth);
+    this.exposures.push(frame.exposureMs);
     this.nextRow = row + 1;
     if (this.frameNumbers.pending >= META_CHUNK_ROWS) this.writePending(file);
     return null;
@@ -122,6 +134,8 @@ export class FrameSeries {
     for (let i = 0; i < gap; i++) {
       this.frameNumbers.push(-1);
       this.timestamps.push(Number.NaN);
+      this.bitDepths.push(-1);
+      this.exposures.push(Number.NaN);
     }
     this.nextRow = row;
   }
@@ -130,10 +144,16 @@ export class FrameSeries {
     const count = this.frameNumbers.pending;
     if (count === 0 || !this.shape) return;
     const ignore = () => {};
-    const numbers = this.frameNumbers.take(ignore);
-    const times = this.timestamps.take(ignore);
-    if ('bytes' in numbers) file.writeRows(this.numberPath, this.metaRowsWritten, count, [], numbers.bytes);
-    if ('bytes' in times) file.writeRows(this.timestampPath, this.metaRowsWritten, count, [], times.bytes);
+    const columns: [Column, string][] = [
+      [this.frameNumbers, this.numberPath],
+      [this.timestamps, this.timestampPath],
+      [this.bitDepths, this.bitDepthPath],
+      [this.exposures, this.exposurePath],
+    ];
+    for (const [column, path] of columns) {
+      const taken = column.take(ignore);
+      if ('bytes' in taken) file.writeRows(path, this.metaRowsWritten, count, [], taken.bytes);
+    }
     this.metaRowsWritten += count;
   }
 }
