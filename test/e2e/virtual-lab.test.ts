@@ -153,4 +153,84 @@ describe('the virtual lab end to end', () => {
       `pattern moved ${shift} px for 1 mm, expected ${expected}`,
     );
   });
+
+  /** Runs a plan to completion and returns its events (from the catalog) and the run. */
+  const runPlan = async (plan: string, args: Record<string, unknown>) => {
+    const { uid } = bt.engine.submit(plan, args);
+    const run = await bt.engine.whenFinished(uid);
+    assert.equal(run.exit_status, 'success', `${plan}: ${run.reason ?? ''}`);
+    const events = bt.catalog.documents(uid, { name: 'event' }).map((d) => d.doc as RunEvent);
+    return { run, events, record: bt.catalog.get(uid)! };
+  };
+
+  it('count, list_scan and time_series give exact point counts and positions', async () => {
+    const count = await runPlan('count', { detectors: ['meter.power', 'dmm.voltage'], num: 5, delay: 0 });
+    assert.equal(count.events.length, 5);
+    assert.deepEqual(
+      count.events.map((e) => e.seq_num),
+      [1, 2, 3, 4, 5],
+    );
+    assert.ok(
+      count.events.every(
+        (e) => typeof e.data['meter.power'] === 'number' && typeof e.data['dmm.voltage'] === 'number',
+      ),
+    );
+
+    const positions = [0.4, -0.2, 0.1];
+    const list = await runPlan('list_scan', {
+      motor: 'stage.axis1.position',
+      positions,
+      detectors: ['meter.power'],
+    });
+    assert.deepEqual(
+      list.events.map((e) => Math.round((e.data['stage.axis1.position'] as number) * 1000) / 1000),
+      positions,
+    );
+
+    const series = await runPlan('time_series', { signals: ['laser.power'], interval_s: 0.2, duration_s: 1 });
+    assert.equal(series.events.length, 6, 'points at 0, 0.2, … 1.0 s');
+  });
+
+  it('grid_scan visits every point, in snake order when asked', async () => {
+    const { events } = await runPlan('grid_scan', {
+      detectors: ['meter.power'],
+      axes: [
+        { motor: 'stage.axis2.position', start: 0, stop: 1, num: 2 },
+        { motor: 'stage.axis1.position', start: -0.5, stop: 0.5, num: 3 },
+      ],
+      snake: true,
+    });
+    const round = (v: unknown) => Math.round((v as number) * 1000) / 1000;
+    assert.deepEqual(
+      events.map((e) => [round(e.data['stage.axis2.position']), round(e.data['stage.axis1.position'])]),
+      [
+        [0, -0.5],
+        [0, 0],
+        [0, 0.5],
+        [1, 0.5],
+        [1, 0],
+        [1, -0.5],
+      ],
+    );
+  });
+
+  it('camera_acquire stores the frames in the run file, by reference in the documents', async () => {
+    const { run, events, record } = await runPlan('camera_acquire', {
+      camera: 'camera',
+      frames: 5,
+      exposure_ms: 5,
+    });
+    assert.equal(events.length, 5);
+    const datums = bt.catalog.documents(run.uid, { name: 'stream_datum' });
+    const rows = datums.reduce(
+      (n, d) =>
+        n +
+        ((d.doc as { indices: { start: number; stop: number } }).indices.stop -
+          (d.doc as { indices: { start: number; stop: number } }).indices.start),
+      0,
+    );
+    assert.equal(rows, 5);
+    assert.equal(bt.catalog.documents(run.uid, { name: 'stream_resource' }).length, 1);
+    assert.ok(record.files[0]!.endsWith('.h5'));
+  });
 });
