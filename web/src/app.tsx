@@ -2,6 +2,7 @@ import { type ReactNode, useCallback, useEffect, useState } from 'react';
 import { ApiError, getJson, onUnauthorized, sendJson } from './api/http.ts';
 import { session } from './api/session.ts';
 import type { Principal } from './api/types.ts';
+import { PageErrorBoundary } from './components/error-boundary.tsx';
 import { AuthContext, useStreamStatus } from './hooks.ts';
 import { stream } from './live/stream-connection.ts';
 import { AlarmsPage } from './pages/alarms-page.tsx';
@@ -99,9 +100,9 @@ function Shell(props: { principal: Principal; logout: () => void }) {
     <div className="shell">
       <header className="topbar">
         <span className="brand">Benchtop</span>
-        <span className={`connection ${status}`} role="status" aria-label="Live stream">
+        <output className={`connection ${status}`} aria-label="Live stream">
           {status === 'connected' ? 'live' : status}
-        </span>
+        </output>
         <span className="spacer" />
         <span className="user">
           {props.principal.name} <span className="role">({props.principal.role})</span>
@@ -132,7 +133,9 @@ function Shell(props: { principal: Principal; logout: () => void }) {
             Disconnected from the Benchtop server — reconnecting… Values shown may be stale.
           </div>
         ) : null}
-        <Page path={path} />
+        <PageErrorBoundary page={path}>
+          <Page path={path} />
+        </PageErrorBoundary>
       </main>
     </div>
   );

@@ -67,7 +67,12 @@ export function useAsync<T>(load: (signal: AbortSignal) => Promise<T>, deps: Dep
 
 export function useStreamStatus(): StreamStatus {
   const [status, setStatus] = useState(stream.status);
-  useEffect(() => stream.onStatus(setStatus), []);
+  useEffect(() => {
+    const off = stream.onStatus(setStatus);
+    // The connection may have changed between the first render and this subscription.
+    setStatus(stream.status);
+    return off;
+  }, []);
   return status;
 }
 

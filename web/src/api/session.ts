@@ -45,6 +45,11 @@ export class Session {
     return this.tokens !== null;
   }
 
+  /** The access token has expired (or is about to): renew it before using it. */
+  get expiring(): boolean {
+    return this.tokens !== null && this.tokens.expiresAt - Date.now() < REFRESH_MARGIN_MS / 2;
+  }
+
   /** Called when tokens change (login, refresh, logout): the stream reconnects with the new token. */
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);

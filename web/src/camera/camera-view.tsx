@@ -3,7 +3,7 @@ import type uPlot from 'uplot';
 import { formatNumber } from '../live/format.ts';
 import { stream } from '../live/stream-connection.ts';
 import { seriesColor } from '../plots/colors.ts';
-import { baseOptions, Plot } from '../plots/plot.tsx';
+import { baseOptions, Plot, valueAxis } from '../plots/plot.tsx';
 import {
   decodePreview,
   histogram,
@@ -225,7 +225,7 @@ export function CameraView(props: Props) {
       baseOptions({
         scales: { x: { time: false } },
         series: [{ label: 'distance (px)' }, { label: 'counts', stroke: seriesColor(1), width: 1.5 }],
-        axes: [{ label: 'distance along the line (frame px)' }, { size: 70 }],
+        axes: [{ label: 'distance along the line (frame px)' }, valueAxis()],
       }),
     [],
   );

@@ -41,7 +41,8 @@ export function ActionForm(props: { instrument: string; action: ActionDescriptio
   return (
     <form className="action-form" onSubmit={submit} noValidate aria-label={`${action.name} action`}>
       {hasArgs ? (
-        <div className="fields">
+        <fieldset className="fields">
+          <legend>{action.name}</legend>
           <SchemaFields
             schema={action.args}
             draft={draft}
@@ -50,7 +51,7 @@ export function ActionForm(props: { instrument: string; action: ActionDescriptio
             problems={problems}
             disabled={!props.canRun || busy}
           />
-        </div>
+        </fieldset>
       ) : null}
       <button
         type="submit"

@@ -214,9 +214,11 @@ export class StreamConnection {
     this.attempt++;
     // Jitter, so a room full of dashboards does not reconnect in lockstep after a restart.
     const delay = base * (0.5 + Math.random() / 2);
-    this.reconnectTimer = setTimeout(() => {
+    this.reconnectTimer = setTimeout(async () => {
+      // After a long outage the token may have expired meanwhile (the server would refuse it).
+      if (session.expiring) await session.refresh();
       this.reconnectTimer = null;
-      this.open();
+      if (this.started && !this.ws) this.open();
     }, delay);
   }
 

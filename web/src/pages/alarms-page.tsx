@@ -148,9 +148,9 @@ function AlarmCard({ alarm, onChanged }: { alarm: AlarmSnapshot; onChanged: () =
         <span className={`badge severity-${alarm.severity}`}>
           {alarm.severity === 'none' ? 'no alarm' : alarm.severity}
         </span>
-        <span className="badge" role="status" aria-label={`${alarm.id} state`}>
+        <output className="badge" aria-label={`${alarm.id} state`}>
           {STATE_TEXT[alarm.state]}
-        </span>
+        </output>
       </header>
       <p>{alarm.description}</p>
       <dl className="alarm-facts">

@@ -7,7 +7,7 @@ import { ErrorText } from '../components/error-text.tsx';
 import { numericSignals, SignalPicker } from '../components/signal-picker.tsx';
 import { useAsync } from '../hooks.ts';
 import { seriesColor } from '../plots/colors.ts';
-import { baseOptions, Plot } from '../plots/plot.tsx';
+import { baseOptions, Plot, valueAxis } from '../plots/plot.tsx';
 
 const PRESETS = [
   { label: 'Last 15 minutes', seconds: 900 },
@@ -64,13 +64,9 @@ function toPlot(series: HistorySeries[], units: Map<string, string | undefined>)
   const scales = [...new Set(series.map((s) => units.get(s.signal) ?? 'value'))];
   const axes: uPlot.Axis[] = [{}];
   scales.slice(0, 2).forEach((scale, i) => {
-    axes.push({
-      scale,
-      label: scale,
-      side: i === 0 ? 3 : 1,
-      size: 70,
-      ...(i > 0 ? { grid: { show: false } } : {}),
-    });
+    axes.push(
+      valueAxis({ scale, label: scale, side: i === 0 ? 3 : 1, ...(i > 0 ? { grid: { show: false } } : {}) }),
+    );
   });
   return { data, specs, bands, axes };
 }
@@ -221,12 +217,14 @@ export function HistoryPage() {
           {plot ? (
             <>
               <Plot options={plot.options} data={plot.data} label="History plot" height={360} />
-              <p className="muted" role="status" aria-label="History summary">
-                {history.data!.series.length} signals, {points}{' '}
-                {history.data!.series.some((s) => s.kind === 'buckets') ? 'buckets' : 'points'} from{' '}
-                {new Date(history.data!.from).toLocaleString()} to{' '}
-                {new Date(history.data!.to).toLocaleString()}
-                {zoom ? ' (zoomed)' : ''}
+              <p className="muted">
+                <output aria-label="History summary">
+                  {history.data!.series.length} signals, {points}{' '}
+                  {history.data!.series.some((s) => s.kind === 'buckets') ? 'buckets' : 'points'} from{' '}
+                  {new Date(history.data!.from).toLocaleString()} to{' '}
+                  {new Date(history.data!.to).toLocaleString()}
+                  {zoom ? ' (zoomed)' : ''}
+                </output>
               </p>
             </>
           ) : null}

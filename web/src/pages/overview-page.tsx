@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { getJson } from '../api/http.ts';
+import { ApiError, getJson } from '../api/http.ts';
 import { isNumeric, loadAllInstruments } from '../api/instruments.ts';
 import type {
   ActorStateMessage,
@@ -21,9 +21,22 @@ function keySignals(detail: InstrumentDetail): SignalDescription[] {
 }
 
 export async function loadHealth(): Promise<HealthReport> {
-  // 503 still carries the report (unhealthy), so read the body whatever the status.
-  const response = await fetch('/health');
-  return (await response.json()) as HealthReport;
+  let response: Response;
+  let body: unknown;
+  try {
+    response = await fetch('/health');
+    body = await response.json();
+  } catch {
+    throw new ApiError('NETWORK', 'cannot reach the Benchtop server', 0);
+  }
+  // An unhealthy server answers 503 with the report; anything else (a server shutting down) is an error.
+  const report = body as Partial<HealthReport> & { error?: { code?: string; message?: string } };
+  if (typeof report.status === 'string' && Array.isArray(report.checks)) return report as HealthReport;
+  throw new ApiError(
+    report.error?.code ?? 'HTTP_ERROR',
+    report.error?.message ?? `HTTP ${response.status}`,
+    response.status,
+  );
 }
 
 /** Every instrument as a card (state, last error, key live values), health and alarms at a glance. */

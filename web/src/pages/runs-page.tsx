@@ -147,9 +147,9 @@ function RunCatalog() {
       <div className="card">
         <div className="table-header">
           <h2 className="table-title">Catalog</h2>
-          <span className="muted" role="status" aria-label="Runs found">
+          <output className="muted" aria-label="Runs found">
             {total} run{total === 1 ? '' : 's'}
-          </span>
+          </output>
           <button
             type="button"
             disabled={picked.length !== 2}

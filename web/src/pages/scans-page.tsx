@@ -224,9 +224,9 @@ export function ScansPage() {
                 <Link to={`/runs/${encodeURIComponent(followed.data.uid)}`}>
                   {followed.data.uid.slice(0, 8)}
                 </Link>{' '}
-                <span className={`badge run-${followed.state}`} role="status" aria-label="Run state">
+                <output className={`badge run-${followed.state}`} aria-label="Run state">
                   {followed.state}
-                </span>
+                </output>
               </>
             ) : (
               'No run yet'

@@ -1,5 +1,6 @@
 import { type RefObject, useEffect, useRef } from 'react';
 import uPlot from 'uplot';
+import { formatNumber } from '../live/format.ts';
 
 export type PlotOptions = Omit<uPlot.Options, 'width' | 'height'>;
 
@@ -55,13 +56,22 @@ export function Plot(props: Props) {
   return <figure className="plot" aria-label={props.label} ref={container} />;
 }
 
+/** A value axis whose tick labels stay readable for tiny or huge values (4e-8 W is not "0"). */
+export function valueAxis(extra: uPlot.Axis = {}): uPlot.Axis {
+  return {
+    size: 80,
+    values: (_u, splits) => splits.map((v) => (v === null ? '' : formatNumber(v))),
+    ...extra,
+  };
+}
+
 /** Axis and cursor settings shared by the dashboard's plots. */
 export function baseOptions(overrides: Partial<PlotOptions> = {}): PlotOptions {
   return {
     legend: { show: true, live: true },
     cursor: { drag: { x: true, y: false } },
     series: [{}],
-    axes: [{}, { size: 70 }],
+    axes: [{}, valueAxis()],
     ...overrides,
   };
 }

@@ -3,7 +3,7 @@ import uPlot from 'uplot';
 import { ErrorText } from '../components/error-text.tsx';
 import { useAsync } from '../hooks.ts';
 import { seriesColor } from '../plots/colors.ts';
-import { baseOptions, Plot } from '../plots/plot.tsx';
+import { baseOptions, Plot, valueAxis } from '../plots/plot.tsx';
 import { Link } from '../router.tsx';
 import { loadRunDocuments } from './load-run.ts';
 import { ELAPSED, SEQ_NUM } from './run-data.ts';
@@ -49,7 +49,7 @@ export function CompareRuns(props: { a: string; b: string }) {
       ],
       axes: [
         { label: a.unitOf(x) ? `${x} (${a.unitOf(x)})` : x },
-        { size: 80, label: unit ? `${y} (${unit})` : y },
+        valueAxis({ label: unit ? `${y} (${unit})` : y }),
       ],
     });
     return { data, options };

@@ -2,7 +2,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import type uPlot from 'uplot';
 import { seriesColor } from '../plots/colors.ts';
 import { HeatMap } from '../plots/heat-map.tsx';
-import { baseOptions, Plot } from '../plots/plot.tsx';
+import { baseOptions, Plot, valueAxis } from '../plots/plot.tsx';
 import { ELAPSED, type RunData, SEQ_NUM } from './run-data.ts';
 
 function labelOf(data: RunData, key: string): string {
@@ -67,7 +67,7 @@ export function RunPlot(props: { data: RunData; idPrefix: string }) {
               points: { show: true, size: 4 },
             })),
         ],
-        axes: [{ label: labelOf(data, x) }, { size: 80 }],
+        axes: [{ label: labelOf(data, x) }, valueAxis()],
       }),
     [data, x, ysText],
   );
