@@ -10,7 +10,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it as test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { BenchtopChild, benchtopCommand } from './support/benchtop-child.ts';
@@ -87,6 +87,17 @@ async function waitForNumberAbove(page: Page, name: string, than: number): Promi
 
 function status(page: Page, name: string) {
   return page.getByRole('status', { name, exact: true });
+}
+
+let scenarios = 0;
+let passed = 0;
+/** A test that counts its success, so screenshots are only kept from a run where all passed. */
+function it(name: string, fn: () => Promise<void>): void {
+  scenarios++;
+  test(name, async () => {
+    await fn();
+    passed++;
+  });
 }
 
 describe('dashboard on the simulated lab', { skip }, () => {
@@ -283,6 +294,22 @@ describe('dashboard on the simulated lab', { skip }, () => {
     await screenshot(page, 'camera');
     await page.getByRole('button', { name: 'Stop', exact: true }).click();
     await status(page, 'camera.acquiring').filter({ hasText: 'false' }).waitFor();
+    // An ROI drawn on the middle of the full frame becomes the middle half of the sensor.
+    await page.getByRole('radio', { name: 'ROI' }).check();
+    await page.mouse.move(view.x + view.width * 0.25, view.y + view.height * 0.25);
+    await page.mouse.down();
+    await page.mouse.move(view.x + view.width * 0.75, view.y + view.height * 0.75, { steps: 5 });
+    await page.mouse.up();
+    await status(page, 'roi.width value')
+      .filter({ hasText: /^10[0-9][0-9]$/ })
+      .waitFor();
+    await status(page, 'roi.x value')
+      .filter({ hasText: /^(49|5[0-3])[0-9]$/ })
+      .waitFor();
+    await page.getByRole('button', { name: 'Full frame' }).click();
+    await status(page, 'roi.width value')
+      .filter({ hasText: /^2048$/ })
+      .waitFor();
     assert.deepEqual(consoleWatch.take(), []);
   });
 
@@ -448,12 +475,14 @@ jwt_secret = "dashboard-e2e-secret-at-least-32-characters"
   });
 });
 
-/** Keeps a few screenshots next to the README when asked: BENCHTOP_UPDATE_SCREENSHOTS=1 npm run test:unit. */
+/**
+ * Keeps a few screenshots next to the README when asked (BENCHTOP_UPDATE_SCREENSHOTS=1 node --test
+ * test/e2e/dashboard.test.ts), and only from a run in which every scenario passed.
+ */
 after(() => {
-  if (process.env.BENCHTOP_UPDATE_SCREENSHOTS !== '1') return;
+  if (process.env.BENCHTOP_UPDATE_SCREENSHOTS !== '1' || passed < scenarios) return;
   const docs = join(ROOT, 'docs', 'screenshots');
   mkdirSync(docs, { recursive: true });
   for (const name of ['overview', 'instrument', 'camera', 'scans'])
-    if (existsSync(join(SHOTS, `${name}.png`)))
-      copyFileSync(join(SHOTS, `${name}.png`), join(docs, `${name}.png`));
+    copyFileSync(join(SHOTS, `${name}.png`), join(docs, `${name}.png`));
 });

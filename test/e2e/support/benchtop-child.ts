@@ -11,10 +11,12 @@ interface LogLine {
   [field: string]: unknown;
 }
 
-/** The environment without the variables that would point a child at another Benchtop or config. */
+/**
+ * The environment without BENCHTOP_* variables: they would override the test's configuration
+ * (BENCHTOP_SERVER__PORT…), point a command at another server, or be refused as unknown settings.
+ */
 function cleanEnv(): NodeJS.ProcessEnv {
-  const { BENCHTOP_CONFIG: _c, BENCHTOP_URL: _u, BENCHTOP_API_KEY: _k, ...env } = process.env;
-  return env;
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('BENCHTOP_')));
 }
 
 /**

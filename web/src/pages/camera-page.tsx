@@ -9,7 +9,7 @@ import { LiveValue } from '../components/live-value.tsx';
 import { SignalControl, writeSignal } from '../components/signal-control.tsx';
 import { useAsync, useCan } from '../hooks.ts';
 import { live } from '../live/live-store.ts';
-import { pollSignals } from '../live/signal-poller.ts';
+import { pollSignals, readSignal } from '../live/signal-poller.ts';
 import { Link, navigate } from '../router.tsx';
 
 /** Camera settings offered next to the view, when the camera has them. */
@@ -117,6 +117,12 @@ function CameraPanel({ camera }: { camera: InstrumentDetail }) {
     if (hasAction('set_roi')) {
       // All four at once: written one by one, an intermediate region might not fit the sensor.
       await call('set_roi', roi);
+      // The ROI signals are not published by the camera: read them back now, not on the poller's next turn.
+      await Promise.all(
+        ['roi.x', 'roi.y', 'roi.width', 'roi.height']
+          .filter((name) => signal(name))
+          .map((name) => readSignal(camera.id, name).catch(() => {})),
+      );
       return;
     }
     setError(null);
