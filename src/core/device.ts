@@ -1,56 +1,30 @@
 import type { TObject } from '@sinclair/typebox';
 import type { Clock } from './clock.ts';
+import type {
+  ActionDescription,
+  DeviceDescription,
+  Limits,
+  SignalDescription,
+  SignalDtype,
+  SignalValue,
+} from './device-description.ts';
 import type { Logger } from './logger.ts';
+
+export type {
+  ActionDescription,
+  DeviceDescription,
+  Limits,
+  SignalDescription,
+  SignalDtype,
+  SignalValue,
+} from './device-description.ts';
+export { SignalDtypes } from './device-description.ts';
 
 /**
  * The device model. A driver declares its signals (typed values with units and limits) and
  * actions (with argument schemas) once; that declaration is the single source for request
  * validation, the API's description, the CLI and the dashboard's forms.
  */
-
-export const SignalDtypes = ['number', 'integer', 'boolean', 'string', 'enum'] as const;
-export type SignalDtype = (typeof SignalDtypes)[number];
-
-export type SignalValue = number | boolean | string;
-
-export interface Limits {
-  min?: number;
-  max?: number;
-}
-
-/** What a signal is, as clients see it. */
-export interface SignalDescription {
-  /** Dotted name within the instrument, e.g. `axis1.position`. */
-  name: string;
-  dtype: SignalDtype;
-  unit?: string;
-  limits?: Limits;
-  /** Allowed values for `enum` signals. */
-  choices?: string[];
-  readable: boolean;
-  writable: boolean;
-  description: string;
-  precision?: number;
-  /** Read every poll interval and published, without anyone asking. */
-  monitored: boolean;
-  /** A write completes later (motion, tuning): a waiting write returns when it is done. */
-  completes: boolean;
-}
-
-export interface ActionDescription {
-  name: string;
-  description: string;
-  /** JSON Schema (TypeBox) of the `args` object. */
-  args: TObject;
-  completes: boolean;
-}
-
-export interface DeviceDescription {
-  id: string;
-  type: string;
-  signals: SignalDescription[];
-  actions: ActionDescription[];
-}
 
 /** Context a driver gets while it is connected (one per actor incarnation). */
 export interface DriverContext {

@@ -1,9 +1,10 @@
 import { type TSchema, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import type { ActionDescription, SignalDescription, SignalValue } from './device.ts';
+import type { ActionDescription, SignalDescription, SignalValue } from './device-description.ts';
 import { BenchtopError } from './errors.ts';
 
-function rangeText(desc: SignalDescription): string {
+/** `690..1040 nm`, `>= 0 s`, or `any`. */
+export function rangeText(desc: Pick<SignalDescription, 'limits' | 'unit'>): string {
   const { min, max } = desc.limits ?? {};
   const unit = desc.unit ? ` ${desc.unit}` : '';
   if (min !== undefined && max !== undefined) return `${min}..${max}${unit}`;

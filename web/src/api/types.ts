@@ -1,4 +1,8 @@
 /** Shapes of the Benchtop API as the dashboard reads them (see src/server/routes). */
+import type {
+  SignalDescription as CoreSignalDescription,
+  SignalValue,
+} from '../../../src/core/device-description.ts';
 
 export type Role = 'viewer' | 'operator' | 'admin';
 
@@ -9,8 +13,7 @@ export interface Principal {
   auth: 'none' | 'required';
 }
 
-export type SignalDtype = 'number' | 'integer' | 'boolean' | 'enum' | 'string';
-export type SignalValue = number | boolean | string;
+export type { SignalDtype, SignalValue } from '../../../src/core/device-description.ts';
 
 export interface Reading {
   instrument: string;
@@ -52,18 +55,8 @@ export interface JsonSchema {
   'x-units'?: Record<string, string | null>;
 }
 
-export interface SignalDescription {
-  name: string;
-  dtype: SignalDtype;
-  unit?: string;
-  limits?: { min?: number; max?: number };
-  choices?: string[];
-  readable: boolean;
-  writable: boolean;
-  description: string;
-  precision?: number;
-  monitored: boolean;
-  completes: boolean;
+/** A signal as GET /api/v1/instruments/{id} returns it: the server's description plus its value schema and last reading. */
+export interface SignalDescription extends CoreSignalDescription {
   schema?: JsonSchema;
   last: Reading | null;
 }

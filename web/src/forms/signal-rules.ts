@@ -1,9 +1,11 @@
+import { isBenchtopError } from '../../../src/core/errors.ts';
+import { checkWrite, parseSignalText, rangeText } from '../../../src/core/signal-validation.ts';
 import type { SignalDescription, SignalValue } from '../api/types.ts';
 
 /**
- * The checks the server makes before writing a signal (src/core/signal-validation.ts
- * `checkWrite`), made in the browser so an invalid value is refused before it is sent. The
- * messages match the server's; test/e2e/signal-rules.test.ts keeps the two in step.
+ * The checks the server makes before writing a signal, made in the browser with the server's
+ * own code (src/core/signal-validation.ts), so an invalid value is refused before it is sent
+ * with the same code and message the server would give.
  */
 export type SignalRuleDescription = Pick<
   SignalDescription,
@@ -15,63 +17,42 @@ export interface SignalProblem {
   message: string;
 }
 
-function rangeText(desc: SignalRuleDescription): string {
-  const { min, max } = desc.limits ?? {};
-  const unit = desc.unit ? ` ${desc.unit}` : '';
-  if (min !== undefined && max !== undefined) return `${min}..${max}${unit}`;
-  if (min !== undefined) return `>= ${min}${unit}`;
-  if (max !== undefined) return `<= ${max}${unit}`;
-  return 'any';
-}
-
 export function checkSignalValue(
   instrument: string,
   desc: SignalRuleDescription,
   value: unknown,
 ): SignalProblem | null {
-  const where = `${instrument}.${desc.name}`;
-  if (!desc.writable) return { code: 'SIGNAL_READ_ONLY', message: `${where} is read-only` };
-  const invalid = (expected: string): SignalProblem => ({
-    code: 'VALUE_INVALID',
-    message: `${where}: expected ${expected}, got ${JSON.stringify(value)}`,
-  });
-  switch (desc.dtype) {
-    case 'number':
-    case 'integer': {
-      if (typeof value !== 'number' || !Number.isFinite(value))
-        return invalid(desc.dtype === 'integer' ? 'an integer' : 'a number');
-      if (desc.dtype === 'integer' && !Number.isInteger(value)) return invalid('an integer');
-      const { min, max } = desc.limits ?? {};
-      if ((min !== undefined && value < min) || (max !== undefined && value > max))
-        return {
-          code: 'VALUE_OUT_OF_RANGE',
-          message: `${where}: ${value}${desc.unit ? ` ${desc.unit}` : ''} is out of range (allowed ${rangeText(desc)})`,
-        };
-      return null;
-    }
-    case 'boolean':
-      return typeof value === 'boolean' ? null : invalid('true or false');
-    case 'enum':
-      return typeof value === 'string' && desc.choices?.includes(value)
-        ? null
-        : invalid(`one of ${(desc.choices ?? []).map((c) => JSON.stringify(c)).join(', ')}`);
-    case 'string':
-      return typeof value === 'string' ? null : invalid('a string');
+  try {
+    checkWrite(
+      instrument,
+      { readable: true, description: '', monitored: false, completes: false, ...desc },
+      value,
+    );
+    return null;
+  } catch (error) {
+    if (isBenchtopError(error)) return { code: error.code as SignalProblem['code'], message: error.message };
+    throw error;
   }
 }
 
 /** What an input's text means for a signal: a number for numeric signals (text that is not one stays text, and is refused). */
 export function parseSignalInput(desc: Pick<SignalDescription, 'dtype'>, text: string): SignalValue {
-  if (desc.dtype === 'number' || desc.dtype === 'integer') {
-    const trimmed = text.trim();
-    const n = Number(trimmed);
-    return trimmed === '' || Number.isNaN(n) ? text : n;
-  }
-  return text;
+  return parseSignalText(
+    {
+      name: '',
+      readable: true,
+      writable: true,
+      description: '',
+      monitored: false,
+      completes: false,
+      ...desc,
+    },
+    text,
+  );
 }
 
 export function limitsText(desc: Pick<SignalDescription, 'limits' | 'unit'>): string | null {
   const { min, max } = desc.limits ?? {};
   if (min === undefined && max === undefined) return null;
-  return rangeText({ name: '', dtype: 'number', writable: true, ...desc });
+  return rangeText(desc);
 }

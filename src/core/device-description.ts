@@ -1,0 +1,51 @@
+import type { TObject } from '@sinclair/typebox';
+
+/**
+ * What a device is, as clients see it: signals with types, units and limits, actions with
+ * argument schemas. Plain types with no runtime dependencies, so the dashboard imports them
+ * (and the validation built on them) from here rather than keeping its own copy.
+ */
+
+export const SignalDtypes = ['number', 'integer', 'boolean', 'string', 'enum'] as const;
+export type SignalDtype = (typeof SignalDtypes)[number];
+
+export type SignalValue = number | boolean | string;
+
+export interface Limits {
+  min?: number;
+  max?: number;
+}
+
+/** What a signal is, as clients see it. */
+export interface SignalDescription {
+  /** Dotted name within the instrument, e.g. `axis1.position`. */
+  name: string;
+  dtype: SignalDtype;
+  unit?: string;
+  limits?: Limits;
+  /** Allowed values for `enum` signals. */
+  choices?: string[];
+  readable: boolean;
+  writable: boolean;
+  description: string;
+  precision?: number;
+  /** Read every poll interval and published, without anyone asking. */
+  monitored: boolean;
+  /** A write completes later (motion, tuning): a waiting write returns when it is done. */
+  completes: boolean;
+}
+
+export interface ActionDescription {
+  name: string;
+  description: string;
+  /** JSON Schema (TypeBox) of the `args` object. */
+  args: TObject;
+  completes: boolean;
+}
+
+export interface DeviceDescription {
+  id: string;
+  type: string;
+  signals: SignalDescription[];
+  actions: ActionDescription[];
+}
