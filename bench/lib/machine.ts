@@ -63,8 +63,8 @@ async function postgresVersion(): Promise<string | null> {
   const client = new pg.Client({ connectionString: postgresUrl, connectionTimeoutMillis: 2_000 });
   try {
     await client.connect();
-    const { rows } = await client.query<{ v: string }>('SHOW server_version');
-    return rows[0]?.v ?? null;
+    const { rows } = await client.query<{ server_version: string }>('SHOW server_version');
+    return rows[0]?.server_version ?? null;
   } catch {
     return null;
   } finally {
