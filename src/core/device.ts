@@ -112,23 +112,28 @@ export interface InstrumentDriver {
   disconnect(): Promise<void>;
 }
 
+/** One signal's description, from its declaration (limits as they are now). */
+export function describeSignal(name: string, def: SignalDef): SignalDescription {
+  return {
+    name,
+    dtype: def.dtype,
+    ...(def.unit !== undefined ? { unit: def.unit } : {}),
+    ...(def.limits ? { limits: { ...def.limits } } : {}),
+    ...(def.choices ? { choices: [...def.choices] } : {}),
+    readable: def.read !== undefined,
+    writable: def.write !== undefined,
+    description: def.description,
+    ...(def.precision !== undefined ? { precision: def.precision } : {}),
+    monitored: def.monitored === true,
+    completes: def.completes === true,
+  };
+}
+
 export function describeDriver(id: string, driver: InstrumentDriver): DeviceDescription {
   return {
     id,
     type: driver.type,
-    signals: Object.entries(driver.signals).map(([name, def]) => ({
-      name,
-      dtype: def.dtype,
-      ...(def.unit !== undefined ? { unit: def.unit } : {}),
-      ...(def.limits ? { limits: { ...def.limits } } : {}),
-      ...(def.choices ? { choices: [...def.choices] } : {}),
-      readable: def.read !== undefined,
-      writable: def.write !== undefined,
-      description: def.description,
-      ...(def.precision !== undefined ? { precision: def.precision } : {}),
-      monitored: def.monitored === true,
-      completes: def.completes === true,
-    })),
+    signals: Object.entries(driver.signals).map(([name, def]) => describeSignal(name, def)),
     actions: Object.entries(driver.actions).map(([name, def]) => ({
       name,
       description: def.description,

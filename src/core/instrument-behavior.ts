@@ -51,6 +51,8 @@ export class InstrumentBehavior implements ActorBehavior<InstrumentMessage, Inst
   private readonly options: InstrumentBehaviorOptions;
   private pollTimer: TimerHandle | null = null;
   private pollQueued = false;
+  /** When the current poll was due (monotonic ms): the next one is due one interval later. */
+  private pollDue = 0;
   private driverCtx: DriverContext | null = null;
 
   constructor(options: InstrumentBehaviorOptions) {
@@ -71,6 +73,7 @@ export class InstrumentBehavior implements ActorBehavior<InstrumentMessage, Inst
     const identity = await driver.connect(driverCtx);
     this.options.onIdentity(identity);
     log.info({ identity }, `connected: ${identity.model}`);
+    this.pollDue = ctx.clock.monotonic();
     this.schedulePoll(ctx, 0);
   }
 
@@ -127,7 +130,12 @@ export class InstrumentBehavior implements ActorBehavior<InstrumentMessage, Inst
         try {
           await this.pollOnce(call, ctx);
         } finally {
-          this.schedulePoll(ctx, this.options.pollIntervalMs);
+          // Deadlines, not "interval after the last poll ended": the poll's own duration does not
+          // stretch the period. A poll that overran its period is followed at once, never doubled up.
+          const interval = this.options.pollIntervalMs;
+          const now = ctx.clock.monotonic();
+          this.pollDue = Math.max(this.pollDue + interval, now - interval);
+          this.schedulePoll(ctx, Math.max(0, this.pollDue - now));
         }
         return {};
     }

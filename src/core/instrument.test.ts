@@ -88,3 +88,39 @@ describe('Instrument facade over the actor', () => {
     await supervisor.stopAll();
   });
 });
+
+describe('polling monitored signals', () => {
+  it('polls on deadlines: a slow read does not stretch the period', async () => {
+    const { ManualClock, sleep } = await import('./clock.ts');
+    const { spawnInstrument } = await import('./testing/instrument-harness.ts');
+    const clock = new ManualClock();
+    const bus = new EventBus<BenchtopEvents>();
+    const started: number[] = [];
+    const driver = {
+      type: 'SlowSensor',
+      signals: {
+        value: {
+          dtype: 'number' as const,
+          description: 'takes 30 ms to read',
+          monitored: true,
+          read: async () => {
+            started.push(clock.monotonic());
+            await sleep(clock, 30);
+            return 1;
+          },
+        },
+      },
+      actions: {},
+      connect: async () => ({ model: 'slow' }),
+      disconnect: async () => {},
+    };
+    const { stop } = await spawnInstrument({ id: 'sensor', driver, bus, clock, pollIntervalMs: 100 });
+    for (let t = 0; t < 1000; t += 10) await clock.advance(10);
+    // Reads start every 100 ms, not every 130 ms as "interval after the end" would give.
+    assert.deepEqual(started, [0, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000]);
+    // The read begun at 1000 ms finishes on the manual clock while the actor stops.
+    const stopping = stop();
+    await clock.advance(50);
+    await stopping;
+  });
+});

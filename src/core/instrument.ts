@@ -6,6 +6,7 @@ import {
   type DeviceDescription,
   type DriverIdentity,
   describeDriver,
+  describeSignal,
   type InstrumentDriver,
 } from './device.ts';
 import { BenchtopError } from './errors.ts';
@@ -156,16 +157,17 @@ export class Instrument {
     return reply.result;
   }
 
+  /** The one signal's description (on every command: not the whole device's). */
   private signal(name: string) {
-    const desc = this.describe().signals.find((s) => s.name === name);
-    if (!desc) {
+    const def = Object.hasOwn(this.driver.signals, name) ? this.driver.signals[name] : undefined;
+    if (!def) {
       throw new BenchtopError('SIGNAL_NOT_FOUND', `${this.id} has no signal "${name}"`, {
         instrument: this.id,
         signal: name,
-        known: this.describe().signals.map((s) => s.name),
+        known: Object.keys(this.driver.signals),
       });
     }
-    return desc;
+    return describeSignal(name, def);
   }
 
   private async await(completion: Completion): Promise<void> {

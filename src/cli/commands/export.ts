@@ -4,14 +4,16 @@ import { BenchtopError } from '../../core/errors.ts';
 import { openArrowRun } from '../../storage/arrow/arrow-run-reader.ts';
 import type { RunCatalog } from '../../storage/catalog/run-catalog.ts';
 import type { RunRecord } from '../../storage/catalog/run-record.ts';
-import { EXPORT_FORMATS, exportRun } from '../../storage/export/export-run.ts';
+import { type EXPORT_FORMATS, exportRun } from '../../storage/export/export-run.ts';
 import { openHdf5Run } from '../../storage/export/hdf5-run-reader.ts';
 import { openRunDataReader, type RunDataReaderFactory } from '../../storage/export/run-data-reader.ts';
 import type { ApiClient } from '../client/api-client.ts';
 import { downloadRunFile } from './run-file-download.ts';
 import { ProgressBar } from './run-progress-bar.ts';
 
-export const CLI_EXPORT_FORMATS = ['hdf5', ...EXPORT_FORMATS] as const;
+export { CLI_EXPORT_FORMATS } from '../../storage/export/export-formats.ts';
+
+import { CLI_EXPORT_FORMATS } from '../../storage/export/export-formats.ts';
 export type CliExportFormat = (typeof CLI_EXPORT_FORMATS)[number];
 
 /** Readers by the format a run was stored in; export converts from these. */

@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
 import { builtinPlans } from '../../engine/plan-registry.ts';
+import { CLI_EXPORT_FORMATS } from '../../storage/export/export-formats.ts';
 import { ApiClient, clientOptions } from '../client/api-client.ts';
 import type { ConfigFlags } from '../config-source.ts';
-import { CLI_EXPORT_FORMATS, exportCommand, exportRemoteCommand } from './export.ts';
 import { runLocal, runRemote } from './run.ts';
 import { parseMetadata, parsePlanArgs } from './run-args.ts';
 import {
@@ -121,6 +121,8 @@ export function runCommands(env: NodeJS.ProcessEnv): Command[] {
         .requiredOption('--out <dir>', 'directory for the exported files (created if missing)'),
     ),
   ).action(async (uid: string, options: ConfigFlags & { format: string; out: string; url?: string }) => {
+    // Loaded on use: the converters bring h5wasm and parquet-wasm, which a running server does not need.
+    const { exportCommand, exportRemoteCommand } = await import('./export.ts');
     if (remote(options)) {
       await exportRemoteCommand(
         new ApiClient(clientOptions(options, env)),

@@ -8,7 +8,9 @@ import { writeCsvFile } from './csv-export.ts';
 import { writeParquetFile } from './parquet-export.ts';
 import type { RunDataReader, StreamData } from './run-data-reader.ts';
 
-export const EXPORT_FORMATS = ['arrow', 'parquet', 'csv'] as const;
+export { EXPORT_FORMATS } from './export-formats.ts';
+
+import { EXPORT_FORMATS } from './export-formats.ts';
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 const WRITERS: Record<ExportFormat, (data: StreamData, path: string) => Promise<void>> = {
