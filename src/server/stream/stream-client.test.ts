@@ -88,3 +88,31 @@ describe('stream client throttling', () => {
     assert.equal(socket.sent.length, 0);
   });
 });
+
+describe('stream client flush timing', () => {
+  it('a signal due sooner does not wait behind another signal’s later flush', async () => {
+    const { clock, socket, c } = client();
+    c.subscribeSignal('meter.power', 10);
+    c.subscribeSignal('meter.wavelength', 10);
+    const sent = () => socket.sent.map((s) => JSON.parse(s) as { signal: string; value: number });
+    c.offerReading(reading(1, 'wavelength')); // sent at 0
+    await clock.advance(50);
+    c.offerReading(reading(2, 'power')); // sent at 50
+    await clock.advance(10);
+    c.offerReading(reading(3, 'power')); // pending, due at 150
+    await clock.advance(10);
+    c.offerReading(reading(4, 'wavelength')); // pending, due at 100
+    await clock.advance(30);
+    assert.deepEqual(
+      sent().map((m) => [m.signal, m.value]),
+      [
+        ['wavelength', 1],
+        ['power', 2],
+        ['wavelength', 4],
+      ],
+      'wavelength went out at 100 ms',
+    );
+    await clock.advance(50);
+    assert.deepEqual(sent().at(-1), { ...sent().at(-1), signal: 'power', value: 3 });
+  });
+});

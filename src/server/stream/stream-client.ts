@@ -38,6 +38,8 @@ export class StreamClient {
   readonly channels = new Set<string>();
   camera: { instrument: string; periodMs: number; maxWidth: number; lastSentAt: number } | null = null;
   private flushTimer: TimerHandle | null = null;
+  /** When the pending flush fires (monotonic ms); an earlier due reading moves it forward. */
+  private flushAt = Number.POSITIVE_INFINITY;
   closed = false;
   skipped = 0;
 
@@ -102,9 +104,16 @@ export class StreamClient {
   }
 
   private scheduleFlush(delayMs: number): void {
-    if (this.flushTimer || this.closed) return;
+    if (this.closed) return;
+    const at = this.clock.monotonic() + delayMs;
+    // One timer per client, set for the earliest due reading: a signal due sooner than the one
+    // the timer waits for must not wait behind it.
+    if (this.flushTimer && at >= this.flushAt) return;
+    this.flushTimer?.cancel();
+    this.flushAt = at;
     this.flushTimer = this.clock.setTimeout(() => {
       this.flushTimer = null;
+      this.flushAt = Number.POSITIVE_INFINITY;
       this.flush();
     }, delayMs);
   }
