@@ -15,6 +15,8 @@ export interface SlowClientPolicy {
   hardLimitBytes: number;
 }
 
+const JITTER_ALLOWANCE = 0.8;
+
 interface SignalSubscription {
   periodMs: number;
   lastSentAt: number;
@@ -58,7 +60,10 @@ export class StreamClient {
   }
 
   subscribeSignal(path: string, rateHz: number): void {
-    const periodMs = 1000 / rateHz;
+    // Readings are spaced at least 80 % of the period apart: a source that publishes at exactly
+    // the subscribed rate passes through undelayed despite its jitter (at a spacing of exactly one
+    // period, every early reading would wait, and the waits would add up to a whole period).
+    const periodMs = (1000 / rateHz) * JITTER_ALLOWANCE;
     if (path.endsWith('.*')) this.wildcards.set(path.slice(0, -2), periodMs);
     else this.signals.set(path, { periodMs, lastSentAt: Number.NEGATIVE_INFINITY, pending: null });
   }
@@ -130,7 +135,9 @@ export class StreamClient {
           continue;
         }
         sub.pending = null;
-        sub.lastSentAt = now;
+        // The slot it was due in, not the (possibly late) moment the timer fired: lateness must
+        // not carry over and hold every later reading back by the same amount.
+        sub.lastSentAt = Math.max(due, now - sub.periodMs);
       } else next = Math.min(next, due);
     }
     if (next !== Number.POSITIVE_INFINITY) this.scheduleFlush(next - now);
