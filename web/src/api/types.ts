@@ -209,38 +209,7 @@ export interface HistorySeries {
   }[];
 }
 
-export interface AlarmSnapshot {
-  id: string;
-  kind: 'limit' | 'communication';
-  instrument: string;
-  signal: string | null;
-  description: string;
-  priority: 'low' | 'medium' | 'high' | 'critical';
-  condition: string;
-  severity: 'major' | 'minor' | 'none';
-  active: boolean;
-  acknowledged: boolean;
-  state: 'normal' | 'unack_active' | 'ack_active' | 'unack_rtn' | 'shelved';
-  value: number | null;
-  activated_at: string | null;
-  cleared_at: string | null;
-  acked_at: string | null;
-  acked_by: string | null;
-  ack_comment: string | null;
-  shelved: { by: string; reason: string; until: string } | null;
-  activations: number;
-}
-
-export interface AlarmEvent {
-  time: string;
-  alarm: string;
-  event: string;
-  condition: string;
-  severity: string;
-  value: number | null;
-  user: string | null;
-  comment: string | null;
-}
+export type { AlarmEvent, AlarmSnapshot } from '../../../src/server/alarms/alarm-types.ts';
 
 export interface HealthCheck {
   name: string;
