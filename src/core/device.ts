@@ -1,7 +1,6 @@
 import type { TObject } from '@sinclair/typebox';
 import type { Clock } from './clock.ts';
 import type {
-  ActionDescription,
   DeviceDescription,
   Limits,
   SignalDescription,
