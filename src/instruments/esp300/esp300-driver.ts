@@ -8,10 +8,10 @@ import {
   type SignalDef,
 } from '../../core/device.ts';
 import { BenchtopError } from '../../core/errors.ts';
-import { instrumentEndpoint } from '../../transports/endpoint.ts';
 import { LineLink } from '../../transports/line-link.ts';
 import { openByteTransport } from '../../transports/open-transport.ts';
 import type { DriverDeps } from '../kind.ts';
+import { serialInstrumentEndpoint } from '../link-endpoint.ts';
 import type { Esp300Config } from './config.ts';
 import { esp300ErrorMeaning } from './esp300-errors.ts';
 import {
@@ -80,15 +80,7 @@ export class Esp300Driver implements InstrumentDriver {
   }
 
   async connect(ctx: DriverContext): Promise<DriverIdentity> {
-    const endpoint =
-      this.deps.simulatorEndpoint ??
-      instrumentEndpoint(this.config, {
-        baud: this.config.baud,
-        data_bits: this.config.data_bits,
-        parity: this.config.parity,
-        stop_bits: this.config.stop_bits,
-        flow_control: this.config.flow_control,
-      });
+    const endpoint = serialInstrumentEndpoint(this.config, this.deps);
     const link = new LineLink(openByteTransport(endpoint), {
       ...esp300Framing,
       timeoutMs: this.config.timeout_ms,

@@ -9,10 +9,11 @@ import {
   type SignalDef,
 } from '../../core/device.ts';
 import { BenchtopError, isBenchtopError } from '../../core/errors.ts';
-import { type Endpoint, instrumentEndpoint } from '../../transports/endpoint.ts';
+import type { Endpoint } from '../../transports/endpoint.ts';
 import { LineLink } from '../../transports/line-link.ts';
 import { openByteTransport } from '../../transports/open-transport.ts';
 import type { DriverDeps } from '../kind.ts';
+import { serialInstrumentEndpoint } from '../link-endpoint.ts';
 import { MaiTaiConfig } from './config.ts';
 import {
   cleanReply,
@@ -52,15 +53,7 @@ export class MaiTaiDriver implements InstrumentDriver {
     this.id = id;
     this.config = Value.Default(MaiTaiConfig, structuredClone(rawConfig)) as MaiTaiConfig;
     const c = this.config;
-    this.endpoint =
-      deps.simulatorEndpoint ??
-      instrumentEndpoint(c, {
-        baud: c.baud,
-        data_bits: c.data_bits,
-        parity: c.parity,
-        stop_bits: c.stop_bits,
-        flow_control: c.flow_control,
-      });
+    this.endpoint = serialInstrumentEndpoint(c, deps);
 
     const wavelength: SignalDef<number> = {
       dtype: 'integer',

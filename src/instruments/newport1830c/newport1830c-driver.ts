@@ -8,10 +8,11 @@ import type {
   SignalDef,
 } from '../../core/device.ts';
 import { BenchtopError } from '../../core/errors.ts';
-import { describeEndpoint, type Endpoint, instrumentEndpoint } from '../../transports/endpoint.ts';
+import { describeEndpoint, type Endpoint } from '../../transports/endpoint.ts';
 import { LineLink } from '../../transports/line-link.ts';
 import { openByteTransport } from '../../transports/open-transport.ts';
 import type { DriverDeps } from '../kind.ts';
+import { serialInstrumentEndpoint } from '../link-endpoint.ts';
 import { Newport1830cConfig } from './config.ts';
 import {
   meterCommands as cmd,
@@ -59,15 +60,7 @@ export class Newport1830cDriver implements InstrumentDriver {
     this.id = id;
     this.config = Value.Default(Newport1830cConfig, structuredClone(rawConfig)) as Newport1830cConfig;
     const c = this.config;
-    this.endpoint =
-      deps.simulatorEndpoint ??
-      instrumentEndpoint(c, {
-        baud: c.baud,
-        data_bits: c.data_bits,
-        parity: c.parity,
-        stop_bits: c.stop_bits,
-        flow_control: c.flow_control,
-      });
+    this.endpoint = serialInstrumentEndpoint(c, deps);
 
     const power: SignalDef<number> = {
       dtype: 'number',
