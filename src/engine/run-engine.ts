@@ -9,12 +9,14 @@ import type { Instrument } from '../core/instrument.ts';
 import { versions } from '../core/version.ts';
 import { RESERVED_START_KEYS } from './compose.ts';
 import { DeviceCatalog } from './device-catalog.ts';
-import type { ExitStatus } from './documents.ts';
 import { type FrameSource, frameSourceOf } from './frame-source.ts';
 import type { PlanGenerator } from './messages.ts';
 import { PlanRegistry } from './plan-registry.ts';
 import { RunControl } from './run-control.ts';
-import type { RunProgress, RunState, RunWarning } from './run-events.ts';
+import type { RunInfo, RunProgress, RunState, RunWarning } from './run-events.ts';
+
+export type { RunInfo } from './run-events.ts';
+
 import { type EngineInstruments, RunExecution } from './run-execution.ts';
 import type { RunRecorder, WriterFactory } from './run-storage.ts';
 import { type SuspenderSpec, watchSuspender } from './suspenders.ts';
@@ -36,30 +38,6 @@ export interface RunEngineDeps {
   /** Finished runs remembered for `get` (the catalog keeps them all). Default 200. */
   historyLimit?: number;
   newUid?: () => string;
-}
-
-/** A run as the API and CLI see it: queued, running, or recently finished. */
-export interface RunInfo {
-  uid: string;
-  plan: string;
-  args: Record<string, unknown>;
-  metadata: Record<string, unknown>;
-  state: RunState;
-  /** Seconds since the epoch. */
-  submitted_at: number;
-  started_at: number | null;
-  ended_at: number | null;
-  exit_status: ExitStatus | null;
-  reason: string | null;
-  /** For a failed run: the error's code and message. */
-  error: { code: string; message: string } | null;
-  progress: { done: number; total: number | null; eta_s: number | null };
-  num_events: Record<string, number>;
-  /** Relative to output_dir, once the writer has closed. */
-  files: string[];
-  /** Active suspension reasons while suspended. */
-  suspended_by: string[];
-  warnings: RunWarning[];
 }
 
 interface Entry {

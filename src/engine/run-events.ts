@@ -56,3 +56,27 @@ export interface RunWarning {
   message: string;
   details: Record<string, unknown>;
 }
+
+/** A run as the API and CLI see it: queued, running, or recently finished. */
+export interface RunInfo {
+  uid: string;
+  plan: string;
+  args: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  state: RunState;
+  /** Seconds since the epoch. */
+  submitted_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+  exit_status: ExitStatus | null;
+  reason: string | null;
+  /** For a failed run: the error's code and message. */
+  error: { code: string; message: string } | null;
+  progress: { done: number; total: number | null; eta_s: number | null };
+  num_events: Record<string, number>;
+  /** Relative to output_dir, once the writer has closed. */
+  files: string[];
+  /** Active suspension reasons while suspended. */
+  suspended_by: string[];
+  warnings: RunWarning[];
+}

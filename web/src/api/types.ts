@@ -127,39 +127,14 @@ export interface RunProgress {
   eta_s: number | null;
 }
 
-export interface LiveRun {
-  uid: string;
-  plan: string;
-  args: Record<string, unknown>;
-  metadata: Record<string, unknown>;
-  state: RunState;
-  submitted_at: number;
-  started_at: number | null;
-  ended_at: number | null;
-  exit_status: string | null;
-  reason: string | null;
-  error: unknown;
-  progress: RunProgress;
-  num_events: Record<string, number>;
-  files: string[];
-}
+/** A queued, running or recently finished run, as the engine reports it. */
+import type { RunInfo as LiveRun } from '../../../src/engine/run-events.ts';
 
-export interface RunRecord {
-  uid: string;
-  scan_id: number | null;
-  plan_name: string;
-  plan_args: Record<string, unknown>;
-  metadata: Record<string, unknown>;
-  start_time: number;
-  end_time: number | null;
-  status: string;
-  reason: string;
-  files: string[];
-  num_events: Record<string, number>;
-  format: string;
-  files_deleted_at: number | null;
-  live?: LiveRun;
-}
+export type { LiveRun };
+
+import type { RunRecord } from '../../../src/storage/catalog/run-record.ts';
+
+export type { RunRecord };
 
 export interface RunSearchResult {
   live: LiveRun[];
