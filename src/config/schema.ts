@@ -134,6 +134,11 @@ export const ConfigSchema = Type.Object(
           default: 256,
           description: 'Writer queue bound (messages)',
         }),
+        direct_frame_writes: Type.Boolean({
+          default: true,
+          description:
+            'HDF5 camera frames bypass the page cache (O_DIRECT) where the filesystem allows; false writes them buffered',
+        }),
         postgres: Type.Optional(
           Type.Object(
             {

@@ -20,7 +20,9 @@ export interface WriterDrop {
   capacity: number;
 }
 
-export interface Hdf5RunWriterOptions extends Hdf5FileSettings {
+export interface Hdf5RunWriterOptions extends Omit<Hdf5FileSettings, 'directFrameWrites'> {
+  /** Default true, as `[storage] direct_frame_writes`. */
+  directFrameWrites?: boolean;
   /** Messages (documents and frames) waiting for the worker before events and frames are refused. */
   queueCapacity: number;
   autoFlushIntervalSecs: number;
@@ -38,12 +40,18 @@ export function hdf5WriterOptions(
   storage: BenchtopConfig['storage'],
 ): Pick<
   Hdf5RunWriterOptions,
-  'outputDir' | 'compressionLevel' | 'cameraCompression' | 'queueCapacity' | 'autoFlushIntervalSecs'
+  | 'outputDir'
+  | 'compressionLevel'
+  | 'cameraCompression'
+  | 'directFrameWrites'
+  | 'queueCapacity'
+  | 'autoFlushIntervalSecs'
 > {
   return {
     outputDir: storage.output_dir,
     compressionLevel: storage.compression_level,
     cameraCompression: storage.camera_compression,
+    directFrameWrites: storage.direct_frame_writes,
     queueCapacity: storage.queue_capacity,
     autoFlushIntervalSecs: storage.auto_flush_interval_secs,
   };
@@ -89,6 +97,7 @@ export class Hdf5RunWriter implements RunWriter {
       outputDir: options.outputDir,
       compressionLevel: options.compressionLevel,
       cameraCompression: options.cameraCompression,
+      directFrameWrites: options.directFrameWrites ?? true,
     };
     this.worker = new Worker(new URL('./hdf5-worker.ts', import.meta.url), { workerData: settings });
     this.worker.on('message', (message: FromWorker) => this.onWorkerMessage(message));

@@ -153,7 +153,9 @@ export class NexusRunFile {
     this.start = start;
     const fileName = runFileName(start);
     makeOutputDir(this.options.outputDir);
-    const file = SwmrRunFile.create(this.options.module, join(this.options.outputDir, fileName));
+    const file = SwmrRunFile.create(this.options.module, join(this.options.outputDir, fileName), {
+      directWrites: this.options.directFrameWrites,
+    });
     this.file = file;
     this.fileName = fileName;
     file.setAttrs('/', { default: 'entry', creator: 'Benchtop', file_name: fileName });

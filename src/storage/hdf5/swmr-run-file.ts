@@ -1,4 +1,6 @@
 import h5wasm, { type File } from 'h5wasm/node';
+import { DirectChunkWriter } from './direct-chunk-writer.ts';
+import { HeapWriteRedirect } from './heap-write-redirect.ts';
 
 export type H5Module = Awaited<typeof h5wasm.ready>;
 
@@ -10,6 +12,13 @@ export type H5Module = Awaited<typeof h5wasm.ready>;
 const LIBVER: ['v110', 'v110'] = ['v110', 'v110'];
 
 export type AttrValue = string | number | string[];
+
+/**
+ * Rows larger than HDF5's default chunk cache (1 MiB, which h5wasm leaves as is) reach an
+ * unfiltered dataset without being copied into the wasm heap (see HeapWriteRedirect). Smaller
+ * chunks pass through the chunk cache, a copy HDF5 makes anyway.
+ */
+const REDIRECT_MIN_BYTES = 1024 * 1024 + 1;
 
 export interface ExtendibleSpec {
   /** h5wasm dtype: `<d`, `<q`, `<B`, `<H`, … or `S` for variable-length UTF-8 strings. */
@@ -28,8 +37,9 @@ export interface ExtendibleSpec {
  * groups, datasets or attributes first leaves it (close, reopen read-write) and the next append
  * or flush re-enters it. Runs create their structure up front, so this happens once or twice.
  *
- * Rows are written with one hyperslab write each, staged through one reusable buffer in the
- * wasm heap (the only copy: wasm cannot address memory outside its heap).
+ * Rows are written with one hyperslab write each. Large rows of unfiltered datasets (camera
+ * frames) go from the caller's buffer straight to the file (HeapWriteRedirect); the rest are
+ * staged through one reusable buffer in the wasm heap (wasm cannot address memory outside it).
  */
 export class SwmrRunFile {
   readonly path: string;
@@ -38,20 +48,40 @@ export class SwmrRunFile {
   private swmr = false;
   private open = true;
   private readonly extents = new Map<string, number>();
+  /** Datasets without filters, whose large rows HDF5 writes from the caller's buffer unchanged. */
+  private readonly redirectable = new Set<string>();
+  private readonly redirect: HeapWriteRedirect;
+  /** O_DIRECT writes of frame chunks, opened with the first frame; null where unavailable. */
+  private direct: DirectChunkWriter | null | undefined;
+  private readonly directWrites: boolean;
   private scratchPtr = 0;
   private scratchSize = 0;
   /** Raw data bytes written (rows, frames), not HDF5 metadata. */
   bytesWritten = 0;
+  /** Of those, bytes written straight from the caller's buffer, never copied into the heap. */
+  bytesRedirected = 0;
+  /** Rows HDF5 did not write from the staging region as expected, so they were copied and rewritten. */
+  redirectFallbacks = 0;
 
-  private constructor(m: H5Module, path: string, file: File) {
+  private constructor(m: H5Module, path: string, file: File, directWrites: boolean) {
     this.m = m;
     this.path = path;
     this.file = file;
+    this.directWrites = directWrites;
+    this.redirect = HeapWriteRedirect.of(m);
   }
 
-  /** Creates the file; fails if it exists, so a run never overwrites another. */
-  static create(m: H5Module, path: string): SwmrRunFile {
-    return new SwmrRunFile(m, path, new h5wasm.File(path, 'x', { libver: LIBVER }));
+  /**
+   * Creates the file; fails if it exists, so a run never overwrites another. `directWrites`
+   * sends frame chunks past the page cache (DirectChunkWriter) where the filesystem allows.
+   */
+  static create(m: H5Module, path: string, options: { directWrites?: boolean } = {}): SwmrRunFile {
+    return new SwmrRunFile(
+      m,
+      path,
+      new h5wasm.File(path, 'x', { libver: LIBVER }),
+      options.directWrites ?? true,
+    );
   }
 
   createGroup(path: string, attrs: Record<string, AttrValue> = {}): void {
@@ -95,6 +125,7 @@ export class SwmrRunFile {
         : {}),
     });
     this.extents.set(path, 0);
+    if (spec.chunkRows === 1 && !(spec.gzipLevel > 0) && spec.dtype !== 'S') this.redirectable.add(path);
     this.setAttrs(path, attrs);
   }
 
@@ -104,8 +135,25 @@ export class SwmrRunFile {
     this.forAppend();
     this.growTo(path, firstRow + count, rowShape);
     const ptr = this.stage(bytes.byteLength);
-    this.m.HEAPU8.set(bytes, ptr);
-    this.writeHyperslab(path, firstRow, count, rowShape, ptr);
+    const write = () => this.writeHyperslab(path, firstRow, count, rowShape, ptr);
+    if (count === 1 && bytes.byteLength >= REDIRECT_MIN_BYTES && this.redirectable.has(path)) {
+      this.direct ??= this.directWrites ? DirectChunkWriter.open(this.path) : null;
+      const direct = this.direct;
+      const sink = direct ? (chunk: Uint8Array, position: number) => direct.write(chunk, position) : null;
+      if (this.redirect.run(bytes, write, sink) === 1) {
+        this.bytesRedirected += bytes.byteLength;
+      } else {
+        // HDF5 did not write the chunk in one piece: write the real bytes again, and stop
+        // trying for this dataset.
+        this.redirectFallbacks++;
+        this.redirectable.delete(path);
+        this.m.HEAPU8.set(bytes, ptr);
+        write();
+      }
+    } else {
+      this.m.HEAPU8.set(bytes, ptr);
+      write();
+    }
     this.bytesWritten += bytes.byteLength;
   }
 
@@ -143,9 +191,17 @@ export class SwmrRunFile {
     this.file.flush();
   }
 
+  /** How frame chunks reached the disk: page cache, or O_DIRECT with the unaligned edges buffered. */
+  frameWriteMode(): { mode: 'direct' | 'buffered'; directBytes: number; fallbackReason: string | null } {
+    const direct = this.direct;
+    if (!direct) return { mode: 'buffered', directBytes: 0, fallbackReason: null };
+    return { mode: direct.mode, directBytes: direct.directBytes, fallbackReason: direct.fallbackReason };
+  }
+
   close(): void {
     if (!this.open) return;
     this.open = false;
+    this.direct?.close();
     if (this.scratchPtr !== 0) this.m._free(this.scratchPtr);
     this.scratchPtr = 0;
     this.scratchSize = 0;

@@ -9,6 +9,8 @@ export interface Hdf5FileSettings {
   /** gzip level for scalar and array datasets; 0 writes them uncompressed. */
   compressionLevel: number;
   cameraCompression: 'none' | 'gzip';
+  /** Uncompressed frame chunks go out with O_DIRECT where the filesystem allows (DirectChunkWriter). */
+  directFrameWrites: boolean;
 }
 
 export type ToWorker =
