@@ -9,6 +9,8 @@ export interface WriterStats {
   /** Documents or frames refused because the queue was full (never silent: also on the bus). */
   dropped: number;
   bytesWritten: number;
+  /** Of those, camera frame bytes written past the page cache (HDF5 `direct_frame_writes`). */
+  bytesWrittenDirect?: number;
   framesWritten: number;
   eventsWritten: number;
   lastFlushAt: number | null;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ManualClock } from '../../core/clock.ts';
 import type { BenchtopError } from '../../core/errors.ts';
+import { DirectChunkWriter } from './direct-chunk-writer.ts';
 import { Hdf5RunWriter, type Hdf5RunWriterOptions, type WriterDrop } from './hdf5-run-writer.ts';
 import { runFileName } from './run-file-layout.ts';
 import { hasCommand, hasH5py, PYTHON, RunFileReader } from './test-support/run-file-reader.ts';
@@ -38,6 +39,13 @@ after(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 let dirs = 0;
+
+/** Whether the filesystem holding `path` takes O_DIRECT (tmpfs and some others do not). */
+function directIoAvailable(path: string): boolean {
+  const writer = DirectChunkWriter.open(path);
+  writer?.close();
+  return writer !== null;
+}
 
 function harness(overrides: Partial<Hdf5RunWriterOptions> = {}) {
   const outputDir = join(root, `run-${++dirs}`);
@@ -289,6 +297,50 @@ describe('Hdf5RunWriter: camera frames', () => {
       file.close();
     }
   });
+
+  // A 1392×1040 CCD frame (2,895,360 bytes) is larger than HDF5's chunk cache and not a whole
+  // number of pages: the path a real sensor takes.
+  for (const directFrameWrites of [true, false]) {
+    it(`writes sensor-sized frames exactly with direct_frame_writes = ${directFrameWrites}`, async () => {
+      const [height, width] = [1040, 1392];
+      const run = harness({ directFrameWrites });
+      const descriptor = cameraDescriptor();
+      descriptor.data_keys.cam_image!.shape = [height, width];
+      run.writer.document({ name: 'start', doc: startDoc() });
+      run.writer.document({ name: 'descriptor', doc: descriptor });
+      const value = (n: number, i: number) => (n * 7919 + i * 5 + (i >> 12)) & 0xffff;
+      for (let n = 0; n < 4; n++) {
+        const pixels = new Uint16Array(height * width);
+        for (let i = 0; i < pixels.length; i++) pixels[i] = value(n, i);
+        run.writer.frame('cam_image', { ...syntheticFrame(n), pixels, height, width });
+      }
+      run.writer.document({ name: 'stop', doc: stopDoc({ camera: 4 }) });
+      await run.writer.close();
+      assert.deepEqual(run.warnings, []);
+      const stats = run.writer.stats();
+      assert.equal(stats.framesWritten, 4);
+      const frameBytes = 4 * height * width * 2;
+      if (!directFrameWrites) assert.equal(stats.bytesWrittenDirect, 0);
+      else if (directIoAvailable(run.path)) {
+        assert.ok(
+          stats.bytesWrittenDirect! > 0.99 * frameBytes,
+          `${stats.bytesWrittenDirect} of ${frameBytes} direct`,
+        );
+      }
+      const file = await RunFileReader.open(run.path);
+      try {
+        const frames = file.dataset('/entry/data_camera/cam_image');
+        assert.deepEqual(frames.shape, [4, height, width]);
+        for (let n = 0; n < 4; n++) {
+          const row = frames.slice([[n, n + 1]]) as Uint16Array;
+          const bad = row.findIndex((v, i) => v !== value(n, i));
+          assert.equal(bad, -1, `frame ${n} differs at pixel ${bad}`);
+        }
+      } finally {
+        file.close();
+      }
+    });
+  }
 
   it('compresses frames with gzip when camera_compression is "gzip"', async () => {
     const run = harness({ cameraCompression: 'gzip', compressionLevel: 3 });

@@ -80,7 +80,13 @@ export class Hdf5RunWriter implements RunWriter {
   private readonly requests = new Map<number, PendingRequest>();
   private nextRequestId = 1;
   private posted = 0;
-  private progress: WorkerProgress = { processed: 0, bytesWritten: 0, framesWritten: 0, eventsWritten: 0 };
+  private progress: WorkerProgress = {
+    processed: 0,
+    bytesWritten: 0,
+    directBytes: 0,
+    framesWritten: 0,
+    eventsWritten: 0,
+  };
   private dropped = 0;
   private lastFlushAt: number | null = null;
   private error: BenchtopError | null = null;
@@ -160,6 +166,7 @@ export class Hdf5RunWriter implements RunWriter {
       capacity: this.options.queueCapacity,
       dropped: this.dropped,
       bytesWritten: this.progress.bytesWritten,
+      bytesWrittenDirect: this.progress.directBytes,
       framesWritten: this.progress.framesWritten,
       eventsWritten: this.progress.eventsWritten,
       lastFlushAt: this.lastFlushAt,

@@ -29,6 +29,7 @@ function progress(): WorkerProgress {
   return {
     processed,
     bytesWritten: run.bytesWritten,
+    directBytes: run.directBytes,
     framesWritten: run.framesWritten,
     eventsWritten: run.eventsWritten,
   };

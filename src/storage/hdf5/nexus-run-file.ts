@@ -60,6 +60,11 @@ export class NexusRunFile {
     return this.fileName ? [this.fileName] : [];
   }
 
+  /** Frame bytes that went past the page cache (DirectChunkWriter). */
+  get directBytes(): number {
+    return this.file?.frameWriteMode().directBytes ?? 0;
+  }
+
   get bytesWritten(): number {
     return this.file?.bytesWritten ?? 0;
   }

@@ -29,6 +29,8 @@ export interface WorkerProgress {
   /** Messages handled so far (the main thread's queue length is posted − processed). */
   processed: number;
   bytesWritten: number;
+  /** Of those, frame bytes written with O_DIRECT. */
+  directBytes: number;
   framesWritten: number;
   eventsWritten: number;
 }
