@@ -11,6 +11,14 @@ export interface Contender {
 
 export type RoundOutcome = Spread | { missing: string };
 
+export interface AlternateOptions {
+  /**
+   * Idle time before every measurement, so each contender starts from the same machine state
+   * rather than from whatever the previous one left behind (see the camera benchmark).
+   */
+  settleMs?: number;
+}
+
 /**
  * Runs every contender once per round, rotating who goes first each round so that warm
  * caches, disk write-back or a neighbour's load do not always favour the same one. Returns
@@ -20,6 +28,7 @@ export async function alternate(
   rounds: number,
   contenders: readonly Contender[],
   log: (message: string) => void,
+  options: AlternateOptions = {},
 ): Promise<Record<string, RoundOutcome>> {
   const values = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
   const errors = new Map<string, string>();
@@ -27,6 +36,7 @@ export async function alternate(
   for (let round = 0; round < rounds; round++) {
     for (let i = 0; i < active.length; i++) {
       const contender = active[(round + i) % active.length]!;
+      if (options.settleMs) await new Promise((resolve) => setTimeout(resolve, options.settleMs));
       try {
         const value = await contender.run(round);
         values.get(contender.name)!.push(value);
