@@ -671,6 +671,36 @@ describe('Hdf5RunWriter: write errors', () => {
     }
   });
 
+  // A write past `ulimit -f` fails with EFBIG as a full disk fails with ENOSPC, in a child process.
+  for (const mode of ['direct', 'buffered'] as const) {
+    it(`surfaces a frame write that fails for lack of space (${mode} frame writes)`, () => {
+      const child = new URL('./test-support/file-size-limit-child.ts', import.meta.url).pathname;
+      const outputDir = join(root, `size-limit-${mode}`);
+      // 40 MiB: the two flushed frames fit, the fifth 8 MiB frame does not.
+      const result = spawnSync(
+        'bash',
+        ['-c', 'ulimit -f 40960 && exec "$0" "$@"', process.execPath, child, mode, outputDir],
+        {
+          encoding: 'utf8',
+          timeout: 60_000,
+        },
+      );
+      assert.equal(result.status, 0, result.stderr);
+      const report = JSON.parse(result.stdout.trim().split('\n').at(-1)!);
+      assert.equal(report.errors.length, 1, 'reported once');
+      assert.equal(report.errors[0].code, 'STORAGE_ERROR');
+      assert.match(report.errors[0].message, /frame \d+ of cam_image failed: .*write failed/);
+      assert.ok(report.errors[0].message.includes(outputDir), 'the message names the directory');
+      assert.equal(report.closeError?.code, 'STORAGE_ERROR', 'close() reports it again');
+      assert.deepEqual(report.files, [runFileName(startDoc())]);
+      assert.ok(
+        report.framesWritten >= 2 && report.framesWritten < 12,
+        `${report.framesWritten} frames written`,
+      );
+      if (mode === 'buffered') assert.equal(report.directBytes, 0);
+    });
+  }
+
   it('refuses documents after close()', async () => {
     const run = harness();
     await run.writer.close();

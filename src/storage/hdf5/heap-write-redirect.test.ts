@@ -50,6 +50,19 @@ describe('HeapWriteRedirect', () => {
     assert.deepEqual(written, []);
   });
 
+  it('falls back to the module file layer when the sink throws, so a failure reaches HDF5 as an errno', () => {
+    const { module, fs, heap, written } = fakeModule();
+    const served = HeapWriteRedirect.of(module).run(
+      Uint8Array.of(4, 5, 6),
+      () => fs.write(null, heap, 0, 3, 777),
+      () => {
+        throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+      },
+    );
+    assert.equal(served, 1);
+    assert.deepEqual(written, [{ bytes: [4, 5, 6], position: 777 }]);
+  });
+
   it('reports zero when HDF5 wrote the row some other way, so the caller rewrites it', () => {
     const { module, fs, heap, written } = fakeModule();
     const served = HeapWriteRedirect.of(module).run(Uint8Array.of(1, 2, 3, 4), () => {

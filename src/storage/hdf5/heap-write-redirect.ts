@@ -58,8 +58,14 @@ export class HeapWriteRedirect {
         if (active.sink === null || position === undefined) {
           return original(stream, active.source, 0, length, position, false);
         }
-        active.sink(active.source, position);
-        return length;
+        try {
+          active.sink(active.source, position);
+          return length;
+        } catch {
+          // Write through HDF5's own descriptor instead: if the failure persists (disk full),
+          // Emscripten turns it into an errno and HDF5 reports it like any failed write.
+          return original(stream, active.source, 0, length, position, false);
+        }
       }
       return original(stream, buffer, offset, length, position, canOwn);
     };
