@@ -673,7 +673,7 @@ describe('Hdf5RunWriter: write errors', () => {
 
   // A write past `ulimit -f` fails with EFBIG as a full disk fails with ENOSPC, in a child process.
   for (const mode of ['direct', 'buffered'] as const) {
-    it(`surfaces a frame write that fails for lack of space (${mode} frame writes)`, () => {
+    it(`surfaces a frame write that fails for lack of space, keeping what was flushed (${mode} frame writes)`, async () => {
       const child = new URL('./test-support/file-size-limit-child.ts', import.meta.url).pathname;
       const outputDir = join(root, `size-limit-${mode}`);
       // 40 MiB: the two flushed frames fit, the fifth 8 MiB frame does not.
@@ -698,6 +698,36 @@ describe('Hdf5RunWriter: write errors', () => {
         `${report.framesWritten} frames written`,
       );
       if (mode === 'buffered') assert.equal(report.directBytes, 0);
+      // Nothing was written after the failure: the file opens as of the flush after frame 1.
+      const [file] = report.files;
+      assert.deepEqual(report.closeError.recovery, { [file]: 'readable up to the last flush' });
+      const reader = await RunFileReader.open(join(outputDir, file));
+      try {
+        const frames = reader.dataset('/entry/data_camera/cam_image');
+        assert.ok(frames.shape![0]! >= 2, `rows ${frames.shape}`);
+        for (const n of [0, 1]) {
+          const row = frames.slice([[n, n + 1]]) as Uint16Array;
+          assert.equal(
+            row.findIndex((v) => v !== 1000 + n),
+            -1,
+            `frame ${n} intact`,
+          );
+        }
+      } finally {
+        reader.close();
+      }
+      if (hasH5py()) {
+        const check = spawnSync(
+          PYTHON,
+          [
+            '-c',
+            'import sys, h5py; print(h5py.File(sys.argv[1], "r")["entry/data_camera/cam_image"][1, 5, 5])',
+            join(outputDir, file),
+          ],
+          { encoding: 'utf8' },
+        );
+        assert.equal(check.stdout.trim(), '1001', check.stderr);
+      }
     });
   }
 

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { BenchtopConfig } from '../../config/schema.ts';
 import { type Clock, systemClock, type TimerHandle } from '../../core/clock.ts';
@@ -6,6 +7,7 @@ import type { Frame } from '../../core/frame.ts';
 import type { RunDocument } from '../../engine/documents.ts';
 import type { RunWriter, WriterStats } from '../run-writer.ts';
 import { FrameRowLedger } from './frame-row-ledger.ts';
+import { recoverRunFile } from './run-file-recovery.ts';
 import type { FromWorker, Hdf5FileSettings, ToWorker, WorkerProgress } from './worker-protocol.ts';
 
 /** An event or frame the writer refused because its queue was full. */
@@ -196,11 +198,28 @@ export class Hdf5RunWriter implements RunWriter {
       throw new BenchtopError(
         this.error.code,
         this.error.message,
-        { ...this.error.details, files },
+        { ...this.error.details, files, recovery: this.recoverAfterFailure(files) },
         { cause: this.error },
       );
     }
     return { files };
+  }
+
+  /**
+   * The worker gave the file up without writing more (SwmrRunFile.abandon); clear its "open
+   * for write" mark so h5py and h5dump open it as of its last flush, as after a crash.
+   */
+  private recoverAfterFailure(files: string[]): Record<string, string> {
+    const outcome: Record<string, string> = {};
+    for (const file of files) {
+      try {
+        recoverRunFile(join(this.options.outputDir, file));
+        outcome[file] = 'readable up to the last flush';
+      } catch (err) {
+        outcome[file] = `could not be recovered: ${err instanceof Error ? err.message : String(err)}`;
+      }
+    }
+    return outcome;
   }
 
   private request(t: 'flush' | 'close'): Promise<string[]> {

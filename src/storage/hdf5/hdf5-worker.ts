@@ -97,12 +97,15 @@ port.on('message', (message: ToWorker) => {
   }
 });
 
-/** Releases the file handle if HDF5 still can; the failure has already been reported. */
+/**
+ * Releases the file without writing anything more to it (see SwmrRunFile.abandon): the file
+ * keeps what the last flush made readable. The failure has already been reported.
+ */
 function closeAfterFailure(): string[] {
   try {
-    run.close({});
+    return run.abandon();
   } catch {
-    // Expected after a failure; the first error is the one that counts.
+    // The first error is the one that counts.
+    return run.files;
   }
-  return run.files;
 }

@@ -131,6 +131,15 @@ export class NexusRunFile {
     file.flush();
   }
 
+  /** After a write failure: closes the file without writing more (SwmrRunFile.abandon). */
+  abandon(): string[] {
+    if (this.file && !this.fileClosed) {
+      this.fileClosed = true;
+      this.file.abandon();
+    }
+    return this.files;
+  }
+
   /** Writes what is left and closes the file; returns its name relative to the output directory. */
   close(frameRows: Record<string, number>): string[] {
     const file = this.file;

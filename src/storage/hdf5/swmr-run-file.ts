@@ -208,6 +208,22 @@ export class SwmrRunFile {
     this.file.close();
   }
 
+  /**
+   * Gives the file up after a write failed: its descriptors are closed without HDF5 writing
+   * anything more. What HDF5 still holds in memory would go to a failing disk, and a partial
+   * metadata write can leave the whole file unreadable; abandoned, the file stays as it was at
+   * the last flush, as after a crash (recoverRunFile then makes plain readers accept it).
+   */
+  abandon(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.direct?.close();
+    const fs = this.m.FS as unknown as { streams: ({ path?: string } | null)[]; close(stream: object): void };
+    for (const stream of fs.streams) {
+      if (stream?.path === this.path) fs.close(stream);
+    }
+  }
+
   private forStructure(): File {
     if (this.swmr) {
       this.open = false;

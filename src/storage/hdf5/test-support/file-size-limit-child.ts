@@ -53,7 +53,11 @@ const stats = writer.stats();
 console.log(
   JSON.stringify({
     errors: errors.map((e) => ({ code: e.code, message: e.message })),
-    closeError: closeError && { code: closeError.code, message: closeError.message },
+    closeError: closeError && {
+      code: closeError.code,
+      message: closeError.message,
+      recovery: closeError.details.recovery,
+    },
     files,
     framesWritten: stats.framesWritten,
     directBytes: stats.bytesWrittenDirect,
