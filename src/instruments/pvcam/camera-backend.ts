@@ -62,8 +62,12 @@ export interface AcquisitionRequest {
 export interface AcquisitionEvents {
   /** A frame is complete in the buffer (PVCAM's end-of-frame callback). */
   frameAvailable(): void;
-  /** Frames found the buffer full and were lost; `total` since the acquisition started. */
-  overrun(lost: number, total: number): void;
+  /**
+   * Frames found the buffer full and were lost; `total` since the acquisition started. `cause`
+   * when the backend knows which side fell behind (the simulator does; a real camera's SDK
+   * only reports the overrun).
+   */
+  overrun(lost: number, total: number, cause?: string): void;
   /** A sequence's last frame was released: the acquisition is over. */
   finished(): void;
 }

@@ -27,6 +27,11 @@ export class FrameRing {
     return this.slots.length;
   }
 
+  /** Slots whose frame is still being written (read out; rendered, in the simulator). */
+  get filling(): number {
+    return this.slots.filter((s) => s.frame === null).length;
+  }
+
   /** Frames lost because every slot was held. */
   get dropped(): number {
     return this.lost;

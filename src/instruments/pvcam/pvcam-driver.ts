@@ -476,7 +476,7 @@ export class PvcamDriver implements InstrumentDriver {
       { settings: this.settings, frames, bufferFrames: this.config.buffer_frames },
       {
         frameAvailable: () => void this.pump(backend),
-        overrun: (lost, total) => this.overrun(lost, total),
+        overrun: (lost, total, cause) => this.overrun(lost, total, cause),
         finished: () => {
           if (mode === 'live') {
             void this.exclusive(async () => {
@@ -636,12 +636,12 @@ export class PvcamDriver implements InstrumentDriver {
     }
   }
 
-  private overrun(lost: number, total: number): void {
+  private overrun(lost: number, total: number, cause?: string): void {
     if (!this.overrunReported) {
       this.overrunReported = true;
       this.log.warn(
         { lost, total, bufferFrames: this.config.buffer_frames },
-        `frame buffer overrun: ${lost} frame(s) lost, a frame consumer is not keeping up`,
+        `frame buffer overrun: ${lost} frame(s) lost, ${cause ?? 'a frame consumer is not keeping up'}`,
       );
     }
     const now = this.clock.monotonic();

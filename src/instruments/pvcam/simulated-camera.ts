@@ -266,7 +266,15 @@ export class SimulatedCamera implements CameraBackend {
       a.nextDue += a.timing.periodMs;
     }
     const lost = a.ring.dropped - droppedBefore;
-    if (lost > 0) a.events.overrun(lost, a.ring.dropped);
+    if (lost > 0) {
+      // Slots still rendering mean the simulated sensor itself is behind, not a consumer.
+      const filling = a.ring.filling;
+      const cause =
+        filling * 2 >= a.ring.capacity
+          ? `the simulator's frame renderer is behind: ${filling} of ${a.ring.capacity} buffer slots still rendering; ${(1000 / a.timing.periodMs).toFixed(1)} fps asked of one render thread`
+          : undefined;
+      a.events.overrun(lost, a.ring.dropped, cause);
+    }
     this.schedule(a);
   }
 

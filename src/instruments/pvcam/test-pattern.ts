@@ -190,8 +190,8 @@ export function renderTestPattern(
   const table = noise.values;
   const span = table.length - width;
   const { grid: colGrid, spot: colSpot, bars: colBars, band: colBand } = cols;
-  // Most rows see only the grid's vertical lines: their mean and noise depend on the column
-  // alone, so they are computed once per frame and those rows need no square roots.
+  // Most of a frame sees only the grid's vertical lines: there mean and noise depend on the
+  // column alone, so they are computed once per frame and need no square roots per pixel.
   const plainMean = new Float32Array(width);
   const plainSigma = new Float32Array(width);
   for (let x = 0; x < width; x++) {
@@ -199,29 +199,98 @@ export function renderTestPattern(
     plainMean[x] = offset + electrons * toAdu;
     plainSigma[x] = Math.sqrt(electrons + readVariance) * toAdu;
   }
+  // Columns where the spot or a bar group adds light; outside them a row without a grid line
+  // is a plain row. Spot tails under NEGLIGIBLE_ELECTRONS are left out, as for rows.
+  const spotCols = activeRange(colSpot, (v) => v * peak > NEGLIGIBLE_ELECTRONS);
+  const barCols = activeRange(colBars, (v) => v > 0);
+  const bandCols = activeRange(colBand, (v) => v > 0);
+  const frame: FullPixelFrame = {
+    out,
+    table,
+    colGrid,
+    colSpot,
+    colBars,
+    colBand,
+    peak,
+    readVariance,
+    toAdu,
+    maxAdu,
+    offset,
+  };
   for (let y = 0; y < height; y++) {
-    const rowGrid = rows.grid[y]!;
-    const rowSpot = rows.spot[y]! * peak > NEGLIGIBLE_ELECTRONS ? rows.spot[y]! : 0;
-    const rowBand = rows.band[y]!;
-    const rowBars = rows.bars[y]!;
-    const base = y * width;
-    let n = Math.floor(noise.uniform() * span);
-    if (rowGrid === 0 && rowSpot === 0 && rowBand === 0 && rowBars === 0) {
-      for (let x = 0; x < width; x++, n++) {
-        const adu = plainMean[x]! + plainSigma[x]! * table[n]!;
-        out[base + x] = adu <= 0 ? 0 : Math.min(adu, maxAdu);
-      }
+    const row: FullPixelRow = {
+      grid: rows.grid[y]!,
+      spot: rows.spot[y]! * peak > NEGLIGIBLE_ELECTRONS ? rows.spot[y]! : 0,
+      band: rows.band[y]!,
+      bars: rows.bars[y]!,
+      base: y * width,
+      noiseStart: Math.floor(noise.uniform() * span),
+    };
+    if (row.grid > 0) {
+      // A horizontal grid line crosses every column.
+      fullPixels(frame, row, 0, width - 1);
       continue;
     }
-    for (let x = 0; x < width; x++, n++) {
-      const g = Math.max(colGrid[x]!, rowGrid);
-      const level =
-        g +
-        TestPattern.spotLevel * colSpot[x]! * rowSpot +
-        TestPattern.barLevel * (colBars[x]! * rowBand + colBand[x]! * rowBars);
-      const electrons = level * peak;
-      const adu = offset + (electrons + Math.sqrt(electrons + readVariance) * table[n]!) * toAdu;
-      out[base + x] = adu <= 0 ? 0 : Math.min(adu, maxAdu);
+    const { base, noiseStart } = row;
+    for (let x = 0, n = noiseStart; x < width; x++, n++) {
+      const adu = plainMean[x]! + plainSigma[x]! * table[n]!;
+      out[base + x] = adu <= 0 ? 0 : adu > maxAdu ? maxAdu : adu;
+    }
+    // Same noise samples as the plain pass (noiseStart + x), so only the added light changes.
+    if (row.spot > 0) fullPixels(frame, row, spotCols.first, spotCols.last);
+    if (row.band > 0) fullPixels(frame, row, barCols.first, barCols.last);
+    if (row.bars > 0) fullPixels(frame, row, bandCols.first, bandCols.last);
+  }
+}
+
+interface FullPixelFrame {
+  out: Uint16Array;
+  table: Float32Array;
+  colGrid: Float32Array;
+  colSpot: Float32Array;
+  colBars: Float32Array;
+  colBand: Float32Array;
+  peak: number;
+  readVariance: number;
+  toAdu: number;
+  maxAdu: number;
+  offset: number;
+}
+
+interface FullPixelRow {
+  grid: number;
+  spot: number;
+  band: number;
+  bars: number;
+  base: number;
+  noiseStart: number;
+}
+
+/** Pixels `from..to` of a row with every term of the pattern and shot noise. */
+function fullPixels(f: FullPixelFrame, row: FullPixelRow, from: number, to: number): void {
+  const { out, table, colGrid, colSpot, colBars, colBand, peak, readVariance, toAdu, maxAdu, offset } = f;
+  const { grid, spot, band, bars, base, noiseStart } = row;
+  for (let x = from; x <= to; x++) {
+    const g = colGrid[x]! > grid ? colGrid[x]! : grid;
+    const level =
+      g +
+      TestPattern.spotLevel * colSpot[x]! * spot +
+      TestPattern.barLevel * (colBars[x]! * band + colBand[x]! * bars);
+    const electrons = level * peak;
+    const adu = offset + (electrons + Math.sqrt(electrons + readVariance) * table[noiseStart + x]!) * toAdu;
+    out[base + x] = adu <= 0 ? 0 : adu > maxAdu ? maxAdu : adu;
+  }
+}
+
+/** First and last index where `active` holds (first > last when it holds nowhere). */
+function activeRange(values: Float32Array, active: (v: number) => boolean): { first: number; last: number } {
+  let first = values.length;
+  let last = -1;
+  for (let i = 0; i < values.length; i++) {
+    if (active(values[i]!)) {
+      if (i < first) first = i;
+      last = i;
     }
   }
+  return { first, last };
 }
