@@ -1,7 +1,9 @@
 /**
- * VXI-11 core channel (VXIbus Consortium VXI-11 rev 1.0, "TCP/IP Instrument Protocol"):
- * program 0x0607AF version 1 over ONC-RPC. Encoders and decoders for the procedures a
- * message-based client needs, used by both the link and the simulator.
+ * VXI-11 (VXIbus Consortium VXI-11 rev 1.0, "TCP/IP Instrument Protocol") over ONC-RPC: the
+ * core channel (program 0x0607AF version 1) and the abort channel (DEVICE_ASYNC, program
+ * 0x0607B0 version 1, a second TCP connection to the port create_link returns). Encoders and
+ * decoders for the procedures a message-based client needs, used by both the link and the
+ * simulator.
  */
 import { BenchtopError, type ErrorCode } from '../../../core/errors.ts';
 import { XdrError, type XdrReader, XdrWriter } from './xdr.ts';
@@ -20,6 +22,13 @@ export const Vxi11 = {
   DEVICE_LOCK: 18,
   DEVICE_UNLOCK: 19,
   DESTROY_LINK: 23,
+  /** DEVICE_ASYNC: served on its own port so it is heard while a core call is blocked. */
+  ASYNC_PROG: 0x0607b0,
+  ASYNC_VERS: 1,
+  DEVICE_ABORT: 1,
+  /** DEVICE_INTR (service requests, the device calling the client back); not used here. */
+  INTR_PROG: 0x0607b1,
+  INTR_VERS: 1,
 } as const;
 
 /** Device_Flags bits. */
@@ -185,13 +194,34 @@ export function decodeReadResp(r: XdrReader): { error: number; reason: number; d
 }
 
 /** Device_GenericParms (readstb, trigger, clear, remote, local). */
-export function decodeGenericParms(r: XdrReader): {
+export interface GenericParms {
   lid: number;
   flags: number;
   lockTimeout: number;
   ioTimeout: number;
-} {
+}
+
+export function encodeGenericParms(p: GenericParms): Buffer {
+  return new XdrWriter().int(p.lid).int(p.flags).uint(p.lockTimeout).uint(p.ioTimeout).toBuffer();
+}
+
+export function decodeGenericParms(r: XdrReader): GenericParms {
   return { lid: r.int(), flags: r.int(), lockTimeout: r.uint(), ioTimeout: r.uint() };
+}
+
+/** Device_LockParms: with WAITLOCK the device waits up to lock_timeout for another link's lock. */
+export interface LockParms {
+  lid: number;
+  flags: number;
+  lockTimeout: number;
+}
+
+export function encodeDeviceLock(p: LockParms): Buffer {
+  return new XdrWriter().int(p.lid).int(p.flags).uint(p.lockTimeout).toBuffer();
+}
+
+export function decodeDeviceLockParms(r: XdrReader): LockParms {
+  return { lid: r.int(), flags: r.int(), lockTimeout: r.uint() };
 }
 
 export function encodeError(error: number): Buffer {
@@ -202,6 +232,11 @@ export function decodeError(r: XdrReader): number {
   return r.int();
 }
 
+/** Device_Link: the argument of device_unlock, destroy_link and device_abort. */
 export function encodeLink(lid: number): Buffer {
   return new XdrWriter().int(lid).toBuffer();
+}
+
+export function decodeLink(r: XdrReader): number {
+  return r.int();
 }
