@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock, systemClock } from '../../../core/clock.ts';
 import { isBenchtopError } from '../../../core/errors.ts';
@@ -25,8 +26,8 @@ import { Vxi11SimulatorServer } from './vxi11-sim-server.ts';
 /** Echoes each message back, so long payloads can be checked byte for byte. */
 const echo: LineProtocol = { handle: (line) => (line.startsWith('ECHO ') ? line.slice(5) : undefined) };
 
-async function server(protocol: LineProtocol = echo, maxRecvSize = 1024) {
-  const sim = new Vxi11SimulatorServer('Test', protocol, { maxRecvSize });
+async function server(protocol: LineProtocol = echo, maxRecvSize = 1024, clock = systemClock) {
+  const sim = new Vxi11SimulatorServer('Test', protocol, { maxRecvSize, clock });
   const { port } = await sim.listen(0, '127.0.0.1');
   return { sim, port };
 }
@@ -302,5 +303,155 @@ describe('Vxi11Link against the VXI-11 simulator', () => {
       await l.close();
       await dmm.sim.close();
     }
+  });
+});
+
+const vxiError = (code: string, vxi11Error: number) => (e: unknown) =>
+  isBenchtopError(e, code as never) && e.details.vxi11Error === vxi11Error;
+
+describe('Vxi11Link: device clear, locking and the abort channel', () => {
+  it('device_clear drops a reply nobody read, so the next query gets its own answer', async () => {
+    const { sim, port } = await server();
+    const l = link(port);
+    try {
+      await l.open();
+      await l.write('ECHO stale');
+      sim.calls.length = 0;
+      await l.clear();
+      assert.deepEqual(sim.calls, [Vxi11.DEVICE_CLEAR]);
+      assert.equal(await l.query('ECHO fresh'), 'fresh');
+    } finally {
+      await l.close();
+      await sim.close();
+    }
+  });
+
+  it('a second link waits its lock_timeout, gets error 11, and gets through once the lock is released', async () => {
+    const simClock = new ManualClock();
+    const { sim, port } = await server(echo, 1024, simClock);
+    const owner = link(port);
+    const other = link(port, { lockTimeoutMs: 500 });
+    try {
+      await owner.open();
+      await other.open();
+      await owner.lock(1000);
+      assert.notEqual(sim.lockHolder, null);
+      assert.equal(await owner.query('ECHO mine'), 'mine', 'the holder is not held up by its own lock');
+
+      const refused = assert.rejects(other.query('ECHO theirs'), vxiError('INSTRUMENT_UNAVAILABLE', 11));
+      await once(sim.events, 'lock-wait');
+      await simClock.advance(499);
+      assert.equal(sim.received.at(-1), 'ECHO mine', 'still waiting: nothing of theirs reached the device');
+      await simClock.advance(1);
+      await refused;
+
+      const waiting = other.query('ECHO theirs');
+      await once(sim.events, 'lock-wait');
+      await owner.unlock();
+      assert.equal(await waiting, 'theirs', 'let in as soon as the holder unlocked');
+      assert.equal(sim.lockHolder, null);
+      await assert.rejects(other.unlock(), vxiError('PROTOCOL_ERROR', 12));
+    } finally {
+      await owner.close();
+      await other.close();
+      await sim.close();
+    }
+  });
+
+  it('create_link with lockDevice holds the lock for the link lifetime; destroy_link releases it', async () => {
+    const { sim, port } = await server();
+    const first = link(port, { lockDevice: true });
+    const second = link(port, { lockDevice: true });
+    const plain = link(port);
+    try {
+      await first.open();
+      await plain.open();
+      await assert.rejects(second.open(), vxiError('INSTRUMENT_UNAVAILABLE', 11));
+      await assert.rejects(
+        plain.query('ECHO x'),
+        vxiError('INSTRUMENT_UNAVAILABLE', 11),
+        'no WAITLOCK: at once',
+      );
+      await first.close();
+      await second.open();
+      assert.equal(await second.query('ECHO mine now'), 'mine now');
+      await assert.rejects(plain.write('ECHO x'), vxiError('INSTRUMENT_UNAVAILABLE', 11));
+    } finally {
+      await first.close();
+      await second.close();
+      await plain.close();
+      await sim.close();
+    }
+  });
+
+  it('device_abort cuts short a read the device never answers; the link works afterwards', async () => {
+    const { sim, port } = await server();
+    sim.stall({ match: /^HANG/, at: 'read' });
+    const l = link(port, { timeoutMs: 60_000 });
+    try {
+      await l.open();
+      const hung = l.query('HANG?');
+      await once(sim.events, 'stall');
+      await l.abort();
+      await assert.rejects(hung, vxiError('LINK_LOST', 23));
+      assert.equal(await l.query('ECHO after'), 'after');
+    } finally {
+      await l.close();
+      await sim.close();
+    }
+  });
+
+  it('when the deadline passes the link aborts the blocked read, so later calls are not stuck behind it', async () => {
+    const { sim, port } = await server();
+    sim.stall({ match: /^HANG/, at: 'read' });
+    const clock = new ManualClock();
+    const l = link(port, { timeoutMs: 1000, clock });
+    try {
+      await l.open();
+      const hung = assert.rejects(l.query('HANG?'), (e) => isBenchtopError(e, 'INSTRUMENT_TIMEOUT'));
+      await once(sim.events, 'stall');
+      const aborted = once(sim.events, 'abort');
+      await clock.advance(2000);
+      await hung;
+      await aborted;
+      assert.equal(await l.query('ECHO after'), 'after', 'the core channel is free again');
+    } finally {
+      await l.close();
+      await sim.close();
+    }
+  });
+
+  it('the open signal aborting (the actor stopping) cancels a stalled device_write', async () => {
+    const { sim, port } = await server();
+    sim.stall({ match: /^HANG/, at: 'write' });
+    const l = link(port, { timeoutMs: 60_000 });
+    const lifetime = new AbortController();
+    try {
+      await l.open(lifetime.signal);
+      const hung = l.write('HANG');
+      await once(sim.events, 'stall');
+      lifetime.abort();
+      await assert.rejects(hung, vxiError('LINK_LOST', 23));
+      assert.equal(await l.query('ECHO after'), 'after');
+    } finally {
+      await l.close();
+      await sim.close();
+    }
+  });
+
+  it('close aborts a call still out before destroy_link, so the link is released at once', async () => {
+    const { sim, port } = await server();
+    sim.stall({ match: /^HANG/, at: 'read' });
+    const l = link(port, { timeoutMs: 60_000 });
+    await l.open();
+    const hung = l.query('HANG?');
+    hung.catch(() => {});
+    await once(sim.events, 'stall');
+    sim.calls.length = 0;
+    await l.close();
+    assert.equal(sim.linkCount, 0);
+    assert.deepEqual(sim.calls, [Vxi11.DEVICE_ABORT, Vxi11.DEVICE_READ, Vxi11.DESTROY_LINK]);
+    await assert.rejects(hung);
+    await sim.close();
   });
 });
