@@ -67,6 +67,10 @@ describe('virtual lab', () => {
     assert.ok(Math.abs(l.beamPowerW() - full / 2) < full * 1e-6);
     const reading = l.meterReadingW(l.laser.wavelengthActual(), 16, true);
     assert.ok(Math.abs(reading - full / 2) / (full / 2) < 0.01);
+    l.meterAttenuatorFitted = true;
+    const attenuated = l.meterReadingW(l.laser.wavelengthActual(), 16, true);
+    assert.ok(Math.abs(attenuated * 1000 - full / 2) / (full / 2) < 0.01, 'the OD3 attenuator passes 1/1000');
+    assert.ok(l.beamPowerW() > attenuated * 100, 'only the meter sees it: the beam itself is unchanged');
   });
 
   it('axes move at their velocity and refuse targets beyond their limits', async () => {

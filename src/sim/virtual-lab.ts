@@ -180,6 +180,16 @@ export class VirtualLab {
   readonly photodiodeVPerW = 4;
   /** Camera: pattern shift per mm of stage travel (6.5 µm pixels, 1:1 imaging would be 154). */
   readonly cameraPixelsPerMm = 40;
+  /**
+   * Whether the OD3 attenuator is screwed onto the power meter's detector head. A physical part
+   * in the beam path, so it lives here with the rest of the optics and not in the meter's
+   * simulator: the 1830-C cannot sense it (that is why its `A1` exists, to be told), a test or
+   * a bench setup can fit it without touching the meter, and it stays fitted when the meter's
+   * simulator is restarted. Not fitted by default, so the head sees the beam directly.
+   */
+  meterAttenuatorFitted = false;
+  /** Transmission of that attenuator (OD3). */
+  readonly meterAttenuatorTransmission = 1e-3;
 
   constructor(options: VirtualLabOptions) {
     this.clock = options.clock;
@@ -207,13 +217,17 @@ export class VirtualLab {
   }
 
   /**
-   * What the 1830-C shows, W: the beam plus ambient light (unless zeroed), scaled by the
-   * responsivity error of a wrong calibration wavelength, with noise averaged down by the filter.
+   * What the 1830-C's detector signal is worth in W before the meter's own range and attenuator
+   * handling (as shown with `A0` on a range that holds it): the beam plus ambient light (unless
+   * zeroed), through the attenuator if one is fitted, scaled by the responsivity error of a wrong
+   * calibration wavelength, with noise averaged down by the filter. Times the detector's
+   * responsivity at `calibrationNm` this is its photocurrent.
    */
   meterReadingW(calibrationNm: number, averages: number, zeroed: boolean): number {
     const trueNm = this.laser.wavelengthActual();
     const calibration = siliconResponsivity(trueNm) / siliconResponsivity(calibrationNm);
-    const signal = (this.beamPowerW() + (zeroed ? 0 : this.ambientW)) * calibration;
+    const transmission = this.meterAttenuatorFitted ? this.meterAttenuatorTransmission : 1;
+    const signal = (this.beamPowerW() + (zeroed ? 0 : this.ambientW)) * transmission * calibration;
     const sigma = (2e-9 + 2e-3 * signal) / Math.sqrt(Math.max(1, averages));
     return signal + sigma * this.random.gaussian();
   }
