@@ -13,6 +13,9 @@ import {
   parseMeterNumber,
   parseRange,
   parseReading,
+  parseStatusByte,
+  readingCondition,
+  STATUS_BITS,
   UNIT_CODES,
 } from './newport1830c-protocol.ts';
 
@@ -66,6 +69,42 @@ describe('1830-C reply parsing', () => {
     assert.throws(() => parseRange('9'), protocolError('R?', '9'));
     assert.throws(() => parseInteger('800.5', 'W?'), protocolError('W?', '800.5'));
     assert.throws(() => parseFlag('2', 'A?'), protocolError('A?', '2'));
+  });
+});
+
+describe('1830-C status byte', () => {
+  it('parses Q? and says which bits make a reading invalid', () => {
+    assert.equal(meterCommands.statusQuery, 'Q?');
+    assert.equal(meterCommands.clearStatus, 'C');
+    assert.equal(parseStatusByte('0'), 0);
+    assert.equal(parseStatusByte('144'), 144);
+    assert.equal(parseStatusByte('Q? 08'), 8, 'echo prefix and zero padding');
+    assert.throws(() => parseStatusByte('256'), protocolError('Q?', '256'));
+    assert.throws(() => parseStatusByte('OL'), protocolError('Q?', 'OL'));
+    assert.equal(readingCondition(0), null);
+    assert.equal(readingCondition(STATUS_BITS.readDone | STATUS_BITS.messageAvailable), null);
+    assert.equal(readingCondition(STATUS_BITS.overRange | STATUS_BITS.readDone), 'over-range');
+    assert.equal(readingCondition(STATUS_BITS.saturated | STATUS_BITS.overRange), 'saturated');
+  });
+
+  it('reads the status reply split anywhere after an echoed Q?', () => {
+    const echo = new EchoFilter();
+    const replies: string[] = [];
+    const framer = new LineFramer('\n', (line) => {
+      if (!echo.isEcho(line)) replies.push(line);
+    });
+    const bytes = Buffer.from('Q?\n8\n', 'latin1');
+    for (let split = 0; split <= bytes.length; split++) {
+      replies.length = 0;
+      echo.sent('Q?');
+      framer.push(bytes.subarray(0, split));
+      framer.push(bytes.subarray(split));
+      assert.deepEqual(
+        replies.map((r) => readingCondition(parseStatusByte(r))),
+        ['over-range'],
+        `split at ${split}`,
+      );
+    }
   });
 });
 

@@ -21,6 +21,29 @@ export const FILTER_AVERAGES: Record<MeterFilter, number> = { slow: 16, medium: 
 export const METER_RANGES = ['auto', '1', '2', '3', '4', '5', '6', '7', '8'] as const;
 export type MeterRange = (typeof METER_RANGES)[number];
 
+/**
+ * The attenuator correction `A1` applies: the 818-series detectors' OD3 attenuator (the
+ * manual's ATTN annunciator: "the responsivity in use includes the effect of the detector's
+ * OD3 attenuator"), so the reading is the detector signal times 1000.
+ */
+export const ATTENUATOR_FACTOR = 1000;
+
+/**
+ * Bits of the status byte `Q?` reports (1830-C manual, `Q?`): over-range is "input signal
+ * exceeds the max level for signal range" (the display shows OL), saturation "input signal has
+ * saturated the photodetector" (SA). All but MAV are cleared by `C`.
+ */
+export const STATUS_BITS = {
+  parameterError: 1,
+  commandError: 2,
+  saturated: 4,
+  overRange: 8,
+  messageAvailable: 16,
+  busy: 32,
+  serviceRequest: 64,
+  readDone: 128,
+} as const;
+
 export const WAVELENGTH_MIN_NM = 1;
 export const WAVELENGTH_MAX_NM = 10_000;
 
@@ -41,6 +64,8 @@ export const meterCommands = {
   filter: (f: MeterFilter) => `F${FILTER_CODES[f]}`,
   zeroQuery: 'Z?',
   zero: (on: boolean) => `Z${on ? 1 : 0}`,
+  statusQuery: 'Q?',
+  clearStatus: 'C',
 } as const;
 
 const numberPattern = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -99,6 +124,20 @@ export function parseRange(reply: string, command: string = meterCommands.rangeQ
   const code = parseInteger(reply, command);
   if (code < 0 || code > 8) throw protocolError(command, reply, 'a range 0..8');
   return code === 0 ? 'auto' : (String(code) as MeterRange);
+}
+
+/** The `Q?` status byte, 0..255. */
+export function parseStatusByte(reply: string, command: string = meterCommands.statusQuery): number {
+  const code = parseInteger(reply, command);
+  if (code < 0 || code > 255) throw protocolError(command, reply, 'a status byte 0..255');
+  return code;
+}
+
+/** What a status byte says is wrong with the reading, or null when it is valid. */
+export function readingCondition(status: number): 'over-range' | 'saturated' | null {
+  if (status & STATUS_BITS.saturated) return 'saturated';
+  if (status & STATUS_BITS.overRange) return 'over-range';
+  return null;
 }
 
 /**
