@@ -1,11 +1,14 @@
 import type { LineProtocol } from '../../sim/line-simulator-server.ts';
+import { siliconResponsivity } from '../../sim/physics.ts';
 import type { VirtualLab } from '../../sim/virtual-lab.ts';
 import {
+  ATTENUATOR_FACTOR,
   FILTER_AVERAGES,
   FILTER_CODES,
   formatReading,
   type MeterFilter,
   type MeterUnits,
+  STATUS_BITS,
   UNIT_CODES,
   WAVELENGTH_MAX_NM,
   WAVELENGTH_MIN_NM,
@@ -13,6 +16,50 @@ import {
 
 /** Lowest power the log units are taken of, so a noisy zero reads as a very low dBm, not NaN. */
 const LOG_FLOOR_W = 1e-15;
+
+/**
+ * Signal ranges. The 1830-C ranges its amplifier gain, so a range is a full-scale detector
+ * current: R1 is the most sensitive, and "as each range is incremented by one, the signal gain
+ * decreases by a decade" (manual, `Rn`). In watts a range is that current over the detector's
+ * responsivity at the W setting (times 1000 under `A1`), so it depends on detector and
+ * wavelength: see `rangeFullScaleW`.
+ *
+ * The real 818-SL head is meant for milliwatts without its attenuator; the virtual lab puts the
+ * whole Mai Tai beam (up to 2.9 W) on the head, so the simulated ranges sit where R8 holds that
+ * beam without the attenuator (2 A full scale; 3.97 W at 800 nm) and R1 still resolves the
+ * ambient light (2e-7 A; 0.4 µW at 800 nm).
+ */
+export const RANGE_1_FULL_SCALE_A = 2e-7;
+export const TOP_RANGE = 8;
+/** Readings are quantised to 1/10000 of the range's full scale (the display's four digits). */
+export const RANGE_COUNTS = 10_000;
+
+/** Full-scale detector current of range 1..8, A. */
+export function rangeFullScaleA(range: number): number {
+  return RANGE_1_FULL_SCALE_A * 10 ** (range - 1);
+}
+
+/** Full scale of range 1..8 in displayed watts, for a W setting and the A setting. */
+export function rangeFullScaleW(range: number, calibrationNm: number, attenuator: boolean): number {
+  return (rangeFullScaleA(range) / siliconResponsivity(calibrationNm)) * (attenuator ? ATTENUATOR_FACTOR : 1);
+}
+
+/** The range auto-ranging settles on: the most sensitive one that holds `currentA`. */
+export function autoRange(currentA: number): number {
+  for (let range = 1; range < TOP_RANGE; range++) {
+    if (Math.abs(currentA) <= rangeFullScaleA(range)) return range;
+  }
+  return TOP_RANGE;
+}
+
+/** One reading as the meter takes it. */
+export interface MeterMeasurement {
+  /** Displayed power, W (clamped to the range's full scale when over range). */
+  watts: number;
+  /** The range it was taken on, 1..8 (the one auto-ranging chose under `R0`). */
+  range: number;
+  overRange: boolean;
+}
 
 export interface Newport1830cSimState {
   echo: boolean;
@@ -26,6 +73,8 @@ export interface Newport1830cSimState {
   /** Reference for dB and REL, W (`S` stores the present reading). */
   referenceW: number;
   running: boolean;
+  /** The `Q?` status byte: bits latch when they happen, `C` clears them. */
+  status: number;
 }
 
 /**
@@ -33,11 +82,18 @@ export interface Newport1830cSimState {
  * echo mode, and `D?` readings taken from the virtual lab's beam at the meter, in the
  * present units. Commands it does not know get no reply, as on the real meter (the driver's
  * timeout is how a bad command shows).
+ *
+ * Ranges and the attenuator act on the reading as on the meter: the detector current is
+ * quantised to the range's resolution and clamped at its full scale, where the over-range bit
+ * of `Q?` latches (the display shows OL); `R0` picks the most sensitive range that holds the
+ * signal; `A1` multiplies the detector signal by the OD3 factor. Whether the attenuator is
+ * really on the head is the virtual lab's (`lab.meterAttenuatorFitted`), so `A1` without it
+ * reads 1000x high, and with it reads right while 1000x more light fits in the ranges.
  */
 export class Newport1830cSimProtocol implements LineProtocol {
   readonly state: Newport1830cSimState;
   private readonly lab: VirtualLab;
-  private held: number | null = null;
+  private held: MeterMeasurement | null = null;
 
   /**
    * @param options.echo start with echo on, as a meter left in `E1` by a terminal session
@@ -55,6 +111,7 @@ export class Newport1830cSimProtocol implements LineProtocol {
       zeroed: false,
       referenceW: 1e-3,
       running: true,
+      status: 0,
     };
   }
 
@@ -70,7 +127,7 @@ export class Newport1830cSimProtocol implements LineProtocol {
 
   /** What `D?` shows now, in the present units. */
   reading(): number {
-    const watts = this.readingW();
+    const watts = this.measure().watts;
     const s = this.state;
     switch (s.units) {
       case 'W':
@@ -84,13 +141,31 @@ export class Newport1830cSimProtocol implements LineProtocol {
     }
   }
 
-  private readingW(): number {
+  /**
+   * Takes a reading (or repeats the held one under `G0`): the detector current from the lab,
+   * on the chosen range, quantised and clamped to it, in watts at the W and A settings.
+   */
+  measure(): MeterMeasurement {
     const s = this.state;
     // `G0` holds the display: D? repeats the last reading until `G1`.
-    if (!s.running && this.held !== null) return this.held;
-    const value = this.lab.meterReadingW(s.wavelengthNm, FILTER_AVERAGES[s.filter], s.zeroed);
-    this.held = value;
-    return value;
+    const taken = !s.running && this.held !== null ? this.held : this.take();
+    this.held = taken;
+    if (taken.overRange) s.status |= STATUS_BITS.overRange;
+    return taken;
+  }
+
+  private take(): MeterMeasurement {
+    const s = this.state;
+    const responsivity = siliconResponsivity(s.wavelengthNm);
+    const currentA =
+      this.lab.meterReadingW(s.wavelengthNm, FILTER_AVERAGES[s.filter], s.zeroed) * responsivity;
+    const range = s.range === 0 ? autoRange(currentA) : s.range;
+    const fullScale = rangeFullScaleA(range);
+    const overRange = Math.abs(currentA) > fullScale;
+    const step = fullScale / RANGE_COUNTS;
+    const shownA = overRange ? Math.sign(currentA) * fullScale : Math.round(currentA / step) * step;
+    const watts = (shownA / responsivity) * (s.attenuator ? ATTENUATOR_FACTOR : 1);
+    return { watts, range, overRange };
   }
 
   private execute(command: string): string | undefined {
@@ -99,7 +174,11 @@ export class Newport1830cSimProtocol implements LineProtocol {
     const arg = command.slice(1);
     if (command === 'D?') return formatReading(this.reading());
     if (command === 'S') {
-      s.referenceW = Math.max(this.readingW(), LOG_FLOOR_W);
+      s.referenceW = Math.max(this.measure().watts, LOG_FLOOR_W);
+      return undefined;
+    }
+    if (command === 'C') {
+      s.status = 0;
       return undefined;
     }
     if (arg === '?') return this.query(letter);
@@ -158,6 +237,8 @@ export class Newport1830cSimProtocol implements LineProtocol {
         return s.echo ? '1' : '0';
       case 'G':
         return s.running ? '1' : '0';
+      case 'Q':
+        return String(s.status);
       default:
         return undefined;
     }
