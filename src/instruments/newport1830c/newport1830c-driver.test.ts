@@ -7,7 +7,8 @@ import { VirtualLab } from '../../sim/virtual-lab.ts';
 import { type FaultDrill, faultThenRecover, powerCycle, replyFaultDrills } from '../testing/fault-drills.ts';
 import { eventually, type SimRig, startSimRig } from '../testing/sim-rig.ts';
 import { newport1830cKind } from './kind.ts';
-import { Newport1830cSimProtocol } from './newport1830c-sim.ts';
+import { formatReading } from './newport1830c-protocol.ts';
+import { Newport1830cSimProtocol, rangeFullScaleW } from './newport1830c-sim.ts';
 
 const newLab = () =>
   new VirtualLab({ clock: new ManualClock(), seed: 5, beamWaistMm: 0.5, knifeEdgeMm: 0, warmupS: 10 });
@@ -83,7 +84,7 @@ describe('Newport1830C driver on its simulator', () => {
     assert.equal(r.unit, 'W');
     assert.equal(typeof r.value, 'number');
     assert.ok(Math.abs((r.value as number) - 4e-8) < 2e-8, `ambient light, got ${r.value}`);
-    assert.equal(rig.server.received.at(-1), 'D?');
+    assert.deepEqual(rig.server.received.slice(-2), ['D?', 'Q?'], 'the reading, then its status byte');
   });
 
   it('writes and reads back every setting, sending the meter its exact commands', async () => {
@@ -186,6 +187,123 @@ describe('Newport1830C driver on its simulator', () => {
     const slow = await spread('slow');
     const fast = await spread('fast');
     assert.ok(fast / slow > 2, `slow ${slow}, fast ${fast}: averaging 16 readings should cut the spread ~4x`);
+  });
+});
+
+/** Laser warm, emitting at 800 nm with the shutter open, axis 1 out of the beam (the lab's own clock). */
+async function lightOn(lab: VirtualLab) {
+  const clock = lab.clock as ManualClock;
+  await clock.advance(10_000);
+  lab.laser.emission = true;
+  lab.laser.setShutter(true);
+  lab.axis(1).moveTo(25);
+  await clock.advance(20_000);
+}
+
+const overRange = (range: string) => (e: unknown) =>
+  isBenchtopError(e, 'INSTRUMENT_ERROR') &&
+  e.details.condition === 'over-range' &&
+  e.details.range === range &&
+  e.message.includes(range === 'auto' ? 'auto range' : `range ${range} (R${range})`);
+
+describe('Newport1830C driver: ranges and the attenuator', () => {
+  let rig: SimRig;
+  let lab: VirtualLab;
+  before(async () => {
+    ({ rig, lab } = await meterRig());
+    await lightOn(lab);
+    await rig.instrument.write('filter', 'slow');
+    await rig.instrument.call('zero');
+  });
+  after(() => rig.close());
+
+  it('the full beam on auto range reads the beam', async () => {
+    const beam = lab.beamPowerW();
+    const { value } = await rig.instrument.read('power');
+    assert.ok(Math.abs((value as number) - beam) / beam < 0.01, `${value} W vs ${beam} W`);
+  });
+
+  it('a manual range too low is an INSTRUMENT_ERROR naming the range; the actor stays ready', async () => {
+    await rig.instrument.write('range', '5');
+    const from = rig.server.received.length;
+    await assert.rejects(rig.instrument.read('power'), (e) => {
+      assert.ok(overRange('5')(e), String(e));
+      const shown = (e as { details: { reading: number } }).details.reading;
+      assert.equal(
+        formatReading(shown),
+        formatReading(rangeFullScaleW(5, 800, false)),
+        'the clamped reading',
+      );
+      return true;
+    });
+    assert.deepEqual(rig.server.received.slice(from), ['D?', 'Q?', 'C', 'R?']);
+    assert.equal(rig.instrument.state, 'ready');
+    // In dBm too: the status byte, not the number, is what tells.
+    await rig.instrument.write('units', 'dBm');
+    await assert.rejects(rig.instrument.read('power'), overRange('5'));
+    await rig.instrument.write('units', 'W');
+    await rig.instrument.write('range', 'auto');
+    const beam = lab.beamPowerW();
+    const { value } = await rig.instrument.read('power');
+    assert.ok(Math.abs((value as number) - beam) / beam < 0.01, `back on auto: ${value} W`);
+  });
+
+  it('a range far too high reads in coarse counts of that range', async () => {
+    lab.axis(1).moveTo(-1);
+    await (lab.clock as ManualClock).advance(30_000);
+    const beam = lab.beamPowerW();
+    await rig.instrument.write('range', '8');
+    const count = rangeFullScaleW(8, 800, false) / 10_000;
+    const { value } = await rig.instrument.read('power');
+    assert.ok(beam < count, `${beam} W is less than one count (${count} W) of R8`);
+    assert.equal(value, 0, 'below one count of R8 reads zero');
+    await rig.instrument.write('range', 'auto');
+    const fine = (await rig.instrument.read('power')).value as number;
+    assert.ok(Math.abs(fine - beam) / beam < 0.01, `auto: ${fine} W vs ${beam} W`);
+    lab.axis(1).moveTo(25);
+    await (lab.clock as ManualClock).advance(30_000);
+  });
+
+  it('attenuator on without one fitted reads 1000x high; fitted, it reads right and R5 holds the full beam', async () => {
+    const beam = lab.beamPowerW();
+    await rig.instrument.write('attenuator', true);
+    const high = (await rig.instrument.read('power')).value as number;
+    assert.ok(Math.abs(high / beam - 1000) < 10, `A1, nothing fitted: ${high / beam} x the beam`);
+    lab.meterAttenuatorFitted = true;
+    await rig.instrument.write('range', '5');
+    const onR5 = (await rig.instrument.read('power')).value as number;
+    assert.ok(Math.abs(onR5 - beam) / beam < 0.01, `fitted, A1, R5: ${onR5} W vs ${beam} W`);
+    lab.meterAttenuatorFitted = false;
+    await assert.rejects(rig.instrument.read('power'), overRange('5'), 'without it R5 is too low again');
+    await rig.instrument.write('attenuator', false);
+    await rig.instrument.write('range', 'auto');
+  });
+});
+
+describe('Newport1830C driver: over range while monitoring', () => {
+  it('publishes no over-range reading, and publishes again once the range holds the light', async () => {
+    const { rig, lab } = await meterRig({ pollIntervalMs: 20 });
+    try {
+      await lightOn(lab);
+      await rig.instrument.write('range', '4');
+      const mark = rig.readings.length;
+      const cleared = () => rig.server.received.filter((line) => line === 'C').length;
+      const before = cleared();
+      await eventually(() => cleared() >= before + 3, 'three polls that found the reading over range');
+      assert.ok(
+        rig.readings.slice(mark).every((r) => r.signal !== 'power'),
+        'no over-range reading was published',
+      );
+      await rig.instrument.write('range', 'auto');
+      const back = rig.readings.length;
+      await eventually(() => rig.readings.slice(back).some((r) => r.signal === 'power'), 'a good reading');
+      const reading = rig.readings.slice(back).find((r) => r.signal === 'power')!;
+      assert.equal(reading.quality, 'good');
+      assert.ok(Math.abs((reading.value as number) - lab.beamPowerW()) / lab.beamPowerW() < 0.02);
+      assert.equal(rig.instrument.state, 'ready');
+    } finally {
+      await rig.close();
+    }
   });
 });
 

@@ -29,6 +29,8 @@ import {
   parseInteger,
   parseRange,
   parseReading,
+  parseStatusByte,
+  readingCondition,
   UNIT_CODES,
   WAVELENGTH_MAX_NM,
   WAVELENGTH_MIN_NM,
@@ -66,9 +68,9 @@ export class Newport1830cDriver implements InstrumentDriver {
       dtype: 'number',
       unit: 'W',
       description:
-        'Optical power in the units the meter is set to (W, dB, dBm or REL); each reading carries its unit',
+        'Optical power in the units the meter is set to (W, dB, dBm or REL); each reading carries its unit. A reading over the range (status byte) is an INSTRUMENT_ERROR naming the range',
       monitored: true,
-      read: async (ctx) => this.ask(cmd.reading, ctx, parseReading),
+      read: async (ctx) => this.readPower(ctx),
     };
     const wavelength: SignalDef<number> = {
       dtype: 'integer',
@@ -210,6 +212,35 @@ export class Newport1830cDriver implements InstrumentDriver {
         return undefined;
       },
     };
+  }
+
+  /**
+   * `D?`, then `Q?`: the meter still prints a number when the signal is over range (the
+   * simulator prints the range's full scale, its display shows OL), so the status byte is what
+   * says the reading is not a measurement. Such a reading is an INSTRUMENT_ERROR naming the
+   * range, like any other reading the driver cannot vouch for: the caller gets the error, a poll
+   * publishes nothing (the log says why), and the actor stays connected (it is the light, not
+   * the link). The latched bits are then cleared with `C`, so a later reading in range is good;
+   * an over-range between two polls therefore also flags the next one (the safe side).
+   */
+  private async readPower(ctx: DriverContext): Promise<number> {
+    const value = await this.ask(cmd.reading, ctx, parseReading);
+    const status = await this.ask(cmd.statusQuery, ctx, parseStatusByte);
+    const condition = readingCondition(status);
+    if (condition === null) return value;
+    await this.send(cmd.clearStatus, ctx);
+    const range = await this.ask(cmd.rangeQuery, ctx, parseRange);
+    const unit = this.signals.power!.unit;
+    const where = range === 'auto' ? 'even on the top range (auto range)' : `on range ${range} (R${range})`;
+    const what =
+      condition === 'over-range'
+        ? `the light exceeds the full scale ${where}; choose a higher range or auto`
+        : 'the light saturates the detector; fit its attenuator (and set attenuator on)';
+    throw new BenchtopError(
+      'INSTRUMENT_ERROR',
+      `${this.id}: power reading is ${condition}: ${what} (the meter shows ${value} ${unit}, status byte ${status})`,
+      { instrument: this.id, condition, range, reading: value, unit, statusByte: status },
+    );
   }
 
   private async readUnits(ctx: DriverContext): Promise<MeterUnits> {
