@@ -49,6 +49,11 @@ export const ScpiConfig = Type.Object(
       description:
         'For TCPIP::INSTR (VXI-11): where the ONC-RPC portmapper listens; 111 on every real instrument',
     }),
+    lock: Type.Boolean({
+      default: false,
+      description:
+        'For TCPIP::INSTR (VXI-11): hold the device lock (exclusive, as VISA viLock) from connect to disconnect; other clients get "device locked by another link" meanwhile',
+    }),
     signals: Type.Array(ScpiSignalConfig, { default: [] }),
   },
   { additionalProperties: false },

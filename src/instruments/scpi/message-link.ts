@@ -1,4 +1,4 @@
-import type { BenchtopError } from '../../core/errors.ts';
+import { BenchtopError } from '../../core/errors.ts';
 import type { LineLink } from '../../transports/line-link.ts';
 
 /**
@@ -12,6 +12,8 @@ export interface MessageLink {
   write(command: string): Promise<void>;
   /** Sends a command and returns its reply; INSTRUMENT_TIMEOUT when none comes in time. */
   query(command: string): Promise<string>;
+  /** Device clear (VISA viClear); TRANSPORT_UNSUPPORTED where the link has none. */
+  clear(): Promise<void>;
   /** Called once if the link dies outside a command (peer closed, garbage). */
   onLost(listener: (error: BenchtopError) => void): void;
   close(): Promise<void>;
@@ -39,6 +41,19 @@ export class LineMessageLink implements MessageLink {
 
   query(command: string): Promise<string> {
     return this.link.query(command);
+  }
+
+  /**
+   * A byte stream has no device clear: IEEE 488.1 SDC needs a bus or VXI-11's device_clear.
+   * The one thing VISA's viClear does on a socket, dropping replies nobody read, every query
+   * here does already.
+   */
+  async clear(): Promise<void> {
+    throw new BenchtopError(
+      'TRANSPORT_UNSUPPORTED',
+      `${this.address}: a raw socket or serial line has no device clear; it needs a VXI-11 resource (TCPIP::host::INSTR). Unread replies are dropped before every query anyway, and the "clear" action (*CLS) clears the status registers`,
+      { address: this.address },
+    );
   }
 
   onLost(listener: (error: BenchtopError) => void): void {

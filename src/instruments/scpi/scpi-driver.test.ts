@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { systemClock } from '../../core/clock.ts';
 import { isBenchtopError } from '../../core/errors.ts';
+import { silentLogger } from '../../core/logger.ts';
+import { scpiKind } from './kind.ts';
 import { parseNumber } from './scpi-codec.ts';
 import { type ScpiRig, type ScpiTransport, startScpiRig } from './scpi-test-rig.ts';
+import { Vxi11Link } from './vxi11/vxi11-link.ts';
+import { Vxi11 } from './vxi11/vxi11-protocol.ts';
+import type { Vxi11SimulatorServer } from './vxi11/vxi11-sim-server.ts';
 
 const signals = [
   { name: 'voltage', query: 'MEAS:VOLT:DC?', unit: 'V', poll: true, description: 'Photodiode voltage' },
@@ -66,7 +72,7 @@ for (const transport of ['socket', 'vxi11'] as ScpiTransport[]) {
       assert.deepEqual(d.signals.find((s) => s.name === 'auto_text')!.choices, ['ON', 'OFF', 'MAYBE']);
       assert.deepEqual(
         d.actions.map((a) => a.name),
-        ['reset', 'clear', 'opc', 'query', 'write'],
+        ['reset', 'clear', 'device_clear', 'opc', 'query', 'write'],
       );
     });
 
@@ -149,6 +155,23 @@ for (const transport of ['socket', 'vxi11'] as ScpiTransport[]) {
       await rig.instrument.call('clear');
       assert.equal(rig.protocol.errors.length, 0);
       assert.equal(await rig.instrument.call('opc'), 1);
+    });
+
+    it(`device_clear: ${transport === 'vxi11' ? 'VXI-11 device_clear' : 'refused, a byte stream has none'}`, async () => {
+      if (transport === 'vxi11') {
+        const server = rig.server as Vxi11SimulatorServer;
+        server.calls.length = 0;
+        assert.equal(await rig.instrument.call('device_clear'), undefined);
+        assert.deepEqual(server.calls, [Vxi11.DEVICE_CLEAR]);
+      } else {
+        await assert.rejects(rig.instrument.call('device_clear'), (e) => {
+          assert.ok(isBenchtopError(e, 'TRANSPORT_UNSUPPORTED'));
+          assert.match(e.message, /no device clear; it needs a VXI-11 resource/);
+          return true;
+        });
+      }
+      assert.equal(rig.instrument.state, 'ready');
+      assert.match((await rig.instrument.read('idn')).value as string, /^Benchtop,/);
     });
 
     it('rejects bad values and arguments before anything reaches the wire', async () => {
@@ -245,3 +268,48 @@ for (const transport of ['socket', 'vxi11'] as ScpiTransport[]) {
     });
   });
 }
+
+describe('ScpiDriver: lock = true', () => {
+  it('over VXI-11 holds the device lock from connect to disconnect; another client is locked out', async () => {
+    const rig = await startScpiRig({ transport: 'vxi11', config: { lock: true } });
+    const server = rig.server as Vxi11SimulatorServer;
+    const other = new Vxi11Link({
+      host: '127.0.0.1',
+      device: 'inst0',
+      portmapperPort: rig.port,
+      timeoutMs: 300,
+      clock: systemClock,
+      readTermination: '\n',
+      writeTermination: '\n',
+    });
+    try {
+      assert.notEqual(server.lockHolder, null);
+      await other.open();
+      await assert.rejects(
+        other.query('*IDN?'),
+        (e) => isBenchtopError(e, 'INSTRUMENT_UNAVAILABLE') && e.details.vxi11Error === 11,
+      );
+      assert.match((await rig.instrument.read('idn')).value as string, /^Benchtop,/, 'the holder goes on');
+    } finally {
+      await other.close();
+      server.calls.length = 0;
+      await rig.close();
+    }
+    assert.ok(
+      server.calls.includes(Vxi11.DESTROY_LINK),
+      'disconnect destroyed the link, which releases the lock',
+    );
+  });
+
+  it('on a resource without a device lock is a configuration error', () => {
+    assert.throws(
+      () =>
+        scpiKind.createDriver(
+          'dmm',
+          { resource: 'TCPIP0::127.0.0.1::5025::SOCKET', lock: true },
+          { clock: systemClock, log: silentLogger() },
+        ),
+      (e) => isBenchtopError(e, 'CONFIG_INVALID') && /lock = true needs a VXI-11 resource/.test(e.message),
+    );
+  });
+});

@@ -30,6 +30,10 @@ import { Vxi11Link } from './vxi11/vxi11-link.ts';
 
 type SignalConfig = ScpiConfig['signals'][number];
 
+/** ASRL resources: 8N1 without handshake at the configured baud rate. */
+const serialLine = (config: ScpiConfig) =>
+  ({ baud: config.baud, data_bits: 8, parity: 'none', stop_bits: 1, flow_control: 'none' }) as const;
+
 /** Reads of `SYST:ERR?` per drain; a queue that never empties is a broken instrument. */
 const maxErrorReads = 32;
 
@@ -64,6 +68,16 @@ export class ScpiDriver implements InstrumentDriver {
     this.id = id;
     this.config = config;
     this.deps = deps;
+    if (
+      config.lock &&
+      instrumentEndpoint({ resource: config.resource }, serialLine(config)).kind !== 'vxi11'
+    ) {
+      throw new BenchtopError(
+        'CONFIG_INVALID',
+        `${id}: lock = true needs a VXI-11 resource (TCPIP::host::INSTR); ${config.resource} has no device lock`,
+        { instrument: id, resource: config.resource },
+      );
+    }
     this.signals = {
       idn: {
         dtype: 'string',
@@ -87,6 +101,15 @@ export class ScpiDriver implements InstrumentDriver {
         args: Type.Object({}, { additionalProperties: false }),
         run: async () => {
           await this.command('*CLS');
+          return undefined;
+        },
+      },
+      device_clear: {
+        description:
+          'Device clear (VISA viClear): the instrument drops unread input and output and stops what it was doing. VXI-11 (TCPIP::INSTR) only; raw socket and serial refuse it with TRANSPORT_UNSUPPORTED',
+        args: Type.Object({}, { additionalProperties: false }),
+        run: async () => {
+          await this.connected().clear();
           return undefined;
         },
       },
@@ -114,6 +137,8 @@ export class ScpiDriver implements InstrumentDriver {
   async connect(ctx: DriverContext): Promise<DriverIdentity> {
     const link = this.createLink(ctx.clock);
     this.link = link;
+    if (this.config.lock && !(link instanceof Vxi11Link))
+      ctx.log.warn(`${this.id}: lock = true has no effect: the simulator serves a raw socket, not VXI-11`);
     link.onLost((error) => ctx.linkLost(error));
     try {
       await link.open(ctx.lifetime);
@@ -151,11 +176,7 @@ export class ScpiDriver implements InstrumentDriver {
   private createLink(clock: Clock): MessageLink {
     const { config } = this;
     const endpoint =
-      this.deps.simulatorEndpoint ??
-      instrumentEndpoint(
-        { resource: config.resource },
-        { baud: config.baud, data_bits: 8, parity: 'none', stop_bits: 1, flow_control: 'none' },
-      );
+      this.deps.simulatorEndpoint ?? instrumentEndpoint({ resource: config.resource }, serialLine(config));
     if (endpoint.kind === 'vxi11') {
       return new Vxi11Link({
         host: endpoint.host,
@@ -165,6 +186,10 @@ export class ScpiDriver implements InstrumentDriver {
         clock,
         readTermination: config.read_termination,
         writeTermination: config.write_termination,
+        // An exclusive session takes the lock in create_link (waiting up to timeout_ms for
+        // another client's); destroy_link on disconnect releases it. Commands do not wait for
+        // a lock held elsewhere: they fail at once with INSTRUMENT_UNAVAILABLE.
+        lockDevice: config.lock,
       });
     }
     const transport = openByteTransport(endpoint, { connectTimeoutMs: config.timeout_ms });

@@ -31,6 +31,8 @@ export interface ScpiRig {
   bus: EventBus<BenchtopEvents>;
   lab: VirtualLab;
   labClock: ManualClock;
+  /** Where the simulator listens: the raw socket, or the VXI-11 portmapper. */
+  port: number;
   /** The simulator now listening (replaced by `startSimulator`). */
   server: ScpiSimulator;
   protocol: ScpiDmmSimProtocol;
@@ -88,6 +90,7 @@ export async function startScpiRig(options: {
     bus,
     lab,
     labClock,
+    port,
     server,
     protocol,
     states,

@@ -361,7 +361,7 @@ describe('Vxi11Link: device clear, locking and the abort channel', () => {
   it('create_link with lockDevice holds the lock for the link lifetime; destroy_link releases it', async () => {
     const { sim, port } = await server();
     const first = link(port, { lockDevice: true });
-    const second = link(port, { lockDevice: true });
+    const second = link(port, { lockDevice: true, timeoutMs: 50 });
     const plain = link(port);
     try {
       await first.open();

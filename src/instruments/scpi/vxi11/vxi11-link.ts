@@ -36,11 +36,14 @@ export interface Vxi11LinkOptions {
   /** Its last character is sent as the device_read term char; stripped from replies. */
   readTermination: string;
   writeTermination: string;
-  /** Take the device lock in create_link and hold it until destroy_link (an exclusive session). */
+  /**
+   * Take the device lock in create_link and hold it until destroy_link (an exclusive session);
+   * create_link waits up to `timeoutMs` for a lock another link holds.
+   */
   lockDevice?: boolean;
   /**
-   * How long each operation (and create_link with lockDevice) waits for a lock another link
-   * holds before the device answers error 11; 0 (the default) answers at once.
+   * How long each operation waits for a lock another link holds before the device answers
+   * error 11; 0 (the default) answers at once. It adds to the deadline of every call.
    */
   lockTimeoutMs?: number;
 }
@@ -106,15 +109,16 @@ export class Vxi11Link implements MessageLink {
     this.rpc = rpc;
     await rpc.open(signal);
     const what = `create_link(${this.options.device})`;
+    const lockWait = this.options.lockDevice ? timeoutMs : 0;
     const results = await rpc.call(
       Vxi11.CREATE_LINK,
       encodeCreateLink({
         clientId: process.pid & 0x7fffffff,
         lockDevice: this.options.lockDevice === true,
-        lockTimeout: this.lockTimeout(),
+        lockTimeout: lockWait,
         device: this.options.device,
       }),
-      this.deadline(this.lockTimeout()),
+      this.deadline(lockWait),
       what,
     );
     const resp = decodeResults(this.address, what, () => decodeCreateLinkResp(results));
