@@ -19,7 +19,7 @@ export interface RenderedFrame {
 
 export interface FrameRendererHandlers {
   rendered(frame: RenderedFrame): void;
-  /** The worker died; no further frames will come. */
+  /** The worker failed to start or died; no further frames will come. */
   failed(error: BenchtopError): void;
 }
 
@@ -36,51 +36,46 @@ export class FrameRenderer {
     this.worker = worker;
   }
 
-  /** Starts the worker and resolves once it is ready to render (its noise table is built). */
-  static start(seed: number, handlers: FrameRendererHandlers): Promise<FrameRenderer> {
+  /**
+   * Starts the worker. Requests can be posted at once: they wait in the worker's port until its
+   * noise table is built, then are answered in order. A worker that fails to start or dies later
+   * is reported to `failed`.
+   */
+  static spawn(seed: number, handlers: FrameRendererHandlers): FrameRenderer {
     const worker = new Worker(new URL('./frame-render-worker.ts', import.meta.url), {
       workerData: { seed },
       name: 'pvcam-render',
     });
     const renderer = new FrameRenderer(worker);
-    return new Promise((resolve, reject) => {
-      let ready = false;
-      const fail = (error: BenchtopError) => {
-        if (renderer.closing) return;
-        renderer.closing = true;
-        if (ready) handlers.failed(error);
-        else reject(error);
-      };
-      worker.on('message', (reply: RenderReply) => {
-        if (reply.type === 'ready') {
-          ready = true;
-          resolve(renderer);
-          return;
-        }
-        handlers.rendered({
-          acquisition: reply.acquisition,
-          frameNumber: reply.frameNumber,
-          pixels: new Uint16Array(reply.pixels),
-        });
+    const fail = (error: BenchtopError) => {
+      if (renderer.closing) return;
+      renderer.closing = true;
+      handlers.failed(error);
+    };
+    worker.on('message', (reply: RenderReply) => {
+      if (reply.type === 'ready') return;
+      handlers.rendered({
+        acquisition: reply.acquisition,
+        frameNumber: reply.frameNumber,
+        pixels: new Uint16Array(reply.pixels),
       });
-      worker.on('error', (error) =>
-        fail(
-          new BenchtopError(
-            'LINK_LOST',
-            `simulated camera: render worker failed: ${error.message}`,
-            {},
-            {
-              cause: error,
-            },
-          ),
-        ),
-      );
-      worker.on('exit', (code) =>
-        fail(
-          new BenchtopError('LINK_LOST', `simulated camera: render worker exited (code ${code})`, { code }),
-        ),
-      );
     });
+    worker.on('error', (error) =>
+      fail(
+        new BenchtopError(
+          'LINK_LOST',
+          `simulated camera: render worker failed: ${error.message}`,
+          {},
+          {
+            cause: error,
+          },
+        ),
+      ),
+    );
+    worker.on('exit', (code) =>
+      fail(new BenchtopError('LINK_LOST', `simulated camera: render worker exited (code ${code})`, { code })),
+    );
+    return renderer;
   }
 
   setup(acquisition: number, setup: RenderSetup): void {

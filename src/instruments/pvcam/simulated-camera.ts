@@ -67,11 +67,17 @@ interface Acquisition {
  * settings allow, are rendered by a worker thread and wait in a CIRC_NO_OVERWRITE ring until the
  * driver releases them. A frame rendered late counts against the ring like one being read out,
  * so a simulator that cannot keep up shows it as counted overruns, never as silent slowness.
+ * The render worker (a V8 isolate of its own, ~20 MiB) starts with the first acquisition, not
+ * at open: a camera that only sits connected costs no thread. Its first requests wait in the
+ * worker's port while it starts (~0.2 s), so the first frames of the first acquisition come late.
  */
 export class SimulatedCamera implements CameraBackend {
   private readonly options: SimulatedCameraOptions;
   private readonly model: SensorModel;
   private readonly clock: Clock;
+  /** Set between open and close; `lost` reports a render worker that died. */
+  private lost: ((error: BenchtopError) => void) | null = null;
+  /** The render worker, started by the first acquisition and kept until close. */
   private renderer: FrameRenderer | null = null;
   private acquisition: Acquisition | null = null;
   private lastStatus: AcquisitionStatus = { acquiring: false, framesDropped: 0, framesExposed: 0 };
@@ -89,13 +95,7 @@ export class SimulatedCamera implements CameraBackend {
   }
 
   async open(lost: (error: BenchtopError) => void): Promise<CameraInfo> {
-    this.renderer = await FrameRenderer.start(this.options.seed, {
-      rendered: (frame) => this.rendered(frame),
-      failed: (error) => {
-        this.halt();
-        lost(error);
-      },
-    });
+    this.lost = lost;
     return {
       identity: {
         model: `${this.model.product} (simulated)`,
@@ -109,9 +109,23 @@ export class SimulatedCamera implements CameraBackend {
 
   async close(): Promise<void> {
     this.halt();
+    this.lost = null;
     const renderer = this.renderer;
     this.renderer = null;
     await renderer?.close();
+  }
+
+  private startRenderer(): FrameRenderer {
+    const renderer = FrameRenderer.spawn(this.options.seed, {
+      rendered: (frame) => this.rendered(frame),
+      failed: (error) => {
+        if (this.renderer !== renderer) return;
+        this.halt();
+        this.lost?.(error);
+      },
+    });
+    this.renderer = renderer;
+    return renderer;
   }
 
   async configure(settings: CameraSettings): Promise<ConfiguredReadout> {
@@ -140,8 +154,7 @@ export class SimulatedCamera implements CameraBackend {
   }
 
   async start(request: AcquisitionRequest, events: AcquisitionEvents): Promise<void> {
-    const renderer = this.renderer;
-    if (!renderer) throw new BenchtopError('LINK_LOST', 'simulated camera: not open');
+    if (!this.lost) throw new BenchtopError('LINK_LOST', 'simulated camera: not open');
     if (this.acquisition) {
       throw new BenchtopError('INSTRUMENT_ERROR', 'simulated camera: an acquisition is already running', {
         instrumentCode: 'PL_ERR_ACQUISITION_ACTIVE',
@@ -155,6 +168,7 @@ export class SimulatedCamera implements CameraBackend {
         instrumentCode: 'PL_ERR_PARAM_OUT_OF_RANGE',
       });
     }
+    const renderer = this.renderer ?? this.startRenderer();
     const acquisition: Acquisition = {
       id: ++this.acquisitions,
       settings,
