@@ -4,12 +4,14 @@ import type { LoadedConfig } from '../config/load.ts';
 import type { BenchtopConfig } from '../config/schema.ts';
 import { EventBus } from '../core/bus.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
+import { BenchtopError } from '../core/errors.ts';
 import type { BenchtopEvents } from '../core/events.ts';
 import type { LogRing } from '../core/log-ring.ts';
 import type { Logger } from '../core/logger.ts';
 import { Supervisor } from '../core/supervisor.ts';
 import { BENCHTOP_VERSION } from '../core/version.ts';
 import { RunEngine } from '../engine/run-engine.ts';
+import type { WriterFactory } from '../engine/run-storage.ts';
 import { AlarmService } from '../server/alarms/alarm-service.ts';
 import { AlarmStore } from '../server/alarms/alarm-store.ts';
 import { SecurityStore } from '../server/auth/security-store.ts';
@@ -62,6 +64,8 @@ export class Benchtop {
   readonly engine: RunEngine;
   readonly logRing: LogRing | undefined;
   private backups: BackupScheduler | null = null;
+  /** The `[storage] default_backend` writer for each run; loaded by startAcquisition. */
+  private makeWriter: WriterFactory | null = null;
   /** The latest run's writer, for the storage queue metrics. */
   private currentWriter: RunWriter | null = null;
   /** The continuous parameter log (SQLite, or PostgreSQL/TimescaleDB). */
@@ -136,13 +140,16 @@ export class Benchtop {
       bus: this.bus,
       clock: this.clock,
       config: this.config,
-      writerFactory: (() => {
-        const make = runWriterFactory(this.config.storage, this.clock);
-        return (start, report) => {
-          this.currentWriter = make(start, report);
-          return this.currentWriter;
-        };
-      })(),
+      writerFactory: (start, report) => {
+        if (!this.makeWriter) {
+          throw new BenchtopError(
+            'STORAGE_ERROR',
+            'run writers are not loaded: Benchtop has not been started',
+          );
+        }
+        this.currentWriter = this.makeWriter(start, report);
+        return this.currentWriter;
+      },
       recorder: this.catalog,
     });
     this.metrics.attachStorage({
@@ -214,6 +221,7 @@ export class Benchtop {
    * the catalog's `running` entries alone, since a server may be running on the same output_dir.
    */
   async startAcquisition(): Promise<void> {
+    this.makeWriter ??= await runWriterFactory(this.config.storage, this.clock);
     this.alarms.start();
     await this.instruments.startAll();
   }

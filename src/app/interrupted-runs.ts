@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from '../core/logger.ts';
-import { recoverArrowRun } from '../storage/arrow/recover-run.ts';
 import type { RunCatalog } from '../storage/catalog/run-catalog.ts';
 import { recoverRunFile } from '../storage/hdf5/run-file-recovery.ts';
 
@@ -25,6 +24,8 @@ export async function recoverInterruptedRuns(
           const r = recoverRunFile(path);
           log.info({ run: uid, file, ...r }, 'interrupted run file recovered');
         } else if (file.endsWith('run.json')) {
+          // apache-arrow is loaded only when there is an Arrow run to recover.
+          const { recoverArrowRun } = await import('../storage/arrow/recover-run.ts');
           const r = await recoverArrowRun(dirname(path));
           log.info({ run: uid, file, recovered: r }, 'interrupted Arrow run recovered');
         }

@@ -2,19 +2,25 @@ import type { BenchtopConfig } from '../config/schema.ts';
 import type { Clock } from '../core/clock.ts';
 import type { RunStart } from '../engine/documents.ts';
 import type { EngineRunWriter, WriterFactory, WriterReport } from '../engine/run-storage.ts';
-import { ArrowRunWriter } from '../storage/arrow/arrow-run-writer.ts';
-import { runDirectoryName } from '../storage/arrow/run-directory.ts';
 import { Hdf5RunWriter, hdf5WriterOptions } from '../storage/hdf5/hdf5-run-writer.ts';
 import { hdf5FrameResource, runFileName } from '../storage/hdf5/run-file-layout.ts';
 
 /**
  * The writer for each run, chosen by `[storage] default_backend`, with its drops, failures and
  * warnings routed to the engine (which puts them on the bus and in the run's stop reason), and
- * the location of camera frames for the run's stream_resource documents.
+ * the location of camera frames for the run's stream_resource documents. Only the configured
+ * backend's writer is loaded: the Arrow writer (and apache-arrow with it) only for `arrow`.
  */
-export function runWriterFactory(storage: BenchtopConfig['storage'], clock: Clock): WriterFactory {
-  return (start: RunStart, report: WriterReport): EngineRunWriter => {
-    if (storage.default_backend === 'arrow') {
+export async function runWriterFactory(
+  storage: BenchtopConfig['storage'],
+  clock: Clock,
+): Promise<WriterFactory> {
+  if (storage.default_backend === 'arrow') {
+    const [{ ArrowRunWriter }, { runDirectoryName }] = await Promise.all([
+      import('../storage/arrow/arrow-run-writer.ts'),
+      import('../storage/arrow/run-directory.ts'),
+    ]);
+    return (start: RunStart, report: WriterReport): EngineRunWriter => {
       const writer = new ArrowRunWriter({
         outputDir: storage.output_dir,
         queueCapacity: storage.queue_capacity,
@@ -31,7 +37,9 @@ export function runWriterFactory(storage: BenchtopConfig['storage'], clock: Cloc
           parameters: { stream, data_key: dataKey, index: 'run.json' },
         }),
       });
-    }
+    };
+  }
+  return (start: RunStart, report: WriterReport): EngineRunWriter => {
     const writer = new Hdf5RunWriter({
       ...hdf5WriterOptions(storage),
       clock,

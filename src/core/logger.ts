@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
+import { createRequire } from 'node:module';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type { PrettyOptions } from 'pino-pretty';
 import type { LogRing } from './log-ring.ts';
 
 export type { Logger };
@@ -18,6 +19,15 @@ export interface LoggerOptions {
 }
 
 /**
+ * Human-readable log lines (pino-pretty). pino-pretty and its dependencies are loaded on the
+ * first call: a server logging JSON never holds them.
+ */
+export function prettyDestination(options: PrettyOptions): DestinationStream {
+  const pretty = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
+  return pretty.build(options);
+}
+
+/**
  * The process logger. Records about an instrument come from `instrumentLogger`, which stamps
  * every line with `instrument.id` so a log search by instrument finds all of them.
  */
@@ -28,7 +38,7 @@ export function createLogger(options: LoggerOptions): Logger {
   const out: DestinationStream =
     options.destination ??
     (usePretty
-      ? pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
+      ? prettyDestination({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
       : pino.destination(1));
   streams.push({ level: options.level as pino.Level, stream: out });
   if (options.ring) streams.push({ level: options.level as pino.Level, stream: options.ring });

@@ -30,18 +30,18 @@ describe('runs through the real writers and catalog', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function engineFor(backend: 'hdf5' | 'arrow'): RunEngine {
+  async function engineFor(backend: 'hdf5' | 'arrow'): Promise<RunEngine> {
     const { storage } = loadConfig({
       text: `[storage]\noutput_dir = "${dir}"\ndefault_backend = "${backend}"\n`,
     }).config;
     return labEngine(lab, {
-      writerFactory: runWriterFactory(storage, lab.clock),
+      writerFactory: await runWriterFactory(storage, lab.clock),
       recorder: catalog,
     });
   }
 
   it('HDF5: the scan and the camera frames are in the file the catalog lists', async () => {
-    const engine = engineFor('hdf5');
+    const engine = await engineFor('hdf5');
     const scan = await engine.whenFinished(
       engine.submit('scan', {
         detectors: ['meter.power'],
@@ -90,7 +90,7 @@ describe('runs through the real writers and catalog', () => {
   });
 
   it('Arrow: the run directory the catalog lists reads back event by event', async () => {
-    const engine = engineFor('arrow');
+    const engine = await engineFor('arrow');
     const info = await engine.whenFinished(
       engine.submit('count', { detectors: ['meter.power', 'stage.axis1.position'], num: 4 }).uid,
     );

@@ -1,4 +1,4 @@
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import { BenchtopError } from '../core/errors.ts';
 import type { ByteTransport } from './transport.ts';
 
@@ -30,9 +30,11 @@ export class SerialTransport implements ByteTransport {
     return this.port?.isOpen === true;
   }
 
-  open(): Promise<void> {
+  async open(): Promise<void> {
     const s = this.settings;
     this.closedByUs = false;
+    // The native binding is loaded by the first serial port opened: simulated instruments never need it.
+    const { SerialPort } = await import('serialport');
     return new Promise((resolve, reject) => {
       const port = new SerialPort({
         path: this.path,

@@ -1,9 +1,8 @@
 import { isAbsolute, join } from 'node:path';
-import pretty from 'pino-pretty';
 import { Benchtop } from '../../app/benchtop.ts';
 import { loadConfig } from '../../config/load.ts';
 import { BenchtopError } from '../../core/errors.ts';
-import { createLogger } from '../../core/logger.ts';
+import { createLogger, prettyDestination } from '../../core/logger.ts';
 import type { RunInfo } from '../../engine/run-engine.ts';
 import type { ApiClient } from '../client/api-client.ts';
 import { type ConfigFlags, flagOverrides, resolveConfigFile } from '../config-source.ts';
@@ -42,7 +41,11 @@ export async function runLocal(
   const logger = createLogger({
     level: flags.logLevel ?? 'warn',
     format: 'pretty',
-    destination: pretty({ destination: 2, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }),
+    destination: prettyDestination({
+      destination: 2,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname',
+    }),
   });
   const benchtop = new Benchtop(loaded, logger);
   let interrupts = 0;

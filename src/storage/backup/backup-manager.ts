@@ -3,7 +3,6 @@ import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { DatabaseSync, backup as sqliteBackup } from 'node:sqlite';
-import * as tar from 'tar';
 import { BenchtopError } from '../../core/errors.ts';
 import { BENCHTOP_VERSION } from '../../core/version.ts';
 
@@ -83,6 +82,7 @@ export class BackupManager {
       );
       files.push('MANIFEST.json');
       const file = join(backupDir, name);
+      const tar = await import('tar');
       await tar.c({ gzip: true, file, cwd: staging, portable: true }, files);
       await this.prune();
       return this.info(file);
@@ -126,6 +126,7 @@ export class BackupManager {
     }
     const staging = await mkdtemp(join(tmpdir(), 'benchtop-restore-'));
     try {
+      const tar = await import('tar');
       await tar.x({ file: archive, cwd: staging });
       if (!existsSync(join(staging, 'MANIFEST.json')))
         throw new BenchtopError('STORAGE_ERROR', `${archive} is not a Benchtop backup (no MANIFEST.json)`);
