@@ -197,7 +197,7 @@ export class SimulatedCamera implements CameraBackend {
       timestamps: new Map(),
     };
     this.acquisition = acquisition;
-    renderer.setup(acquisition.id, acquisition.setup);
+    renderer.setup(acquisition.id, acquisition.setup, 1000 / acquisition.timing.periodMs);
     if (settings.triggerMode === 'timed') {
       acquisition.nextDue = this.clock.monotonic() + acquisition.timing.firstFrameMs;
       this.schedule(acquisition);
@@ -285,7 +285,7 @@ export class SimulatedCamera implements CameraBackend {
       const filling = a.ring.filling;
       const cause =
         filling * 2 >= a.ring.capacity
-          ? `the simulator's frame renderer is behind: ${filling} of ${a.ring.capacity} buffer slots still rendering; ${(1000 / a.timing.periodMs).toFixed(1)} fps asked of one render thread`
+          ? `the simulator's frame renderer is behind: ${filling} of ${a.ring.capacity} buffer slots still rendering; ${(1000 / a.timing.periodMs).toFixed(1)} fps asked of ${this.renderer?.threads ?? 1} render thread(s)`
           : undefined;
       a.events.overrun(lost, a.ring.dropped, cause);
     }
