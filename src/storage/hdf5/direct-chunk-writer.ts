@@ -127,7 +127,9 @@ export class DirectChunkWriter {
    * chunk would not. (Large ArrayBuffers live outside V8's moving heap: the offset stays valid.)
    */
   private allocateStaging(fd: number, bytes: Uint8Array, position: number): Uint8Array {
-    const raw = new Uint8Array(bytes.byteLength + BLOCK);
+    // One block of headroom: the aligned middle of equal-sized chunks varies by one block.
+    const capacity = bytes.byteLength + BLOCK;
+    const raw = new Uint8Array(capacity + BLOCK);
     const firstBlock = bytes.subarray(0, BLOCK);
     for (let offset = 0; offset < BLOCK; offset += 16) {
       raw.set(firstBlock, offset);
@@ -137,8 +139,8 @@ export class DirectChunkWriter {
         if ((err as NodeJS.ErrnoException).code === 'EINVAL') continue;
         throw err;
       }
-      this.staging = raw.subarray(offset, offset + bytes.byteLength);
-      return this.staging;
+      this.staging = raw.subarray(offset, offset + capacity);
+      return this.staging.subarray(0, bytes.byteLength);
     }
     throw new Error('no offset in a staging buffer is aligned for direct I/O');
   }
