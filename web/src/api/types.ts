@@ -169,20 +169,7 @@ export type RunDocument =
   | { name: 'stop'; doc: { exit_status: string; reason: string; num_events: Record<string, number> } }
   | { name: 'stream_resource' | 'stream_datum'; doc: Record<string, unknown> };
 
-export interface HistorySeries {
-  signal: string;
-  kind: 'raw' | 'buckets';
-  points?: { time: number; value: number | null }[];
-  bucketMs?: number;
-  buckets?: {
-    time: number;
-    min: number | null;
-    max: number | null;
-    mean: number | null;
-    count: number;
-    nulls: number;
-  }[];
-}
+export type { Series as HistorySeries } from '../../../src/storage/timeseries/timeseries-store.ts';
 
 export type { AlarmEvent, AlarmSnapshot } from '../../../src/server/alarms/alarm-types.ts';
 

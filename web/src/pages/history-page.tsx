@@ -41,12 +41,12 @@ function toPlot(series: HistorySeries[], units: Map<string, string | undefined>)
     const color = seriesColor(i);
     const label = unit ? `${s.signal} (${unit})` : s.signal;
     if (s.kind === 'raw') {
-      const pts = s.points ?? [];
+      const pts = s.points;
       tables.push([pts.map((p) => p.time / 1000), pts.map((p) => p.value)]);
       specs.push({ label, scale, stroke: color, width: 1.5 });
       index += 1;
     } else {
-      const b = s.buckets ?? [];
+      const b = s.buckets;
       tables.push([
         b.map((p) => p.time / 1000),
         b.map((p) => p.mean),
@@ -144,7 +144,7 @@ export function HistoryPage() {
   }, [history.data, units]);
 
   const points =
-    history.data?.series.reduce((n, s) => n + (s.points?.length ?? s.buckets?.length ?? 0), 0) ?? 0;
+    history.data?.series.reduce((n, s) => n + (s.kind === 'raw' ? s.points.length : s.buckets.length), 0) ?? 0;
 
   return (
     <section aria-labelledby="history-title">
