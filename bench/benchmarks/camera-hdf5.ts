@@ -43,14 +43,12 @@ interface Paced {
  */
 const SETTLE_MS = 6_000;
 
-function numpyMissing(): string | null {
-  const probe = spawnSync(python, ['-c', 'import numpy'], { stdio: 'ignore' });
-  return probe.status === 0 ? null : 'numpy not installed (apt-get install python3-numpy)';
-}
-
-function h5pyMissing(): string | null {
-  const probe = spawnSync(python, ['-c', 'import h5py, numpy'], { stdio: 'ignore' });
-  return probe.status === 0 ? null : 'h5py not installed (apt-get install python3-h5py python3-numpy)';
+/** Why an anchor's Python modules cannot be imported (with the Debian packages to install), or null. */
+function pythonMissing(modules: string[], packages: string[]): string | null {
+  const probe = spawnSync(python, ['-c', `import ${modules.join(', ')}`], { stdio: 'ignore' });
+  return probe.status === 0
+    ? null
+    : `${modules.join(', ')} not installed (apt-get install ${packages.join(' ')})`;
 }
 
 /**
@@ -99,7 +97,7 @@ export const cameraHdf5Benchmark: Benchmark = {
           },
           {
             name: 'h5py',
-            unavailable: h5pyMissing(),
+            unavailable: pythonMissing(['h5py', 'numpy'], ['python3-h5py', 'python3-numpy']),
             run: async (round) => {
               const path = join(scratch.dir, `h5py-${round}.h5`);
               try {
@@ -115,7 +113,7 @@ export const cameraHdf5Benchmark: Benchmark = {
           },
           {
             name: 'raw-disk-direct',
-            unavailable: numpyMissing(),
+            unavailable: pythonMissing(['numpy'], ['python3-numpy']),
             run: async (round) => {
               const path = join(scratch.dir, `raw-direct-${round}.bin`);
               try {
