@@ -144,7 +144,8 @@ export function HistoryPage() {
   }, [history.data, units]);
 
   const points =
-    history.data?.series.reduce((n, s) => n + (s.kind === 'raw' ? s.points.length : s.buckets.length), 0) ?? 0;
+    history.data?.series.reduce((n, s) => n + (s.kind === 'raw' ? s.points.length : s.buckets.length), 0) ??
+    0;
 
   return (
     <section aria-labelledby="history-title">
