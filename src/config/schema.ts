@@ -187,6 +187,12 @@ export const ConfigSchema = Type.Object(
         jwt_secret: Type.Optional(Type.String({ minLength: 32, secret: true })),
         jwt_expiry_s: Type.Integer({ exclusiveMinimum: 0, default: 900 }),
         refresh_expiry_s: Type.Integer({ exclusiveMinimum: 0, default: 604_800 }),
+        login_attempts_per_minute: Type.Integer({
+          minimum: 1,
+          default: 10,
+          description:
+            'Per address on login, refresh and password change (when rate limiting is on); failed logins also slow down per account',
+        }),
       },
       'Authentication',
     ),

@@ -84,6 +84,18 @@ function issueFromError(error: ValueError, base: TomlPath): ConfigIssue {
   switch (error.type) {
     case ValueErrorType.ObjectRequiredProperty:
       return { path, message: 'required' };
+    case ValueErrorType.StringMinLength: {
+      const min = Number(error.schema.minLength);
+      // A secret is never echoed back, not even a wrong one: only its length is said.
+      const got = error.schema.secret ? `${String(error.value).length} characters` : shown(error.value);
+      return {
+        path,
+        message:
+          min > 1
+            ? `too short: needs at least ${min} characters, got ${got}`
+            : `expected ${describeSchema(error.schema)}, got ${got}`,
+      };
+    }
     case ValueErrorType.ObjectAdditionalProperties: {
       const key = String(path.at(-1));
       const parent = error.schema as TObject;
