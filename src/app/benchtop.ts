@@ -15,7 +15,7 @@ import type { WriterFactory } from '../engine/run-storage.ts';
 import { AlarmService } from '../server/alarms/alarm-service.ts';
 import { AlarmStore } from '../server/alarms/alarm-store.ts';
 import { SecurityStore } from '../server/auth/security-store.ts';
-import { assertBindAllowed } from '../server/bind-policy.ts';
+import { assertBindAllowed, boundUrl } from '../server/bind-policy.ts';
 import { HealthService } from '../server/health/health-service.ts';
 import { BenchtopMetrics } from '../server/metrics/benchtop-metrics.ts';
 import { buildServer } from '../server/server.ts';
@@ -184,6 +184,9 @@ export class Benchtop {
   async start(): Promise<{ url: string }> {
     const { server, security } = this.config;
     assertBindAllowed(server.bind_address, security.auth);
+    // Simulators answer anyone who connects: the same policy as the server's own address.
+    if (this.config.simulation.enabled)
+      assertBindAllowed(this.config.simulation.bind_address, security.auth, 'simulation.bind_address');
     this.logger.info(
       { version: BENCHTOP_VERSION, config: this.loaded.file ?? '(defaults)' },
       `Starting Benchtop ${BENCHTOP_VERSION}`,
@@ -212,7 +215,9 @@ export class Benchtop {
     });
     this.server = built.app;
     const address = await this.server.listen({ host: server.bind_address, port: server.port });
-    this.logger.info({ url: address }, `Benchtop ready at ${address}`);
+    const port = (this.server.server.address() as { port: number }).port;
+    const bound = boundUrl(server.bind_address, port, server.tls !== undefined);
+    this.logger.info({ url: bound }, `Benchtop ready at ${bound}`);
     return { url: address };
   }
 

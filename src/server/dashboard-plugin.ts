@@ -43,14 +43,14 @@ export function dashboardPlugin(options: { root?: string; reservedPrefixes: stri
       async (request, reply) => {
         const notFound = new BenchtopError('NOT_FOUND', `no route ${request.method} ${request.url}`);
         // The path as the router sees it (decoded): `/%61pi/…` is an API path, not a page.
-        const wildcard = (request.params as { '*'?: string })['*'] ?? '';
+        const wildcard = ((request.params as { '*'?: string })['*'] ?? '').replace(/^\/+/, '');
         const path = `/${wildcard}`;
         // No page or asset has a `%` once decoded: such a path is an encoding trick, not a page.
         if (wildcard.includes('%')) throw notFound;
         if (reserved.some((p) => path === p || path.startsWith(`${p}/`))) throw notFound;
         if (!existsSync(resolve(root, 'index.html')))
           return reply.status(503).type('text/html; charset=utf-8').send(NOT_BUILT_PAGE);
-        const relative = wildcard.replace(/^\/+/, '');
+        const relative = wildcard;
         const file = resolve(root, relative);
         if (relative !== '' && file.startsWith(root + sep) && isFile(file)) {
           // Vite names assets by content hash, so they never change; index.html must always be fresh.

@@ -4,7 +4,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import { BenchtopError } from '../core/errors.ts';
 import { BENCHTOP_VERSION } from '../core/version.ts';
 import { installAuth } from './auth/auth-plugin.ts';
@@ -28,7 +28,11 @@ export interface BuiltServer {
 }
 
 /** Builds the HTTP server with every plugin registered; listening is the caller's job. */
-export async function buildServer(ctx: ServerContext): Promise<BuiltServer> {
+export async function buildServer(
+  ctx: ServerContext,
+  /** Called for every route as it is registered (tests walk them all). */
+  options: { onRoute?: (route: RouteOptions) => void } = {},
+): Promise<BuiltServer> {
   const { config } = ctx;
   const app = Fastify({
     // Per-request lines would drown the log at dashboard rates; failures are still logged.
@@ -44,6 +48,7 @@ export async function buildServer(ctx: ServerContext): Promise<BuiltServer> {
     },
     ...(config.server.tls ? { https: await tlsOptions(config.server.tls) } : {}),
   }) as unknown as FastifyInstance;
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
   installErrorReplies(app);
   // A POST without a body means "no arguments": `benchtop call stage.axis1.home`, ack without comment.
   app.addHook('preValidation', async (request) => {
