@@ -15,7 +15,7 @@ import type { WriterFactory } from '../engine/run-storage.ts';
 import { AlarmService } from '../server/alarms/alarm-service.ts';
 import { AlarmStore } from '../server/alarms/alarm-store.ts';
 import { SecurityStore } from '../server/auth/security-store.ts';
-import { assertBindAllowed, boundUrl } from '../server/bind-policy.ts';
+import { assertBindAllowed, describeBind } from '../server/bind-policy.ts';
 import { HealthService } from '../server/health/health-service.ts';
 import { BenchtopMetrics } from '../server/metrics/benchtop-metrics.ts';
 import { buildServer } from '../server/server.ts';
@@ -216,8 +216,9 @@ export class Benchtop {
     this.server = built.app;
     const address = await this.server.listen({ host: server.bind_address, port: server.port });
     const port = (this.server.server.address() as { port: number }).port;
-    const bound = boundUrl(server.bind_address, port, server.tls !== undefined);
-    this.logger.info({ url: bound }, `Benchtop ready at ${bound}`);
+    const bound = describeBind(server.bind_address, port, server.tls !== undefined);
+    // `url` stays an address a local client can connect to; the message says where it listens.
+    this.logger.info({ url: address, bind: server.bind_address }, `Benchtop ready at ${bound}`);
     return { url: address };
   }
 

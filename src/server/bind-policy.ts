@@ -29,10 +29,10 @@ export function assertBindAllowed(
 }
 
 /**
- * The URL to report for a server bound to `bindAddress`: the address it really listens on
- * (0.0.0.0 is said as such, with a note), not the loopback URL a listener happens to return.
+ * How to report a server bound to `bindAddress`: the address it really listens on (0.0.0.0 is
+ * said as such, "all interfaces"), not the loopback URL a listener happens to return.
  */
-export function boundUrl(bindAddress: string, port: number, tls: boolean): string {
+export function describeBind(bindAddress: string, port: number, tls: boolean): string {
   const host = bindAddress.includes(':') && !bindAddress.startsWith('[') ? `[${bindAddress}]` : bindAddress;
   const everywhere = bindAddress === '0.0.0.0' || bindAddress === '::' || bindAddress === '[::]';
   return `${tls ? 'https' : 'http'}://${host}:${port}${everywhere ? ' (all interfaces)' : ''}`;

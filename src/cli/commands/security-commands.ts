@@ -82,6 +82,22 @@ export function securityCommands(env: NodeJS.ProcessEnv): Command[] {
         store.close();
       }
     });
+  withConfig(users.command('passwd <name>'))
+    .description(
+      "set a user's password, read from standard input; ends their sessions (a running server notices within seconds)",
+    )
+    .action(async (name: string, o: ConfigFlags) => {
+      const password = await readStdin();
+      const store = openStore(o, env);
+      try {
+        if (!(await store.setPassword(name, password))) {
+          process.stderr.write(`no user ${name}\n`);
+          process.exitCode = 1;
+        } else process.stdout.write(`changed the password of ${name}; their sessions are ended\n`);
+      } finally {
+        store.close();
+      }
+    });
   withConfig(users.command('list'))
     .description('list users')
     .action((o: ConfigFlags) => {

@@ -27,11 +27,11 @@ const BODIES: Record<string, object> = {
 };
 
 /** `/%61pi/v1/…`: the first letter of every segment percent-encoded, which the router decodes. */
-const encodeSegments = (path: string, escape: (hex: string) => string) =>
+const encodeSegments = (path: string, percent: (hex: string) => string) =>
   path
     .split('/')
     .map((seg) =>
-      seg === '' ? seg : `${escape(seg.charCodeAt(0).toString(16).padStart(2, '0'))}${seg.slice(1)}`,
+      seg === '' ? seg : `${percent(seg.charCodeAt(0).toString(16).padStart(2, '0'))}${seg.slice(1)}`,
     )
     .join('/');
 

@@ -56,7 +56,7 @@ export async function installAuth(app: FastifyInstance, options: AuthOptions): P
       (header?.startsWith('Bearer btk_') ? header.slice(7) : undefined) ??
       query?.api_key;
     if (apiKey) {
-      const key = store.checkKey(apiKey);
+      const key = store.findKey(apiKey);
       return key
         ? { kind: 'key', name: key.name, role: key.role, ref: key.id }
         : new BenchtopError('UNAUTHORIZED', 'unknown or revoked API key');
@@ -204,7 +204,8 @@ export async function installAuth(app: FastifyInstance, options: AuthOptions): P
           { retry_after_s: retry },
         );
       }
-      const user = await store.checkPassword(username, password);
+      const checked = await store.checkPassword(username, password);
+      const user = checked && store.activeUser(checked.name);
       if (!user) {
         backoff.failed(username);
         throw new BenchtopError('UNAUTHORIZED', 'wrong user name or password');

@@ -195,8 +195,14 @@ export class SecurityStore {
     return revoked;
   }
 
-  /** The key's id, name and role, or null if unknown or revoked. */
-  checkKey(key: string): ActiveKey | null {
+  /** The key's name and role, or null if unknown or revoked. */
+  checkKey(key: string): { name: string; role: Role } | null {
+    const found = this.findKey(key);
+    return found ? { name: found.name, role: found.role } : null;
+  }
+
+  /** The key's id, name and role, or null if unknown or revoked (cached; last use recorded). */
+  findKey(key: string): ActiveKey | null {
     this.pollExternalChanges();
     const hash = sha256(key);
     let found = this.keys.get(hash);
@@ -292,10 +298,10 @@ export class SecurityStore {
     return removed;
   }
 
-  async checkPassword(name: string, password: string): Promise<ActiveUser | null> {
+  async checkPassword(name: string, password: string): Promise<{ name: string; role: Role } | null> {
     const row = this.db
-      .prepare('SELECT name, role, password, disabled, session FROM users WHERE name = ?')
-      .get(name) as (ActiveUser & { password: string; disabled: number }) | undefined;
+      .prepare('SELECT name, role, password, disabled FROM users WHERE name = ?')
+      .get(name) as { name: string; role: Role; password: string; disabled: number } | undefined;
     if (!row || row.disabled) {
       // Spend the same time as a real check so user names cannot be probed by timing.
       await verifyPassword(
@@ -304,9 +310,7 @@ export class SecurityStore {
       );
       return null;
     }
-    return (await verifyPassword(password, row.password))
-      ? { name: row.name, role: row.role, session: row.session }
-      : null;
+    return (await verifyPassword(password, row.password)) ? { name: row.name, role: row.role } : null;
   }
 
   issueRefreshToken(user: string, expiresAtS: number): string {
