@@ -100,10 +100,14 @@ export function instrumentRoutes(ctx: ServerContext) {
         const { wait } = request.query as { wait: boolean };
         const { value } = request.body as { value: unknown };
         const instrument = ctx.instruments.get(id);
+        // The audit entry says what the value was and what the instrument reports after.
+        const before = instrument.lastReading(signal)?.value ?? null;
+        request.auditDetails = { before };
         await instrument.write(signal, value, { wait });
         const desc = instrument.describe().signals.find((s) => s.name === signal);
         if (!wait || !desc?.readable) return { ok: true, done: wait };
         const reading = await instrument.read(signal);
+        request.auditDetails = { before, after: reading.value };
         return {
           ok: true,
           done: true,
