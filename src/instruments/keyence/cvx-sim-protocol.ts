@@ -140,7 +140,8 @@ const triggerPattern = /^T([A1-9])$/;
 export class CvxSimProtocol implements LineProtocol {
   readonly model: DefectModel;
   readonly programs: CvxProgramTable;
-  readonly station: number;
+  /** The inspection station this camera stands at (the PartSource is asked for this one). */
+  station: number;
   readonly cameras: number;
   mode: CvxMode = 'run';
   sd: CvxSdCard = 1;

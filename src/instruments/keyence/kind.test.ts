@@ -14,10 +14,10 @@ import { Supervisor } from '../../core/supervisor.ts';
 import { testRestartPolicy } from '../../core/testing/instrument-harness.ts';
 import { AlarmService } from '../../server/alarms/alarm-service.ts';
 import { AlarmStore } from '../../server/alarms/alarm-store.ts';
-import type { LineSimulatorServer } from '../../sim/line-simulator-server.ts';
 import { VirtualLab } from '../../sim/virtual-lab.ts';
 import { instrumentKinds } from '../catalog.ts';
 import { instrumentConfigSchemas } from '../config-schemas.ts';
+import { CvxSimulatorServer } from './cvx-sim-server.ts';
 
 /** The issue's configuration, in simulation mode. */
 const visionToml = `
@@ -129,7 +129,9 @@ describe('KeyenceCvx kind', () => {
     const failed = bus.once('actor.state', (c) => c.id === 'vision' && c.state === 'failed');
     const ready = bus.once('actor.state', (c) => c.id === 'vision' && c.state === 'ready');
     const before = readings.length;
-    (manager.simulator('vision') as LineSimulatorServer).dropConnections();
+    const simulator = manager.simulator('vision');
+    assert.ok(simulator instanceof CvxSimulatorServer);
+    simulator.dropConnections();
     assert.equal((await failed).error?.code, 'LINK_LOST');
     const invalid = readings.slice(before).filter((r) => r.quality === 'invalid');
     assert.deepEqual(
@@ -151,5 +153,24 @@ describe('KeyenceCvx kind', () => {
     assert.deepEqual(recovered, ['mode', 'program', 'program_sd'], 'read again at connect');
     await vision.call('trigger');
     assert.equal(vision.lastReading('total')?.quality, 'good');
+  });
+
+  it('the line model hands the simulated camera its parts through the simulator server', async () => {
+    const { manager, vision } = await startFromConfig(visionToml);
+    const simulator = manager.simulator('vision');
+    assert.ok(simulator instanceof CvxSimulatorServer);
+    const asked: number[] = [];
+    simulator.cvx.station = 2;
+    simulator.cvx.setPartSource({
+      partAt: (station) => {
+        asked.push(station);
+        return { id: 'P-42', sku: 'HOUSING-B' };
+      },
+    });
+    const result = (await vision.call('trigger')) as { result: string };
+    assert.deepEqual(asked, [2]);
+    const inspection = simulator.cvx.inspections.at(-1)!;
+    assert.deepEqual(inspection.part, { id: 'P-42', sku: 'HOUSING-B' });
+    assert.equal(result.result, inspection.line);
   });
 });
