@@ -1,4 +1,5 @@
 import { esp300Kind } from './esp300/kind.ts';
+import { keyenceCvxKind } from './keyence/kind.ts';
 import type { InstrumentKind } from './kind.ts';
 import { maiTaiKind } from './maitai/kind.ts';
 import { newport1830cKind } from './newport1830c/kind.ts';
@@ -11,6 +12,7 @@ import { scpiKind } from './scpi/kind.ts';
  */
 export const instrumentKinds: Record<string, InstrumentKind> = {
   ESP300: esp300Kind,
+  KeyenceCvx: keyenceCvxKind,
   MaiTai: maiTaiKind,
   Newport1830C: newport1830cKind,
   PVCAMInstrument: pvcamKind,
