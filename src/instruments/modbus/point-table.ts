@@ -93,7 +93,7 @@ export function pointTableIssues(value: unknown): Issue[] {
     if (c.writable && (c.table === 'discrete' || c.table === 'input'))
       issues.push({
         path: at('writable'),
-        message: `a ${c.table === 'discrete' ? 'discrete input' : 'input register'} cannot be written; only coil and holding points can be writable`,
+        message: `${c.table === 'discrete' ? 'a discrete input' : 'an input register'} cannot be written; only coil and holding points can be writable`,
       });
     if (isBitTable(c.table) && p.type !== 'bool')
       issues.push({
