@@ -79,7 +79,7 @@ export function serve(bank: RegisterBank, r: ModbusRequest): ModbusResponse {
 /**
  * A Modbus TCP server in front of a RegisterBank: several clients at once, each connection's
  * requests answered in order, the unit id checked (another unit gets exception 0B, as from a
- * gateway with no such device), and injectable faults.
+ * gateway with no such device; 0 and 0xFF mean this device), and injectable faults.
  */
 export class ModbusSimServer implements SimulatorServer {
   readonly type: string;
@@ -149,7 +149,9 @@ export class ModbusSimServer implements SimulatorServer {
   handle(pdu: Buffer, unitId: number): Buffer {
     let fc = pdu[0] ?? 0;
     try {
-      if (unitId !== this.unitId) throw new ModbusExceptionError(0x0b, `no unit ${unitId}`);
+      // 0 and 0xFF address "this device" on Modbus TCP (libmodbus sends 0xFF unless told otherwise).
+      if (unitId !== this.unitId && unitId !== 0 && unitId !== 0xff)
+        throw new ModbusExceptionError(0x0b, `no unit ${unitId}`);
       const request = decodeRequest(pdu);
       fc = request.fc;
       this.requests.push(request);
