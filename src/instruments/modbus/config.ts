@@ -81,8 +81,19 @@ export const ModbusPlcConfig = Type.Object(
       description:
         'Simulator: serve the point map (points), every address of every table (register_bank), or the point map driven by the ALD chamber physics (ald)',
     }),
+    points_file: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'TOML file of more [[points]] (relative to this configuration), appended to the inline ones',
+      }),
+    ),
     points: Type.Array(ModbusPointConfig, { default: [] }),
   },
-  { additionalProperties: false, configChecks: pointTableIssues },
+  {
+    additionalProperties: false,
+    configChecks: pointTableIssues,
+    includes: [{ key: 'points_file', array: 'points' }],
+  },
 );
 export type ModbusPlcConfig = Static<typeof ModbusPlcConfig>;

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadConfig } from '../../config/load.ts';
 import { EventBus } from '../../core/bus.ts';
@@ -284,5 +287,54 @@ writable = true
         return true;
       },
     );
+  });
+
+  it('appends the points of points_file (relative to the config) and reports their problems at their line there', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'benchtop-points-'));
+    try {
+      const main = (pointsFile: string) => `
+[[instruments]]
+id = "plc"
+type = "ModbusPlc"
+[instruments.config]
+host = "127.0.0.1"
+points_file = "${pointsFile}"
+[[instruments.config.points]]
+name = "inline"
+table = "coil"
+address = 1
+type = "bool"
+`;
+      writeFileSync(join(dir, 'plc.toml'), main('ald-points.toml'));
+      writeFileSync(
+        join(dir, 'ald-points.toml'),
+        '[[points]]\nname = "pressure"\ntable = "holding"\naddress = 2060\nunit = "Pa"\n\n[[points]]\nname = "tc"\ntable = "input"\naddress = 7\ntype = "int16"\n',
+      );
+      const { config } = loadConfig({ file: join(dir, 'plc.toml') });
+      const points = config.instruments[0]!.config.points as { name: string; type: string }[];
+      assert.deepEqual(
+        points.map((p) => [p.name, p.type]),
+        [
+          ['inline', 'bool'],
+          ['pressure', 'float32'],
+          ['tc', 'int16'],
+        ],
+      );
+      writeFileSync(
+        join(dir, 'ald-points.toml'),
+        '[[points]]\nname = "p"\ntable = "input"\naddress = 3\nwritable = true\n',
+      );
+      assert.throws(
+        () => loadConfig({ file: join(dir, 'plc.toml') }),
+        /points\[1\]\.writable: an input register cannot be written.*\(from ald-points\.toml, line 5\)/,
+      );
+      writeFileSync(join(dir, 'plc.toml'), main('missing.toml'));
+      assert.throws(
+        () => loadConfig({ file: join(dir, 'plc.toml') }),
+        /points_file: cannot read .*missing\.toml: file not found \(line 7/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
