@@ -289,7 +289,11 @@ export class ModbusPlcDriver implements InstrumentDriver {
       request = { fc: 6, address: p.address, value: encodeRegisters(p.type, raw, order)[0]! };
     else request = { fc: 16, address: p.address, values: encodeRegisters(p.type, raw, order) };
     try {
-      const before = await this.readWritten(p);
+      // The value before, for the log; a PLC that refuses to read it still gets the write.
+      const before = await this.readWritten(p).catch((error) => {
+        if (error instanceof ModbusExceptionReply) return undefined;
+        throw error;
+      });
       await pool.request(request);
       const after = await this.readWritten(p);
       this.unread.delete(p.name);
