@@ -10,6 +10,7 @@ import type { LogRing } from '../core/log-ring.ts';
 import type { Logger } from '../core/logger.ts';
 import { Supervisor } from '../core/supervisor.ts';
 import { BENCHTOP_VERSION } from '../core/version.ts';
+import { builtinPlans, PlanRegistry } from '../engine/plan-registry.ts';
 import { RunEngine } from '../engine/run-engine.ts';
 import type { WriterFactory } from '../engine/run-storage.ts';
 import { AlarmService } from '../server/alarms/alarm-service.ts';
@@ -151,6 +152,10 @@ export class Benchtop {
         return this.currentWriter;
       },
       recorder: this.catalog,
+      plans: new PlanRegistry(builtinPlans, {
+        maxPoints: this.config.engine.max_points,
+        maxDurationS: this.config.engine.max_duration_s,
+      }),
     });
     this.metrics.attachStorage({
       runWriter: () => this.currentWriter,

@@ -8,7 +8,7 @@ import {
   triggerAndRead,
 } from '../messages.ts';
 import { deviceName } from '../plan-arg-roles.ts';
-import type { PlanDefinition } from '../plan-definition.ts';
+import type { PlanDefinition, PlanSize } from '../plan-definition.ts';
 
 export const TimeSeriesArgs = Type.Object(
   {
@@ -47,5 +47,9 @@ export const timeSeriesPlan: PlanDefinition<TimeSeriesArgs> = {
   name: 'time_series',
   description: 'Read signals every interval_s for duration_s, on a fixed schedule (no drift)',
   args: TimeSeriesArgs,
+  size: (args): PlanSize => ({
+    points: { count: timeSeriesPoints(args.interval_s, args.duration_s), path: '/interval_s' },
+    duration: { seconds: args.duration_s, path: '/duration_s' },
+  }),
   plan: timeSeries,
 };
