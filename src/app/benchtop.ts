@@ -98,6 +98,8 @@ export class Benchtop {
         maxBackoffMs: actors.restart_backoff_max_ms,
         jitter: 0.2,
       },
+      faultedRetryMs: actors.faulted_retry_ms,
+      stableAfterMs: actors.restart_reset_after_ms,
       onStateChange: (change) => this.bus.emit('actor.state', change),
     });
     const sim = this.config.simulation;

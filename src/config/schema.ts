@@ -111,6 +111,12 @@ export const ConfigSchema = Type.Object(
         restart_window_ms: Type.Integer({ exclusiveMinimum: 0, default: 300_000 }),
         restart_backoff_initial_ms: Type.Integer({ exclusiveMinimum: 0, default: 500 }),
         restart_backoff_max_ms: Type.Integer({ exclusiveMinimum: 0, default: 30_000 }),
+        restart_reset_after_ms: Type.Integer({
+          exclusiveMinimum: 0,
+          default: 5_000,
+          description:
+            'An instrument ready this long forgets its earlier restarts: a link that keeps coming back is not a crash loop',
+        }),
         faulted_retry_ms: Type.Integer({
           minimum: 0,
           default: 300_000,

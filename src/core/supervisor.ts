@@ -27,6 +27,17 @@ export interface SupervisorOptions {
   spawnTimeoutMs: number;
   shutdownTimeoutMs: number;
   policy?: RestartPolicy;
+  /**
+   * A faulted actor gets one more start attempt this often, so a device repaired or switched
+   * back on is picked up without an operator (absent: it stays faulted until `restart`).
+   */
+  faultedRetryMs?: number;
+  /**
+   * An incarnation that stays ready this long forgets the restarts before it: a link that
+   * drops now and then and comes back each time is not a crash loop, and its next outage
+   * starts again from the shortest backoff (absent: restarts age out of the window only).
+   */
+  stableAfterMs?: number;
   /** Uniform [0,1) source for jitter; injectable so tests are exact. */
   random?: () => number;
   onStateChange: (change: ActorStateChange) => void;
@@ -172,6 +183,27 @@ export class Supervisor {
     if (generation !== child.generation || this.stopping) return;
     actor.transition('ready');
     actor.resume();
+    const { stableAfterMs } = this.options;
+    if (stableAfterMs !== undefined && child.restarts.length > 0) {
+      child.timer = this.options.clock.setTimeout(() => {
+        child.timer = null;
+        if (generation !== child.generation || actor.state !== 'ready') return;
+        child.restarts = [];
+        actor.setRestarts(0);
+      }, stableAfterMs);
+    }
+  }
+
+  /** One start attempt after `faultedRetryMs`; failing again, it is faulted again and retried later. */
+  private scheduleFaultedRetry<M, R>(child: Child<M, R>): void {
+    const retryMs = this.options.faultedRetryMs;
+    if (retryMs === undefined || retryMs <= 0) return;
+    const generation = child.generation;
+    child.timer = this.options.clock.setTimeout(() => {
+      child.timer = null;
+      if (generation !== child.generation || this.stopping || child.actor.state !== 'faulted') return;
+      void this.startIncarnation(child);
+    }, retryMs);
   }
 
   private handleFailure<M, R>(child: Child<M, R>, error: BenchtopError): void {
@@ -182,6 +214,7 @@ export class Supervisor {
     child.restarts = child.restarts.filter((t) => now - t < policy.windowMs);
     if (child.restarts.length >= policy.maxRestarts) {
       actor.transition('faulted', error);
+      this.scheduleFaultedRetry(child);
       return;
     }
     const delay = backoffDelay(policy, child.restarts.length, this.random);
