@@ -32,6 +32,7 @@ import type { TimeSeriesStore } from '../storage/timeseries/timeseries-store.ts'
 import { InstrumentManager } from './instrument-manager.ts';
 import { recoverInterruptedRuns } from './interrupted-runs.ts';
 import { parameterSampler } from './parameter-sampler.ts';
+import { logFailedRuns } from './run-end-log.ts';
 import { runWriterFactory } from './run-writer-factory.ts';
 
 export interface BenchtopOptions {
@@ -158,7 +159,10 @@ export class Benchtop {
         maxPoints: this.config.engine.max_points,
         maxDurationS: this.config.engine.max_duration_s,
       }),
+      onInstrumentUnavailable: this.config.engine.on_instrument_unavailable,
+      suspendTimeoutS: this.config.engine.suspend_timeout_s,
     });
+    logFailedRuns(this.bus, this.engine, logger);
     this.metrics.attachStorage({
       runWriter: () => this.currentWriter,
       parameterLog: () => this.parameterLogger,
