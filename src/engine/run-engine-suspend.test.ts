@@ -118,4 +118,24 @@ describe('a run survives its instruments dropping out (Bluesky suspenders)', () 
     assert.deepEqual(engine.activeSuspensions(), []);
     assert.equal(info.suspended_at, null);
   });
+
+  it('suspends as soon as an instrument of the run drops out, even while the plan is sleeping', async () => {
+    const { uid } = engine.submit('count', { detectors: ['meter.power'], num: 3, delay: 10 });
+    await runClockUntil(
+      lab.clock,
+      lab.bus.once('run.progress', (p) => p.uid === uid && p.done === 1),
+    );
+    const reads = lab.meter.reads;
+    await lab.clock.advance(2_000);
+    lab.meter.unplugged = true;
+    const suspended = lab.bus.once('run.state', (s) => s.uid === uid && s.state === 'suspended');
+    void lab.supervisor.restart('meter'); // disconnects, and the reconnect fails: the cable is out
+    const state = await runClockUntil(lab.clock, suspended);
+    assert.match(state.reason ?? '', /^meter is unavailable: meter is stopping/);
+    assert.equal(lab.meter.reads, reads, 'noticed from the actor, before any read failed');
+    lab.meter.unplugged = false;
+    const info = await runClockUntil(lab.clock, engine.whenFinished(uid));
+    assert.equal(info.exit_status, 'success', info.reason ?? '');
+    assert.deepEqual(info.num_events, { primary: 3 });
+  });
 });

@@ -50,7 +50,12 @@ interface Entry {
   resolveFinished: (info: RunInfo) => void;
   /** This run's suspensions for unavailable instruments, by instrument id. */
   holds: Map<string, InstrumentHold>;
+  /** The instruments the plan's arguments name: losing one suspends the run at once. */
+  instrumentIds: Set<string>;
 }
+
+/** Actor states in which an instrument cannot serve a run (starting is on its way back). */
+const LOST_STATES = new Set(['failed', 'restarting', 'faulted', 'stopping', 'stopped']);
 
 interface InstrumentHold {
   reason: string;
@@ -140,6 +145,7 @@ export class RunEngine {
       finished,
       resolveFinished,
       holds: new Map(),
+      instrumentIds: new Set(validated.devices.map((d) => d.split('.')[0]!)),
       start: () => this.execution(entry, validated.plan.plan(validated.args as never)),
     };
     this.entries.set(uid, entry);
@@ -298,6 +304,7 @@ export class RunEngine {
 
   private async runEntry(entry: Entry): Promise<void> {
     const { info } = entry;
+    const offLost = this.watchInstruments(entry);
     try {
       const outcome = await entry.start().run();
       info.exit_status = outcome.exitStatus;
@@ -313,6 +320,7 @@ export class RunEngine {
       info.reason = failure.message;
       info.error = { code: failure.code, message: failure.message };
     }
+    offLost();
     // An instrument still away holds no later run that may not even use it.
     for (const hold of [...entry.holds.values()]) {
       hold.release();
@@ -367,6 +375,24 @@ export class RunEngine {
         bus.emit('run.warning', warning);
       },
       unavailable: (error) => this.suspendUntilReady(entry, error),
+    });
+  }
+
+  /**
+   * Suspends the run as soon as one of its instruments drops out, not only when the next
+   * command to it fails: a run sleeping between points shows `suspended` at once.
+   */
+  private watchInstruments(entry: Entry): () => void {
+    if (this.deps.onInstrumentUnavailable !== 'suspend') return () => {};
+    return this.deps.bus.on('actor.state', (change) => {
+      if (!entry.instrumentIds.has(change.id) || !LOST_STATES.has(change.state)) return;
+      const cause = change.error ? `: ${change.error.message}` : '';
+      this.suspendUntilReady(
+        entry,
+        new BenchtopError('INSTRUMENT_UNAVAILABLE', `${change.id} is ${change.state}${cause}`, {
+          instrument: change.id,
+        }),
+      );
     });
   }
 
