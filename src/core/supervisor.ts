@@ -55,6 +55,8 @@ interface Child<M, R> {
   policy: RestartPolicy;
   restarts: number[];
   timer: TimerHandle | null;
+  /** Clears `restarts` once an incarnation has been ready for `stableAfterMs`. */
+  stableTimer: TimerHandle | null;
   generation: number;
 }
 
@@ -105,6 +107,7 @@ export class Supervisor {
       policy: options.policy ?? this.options.policy ?? defaultRestartPolicy,
       restarts: [],
       timer: null,
+      stableTimer: null,
       generation: 0,
     };
     this.children.set(id, child as unknown as Child<never, unknown>);
@@ -126,6 +129,8 @@ export class Supervisor {
     if (!child) throw new BenchtopError('INSTRUMENT_NOT_FOUND', `no actor "${id}"`);
     child.timer?.cancel();
     child.timer = null;
+    child.stableTimer?.cancel();
+    child.stableTimer = null;
     child.restarts = [];
     child.actor.setRestarts(0);
     if (child.actor.state === 'ready' || child.actor.state === 'starting') {
@@ -154,6 +159,8 @@ export class Supervisor {
     child.generation++;
     child.timer?.cancel();
     child.timer = null;
+    child.stableTimer?.cancel();
+    child.stableTimer = null;
     const { actor } = child;
     if (actor.state === 'stopped') return false;
     if (actor.state === 'faulted' || actor.state === 'restarting' || actor.state === 'failed') {
@@ -185,8 +192,8 @@ export class Supervisor {
     actor.resume();
     const { stableAfterMs } = this.options;
     if (stableAfterMs !== undefined && child.restarts.length > 0) {
-      child.timer = this.options.clock.setTimeout(() => {
-        child.timer = null;
+      child.stableTimer = this.options.clock.setTimeout(() => {
+        child.stableTimer = null;
         if (generation !== child.generation || actor.state !== 'ready') return;
         child.restarts = [];
         actor.setRestarts(0);
@@ -210,6 +217,8 @@ export class Supervisor {
     if (this.stopping) return;
     const { actor, policy } = child;
     const now = this.options.clock.monotonic();
+    child.stableTimer?.cancel();
+    child.stableTimer = null;
     actor.transition('failed', error);
     child.restarts = child.restarts.filter((t) => now - t < policy.windowMs);
     if (child.restarts.length >= policy.maxRestarts) {
