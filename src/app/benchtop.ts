@@ -10,6 +10,7 @@ import type { LogRing } from '../core/log-ring.ts';
 import type { Logger } from '../core/logger.ts';
 import { Supervisor } from '../core/supervisor.ts';
 import { BENCHTOP_VERSION } from '../core/version.ts';
+import { builtinPlans, PlanRegistry } from '../engine/plan-registry.ts';
 import { RunEngine } from '../engine/run-engine.ts';
 import type { WriterFactory } from '../engine/run-storage.ts';
 import { AlarmService } from '../server/alarms/alarm-service.ts';
@@ -31,6 +32,7 @@ import type { TimeSeriesStore } from '../storage/timeseries/timeseries-store.ts'
 import { InstrumentManager } from './instrument-manager.ts';
 import { recoverInterruptedRuns } from './interrupted-runs.ts';
 import { parameterSampler } from './parameter-sampler.ts';
+import { logFailedRuns } from './run-end-log.ts';
 import { runWriterFactory } from './run-writer-factory.ts';
 
 export interface BenchtopOptions {
@@ -97,6 +99,8 @@ export class Benchtop {
         maxBackoffMs: actors.restart_backoff_max_ms,
         jitter: 0.2,
       },
+      faultedRetryMs: actors.faulted_retry_ms,
+      stableAfterMs: actors.restart_reset_after_ms,
       onStateChange: (change) => this.bus.emit('actor.state', change),
     });
     const sim = this.config.simulation;
@@ -151,7 +155,14 @@ export class Benchtop {
         return this.currentWriter;
       },
       recorder: this.catalog,
+      plans: new PlanRegistry(builtinPlans, {
+        maxPoints: this.config.engine.max_points,
+        maxDurationS: this.config.engine.max_duration_s,
+      }),
+      onInstrumentUnavailable: this.config.engine.on_instrument_unavailable,
+      suspendTimeoutS: this.config.engine.suspend_timeout_s,
     });
+    logFailedRuns(this.bus, this.engine, logger);
     this.metrics.attachStorage({
       runWriter: () => this.currentWriter,
       parameterLog: () => this.parameterLogger,

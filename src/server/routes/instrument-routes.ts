@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { BenchtopError } from '../../core/errors.ts';
 import { signalValueSchema } from '../../core/signal-validation.ts';
 import type { ServerContext } from '../context.ts';
 import { ErrorReply } from '../schemas.ts';
@@ -115,6 +116,31 @@ export function instrumentRoutes(ctx: ServerContext) {
           unit: reading.unit ?? null,
           timestamp: reading.timestamp,
         };
+      },
+    );
+
+    app.post(
+      '/instruments/:id/restart',
+      {
+        config: { role: 'operator', audit: 'instrument.restart' },
+        schema: {
+          tags: ['instruments'],
+          summary:
+            'Restart the instrument: reconnect it with its restart count cleared (the way out of faulted). Returns after the first attempt',
+          params: IdParams,
+          response: { 404: ErrorReply },
+        },
+      },
+      async (request) => {
+        const { id } = request.params as { id: string };
+        const instrument = ctx.instruments.get(id);
+        if (!ctx.instruments.restart) {
+          throw new BenchtopError('INTERNAL', 'this server cannot restart instruments', { instrument: id });
+        }
+        const before = instrument.state;
+        await ctx.instruments.restart(id);
+        const status = instrument.status();
+        return { ok: true, id, previous: before, state: status.state, lastError: status.lastError };
       },
     );
 
