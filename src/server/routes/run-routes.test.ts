@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { serverHarness } from '../../../test/support/server-harness.ts';
@@ -98,5 +98,22 @@ describe('runs API', () => {
       url: `/api/v1/runs/${done.uid}/files/..%2F..%2Fetc%2Fpasswd`,
     });
     assert.equal(outside.statusCode, 404);
+  });
+
+  it('refuses a run file that is a symlink out of the output directory, and follows one that stays inside', async () => {
+    const [done] = (await json('GET', '/api/v1/runs')).body.runs;
+    const url = `/api/v1/runs/${done.uid}/files/run.mem`;
+    rmSync(join(h.dir, 'run.mem'));
+    symlinkSync('/etc/passwd', join(h.dir, 'run.mem'));
+    const escaped = await app.inject({ method: 'GET', url });
+    assert.equal(escaped.statusCode, 404);
+    assert.equal(escaped.json().error.code, 'NOT_FOUND');
+    assert.doesNotMatch(escaped.body, /root:/);
+    rmSync(join(h.dir, 'run.mem'));
+    mkdirSync(join(h.dir, 'data'), { recursive: true });
+    writeFileSync(join(h.dir, 'data', 'real.mem'), 'run data');
+    symlinkSync(join(h.dir, 'data', 'real.mem'), join(h.dir, 'run.mem'));
+    const inside = await app.inject({ method: 'GET', url });
+    assert.deepEqual([inside.statusCode, inside.body], [200, 'run data']);
   });
 });

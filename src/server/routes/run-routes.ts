@@ -1,4 +1,4 @@
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, realpathSync, statSync } from 'node:fs';
 import { basename, resolve, sep } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
@@ -21,6 +21,24 @@ export function parseTimeSeconds(text: string | undefined, field: string): numbe
       value: text,
     });
   return t / 1000;
+}
+
+/**
+ * The real path of a run's file, which must lie inside output_dir after every symlink is followed
+ * (`resolve` alone would let a link inside a run directory point anywhere, e.g. at /etc/passwd).
+ */
+function confinedFile(outputDir: string, file: string): string {
+  let root: string;
+  let path: string;
+  try {
+    root = realpathSync(outputDir);
+    path = realpathSync(resolve(root, file));
+  } catch {
+    throw new BenchtopError('NOT_FOUND', `file ${file} is gone (retention may have removed it)`);
+  }
+  if (!path.startsWith(root + sep) || !statSync(path).isFile())
+    throw new BenchtopError('NOT_FOUND', `file ${file} is not a file inside the output directory`);
+  return path;
 }
 
 /**
@@ -214,10 +232,7 @@ export function runRoutes(engine: RunEngine, catalog: RunCatalog | undefined, ou
             uid,
             files: files.map((f) => basename(f)),
           });
-        const root = resolve(outputDir);
-        const path = resolve(root, match);
-        if (!path.startsWith(root + sep) || !existsSync(path))
-          throw new BenchtopError('NOT_FOUND', `file ${match} is gone (retention may have removed it)`);
+        const path = confinedFile(outputDir, match);
         return reply
           .header('content-type', 'application/octet-stream')
           .header('content-length', statSync(path).size)
