@@ -70,3 +70,25 @@ describe('SqliteTimeSeriesStore', () => {
     db.close();
   });
 });
+
+describe('SqliteTimeSeriesStore on a full disk', () => {
+  it('reports the real cause (database or disk is full), not "cannot rollback", and keeps working after', async () => {
+    const store = SqliteTimeSeriesStore.inOutputDir(tempDir());
+    await store.insert([{ signal: 'a.b', time: 0, value: 0 }]);
+    // SQLite's page limit fails writes with SQLITE_FULL exactly as a full disk does.
+    const db = (store as unknown as { db: DatabaseSync }).db;
+    const pages = (db.prepare('PRAGMA page_count').get() as { page_count: number }).page_count;
+    db.exec(`PRAGMA max_page_count = ${pages + 1}`);
+    const many = Array.from({ length: 20_000 }, (_, i) => ({ signal: 'a.b', time: i + 1, value: i }));
+    await assert.rejects(store.insert(many), (e: Error & { cause?: { errcode?: number } }) => {
+      assert.match(e.message, /database or disk is full/);
+      assert.doesNotMatch(e.message, /cannot rollback/);
+      assert.equal(e.cause?.errcode, 13, 'SQLITE_FULL');
+      return true;
+    });
+    db.exec('PRAGMA max_page_count = 1073741823');
+    await store.insert(many);
+    assert.equal((db.prepare('SELECT count(*) AS n FROM samples').get() as { n: number }).n, 20_001);
+    await store.close();
+  });
+});

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { BenchtopError } from '../../core/errors.ts';
-import { type Migration, openSqliteDatabase } from '../sqlite-database.ts';
+import { type Migration, openSqliteDatabase, rollbackIfOpen } from '../sqlite-database.ts';
 import {
   type Bucket,
   normalizeSamples,
@@ -96,12 +96,12 @@ export class SqliteTimeSeriesStore implements TimeSeriesStore {
       for (const s of rows) insert.run(this.idOf(s.signal, true)!, s.time, s.value, s.quality ?? null);
       this.db.exec('COMMIT');
     } catch (err) {
-      this.db.exec('ROLLBACK');
+      rollbackIfOpen(this.db);
       // A rolled-back signal row must not stay cached under an id another signal may take.
       this.signalIds.clear();
       throw new BenchtopError(
         'STORAGE_ERROR',
-        `Cannot write ${rows.length} samples to ${this.path}`,
+        `Cannot write ${rows.length} samples to ${this.path}: ${(err as Error).message}`,
         { path: this.path, samples: rows.length },
         { cause: err },
       );
