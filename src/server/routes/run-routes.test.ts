@@ -100,6 +100,22 @@ describe('runs API', () => {
     assert.equal(outside.statusCode, 404);
   });
 
+  it('refuses out-of-range paging with a 400, not a 500 from SQLite', async () => {
+    const [done] = (await json('GET', '/api/v1/runs')).body.runs;
+    for (const url of [
+      '/api/v1/runs?offset=1e20',
+      '/api/v1/runs?offset=-1',
+      '/api/v1/runs?limit=-1',
+      '/api/v1/runs?limit=1000000',
+      `/api/v1/runs/${done.uid}/documents?offset=1e20`,
+      `/api/v1/runs/${done.uid}/documents?limit=-1`,
+    ]) {
+      const r = await json('GET', url);
+      assert.deepEqual([r.status, r.body.error.code], [400, 'VALIDATION_FAILED'], url);
+    }
+    assert.equal((await json('GET', '/api/v1/runs?offset=10000000')).status, 200);
+  });
+
   it('refuses a run file that is a symlink out of the output directory, and follows one that stays inside', async () => {
     const [done] = (await json('GET', '/api/v1/runs')).body.runs;
     const url = `/api/v1/runs/${done.uid}/files/run.mem`;

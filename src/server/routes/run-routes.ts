@@ -9,6 +9,12 @@ import type { RunSearch } from '../../storage/catalog/run-search.ts';
 
 const UidParams = Type.Object({ uid: Type.String() });
 
+/**
+ * Paging stops here: SQLite skips an offset row by row, and past 2^53 a JSON number is no longer
+ * an exact integer (1e20 reached SQLite as a float and failed with a 500).
+ */
+const MAX_OFFSET = 10_000_000;
+
 /** Accepts epoch seconds, epoch milliseconds or an ISO date; returns epoch seconds. */
 export function parseTimeSeconds(text: string | undefined, field: string): number | undefined {
   if (text === undefined || text === '') return undefined;
@@ -107,7 +113,7 @@ export function runRoutes(engine: RunEngine, catalog: RunCatalog | undefined, ou
             text: Type.Optional(Type.String()),
             metadata: Type.Optional(Type.String({ description: 'key=value[,key=value]' })),
             limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-            offset: Type.Integer({ minimum: 0, default: 0 }),
+            offset: Type.Integer({ minimum: 0, maximum: MAX_OFFSET, default: 0 }),
           }),
         },
       },
@@ -171,7 +177,7 @@ export function runRoutes(engine: RunEngine, catalog: RunCatalog | undefined, ou
               ),
             ),
             limit: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 }),
-            offset: Type.Integer({ minimum: 0, default: 0 }),
+            offset: Type.Integer({ minimum: 0, maximum: MAX_OFFSET, default: 0 }),
           }),
         },
       },

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, describe, it } from 'node:test';
-import { SqliteTimeSeriesStore, TIMESERIES_FILE } from './sqlite-timeseries-store.ts';
+import { SqliteTimeSeriesStore, STEP_ROWS, TIMESERIES_FILE } from './sqlite-timeseries-store.ts';
 import { timeSeriesStoreContract } from './timeseries-store-contract.ts';
 
 const dirs: string[] = [];
@@ -89,6 +89,50 @@ describe('SqliteTimeSeriesStore on a full disk', () => {
     db.exec('PRAGMA max_page_count = 1073741823');
     await store.insert(many);
     assert.equal((db.prepare('SELECT count(*) AS n FROM samples').get() as { n: number }).n, 20_001);
+    await store.close();
+  });
+});
+
+describe('SqliteTimeSeriesStore: long ranges', () => {
+  it('downsamples STEP_ROWS samples per statement, yielding between, with buckets split across steps merged', async () => {
+    const store = SqliteTimeSeriesStore.inOutputDir(tempDir());
+    const n = STEP_ROWS * 2 + 123;
+    const samples = Array.from({ length: n }, (_, i) => ({
+      signal: 'a.b',
+      time: 1000 + i,
+      value: i % 7 === 0 ? null : (i % 1000) - 500,
+    }));
+    for (let i = 0; i < n; i += 5000) await store.insert(samples.slice(i, i + 5000));
+    const valued = samples.filter((s) => s.value !== null).map((s) => s.value as number);
+    let done = false;
+    const query = store.query({ signals: ['a.b'], from: 0, to: 1000 + n, buckets: 1 }).then((r) => {
+      done = true;
+      return r;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(done, false, 'the event loop ran while the query was in progress');
+    const [series] = await query;
+    assert.equal(series!.kind, 'buckets');
+    const [bucket] = (series as Extract<typeof series, { kind: 'buckets' }>).buckets;
+    assert.deepEqual(
+      { ...bucket, mean: Number(bucket!.mean!.toFixed(9)) },
+      {
+        time: 0,
+        min: Math.min(...valued),
+        max: Math.max(...valued),
+        mean: Number((valued.reduce((a, b) => a + b, 0) / valued.length).toFixed(9)),
+        count: valued.length,
+        nulls: n - valued.length,
+      },
+    );
+    // Many buckets: each sample lands in exactly one, whatever the step boundaries.
+    const [fine] = await store.query({ signals: ['a.b'], from: 1000, to: 1000 + n, buckets: 9_999 });
+    const buckets = (fine as Extract<typeof fine, { kind: 'buckets' }>).buckets;
+    assert.equal(
+      buckets.reduce((sum, b) => sum + b.count + b.nulls, 0),
+      n,
+    );
+    assert.equal(new Set(buckets.map((b) => b.time)).size, buckets.length, 'no bucket twice');
     await store.close();
   });
 });
