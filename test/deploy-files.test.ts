@@ -50,6 +50,7 @@ describe('deploy files', () => {
       'User=benchtop',
       'Restart=on-failure',
       'KillSignal=SIGTERM',
+      'UMask=0077',
       'ExecStart=/opt/benchtop/node_modules/.bin/node /opt/benchtop/src/cli/main.ts start --config',
     ]) {
       assert.ok(unit.includes(line), line);

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { LoadedConfig } from '../config/load.ts';
 import type { BenchtopConfig } from '../config/schema.ts';
 import { EventBus } from '../core/bus.ts';
-import { type Clock, systemClock } from '../core/clock.ts';
+import { type Clock, systemClock, type TimerHandle } from '../core/clock.ts';
 import { BenchtopError } from '../core/errors.ts';
 import type { BenchtopEvents } from '../core/events.ts';
 import type { LogRing } from '../core/log-ring.ts';
@@ -24,6 +24,7 @@ import { VirtualLab } from '../sim/virtual-lab.ts';
 import { BackupManager } from '../storage/backup/backup-manager.ts';
 import { BackupScheduler } from '../storage/backup/backup-scheduler.ts';
 import { RunCatalog } from '../storage/catalog/run-catalog.ts';
+import { DiskSpace, formatBytes } from '../storage/disk-space.ts';
 import { Retention } from '../storage/retention.ts';
 import type { RunWriter } from '../storage/run-writer.ts';
 import { openTimeSeriesStore } from '../storage/timeseries/open-timeseries-store.ts';
@@ -59,6 +60,9 @@ export class Benchtop {
   readonly health: HealthService;
   readonly security: SecurityStore;
   readonly alarms: AlarmService;
+  /** Whether the data disk is full: writers report ENOSPC here; alarm and /health follow it. */
+  readonly disk: DiskSpace;
+  private diskRecheck: TimerHandle | null = null;
   private readonly alarmStore: AlarmStore;
   /** Every run: its plan, status, files and documents (`<output_dir>/catalog.sqlite`). */
   readonly catalog: RunCatalog;
@@ -122,6 +126,30 @@ export class Benchtop {
       ...(this.lab ? { lab: this.lab } : {}),
     });
     mkdirSync(this.config.storage.output_dir, { recursive: true });
+    this.disk = new DiskSpace({
+      path: this.config.storage.output_dir,
+      now: () => this.clock.now(),
+      onChange: (state) => {
+        const log = logger.child({ component: 'storage' });
+        if (state.full) {
+          log.error(
+            { path: state.path, freeBytes: state.freeBytes, source: state.source },
+            state.reason ?? 'disk full',
+          );
+          this.watchDiskUntilFree();
+        } else
+          log.info(
+            { path: state.path, freeBytes: state.freeBytes },
+            `data disk has space again: ${formatBytes(state.freeBytes)} free`,
+          );
+        this.bus.emit('storage.disk', {
+          full: state.full,
+          path: state.path,
+          free_bytes: state.freeBytes,
+          reason: state.reason,
+        });
+      },
+    });
     this.metrics = new BenchtopMetrics({
       bus: this.bus,
       instruments: this.instruments,
@@ -136,6 +164,7 @@ export class Benchtop {
       clock: this.clock,
       store: this.alarmStore,
       logger,
+      storagePath: this.config.storage.output_dir,
     });
     this.metrics.attachAlarms(this.alarms);
     this.catalog = RunCatalog.inOutputDir(this.config.storage.output_dir);
@@ -178,6 +207,7 @@ export class Benchtop {
       dataDir: this.config.storage.output_dir,
       minFreeBytes: 1024 ** 3,
       cacheMs: this.config.server.health_cache_s * 1000,
+      disk: this.disk,
     });
     this.bus.on('actor.state', (change) => {
       const log = logger.child({ 'instrument.id': change.id, 'instrument.type': change.kind });
@@ -238,7 +268,7 @@ export class Benchtop {
    * the catalog's `running` entries alone, since a server may be running on the same output_dir.
    */
   async startAcquisition(): Promise<void> {
-    this.makeWriter ??= await runWriterFactory(this.config.storage, this.clock);
+    this.makeWriter ??= await runWriterFactory(this.config.storage, this.clock, this.disk);
     this.alarms.start();
     await this.instruments.startAll();
   }
@@ -266,15 +296,35 @@ export class Benchtop {
           this.metrics.errors.inc({ kind: 'parameter_log' });
           log.warn({ err: error }, 'parameter log problem');
         },
+        // SQLite lives on the data disk; PostgreSQL's own disk is its server's business.
+        ...(store.kind === 'sqlite'
+          ? {
+              disk: {
+                full: (error) => this.disk.explain(error, 'the parameter log'),
+                hasSpace: () => !this.disk.check().full,
+                onFull: (error, held) =>
+                  log.error(
+                    { err: error, held },
+                    `parameter log: the disk is full; keeping samples in memory (${held} so far, at most ${this.parameterLogger?.backlog().capacity}; more are dropped and counted) until space returns`,
+                  ),
+                onSpace: (written) =>
+                  log.info(
+                    { written },
+                    `parameter log: the disk has space again; writing ${written} held samples`,
+                  ),
+              },
+            }
+          : {}),
       });
       this.parameterLogger.start();
       this.health.addProbe(async () => {
         const stats = this.parameterLogger?.stats() ?? [];
         const late = Math.max(0, ...stats.map((g) => g.lastLatenessMs ?? 0));
+        const backlog = this.parameterLogger?.backlog();
         return {
           name: 'parameter_logging',
-          status: late > 30_000 ? 'unhealthy' : late > 3_000 ? 'degraded' : 'healthy',
-          details: { backend: store.kind, groups: stats },
+          status: late > 30_000 || backlog?.diskFull ? 'unhealthy' : late > 3_000 ? 'degraded' : 'healthy',
+          details: { backend: store.kind, groups: stats, backlog },
         };
       });
       log.info(
@@ -314,6 +364,15 @@ export class Benchtop {
       onError: (error) => log.warn({ err: error }, 'retention sweep failed'),
     });
     this.retention.start();
+  }
+
+  /** While the disk is full, look for space every few seconds (the alarm clears when it returns). */
+  private watchDiskUntilFree(): void {
+    if (this.diskRecheck) return;
+    const recheck = () => {
+      this.diskRecheck = this.disk.check().full ? this.clock.setTimeout(recheck, 5_000) : null;
+    };
+    this.diskRecheck = this.clock.setTimeout(recheck, 5_000);
   }
 
   private startBackups(): void {
@@ -357,9 +416,15 @@ export class Benchtop {
     await this.retention?.stop();
     await this.timeseries?.close();
     this.alarms.stop();
+    this.diskRecheck?.cancel();
     this.alarmStore.close();
     this.security.close();
-    this.catalog.close();
+    try {
+      this.catalog.close();
+    } catch (error) {
+      // A full disk: the catalog's last documents are lost, but Benchtop still stops cleanly.
+      this.logger.error({ err: error }, 'the run catalog could not write its last documents');
+    }
     this.logger.info('Benchtop stopped');
   }
 }

@@ -22,6 +22,9 @@ export interface InstrumentManagerDeps {
   lab?: VirtualLab;
 }
 
+/** Instruments whose start begins in one turn of the event loop. */
+export const START_BATCH = 20;
+
 /** Builds every enabled instrument from the configuration: its simulator (if simulating), driver and actor. */
 export class InstrumentManager {
   private readonly deps: InstrumentManagerDeps;
@@ -49,7 +52,14 @@ export class InstrumentManager {
   /** Starts every enabled instrument in parallel; one that cannot connect keeps retrying without holding up the rest. */
   async startAll(): Promise<void> {
     const enabled = this.deps.config.instruments.filter((e) => e.enabled);
-    await Promise.all(enabled.map((entry) => this.startOne(entry)));
+    const started: Promise<void>[] = [];
+    // In batches, a turn of the event loop apart: thousands started in one go would hold the
+    // loop for seconds (timers, the server's start-up and polls all wait behind them).
+    for (let i = 0; i < enabled.length; i += START_BATCH) {
+      if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      for (const entry of enabled.slice(i, i + START_BATCH)) started.push(this.startOne(entry));
+    }
+    await Promise.all(started);
   }
 
   private async startOne(entry: InstrumentEntry): Promise<void> {

@@ -1,7 +1,9 @@
 import type { BenchtopConfig } from '../config/schema.ts';
 import type { Clock } from '../core/clock.ts';
+import type { BenchtopError } from '../core/errors.ts';
 import type { RunStart } from '../engine/documents.ts';
 import type { EngineRunWriter, WriterFactory, WriterReport } from '../engine/run-storage.ts';
+import type { DiskSpace } from '../storage/disk-space.ts';
 import { Hdf5RunWriter, hdf5WriterOptions } from '../storage/hdf5/hdf5-run-writer.ts';
 import { hdf5FrameResource, runFileName } from '../storage/hdf5/run-file-layout.ts';
 
@@ -10,11 +12,16 @@ import { hdf5FrameResource, runFileName } from '../storage/hdf5/run-file-layout.
  * warnings routed to the engine (which puts them on the bus and in the run's stop reason), and
  * the location of camera frames for the run's stream_resource documents. Only the configured
  * backend's writer is loaded: the Arrow writer (and apache-arrow with it) only for `arrow`.
+ * A failure for lack of space reaches the run as STORAGE_FULL, naming ENOSPC, the directory
+ * and the free bytes, and marks the disk full (alarm, /health).
  */
 export async function runWriterFactory(
   storage: BenchtopConfig['storage'],
   clock: Clock,
+  disk?: DiskSpace,
 ): Promise<WriterFactory> {
+  const explain = (error: BenchtopError, writer: string) =>
+    disk?.explain(error, `the ${writer} run writer`, storage.output_dir) ?? error;
   if (storage.default_backend === 'arrow') {
     const [{ ArrowRunWriter }, { runDirectoryName }] = await Promise.all([
       import('../storage/arrow/arrow-run-writer.ts'),
@@ -26,7 +33,7 @@ export async function runWriterFactory(
         queueCapacity: storage.queue_capacity,
         clock,
         onDrop: (drop) => report.dropped({ ...drop }),
-        onError: (error) => report.failed(error),
+        onError: (error) => report.failed(explain(error, 'Arrow')),
       });
       return Object.assign(writer, {
         plannedFiles: () => [`${runDirectoryName(start)}/run.json`],
@@ -45,7 +52,7 @@ export async function runWriterFactory(
       clock,
       onDrop: (drop) =>
         report.dropped({ dropped: drop.dropped, kind: drop.kind, key: drop.source, reason: 'queue_full' }),
-      onError: (error) => report.failed(error),
+      onError: (error) => report.failed(explain(error, 'HDF5')),
       onWarning: (warning) => report.warned(warning.message, { code: warning.code, ...warning.details }),
     });
     return Object.assign(writer, {

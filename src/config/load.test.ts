@@ -152,6 +152,30 @@ describe('configuration errors are precise', () => {
     it(c.name, () => assert.deepEqual(issuesOf(c.toml), c.expected));
   }
 
+  it('refuses more instruments than actors.max_instruments, saying why and how to raise it', () => {
+    const many = (n: number, head = '') =>
+      head +
+      Array.from(
+        { length: n },
+        (_, i) =>
+          `[[instruments]]\nid = "m${i}"\ntype = "Newport1830C"\nconfig = { serial_port = "/dev/ttyUSB${i}" }\n`,
+      ).join('');
+    const [issue, ...rest] = issuesOf(many(10_000));
+    assert.equal(rest.length, 0);
+    assert.match(
+      issue!,
+      /^instruments: 10000 instruments configured; at most 2000 \(actors\.max_instruments\)\. .*raise actors\.max_instruments/,
+    );
+    assert.equal(
+      loadConfig({ text: many(3, '[actors]\nmax_instruments = 3\n') }).config.instruments.length,
+      3,
+    );
+    assert.match(
+      issuesOf(many(3, '[actors]\nmax_instruments = 2\n'))[0]!,
+      /3 instruments configured; at most 2/,
+    );
+  });
+
   it('reports every problem in one pass', () => {
     const issues = issuesOf(
       '[actors]\ndefault_mailbox_capacity = 0\nspawn_timeout_ms = "soon"\n[server]\nport = 70000\nbind = "x"\n',

@@ -9,6 +9,13 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox';
 const section = <T extends Record<string, TSchema>>(properties: T, description: string) =>
   Type.Object(properties, { additionalProperties: false, default: {}, description });
 
+/**
+ * Instruments one Benchtop runs by default. Measured on 2 cores with every instrument simulated
+ * in-process and polled each second: 3000 start in about 1 s with the event loop never held
+ * more than 50 ms; 10 000 need 30 000 file descriptors and most of a core just to poll.
+ */
+export const MAX_INSTRUMENTS_DEFAULT = 2000;
+
 export const LogLevel = Type.Union(
   ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].map((l) => Type.Literal(l)),
   { default: 'info' },
@@ -122,6 +129,12 @@ export const ConfigSchema = Type.Object(
           default: 300_000,
           description:
             'How often a faulted instrument is tried again, so a repaired device is picked up (0: never)',
+        }),
+        max_instruments: Type.Integer({
+          exclusiveMinimum: 0,
+          default: MAX_INSTRUMENTS_DEFAULT,
+          description:
+            'Instruments allowed in [[instruments]]: each is an actor with its own link, polls and, when simulating, a simulator socket',
         }),
       },
       'Actor runtime: mailboxes, start/stop budgets, restart policy',

@@ -3,7 +3,7 @@ import { Value, type ValueError, ValueErrorType } from '@sinclair/typebox/value'
 import { instrumentConfigSchemas } from '../instruments/config-schemas.ts';
 import { nextCronTime } from '../storage/backup/backup-scheduler.ts';
 import type { ConfigIssue } from './issues.ts';
-import { type BenchtopConfig, ConfigSchema } from './schema.ts';
+import { type BenchtopConfig, ConfigSchema, MAX_INSTRUMENTS_DEFAULT } from './schema.ts';
 import type { TomlPath } from './toml-positions.ts';
 
 /** Splits a TypeBox JSON pointer (`/instruments/2/config`) into a path. */
@@ -190,6 +190,12 @@ export function validateConfig(config: unknown): ConfigIssue[] {
     }
     issues.push(...schemaIssues(schema, instrumentConfig ?? {}, ['instruments', index, 'config']));
   });
+  const maxInstruments = root.actors?.max_instruments ?? MAX_INSTRUMENTS_DEFAULT;
+  if (instruments.length > maxInstruments)
+    issues.push({
+      path: ['instruments'],
+      message: `${instruments.length} instruments configured; at most ${maxInstruments} (actors.max_instruments). Each instrument is an actor with its own link and polls; raise actors.max_instruments only if this machine can carry them (file descriptors: systemd LimitNOFILE)`,
+    });
   const ports = root.simulation?.ports;
   if (ports && typeof ports === 'object') {
     for (const id of Object.keys(ports)) {

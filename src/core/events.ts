@@ -28,6 +28,8 @@ export interface BenchtopEvents {
   'alarm.changed': { alarm: AlarmSnapshot; event: AlarmEvent };
   /** An alarm configured with suspend_runs became active (suspend) or cleared (resume). */
   'alarm.suspend_runs': { alarm: string; active: boolean; reason: string };
+  /** The data disk became full (writes fail with ENOSPC) or has space again. */
+  'storage.disk': { full: boolean; path: string; free_bytes: number; reason: string | null };
   /** A log record (the `logs` stream channel). */
   'log.record': LogRecord;
   /** A bus subscriber threw; the bus isolated it. */

@@ -65,7 +65,7 @@ function applyMigrations(db: DatabaseSync, path: string, migrations: readonly Mi
       record.run(migration.version, migration.description, new Date().toISOString());
       db.exec('COMMIT');
     } catch (err) {
-      db.exec('ROLLBACK');
+      rollbackIfOpen(db);
       throw new BenchtopError(
         'STORAGE_ERROR',
         `Migration ${migration.version} (${migration.description}) of ${path} failed`,
@@ -74,6 +74,15 @@ function applyMigrations(db: DatabaseSync, path: string, migrations: readonly Mi
       );
     }
   }
+}
+
+/**
+ * Rolls back the open transaction, if there still is one. SQLite rolls back by itself on some
+ * errors (SQLITE_FULL: the disk is full); a plain ROLLBACK then throws "cannot rollback - no
+ * transaction is active" and hides the real cause.
+ */
+export function rollbackIfOpen(db: DatabaseSync): void {
+  if (db.isOpen && db.isTransaction) db.exec('ROLLBACK');
 }
 
 /** Current schema version of an open database (0 before any migration). */

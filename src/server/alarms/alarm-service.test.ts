@@ -27,6 +27,7 @@ function setup(entries: Partial<AlarmEntryType>[], dir = mkdtempSync(join(tmpdir
     clock,
     store,
     logger: silentLogger(),
+    storagePath: dir,
   });
   service.start();
   const changes: BenchtopEvents['alarm.changed'][] = [];
@@ -152,6 +153,24 @@ describe('alarm life cycle (ISA-18.2)', () => {
     assert.equal(service.get('comm:meter').active, false);
     read(50);
     assert.equal(service.get('meter.power').active, true, 'limits apply again once the link is back');
+  });
+
+  it('a full data disk raises the storage alarm, which clears (still to acknowledge) when space returns', () => {
+    const { service, bus, changes, dir } = setup([]);
+    assert.equal(service.get('storage').active, false);
+    bus.emit('storage.disk', { full: true, path: dir, free_bytes: 0, reason: 'disk full (ENOSPC)' });
+    const full = service.get('storage');
+    assert.deepEqual(
+      [full.active, full.kind, full.condition, full.severity, full.priority],
+      [true, 'storage', 'DISK_FULL', 'major', 'critical'],
+    );
+    assert.ok(full.description.includes(dir));
+    bus.emit('storage.disk', { full: false, path: dir, free_bytes: 1e9, reason: null });
+    assert.deepEqual([service.get('storage').active, service.get('storage').state], [false, 'unack_rtn']);
+    assert.deepEqual(
+      changes.map((c) => c.event.event),
+      ['activated', 'cleared'],
+    );
   });
 
   it('state and history survive a restart', () => {

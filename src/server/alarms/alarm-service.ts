@@ -6,7 +6,13 @@ import type { BenchtopEvents } from '../../core/events.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Reading } from '../../core/reading.ts';
 import type { AlarmStore } from './alarm-store.ts';
-import { type AlarmEvent, type AlarmEventKind, type AlarmSnapshot, lifecycleOf } from './alarm-types.ts';
+import {
+  type AlarmCondition,
+  type AlarmEvent,
+  type AlarmEventKind,
+  type AlarmSnapshot,
+  lifecycleOf,
+} from './alarm-types.ts';
 import { type Condition, evaluate, type Limits, severityOf } from './limit-condition.ts';
 
 interface AlarmRuntime {
@@ -35,7 +41,12 @@ export interface AlarmServiceOptions {
   clock: Clock;
   store: AlarmStore;
   logger: Logger;
+  /** The data directory: adds the `storage` alarm, active while its disk is full ('storage.disk'). */
+  storagePath?: string;
 }
+
+/** The alarm raised while the data disk is full. */
+export const STORAGE_ALARM = 'storage';
 
 /**
  * Limit alarms on signals (EPICS HIHI/HIGH/LOW/LOLO with hysteresis and on/off delays) and one
@@ -63,6 +74,22 @@ export class AlarmService {
           signal: null,
           description: `Communication with ${inst.id} (${inst.type}) lost`,
           priority: 'high',
+          suspend_runs: false,
+        },
+        null,
+        { on: 0, off: 0, maxShelve: 28_800_000 },
+        saved,
+      );
+    }
+    if (options.storagePath !== undefined) {
+      this.add(
+        {
+          id: STORAGE_ALARM,
+          kind: 'storage',
+          instrument: 'storage',
+          signal: null,
+          description: `Data disk full: runs and logs cannot be written (${options.storagePath})`,
+          priority: 'critical',
           suspend_runs: false,
         },
         null,
@@ -106,6 +133,12 @@ export class AlarmService {
         if (!comm) return;
         if (NOT_ACTIVE.includes(c.state)) this.setCondition(comm, 'COMM', null);
         else if (c.state === 'ready') this.setCondition(comm, 'NORMAL', null);
+      }),
+    );
+    this.offs.push(
+      bus.on('storage.disk', (disk) => {
+        const alarm = this.alarms.get(STORAGE_ALARM);
+        if (alarm) this.setCondition(alarm, disk.full ? 'DISK_FULL' : 'NORMAL', null);
       }),
     );
     for (const runtime of this.alarms.values()) this.armShelveTimer(runtime);
@@ -220,7 +253,10 @@ export class AlarmService {
       onDelayMs: delays.on,
       offDelayMs: delays.off,
       maxShelveMs: delays.maxShelve,
-      tracked: snapshot.active && snapshot.condition !== 'COMM' ? snapshot.condition : 'NORMAL',
+      tracked:
+        snapshot.active && snapshot.condition !== 'COMM' && snapshot.condition !== 'DISK_FULL'
+          ? snapshot.condition
+          : 'NORMAL',
       onTimer: null,
       offTimer: null,
       shelveTimer: null,
@@ -251,7 +287,7 @@ export class AlarmService {
   }
 
   /** Applies a (post-hysteresis) condition through the on/off delays. */
-  private setCondition(r: AlarmRuntime, condition: Condition | 'COMM', value: number | null): void {
+  private setCondition(r: AlarmRuntime, condition: AlarmCondition, value: number | null): void {
     const { clock } = this.options;
     if (value !== null) r.snapshot.value = value;
     if (condition !== 'NORMAL') {
@@ -270,7 +306,7 @@ export class AlarmService {
       else
         r.onTimer ??= clock.setTimeout(() => {
           r.onTimer = null;
-          const now: Condition | 'COMM' = r.snapshot.kind === 'communication' ? condition : r.tracked;
+          const now: AlarmCondition = r.snapshot.kind === 'communication' ? condition : r.tracked;
           if (now !== 'NORMAL') this.activate(r, now);
         }, r.onDelayMs);
       return;
@@ -286,12 +322,12 @@ export class AlarmService {
       }, r.offDelayMs);
   }
 
-  private setActiveCondition(r: AlarmRuntime, condition: Condition | 'COMM'): void {
+  private setActiveCondition(r: AlarmRuntime, condition: AlarmCondition): void {
     r.snapshot.condition = condition;
-    r.snapshot.severity = condition === 'COMM' ? 'major' : severityOf(condition);
+    r.snapshot.severity = condition === 'COMM' || condition === 'DISK_FULL' ? 'major' : severityOf(condition);
   }
 
-  private activate(r: AlarmRuntime, condition: Condition | 'COMM'): void {
+  private activate(r: AlarmRuntime, condition: AlarmCondition): void {
     r.snapshot.active = true;
     r.snapshot.acknowledged = false;
     r.snapshot.activated_at = this.iso();

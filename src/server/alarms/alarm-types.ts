@@ -5,14 +5,17 @@ export type AlarmPriority = 'low' | 'medium' | 'high' | 'critical';
 /** ISA-18.2 states, derived from `active` and `acknowledged` (tracked separately) and shelving. */
 export type AlarmLifecycle = 'normal' | 'unack_active' | 'ack_active' | 'unack_rtn' | 'shelved';
 
+/** A limit condition, an instrument's link lost (COMM), or the data disk full (DISK_FULL). */
+export type AlarmCondition = Condition | 'COMM' | 'DISK_FULL';
+
 export interface AlarmSnapshot {
   id: string;
-  kind: 'limit' | 'communication';
+  kind: 'limit' | 'communication' | 'storage';
   instrument: string;
   signal: string | null;
   description: string;
   priority: AlarmPriority;
-  condition: Condition | 'COMM';
+  condition: AlarmCondition;
   severity: 'major' | 'minor' | 'none';
   active: boolean;
   acknowledged: boolean;

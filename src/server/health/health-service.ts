@@ -1,5 +1,6 @@
 import { access, constants, statfs } from 'node:fs/promises';
 import type { Clock } from '../../core/clock.ts';
+import type { DiskState } from '../../storage/disk-space.ts';
 import type { InstrumentDirectory } from '../context.ts';
 
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
@@ -26,6 +27,8 @@ export interface HealthOptions {
   /** Below this free space storage is degraded; below a tenth of it, unhealthy. */
   minFreeBytes: number;
   cacheMs: number;
+  /** Knows when a write failed for lack of space; storage is unhealthy until space returns. */
+  disk?: { check(): DiskState };
 }
 
 const worst = (a: HealthStatus, b: HealthStatus): HealthStatus =>
@@ -105,12 +108,26 @@ export class HealthService {
     }
     const s = await statfs(dataDir);
     const free = Number(s.bavail) * Number(s.bsize);
+    const disk = this.options.disk?.check();
     const status: HealthStatus =
-      free < minFreeBytes / 10 ? 'unhealthy' : free < minFreeBytes ? 'degraded' : 'healthy';
+      disk?.full || free < minFreeBytes / 10 ? 'unhealthy' : free < minFreeBytes ? 'degraded' : 'healthy';
     return {
       name: 'storage',
       status,
-      details: { path: dataDir, writable: true, free_bytes: free, min_free_bytes: minFreeBytes },
+      details: {
+        path: dataDir,
+        writable: true,
+        free_bytes: free,
+        min_free_bytes: minFreeBytes,
+        ...(disk?.full
+          ? {
+              disk_full: true,
+              reason: disk.reason,
+              source: disk.source,
+              since: disk.since === null ? null : new Date(disk.since).toISOString(),
+            }
+          : {}),
+      },
     };
   }
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
@@ -134,5 +134,38 @@ describe('runs API', () => {
     assert.ok(grown < 16 * 1024 ** 2, `heap grew by ${grown} bytes`);
     assert.equal(engine.current(), null);
     assert.deepEqual(engine.queue(), []);
+  });
+
+  it('refuses out-of-range paging with a 400, not a 500 from SQLite', async () => {
+    const [done] = (await json('GET', '/api/v1/runs')).body.runs;
+    for (const url of [
+      '/api/v1/runs?offset=1e20',
+      '/api/v1/runs?offset=-1',
+      '/api/v1/runs?limit=-1',
+      '/api/v1/runs?limit=1000000',
+      `/api/v1/runs/${done.uid}/documents?offset=1e20`,
+      `/api/v1/runs/${done.uid}/documents?limit=-1`,
+    ]) {
+      const r = await json('GET', url);
+      assert.deepEqual([r.status, r.body.error.code], [400, 'VALIDATION_FAILED'], url);
+    }
+    assert.equal((await json('GET', '/api/v1/runs?offset=10000000')).status, 200);
+  });
+
+  it('refuses a run file that is a symlink out of the output directory, and follows one that stays inside', async () => {
+    const [done] = (await json('GET', '/api/v1/runs')).body.runs;
+    const url = `/api/v1/runs/${done.uid}/files/run.mem`;
+    rmSync(join(h.dir, 'run.mem'));
+    symlinkSync('/etc/passwd', join(h.dir, 'run.mem'));
+    const escaped = await app.inject({ method: 'GET', url });
+    assert.equal(escaped.statusCode, 404);
+    assert.equal(escaped.json().error.code, 'NOT_FOUND');
+    assert.doesNotMatch(escaped.body, /root:/);
+    rmSync(join(h.dir, 'run.mem'));
+    mkdirSync(join(h.dir, 'data'), { recursive: true });
+    writeFileSync(join(h.dir, 'data', 'real.mem'), 'run data');
+    symlinkSync(join(h.dir, 'data', 'real.mem'), join(h.dir, 'run.mem'));
+    const inside = await app.inject({ method: 'GET', url });
+    assert.deepEqual([inside.statusCode, inside.body], [200, 'run data']);
   });
 });

@@ -1,4 +1,4 @@
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, realpathSync, statSync } from 'node:fs';
 import { basename, resolve, sep } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
@@ -8,6 +8,12 @@ import type { RunCatalog } from '../../storage/catalog/run-catalog.ts';
 import type { RunSearch } from '../../storage/catalog/run-search.ts';
 
 const UidParams = Type.Object({ uid: Type.String() });
+
+/**
+ * Paging stops here: SQLite skips an offset row by row, and past 2^53 a JSON number is no longer
+ * an exact integer (1e20 reached SQLite as a float and failed with a 500).
+ */
+const MAX_OFFSET = 10_000_000;
 
 /** Accepts epoch seconds, epoch milliseconds or an ISO date; returns epoch seconds. */
 export function parseTimeSeconds(text: string | undefined, field: string): number | undefined {
@@ -21,6 +27,24 @@ export function parseTimeSeconds(text: string | undefined, field: string): numbe
       value: text,
     });
   return t / 1000;
+}
+
+/**
+ * The real path of a run's file, which must lie inside output_dir after every symlink is followed
+ * (`resolve` alone would let a link inside a run directory point anywhere, e.g. at /etc/passwd).
+ */
+function confinedFile(outputDir: string, file: string): string {
+  let root: string;
+  let path: string;
+  try {
+    root = realpathSync(outputDir);
+    path = realpathSync(resolve(root, file));
+  } catch {
+    throw new BenchtopError('NOT_FOUND', `file ${file} is gone (retention may have removed it)`);
+  }
+  if (!path.startsWith(root + sep) || !statSync(path).isFile())
+    throw new BenchtopError('NOT_FOUND', `file ${file} is not a file inside the output directory`);
+  return path;
 }
 
 /**
@@ -89,7 +113,7 @@ export function runRoutes(engine: RunEngine, catalog: RunCatalog | undefined, ou
             text: Type.Optional(Type.String()),
             metadata: Type.Optional(Type.String({ description: 'key=value[,key=value]' })),
             limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-            offset: Type.Integer({ minimum: 0, default: 0 }),
+            offset: Type.Integer({ minimum: 0, maximum: MAX_OFFSET, default: 0 }),
           }),
         },
       },
@@ -153,7 +177,7 @@ export function runRoutes(engine: RunEngine, catalog: RunCatalog | undefined, ou
               ),
             ),
             limit: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 }),
-            offset: Type.Integer({ minimum: 0, default: 0 }),
+            offset: Type.Integer({ minimum: 0, maximum: MAX_OFFSET, default: 0 }),
           }),
         },
       },
@@ -214,10 +238,7 @@ export function runRoutes(engine: RunEngine, catalog: RunCatalog | undefined, ou
             uid,
             files: files.map((f) => basename(f)),
           });
-        const root = resolve(outputDir);
-        const path = resolve(root, match);
-        if (!path.startsWith(root + sep) || !existsSync(path))
-          throw new BenchtopError('NOT_FOUND', `file ${match} is gone (retention may have removed it)`);
+        const path = confinedFile(outputDir, match);
         return reply
           .header('content-type', 'application/octet-stream')
           .header('content-length', statSync(path).size)

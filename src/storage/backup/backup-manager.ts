@@ -1,10 +1,20 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { lstat, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { DatabaseSync, backup as sqliteBackup } from 'node:sqlite';
 import { BenchtopError } from '../../core/errors.ts';
 import { BENCHTOP_VERSION } from '../../core/version.ts';
+import { checkBackupArchive } from './backup-archive-check.ts';
 
 export interface BackupOptions {
   outputDir: string;
@@ -23,6 +33,60 @@ export interface BackupInfo {
 }
 
 const PREFIX = 'benchtop-backup-';
+const STAGING_PREFIX = '.benchtop-restore-';
+
+/** Refuses a restored database that SQLite cannot open and check. */
+function checkDatabase(archive: string, path: string, name: string): void {
+  try {
+    // Read-write on the staged copy: closing the last connection removes the -wal/-shm it made.
+    const db = new DatabaseSync(path);
+    try {
+      const row = db.prepare('PRAGMA quick_check').get() as { quick_check?: string } | undefined;
+      if (row?.quick_check !== 'ok') throw new Error(`integrity check says ${row?.quick_check ?? 'nothing'}`);
+    } finally {
+      db.close();
+    }
+  } catch (error) {
+    throw new BenchtopError(
+      'BACKUP_INVALID',
+      `${archive} was not restored (nothing was written): data/${name} is not a usable SQLite database (${(error as Error).message})`,
+      { archive, file: `data/${name}` },
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Replaces everything in `dir` (but `keep`) by the entries of `from`, by renames inside `dir`,
+ * which also works when `dir` is a mount point. On failure the old entries are put back.
+ */
+async function swapContents(dir: string, from: string, keep: string): Promise<void> {
+  const replaced = await mkdtemp(join(dir, '.benchtop-replaced-'));
+  const movedOut: string[] = [];
+  const movedIn: string[] = [];
+  try {
+    for (const entry of readdirSync(dir)) {
+      if (join(dir, entry) === keep || join(dir, entry) === replaced) continue;
+      renameSync(join(dir, entry), join(replaced, entry));
+      movedOut.push(entry);
+    }
+    for (const entry of readdirSync(from)) {
+      renameSync(join(from, entry), join(dir, entry));
+      movedIn.push(entry);
+    }
+  } catch (error) {
+    for (const entry of movedIn) rmSync(join(dir, entry), { recursive: true, force: true });
+    for (const entry of movedOut) renameSync(join(replaced, entry), join(dir, entry));
+    rmSync(replaced, { recursive: true, force: true });
+    throw new BenchtopError(
+      'STORAGE_ERROR',
+      `restore failed while swapping ${dir}: ${(error as Error).message} (the previous contents are back)`,
+      { outputDir: dir },
+      { cause: error },
+    );
+  }
+  await rm(replaced, { recursive: true, force: true });
+}
 
 /**
  * Backups as tar.gz archives: the configuration file, a consistent copy of every SQLite
@@ -38,7 +102,7 @@ export class BackupManager {
 
   async create(label?: string): Promise<BackupInfo> {
     const { outputDir, backupDir, configFile, includeData } = this.options;
-    mkdirSync(backupDir, { recursive: true });
+    mkdirSync(backupDir, { recursive: true, mode: 0o700 });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const name = `${PREFIX}${stamp}${label ? `-${label.replace(/[^A-Za-z0-9_-]/g, '_')}` : ''}.tar.gz`;
     const staging = await mkdtemp(join(tmpdir(), 'benchtop-backup-'));
@@ -52,7 +116,8 @@ export class BackupManager {
       mkdirSync(join(staging, 'data'), { recursive: true });
       for (const entry of existsSync(outputDir) ? await readdir(outputDir, { recursive: true }) : []) {
         const source = join(outputDir, entry);
-        if (!(await stat(source)).isFile()) continue;
+        // lstat: a link in output_dir is not followed into the archive (nor is a restore in progress).
+        if (entry.startsWith(STAGING_PREFIX) || !(await lstat(source)).isFile()) continue;
         if (/\.sqlite-(wal|shm)$/.test(entry)) continue;
         const target = join(staging, 'data', entry);
         mkdirSync(join(target, '..'), { recursive: true });
@@ -83,7 +148,9 @@ export class BackupManager {
       files.push('MANIFEST.json');
       const file = join(backupDir, name);
       const tar = await import('tar');
-      await tar.c({ gzip: true, file, cwd: staging, portable: true }, files);
+      // 0600: the archive holds the JWT secret and password hashes.
+      await tar.c({ gzip: true, file, cwd: staging, portable: true, mode: 0o600 }, files);
+      chmodSync(file, 0o600);
       await this.prune();
       return this.info(file);
     } catch (error) {
@@ -108,8 +175,11 @@ export class BackupManager {
   }
 
   /**
-   * Restores databases and data into output_dir (which must be empty unless `force`), and the
-   * configuration file to `configDestination` if given. Benchtop must not be running.
+   * Restores databases and data into output_dir (which must be empty unless `force`, and is then
+   * replaced, not merged), and the configuration file to `configDestination` if given. Benchtop
+   * must not be running. The whole archive is checked first (only regular files and directories,
+   * only a backup's own entries), unpacked into a directory inside output_dir (so the swap is a
+   * rename on one filesystem), and every database must open before anything already there moves.
    */
   async restore(
     archive: string,
@@ -124,34 +194,36 @@ export class BackupManager {
         { outputDir },
       );
     }
-    const staging = await mkdtemp(join(tmpdir(), 'benchtop-restore-'));
+    const contents = await checkBackupArchive(archive);
+    mkdirSync(outputDir, { recursive: true, mode: 0o700 });
+    const staging = await mkdtemp(join(outputDir, STAGING_PREFIX));
+    const configTemp = options.configDestination ? `${options.configDestination}.restoring` : null;
     try {
       const tar = await import('tar');
-      await tar.x({ file: archive, cwd: staging });
-      if (!existsSync(join(staging, 'MANIFEST.json')))
-        throw new BenchtopError('STORAGE_ERROR', `${archive} is not a Benchtop backup (no MANIFEST.json)`);
-      let files = 0;
+      await tar.x({
+        file: archive,
+        cwd: staging,
+        strict: true,
+        // Checked above already; kept so a file changed since cannot unpack a link.
+        filter: (_path, entry) => 'type' in entry && (entry.type === 'Directory' || entry.type === 'File'),
+      });
       const dataDir = join(staging, 'data');
-      for (const entry of existsSync(dataDir) ? await readdir(dataDir, { recursive: true }) : []) {
-        const source = join(dataDir, entry);
-        if (!(await stat(source)).isFile()) continue;
-        const target = join(outputDir, entry);
-        mkdirSync(join(target, '..'), { recursive: true });
-        for (const suffix of ['-wal', '-shm']) rmSync(`${target}${suffix}`, { force: true });
-        copyFileSync(source, target);
-        files++;
+      for (const file of contents.dataFiles) {
+        if (file.endsWith('.sqlite')) checkDatabase(archive, join(dataDir, file), file);
+        if (file.endsWith('.sqlite')) chmodSync(join(dataDir, file), 0o600);
       }
       let config: string | null = null;
-      const configDir = join(staging, 'config');
-      if (options.configDestination && existsSync(configDir)) {
-        const [first] = readdirSync(configDir);
-        if (first) {
-          copyFileSync(join(configDir, first), options.configDestination);
-          config = options.configDestination;
-        }
+      if (configTemp && options.configDestination && contents.configFile) {
+        copyFileSync(join(staging, 'config', contents.configFile), configTemp);
+        chmodSync(configTemp, 0o600);
+        config = options.configDestination;
       }
-      return { files, config };
+      mkdirSync(dataDir, { recursive: true });
+      await swapContents(outputDir, dataDir, staging);
+      if (configTemp && config) renameSync(configTemp, config);
+      return { files: contents.dataFiles.length, config };
     } finally {
+      if (configTemp) rmSync(configTemp, { force: true });
       await rm(staging, { recursive: true, force: true });
     }
   }

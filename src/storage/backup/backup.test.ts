@@ -1,9 +1,19 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
+import { create as createTar } from 'tar';
 import { ManualClock } from '../../core/clock.ts';
 import { isBenchtopError } from '../../core/errors.ts';
 import { silentLogger } from '../../core/logger.ts';
@@ -75,6 +85,111 @@ describe('backups', () => {
     assert.equal((await make().restore(info.file, { force: true })).files, 2);
     assert.ok(existsSync(join(outputDir, 'catalog.sqlite')));
     await assert.rejects(make().restore(join(root, 'nope.tar.gz')), (e) => isBenchtopError(e, 'NOT_FOUND'));
+  });
+
+  it('creates archives readable by their owner only (they hold the JWT secret and password hashes)', async () => {
+    const { make } = lab();
+    const info = await make().create();
+    assert.equal(statSync(info.file).mode & 0o777, 0o600);
+  });
+
+  /** An archive made by hand from `entries` (a name to file content, or a symlink target). */
+  async function handMade(root: string, entries: Record<string, string | { link: string }>): Promise<string> {
+    const staging = mkdtempSync(join(root, 'hand-'));
+    for (const [name, body] of Object.entries(entries)) {
+      mkdirSync(join(staging, name, '..'), { recursive: true });
+      if (typeof body === 'string') writeFileSync(join(staging, name), body);
+      else symlinkSync(body.link, join(staging, name));
+    }
+    const file = join(
+      root,
+      `hand-${Object.keys(entries).length}-${Math.random().toString(36).slice(2)}.tar.gz`,
+    );
+    await createTar({ gzip: true, file, cwd: staging, portable: true }, Object.keys(entries));
+    return file;
+  }
+
+  const untouched = (dir: string) => ({
+    entries: readdirSync(dir).sort(),
+    catalog: readFileSync(join(dir, 'catalog.sqlite')).length,
+  });
+
+  it('refuses an archive with a symlink before writing anything, with a clear message', async () => {
+    const { root, outputDir, db, make } = lab();
+    db.close(); // Benchtop is stopped for a restore
+    const before = untouched(outputDir);
+    const archive = await handMade(root, {
+      'MANIFEST.json': '{"benchtop":"x"}',
+      'data/a-first.h5': 'restored first in the old code',
+      'data/evil': { link: '/etc/passwd' },
+      'data/missing': { link: 'no/such/target' },
+    });
+    await assert.rejects(
+      make().restore(archive, { force: true }),
+      (e) =>
+        isBenchtopError(e, 'BACKUP_INVALID') &&
+        /nothing was written/.test(e.message) &&
+        /data\/evil: SymbolicLink to \/etc\/passwd/.test(e.message),
+    );
+    assert.deepEqual(untouched(outputDir), before);
+    const fresh = join(root, 'fresh');
+    await assert.rejects(make({ outputDir: fresh }).restore(archive), (e) =>
+      isBenchtopError(e, 'BACKUP_INVALID'),
+    );
+    assert.ok(!existsSync(join(fresh, 'a-first.h5')));
+  });
+
+  it('refuses entries outside a backup, and archives that are not tar.gz or have no manifest', async () => {
+    const { root, outputDir, db, make } = lab();
+    db.close(); // Benchtop is stopped for a restore
+    const before = untouched(outputDir);
+    const stray = await handMade(root, { 'MANIFEST.json': '{}', 'etc/cron.d/x': 'evil', 'data/ok': 'ok' });
+    await assert.rejects(
+      make().restore(stray, { force: true }),
+      (e) =>
+        isBenchtopError(e, 'BACKUP_INVALID') &&
+        /etc\/cron\.d\/x: not part of a Benchtop backup/.test(e.message),
+    );
+    const noManifest = await handMade(root, { 'data/ok': 'ok' });
+    await assert.rejects(
+      make().restore(noManifest, { force: true }),
+      (e) => isBenchtopError(e, 'BACKUP_INVALID') && /no MANIFEST\.json/.test(e.message),
+    );
+    const garbage = join(root, 'garbage.tar.gz');
+    writeFileSync(garbage, 'this is not gzip');
+    await assert.rejects(
+      make().restore(garbage, { force: true }),
+      (e) => isBenchtopError(e, 'BACKUP_INVALID') && /not a readable tar\.gz/.test(e.message),
+    );
+    assert.deepEqual(untouched(outputDir), before);
+  });
+
+  it('refuses a backup whose database does not open, leaving the data as it was', async () => {
+    const { root, outputDir, db, make } = lab();
+    db.close(); // Benchtop is stopped for a restore
+    const before = untouched(outputDir);
+    const archive = await handMade(root, {
+      'MANIFEST.json': '{}',
+      'data/catalog.sqlite': 'garbage, not a database',
+      'data/security.sqlite': 'garbage too',
+    });
+    await assert.rejects(
+      make().restore(archive, { force: true }),
+      (e) =>
+        isBenchtopError(e, 'BACKUP_INVALID') &&
+        /data\/catalog\.sqlite is not a usable SQLite database/.test(e.message),
+    );
+    assert.deepEqual(untouched(outputDir), before);
+  });
+
+  it('with force, replaces output_dir by the backup (no leftovers, no staging directories)', async () => {
+    const { make, outputDir, db } = lab();
+    const info = await make().create();
+    db.close();
+    writeFileSync(join(outputDir, 'made-after-backup.txt'), 'x');
+    await make().restore(info.file, { force: true });
+    assert.deepEqual(readdirSync(outputDir).sort(), ['catalog.sqlite', 'run-1']);
+    assert.equal(statSync(join(outputDir, 'catalog.sqlite')).mode & 0o777, 0o600);
   });
 
   it('keeps only keep_count archives', async () => {

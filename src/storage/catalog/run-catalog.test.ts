@@ -433,3 +433,29 @@ describe('RunCatalog after a crash', () => {
     restarted.close();
   });
 });
+
+describe('RunCatalog on a full disk', () => {
+  it('keeps a stop it cannot write and writes it with the held documents once there is space', () => {
+    const dir = tempDir();
+    const catalog = openCatalog(dir);
+    catalog.recordStart(start('full-1', 100), 'hdf5');
+    // SQLite's page limit fails writes with SQLITE_FULL exactly as a full disk does.
+    const db = (catalog as unknown as { db: DatabaseSync }).db;
+    const pages = (db.prepare('PRAGMA page_count').get() as { page_count: number }).page_count;
+    db.exec(`PRAGMA max_page_count = ${pages}`);
+    const big = 'x'.repeat(64 * 1024);
+    catalog.document({ name: 'start', doc: start('full-1', 100, { metadata: { big } }) });
+    assert.throws(
+      () => catalog.recordStop(stop('full-1', 200, { exit_status: 'fail', reason: 'disk full' }), ['a.h5']),
+      (e) => isBenchtopError(e, 'STORAGE_ERROR') && /database or disk is full/.test(e.message),
+    );
+    assert.equal(catalog.get('full-1')?.status, 'running');
+    db.exec('PRAGMA max_page_count = 1073741823');
+    catalog.close();
+    const reopened = openCatalog(dir);
+    const record = reopened.get('full-1')!;
+    assert.deepEqual([record.status, record.reason, record.files], ['fail', 'disk full', ['a.h5']]);
+    assert.equal(reopened.documents('full-1').length, 1);
+    reopened.close();
+  });
+});

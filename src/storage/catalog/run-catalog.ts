@@ -31,6 +31,8 @@ export class RunCatalog {
   readonly path: string;
   private readonly db: DatabaseSync;
   private readonly documentLog: RunDocumentLog;
+  /** Stops that could not be written yet (the disk was full), by run uid. */
+  private readonly heldStops = new Map<string, { stop: RunStop; files: string[] }>();
   private readonly statements: Record<
     'insertRun' | 'stopRun' | 'getRun' | 'setFiles' | 'markInterrupted' | 'markFilesDeleted' | 'expired',
     StatementSync
@@ -73,6 +75,7 @@ export class RunCatalog {
 
   /** A new run; its uid must be new. */
   recordStart(start: RunStart, format: string): RunRecord {
+    this.writeHeldStops();
     try {
       this.statements.insertRun.run(
         start.uid,
@@ -94,8 +97,37 @@ export class RunCatalog {
     return this.mustGet(start.uid);
   }
 
-  /** Closes a running entry with the stop document's outcome; `files` join those already listed. */
+  /**
+   * Closes a running entry with the stop document's outcome; `files` join those already listed.
+   * A stop that cannot be written (disk full) is kept and written by the next start, stop or
+   * close, so a run does not stay `running` (and become `interrupted`) for lack of space.
+   */
   recordStop(stop: RunStop, files: string[]): RunRecord {
+    this.writeHeldStops();
+    try {
+      return this.writeStop(stop, files);
+    } catch (err) {
+      if (err instanceof BenchtopError && (err.code === 'RUN_STATE_CONFLICT' || err.code === 'RUN_NOT_FOUND'))
+        throw err;
+      this.heldStops.set(stop.run_start, { stop, files });
+      throw err;
+    }
+  }
+
+  /** Writes stops kept because the database could not be written; keeps those that still fail. */
+  private writeHeldStops(): void {
+    for (const [uid, { stop, files }] of this.heldStops) {
+      try {
+        this.writeStop(stop, files);
+        this.heldStops.delete(uid);
+      } catch (err) {
+        if (err instanceof BenchtopError && err.code === 'RUN_STATE_CONFLICT') this.heldStops.delete(uid);
+        else return;
+      }
+    }
+  }
+
+  private writeStop(stop: RunStop, files: string[]): RunRecord {
     this.documentLog.flush();
     const run = this.mustGet(stop.run_start);
     if (run.status !== 'running') {
@@ -196,8 +228,19 @@ export class RunCatalog {
 
   close(): void {
     if (!this.db.isOpen) return;
-    this.documentLog.flush();
-    this.db.close();
+    try {
+      this.documentLog.flush();
+      this.writeHeldStops();
+      if (this.heldStops.size > 0)
+        throw new BenchtopError(
+          'STORAGE_ERROR',
+          `the stop of ${this.heldStops.size} run(s) could not be written to the catalog`,
+          { runs: [...this.heldStops.keys()] },
+        );
+    } finally {
+      // Closed even when the last documents cannot be written (disk full): the caller hears why.
+      this.db.close();
+    }
   }
 
   private mustGet(uid: string): RunRecord {

@@ -1,6 +1,7 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { BenchtopError } from '../../core/errors.ts';
 import type { RunDocument } from '../../engine/documents.ts';
+import { rollbackIfOpen } from '../sqlite-database.ts';
 
 interface PendingDocument {
   runUid: string;
@@ -86,14 +87,14 @@ export class RunDocumentLog {
         for (const d of batch) this.insert.run(d.runUid, d.seq, d.name, d.uid, d.json);
         this.db.exec('COMMIT');
       } catch (err) {
-        this.db.exec('ROLLBACK');
+        rollbackIfOpen(this.db);
         throw err;
       }
     } catch (err) {
       this.flushError = err;
       throw new BenchtopError(
         'STORAGE_ERROR',
-        `Cannot write ${batch.length} run documents to the catalog`,
+        `Cannot write ${batch.length} run documents to the catalog: ${(err as Error).message}`,
         { pending: batch.length },
         { cause: err },
       );

@@ -324,6 +324,61 @@ describe('ParameterLogger failures', () => {
     assert.equal(stats!.samplesWritten, 4);
   });
 
+  it('holds samples in memory while the disk is full (bounded, counted) and writes them when space returns', async () => {
+    const clock = new ManualClock(T0);
+    const store = new RecordingStore();
+    let diskFull = false;
+    const events: string[] = [];
+    const realInsert = store.insert.bind(store);
+    store.insert = async (samples) => {
+      if (diskFull)
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      return realInsert(samples);
+    };
+    const logger = new ParameterLogger({
+      groups: [group('g', 1)],
+      clock,
+      store,
+      sample: async (signals) => signals.map((signal) => ({ signal, value: 1, timestamp: clock.now() })),
+      queueCapacity: 10,
+      onError: (e) => events.push(`error ${e.message}`),
+      disk: {
+        full: (e) =>
+          /ENOSPC/.test(e.message) ? new BenchtopError('STORAGE_FULL', `disk full: ${e.message}`) : undefined,
+        hasSpace: () => !diskFull,
+        onFull: (e, held) => events.push(`full ${e.code} held=${held}`),
+        onSpace: (written) => events.push(`space written=${written}`),
+      },
+    });
+    logger.start();
+    await clock.advance(0);
+    await logger.flush();
+    assert.equal(store.samples.length, 2);
+    diskFull = true;
+    for (let i = 0; i < 7; i++) {
+      await clock.advance(1000);
+      await logger.flush();
+    }
+    // 2 samples a tick, 10 at most in memory: 5 ticks held, 2 dropped and counted.
+    assert.deepEqual(logger.backlog(), { queued: 10, capacity: 10, diskFull: true });
+    assert.deepEqual(events, ['full STORAGE_FULL held=2'], 'said once, not every tick');
+    assert.equal(logger.stats()[0]!.dropped, 4);
+    diskFull = false;
+    await clock.advance(1000);
+    await logger.flush();
+    await logger.stop();
+    assert.deepEqual(events, ['full STORAGE_FULL held=2', 'space written=10']);
+    assert.deepEqual(logger.backlog(), { queued: 0, capacity: 10, diskFull: false });
+    // The held ticks are stored in order under their own deadlines; the three that did not fit
+    // (two while full, one the moment space returned with the queue still full) are counted.
+    assert.deepEqual(
+      store.timesOf('stage.x'),
+      [0, 1, 2, 3, 4, 5].map((i) => T0 + i * 1000),
+    );
+    const [stats] = logger.stats();
+    assert.deepEqual([stats!.samplesWritten, stats!.dropped, stats!.writeErrors], [12, 6, 0]);
+  });
+
   it('stops cleanly: no timer left, the tick in progress finishes and is written', async () => {
     let release: (() => void) | null = null;
     let n = 0;

@@ -70,6 +70,25 @@ export interface ParameterLoggerOptions {
   queueCapacity?: number;
   /** Samples per store write at most (default 5000). */
   batchSize?: number;
+  /**
+   * A full disk: classifies a failed write (STORAGE_FULL, or undefined for other failures) and
+   * says when there is space again. While full, samples are held in memory (up to
+   * `queueCapacity`; later ticks are dropped and counted) and written when space returns.
+   */
+  disk?: {
+    full: (error: BenchtopError) => BenchtopError | undefined;
+    hasSpace: () => boolean;
+    /** The disk filled (once per episode) / the held samples were written. */
+    onFull?: (error: BenchtopError, held: number) => void;
+    onSpace?: (written: number) => void;
+  };
+}
+
+/** Samples waiting in memory, and whether that is because the disk is full. */
+export interface ParameterLogBacklog {
+  queued: number;
+  capacity: number;
+  diskFull: boolean;
 }
 
 interface GroupState {
@@ -151,7 +170,23 @@ export class ParameterLogger {
         if (reason === 'write_failed') stats.writeErrors += 1;
       },
       onWriteError: (error) => this.options.onError?.(error),
+      ...(options.disk
+        ? {
+            diskFull: options.disk.full,
+            diskHasSpace: options.disk.hasSpace,
+            onHolding: (error: BenchtopError, held: number) => options.disk?.onFull?.(error, held),
+            onResumed: (written: number) => options.disk?.onSpace?.(written),
+          }
+        : {}),
     });
+  }
+
+  backlog(): ParameterLogBacklog {
+    return {
+      queued: this.queue.length,
+      capacity: this.options.queueCapacity ?? 100_000,
+      diskFull: this.queue.isHolding,
+    };
   }
 
   /** Share of the store queue in use (0-1), for the storage queue metric. */

@@ -11,6 +11,17 @@ export interface SampleWriteQueueOptions {
   /** Samples that will never be stored: the queue was full or their write failed. */
   onDropped: (group: string, samples: number, reason: 'queue_full' | 'write_failed') => void;
   onWriteError: (error: BenchtopError, samples: number) => void;
+  /**
+   * Classifies a failed write: a STORAGE_FULL error when the disk is full. Such a batch is not
+   * dropped but held (within `capacity`) and written once `diskHasSpace` says so.
+   */
+  diskFull?: (error: BenchtopError) => BenchtopError | undefined;
+  /** Checked before writing held samples; without it, every drain tries again. */
+  diskHasSpace?: () => boolean;
+  /** The disk filled: samples are held in memory from now on (said once per episode). */
+  onHolding?: (error: BenchtopError, held: number) => void;
+  /** The held samples were written: the disk has space again. */
+  onResumed?: (written: number) => void;
 }
 
 interface Chunk {
@@ -28,6 +39,8 @@ export class SampleWriteQueue {
   private chunks: Chunk[] = [];
   private queued = 0;
   private draining: Promise<void> | null = null;
+  /** The disk is full: what is queued waits in memory instead of being written. */
+  private holding = false;
 
   constructor(options: SampleWriteQueueOptions) {
     this.options = options;
@@ -43,6 +56,8 @@ export class SampleWriteQueue {
     if (samples.length === 0) return true;
     if (this.queued + samples.length > this.options.capacity) {
       this.options.onDropped(group, samples.length, 'queue_full');
+      // Full because the disk was: the held samples are tried again even when this tick is not kept.
+      if (this.holding) this.draining ??= this.drain();
       return false;
     }
     this.chunks.push({ group, samples });
@@ -51,7 +66,12 @@ export class SampleWriteQueue {
     return true;
   }
 
-  /** Resolves once everything queued so far has been written (or failed). */
+  /** True while the disk is full and samples are held in memory. */
+  get isHolding(): boolean {
+    return this.holding;
+  }
+
+  /** Resolves once everything queued so far has been written (or failed, or is held). */
   async flush(): Promise<void> {
     while (this.draining) await this.draining;
   }
@@ -62,13 +82,31 @@ export class SampleWriteQueue {
       // due now run and add their samples to the same batch.
       await new Promise<void>((resolve) => setImmediate(resolve));
       while (this.chunks.length > 0) {
+        if (this.holding && this.options.diskHasSpace && !this.options.diskHasSpace()) return;
+        const heldBefore = this.queued;
         const batch = this.takeBatch();
         const samples = batch.flatMap((c) => c.samples);
         try {
           await this.options.store.insert(samples);
           for (const c of batch) this.options.onWritten(c.group, c.samples.length);
+          if (this.holding) {
+            this.holding = false;
+            this.options.onResumed?.(heldBefore);
+          }
         } catch (err) {
-          this.options.onWriteError(toBenchtopError(err, 'STORAGE_ERROR'), samples.length);
+          const error = toBenchtopError(err, 'STORAGE_ERROR');
+          const full = this.options.diskFull?.(error);
+          if (full) {
+            // Back at the front, in order: written when the disk has space again.
+            this.chunks.unshift(...batch);
+            this.queued += samples.length;
+            if (!this.holding) {
+              this.holding = true;
+              this.options.onHolding?.(full, this.queued);
+            }
+            return;
+          }
+          this.options.onWriteError(error, samples.length);
           for (const c of batch) this.options.onDropped(c.group, c.samples.length, 'write_failed');
         }
       }
