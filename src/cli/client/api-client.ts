@@ -18,6 +18,8 @@ export function clientOptions(flags: { url?: string }, env: NodeJS.ProcessEnv): 
 /** A thin client for the HTTP API: the CLI uses exactly what any script would. */
 export class ApiClient {
   readonly options: ClientOptions;
+  /** Whether the server has answered any request (so a later failure is not "no server here"). */
+  answered = false;
 
   constructor(options: ClientOptions) {
     this.options = options;
@@ -39,11 +41,9 @@ export class ApiClient {
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
     } catch (error) {
-      throw new BenchtopError(
-        'INSTRUMENT_UNAVAILABLE',
-        `cannot reach Benchtop at ${this.options.url}: ${(error as Error).cause ?? (error as Error).message}`,
-      );
+      throw unreachable(this.options.url, error);
     }
+    this.answered = true;
     const text = await res.text();
     const parsed = text ? (JSON.parse(text) as unknown) : undefined;
     if (!res.ok) {
@@ -58,4 +58,16 @@ export class ApiClient {
   wsUrl(path: string): string {
     return `${this.options.url.replace(/^http/, 'ws')}${path}`;
   }
+}
+
+/** No answer from the server at all: nothing listens there, or the connection was refused or reset. */
+export function unreachable(url: string, error: unknown): BenchtopError {
+  const cause = (error as Error).cause as { code?: string; message?: string } | undefined;
+  const why = cause?.code ?? cause?.message ?? (error as Error).message;
+  return new BenchtopError(
+    'SERVER_UNREACHABLE',
+    `cannot reach Benchtop at ${url}: ${why} (start it with \`benchtop start\`, or name it with --url or $BENCHTOP_URL)`,
+    { url, reason: why },
+    { cause: error },
+  );
 }
