@@ -160,7 +160,17 @@ describe('benchtop run --local, runs, export (child processes on the simulated l
     assert.match(shown, /metadata: .*"sample":"Si-42"/);
 
     const dest = join(dir, 'export');
-    const exported = await cli('export', view.uid, '--local', '--format', 'csv', '--out', dest, '--set', output);
+    const exported = await cli(
+      'export',
+      view.uid,
+      '--local',
+      '--format',
+      'csv',
+      '--out',
+      dest,
+      '--set',
+      output,
+    );
     const csv = join(dest, 'primary.csv');
     assert.ok(exported.stdout.includes(csv));
     const lines = readFileSync(csv, 'utf8').trim().split('\n');
