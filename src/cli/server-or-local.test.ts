@@ -11,6 +11,7 @@ import { loadConfig } from '../config/load.ts';
 import { silentLogger } from '../core/logger.ts';
 import type { RunStart } from '../engine/documents.ts';
 import { RunCatalog } from '../storage/catalog/run-catalog.ts';
+import { clientOptions } from './client/api-client.ts';
 
 const run = promisify(execFile);
 const MAIN = join(import.meta.dirname, 'main.ts');
@@ -88,6 +89,13 @@ describe('client commands: the server when one answers, local files only with --
   after(async () => {
     await bt.stop();
     rmSync(root, { recursive: true, force: true });
+  });
+
+  it('the server is --url, else $BENCHTOP_URL, else http://127.0.0.1:8080', () => {
+    // The child processes below name the server with $BENCHTOP_URL: port 8080 may be anyone's here.
+    assert.equal(clientOptions({}, {}).url, 'http://127.0.0.1:8080');
+    assert.equal(clientOptions({}, { BENCHTOP_URL: 'http://lab:9000/' }).url, 'http://lab:9000');
+    assert.equal(clientOptions({ url: 'http://x:1' }, { BENCHTOP_URL: 'http://lab:9000' }).url, 'http://x:1');
   });
 
   it('runs list and runs show ask the server at $BENCHTOP_URL, though the directory has a catalog', async () => {
