@@ -129,7 +129,7 @@ const COMMANDS: CommandSpec[] = [
     ],
   },
   {
-    name: 'run <plan> [args...]',
+    name: 'run',
     description: 'run a plan, with a progress bar: on the server, or in this process with --local',
     options: [
       RUN,
@@ -140,7 +140,12 @@ const COMMANDS: CommandSpec[] = [
       ['--json', 'print the finished run as JSON'],
       new Option('--log-level <level>', 'log level with --local').choices(['debug', 'info', 'warn', 'error']),
     ],
-    configure: (run) => run.allowUnknownOption().allowExcessArguments(),
+    configure: (run) =>
+      run
+        .argument('<plan>', 'count, scan, grid_scan, list_scan, time_series or camera_acquire')
+        .argument('[args...]', 'plan arguments: --name value')
+        .allowUnknownOption()
+        .allowExcessArguments(),
     helpAfter: () => import('./commands/run-commands.ts').then((m) => m.runHelp()),
     action: lazy(() => import('./commands/run-commands.ts'), 'runAction'),
   },
@@ -170,7 +175,7 @@ const COMMANDS: CommandSpec[] = [
     ],
   },
   {
-    name: 'export <uid>',
+    name: 'export',
     description:
       'export a run (downloaded from the server, key: $BENCHTOP_API_KEY; or from local files with --local): one file per stream in --out, with a progress bar',
     options: [
@@ -181,6 +186,7 @@ const COMMANDS: CommandSpec[] = [
         'directory for the exported files (created if missing)',
       ).makeOptionMandatory(),
     ],
+    configure: (exporter) => exporter.argument('<uid>', 'run uid (benchtop runs list)'),
     action: lazy(() => import('./commands/export.ts'), 'exportAction'),
   },
   {
@@ -254,7 +260,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
     .option('--validate-config <file>', 'validate a configuration file and exit (0 valid, 2 invalid)')
     .enablePositionalOptions()
     .showHelpAfterError()
-    .addHelpText('after', RULE);
+    .addHelpText('afterAll', RULE);
   // `benchtop` alone starts the server, like `benchtop start`.
   applySpec(
     program,

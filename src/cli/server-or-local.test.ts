@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,6 +98,18 @@ describe('client commands: the server when one answers, local files only with --
     assert.equal(clientOptions({ url: 'http://x:1' }, { BENCHTOP_URL: 'http://lab:9000' }).url, 'http://x:1');
   });
 
+  it('--help states the rule, for the program and for each client command', async () => {
+    for (const args of [['--help'], ['runs', 'list', '--help'], ['export', '--help'], ['get', '--help']]) {
+      const { stdout } = await cli({}, ...args);
+      const text = stdout.replace(/\s+/g, ' ');
+      assert.match(
+        text,
+        /talk to the Benchtop server at --url, else \$BENCHTOP_URL, else http:\/\/127\.0\.0\.1:8080/,
+      );
+      assert.match(text, /only with --local, or when no server answers/);
+    }
+  });
+
   it('runs list and runs show ask the server at $BENCHTOP_URL, though the directory has a catalog', async () => {
     const listed = await cli({ BENCHTOP_URL: url }, 'runs', 'list', '--json');
     assert.deepEqual(uids(listed.stdout), [SERVER_RUN]);
@@ -122,6 +134,23 @@ describe('client commands: the server when one answers, local files only with --
       listed.stderr,
       new RegExp(`no server answers at ${nobody} \\(ECONNREFUSED\\); using the local files instead`),
     );
+  });
+
+  it('--local where nothing was recorded says so and leaves no catalog behind', async () => {
+    const empty = join(root, 'empty');
+    mkdirSync(empty);
+    await assert.rejects(
+      run(process.execPath, [MAIN, 'runs', 'list', '--local'], { cwd: empty, env: baseEnv, timeout: 60_000 }),
+      (error: { code: number; stderr: string }) => {
+        assert.equal(error.code, 1);
+        assert.match(
+          error.stderr,
+          /no run catalog in \.\/data \(storage\.output_dir\): no run was recorded there/,
+        );
+        return true;
+      },
+    );
+    assert.ok(!existsSync(join(empty, 'data')));
   });
 
   it('a server named with --url must answer: no fallback, exit 1', async () => {

@@ -64,7 +64,7 @@ export async function exportCommand(
 }
 
 /**
- * `benchtop export <uid> --url URL …`: downloads the run's files from a running server
+ * `benchtop export <uid>` against a server: downloads the run's files from it
  * (`GET /api/v1/runs/{uid}` lists them, `GET /api/v1/runs/{uid}/files/{name}` sends each), then
  * converts them here like a local export. The download is staged in a hidden directory inside
  * `--out` (same disk as the result, removed afterwards); `hdf5` downloads the file straight to

@@ -1,7 +1,8 @@
+import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { loadConfig } from '../../config/load.ts';
 import { BenchtopError } from '../../core/errors.ts';
-import { RunCatalog } from '../../storage/catalog/run-catalog.ts';
+import { CATALOG_FILE, RunCatalog } from '../../storage/catalog/run-catalog.ts';
 import type { RunStatus } from '../../storage/catalog/run-record.ts';
 import type { ApiClient } from '../client/api-client.ts';
 import type { Invocation } from '../command-spec.ts';
@@ -59,9 +60,18 @@ export async function withLocalCatalog<T>(
     env,
     flags: flagOverrides(flags),
   });
-  const catalog = RunCatalog.inOutputDir(config.storage.output_dir);
+  const outputDir = config.storage.output_dir;
+  // Reading must not leave an empty catalog (and a data directory) wherever the command was typed.
+  if (!existsSync(join(outputDir, CATALOG_FILE))) {
+    throw new BenchtopError(
+      'NOT_FOUND',
+      `no run catalog in ${outputDir} (storage.output_dir): no run was recorded there`,
+      { outputDir },
+    );
+  }
+  const catalog = RunCatalog.inOutputDir(outputDir);
   try {
-    return await use(catalog, config.storage.output_dir);
+    return await use(catalog, outputDir);
   } finally {
     catalog.close();
   }
