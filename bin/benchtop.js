@@ -13,7 +13,8 @@ if (process.features.typescript) {
   module.enableCompileCache?.();
   const main = await import('../src/cli/main.ts');
   await main.main();
-} else if (process.env.BENCHTOP_REEXEC) {
+} else if (process.env._BENCHTOP_REEXECUTED) {
+  // Not BENCHTOP_…: those name configuration settings.
   process.stderr.write(`benchtop: ${process.execPath} (Node ${process.version}) cannot run TypeScript\n`);
   process.exit(1);
 } else {
@@ -22,7 +23,7 @@ if (process.features.typescript) {
   const flags = existsSync(pinned) ? [] : ['--experimental-strip-types', '--no-warnings=ExperimentalWarning'];
   const child = spawn(node, [...flags, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: 'inherit',
-    env: { ...process.env, BENCHTOP_REEXEC: '1' },
+    env: { ...process.env, _BENCHTOP_REEXECUTED: '1' },
   });
   // Ctrl-C reaches both processes (the terminal signals the whole group): this one waits for the
   // child to stop gracefully (a run closes its files) instead of dying first and hiding it. A
