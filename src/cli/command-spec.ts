@@ -7,13 +7,17 @@ import { type Command, Option } from 'commander';
  * the storage formats.
  */
 
-/** What an action receives: its arguments by name, its options (with the program's), the environment. */
-export interface Invocation<O = Record<string, unknown>, A = Record<string, string | string[] | undefined>> {
-  args: A;
-  options: O;
+export interface CommandIo {
   env: NodeJS.ProcessEnv;
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+/** What an action receives: its arguments by name, its options (with the program's), env and streams. */
+export interface Invocation<O = Record<string, unknown>, A = Record<string, string | string[] | undefined>>
+  extends CommandIo {
+  args: A;
+  options: O;
 }
 
 /** A command's work; a number it returns becomes the exit code. */
@@ -26,7 +30,10 @@ type ModuleAction = (invocation: Invocation<never, never>) => unknown;
 export type OptionLine = readonly [flags: string, description: string, defaultValue?: string];
 
 export interface CommandSpec {
-  /** Name and arguments as commander spells them: `restart <instrument>`, `call <action> [args...]`. */
+  /**
+   * Name and arguments as commander spells them: `restart <instrument>`, `call <action> [args...]`
+   * (or the name alone, with described arguments added in `configure`).
+   */
   name: string;
   description: string;
   /** Option lines, commander Options, or shared groups of them (see option-groups.ts). */
@@ -37,7 +44,7 @@ export interface CommandSpec {
   commands?: readonly CommandSpec[];
   /** Text after the options in `--help`, from a module loaded only when help is shown. */
   helpAfter?: () => Promise<string>;
-  /** Anything else commander offers (unknown options passed through, examples). */
+  /** Anything else commander offers: described arguments, unknown options passed through. */
   configure?: (command: Command) => void;
 }
 
@@ -54,11 +61,7 @@ const isGroup = (
   o: OptionLine | Option | readonly (OptionLine | Option)[],
 ): o is readonly (OptionLine | Option)[] => Array.isArray(o) && typeof o[0] !== 'string';
 
-export interface CommandIo {
-  env: NodeJS.ProcessEnv;
-  out: NodeJS.WritableStream;
-  err: NodeJS.WritableStream & { isTTY?: boolean };
-}
+const helpLoaders = new WeakMap<Command, () => Promise<string>>();
 
 /** Adds `spec` (and its subcommands) under `parent`. */
 export function addCommand(parent: Command, spec: CommandSpec, io: CommandIo): Command {
@@ -89,8 +92,6 @@ export function applySpec(command: Command, spec: Omit<CommandSpec, 'name' | 'de
     });
   }
 }
-
-const helpLoaders = new WeakMap<Command, () => Promise<string>>();
 
 /** Loads the help texts that come from modules, under `command`; called only when help is shown. */
 export async function loadHelpTexts(command: Command): Promise<void> {
