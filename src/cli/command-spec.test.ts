@@ -71,9 +71,15 @@ describe('commands declared as data, their modules loaded when they run', () => 
     assert.equal(loads, 0);
     await loadHelpTexts(program);
     const passwd = program.commands[0]!.commands[0]!;
-    let help = '';
-    passwd.configureOutput({ writeOut: (s) => (help += s) }).outputHelp();
+    let shown = '';
+    passwd
+      .configureOutput({
+        writeOut: (s) => {
+          shown += s;
+        },
+      })
+      .outputHelp();
     assert.equal(loads, 1);
-    assert.match(help, /Usage: benchtop users passwd \[options\] <name>[\s\S]*read from standard input/);
+    assert.match(shown, /Usage: benchtop users passwd \[options\] <name>[\s\S]*read from standard input/);
   });
 });
