@@ -259,6 +259,8 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
     .version(BENCHTOP_VERSION, '-V, --version')
     .option('--validate-config <file>', 'validate a configuration file and exit (0 valid, 2 invalid)')
     .enablePositionalOptions()
+    // `benchtop help [command]`, which commander leaves out when the program has an action (start).
+    .helpCommand(true)
     .showHelpAfterError()
     .addHelpText('afterAll', RULE);
   // `benchtop` alone starts the server, like `benchtop start`.
