@@ -10,12 +10,13 @@ import type { LogRing } from '../core/log-ring.ts';
 import type { Logger } from '../core/logger.ts';
 import { Supervisor } from '../core/supervisor.ts';
 import { BENCHTOP_VERSION } from '../core/version.ts';
+import { builtinPlans, PlanRegistry } from '../engine/plan-registry.ts';
 import { RunEngine } from '../engine/run-engine.ts';
 import type { WriterFactory } from '../engine/run-storage.ts';
 import { AlarmService } from '../server/alarms/alarm-service.ts';
 import { AlarmStore } from '../server/alarms/alarm-store.ts';
 import { SecurityStore } from '../server/auth/security-store.ts';
-import { assertBindAllowed } from '../server/bind-policy.ts';
+import { assertBindAllowed, describeBind } from '../server/bind-policy.ts';
 import { HealthService } from '../server/health/health-service.ts';
 import { BenchtopMetrics } from '../server/metrics/benchtop-metrics.ts';
 import { buildServer } from '../server/server.ts';
@@ -31,6 +32,7 @@ import type { TimeSeriesStore } from '../storage/timeseries/timeseries-store.ts'
 import { InstrumentManager } from './instrument-manager.ts';
 import { recoverInterruptedRuns } from './interrupted-runs.ts';
 import { parameterSampler } from './parameter-sampler.ts';
+import { logFailedRuns } from './run-end-log.ts';
 import { runWriterFactory } from './run-writer-factory.ts';
 
 export interface BenchtopOptions {
@@ -97,6 +99,8 @@ export class Benchtop {
         maxBackoffMs: actors.restart_backoff_max_ms,
         jitter: 0.2,
       },
+      faultedRetryMs: actors.faulted_retry_ms,
+      stableAfterMs: actors.restart_reset_after_ms,
       onStateChange: (change) => this.bus.emit('actor.state', change),
     });
     const sim = this.config.simulation;
@@ -151,7 +155,14 @@ export class Benchtop {
         return this.currentWriter;
       },
       recorder: this.catalog,
+      plans: new PlanRegistry(builtinPlans, {
+        maxPoints: this.config.engine.max_points,
+        maxDurationS: this.config.engine.max_duration_s,
+      }),
+      onInstrumentUnavailable: this.config.engine.on_instrument_unavailable,
+      suspendTimeoutS: this.config.engine.suspend_timeout_s,
     });
+    logFailedRuns(this.bus, this.engine, logger);
     this.metrics.attachStorage({
       runWriter: () => this.currentWriter,
       parameterLog: () => this.parameterLogger,
@@ -184,6 +195,9 @@ export class Benchtop {
   async start(): Promise<{ url: string }> {
     const { server, security } = this.config;
     assertBindAllowed(server.bind_address, security.auth);
+    // Simulators answer anyone who connects: the same policy as the server's own address.
+    if (this.config.simulation.enabled)
+      assertBindAllowed(this.config.simulation.bind_address, security.auth, 'simulation.bind_address');
     this.logger.info(
       { version: BENCHTOP_VERSION, config: this.loaded.file ?? '(defaults)' },
       `Starting Benchtop ${BENCHTOP_VERSION}`,
@@ -212,7 +226,10 @@ export class Benchtop {
     });
     this.server = built.app;
     const address = await this.server.listen({ host: server.bind_address, port: server.port });
-    this.logger.info({ url: address }, `Benchtop ready at ${address}`);
+    const port = (this.server.server.address() as { port: number }).port;
+    const bound = describeBind(server.bind_address, port, server.tls !== undefined);
+    // `url` stays an address a local client can connect to; the message says where it listens.
+    this.logger.info({ url: address, bind: server.bind_address }, `Benchtop ready at ${bound}`);
     return { url: address };
   }
 

@@ -104,6 +104,16 @@ export class InstrumentManager {
     return instrument;
   }
 
+  /**
+   * The operator's restart (API, CLI, dashboard): disconnects the instrument if it is up and
+   * connects it afresh with its restart count cleared, so a faulted instrument is retried now.
+   * Resolves after the first attempt; a failing one goes on retrying with the usual backoff.
+   */
+  async restart(id: string): Promise<void> {
+    this.get(id);
+    await this.deps.supervisor.restart(id);
+  }
+
   /** `stage.axis1.position` → the instrument and the signal name within it. */
   resolve(path: string): { instrument: Instrument; signal: string } {
     const { instrument, signal } = splitSignalPath(path);

@@ -12,12 +12,12 @@ import { CONFIG, CONFIG_ONLY, collect, RUN, SERVER, SERVER_OR_LOCAL } from './op
 // `commands`), with its action in its own file under commands/.
 
 const RULE = `
-Client commands (run, runs, export, get, set, call, watch) talk to the Benchtop server at
---url, else $BENCHTOP_URL, else http://127.0.0.1:8080. runs and export read this machine's
-files (the configuration's storage.output_dir) only with --local, or when no server answers at
-$BENCHTOP_URL or the default address, and then say so on stderr; a server named with --url
-must answer. run drives instruments in this process only with --local. start, sim, config,
-keys, users and backup work on this machine's configuration and files.`;
+Client commands (run, runs, export, get, set, call, watch, restart) talk to the Benchtop
+server at --url, else $BENCHTOP_URL, else http://127.0.0.1:8080. runs and export read this
+machine's files (the configuration's storage.output_dir) only with --local, or when no server
+answers at $BENCHTOP_URL or the default address, and then say so on stderr; a server named
+with --url must answer. run drives instruments in this process only with --local. start, sim,
+config, keys, users and backup work on this machine's configuration and files.`;
 
 const COMMANDS: CommandSpec[] = [
   {
@@ -115,6 +115,13 @@ const COMMANDS: CommandSpec[] = [
         action: lazy(() => import('./commands/security-commands.ts'), 'usersAdd'),
       },
       {
+        name: 'passwd <name>',
+        description:
+          "set a user's password, read from standard input; ends their sessions (a running server notices within seconds)",
+        options: [CONFIG_ONLY],
+        action: lazy(() => import('./commands/security-commands.ts'), 'usersPasswd'),
+      },
+      {
         name: 'list',
         description: 'list users',
         options: [CONFIG_ONLY],
@@ -188,6 +195,14 @@ const COMMANDS: CommandSpec[] = [
     ],
     configure: (exporter) => exporter.argument('<uid>', 'run uid (benchtop runs list)'),
     action: lazy(() => import('./commands/export.ts'), 'exportAction'),
+  },
+  {
+    name: 'restart',
+    description:
+      'restart an instrument: reconnect it with its restart count cleared (the way out of faulted)',
+    options: [SERVER],
+    configure: (restart) => restart.argument('<instrument>', 'instrument id, e.g. meter'),
+    action: lazy(() => import('./commands/restart-command.ts'), 'restartAction'),
   },
   {
     name: 'backup',

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
 import { parse, TomlError } from 'smol-toml';
 import { coerce, environmentOverrides, type Override, schemaAt } from './env.ts';
+import { expandInstrumentIncludes } from './includes.ts';
 import { ConfigError, type ConfigIssue, formatPath } from './issues.ts';
 import { type BenchtopConfig, ConfigSchema } from './schema.ts';
 import { pathKey, type TomlPath, TomlPositionIndex } from './toml-positions.ts';
@@ -96,9 +97,10 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     markSources(sources, o.path, o.value, o.source);
   }
 
+  const includeIssues = expandInstrumentIncludes(merged, file, sources);
   const withDefaults = Value.Default(ConfigSchema, merged) as Table;
   applyInstrumentDefaults(withDefaults);
-  const issues: ConfigIssue[] = [...envIssues, ...validateConfig(withDefaults)];
+  const issues: ConfigIssue[] = [...envIssues, ...includeIssues, ...validateConfig(withDefaults)];
   if (issues.length > 0) {
     for (const issue of issues) locate(issue, sources, positions);
     throw new ConfigError(issues, file);

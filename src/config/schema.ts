@@ -111,8 +111,44 @@ export const ConfigSchema = Type.Object(
         restart_window_ms: Type.Integer({ exclusiveMinimum: 0, default: 300_000 }),
         restart_backoff_initial_ms: Type.Integer({ exclusiveMinimum: 0, default: 500 }),
         restart_backoff_max_ms: Type.Integer({ exclusiveMinimum: 0, default: 30_000 }),
+        restart_reset_after_ms: Type.Integer({
+          exclusiveMinimum: 0,
+          default: 5_000,
+          description:
+            'An instrument ready this long forgets its earlier restarts: a link that keeps coming back is not a crash loop',
+        }),
+        faulted_retry_ms: Type.Integer({
+          minimum: 0,
+          default: 300_000,
+          description:
+            'How often a faulted instrument is tried again, so a repaired device is picked up (0: never)',
+        }),
       },
       'Actor runtime: mailboxes, start/stop budgets, restart policy',
+    ),
+    engine: section(
+      {
+        max_points: Type.Integer({
+          exclusiveMinimum: 0,
+          default: 1_000_000,
+          description: 'Most points (events) one run may plan; a larger request is refused at submit',
+        }),
+        max_duration_s: Type.Number({
+          exclusiveMinimum: 0,
+          default: 604_800,
+          description: 'Longest a run may be planned to take (its estimate), refused at submit beyond',
+        }),
+        on_instrument_unavailable: Type.Union([Type.Literal('suspend'), Type.Literal('fail')], {
+          default: 'suspend',
+          description: 'An instrument lost mid-run suspends the run until it is ready again, or fails it',
+        }),
+        suspend_timeout_s: Type.Number({
+          exclusiveMinimum: 0,
+          default: 120,
+          description: 'A run suspended for an unavailable instrument fails after this long',
+        }),
+      },
+      'Run engine: plan size limits and what a run does when an instrument drops out',
     ),
     instruments: Type.Array(InstrumentEntry, { default: [] }),
     alarms: Type.Array(AlarmEntry, {
@@ -187,6 +223,12 @@ export const ConfigSchema = Type.Object(
         jwt_secret: Type.Optional(Type.String({ minLength: 32, secret: true })),
         jwt_expiry_s: Type.Integer({ exclusiveMinimum: 0, default: 900 }),
         refresh_expiry_s: Type.Integer({ exclusiveMinimum: 0, default: 604_800 }),
+        login_attempts_per_minute: Type.Integer({
+          minimum: 1,
+          default: 10,
+          description:
+            'Per address on login, refresh and password change (when rate limiting is on); failed logins also slow down per account',
+        }),
       },
       'Authentication',
     ),

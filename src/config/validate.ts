@@ -84,6 +84,18 @@ function issueFromError(error: ValueError, base: TomlPath): ConfigIssue {
   switch (error.type) {
     case ValueErrorType.ObjectRequiredProperty:
       return { path, message: 'required' };
+    case ValueErrorType.StringMinLength: {
+      const min = Number(error.schema.minLength);
+      // A secret is never echoed back, not even a wrong one: only its length is said.
+      const got = error.schema.secret ? `${String(error.value).length} characters` : shown(error.value);
+      return {
+        path,
+        message:
+          min > 1
+            ? `too short: needs at least ${min} characters, got ${got}`
+            : `expected ${describeSchema(error.schema)}, got ${got}`,
+      };
+    }
     case ValueErrorType.ObjectAdditionalProperties: {
       const key = String(path.at(-1));
       const parent = error.schema as TObject;
@@ -111,7 +123,20 @@ export function schemaIssues(schema: TSchema, value: unknown, base: TomlPath = [
     issues.push(issue);
   }
   for (const rule of requireOneOfRules(schema, value, base)) issues.push(rule);
+  if (issues.length === 0) issues.push(...configCheckIssues(schema, value, base));
   return issues;
+}
+
+/**
+ * `configChecks: (value) => issues` on an object schema: rules a schema cannot express (a PLC's
+ * overlapping registers), run once the value has the schema's shape; paths are relative to it.
+ */
+function configCheckIssues(schema: TSchema, value: unknown, base: TomlPath): ConfigIssue[] {
+  const check = schema.configChecks as
+    | ((v: unknown) => { path: (string | number)[]; message: string }[])
+    | undefined;
+  if (typeof check !== 'function') return [];
+  return check(value).map((issue) => ({ path: [...base, ...issue.path], message: issue.message }));
 }
 
 /** `requireOneOf: [["serial_port", "resource"]]` on an object schema: at least one must be present. */

@@ -14,6 +14,10 @@ export const ErrorCodes = {
   INSTRUMENT_UNAVAILABLE: { status: 503, summary: 'The instrument is not connected' },
   INSTRUMENT_ERROR: { status: 502, summary: 'The instrument reported an error' },
   INSTRUMENT_TIMEOUT: { status: 504, summary: 'The instrument did not answer in time' },
+  VISION_TIMEOUT: {
+    status: 504,
+    summary: 'The vision system accepted the trigger but sent no result in time',
+  },
   PROTOCOL_ERROR: { status: 502, summary: 'The instrument sent a reply that could not be understood' },
   LINK_LOST: { status: 503, summary: 'The connection to the instrument was lost' },
   SIGNAL_NOT_FOUND: { status: 404, summary: 'No signal with that name' },

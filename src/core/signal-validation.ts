@@ -15,6 +15,17 @@ export function rangeText(desc: Pick<SignalDescription, 'limits' | 'unit'>): str
   return 'any';
 }
 
+/** A short text for a value in an error message; never throws, whatever its depth or size. */
+function preview(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = Array.isArray(value) ? '[deeply nested array]' : '[unserialisable value]';
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
 /**
  * Checks a value against a signal's description before any byte is sent. Errors name the
  * instrument, the signal, the value and what is allowed.
@@ -24,13 +35,16 @@ export function checkWrite(instrument: string, desc: SignalDescription, value: u
   if (!desc.writable) {
     throw new BenchtopError('SIGNAL_READ_ONLY', `${where} is read-only`, { instrument, signal: desc.name });
   }
-  const invalid = (expected: string) =>
-    new BenchtopError('VALUE_INVALID', `${where}: expected ${expected}, got ${JSON.stringify(value)}`, {
+  const invalid = (expected: string) => {
+    const shown = preview(value);
+    return new BenchtopError('VALUE_INVALID', `${where}: expected ${expected}, got ${shown}`, {
       instrument,
       signal: desc.name,
-      value,
+      // A rejected value may be anything a client sent (a million nested arrays): echo a preview.
+      value: typeof value === 'object' && value !== null ? shown : value,
       expected,
     });
+  };
   switch (desc.dtype) {
     case 'number':
     case 'integer': {

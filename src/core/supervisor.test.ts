@@ -15,7 +15,13 @@ const policy: RestartPolicy = {
 };
 
 function harness(
-  overrides: Partial<{ mailboxCapacity: number; shutdownTimeoutMs: number; random: () => number }> = {},
+  overrides: Partial<{
+    mailboxCapacity: number;
+    shutdownTimeoutMs: number;
+    random: () => number;
+    faultedRetryMs: number;
+    stableAfterMs: number;
+  }> = {},
 ) {
   const clock = new ManualClock();
   const changes: ActorStateChange[] = [];
@@ -26,6 +32,8 @@ function harness(
     shutdownTimeoutMs: overrides.shutdownTimeoutMs ?? 500,
     policy,
     random: overrides.random ?? (() => 0.5),
+    ...(overrides.faultedRetryMs !== undefined ? { faultedRetryMs: overrides.faultedRetryMs } : {}),
+    ...(overrides.stableAfterMs !== undefined ? { stableAfterMs: overrides.stableAfterMs } : {}),
     onStateChange: (c) => changes.push(c),
   });
   const statesOf = (id: string) => changes.filter((c) => c.id === id).map((c) => c.state);
@@ -337,5 +345,64 @@ describe('supervisor shutdown', () => {
     const stopping = supervisor.stopAll();
     await clock.advance(300);
     assert.deepEqual((await stopping).timedOut, ['a']);
+  });
+
+  it('retries a faulted actor every faultedRetryMs, so a device that comes back is picked up', async () => {
+    const { supervisor, clock, statesOf } = harness({ faultedRetryMs: 300_000 });
+    let deviceOn = false;
+    let starts = 0;
+    const actor = await supervisor.spawn<string, string>(
+      'meter',
+      () => ({
+        start: async () => {
+          starts++;
+          if (!deviceOn) throw new BenchtopError('LINK_LOST', 'no answer');
+        },
+        handle: async (m) => m,
+      }),
+      { kind: 'Newport1830C' },
+    );
+    await clock.advance(100 + 200 + 400);
+    assert.equal(actor.state, 'faulted');
+    assert.equal(starts, 4);
+    await clock.advance(299_999);
+    assert.equal(starts, 4, 'no attempt before the retry interval');
+    await clock.advance(1); // one attempt; the device is still off
+    assert.equal(starts, 5);
+    // The old restarts have left the 10 s window: the usual backoff, then faulted again.
+    await clock.advance(100 + 200 + 400);
+    assert.equal(starts, 8);
+    assert.equal(actor.state, 'faulted');
+    deviceOn = true;
+    await clock.advance(300_000);
+    assert.equal(starts, 9);
+    assert.equal(actor.state, 'ready');
+    assert.equal(await actor.ask('back', { timeoutMs: 100 }), 'back');
+    assert.deepEqual(statesOf('meter').slice(-3), ['faulted', 'starting', 'ready']);
+    await supervisor.stopAll();
+  });
+
+  it('a stable incarnation forgets earlier restarts: a link that keeps coming back never faults', async () => {
+    const { supervisor, clock } = harness({ stableAfterMs: 2_000 });
+    let fail: ((e: unknown) => void) | null = null;
+    const actor = await supervisor.spawn<string, string>(
+      'flaky',
+      () => ({
+        start: async (ctx) => {
+          fail = ctx.fail;
+        },
+        handle: async (m) => m,
+      }),
+      { kind: 'test' },
+    );
+    // Ten drops within one restart window (maxRestarts 3): each restart is the first again.
+    for (let i = 0; i < 10; i++) {
+      fail!(new BenchtopError('LINK_LOST', 'cable'));
+      assert.equal(actor.state, 'restarting', `drop ${i}`);
+      await clock.advance(100); // the shortest backoff every time
+      assert.equal(actor.state, 'ready', `drop ${i}`);
+      await clock.advance(2_000);
+    }
+    await supervisor.stopAll();
   });
 });

@@ -27,6 +27,17 @@ export interface SupervisorOptions {
   spawnTimeoutMs: number;
   shutdownTimeoutMs: number;
   policy?: RestartPolicy;
+  /**
+   * A faulted actor gets one more start attempt this often, so a device repaired or switched
+   * back on is picked up without an operator (absent: it stays faulted until `restart`).
+   */
+  faultedRetryMs?: number;
+  /**
+   * An incarnation that stays ready this long forgets the restarts before it: a link that
+   * drops now and then and comes back each time is not a crash loop, and its next outage
+   * starts again from the shortest backoff (absent: restarts age out of the window only).
+   */
+  stableAfterMs?: number;
   /** Uniform [0,1) source for jitter; injectable so tests are exact. */
   random?: () => number;
   onStateChange: (change: ActorStateChange) => void;
@@ -44,6 +55,8 @@ interface Child<M, R> {
   policy: RestartPolicy;
   restarts: number[];
   timer: TimerHandle | null;
+  /** Clears `restarts` once an incarnation has been ready for `stableAfterMs`. */
+  stableTimer: TimerHandle | null;
   generation: number;
 }
 
@@ -94,6 +107,7 @@ export class Supervisor {
       policy: options.policy ?? this.options.policy ?? defaultRestartPolicy,
       restarts: [],
       timer: null,
+      stableTimer: null,
       generation: 0,
     };
     this.children.set(id, child as unknown as Child<never, unknown>);
@@ -115,6 +129,8 @@ export class Supervisor {
     if (!child) throw new BenchtopError('INSTRUMENT_NOT_FOUND', `no actor "${id}"`);
     child.timer?.cancel();
     child.timer = null;
+    child.stableTimer?.cancel();
+    child.stableTimer = null;
     child.restarts = [];
     child.actor.setRestarts(0);
     if (child.actor.state === 'ready' || child.actor.state === 'starting') {
@@ -143,6 +159,8 @@ export class Supervisor {
     child.generation++;
     child.timer?.cancel();
     child.timer = null;
+    child.stableTimer?.cancel();
+    child.stableTimer = null;
     const { actor } = child;
     if (actor.state === 'stopped') return false;
     if (actor.state === 'faulted' || actor.state === 'restarting' || actor.state === 'failed') {
@@ -172,16 +190,40 @@ export class Supervisor {
     if (generation !== child.generation || this.stopping) return;
     actor.transition('ready');
     actor.resume();
+    const { stableAfterMs } = this.options;
+    if (stableAfterMs !== undefined && child.restarts.length > 0) {
+      child.stableTimer = this.options.clock.setTimeout(() => {
+        child.stableTimer = null;
+        if (generation !== child.generation || actor.state !== 'ready') return;
+        child.restarts = [];
+        actor.setRestarts(0);
+      }, stableAfterMs);
+    }
+  }
+
+  /** One start attempt after `faultedRetryMs`; failing again, it is faulted again and retried later. */
+  private scheduleFaultedRetry<M, R>(child: Child<M, R>): void {
+    const retryMs = this.options.faultedRetryMs;
+    if (retryMs === undefined || retryMs <= 0) return;
+    const generation = child.generation;
+    child.timer = this.options.clock.setTimeout(() => {
+      child.timer = null;
+      if (generation !== child.generation || this.stopping || child.actor.state !== 'faulted') return;
+      void this.startIncarnation(child);
+    }, retryMs);
   }
 
   private handleFailure<M, R>(child: Child<M, R>, error: BenchtopError): void {
     if (this.stopping) return;
     const { actor, policy } = child;
     const now = this.options.clock.monotonic();
+    child.stableTimer?.cancel();
+    child.stableTimer = null;
     actor.transition('failed', error);
     child.restarts = child.restarts.filter((t) => now - t < policy.windowMs);
     if (child.restarts.length >= policy.maxRestarts) {
       actor.transition('faulted', error);
+      this.scheduleFaultedRetry(child);
       return;
     }
     const delay = backoffDelay(policy, child.restarts.length, this.random);

@@ -21,8 +21,19 @@ export type Msg =
   | { command: 'wait'; group?: string }
   /** Reads targets and returns their readings to the plan; nothing is saved. */
   | { command: 'read'; targets: string[] }
-  /** Reads detectors (a camera snaps one frame) and saves one event in `stream` (default `primary`). */
-  | { command: 'trigger_and_read'; detectors: string[]; stream?: string }
+  /**
+   * Reads detectors (a camera snaps one frame) and saves one event in `stream` (default `primary`).
+   * A point of a schedule says when it is due (`due_s` after the run opened) and how late it may
+   * be taken (`late_after_s`): reached later than that (the run was suspended meanwhile), its
+   * time has passed and it is saved with every value missing, never read late or repeated.
+   */
+  | {
+      command: 'trigger_and_read';
+      detectors: string[];
+      stream?: string;
+      due_s?: number;
+      late_after_s?: number;
+    }
   /** Streams camera frames into `stream` (default `primary`), one event per frame. */
   | {
       command: 'camera_frames';
@@ -80,8 +91,13 @@ export const set = (target: string, value: SignalValue, wait = true): Msg => ({
 export const checkpoint = (): Msg => ({ command: 'checkpoint' });
 export const sleep = (seconds: number): Msg => ({ command: 'sleep', seconds });
 export const sleepUntil = (seconds: number): Msg => ({ command: 'sleep_until', seconds });
-export const triggerAndRead = (detectors: string[], stream = 'primary'): Msg => ({
+export const triggerAndRead = (
+  detectors: string[],
+  stream = 'primary',
+  schedule: { due_s: number; late_after_s: number } | Record<string, never> = {},
+): Msg => ({
   command: 'trigger_and_read',
   detectors,
   stream,
+  ...schedule,
 });

@@ -1,4 +1,4 @@
-import { type TNumber, type TString, Type } from '@sinclair/typebox';
+import { type TInteger, type TNumber, type TString, Type } from '@sinclair/typebox';
 
 /**
  * The parts a device name plays in a plan's arguments, marked in the argument schema with
@@ -12,6 +12,8 @@ export type ArgRole = (typeof ArgRoles)[number];
 
 export const ROLE_KEY = 'x-role';
 export const POSITION_OF_KEY = 'x-position-of';
+/** Marks an integer that counts points (events): the registry caps it at `[engine] max_points`. */
+export const POINT_COUNT_KEY = 'x-point-count';
 
 export const roleText: Record<ArgRole, string> = {
   detector: 'a readable signal (instrument.signal) or a camera id',
@@ -36,3 +38,8 @@ export const settleArg = () =>
     description: 'Seconds to wait after each move completes, before reading',
     'x-unit': 's',
   });
+
+/** A number of points (`num`, `frames`): at least 1, at most the engine's `max_points`. */
+export function pointCount(description: string, options: { default?: number } = {}): TInteger {
+  return Type.Integer({ minimum: 1, ...options, [POINT_COUNT_KEY]: true, description });
+}

@@ -8,6 +8,16 @@ export interface ArgProblem {
 }
 
 /**
+ * What a request would cost, worked out from its arguments alone (no points are built), so the
+ * registry can refuse a run too large before it is queued. `path` names the argument to blame.
+ */
+export interface PlanSize {
+  points: { count: number; path: string };
+  /** The least the run can take (settle times, delays, exposures, durations); 0 when unknown. */
+  duration: { seconds: number; path: string };
+}
+
+/**
  * A built-in plan: its argument schema, the checks the schema cannot state, and the
  * generator. `args` is already validated and has its defaults filled when `plan` is called.
  */
@@ -17,5 +27,8 @@ export interface PlanDefinition<A = never> {
   args: TObject;
   /** Checks across arguments (e.g. `frames` or `duration_s`, not both). */
   check?(args: A): ArgProblem[];
+  /** The run's size, checked against `[engine] max_points` and `max_duration_s` at submit. */
+  size?(args: A): PlanSize;
+  /** Must generate its points lazily: a plan's size is bounded only by the limits above. */
   plan(args: A): PlanGenerator;
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type BenchtopError, isBenchtopError } from '../core/errors.ts';
 import type { ArgProblem } from './plan-definition.ts';
+import { builtinPlans, PlanRegistry } from './plan-registry.ts';
 import type { RunEngine } from './run-engine.ts';
 import { type FakeLab, fakeLab, labEngine } from './testing/fake-lab.ts';
 
@@ -161,5 +162,63 @@ describe('live argument schemas', () => {
           JSON.stringify({ items: { minimum: 400, maximum: 1100, 'x-unit': 'nm' } }),
       ),
     );
+  });
+});
+
+describe('plan size limits ([engine] max_points, max_duration_s)', () => {
+  let limited: RunEngine;
+  before(() => {
+    limited = labEngine(lab, { plans: new PlanRegistry(builtinPlans, { maxPoints: 100, maxDurationS: 60 }) });
+  });
+  after(() => limited.shutdown());
+
+  const refused = (plan: string, args: unknown): Record<string, string> => {
+    try {
+      limited.submit(plan, args);
+    } catch (error) {
+      assert.ok(isBenchtopError(error, 'VALIDATION_FAILED'), `expected VALIDATION_FAILED, got ${error}`);
+      const list = (error as BenchtopError).details.problems as ArgProblem[];
+      return Object.fromEntries(list.map((p) => [p.path, p.message]));
+    }
+    assert.fail('the request was accepted');
+  };
+
+  it('caps each point count in the schema, names the argument, the count and the limit', () => {
+    const scan = { detectors: ['meter.power'], motor: 'stage.axis1.position', start: 0, stop: 1 };
+    assert.match(refused('scan', { ...scan, num: 101 })['/num']!, /less or equal to 100; got 101/);
+    assert.equal(
+      (limited.planSchema('scan') as { properties: { num: { maximum: number } } }).properties.num.maximum,
+      100,
+    );
+    const grid = refused('grid_scan', {
+      detectors: ['meter.power'],
+      axes: [
+        { motor: 'stage.axis1.position', start: 0, stop: 1, num: 11 },
+        { motor: 'stage.axis2.position', start: 0, stop: 1, num: 10 },
+      ],
+    });
+    assert.equal(grid['/axes'], 'the run would have 110 points; the limit is 100 ([engine] max_points)');
+    assert.match(
+      refused('time_series', { signals: ['meter.power'], interval_s: 0.1, duration_s: 20 })['/interval_s']!,
+      /201 points; the limit is 100/,
+    );
+  });
+
+  it('refuses a run estimated to take longer than max_duration_s', () => {
+    const found = refused('count', { detectors: ['meter.power'], num: 5, delay: 30 });
+    assert.equal(
+      found['/delay'],
+      'the run would take at least 120 s; the limit is 60 s ([engine] max_duration_s)',
+    );
+    assert.match(
+      refused('camera_acquire', { camera: 'camera', duration_s: 61, exposure_ms: 10 })['/duration_s']!,
+      /at least 61 s/,
+    );
+  });
+
+  it('accepts a run at the limits', async () => {
+    const { uid } = limited.submit('count', { detectors: ['meter.power'], num: 100 });
+    limited.abort();
+    await limited.whenFinished(uid);
   });
 });

@@ -1,8 +1,9 @@
+import { CloneType, type TObject } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { BenchtopError } from '../core/errors.ts';
 import type { DeviceCatalog } from './device-catalog.ts';
-import { type ArgRole, POSITION_OF_KEY, ROLE_KEY, roleText } from './plan-arg-roles.ts';
-import type { ArgProblem, PlanDefinition } from './plan-definition.ts';
+import { type ArgRole, POINT_COUNT_KEY, POSITION_OF_KEY, ROLE_KEY, roleText } from './plan-arg-roles.ts';
+import type { ArgProblem, PlanDefinition, PlanSize } from './plan-definition.ts';
 import { cameraAcquirePlan } from './plans/camera-acquire.ts';
 import { countPlan } from './plans/count.ts';
 import { gridScanPlan } from './plans/grid-scan.ts';
@@ -25,6 +26,14 @@ type JsonSchema = Record<string, unknown> & {
   items?: JsonSchema;
 };
 
+/** How large a run may be (`[engine] max_points` and `max_duration_s`). */
+export interface PlanLimits {
+  maxPoints: number;
+  maxDurationS: number;
+}
+
+export const DEFAULT_PLAN_LIMITS: PlanLimits = { maxPoints: 1_000_000, maxDurationS: 604_800 };
+
 /** A plan request that passed validation: arguments with defaults filled in. */
 export interface ValidatedPlan {
   plan: PlanDefinition;
@@ -41,9 +50,15 @@ export interface ValidatedPlan {
  */
 export class PlanRegistry {
   private readonly plans: Map<string, PlanDefinition>;
+  readonly limits: PlanLimits;
 
-  constructor(plans: PlanDefinition[] = builtinPlans) {
-    this.plans = new Map(plans.map((p) => [p.name, p]));
+  constructor(plans: PlanDefinition[] = builtinPlans, limits: PlanLimits = DEFAULT_PLAN_LIMITS) {
+    this.limits = limits;
+    // Each point count in a schema carries the configured maximum, so the published schema
+    // says it and validation refuses `num: 1e9` before anything is built.
+    this.plans = new Map(
+      plans.map((p) => [p.name, { ...p, args: capPointCounts(p.args, limits.maxPoints) }]),
+    );
   }
 
   get(name: string): PlanDefinition {
@@ -80,7 +95,10 @@ export class PlanRegistry {
       // Device checks tolerate wrong types, so a request hears about every problem at once.
       const structural = problems.length;
       checkDevices(plan.args as JsonSchema, value, '', undefined, devices, problems, used);
-      if (structural === 0) problems.push(...(plan.check?.(value as never) ?? []));
+      if (structural === 0) {
+        problems.push(...(plan.check?.(value as never) ?? []));
+        if (plan.size) problems.push(...this.sizeProblems(plan.size(value as never)));
+      }
     }
     if (problems.length > 0) {
       const list = problems.map((p) => `  - ${p.path || '(arguments)'}: ${p.message}`).join('\n');
@@ -91,6 +109,25 @@ export class PlanRegistry {
       );
     }
     return { plan, args: value as Record<string, unknown>, devices: [...new Set(used)] };
+  }
+
+  /** The total points and the estimated duration against the limits (arithmetic only: nothing is built). */
+  private sizeProblems(size: PlanSize): ArgProblem[] {
+    const { maxPoints, maxDurationS } = this.limits;
+    const problems: ArgProblem[] = [];
+    if (!(size.points.count <= maxPoints)) {
+      problems.push({
+        path: size.points.path,
+        message: `the run would have ${size.points.count} points; the limit is ${maxPoints} ([engine] max_points)`,
+      });
+    }
+    if (!(size.duration.seconds <= maxDurationS)) {
+      problems.push({
+        path: size.duration.path,
+        message: `the run would take at least ${size.duration.seconds} s; the limit is ${maxDurationS} s ([engine] max_duration_s)`,
+      });
+    }
+    return problems;
   }
 
   /**
@@ -197,4 +234,18 @@ function positionProperties(properties: Record<string, JsonSchema>): [string, st
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A copy of the schema whose point counts (`x-point-count`) are capped at `maxPoints`. */
+function capPointCounts(schema: TObject, maxPoints: number): TObject {
+  const copy = CloneType(schema);
+  const cap = (node: JsonSchema) => {
+    if (node[POINT_COUNT_KEY] === true) {
+      node.maximum = Math.min(maxPoints, typeof node.maximum === 'number' ? node.maximum : Infinity);
+    }
+    if (node.items) cap(node.items);
+    for (const child of Object.values(node.properties ?? {})) cap(child);
+  };
+  cap(copy as unknown as JsonSchema);
+  return copy;
 }

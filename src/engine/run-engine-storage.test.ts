@@ -7,10 +7,12 @@ import { runWriterFactory } from '../app/run-writer-factory.ts';
 import { loadConfig } from '../config/load.ts';
 import { openArrowRun } from '../storage/arrow/arrow-run-reader.ts';
 import { RunCatalog } from '../storage/catalog/run-catalog.ts';
+import { openHdf5Run } from '../storage/export/hdf5-run-reader.ts';
+import { openRunDataReader } from '../storage/export/run-data-reader.ts';
 import { RunFileReader } from '../storage/hdf5/test-support/run-file-reader.ts';
 import type { StreamResource } from './documents.ts';
 import type { RunEngine } from './run-engine.ts';
-import { type FakeLab, fakeLab, labEngine } from './testing/fake-lab.ts';
+import { type FakeLab, fakeLab, labEngine, runClockUntil } from './testing/fake-lab.ts';
 
 /** The engine with the app's real writers (chosen by default_backend) and the real catalog. */
 describe('runs through the real writers and catalog', () => {
@@ -30,13 +32,17 @@ describe('runs through the real writers and catalog', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function engineFor(backend: 'hdf5' | 'arrow'): Promise<RunEngine> {
+  async function engineFor(
+    backend: 'hdf5' | 'arrow',
+    options: { onInstrumentUnavailable?: 'suspend' } = {},
+  ): Promise<RunEngine> {
     const { storage } = loadConfig({
       text: `[storage]\noutput_dir = "${dir}"\ndefault_backend = "${backend}"\n`,
     }).config;
     return labEngine(lab, {
       writerFactory: await runWriterFactory(storage, lab.clock),
       recorder: catalog,
+      ...options,
     });
   }
 
@@ -110,4 +116,54 @@ describe('runs through the real writers and catalog', () => {
       await reader.close();
     }
   });
+
+  for (const backend of ['hdf5', 'arrow'] as const) {
+    it(`${backend}: a time_series gap (meter away) is stored and read back as missing values, not repeats`, async () => {
+      const engine = await engineFor(backend, { onInstrumentUnavailable: 'suspend' });
+      const warned: string[] = [];
+      lab.bus.on('run.warning', (w) => {
+        // Only what the writer says about the values (a loaded machine may add backpressure).
+        if (w.kind === 'writer_warning' || w.kind === 'writer_dropped') warned.push(w.message);
+      });
+      const { uid } = engine.submit('time_series', {
+        signals: ['meter.power'],
+        interval_s: 2,
+        duration_s: 18,
+      });
+      // The writers do real I/O while the lab clock runs ahead, so the outage follows the run:
+      // out after the third point, back 5 s after the run suspended.
+      lab.bus.on('run.progress', (p) => {
+        if (p.uid === uid && p.done === 3 && p.state === 'running') lab.meter.unplugged = true;
+      });
+      lab.bus.on('run.state', (s) => {
+        if (s.uid !== uid || s.state !== 'suspended') return;
+        lab.clock.setTimeout(() => {
+          lab.meter.unplugged = false;
+        }, 5_000);
+      });
+      const info = await runClockUntil(lab.clock, engine.whenFinished(uid), 20);
+      await engine.shutdown();
+      assert.equal(info.exit_status, 'success', info.reason ?? '');
+      assert.deepEqual(warned, [], 'a missing value is not an invalid one');
+      const record = catalog.get(uid)!;
+      assert.deepEqual(record.num_events, { primary: 10 });
+      const stored = catalog
+        .documents(uid, { name: 'event' })
+        .map((d) => (d.doc as { data: Record<string, unknown> }).data['meter.power']);
+      assert.deepEqual(stored.slice(0, 3), [1, 1, 1]);
+      assert.ok(stored.includes(null), `a gap: ${JSON.stringify(stored)}`);
+      assert.ok(stored.every((v) => v === 1 || v === null));
+      const reader = await openRunDataReader(record, dir, { hdf5: openHdf5Run, arrow: openArrowRun });
+      try {
+        const values: unknown[] = [];
+        for await (const batch of (await reader.read('primary')).batches) {
+          const column = batch.getChild('meter.power')!;
+          for (let i = 0; i < batch.numRows; i++) values.push(column.get(i));
+        }
+        assert.deepEqual(values, stored, 'the file holds what the documents say, gaps as nulls');
+      } finally {
+        await reader.close();
+      }
+    });
+  }
 });

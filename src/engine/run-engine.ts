@@ -35,6 +35,8 @@ export interface RunEngineDeps {
   frameSource?: (instrument: Instrument) => FrameSource | undefined;
   /** An instrument lost mid-run fails the run (default), or suspends it until the instrument is ready again. */
   onInstrumentUnavailable?: 'fail' | 'suspend';
+  /** A run suspended for an unavailable instrument fails after this long. Default 120. */
+  suspendTimeoutS?: number;
   /** Finished runs remembered for `get` (the catalog keeps them all). Default 200. */
   historyLimit?: number;
   newUid?: () => string;
@@ -46,6 +48,20 @@ interface Entry {
   control: RunControl;
   finished: Promise<RunInfo>;
   resolveFinished: (info: RunInfo) => void;
+  /** This run's suspensions for unavailable instruments, by instrument id. */
+  holds: Map<string, InstrumentHold>;
+  /** The instruments the plan's arguments name: losing one suspends the run at once. */
+  instrumentIds: Set<string>;
+}
+
+/** Actor states in which an instrument cannot serve a run (starting is on its way back). */
+const LOST_STATES = new Set(['failed', 'restarting', 'faulted', 'stopping', 'stopped']);
+
+interface InstrumentHold {
+  reason: string;
+  /** When the run fails unless the instrument is back, seconds since the epoch. */
+  failsAt: number;
+  release(): void;
 }
 
 const MAX_WARNINGS_KEPT = 50;
@@ -119,6 +135,8 @@ export class RunEngine {
       num_events: {},
       files: [],
       suspended_by: [],
+      suspended_at: null,
+      fails_at: null,
       warnings: [],
     };
     const entry: Entry = {
@@ -126,6 +144,8 @@ export class RunEngine {
       control,
       finished,
       resolveFinished,
+      holds: new Map(),
+      instrumentIds: new Set(validated.devices.map((d) => d.split('.')[0]!)),
       start: () => this.execution(entry, validated.plan.plan(validated.args as never)),
     };
     this.entries.set(uid, entry);
@@ -284,6 +304,7 @@ export class RunEngine {
 
   private async runEntry(entry: Entry): Promise<void> {
     const { info } = entry;
+    const offLost = this.watchInstruments(entry);
     try {
       const outcome = await entry.start().run();
       info.exit_status = outcome.exitStatus;
@@ -299,8 +320,16 @@ export class RunEngine {
       info.reason = failure.message;
       info.error = { code: failure.code, message: failure.message };
     }
+    offLost();
+    // An instrument still away holds no later run that may not even use it.
+    for (const hold of [...entry.holds.values()]) {
+      hold.release();
+      this.clearSuspension(hold.reason);
+    }
     info.ended_at = this.now();
     info.suspended_by = [];
+    info.suspended_at = null;
+    info.fails_at = null;
     this.setState(entry, 'finished');
     this.active = null;
     this.forgetOldRuns();
@@ -327,7 +356,11 @@ export class RunEngine {
       snapshot: () => this.snapshot(),
       control: entry.control,
       onState: (state, reason) => {
-        info.suspended_by = state === 'suspended' ? [...this.suspensions] : [];
+        const suspended = state === 'suspended';
+        info.suspended_by = suspended ? [...this.suspensions] : [];
+        info.suspended_at = suspended ? (info.suspended_at ?? this.now()) : null;
+        const deadlines = [...entry.holds.values()].map((h) => h.failsAt);
+        info.fails_at = suspended && deadlines.length > 0 ? Math.min(...deadlines) : null;
         this.setState(entry, state, reason);
       },
       onProgress: (progress) => {
@@ -341,28 +374,64 @@ export class RunEngine {
         if (info.warnings.length > MAX_WARNINGS_KEPT) info.warnings.shift();
         bus.emit('run.warning', warning);
       },
-      unavailable: (error) => this.suspendUntilReady(error),
+      unavailable: (error) => this.suspendUntilReady(entry, error),
     });
   }
 
-  /** With `onInstrumentUnavailable: 'suspend'`, the run waits until the instrument is ready again. */
-  private suspendUntilReady(error: BenchtopError): boolean {
+  /**
+   * Suspends the run as soon as one of its instruments drops out, not only when the next
+   * command to it fails: a run sleeping between points shows `suspended` at once.
+   */
+  private watchInstruments(entry: Entry): () => void {
+    if (this.deps.onInstrumentUnavailable !== 'suspend') return () => {};
+    return this.deps.bus.on('actor.state', (change) => {
+      if (!entry.instrumentIds.has(change.id) || !LOST_STATES.has(change.state)) return;
+      const cause = change.error ? `: ${change.error.message}` : '';
+      this.suspendUntilReady(
+        entry,
+        new BenchtopError('INSTRUMENT_UNAVAILABLE', `${change.id} is ${change.state}${cause}`, {
+          instrument: change.id,
+        }),
+      );
+    });
+  }
+
+  /**
+   * With `onInstrumentUnavailable: 'suspend'`, the run waits until the instrument is ready
+   * again (Bluesky's suspenders), and fails once it has waited `suspendTimeoutS`.
+   */
+  private suspendUntilReady(entry: Entry, error: BenchtopError): boolean {
     if (this.deps.onInstrumentUnavailable !== 'suspend') return false;
     const id = String(error.details.instrument ?? '');
     if (!id) return false;
     // Back already (a quick reconnect): the step is simply re-done.
     if (this.deps.instruments.get(id).state === 'ready') return true;
+    if (entry.holds.has(id)) return true;
+    const timeoutS = this.deps.suspendTimeoutS ?? 120;
     const reason = `${id} is unavailable: ${error.message}`;
     const off = this.deps.bus.on('actor.state', (change) => {
       if (change.id !== id || change.state !== 'ready') return;
-      dispose();
+      release();
       this.clearSuspension(reason);
     });
-    const dispose = () => {
+    const timer = this.deps.clock.setTimeout(() => {
+      release();
+      const message = `${id} was unavailable for ${timeoutS} s ([engine] suspend_timeout_s): ${error.message}`;
+      entry.control.requestEnd({
+        exitStatus: 'fail',
+        reason: message,
+        error: { code: 'INSTRUMENT_UNAVAILABLE', message },
+      });
+      this.clearSuspension(reason);
+    }, timeoutS * 1000);
+    const release = () => {
       off();
-      this.disposers.delete(dispose);
+      timer.cancel();
+      entry.holds.delete(id);
+      this.disposers.delete(release);
     };
-    this.disposers.add(dispose);
+    entry.holds.set(id, { reason, failsAt: this.now() + timeoutS, release });
+    this.disposers.add(release);
     this.suspend(reason);
     return true;
   }
@@ -409,6 +478,10 @@ export class RunEngine {
           ? { reason: entry.info.reason ?? '' }
           : {}),
       ...(state === 'finished' && entry.info.exit_status ? { exit_status: entry.info.exit_status } : {}),
+      ...(state === 'suspended' && entry.info.suspended_at !== null
+        ? { suspended_at: entry.info.suspended_at }
+        : {}),
+      ...(state === 'suspended' && entry.info.fails_at !== null ? { fails_at: entry.info.fails_at } : {}),
     });
     if (state !== 'queued' && state !== 'cancelled') {
       this.deps.bus.emit('run.progress', { uid: entry.info.uid, ...entry.info.progress, state });

@@ -31,6 +31,10 @@ export interface RunStateChange {
   /** Why: the suspension, the abort reason, the failure. */
   reason?: string;
   exit_status?: ExitStatus;
+  /** While suspended: since when (seconds since the epoch), so a viewer can show the elapsed time. */
+  suspended_at?: number;
+  /** While suspended for an unavailable instrument: when the run fails unless it is back (epoch s). */
+  fails_at?: number;
 }
 
 export const RunWarningKinds = [
@@ -78,5 +82,9 @@ export interface RunInfo {
   files: string[];
   /** Active suspension reasons while suspended. */
   suspended_by: string[];
+  /** While suspended: since when (seconds since the epoch). */
+  suspended_at: number | null;
+  /** While suspended for an unavailable instrument: when it fails unless the instrument is back. */
+  fails_at: number | null;
   warnings: RunWarning[];
 }

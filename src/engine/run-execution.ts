@@ -13,7 +13,7 @@ import { MotionGuard } from './motion-guard.ts';
 import { ProgressTracker } from './progress.ts';
 import { isInterrupt, type RunControl, RunEnding } from './run-control.ts';
 import type { RunWarningKind } from './run-events.ts';
-import { type DescriptorFields, type FieldValue, RunOutput } from './run-output.ts';
+import { type DescriptorFields, type FieldValue, MISSING, RunOutput } from './run-output.ts';
 import type { RunRecorder, WriterFactory } from './run-storage.ts';
 
 /** What the engine needs from the instrument manager. */
@@ -78,6 +78,8 @@ export class RunExecution {
   private stepLog: Msg[] = [];
   private needsReplay = false;
   private openedAt = 0;
+  /** When the run last came out of a suspension (monotonic ms; -Infinity: never). */
+  private resumedAt = Number.NEGATIVE_INFINITY;
   private plannedEnd: { exitStatus: ExitStatus; reason: string } | null = null;
   /** Last value this run wrote to each target (an event records it for write-only signals). */
   private readonly setpoints = new Map<string, FieldValue>();
@@ -245,6 +247,7 @@ export class RunExecution {
     this.report();
     while (this.control.suspendedBy().length > 0 && !this.control.end) await this.control.nextChange();
     this.throwIfEnding();
+    this.resumedAt = this.deps.clock.monotonic();
     this.progress.run();
     this.deps.onState('running');
   }
@@ -314,6 +317,13 @@ export class RunExecution {
     const stream = msg.stream ?? 'primary';
     const cameras = msg.detectors.filter((d) => !d.includes('.'));
     const signals = msg.detectors.filter((d) => d.includes('.'));
+    const slotPassed = this.slotPassed(msg);
+    if (slotPassed !== null && cameras.length === 0) {
+      const values = Object.fromEntries(signals.map((s) => [s, MISSING]));
+      this.save(stream, values, [], slotPassed);
+      this.stepLog = [];
+      return values;
+    }
     const [values, frames] = await this.control.interruptible(
       Promise.all([
         this.readSignals(signals),
@@ -326,6 +336,19 @@ export class RunExecution {
     // Saved data is never re-done: a suspension from here on resumes after this event.
     this.stepLog = [];
     return values;
+  }
+
+  /**
+   * For a scheduled point whose slot passed while the run was suspended: when it was due (epoch
+   * ms); otherwise null. A point merely late (a slow read) is still read: only a suspension
+   * makes a gap.
+   */
+  private slotPassed(msg: Extract<Msg, { command: 'trigger_and_read' }>): number | null {
+    if (msg.due_s === undefined || msg.late_after_s === undefined) return null;
+    const dueAt = this.openedAt + msg.due_s * 1000;
+    const late = this.deps.clock.monotonic() - dueAt;
+    if (late <= msg.late_after_s * 1000 || this.resumedAt < dueAt) return null;
+    return this.deps.clock.now() - late;
   }
 
   private async cameraFrames(msg: Extract<Msg, { command: 'camera_frames' }>): Promise<void> {
@@ -421,8 +444,13 @@ export class RunExecution {
     return Object.fromEntries(entries);
   }
 
-  private save(stream: string, values: Record<string, FieldValue>, frames: [string, Frame][]): void {
-    this.output.event(stream, values, frames, () => this.describeStream(Object.keys(values), frames));
+  private save(
+    stream: string,
+    values: Record<string, FieldValue>,
+    frames: [string, Frame][],
+    at?: number,
+  ): void {
+    this.output.event(stream, values, frames, () => this.describeStream(Object.keys(values), frames), at);
     if (stream === 'primary') {
       this.progress.point();
       this.report();

@@ -29,6 +29,13 @@ export interface FieldValue {
   timestamp: number;
 }
 
+/**
+ * A value that could not be taken (its instrument was away when the point was due). In the
+ * event it is `null` in `data` with no entry in `timestamps`: the absent timestamp is the
+ * per-key validity flag. HDF5 stores NaN (or the fill value) in both columns, Arrow a null.
+ */
+export const MISSING: FieldValue = Object.freeze({ value: null, timestamp: Number.NaN });
+
 export interface RunOutputDeps {
   uid: string;
   clock: Clock;
@@ -128,6 +135,8 @@ export class RunOutput {
     values: Record<string, FieldValue>,
     frames: [camera: string, frame: Frame][],
     describe: () => DescriptorFields,
+    /** The event's time (epoch ms) when it is not now: a missing point's own slot. */
+    at?: number,
   ): RunEvent {
     const bundle = this.requireOpen('event');
     const keys = [...Object.keys(values), ...frames.map(([camera]) => camera)].sort().join(',');
@@ -149,14 +158,15 @@ export class RunOutput {
     const timestamps: Record<string, number> = {};
     for (const [key, field] of Object.entries(values)) {
       data[key] = field.value;
-      timestamps[key] = field.timestamp / 1000;
+      if (field !== MISSING) timestamps[key] = field.timestamp / 1000;
     }
     const filled: Record<string, boolean> = {};
     for (const [camera, frame] of frames) {
       timestamps[camera] = frame.timestamp / 1000;
       filled[camera] = false;
     }
-    const event = target.bundle.event(data, timestamps, this.now(), frames.length > 0 ? filled : undefined);
+    const time = at !== undefined ? at / 1000 : this.now();
+    const event = target.bundle.event(data, timestamps, time, frames.length > 0 ? filled : undefined);
     for (const [camera, frame] of frames) this.writeFrame(camera, frame, event.seq_num);
     this.emit({ name: 'event', doc: event });
     this.watchWriter();

@@ -1,6 +1,8 @@
 import { esp300Kind } from './esp300/kind.ts';
+import { keyenceCvxKind } from './keyence/kind.ts';
 import type { InstrumentKind } from './kind.ts';
 import { maiTaiKind } from './maitai/kind.ts';
+import { modbusPlcKind } from './modbus/kind.ts';
 import { newport1830cKind } from './newport1830c/kind.ts';
 import { pvcamKind } from './pvcam/kind.ts';
 import { scpiKind } from './scpi/kind.ts';
@@ -11,7 +13,9 @@ import { scpiKind } from './scpi/kind.ts';
  */
 export const instrumentKinds: Record<string, InstrumentKind> = {
   ESP300: esp300Kind,
+  KeyenceCvx: keyenceCvxKind,
   MaiTai: maiTaiKind,
+  ModbusPlc: modbusPlcKind,
   Newport1830C: newport1830cKind,
   PVCAMInstrument: pvcamKind,
   ScpiInstrument: scpiKind,

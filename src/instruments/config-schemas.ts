@@ -1,6 +1,8 @@
 import type { TObject } from '@sinclair/typebox';
 import { Esp300Config } from './esp300/config.ts';
+import { KeyenceCvxConfig } from './keyence/config.ts';
 import { MaiTaiConfig } from './maitai/config.ts';
+import { ModbusPlcConfig } from './modbus/config.ts';
 import { Newport1830cConfig } from './newport1830c/config.ts';
 import { PvcamConfig } from './pvcam/config.ts';
 import { ScpiConfig } from './scpi/config.ts';
@@ -15,6 +17,8 @@ export const instrumentConfigSchemas: Record<string, TObject> = {
   PVCAMInstrument: PvcamConfig,
   Newport1830C: Newport1830cConfig,
   MaiTai: MaiTaiConfig,
+  KeyenceCvx: KeyenceCvxConfig,
+  ModbusPlc: ModbusPlcConfig,
 };
 
 export const knownInstrumentTypes = (): string[] => Object.keys(instrumentConfigSchemas);

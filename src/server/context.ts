@@ -17,6 +17,8 @@ import type { BenchtopMetrics } from './metrics/benchtop-metrics.ts';
 export interface InstrumentDirectory {
   list(): Instrument[];
   get(id: string): Instrument;
+  /** Stops (if running) and starts the instrument afresh, with a new restart window: the way out of faulted. */
+  restart?(id: string): Promise<void>;
 }
 
 /**

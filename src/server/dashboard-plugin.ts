@@ -38,19 +38,19 @@ export function dashboardPlugin(options: { root?: string; reservedPrefixes: stri
     app.get(
       '/*',
       // Page loads fetch a dozen assets; they must not eat the API's rate-limit budget.
-      { config: { rateLimit: false }, schema: { hide: true } },
+      // Public: the page must load before anyone can log in. It holds no data; the API it calls is guarded.
+      { config: { rateLimit: false, public: true }, schema: { hide: true } },
       async (request, reply) => {
-        const path = request.url.split('?')[0] ?? '/';
         const notFound = new BenchtopError('NOT_FOUND', `no route ${request.method} ${request.url}`);
+        // The path as the router sees it (decoded): `/%61pi/…` is an API path, not a page.
+        const wildcard = ((request.params as { '*'?: string })['*'] ?? '').replace(/^\/+/, '');
+        const path = `/${wildcard}`;
+        // No page or asset has a `%` once decoded: such a path is an encoding trick, not a page.
+        if (wildcard.includes('%')) throw notFound;
         if (reserved.some((p) => path === p || path.startsWith(`${p}/`))) throw notFound;
         if (!existsSync(resolve(root, 'index.html')))
           return reply.status(503).type('text/html; charset=utf-8').send(NOT_BUILT_PAGE);
-        let relative: string;
-        try {
-          relative = decodeURIComponent(path).replace(/^\/+/, '');
-        } catch {
-          throw notFound;
-        }
+        const relative = wildcard;
         const file = resolve(root, relative);
         if (relative !== '' && file.startsWith(root + sep) && isFile(file)) {
           // Vite names assets by content hash, so they never change; index.html must always be fresh.

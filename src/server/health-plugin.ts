@@ -1,7 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { HealthService } from './health/health-service.ts';
 
-/** `/health/basic` is liveness (the process serves HTTP); `/health` is readiness with its checks, 503 when unhealthy. */
+/**
+ * `/health/basic` is liveness (the process serves HTTP), public. `/health` is readiness with its
+ * checks, 503 when unhealthy; its details (instrument types, errors, storage path, free bytes)
+ * need a viewer when authentication is required.
+ */
 export function healthPlugin(health: HealthService) {
   return async (app: FastifyInstance) => {
     app.get(
@@ -17,7 +21,7 @@ export function healthPlugin(health: HealthService) {
       '/health',
       {
         logLevel: 'warn',
-        config: { public: true, rateLimit: false },
+        config: { rateLimit: false },
         schema: { tags: ['health'], summary: 'Readiness with per-check details' },
       },
       async (_request, reply) => {

@@ -4,7 +4,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import { BenchtopError } from '../core/errors.ts';
 import { BENCHTOP_VERSION } from '../core/version.ts';
 import { installAuth } from './auth/auth-plugin.ts';
@@ -19,13 +19,20 @@ import { runRoutes } from './routes/run-routes.ts';
 import { systemRoutes } from './routes/system-routes.ts';
 import { StreamHub } from './stream/stream-hub.ts';
 
+/** How often the security database is checked for changes made by another process. */
+const SECURITY_POLL_MS = 2_000;
+
 export interface BuiltServer {
   app: FastifyInstance;
   hub: StreamHub;
 }
 
 /** Builds the HTTP server with every plugin registered; listening is the caller's job. */
-export async function buildServer(ctx: ServerContext): Promise<BuiltServer> {
+export async function buildServer(
+  ctx: ServerContext,
+  /** Called for every route as it is registered (tests walk them all). */
+  options: { onRoute?: (route: RouteOptions) => void } = {},
+): Promise<BuiltServer> {
   const { config } = ctx;
   const app = Fastify({
     // Per-request lines would drown the log at dashboard rates; failures are still logged.
@@ -41,6 +48,7 @@ export async function buildServer(ctx: ServerContext): Promise<BuiltServer> {
     },
     ...(config.server.tls ? { https: await tlsOptions(config.server.tls) } : {}),
   }) as unknown as FastifyInstance;
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
   installErrorReplies(app);
   // A POST without a body means "no arguments": `benchtop call stage.axis1.home`, ack without comment.
   app.addHook('preValidation', async (request) => {
@@ -50,6 +58,8 @@ export async function buildServer(ctx: ServerContext): Promise<BuiltServer> {
     // Closed unless origins are listed: a browser on another origin cannot call the API.
     origin: config.server.cors_origins.length > 0 ? config.server.cors_origins : false,
     credentials: true,
+    // The API writes with PUT, PATCH and DELETE too; the default list (GET, HEAD, POST) blocks them.
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
   });
   await app.register(swagger, {
     openapi: {
@@ -70,12 +80,13 @@ export async function buildServer(ctx: ServerContext): Promise<BuiltServer> {
   });
   await app.register(swaggerUi, { routePrefix: '/api/v1/docs' });
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
-  await installAuth(app, { config, store: ctx.security, clock: ctx.clock });
   if (config.server.rate_limit_per_minute > 0) {
     await app.register(rateLimit, {
       global: true,
-      // After authentication, so a key or user is limited as itself, and the rest by address.
-      hook: 'preHandler',
+      // Before any route, auth's own included, and in onRequest after authentication has named the
+      // caller (a global hook, so it runs first) but before a refusal is sent: a key or user is
+      // limited as itself, the rest by address, and rejected requests count too.
+      hook: 'onRequest',
       max: config.server.rate_limit_per_minute,
       timeWindow: 60_000,
       keyGenerator: (request) =>
@@ -96,8 +107,20 @@ export async function buildServer(ctx: ServerContext): Promise<BuiltServer> {
     });
   }
 
+  const auth = await installAuth(app, { config, store: ctx.security, clock: ctx.clock });
   const hub = new StreamHub({ bus: ctx.bus, clock: ctx.clock, metrics: ctx.metrics, logger: ctx.logger });
-  app.addHook('onClose', async () => hub.close());
+  // A revoked key or removed user loses its open streams at once, not at its next request. Changes
+  // made by another process (the CLI) are noticed by polling SQLite's data_version.
+  const offSecurity = ctx.security.onChange(() => hub.recheck(auth.recheck));
+  let pollTimer = ctx.clock.setTimeout(function poll() {
+    ctx.security.pollExternalChanges();
+    pollTimer = ctx.clock.setTimeout(poll, SECURITY_POLL_MS);
+  }, SECURITY_POLL_MS);
+  app.addHook('onClose', async () => {
+    pollTimer.cancel();
+    offSecurity();
+    await hub.close();
+  });
 
   await app.register(healthPlugin(ctx.health));
   if (config.metrics.enabled) {
@@ -115,20 +138,24 @@ export async function buildServer(ctx: ServerContext): Promise<BuiltServer> {
       if (ctx.timeseries) await api.register(historyRoutes(ctx.timeseries, ctx.clock));
       await api.register(systemRoutes(ctx, ctx.logRing, ctx.startedAt ?? ctx.clock.now()));
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-      api.get('/stream', { websocket: true, schema: { hide: true } }, (socket) => {
-        const session = hub.connect(socket);
-        socket.on('message', (data: Buffer, isBinary: boolean) => {
-          if (isBinary)
-            session.client.sendEvent({
-              type: 'error',
-              code: 'VALIDATION_FAILED',
-              message: 'binary messages are not accepted',
-            });
-          else session.onMessage(data.toString('utf8'));
-        });
-        socket.on('close', session.onClose);
-        socket.on('error', session.onClose);
-      });
+      api.get(
+        '/stream',
+        { websocket: true, config: { credentialsInQuery: true }, schema: { hide: true } },
+        (socket, request) => {
+          const session = hub.connect(socket, request.principal);
+          socket.on('message', (data: Buffer, isBinary: boolean) => {
+            if (isBinary)
+              session.client.sendEvent({
+                type: 'error',
+                code: 'VALIDATION_FAILED',
+                message: 'binary messages are not accepted',
+              });
+            else session.onMessage(data.toString('utf8'));
+          });
+          socket.on('close', session.onClose);
+          socket.on('error', session.onClose);
+        },
+      );
     },
     { prefix: '/api/v1' },
   );

@@ -2,10 +2,21 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { LineFramer, type Terminator } from '../transports/line-framer.ts';
 import type { SimulatorServer } from './simulator.ts';
 
+/**
+ * One client connection, for protocols that also send lines later on their own (a vision
+ * system's result line after its processing time). Lines sent here go through the same
+ * framing and faults as replies.
+ */
+export interface LineSession {
+  send(lines: string | string[]): void;
+  /** False once the client has gone: a line sent then is dropped. */
+  readonly open: boolean;
+}
+
 /** The instrument side of a line protocol: one instance per simulated device. */
 export interface LineProtocol {
   /** Returns the reply lines for one received line (none for setters). */
-  handle(line: string): string | string[] | undefined;
+  handle(line: string, session?: LineSession): string | string[] | undefined;
   /** Called when a client connects; e.g. a power-on banner or resetting echo state. */
   connected?(): string[] | undefined;
 }
@@ -88,7 +99,13 @@ export class LineSimulatorServer implements SimulatorServer {
     socket.on('error', () => socket.destroy());
     const banner = this.protocol.connected?.();
     if (banner) for (const line of banner) socket.write(line + this.replyTerminator);
-    const framer = new LineFramer(this.readTerminator, (line) => this.onLine(socket, line));
+    const session: LineSession = {
+      send: (lines) => this.send(socket, Array.isArray(lines) ? lines : [lines]),
+      get open() {
+        return !socket.destroyed;
+      },
+    };
+    const framer = new LineFramer(this.readTerminator, (line) => this.onLine(socket, session, line));
     socket.on('data', (chunk) => {
       try {
         framer.push(chunk);
@@ -98,17 +115,21 @@ export class LineSimulatorServer implements SimulatorServer {
     });
   }
 
-  private onLine(socket: Socket, line: string): void {
+  private onLine(socket: Socket, session: LineSession, line: string): void {
     this.received.push(line);
     if (this.received.length > 1000) this.received.splice(0, 500);
-    const fault = this.fault;
-    if (fault.kind === 'disconnect') {
+    if (this.fault.kind === 'disconnect') {
       socket.destroy();
       return;
     }
-    const reply = this.protocol.handle(line);
-    if (reply === undefined || fault.kind === 'silent') return;
-    const lines = Array.isArray(reply) ? reply : [reply];
+    const reply = this.protocol.handle(line, session);
+    if (reply !== undefined) this.send(socket, Array.isArray(reply) ? reply : [reply]);
+  }
+
+  /** Writes lines to one client, as the current fault allows. */
+  private send(socket: Socket, lines: string[]): void {
+    const fault = this.fault;
+    if (socket.destroyed || fault.kind === 'silent') return;
     let text = lines.map((l) => l + this.replyTerminator).join('');
     if (fault.kind === 'garbage') text = `\u0000\u00ff#@!${'\u00fe'.repeat(8)}${this.replyTerminator}`;
     if (fault.kind === 'truncate') text = text.slice(0, Math.max(1, Math.floor(text.length / 2)));

@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.ts';
+import { AldChamber } from './ald-chamber.ts';
 import { knifeEdgeTransmission, maiTaiPowerW, siliconResponsivity } from './physics.ts';
 import { SeededRandom } from './random.ts';
 
@@ -190,14 +191,27 @@ export class VirtualLab {
   meterAttenuatorFitted = false;
   /** Transmission of that attenuator (OD3). */
   readonly meterAttenuatorTransmission = 1e-3;
+  private readonly seed: number;
+  private readonly aldChambers = new Map<string, AldChamber>();
 
   constructor(options: VirtualLabOptions) {
     this.clock = options.clock;
+    this.seed = options.seed;
     this.random = new SeededRandom(options.seed);
     this.beamWaistMm = options.beamWaistMm;
     this.knifeEdgeMm = options.knifeEdgeMm;
     this.laser = new LaserModel(options.clock, options.warmupS);
     this.axes = [1, 2, 3].map((n) => new AxisModel(options.clock, n));
+  }
+
+  /** The ALD reactor behind PLC `id`, made on first use (it outlives a restarted simulator). */
+  aldChamber(id: string): AldChamber {
+    let chamber = this.aldChambers.get(id);
+    if (!chamber) {
+      chamber = new AldChamber(this.clock, this.seed + this.aldChambers.size);
+      this.aldChambers.set(id, chamber);
+    }
+    return chamber;
   }
 
   axis(n: number): AxisModel {

@@ -171,6 +171,22 @@ describe('dashboard on the simulated lab', { skip }, () => {
     assert.deepEqual(consoleWatch.take(), []);
   });
 
+  it('restarts an instrument from its page (the way out of faulted) and it comes back ready', async () => {
+    await page.goto(`${url}/instruments/dmm`);
+    const badge = status(page, 'dmm state');
+    await badge.filter({ hasText: 'ready' }).waitFor();
+    // A working instrument is restarted only after a confirmation.
+    page.once('dialog', (dialog) => void dialog.accept());
+    const answered = page.waitForResponse((r) => r.url().endsWith('/api/v1/instruments/dmm/restart'));
+    await page.getByRole('button', { name: 'Restart', exact: true }).click();
+    const response = await answered;
+    assert.equal(response.status(), 200);
+    assert.deepEqual([(await response.json()).previous, (await response.json()).state], ['ready', 'ready']);
+    await badge.filter({ hasText: 'ready' }).waitFor();
+    await page.getByRole('button', { name: 'Restart', exact: true }).waitFor();
+    assert.deepEqual(consoleWatch.take(), []);
+  });
+
   it("shows the server's refusal (interlock), then switches the laser on from the UI", async () => {
     const shutter = page.getByRole('switch', { name: 'shutter', exact: true });
     const emission = page.getByRole('switch', { name: 'emission', exact: true });
@@ -444,6 +460,7 @@ jwt_secret = "dashboard-e2e-secret-at-least-32-characters"
     assert.equal(await page.getByRole('spinbutton', { name: 'wavelength', exact: true }).isDisabled(), true);
     assert.equal(await page.getByRole('button', { name: 'Set wavelength' }).isDisabled(), true);
     assert.equal(await page.getByRole('switch', { name: 'shutter', exact: true }).isDisabled(), true);
+    assert.equal(await page.getByRole('button', { name: 'Restart', exact: true }).isDisabled(), true);
     await screenshot(page, 'viewer-instrument');
 
     await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Scans' }).click();

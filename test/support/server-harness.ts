@@ -29,6 +29,10 @@ export async function serverHarness(toml = '') {
       if (id !== 'motor') throw new BenchtopError('INSTRUMENT_NOT_FOUND', `no instrument "${id}"`);
       return lab.instrument;
     },
+    restart: async (id: string) => {
+      instruments.get(id);
+      await lab.supervisor.restart(id);
+    },
   };
   const metrics = new BenchtopMetrics({ bus, instruments, dataDir: dir });
   const health = new HealthService({

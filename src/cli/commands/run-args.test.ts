@@ -110,6 +110,30 @@ describe('progress bar', () => {
     );
   });
 
+  it('shows a suspension: for how long, why, and when the run fails unless the instrument is back', () => {
+    const suspended = {
+      done: 36,
+      total: 301,
+      eta_s: null,
+      state: 'suspended',
+      suspension: { reasons: ['meter is unavailable: link lost'], since: 1000, fails_at: 1120 },
+    };
+    assert.equal(
+      formatProgress('time_series', suspended, 4, 1012),
+      'time_series [....]  11% 36/301 suspended 0:12: meter is unavailable: link lost (fails in 1:48)',
+    );
+    const view = runView({
+      uid: 'u',
+      plan: 'time_series',
+      state: 'suspended',
+      suspended_at: 1000,
+      suspended_by: ['meter is unavailable: link lost'],
+      fails_at: 1120,
+    });
+    assert.deepEqual(view.suspension, suspended.suspension);
+    assert.equal(runView({ uid: 'u', state: 'running', suspended_at: null }).suspension, null);
+  });
+
   function sink(isTTY: boolean) {
     const chunks: string[] = [];
     return {

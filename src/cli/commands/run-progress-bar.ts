@@ -4,6 +4,14 @@ export interface ProgressState {
   eta_s: number | null;
   /** Run state (running, paused, suspended…) or an export phase. */
   state: string;
+  /** While suspended: why, since when and when it fails (seconds since the epoch). */
+  suspension?: Suspension | null;
+}
+
+export interface Suspension {
+  reasons: string[];
+  since: number;
+  fails_at: number | null;
 }
 
 const BAR_WIDTH = 28;
@@ -54,7 +62,12 @@ export class ProgressBar {
   }
 }
 
-export function formatProgress(label: string, p: ProgressState, width = BAR_WIDTH): string {
+export function formatProgress(
+  label: string,
+  p: ProgressState,
+  width = BAR_WIDTH,
+  now = Date.now() / 1000,
+): string {
   const count = p.total === null ? `${p.done}` : `${p.done}/${p.total}`;
   let bar = '';
   let percent = '';
@@ -66,7 +79,15 @@ export function formatProgress(label: string, p: ProgressState, width = BAR_WIDT
   }
   const eta =
     p.eta_s !== null && p.done < (p.total ?? Number.POSITIVE_INFINITY) ? ` ETA ${duration(p.eta_s)}` : '';
-  return `${label}${bar}${percent} ${count}${eta} ${p.state}`;
+  return `${label}${bar}${percent} ${count}${eta} ${p.state}${suspensionText(p, now)}`;
+}
+
+/** ` 0:12: meter is unavailable: … (fails in 1:48)`, the elapsed time counted from `now`. */
+function suspensionText(p: ProgressState, now: number): string {
+  const s = p.suspension;
+  if (p.state !== 'suspended' || !s) return '';
+  const fails = s.fails_at !== null ? ` (fails in ${duration(s.fails_at - now)})` : '';
+  return ` ${duration(now - s.since)}: ${s.reasons.join('; ') || 'no reason given'}${fails}`;
 }
 
 /** 75 → `1:15`, 3725 → `1:02:05`. */

@@ -1,4 +1,4 @@
-import { duration } from './run-progress-bar.ts';
+import { duration, type Suspension } from './run-progress-bar.ts';
 
 /**
  * One run as the CLI shows it, whether it came from the engine (`RunInfo`: state, exit_status,
@@ -17,6 +17,8 @@ export interface RunView {
   start_time: number | null;
   end_time: number | null;
   progress: { done: number; total: number | null; eta_s: number | null };
+  /** While suspended (from the engine's view of the run). */
+  suspension: Suspension | null;
   num_events: Record<string, number>;
   files: string[];
   warnings: string[];
@@ -25,6 +27,13 @@ export interface RunView {
 }
 
 const ENDED = new Set(['success', 'abort', 'fail', 'interrupted', 'cancelled']);
+
+function suspensionOf(raw: Record<string, unknown>): Suspension | null {
+  const since = num(raw.suspended_at);
+  if (str(raw.state) !== 'suspended' || since === null) return null;
+  const reasons = Array.isArray(raw.suspended_by) ? raw.suspended_by.map(String) : [];
+  return { reasons, since, fails_at: num(raw.fails_at) };
+}
 
 export function runView(body: unknown): RunView {
   const outer = (isRecord(body) && isRecord(body.run) ? body.run : body) as Record<string, unknown>;
@@ -48,6 +57,7 @@ export function runView(body: unknown): RunView {
       total: num(progress.total),
       eta_s: num(progress.eta_s),
     },
+    suspension: suspensionOf(raw),
     num_events: events,
     files: Array.isArray(raw.files) ? raw.files.map(String) : [],
     warnings: Array.isArray(raw.warnings)

@@ -67,7 +67,7 @@ export async function runLocal(
     const bar = new ProgressBar(io.err, request.plan);
     const { uid } = engine.submit(request.plan, request.args, request.metadata);
     const offProgress = benchtop.bus.on('run.progress', (p) => {
-      if (p.uid === uid) bar.update(p);
+      if (p.uid === uid) bar.update({ ...p, suspension: runView(engine.get(uid) ?? {}).suspension });
     });
     const offWarning = benchtop.bus.on('run.warning', (w) => {
       if (w.uid === uid) bar.note(`warning: ${w.message}`);
@@ -125,7 +125,7 @@ export async function runRemote(
         io.out.write(io.json ? `${JSON.stringify(view, null, 2)}\n` : showRun(view));
         return exitCodeOf(view);
       }
-      bar.update({ ...view.progress, state: view.state });
+      bar.update({ ...view.progress, state: view.state, suspension: view.suspension });
       if (!following) {
         bar.finish();
         io.err.write(`stopped following run ${uid}; it goes on on the server (benchtop runs show ${uid})\n`);

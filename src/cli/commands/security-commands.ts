@@ -66,6 +66,19 @@ export async function usersAdd(inv: Invocation<ConfigFlags & { role: string }, {
   });
 }
 
+export async function usersPasswd(inv: Invocation<ConfigFlags, { name: string }>) {
+  const password = await readStdin();
+  const { name } = inv.args;
+  return withStore(inv, async (store) => {
+    if (!(await store.setPassword(name, password))) {
+      inv.err.write(`no user ${name}\n`);
+      return 1;
+    }
+    inv.out.write(`changed the password of ${name}; their sessions are ended\n`);
+    return 0;
+  });
+}
+
 export const usersList = (inv: Invocation<ConfigFlags, unknown>) =>
   withStore(inv, (store) => {
     for (const u of store.listUsers())

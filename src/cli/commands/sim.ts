@@ -1,6 +1,7 @@
 import { loadConfig } from '../../config/load.ts';
 import { systemClock } from '../../core/clock.ts';
 import { instrumentKinds } from '../../instruments/catalog.ts';
+import { assertBindAllowed } from '../../server/bind-policy.ts';
 import type { SimulatorServer } from '../../sim/simulator.ts';
 import { VirtualLab } from '../../sim/virtual-lab.ts';
 import type { Invocation } from '../command-spec.ts';
@@ -22,6 +23,7 @@ export async function simCommand(
     flags: flagOverrides(flags),
   });
   const sim = config.simulation;
+  assertBindAllowed(sim.bind_address, config.security.auth, 'simulation.bind_address');
   const lab = new VirtualLab({
     clock: systemClock,
     seed: sim.seed,

@@ -1,12 +1,12 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { checkpoint, closeRun, openRun, type PlanGenerator } from '../messages.ts';
-import { deviceName } from '../plan-arg-roles.ts';
-import type { ArgProblem, PlanDefinition } from '../plan-definition.ts';
+import { deviceName, pointCount } from '../plan-arg-roles.ts';
+import type { ArgProblem, PlanDefinition, PlanSize } from '../plan-definition.ts';
 
 export const CameraAcquireArgs = Type.Object(
   {
     camera: deviceName('camera', 'Camera instrument id'),
-    frames: Type.Optional(Type.Integer({ minimum: 1, description: 'Number of frames (or duration_s)' })),
+    frames: Type.Optional(pointCount('Number of frames (or duration_s)')),
     duration_s: Type.Optional(
       Type.Number({ exclusiveMinimum: 0, description: 'Acquire for this long (or frames)', 'x-unit': 's' }),
     ),
@@ -44,5 +44,16 @@ export const cameraAcquirePlan: PlanDefinition<CameraAcquireArgs> = {
   description: 'Acquire camera frames (a number of frames or for a duration) at a given exposure',
   args: CameraAcquireArgs,
   check,
+  size: (args): PlanSize =>
+    args.frames !== undefined
+      ? {
+          points: { count: args.frames, path: '/frames' },
+          duration: { seconds: (args.frames * args.exposure_ms) / 1000, path: '/exposure_ms' },
+        }
+      : {
+          // The camera's frame rate bounds the frames, not the request: only the duration is checked.
+          points: { count: 0, path: '/duration_s' },
+          duration: { seconds: args.duration_s!, path: '/duration_s' },
+        },
   plan: cameraAcquire,
 };

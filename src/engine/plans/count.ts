@@ -1,12 +1,12 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { checkpoint, closeRun, openRun, type PlanGenerator, sleep, triggerAndRead } from '../messages.ts';
-import { deviceName } from '../plan-arg-roles.ts';
-import type { PlanDefinition } from '../plan-definition.ts';
+import { deviceName, pointCount } from '../plan-arg-roles.ts';
+import type { PlanDefinition, PlanSize } from '../plan-definition.ts';
 
 export const CountArgs = Type.Object(
   {
     detectors: Type.Array(deviceName('detector', 'Detector to read'), { minItems: 1 }),
-    num: Type.Integer({ minimum: 1, default: 1, description: 'Number of readings' }),
+    num: pointCount('Number of readings', { default: 1 }),
     delay: Type.Number({ minimum: 0, default: 0, description: 'Seconds between readings', 'x-unit': 's' }),
   },
   { additionalProperties: false },
@@ -28,5 +28,9 @@ export const countPlan: PlanDefinition<CountArgs> = {
   name: 'count',
   description: 'Read the detectors num times, delay seconds apart',
   args: CountArgs,
+  size: (args): PlanSize => ({
+    points: { count: args.num, path: '/num' },
+    duration: { seconds: (args.num - 1) * args.delay, path: '/delay' },
+  }),
   plan: count,
 };

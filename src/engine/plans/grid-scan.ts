@@ -1,15 +1,15 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { closeRun, openRun, type PlanGenerator } from '../messages.ts';
-import { deviceName, positionOf, settleArg } from '../plan-arg-roles.ts';
-import type { ArgProblem, PlanDefinition } from '../plan-definition.ts';
-import { linspace, movePoint } from './step.ts';
+import { deviceName, pointCount, positionOf, settleArg } from '../plan-arg-roles.ts';
+import type { ArgProblem, PlanDefinition, PlanSize } from '../plan-definition.ts';
+import { linspaceAt, movePoint } from './step.ts';
 
 export const GridAxis = Type.Object(
   {
     motor: deviceName('motor', 'Signal this axis steps'),
     start: positionOf('motor', 'First position'),
     stop: positionOf('motor', 'Last position (included)'),
-    num: Type.Integer({ minimum: 1, description: 'Points along this axis' }),
+    num: pointCount('Points along this axis'),
   },
   { additionalProperties: false },
 );
@@ -34,9 +34,15 @@ export type GridScanArgs = Static<typeof GridScanArgs>;
  * pass number is the count of steps the axes outside it have taken so far.
  */
 export function gridPoints(axes: { start: number; stop: number; num: number }[], snake: boolean): number[][] {
-  const values = axes.map((a) => linspace(a.start, a.stop, a.num));
-  const total = axes.reduce((n, a) => n * a.num, 1);
-  const points: number[][] = [];
+  return [...eachGridPoint(axes, snake)];
+}
+
+/** `gridPoints` one at a time: a grid is never held in memory, whatever its size. */
+export function* eachGridPoint(
+  axes: { start: number; stop: number; num: number }[],
+  snake: boolean,
+): Generator<number[], void, undefined> {
+  const total = gridSize(axes);
   for (let linear = 0; linear < total; linear++) {
     const raw: number[] = [];
     let rest = linear;
@@ -48,23 +54,26 @@ export function gridPoints(axes: { start: number; stop: number; num: number }[],
     const point = raw.map((index, k) => {
       const reversed = snake && k > 0 && passes % 2 === 1;
       passes = passes * axes[k]!.num + index;
-      return values[k]![reversed ? axes[k]!.num - 1 - index : index]!;
+      const axis = axes[k]!;
+      return linspaceAt(axis.start, axis.stop, axis.num, reversed ? axis.num - 1 - index : index);
     });
-    points.push(point);
+    yield point;
   }
-  return points;
+}
+
+function gridSize(axes: { num: number }[]): number {
+  return axes.reduce((n, a) => n * a.num, 1);
 }
 
 /** An n-D grid scan; at each point only the motors whose position changes are moved. */
 export function* gridScan(args: GridScanArgs): PlanGenerator {
   const motors = args.axes.map((a) => a.motor);
-  const points = gridPoints(args.axes, args.snake);
   yield openRun(
     { detectors: args.detectors, motors, shape: args.axes.map((a) => a.num), snake: args.snake },
-    { num_points: points.length, hints: { dimensions: motors.map((m) => [[m], 'primary']) } },
+    { num_points: gridSize(args.axes), hints: { dimensions: motors.map((m) => [[m], 'primary']) } },
   );
   let previous: number[] | null = null;
-  for (const point of points) {
+  for (const point of eachGridPoint(args.axes, args.snake)) {
     const moves = point
       .map((position, k): [string, number] => [motors[k]!, position])
       .filter((_, k) => previous === null || previous[k] !== point[k]);
@@ -94,5 +103,12 @@ export const gridScanPlan: PlanDefinition<GridScanArgs> = {
   description: 'Step several motors over an n-dimensional grid (outer axis first), optionally snaking',
   args: GridScanArgs,
   check,
+  size: (args): PlanSize => {
+    const count = gridSize(args.axes);
+    return {
+      points: { count, path: '/axes' },
+      duration: { seconds: count * args.settle_s, path: '/settle_s' },
+    };
+  },
   plan: gridScan,
 };

@@ -1,7 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { closeRun, openRun, type PlanGenerator } from '../messages.ts';
 import { deviceName, positionOf, settleArg } from '../plan-arg-roles.ts';
-import type { PlanDefinition } from '../plan-definition.ts';
+import type { PlanDefinition, PlanSize } from '../plan-definition.ts';
 import { movePoint } from './step.ts';
 
 export const ListScanArgs = Type.Object(
@@ -31,5 +31,9 @@ export const listScanPlan: PlanDefinition<ListScanArgs> = {
   name: 'list_scan',
   description: 'Move one motor through a list of positions, reading the detectors at each',
   args: ListScanArgs,
+  size: (args): PlanSize => ({
+    points: { count: args.positions.length, path: '/positions' },
+    duration: { seconds: args.positions.length * args.settle_s, path: '/settle_s' },
+  }),
   plan: listScan,
 };

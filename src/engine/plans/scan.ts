@@ -1,8 +1,8 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { closeRun, openRun, type PlanGenerator } from '../messages.ts';
-import { deviceName, positionOf, settleArg } from '../plan-arg-roles.ts';
-import type { PlanDefinition } from '../plan-definition.ts';
-import { linspace, movePoint } from './step.ts';
+import { deviceName, pointCount, positionOf, settleArg } from '../plan-arg-roles.ts';
+import type { PlanDefinition, PlanSize } from '../plan-definition.ts';
+import { linspaceAt, movePoint } from './step.ts';
 
 export const ScanArgs = Type.Object(
   {
@@ -10,7 +10,7 @@ export const ScanArgs = Type.Object(
     motor: deviceName('motor', 'Signal to step, e.g. stage.axis1.position'),
     start: positionOf('motor', 'First position'),
     stop: positionOf('motor', 'Last position (included)'),
-    num: Type.Integer({ minimum: 1, description: 'Number of points, start and stop included' }),
+    num: pointCount('Number of points, start and stop included'),
     settle_s: settleArg(),
   },
   { additionalProperties: false },
@@ -19,12 +19,12 @@ export type ScanArgs = Static<typeof ScanArgs>;
 
 /** A 1-D scan: `num` evenly spaced positions from start to stop inclusive, one event each. */
 export function* scan(args: ScanArgs): PlanGenerator {
-  const positions = linspace(args.start, args.stop, args.num);
   yield openRun(
     { detectors: args.detectors, motors: [args.motor] },
     { num_points: args.num, hints: { dimensions: [[[args.motor], 'primary']] } },
   );
-  for (const position of positions) {
+  for (let i = 0; i < args.num; i++) {
+    const position = linspaceAt(args.start, args.stop, args.num, i);
     yield* movePoint([[args.motor, position]], args.detectors, [args.motor], args.settle_s);
   }
   yield closeRun();
@@ -34,5 +34,9 @@ export const scanPlan: PlanDefinition<ScanArgs> = {
   name: 'scan',
   description: 'Step one motor through num evenly spaced positions, reading the detectors at each',
   args: ScanArgs,
+  size: (args): PlanSize => ({
+    points: { count: args.num, path: '/num' },
+    duration: { seconds: args.num * args.settle_s, path: '/settle_s' },
+  }),
   plan: scan,
 };

@@ -19,10 +19,14 @@ export function* movePoint(
 
 /** `num` evenly spaced points from `start` to `stop`, both included; one point is `start`. */
 export function linspace(start: number, stop: number, num: number): number[] {
-  if (num === 1) return [start];
-  const step = (stop - start) / (num - 1);
+  return Array.from({ length: num }, (_, i) => linspaceAt(start, stop, num, i));
+}
+
+/** Point `i` of `linspace(start, stop, num)`, computed alone so plans never hold every point. */
+export function linspaceAt(start: number, stop: number, num: number, i: number): number {
+  if (num === 1) return start;
   // The last point is `stop` exactly, not start + (num-1)*step with its rounding error.
-  return Array.from({ length: num }, (_, i) => (i === num - 1 ? stop : start + i * step));
+  return i === num - 1 ? stop : start + i * ((stop - start) / (num - 1));
 }
 
 export function unique(names: string[]): string[] {

@@ -8,7 +8,7 @@ import {
   triggerAndRead,
 } from '../messages.ts';
 import { deviceName } from '../plan-arg-roles.ts';
-import type { PlanDefinition } from '../plan-definition.ts';
+import type { PlanDefinition, PlanSize } from '../plan-definition.ts';
 
 export const TimeSeriesArgs = Type.Object(
   {
@@ -27,7 +27,9 @@ export function timeSeriesPoints(intervalS: number, durationS: number): number {
 
 /**
  * Reads the signals on a deadline schedule: point k is due k·interval_s after the run opened,
- * whatever the previous points cost, so lateness never accumulates into drift.
+ * whatever the previous points cost, so lateness never accumulates into drift. The points due
+ * while an instrument was away are events without values: the series keeps its length and the
+ * gap shows as a gap.
  */
 export function* timeSeries(args: TimeSeriesArgs): PlanGenerator {
   const num = timeSeriesPoints(args.interval_s, args.duration_s);
@@ -38,7 +40,11 @@ export function* timeSeries(args: TimeSeriesArgs): PlanGenerator {
   for (let k = 0; k < num; k++) {
     yield checkpoint();
     yield sleepUntil(k * args.interval_s);
-    yield triggerAndRead(args.signals);
+    // A point whose slot passed while the run was suspended is recorded as missing.
+    yield triggerAndRead(args.signals, 'primary', {
+      due_s: k * args.interval_s,
+      late_after_s: args.interval_s,
+    });
   }
   yield closeRun();
 }
@@ -47,5 +53,9 @@ export const timeSeriesPlan: PlanDefinition<TimeSeriesArgs> = {
   name: 'time_series',
   description: 'Read signals every interval_s for duration_s, on a fixed schedule (no drift)',
   args: TimeSeriesArgs,
+  size: (args): PlanSize => ({
+    points: { count: timeSeriesPoints(args.interval_s, args.duration_s), path: '/interval_s' },
+    duration: { seconds: args.duration_s, path: '/duration_s' },
+  }),
   plan: timeSeries,
 };

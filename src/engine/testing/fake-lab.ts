@@ -100,10 +100,18 @@ export interface MeterControl {
   failOnRead: number | null;
   /** Each read takes this long on the lab clock. */
   readMs: number;
+  /** The cable is out: reads lose the link and reconnects fail until it is put back. */
+  unplugged: boolean;
 }
 
 function fakeMeter(stagePosition: () => number): MeterControl {
-  const control: MeterControl = { driver: undefined as never, reads: 0, failOnRead: null, readMs: 0 };
+  const control: MeterControl = {
+    driver: undefined as never,
+    reads: 0,
+    failOnRead: null,
+    readMs: 0,
+    unplugged: false,
+  };
   control.driver = {
     type: 'FakeMeter',
     signals: {
@@ -114,7 +122,8 @@ function fakeMeter(stagePosition: () => number): MeterControl {
         description: 'optical power',
         read: async (ctx) => {
           control.reads++;
-          if (control.failOnRead === control.reads) throw new BenchtopError('LINK_LOST', 'cable pulled');
+          if (control.failOnRead === control.reads || control.unplugged)
+            throw new BenchtopError('LINK_LOST', 'cable pulled');
           if (control.readMs > 0) await sleep(ctx.clock, control.readMs);
           // Power follows the stage, so an event's value shows where the stage was.
           return 1 + stagePosition();
@@ -131,7 +140,10 @@ function fakeMeter(stagePosition: () => number): MeterControl {
       filter: { dtype: 'enum', choices: ['slow', 'fast'], description: 'filter', read: async () => 'slow' },
     },
     actions: {},
-    connect: async () => ({ model: 'FakeMeter' }),
+    connect: async () => {
+      if (control.unplugged) throw new BenchtopError('LINK_LOST', 'no reply: cable pulled');
+      return { model: 'FakeMeter' };
+    },
     disconnect: async () => {},
   };
   return control;

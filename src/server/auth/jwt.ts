@@ -11,6 +11,8 @@ export interface TokenClaims {
   iat: number;
   exp: number;
   typ: 'access';
+  /** The user's session stamp when issued: a password change or re-creation makes the token stale. */
+  sid?: string;
 }
 
 const b64 = (data: string | Buffer) => Buffer.from(data).toString('base64url');

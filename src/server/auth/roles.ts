@@ -12,4 +12,6 @@ export interface Principal {
   /** Key name or user name; `local` when authentication is off (loopback only). */
   name: string;
   role: Role;
+  /** What the principal is checked against again: the key id, or the user's session stamp. */
+  ref?: string;
 }

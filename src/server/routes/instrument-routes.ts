@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { BenchtopError } from '../../core/errors.ts';
 import { signalValueSchema } from '../../core/signal-validation.ts';
 import type { ServerContext } from '../context.ts';
 import { ErrorReply } from '../schemas.ts';
@@ -100,10 +101,14 @@ export function instrumentRoutes(ctx: ServerContext) {
         const { wait } = request.query as { wait: boolean };
         const { value } = request.body as { value: unknown };
         const instrument = ctx.instruments.get(id);
+        // The audit entry says what the value was and what the instrument reports after.
+        const before = instrument.lastReading(signal)?.value ?? null;
+        request.auditDetails = { before };
         await instrument.write(signal, value, { wait });
         const desc = instrument.describe().signals.find((s) => s.name === signal);
         if (!wait || !desc?.readable) return { ok: true, done: wait };
         const reading = await instrument.read(signal);
+        request.auditDetails = { before, after: reading.value };
         return {
           ok: true,
           done: true,
@@ -111,6 +116,31 @@ export function instrumentRoutes(ctx: ServerContext) {
           unit: reading.unit ?? null,
           timestamp: reading.timestamp,
         };
+      },
+    );
+
+    app.post(
+      '/instruments/:id/restart',
+      {
+        config: { role: 'operator', audit: 'instrument.restart' },
+        schema: {
+          tags: ['instruments'],
+          summary:
+            'Restart the instrument: reconnect it with its restart count cleared (the way out of faulted). Returns after the first attempt',
+          params: IdParams,
+          response: { 404: ErrorReply },
+        },
+      },
+      async (request) => {
+        const { id } = request.params as { id: string };
+        const instrument = ctx.instruments.get(id);
+        if (!ctx.instruments.restart) {
+          throw new BenchtopError('INTERNAL', 'this server cannot restart instruments', { instrument: id });
+        }
+        const before = instrument.state;
+        await ctx.instruments.restart(id);
+        const status = instrument.status();
+        return { ok: true, id, previous: before, state: status.state, lastError: status.lastError };
       },
     );
 

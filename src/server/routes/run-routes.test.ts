@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { serverHarness } from '../../../test/support/server-harness.ts';
 import { systemClock } from '../../core/clock.ts';
 import { RunEngine } from '../../engine/run-engine.ts';
@@ -98,5 +100,39 @@ describe('runs API', () => {
       url: `/api/v1/runs/${done.uid}/files/..%2F..%2Fetc%2Fpasswd`,
     });
     assert.equal(outside.statusCode, 404);
+  });
+
+  it('refuses a scan of 1e9 points and a 1e5 × 1e5 grid with 400 at submit, building nothing', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const heap = () => {
+      gc();
+      return process.memoryUsage().heapUsed;
+    };
+    const before = heap();
+    const scan = await json('POST', '/api/v1/runs', {
+      plan: 'scan',
+      args: { detectors: ['motor.position'], motor: 'motor.position', start: 0, stop: 2, num: 1_000_000_000 },
+    });
+    assert.deepEqual([scan.status, scan.body.error.code], [400, 'VALIDATION_FAILED']);
+    assert.match(scan.body.error.message, /\/num: .*1000000/);
+    const grid = await json('POST', '/api/v1/runs', {
+      plan: 'grid_scan',
+      args: {
+        detectors: ['motor.position'],
+        axes: [
+          { motor: 'motor.position', start: 0, stop: 2, num: 100_000 },
+          { motor: 'motor.position', start: 1, stop: 2, num: 100_000 },
+        ],
+      },
+    });
+    assert.equal(grid.status, 400, JSON.stringify(grid.body));
+    const total = grid.body.error.details.problems.find((p: { path: string }) => p.path === '/axes');
+    assert.match(total?.message ?? '', /10000000000 points; the limit is 1000000 \(\[engine\] max_points\)/);
+    // 1e9 points as numbers alone would be 8 GB; a few MiB of garbage is the requests themselves.
+    const grown = heap() - before;
+    assert.ok(grown < 16 * 1024 ** 2, `heap grew by ${grown} bytes`);
+    assert.equal(engine.current(), null);
+    assert.deepEqual(engine.queue(), []);
   });
 });

@@ -4,6 +4,7 @@ import { redactConfig } from '../../config/redact.ts';
 import type { LogRing } from '../../core/log-ring.ts';
 import { versions } from '../../core/version.ts';
 import type { ServerContext } from '../context.ts';
+import { ChannelRoles } from '../stream/stream-protocol.ts';
 
 /** /api/v1/config (admin, secrets redacted), /api/v1/system, /api/v1/logs. */
 export function systemRoutes(ctx: ServerContext, logRing: LogRing | undefined, startedAt: number) {
@@ -38,7 +39,8 @@ export function systemRoutes(ctx: ServerContext, logRing: LogRing | undefined, s
     app.get(
       '/logs',
       {
-        config: { role: 'operator' },
+        // The same rule as the stream's logs channel.
+        config: { role: ChannelRoles.logs },
         schema: {
           tags: ['system'],
           summary: 'Recent log records',

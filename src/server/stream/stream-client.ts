@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from '../../core/clock.ts';
 import type { Reading } from '../../core/reading.ts';
+import type { Principal } from '../auth/roles.ts';
 
 /** What the hub needs from a socket (ws.WebSocket satisfies it; tests pass a fake). */
 export interface StreamSocket {
@@ -31,6 +32,8 @@ interface SignalSubscription {
 export class StreamClient {
   readonly id: number;
   readonly socket: StreamSocket;
+  /** Who opened the stream; checked again whenever keys or users change. */
+  principal: Principal | null = null;
   private readonly clock: Clock;
   private readonly policy: SlowClientPolicy;
   private readonly onDrop: (reason: 'slow_skip' | 'slow_disconnect') => void;
@@ -38,6 +41,8 @@ export class StreamClient {
   /** `instrument.*` wildcard subscriptions, by instrument id. */
   readonly wildcards = new Map<string, number>();
   readonly channels = new Set<string>();
+  /** What the client asked for, bounded per client (MAX_SIGNAL_SUBSCRIPTIONS). */
+  private readonly explicit = new Set<string>();
   camera: { instrument: string; periodMs: number; maxWidth: number; lastSentAt: number } | null = null;
   private flushTimer: TimerHandle | null = null;
   /** When the pending flush fires (monotonic ms); an earlier due reading moves it forward. */
@@ -64,11 +69,22 @@ export class StreamClient {
     // the subscribed rate passes through undelayed despite its jitter (at a spacing of exactly one
     // period, every early reading would wait, and the waits would add up to a whole period).
     const periodMs = (1000 / rateHz) * JITTER_ALLOWANCE;
+    this.explicit.add(path);
     if (path.endsWith('.*')) this.wildcards.set(path.slice(0, -2), periodMs);
     else this.signals.set(path, { periodMs, lastSentAt: Number.NEGATIVE_INFINITY, pending: null });
   }
 
+  /** Explicit signal and wildcard subscriptions (signals a wildcard brought in are not counted). */
+  get subscriptionCount(): number {
+    return this.explicit.size;
+  }
+
+  hasSubscription(path: string): boolean {
+    return this.explicit.has(path);
+  }
+
   unsubscribeSignal(path: string): void {
+    this.explicit.delete(path);
     if (path.endsWith('.*')) this.wildcards.delete(path.slice(0, -2));
     else this.signals.delete(path);
   }

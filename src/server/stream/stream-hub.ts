@@ -4,10 +4,22 @@ import type { Clock } from '../../core/clock.ts';
 import type { BenchtopEvents } from '../../core/events.ts';
 import type { Frame } from '../../core/frame.ts';
 import type { Logger } from '../../core/logger.ts';
+import { type Principal, roleAtLeast } from '../auth/roles.ts';
 import type { BenchtopMetrics } from '../metrics/benchtop-metrics.ts';
 import { CameraPreviewRenderer, encodePreview } from './camera-preview.ts';
 import { type SlowClientPolicy, StreamClient, type StreamSocket } from './stream-client.ts';
-import { ClientMessage, DEFAULT_SIGNAL_RATE_HZ } from './stream-protocol.ts';
+import {
+  type Channel,
+  ChannelRoles,
+  ClientMessage,
+  DEFAULT_SIGNAL_RATE_HZ,
+  MAX_SIGNAL_SUBSCRIPTIONS,
+} from './stream-protocol.ts';
+
+/** Deny by default: a stream without a principal reads no channel. */
+function mayRead(principal: Principal | null, channel: Channel): boolean {
+  return principal !== null && roleAtLeast(principal.role, ChannelRoles[channel]);
+}
 
 /** Which channel a bus topic belongs to (topics are added by later modules; routing is by prefix). */
 function channelOf(topic: string): string | null {
@@ -51,8 +63,11 @@ export class StreamHub {
     return this.clients.size;
   }
 
-  /** Registers a socket; returns the handlers its transport should call. */
-  connect(socket: StreamSocket): {
+  /** Registers a socket opened by `principal`; returns the handlers its transport should call. */
+  connect(
+    socket: StreamSocket,
+    principal: Principal | null,
+  ): {
     onMessage: (text: string) => void;
     onClose: () => void;
     client: StreamClient;
@@ -60,6 +75,7 @@ export class StreamHub {
     const client = new StreamClient(this.nextId++, socket, this.clock, this.policy, (reason) =>
       this.metrics.websocketDropped.inc({ reason }),
     );
+    client.principal = principal;
     this.clients.add(client);
     this.metrics.websocketClients.set(this.clients.size);
     return {
@@ -71,6 +87,27 @@ export class StreamHub {
         this.metrics.websocketClients.set(this.clients.size);
       },
     };
+  }
+
+  /**
+   * Checks every open stream's principal again (keys or users changed): a stream whose key was
+   * revoked or whose user was removed or changed password is closed now; one whose role dropped
+   * loses the channels it may no longer read.
+   */
+  recheck(check: (principal: Principal) => Principal | null): void {
+    for (const client of [...this.clients]) {
+      if (!client.principal) continue;
+      const now = check(client.principal);
+      if (!now) {
+        client.close();
+        client.socket.close(1008, 'credentials revoked');
+        this.clients.delete(client);
+        continue;
+      }
+      client.principal = now;
+      for (const c of [...client.channels]) if (!mayRead(now, c as Channel)) client.channels.delete(c);
+    }
+    this.metrics.websocketClients.set(this.clients.size);
   }
 
   async close(): Promise<void> {
@@ -106,9 +143,29 @@ export class StreamHub {
       return;
     }
     if (m.type === 'subscribe') {
+      const channels = m.channels ?? [];
+      const refused = channels.filter((c) => !mayRead(client.principal, c));
+      if (refused.length > 0) {
+        client.sendEvent({
+          type: 'error',
+          code: 'FORBIDDEN',
+          message: refused.map((c) => `channel ${c} needs role ${ChannelRoles[c]}`).join('; '),
+        });
+        return;
+      }
+      const signals = [...new Set(m.signals ?? [])];
+      const added = signals.filter((s) => !client.hasSubscription(s)).length;
+      if (client.subscriptionCount + added > MAX_SIGNAL_SUBSCRIPTIONS) {
+        client.sendEvent({
+          type: 'error',
+          code: 'VALIDATION_FAILED',
+          message: `at most ${MAX_SIGNAL_SUBSCRIPTIONS} signal subscriptions per client (${client.subscriptionCount} held, ${added} more asked); nothing was subscribed`,
+        });
+        return;
+      }
       const rate = m.max_rate_hz ?? DEFAULT_SIGNAL_RATE_HZ;
-      for (const s of m.signals ?? []) client.subscribeSignal(s, rate);
-      for (const c of m.channels ?? []) client.channels.add(c);
+      for (const s of signals) client.subscribeSignal(s, rate);
+      for (const c of channels) client.channels.add(c);
       if (m.camera) {
         const cam = Value.Default(ClientMessage.anyOf[0].properties.camera, { ...m.camera }) as {
           instrument: string;
@@ -122,11 +179,14 @@ export class StreamHub {
           lastSentAt: Number.NEGATIVE_INFINITY,
         };
       }
+      // The change only, and the totals: echoing every subscription so far would make a client
+      // that subscribes in many small messages cost quadratic output.
       client.sendEvent({
         type: 'subscribed',
-        signals: [...client.signals.keys(), ...[...client.wildcards.keys()].map((k) => `${k}.*`)],
-        channels: [...client.channels],
+        signals,
+        channels,
         camera: client.camera?.instrument ?? null,
+        total: { signals: client.subscriptionCount, channels: client.channels.size },
       });
       return;
     }

@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import type { Role } from '../auth/roles.ts';
 
 /**
  * Messages a WebSocket client sends on /api/v1/stream. Everything the server sends is JSON
@@ -6,6 +7,21 @@ import { type Static, Type } from '@sinclair/typebox';
  * previews, which are binary (see camera-preview.ts).
  */
 export const Channels = ['states', 'runs', 'alarms', 'logs'] as const;
+export type Channel = (typeof Channels)[number];
+
+/**
+ * The least role that may read each channel: the one rule for the stream and for the HTTP
+ * route that serves the same data (GET /api/v1/logs takes its role from here).
+ */
+export const ChannelRoles: Record<Channel, Role> = {
+  states: 'viewer',
+  runs: 'viewer',
+  alarms: 'viewer',
+  logs: 'operator',
+};
+
+/** Signal and wildcard subscriptions one client may hold at once (500 per message, this many in all). */
+export const MAX_SIGNAL_SUBSCRIPTIONS = 2000;
 
 export const ClientMessage = Type.Union([
   Type.Object(

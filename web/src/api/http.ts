@@ -29,6 +29,12 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
+/** The session's credentials as headers, for a raw fetch that reads non-2xx bodies itself (/health's 503 report). */
+export function authHeaders(): Record<string, string> {
+  const token = session.accessToken;
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
 /** fetch with the session's token, one refresh-and-retry on 401, and errors as ApiError. */
 export async function request(path: string, options: RequestOptions = {}): Promise<Response> {
   const send = () => {

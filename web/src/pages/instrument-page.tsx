@@ -5,6 +5,7 @@ import type { ActorStateMessage, InstrumentDetail, InstrumentSummary } from '../
 import { ActionForm } from '../components/action-form.tsx';
 import { ErrorText } from '../components/error-text.tsx';
 import { LiveValue } from '../components/live-value.tsx';
+import { RestartButton } from '../components/restart-button.tsx';
 import { SignalControl } from '../components/signal-control.tsx';
 import { StateBadge } from '../components/state-badge.tsx';
 import { useAsync, useCan, useStreamMessages } from '../hooks.ts';
@@ -79,6 +80,7 @@ function InstrumentDetailView({ id }: { id: string }) {
           {d.type}
           {d.identity?.raw ? ` · ${d.identity.raw}` : ''}
         </span>
+        <RestartButton id={d.id} state={current} allowed={canWrite} />
       </header>
       {error ? (
         <p className="error-text">

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { ApiError, getJson } from '../api/http.ts';
+import { ApiError, authHeaders, getJson } from '../api/http.ts';
 import { isNumeric, loadAllInstruments } from '../api/instruments.ts';
 import type {
   ActorStateMessage,
@@ -24,7 +24,8 @@ export async function loadHealth(): Promise<HealthReport> {
   let response: Response;
   let body: unknown;
   try {
-    response = await fetch('/health');
+    // /health's details need a viewer when authentication is required.
+    response = await fetch('/health', { headers: authHeaders() });
     body = await response.json();
   } catch {
     throw new ApiError('NETWORK', 'cannot reach the Benchtop server', 0);

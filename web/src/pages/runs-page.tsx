@@ -8,6 +8,7 @@ import { Link, navigate, useLocation } from '../router.tsx';
 import { CompareRuns } from '../runs/compare-runs.tsx';
 import { loadRunDocuments } from '../runs/load-run.ts';
 import { RunPlot } from '../runs/run-plot.tsx';
+import { SuspensionNote } from '../runs/suspension-note.tsx';
 
 const PAGE_SIZE = 25;
 const STATUSES = ['success', 'abort', 'fail', 'running', 'interrupted'];
@@ -270,6 +271,13 @@ function RunDetail({ uid }: { uid: string }) {
                     {r.status ?? r.live?.state}
                   </span>{' '}
                   {r.reason ?? r.live?.reason ?? ''}
+                  {r.live?.state === 'suspended' && r.live.suspended_at !== null ? (
+                    <SuspensionNote
+                      reason={r.live.suspended_by.join('; ')}
+                      since={r.live.suspended_at}
+                      failsAt={r.live.fails_at}
+                    />
+                  ) : null}
                 </dd>
               </div>
               <div className="fact">

@@ -10,6 +10,7 @@ import { Link } from '../router.tsx';
 import { loadRunDocuments } from '../runs/load-run.ts';
 import { RunData } from '../runs/run-data.ts';
 import { RunPlot } from '../runs/run-plot.tsx';
+import { SuspensionNote } from '../runs/suspension-note.tsx';
 
 /** `key=value` lines into metadata; numbers and booleans keep their type so catalog search matches them. */
 function parseMetadata(text: string): { value: Record<string, unknown>; problem: string | null } {
@@ -30,6 +31,9 @@ interface Followed {
   data: RunData;
   state: RunState;
   reason: string | null;
+  /** While suspended: since when and when it fails (server time, seconds since the epoch). */
+  suspendedAt: number | null;
+  failsAt: number | null;
 }
 
 /** Pick a plan, fill its generated form, start it, and watch it fill in; pause, resume, abort. */
@@ -83,7 +87,13 @@ export function ScansPage() {
 
   const follow = (run: LiveRun, backfill = false) => {
     const data = new RunData(run.uid);
-    const next = { data, state: run.state, reason: run.reason };
+    const next = {
+      data,
+      state: run.state,
+      reason: run.state === 'suspended' ? run.suspended_by.join('; ') : run.reason,
+      suspendedAt: run.suspended_at ?? null,
+      failsAt: run.fails_at ?? null,
+    };
     followedRef.current = next;
     setFollowed(next);
     showProgress(run.progress);
@@ -98,7 +108,7 @@ export function ScansPage() {
     let current = followedRef.current;
     if (document.name === 'start' && current?.data.uid !== uid) {
       // Runs go one at a time: a new run start is the run to watch.
-      current = { data: new RunData(uid), state: 'running', reason: null };
+      current = { data: new RunData(uid), state: 'running', reason: null, suspendedAt: null, failsAt: null };
       followedRef.current = current;
       setFollowed(current);
     }
@@ -109,10 +119,23 @@ export function ScansPage() {
     if (p.uid === followedRef.current?.data.uid) showProgress(p);
   });
   useStreamMessages('runs', 'run.state', (m) => {
-    const s = m as unknown as { uid: string; state: RunState; reason?: string; exit_status?: string };
+    const s = m as unknown as {
+      uid: string;
+      state: RunState;
+      reason?: string;
+      exit_status?: string;
+      suspended_at?: number;
+      fails_at?: number;
+    };
     setFollowed((f) =>
       f && f.data.uid === s.uid
-        ? { ...f, state: s.state, reason: [s.exit_status, s.reason].filter(Boolean).join(': ') || null }
+        ? {
+            ...f,
+            state: s.state,
+            reason: [s.exit_status, s.reason].filter(Boolean).join(': ') || null,
+            suspendedAt: s.suspended_at ?? null,
+            failsAt: s.fails_at ?? null,
+          }
         : f,
     );
   });
@@ -232,7 +255,15 @@ export function ScansPage() {
               'No run yet'
             )}
           </h2>
-          {followed?.reason ? <p className="muted">{followed.reason}</p> : null}
+          {followed?.state === 'suspended' && followed.suspendedAt !== null ? (
+            <SuspensionNote
+              reason={followed.reason}
+              since={followed.suspendedAt}
+              failsAt={followed.failsAt}
+            />
+          ) : followed?.reason ? (
+            <p className="muted">{followed.reason}</p>
+          ) : null}
           <div className="progress-row">
             <progress ref={progressRef} aria-label="Run progress" max={1} value={0} />
             <span ref={progressText} />

@@ -1,0 +1,185 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { type Clock, systemClock } from '../../core/clock.ts';
+import type { SimulatorServer } from '../../sim/simulator.ts';
+import { LengthPrefixedFramer, mbapFormat } from '../../transports/length-prefixed-framer.ts';
+import {
+  decodeAdu,
+  decodeRequest,
+  encodeAdu,
+  encodeResponse,
+  ModbusExceptionError,
+  type ModbusRequest,
+  type ModbusResponse,
+} from './modbus-pdu.ts';
+import type { RegisterBank } from './register-bank.ts';
+
+/**
+ * Faults a test switches on: every reply late by `latency_ms`; a connection dropped when its
+ * next request arrives; an exception reply to requests of function `fc` (any when omitted)
+ * touching `address` (any when omitted).
+ */
+export interface ModbusSimFaults {
+  latencyMs?: number;
+  drop?: boolean;
+  exception?: { code: number; fc?: number; address?: number };
+}
+
+/** The addresses a request touches, for matching an injected exception. */
+function span(r: ModbusRequest): [number, number] {
+  switch (r.fc) {
+    case 1:
+    case 2:
+    case 3:
+    case 4:
+      return [r.address, r.quantity];
+    case 5:
+    case 6:
+      return [r.address, 1];
+    case 15:
+    case 16:
+      return [r.address, r.values.length];
+    case 23:
+      return [
+        Math.min(r.readAddress, r.writeAddress),
+        Math.max(r.readAddress + r.readQuantity, r.writeAddress + r.values.length),
+      ];
+  }
+}
+
+/** Carries out one request against the bank (exceptions are thrown as ModbusExceptionError). */
+export function serve(bank: RegisterBank, r: ModbusRequest): ModbusResponse {
+  switch (r.fc) {
+    case 1:
+      return { fc: 1, bits: bank.readBits('coil', r.address, r.quantity) };
+    case 2:
+      return { fc: 2, bits: bank.readBits('discrete', r.address, r.quantity) };
+    case 3:
+      return { fc: 3, registers: bank.readRegisters('holding', r.address, r.quantity) };
+    case 4:
+      return { fc: 4, registers: bank.readRegisters('input', r.address, r.quantity) };
+    case 5:
+      bank.writeCoils(r.address, [r.value]);
+      return { fc: 5, address: r.address, value: r.value };
+    case 6:
+      bank.writeRegisters(r.address, [r.value]);
+      return { fc: 6, address: r.address, value: r.value };
+    case 15:
+      bank.writeCoils(r.address, r.values);
+      return { fc: 15, address: r.address, quantity: r.values.length };
+    case 16:
+      bank.writeRegisters(r.address, r.values);
+      return { fc: 16, address: r.address, quantity: r.values.length };
+    case 23:
+      // The specification: the write is performed before the read.
+      bank.writeRegisters(r.writeAddress, r.values);
+      return { fc: 23, registers: bank.readRegisters('holding', r.readAddress, r.readQuantity) };
+  }
+}
+
+/**
+ * A Modbus TCP server in front of a RegisterBank: several clients at once, each connection's
+ * requests answered in order, the unit id checked (another unit gets exception 0B, as from a
+ * gateway with no such device; 0 and 0xFF mean this device), and injectable faults.
+ */
+export class ModbusSimServer implements SimulatorServer {
+  readonly type: string;
+  readonly bank: RegisterBank;
+  private readonly unitId: number;
+  private readonly clock: Clock;
+  private server: Server | null = null;
+  private readonly sockets = new Set<Socket>();
+  faults: ModbusSimFaults = {};
+  /** Requests served, by function code (tests check how the driver merged its reads). */
+  readonly requests: ModbusRequest[] = [];
+  address: { host: string; port: number } | null = null;
+
+  constructor(options: { type?: string; bank: RegisterBank; unitId: number; clock?: Clock }) {
+    this.type = options.type ?? 'ModbusPlc';
+    this.bank = options.bank;
+    this.unitId = options.unitId;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  get connections(): number {
+    return this.sockets.size;
+  }
+
+  listen(port: number, host: string): Promise<{ host: string; port: number }> {
+    const server = createServer((socket) => this.accept(socket));
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        const address = server.address();
+        this.address = { host, port: typeof address === 'object' && address ? address.port : port };
+        resolve(this.address);
+      });
+    });
+  }
+
+  /** Drops every client connection (a cable pulled) but keeps listening. */
+  dropConnections(): void {
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+  }
+
+  async close(): Promise<void> {
+    this.dropConnections();
+    const server = this.server;
+    this.server = null;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private accept(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.setNoDelay(true);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    const framer = new LengthPrefixedFramer(mbapFormat, (frame) => this.onFrame(socket, frame));
+    socket.on('data', (chunk) => {
+      try {
+        framer.push(chunk);
+      } catch {
+        socket.destroy(); // a header announcing an impossible length: the stream is lost
+      }
+    });
+  }
+
+  /** The reply PDU to one request PDU. */
+  handle(pdu: Buffer, unitId: number): Buffer {
+    let fc = pdu[0] ?? 0;
+    try {
+      // 0 and 0xFF address "this device" on Modbus TCP (libmodbus sends 0xFF unless told otherwise).
+      if (unitId !== this.unitId && unitId !== 0 && unitId !== 0xff)
+        throw new ModbusExceptionError(0x0b, `no unit ${unitId}`);
+      const request = decodeRequest(pdu);
+      fc = request.fc;
+      this.requests.push(request);
+      if (this.requests.length > 10_000) this.requests.splice(0, 5_000);
+      const injected = this.faults.exception;
+      if (injected && (injected.fc === undefined || injected.fc === fc)) {
+        const [start, count] = span(request);
+        if (injected.address === undefined || (injected.address >= start && injected.address < start + count))
+          throw new ModbusExceptionError(injected.code);
+      }
+      return encodeResponse(serve(this.bank, request));
+    } catch (error) {
+      if (error instanceof ModbusExceptionError)
+        return encodeResponse({ fc: fc & 0x7f, exception: error.exception });
+      return encodeResponse({ fc: fc & 0x7f, exception: 4 });
+    }
+  }
+
+  private onFrame(socket: Socket, frame: Buffer): void {
+    if (this.faults.drop) {
+      socket.destroy();
+      return;
+    }
+    const adu = decodeAdu(frame);
+    if (adu.protocolId !== 0) return; // not Modbus: a server ignores it
+    const reply = encodeAdu(adu.transactionId, adu.unitId, this.handle(adu.pdu, adu.unitId));
+    const latency = this.faults.latencyMs ?? 0;
+    if (latency > 0) this.clock.setTimeout(() => socket.writable && socket.write(reply), latency);
+    else socket.write(reply);
+  }
+}
