@@ -1,5 +1,6 @@
 import type { Benchmark } from '../lib/benchmark.ts';
 import { cameraHdf5Benchmark } from './camera-hdf5.ts';
+import { cliStartupBenchmark } from './cli-startup.ts';
 import { commandLatencyBenchmark } from './command-latency.ts';
 import { fanoutBenchmark } from './fanout.ts';
 import { ingestBenchmark } from './ingest.ts';
@@ -16,4 +17,5 @@ export const benchmarks: Benchmark[] = [
   ingestBenchmark,
   loggingJitterBenchmark,
   startupBenchmark,
+  cliStartupBenchmark,
 ];

@@ -106,6 +106,24 @@ describe('targetMet', () => {
     assert.equal(targetMet({ kind: 'at-least', value: 500_000 }, 499_999, {}), false);
     assert.equal(targetMet({ kind: 'ratio-at-least', anchor: 'a', ratio: 1 }, 5, { a: 0 }), null);
   });
+
+  it('judges a duration against a multiple of an anchor (ratio-at-most)', () => {
+    const target = { kind: 'ratio-at-most', anchor: 'node', ratio: 3 } as const;
+    assert.equal(targetMet(target, 60, { node: 20 }), true);
+    assert.equal(targetMet(target, 61, { node: 20 }), false);
+    assert.equal(targetMet(target, 61, { node: null }), null);
+    const r = makeResult({
+      benchmark: 'cli',
+      metric: 'm',
+      unit: 'ms',
+      ours: 50,
+      anchors: { node: 20 },
+      targets: [target],
+    });
+    assert.equal(r.target, '≤ 3× node');
+    assert.deepEqual(r.ratios, { node: 2.5 });
+    assert.equal(r.met, true);
+  });
 });
 
 describe('results file', () => {

@@ -52,14 +52,15 @@ export function resultsFileProblems(value: unknown): string[] {
 }
 
 /**
- * What the issue asks of a figure: ours ≥ value, ours < value, ours ≤ value, or ours ≥ ratio ×
- * the named anchor.
+ * What the issue asks of a figure: ours ≥ value, ours < value, ours ≤ value, ours ≥ ratio × the
+ * named anchor (a rate), or ours ≤ ratio × the named anchor (a duration).
  */
 export type Target =
   | { kind: 'at-least'; value: number }
   | { kind: 'below'; value: number }
   | { kind: 'at-most'; value: number }
-  | { kind: 'ratio-at-least'; anchor: string; ratio: number };
+  | { kind: 'ratio-at-least'; anchor: string; ratio: number }
+  | { kind: 'ratio-at-most'; anchor: string; ratio: number };
 
 /**
  * A measured figure: the median and spread of several rounds; one number; one number with the
@@ -118,6 +119,8 @@ export function describeTarget(target: Target, unit: string): string {
       return `≤ ${n(target.value)}${u}`;
     case 'ratio-at-least':
       return `≥ ${target.ratio}× ${target.anchor}`;
+    case 'ratio-at-most':
+      return `≤ ${target.ratio}× ${target.anchor}`;
   }
 }
 
@@ -131,10 +134,11 @@ export function targetMet(target: Target, ours: number | null, anchors: Record<s
       return ours < target.value;
     case 'at-most':
       return ours <= target.value;
-    case 'ratio-at-least': {
+    case 'ratio-at-least':
+    case 'ratio-at-most': {
       const anchor = anchors[target.anchor];
       if (anchor === null || anchor === undefined || anchor === 0) return null;
-      return ours / anchor >= target.ratio;
+      return target.kind === 'ratio-at-least' ? ours / anchor >= target.ratio : ours / anchor <= target.ratio;
     }
   }
 }

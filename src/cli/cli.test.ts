@@ -111,6 +111,16 @@ describe('benchtop CLI', () => {
     }
   });
 
+  it('benchtop help [command] works although benchtop alone starts the server', () => {
+    const r = run(['help']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /Usage: benchtop \[options\] \[command\]/);
+    const plans = run(['help', 'run']);
+    assert.equal(plans.status, 0, plans.stderr);
+    assert.match(plans.stdout, /Usage: benchtop run[\s\S]*Plans:\n {2}count/);
+    assert.match(run(['run', '--help']).stdout, /Plans:\n {2}count/);
+  });
+
   it('start serves /health/basic and stops gracefully on SIGTERM', async () => {
     const { child, url, lines } = await startServer(['--config', tempToml('')]);
     try {

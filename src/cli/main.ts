@@ -2,145 +2,297 @@ import { Command, Option } from 'commander';
 import { ConfigError } from '../config/issues.ts';
 import { BenchtopError } from '../core/errors.ts';
 import { BENCHTOP_VERSION } from '../core/version.ts';
-import { ApiClient, clientOptions } from './client/api-client.ts';
-import { backupCommand, configFileCommands } from './commands/backup-commands.ts';
-import { configPrintCommand } from './commands/config-print.ts';
-import { restartCommand } from './commands/restart-command.ts';
-import { runCommands } from './commands/run-commands.ts';
-import { securityCommands } from './commands/security-commands.ts';
-import { callCommand, getCommand, setCommand, watchCommand } from './commands/signal-commands.ts';
-import { simCommand } from './commands/sim.ts';
-import { startCommand } from './commands/start.ts';
-import { validateConfigCommand } from './commands/validate-config.ts';
-import type { ConfigFlags } from './config-source.ts';
+import { CLI_EXPORT_FORMATS } from '../storage/export/export-formats.ts';
+import { addCommand, applySpec, type CommandSpec, lazy, loadHelpTexts, wantsHelp } from './command-spec.ts';
+import { CONFIG, CONFIG_ONLY, collect, RUN, SERVER, SERVER_OR_LOCAL } from './option-groups.ts';
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
+// Every command is declared here as data and its module imported only when it runs (see
+// command-spec.ts): keep this file's imports to commander and small modules, or every
+// `benchtop get` pays for them. To add a command, add one entry to COMMANDS (or to a group's
+// `commands`), with its action in its own file under commands/.
 
-/** Flags every command that loads a configuration accepts. */
-function configOptions(command: Command): Command {
-  return command
-    .option(
-      '-c, --config <file>',
-      'TOML configuration file (default: $BENCHTOP_CONFIG, else the built-in simulated lab)',
-    )
-    .option('--port <port>', 'override server.port')
-    .option('--bind <address>', 'override server.bind_address')
-    .addOption(
-      new Option('--log-level <level>', 'override application.log_level').choices([
-        'trace',
-        'debug',
-        'info',
-        'warn',
-        'error',
-      ]),
-    )
-    .option(
-      '--set <key=value>',
-      'override any setting, e.g. --set storage.output_dir=/data (repeatable)',
-      collect,
-    )
-    .option('--no-simulation', 'talk to real hardware even if [simulation] enabled = true');
-}
+const RULE = `
+Client commands (run, runs, export, get, set, call, watch, restart) talk to the Benchtop
+server at --url, else $BENCHTOP_URL, else http://127.0.0.1:8080. runs and export read this
+machine's files (the configuration's storage.output_dir) only with --local, or when no server
+answers at $BENCHTOP_URL or the default address, and then say so on stderr; a server named
+with --url must answer. run drives instruments in this process only with --local. start, sim,
+config, keys, users and backup work on this machine's configuration and files.`;
+
+const COMMANDS: CommandSpec[] = [
+  {
+    name: 'start',
+    description: 'start the server (the default command)',
+    options: [CONFIG],
+    action: lazy(() => import('./commands/start.ts'), 'startAction'),
+  },
+  {
+    name: 'validate-config <file>',
+    description: 'validate a configuration file: prints every problem with its line, exits 2 if invalid',
+    action: lazy(() => import('./commands/validate-config.ts'), 'validateConfigAction'),
+  },
+  {
+    name: 'config',
+    description: 'inspect the configuration',
+    commands: [
+      {
+        name: 'print',
+        description: 'print the effective configuration with the source of each setting',
+        options: [CONFIG, ['--json', 'print JSON']],
+        action: lazy(() => import('./commands/config-print.ts'), 'configPrintAction'),
+      },
+      {
+        name: 'validate <file>',
+        description: 'validate a configuration file (same as validate-config)',
+        action: lazy(() => import('./commands/validate-config.ts'), 'validateConfigAction'),
+      },
+      {
+        name: 'backup',
+        description: 'keep a labelled copy of the configuration file beside it (config-backups/)',
+        options: [CONFIG_ONLY, ['--label <label>', 'e.g. before-new-stage']],
+        action: lazy(() => import('./commands/backup-commands.ts'), 'configBackup'),
+      },
+      {
+        name: 'backups',
+        description: 'list labelled copies',
+        options: [CONFIG_ONLY],
+        action: lazy(() => import('./commands/backup-commands.ts'), 'configBackups'),
+      },
+      {
+        name: 'restore <copy>',
+        description:
+          'validate a copy (path or label) and restore it; the current file is kept as a copy first',
+        options: [CONFIG_ONLY],
+        action: lazy(() => import('./commands/backup-commands.ts'), 'configRestore'),
+      },
+    ],
+  },
+  {
+    name: 'sim',
+    description: 'run the instrument simulators standalone on the addresses in the config',
+    options: [CONFIG],
+    action: lazy(() => import('./commands/sim.ts'), 'simAction'),
+  },
+  {
+    name: 'keys',
+    description: 'API keys (stored hashed; the secret is shown once)',
+    commands: [
+      {
+        name: 'create',
+        description: 'create a key, e.g. benchtop keys create --role operator --name beamline-script',
+        options: [
+          CONFIG_ONLY,
+          new Option('--role <role>', 'viewer | operator | admin').makeOptionMandatory(),
+          ['--name <name>', 'what the key is for', 'cli'],
+        ],
+        action: lazy(() => import('./commands/security-commands.ts'), 'keysCreate'),
+      },
+      {
+        name: 'list',
+        description: 'list keys (never their secrets)',
+        options: [CONFIG_ONLY],
+        action: lazy(() => import('./commands/security-commands.ts'), 'keysList'),
+      },
+      {
+        name: 'revoke <id>',
+        description: 'revoke a key',
+        options: [CONFIG_ONLY],
+        action: lazy(() => import('./commands/security-commands.ts'), 'keysRevoke'),
+      },
+    ],
+  },
+  {
+    name: 'users',
+    description: 'users who log in to the dashboard (passwords hashed with scrypt)',
+    commands: [
+      {
+        name: 'add <name>',
+        description: 'add a user; the password is read from standard input',
+        options: [
+          CONFIG_ONLY,
+          new Option('--role <role>', 'viewer | operator | admin').makeOptionMandatory(),
+        ],
+        action: lazy(() => import('./commands/security-commands.ts'), 'usersAdd'),
+      },
+      {
+        name: 'passwd <name>',
+        description:
+          "set a user's password, read from standard input; ends their sessions (a running server notices within seconds)",
+        options: [CONFIG_ONLY],
+        action: lazy(() => import('./commands/security-commands.ts'), 'usersPasswd'),
+      },
+      {
+        name: 'list',
+        description: 'list users',
+        options: [CONFIG_ONLY],
+        action: lazy(() => import('./commands/security-commands.ts'), 'usersList'),
+      },
+      {
+        name: 'remove <name>',
+        description: 'remove a user',
+        options: [CONFIG_ONLY],
+        action: lazy(() => import('./commands/security-commands.ts'), 'usersRemove'),
+      },
+    ],
+  },
+  {
+    name: 'run',
+    description: 'run a plan, with a progress bar: on the server, or in this process with --local',
+    options: [
+      RUN,
+      new Option(
+        '--metadata <key=value>',
+        'recorded in the start document, e.g. --metadata sample=Si-42 (repeatable)',
+      ).argParser(collect),
+      ['--json', 'print the finished run as JSON'],
+      new Option('--log-level <level>', 'log level with --local').choices(['debug', 'info', 'warn', 'error']),
+    ],
+    configure: (run) =>
+      run
+        .argument('<plan>', 'count, scan, grid_scan, list_scan, time_series or camera_acquire')
+        .argument('[args...]', 'plan arguments: --name value')
+        .allowUnknownOption()
+        .allowExcessArguments(),
+    helpAfter: () => import('./commands/run-commands.ts').then((m) => m.runHelp()),
+    action: lazy(() => import('./commands/run-commands.ts'), 'runAction'),
+  },
+  {
+    name: 'runs',
+    description: 'the run catalog: list and show runs (from the server, or local files with --local)',
+    commands: [
+      {
+        name: 'list',
+        description: 'list runs, newest first',
+        options: [
+          SERVER_OR_LOCAL,
+          ['--plan <name>', 'only this plan'],
+          ['--status <status>', 'success, abort, fail, interrupted or running (comma-separated)'],
+          ['--since <when>', 'started since a date (2026-01-31T08:00Z) or an age (2h, 7d)'],
+          ['--limit <n>', 'at most n runs (default 100)'],
+          ['--json', 'print JSON'],
+        ],
+        action: lazy(() => import('./commands/runs.ts'), 'runsListAction'),
+      },
+      {
+        name: 'show <uid>',
+        description: "a run's status, events, metadata and files",
+        options: [SERVER_OR_LOCAL, ['--json', 'print JSON']],
+        action: lazy(() => import('./commands/runs.ts'), 'runsShowAction'),
+      },
+    ],
+  },
+  {
+    name: 'export',
+    description:
+      'export a run (downloaded from the server, key: $BENCHTOP_API_KEY; or from local files with --local): one file per stream in --out, with a progress bar',
+    options: [
+      SERVER_OR_LOCAL,
+      new Option('--format <format>', 'output format').choices(CLI_EXPORT_FORMATS).makeOptionMandatory(),
+      new Option(
+        '--out <dir>',
+        'directory for the exported files (created if missing)',
+      ).makeOptionMandatory(),
+    ],
+    configure: (exporter) => exporter.argument('<uid>', 'run uid (benchtop runs list)'),
+    action: lazy(() => import('./commands/export.ts'), 'exportAction'),
+  },
+  {
+    name: 'restart',
+    description:
+      'restart an instrument: reconnect it with its restart count cleared (the way out of faulted)',
+    options: [SERVER],
+    configure: (restart) => restart.argument('<instrument>', 'instrument id, e.g. meter'),
+    action: lazy(() => import('./commands/restart-command.ts'), 'restartAction'),
+  },
+  {
+    name: 'backup',
+    description: 'back up and restore configuration, databases and run data (tar.gz)',
+    commands: [
+      {
+        name: 'create',
+        description: 'write a backup archive to [backup] dir, then prune old ones',
+        options: [
+          CONFIG_ONLY,
+          ['--label <label>', 'added to the archive name'],
+          ['--no-data', 'databases and configuration only, no run files'],
+        ],
+        action: lazy(() => import('./commands/backup-commands.ts'), 'backupCreate'),
+      },
+      {
+        name: 'list',
+        description: 'list backup archives, newest first',
+        options: [CONFIG_ONLY],
+        action: lazy(() => import('./commands/backup-commands.ts'), 'backupList'),
+      },
+      {
+        name: 'restore <archive>',
+        description: 'restore an archive into storage.output_dir (stop Benchtop first)',
+        options: [
+          CONFIG_ONLY,
+          ['--force', 'overwrite a non-empty output_dir'],
+          ['--config-dest <file>', 'also write the backed-up configuration file here'],
+        ],
+        action: lazy(() => import('./commands/backup-commands.ts'), 'backupRestore'),
+      },
+    ],
+  },
+  {
+    name: 'get <signal>',
+    description: 'read a signal, e.g. benchtop get laser.wavelength',
+    options: [SERVER],
+    action: lazy(() => import('./commands/signal-commands.ts'), 'getAction'),
+  },
+  {
+    name: 'set <signal> <value>',
+    description: 'write a signal and wait until done, e.g. benchtop set stage.axis1.position 5',
+    options: [SERVER, ['--no-wait', 'return as soon as the command is sent']],
+    action: lazy(() => import('./commands/signal-commands.ts'), 'setAction'),
+  },
+  {
+    name: 'call <action> [args...]',
+    description:
+      'run an action, e.g. benchtop call stage.axis1.home, benchtop call stage.axis1.move_relative delta=0.5',
+    options: [SERVER],
+    action: lazy(() => import('./commands/signal-commands.ts'), 'callAction'),
+  },
+  {
+    name: 'watch <signals...>',
+    description: 'print live updates, e.g. benchtop watch meter.power laser.power',
+    options: [
+      SERVER,
+      ['--rate <hz>', 'maximum updates per second per signal', '5'],
+      ['--count <n>', 'stop after n updates'],
+    ],
+    action: lazy(() => import('./commands/signal-watch.ts'), 'watchAction'),
+  },
+];
 
 export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
+  const io = { env, out: process.stdout, err: process.stderr };
   const program = new Command('benchtop')
     .description('Benchtop: data acquisition and control for laboratory and factory instruments')
     .version(BENCHTOP_VERSION, '-V, --version')
     .option('--validate-config <file>', 'validate a configuration file and exit (0 valid, 2 invalid)')
     .enablePositionalOptions()
-    .showHelpAfterError();
-  configOptions(program).action(async (options: ConfigFlags & { validateConfig?: string }) => {
-    if (options.validateConfig) {
-      process.exitCode = validateConfigCommand(options.validateConfig, env, process.stdout, process.stderr);
-      return;
-    }
-    await startCommand(options, env);
-  });
-
-  configOptions(program.command('start').description('start the server (the default command)')).action(
-    async (options: ConfigFlags) => {
-      await startCommand(options, env);
-    },
+    // `benchtop help [command]`, which commander leaves out when the program has an action (start).
+    .helpCommand(true)
+    .showHelpAfterError()
+    .addHelpText('afterAll', RULE);
+  // `benchtop` alone starts the server, like `benchtop start`.
+  applySpec(
+    program,
+    { options: [CONFIG], action: lazy(() => import('./commands/start.ts'), 'startAction') },
+    io,
   );
-
-  program
-    .command('validate-config <file>')
-    .description('validate a configuration file: prints every problem with its line, exits 2 if invalid')
-    .action((file: string) => {
-      process.exitCode = validateConfigCommand(file, env, process.stdout, process.stderr);
-    });
-
-  const config = program.command('config').description('inspect the configuration');
-  configOptions(
-    config.command('print').description('print the effective configuration with the source of each setting'),
-  )
-    .option('--json', 'print JSON')
-    .action((options: ConfigFlags & { json?: boolean }) => configPrintCommand(options, env, process.stdout));
-
-  configOptions(
-    program
-      .command('sim')
-      .description('run the instrument simulators standalone on the addresses in the config'),
-  ).action(async (options: ConfigFlags) => {
-    const close = await simCommand(options, env, process.stdout);
-    const stop = () => void close().then(() => process.exit(0));
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-
-  for (const command of securityCommands(env)) program.addCommand(command);
-  for (const command of runCommands(env)) program.addCommand(command);
-  program.addCommand(restartCommand(env));
-  program.addCommand(backupCommand(env));
-  configFileCommands(config, env);
-
-  const client = (cmd: Command) =>
-    new ApiClient(clientOptions(cmd.optsWithGlobals() as { url?: string }, env));
-  const url = (cmd: Command) =>
-    cmd.option('--url <url>', 'Benchtop server (default: $BENCHTOP_URL, else http://127.0.0.1:8080)');
-  url(
-    program.command('get <signal>').description('read a signal, e.g. benchtop get laser.wavelength'),
-  ).action(async (signal: string, _o, cmd: Command) => getCommand(client(cmd), signal, process.stdout));
-  url(
-    program
-      .command('set <signal> <value>')
-      .description('write a signal and wait until done, e.g. benchtop set stage.axis1.position 5'),
-  )
-    .option('--no-wait', 'return as soon as the command is sent')
-    .action(async (signal: string, value: string, o: { wait: boolean }, cmd: Command) =>
-      setCommand(client(cmd), signal, value, o.wait, process.stdout),
-    );
-  url(
-    program
-      .command('call <action> [args...]')
-      .description(
-        'run an action, e.g. benchtop call stage.axis1.home, benchtop call stage.axis1.move_relative delta=0.5',
-      ),
-  ).action(async (action: string, args: string[], _o, cmd: Command) =>
-    callCommand(client(cmd), action, args, process.stdout),
-  );
-  url(
-    program
-      .command('watch <signals...>')
-      .description('print live updates, e.g. benchtop watch meter.power laser.power'),
-  )
-    .option('--rate <hz>', 'maximum updates per second per signal', '5')
-    .option('--count <n>', 'stop after n updates')
-    .action(async (signals: string[], o: { rate: string; count?: string }, cmd: Command) =>
-      watchCommand(
-        client(cmd),
-        signals,
-        { rateHz: Number(o.rate), ...(o.count ? { count: Number(o.count) } : {}) },
-        process.stdout,
-      ),
-    );
-
+  for (const spec of COMMANDS) addCommand(program, spec, io);
   return program;
 }
 
 export async function main(argv: string[] = process.argv): Promise<void> {
   try {
-    await buildProgram().parseAsync(argv);
+    const program = buildProgram();
+    if (wantsHelp(argv.slice(2))) await loadHelpTexts(program);
+    await program.parseAsync(argv);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);

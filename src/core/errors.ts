@@ -46,6 +46,8 @@ export const ErrorCodes = {
     status: 500,
     summary: 'Refusing to listen on a non-loopback address without authentication',
   },
+  /** The command-line client got no answer from the server (nothing listening, refused, reset). */
+  SERVER_UNREACHABLE: { status: 503, summary: 'The Benchtop server did not answer' },
   INTERNAL: { status: 500, summary: 'Internal error' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 

@@ -14,6 +14,8 @@ import type { InstrumentMessage, InstrumentReply } from './instrument-behavior.t
 import type { Reading } from './reading.ts';
 import { checkActionArgs, checkWrite } from './signal-validation.ts';
 
+export { splitSignalPath } from './signal-text.ts';
+
 export interface WriteOptions {
   /** Wait until the instrument has done it (motion done, tuned). Default true. */
   wait?: boolean;
@@ -219,17 +221,4 @@ export class Instrument {
       throw error;
     }
   }
-}
-
-/** `stage.axis1.position` → instrument `stage`, signal `axis1.position` (ids contain no dots). */
-export function splitSignalPath(path: string): { instrument: string; signal: string } {
-  const dot = path.indexOf('.');
-  if (dot <= 0 || dot === path.length - 1) {
-    throw new BenchtopError(
-      'VALIDATION_FAILED',
-      `"${path}" is not instrument.signal (e.g. stage.axis1.position)`,
-      { path },
-    );
-  }
-  return { instrument: path.slice(0, dot), signal: path.slice(dot + 1) };
 }

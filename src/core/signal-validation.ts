@@ -3,6 +3,8 @@ import { Value } from '@sinclair/typebox/value';
 import type { ActionDescription, SignalDescription, SignalValue } from './device-description.ts';
 import { BenchtopError } from './errors.ts';
 
+export { parseSignalText } from './signal-text.ts';
+
 /** `690..1040 nm`, `>= 0 s`, or `any`. */
 export function rangeText(desc: Pick<SignalDescription, 'limits' | 'unit'>): string {
   const { min, max } = desc.limits ?? {};
@@ -70,23 +72,6 @@ export function checkWrite(instrument: string, desc: SignalDescription, value: u
     case 'string':
       if (typeof value !== 'string') throw invalid('a string');
       return value;
-  }
-}
-
-/** Turns command-line text into the signal's type (`benchtop set stage.axis1.position 5`). */
-export function parseSignalText(desc: SignalDescription, text: string): SignalValue {
-  switch (desc.dtype) {
-    case 'number':
-    case 'integer': {
-      const n = Number(text);
-      return text.trim() === '' || Number.isNaN(n) ? text : n;
-    }
-    case 'boolean':
-      if (/^(true|1|on|yes|open)$/i.test(text)) return true;
-      if (/^(false|0|off|no|closed?)$/i.test(text)) return false;
-      return text;
-    default:
-      return text;
   }
 }
 

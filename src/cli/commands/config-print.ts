@@ -1,6 +1,7 @@
 import { stringify } from 'smol-toml';
 import { describeSources, loadConfig } from '../../config/load.ts';
 import { redactConfig } from '../../config/redact.ts';
+import type { Invocation } from '../command-spec.ts';
 import { type ConfigFlags, flagOverrides, resolveConfigFile } from '../config-source.ts';
 
 /** Prints the effective configuration (secrets redacted) with where each setting came from. */
@@ -27,3 +28,6 @@ export function configPrintCommand(
   out.write('\n# as TOML:\n');
   out.write(`${stringify(redacted as Record<string, unknown>)}\n`);
 }
+
+export const configPrintAction = (inv: Invocation<ConfigFlags & { json?: boolean }, unknown>) =>
+  configPrintCommand(inv.options, inv.env, inv.out);

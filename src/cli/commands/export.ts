@@ -8,8 +8,12 @@ import { type EXPORT_FORMATS, exportRun } from '../../storage/export/export-run.
 import { openHdf5Run } from '../../storage/export/hdf5-run-reader.ts';
 import { openRunDataReader, type RunDataReaderFactory } from '../../storage/export/run-data-reader.ts';
 import type { ApiClient } from '../client/api-client.ts';
+import type { Invocation } from '../command-spec.ts';
+import type { ConfigFlags } from '../config-source.ts';
+import { serverOrLocal, type TargetFlags } from '../server-or-local.ts';
 import { downloadRunFile } from './run-file-download.ts';
 import { ProgressBar } from './run-progress-bar.ts';
+import { withLocalCatalog } from './runs.ts';
 
 export { CLI_EXPORT_FORMATS } from '../../storage/export/export-formats.ts';
 
@@ -60,7 +64,7 @@ export async function exportCommand(
 }
 
 /**
- * `benchtop export <uid> --url URL …`: downloads the run's files from a running server
+ * `benchtop export <uid>` against a server: downloads the run's files from it
  * (`GET /api/v1/runs/{uid}` lists them, `GET /api/v1/runs/{uid}/files/{name}` sends each), then
  * converts them here like a local export. The download is staged in a hidden directory inside
  * `--out` (same disk as the result, removed afterwards); `hdf5` downloads the file straight to
@@ -204,4 +208,20 @@ function insideDir(dir: string, file: string): string {
 
 function safeName(text: string): string {
   return text.replace(/[^A-Za-z0-9_-]/g, '-');
+}
+
+/** `benchtop export <uid>`: from the server, or from the local catalog (--local, or no server answers). */
+export async function exportAction(
+  inv: Invocation<ConfigFlags & TargetFlags & { format: string; out: string }, { uid: string }>,
+): Promise<void> {
+  const { uid } = inv.args;
+  const { format, out } = inv.options;
+  const io = { out: inv.out, err: inv.err };
+  await serverOrLocal(inv.options, inv.env, inv.err, {
+    server: (client) => exportRemoteCommand(client, uid, format, out, io),
+    local: () =>
+      withLocalCatalog(inv.options, inv.env, (catalog, outputDir) =>
+        exportCommand(catalog, outputDir, uid, format, out, io),
+      ),
+  });
 }

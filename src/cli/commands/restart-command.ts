@@ -1,5 +1,5 @@
-import { Command } from 'commander';
 import { ApiClient, clientOptions } from '../client/api-client.ts';
+import type { Invocation } from '../command-spec.ts';
 
 interface RestartReply {
   id: string;
@@ -27,16 +27,11 @@ export async function restartInstrument(
   return r.state;
 }
 
-export function restartCommand(env: NodeJS.ProcessEnv): Command {
-  return new Command('restart')
-    .argument('<instrument>', 'instrument id, e.g. meter')
-    .description(
-      'restart an instrument: reconnect it with its restart count cleared (the way out of faulted)',
-    )
-    .option('--url <url>', 'Benchtop server (default: $BENCHTOP_URL, else http://127.0.0.1:8080)')
-    .action(async (id: string, options: { url?: string }) => {
-      const state = await restartInstrument(new ApiClient(clientOptions(options, env)), id, process.stdout);
-      // Exit 1 when it did not come up, so a script notices.
-      if (state !== 'ready') process.exitCode = 1;
-    });
+export async function restartAction(
+  inv: Invocation<{ url?: string }, { instrument: string }>,
+): Promise<number> {
+  const client = new ApiClient(clientOptions(inv.options, inv.env));
+  const state = await restartInstrument(client, inv.args.instrument, inv.out);
+  // Exit 1 when it did not come up, so a script notices.
+  return state === 'ready' ? 0 : 1;
 }

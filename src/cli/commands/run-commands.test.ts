@@ -148,19 +148,29 @@ describe('benchtop run --local, runs, export (child processes on the simulated l
     assert.ok(view.files.length > 0 && view.files.every((f) => existsSync(f)), `files exist: ${view.files}`);
     assert.match(stderr, /count \[#+\] 100% 3\/3/);
 
-    const listed = JSON.parse((await cli('runs', 'list', '--json', '--set', output)).stdout) as {
+    const listed = JSON.parse((await cli('runs', 'list', '--local', '--json', '--set', output)).stdout) as {
       uid: string;
     }[];
     assert.deepEqual(
       listed.map((r) => r.uid),
       [view.uid],
     );
-    const shown = (await cli('runs', 'show', view.uid, '--set', output)).stdout;
+    const shown = (await cli('runs', 'show', view.uid, '--local', '--set', output)).stdout;
     assert.match(shown, /status:\s+success/);
     assert.match(shown, /metadata: .*"sample":"Si-42"/);
 
     const dest = join(dir, 'export');
-    const exported = await cli('export', view.uid, '--format', 'csv', '--out', dest, '--set', output);
+    const exported = await cli(
+      'export',
+      view.uid,
+      '--local',
+      '--format',
+      'csv',
+      '--out',
+      dest,
+      '--set',
+      output,
+    );
     const csv = join(dest, 'primary.csv');
     assert.ok(exported.stdout.includes(csv));
     const lines = readFileSync(csv, 'utf8').trim().split('\n');

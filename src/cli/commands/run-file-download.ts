@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BenchtopError, type ErrorCode, ErrorCodes } from '../../core/errors.ts';
-import type { ApiClient } from '../client/api-client.ts';
+import { type ApiClient, unreachable } from '../client/api-client.ts';
 
 /** Bytes received so far, and the file's size when the server sent one. */
 export type DownloadProgress = (received: number, total: number | null) => void;
@@ -26,11 +26,7 @@ export async function downloadRunFile(
   try {
     res = await fetch(`${client.options.url}${path}`, { headers: client.headers() });
   } catch (error) {
-    throw new BenchtopError(
-      'INSTRUMENT_UNAVAILABLE',
-      `cannot reach Benchtop at ${client.options.url}: ${(error as Error).cause ?? (error as Error).message}`,
-      { url: client.options.url },
-    );
+    throw unreachable(client.options.url, error);
   }
   if (!res.ok || !res.body) throw await responseError(res, path);
   const total = Number(res.headers.get('content-length') ?? Number.NaN);

@@ -1,5 +1,5 @@
 import { isAbsolute, join } from 'node:path';
-import { Benchtop } from '../../app/benchtop.ts';
+import type { Benchtop } from '../../app/benchtop.ts';
 import { loadConfig } from '../../config/load.ts';
 import { BenchtopError } from '../../core/errors.ts';
 import { createLogger, prettyDestination } from '../../core/logger.ts';
@@ -47,6 +47,8 @@ export async function runLocal(
       ignore: 'pid,hostname',
     }),
   });
+  // Loaded here: a run on the server (the usual case) needs none of Benchtop's own machinery.
+  const { Benchtop } = await import('../../app/benchtop.ts');
   const benchtop = new Benchtop(loaded, logger);
   let interrupts = 0;
   const onSignal = () => {

@@ -1,10 +1,13 @@
+import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { loadConfig } from '../../config/load.ts';
 import { BenchtopError } from '../../core/errors.ts';
-import { RunCatalog } from '../../storage/catalog/run-catalog.ts';
+import { CATALOG_FILE, RunCatalog } from '../../storage/catalog/run-catalog.ts';
 import type { RunStatus } from '../../storage/catalog/run-record.ts';
 import type { ApiClient } from '../client/api-client.ts';
+import type { Invocation } from '../command-spec.ts';
 import { type ConfigFlags, flagOverrides, resolveConfigFile } from '../config-source.ts';
+import { serverOrLocal, type TargetFlags } from '../server-or-local.ts';
 import { type RunView, runView, showRun, showRunTable } from './run-view.ts';
 
 export interface RunsListFilter {
@@ -57,9 +60,18 @@ export async function withLocalCatalog<T>(
     env,
     flags: flagOverrides(flags),
   });
-  const catalog = RunCatalog.inOutputDir(config.storage.output_dir);
+  const outputDir = config.storage.output_dir;
+  // Reading must not leave an empty catalog (and a data directory) wherever the command was typed.
+  if (!existsSync(join(outputDir, CATALOG_FILE))) {
+    throw new BenchtopError(
+      'NOT_FOUND',
+      `no run catalog in ${outputDir} (storage.output_dir): no run was recorded there`,
+      { outputDir },
+    );
+  }
+  const catalog = RunCatalog.inOutputDir(outputDir);
   try {
-    return await use(catalog, config.storage.output_dir);
+    return await use(catalog, outputDir);
   } finally {
     catalog.close();
   }
@@ -113,4 +125,26 @@ export function printRuns(views: RunView[], json: boolean, out: NodeJS.WritableS
 
 export function printRun(view: RunView, json: boolean, out: NodeJS.WritableStream): void {
   out.write(json ? `${JSON.stringify(view, null, 2)}\n` : showRun(view));
+}
+
+type RunsFlags = ConfigFlags & TargetFlags & { json?: boolean };
+
+/** `benchtop runs list`: the server's catalog, or the local one (--local, or no server answers). */
+export async function runsListAction(inv: Invocation<RunsFlags & RunsListFilter, unknown>): Promise<void> {
+  const views = await serverOrLocal(inv.options, inv.env, inv.err, {
+    server: (client) => listRemoteRuns(client, inv.options),
+    local: () => withLocalCatalog(inv.options, inv.env, (catalog) => listLocalRuns(catalog, inv.options)),
+  });
+  printRuns(views, inv.options.json === true, inv.out);
+}
+
+/** `benchtop runs show <uid>` */
+export async function runsShowAction(inv: Invocation<RunsFlags, { uid: string }>): Promise<void> {
+  const { uid } = inv.args;
+  const view = await serverOrLocal(inv.options, inv.env, inv.err, {
+    server: (client) => showRemoteRun(client, uid),
+    local: () =>
+      withLocalCatalog(inv.options, inv.env, (catalog, outputDir) => showLocalRun(catalog, outputDir, uid)),
+  });
+  printRun(view, inv.options.json === true, inv.out);
 }

@@ -1,12 +1,22 @@
-import { Command } from 'commander';
 import { loadConfig } from '../../config/load.ts';
 import { SecurityStore } from '../../server/auth/security-store.ts';
+import type { Invocation } from '../command-spec.ts';
 import { type ConfigFlags, resolveConfigFile } from '../config-source.ts';
 
-/** The security database of the configured output_dir (keys and users are local, like the data). */
-function openStore(flags: ConfigFlags, env: NodeJS.ProcessEnv): SecurityStore {
-  const { config } = loadConfig({ file: resolveConfigFile(flags.config, env), env });
-  return SecurityStore.inOutputDir(config.storage.output_dir);
+// `benchtop keys …` and `benchtop users …` work on the security database of the configured
+// output_dir (keys and users are local, like the data).
+
+async function withStore<T>(
+  inv: Invocation<ConfigFlags, unknown>,
+  use: (store: SecurityStore) => T,
+): Promise<Awaited<T>> {
+  const { config } = loadConfig({ file: resolveConfigFile(inv.options.config, inv.env), env: inv.env });
+  const store = SecurityStore.inOutputDir(config.storage.output_dir);
+  try {
+    return await use(store);
+  } finally {
+    store.close();
+  }
 }
 
 async function readStdin(): Promise<string> {
@@ -17,110 +27,71 @@ async function readStdin(): Promise<string> {
     .replace(/\r?\n$/, '');
 }
 
-/** `benchtop keys …` and `benchtop users …`. */
-export function securityCommands(env: NodeJS.ProcessEnv): Command[] {
-  const withConfig = (c: Command) =>
-    c.option('-c, --config <file>', 'configuration file (its storage.output_dir holds security.sqlite)');
-  const keys = new Command('keys').description('API keys (stored hashed; the secret is shown once)');
-  withConfig(keys.command('create'))
-    .description('create a key, e.g. benchtop keys create --role operator --name beamline-script')
-    .requiredOption('--role <role>', 'viewer | operator | admin')
-    .option('--name <name>', 'what the key is for', 'cli')
-    .action((o: ConfigFlags & { role: string; name: string }) => {
-      const store = openStore(o, env);
-      try {
-        const k = store.createKey(o.name, o.role);
-        process.stdout.write(`${k.key}\n`);
-        process.stderr.write(
-          `created key ${k.id} (${o.name}, role ${k.role}); store the secret above now, it is not shown again\n`,
-        );
-      } finally {
-        store.close();
-      }
-    });
-  withConfig(keys.command('list'))
-    .description('list keys (never their secrets)')
-    .action((o: ConfigFlags) => {
-      const store = openStore(o, env);
-      try {
-        for (const k of store.listKeys()) {
-          process.stdout.write(
-            `${k.id}  ${k.role.padEnd(8)} ${k.name.padEnd(24)} created ${k.created_at}${k.revoked_at ? `  REVOKED ${k.revoked_at}` : ''}\n`,
-          );
-        }
-      } finally {
-        store.close();
-      }
-    });
-  withConfig(keys.command('revoke <id>'))
-    .description('revoke a key')
-    .action((id: string, o: ConfigFlags) => {
-      const store = openStore(o, env);
-      try {
-        if (!store.revokeKey(id)) {
-          process.stderr.write(`no active key ${id}\n`);
-          process.exitCode = 1;
-        } else process.stdout.write(`revoked ${id}\n`);
-      } finally {
-        store.close();
-      }
-    });
+export const keysCreate = (inv: Invocation<ConfigFlags & { role: string; name: string }, unknown>) =>
+  withStore(inv, (store) => {
+    const { name } = inv.options;
+    const k = store.createKey(name, inv.options.role);
+    inv.out.write(`${k.key}\n`);
+    inv.err.write(
+      `created key ${k.id} (${name}, role ${k.role}); store the secret above now, it is not shown again\n`,
+    );
+  });
 
-  const users = new Command('users').description(
-    'users who log in to the dashboard (passwords hashed with scrypt)',
-  );
-  withConfig(users.command('add <name>'))
-    .description('add a user; the password is read from standard input')
-    .requiredOption('--role <role>', 'viewer | operator | admin')
-    .action(async (name: string, o: ConfigFlags & { role: string }) => {
-      const password = await readStdin();
-      const store = openStore(o, env);
-      try {
-        await store.addUser(name, o.role, password);
-        process.stdout.write(`added user ${name} (${o.role})\n`);
-      } finally {
-        store.close();
-      }
-    });
-  withConfig(users.command('passwd <name>'))
-    .description(
-      "set a user's password, read from standard input; ends their sessions (a running server notices within seconds)",
-    )
-    .action(async (name: string, o: ConfigFlags) => {
-      const password = await readStdin();
-      const store = openStore(o, env);
-      try {
-        if (!(await store.setPassword(name, password))) {
-          process.stderr.write(`no user ${name}\n`);
-          process.exitCode = 1;
-        } else process.stdout.write(`changed the password of ${name}; their sessions are ended\n`);
-      } finally {
-        store.close();
-      }
-    });
-  withConfig(users.command('list'))
-    .description('list users')
-    .action((o: ConfigFlags) => {
-      const store = openStore(o, env);
-      try {
-        for (const u of store.listUsers())
-          process.stdout.write(`${u.name.padEnd(20)} ${u.role.padEnd(8)} created ${u.created_at}\n`);
-      } finally {
-        store.close();
-      }
-    });
-  withConfig(users.command('remove <name>'))
-    .description('remove a user')
-    .action((name: string, o: ConfigFlags) => {
-      const store = openStore(o, env);
-      try {
-        if (!store.removeUser(name)) {
-          process.stderr.write(`no user ${name}\n`);
-          process.exitCode = 1;
-        } else process.stdout.write(`removed ${name}\n`);
-      } finally {
-        store.close();
-      }
-    });
-  return [keys, users];
+export const keysList = (inv: Invocation<ConfigFlags, unknown>) =>
+  withStore(inv, (store) => {
+    for (const k of store.listKeys()) {
+      inv.out.write(
+        `${k.id}  ${k.role.padEnd(8)} ${k.name.padEnd(24)} created ${k.created_at}${k.revoked_at ? `  REVOKED ${k.revoked_at}` : ''}\n`,
+      );
+    }
+  });
+
+export const keysRevoke = (inv: Invocation<ConfigFlags, { id: string }>) =>
+  withStore(inv, (store) => {
+    const { id } = inv.args;
+    if (!store.revokeKey(id)) {
+      inv.err.write(`no active key ${id}\n`);
+      return 1;
+    }
+    inv.out.write(`revoked ${id}\n`);
+    return 0;
+  });
+
+export async function usersAdd(inv: Invocation<ConfigFlags & { role: string }, { name: string }>) {
+  const password = await readStdin();
+  const { name } = inv.args;
+  await withStore(inv, async (store) => {
+    await store.addUser(name, inv.options.role, password);
+    inv.out.write(`added user ${name} (${inv.options.role})\n`);
+  });
 }
+
+export async function usersPasswd(inv: Invocation<ConfigFlags, { name: string }>) {
+  const password = await readStdin();
+  const { name } = inv.args;
+  return withStore(inv, async (store) => {
+    if (!(await store.setPassword(name, password))) {
+      inv.err.write(`no user ${name}\n`);
+      return 1;
+    }
+    inv.out.write(`changed the password of ${name}; their sessions are ended\n`);
+    return 0;
+  });
+}
+
+export const usersList = (inv: Invocation<ConfigFlags, unknown>) =>
+  withStore(inv, (store) => {
+    for (const u of store.listUsers())
+      inv.out.write(`${u.name.padEnd(20)} ${u.role.padEnd(8)} created ${u.created_at}\n`);
+  });
+
+export const usersRemove = (inv: Invocation<ConfigFlags, { name: string }>) =>
+  withStore(inv, (store) => {
+    const { name } = inv.args;
+    if (!store.removeUser(name)) {
+      inv.err.write(`no user ${name}\n`);
+      return 1;
+    }
+    inv.out.write(`removed ${name}\n`);
+    return 0;
+  });

@@ -1,14 +1,16 @@
-import WebSocket from 'ws';
-import type { SignalDescription } from '../../core/device.ts';
-import { splitSignalPath } from '../../core/instrument.ts';
-import { parseSignalText } from '../../core/signal-validation.ts';
-import type { ApiClient } from '../client/api-client.ts';
+import type { SignalDescription } from '../../core/device-description.ts';
+import { parseSignalText, splitSignalPath } from '../../core/signal-text.ts';
+import { ApiClient, clientOptions } from '../client/api-client.ts';
+import type { Invocation } from '../command-spec.ts';
+
+// `benchtop get` and `set` are what users script in loops (the `caget` habit): this module and
+// what it imports stay small, so that each call starts in tens of milliseconds.
 
 interface Described {
   signals: SignalDescription[];
 }
 
-const show = (value: unknown, unit: string | null | undefined) =>
+export const showValue = (value: unknown, unit: string | null | undefined) =>
   `${typeof value === 'string' ? value : JSON.stringify(value)}${unit ? ` ${unit}` : ''}`;
 
 /** `benchtop get laser.wavelength` */
@@ -18,7 +20,7 @@ export async function getCommand(client: ApiClient, path: string, out: NodeJS.Wr
     'GET',
     `/api/v1/instruments/${encodeURIComponent(instrument)}/signals/${encodeURIComponent(signal)}`,
   );
-  out.write(`${path} ${show(r.value, r.unit)}\n`);
+  out.write(`${path} ${showValue(r.value, r.unit)}\n`);
 }
 
 /** `benchtop set stage.axis1.position 5`: the text is typed from the signal's description. */
@@ -42,7 +44,9 @@ export async function setCommand(
     { value },
   );
   out.write(
-    r.value !== undefined ? `${path} ${show(r.value, r.unit)}\n` : `${path} ${r.done ? 'done' : 'sent'}\n`,
+    r.value !== undefined
+      ? `${path} ${showValue(r.value, r.unit)}\n`
+      : `${path} ${r.done ? 'done' : 'sent'}\n`,
   );
 }
 
@@ -76,42 +80,14 @@ export async function callCommand(
   out.write(`${path} ${r.result === null ? 'done' : JSON.stringify(r.result)}\n`);
 }
 
-/** `benchtop watch meter.power [more signals]`: prints each update until interrupted or `count` updates. */
-export function watchCommand(
-  client: ApiClient,
-  paths: string[],
-  options: { rateHz: number; count?: number },
-  out: NodeJS.WritableStream,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(client.wsUrl('/api/v1/stream'), { headers: client.headers() });
-    let seen = 0;
-    ws.on('open', () =>
-      ws.send(JSON.stringify({ type: 'subscribe', signals: paths, max_rate_hz: options.rateHz })),
-    );
-    ws.on('message', (data) => {
-      const m = JSON.parse(String(data)) as {
-        type: string;
-        instrument?: string;
-        signal?: string;
-        value?: unknown;
-        unit?: string | null;
-        timestamp?: number;
-        code?: string;
-        message?: string;
-      };
-      if (m.type === 'error') {
-        ws.close();
-        reject(new Error(`${m.code}: ${m.message}`));
-        return;
-      }
-      if (m.type !== 'reading') return;
-      out.write(
-        `${new Date(m.timestamp!).toISOString()} ${m.instrument}.${m.signal} ${show(m.value, m.unit)}\n`,
-      );
-      if (options.count !== undefined && ++seen >= options.count) ws.close();
-    });
-    ws.on('close', () => resolve());
-    ws.on('error', (e) => reject(new Error(`cannot stream from ${client.options.url}: ${e.message}`)));
-  });
-}
+type Server = { url?: string };
+const client = (inv: Invocation<Server, unknown>) => new ApiClient(clientOptions(inv.options, inv.env));
+
+export const getAction = (inv: Invocation<Server, { signal: string }>) =>
+  getCommand(client(inv), inv.args.signal, inv.out);
+
+export const setAction = (inv: Invocation<Server & { wait: boolean }, { signal: string; value: string }>) =>
+  setCommand(client(inv), inv.args.signal, inv.args.value, inv.options.wait, inv.out);
+
+export const callAction = (inv: Invocation<Server, { action: string; args: string[] }>) =>
+  callCommand(client(inv), inv.args.action, inv.args.args, inv.out);

@@ -4,6 +4,7 @@ import { instrumentKinds } from '../../instruments/catalog.ts';
 import { assertBindAllowed } from '../../server/bind-policy.ts';
 import type { SimulatorServer } from '../../sim/simulator.ts';
 import { VirtualLab } from '../../sim/virtual-lab.ts';
+import type { Invocation } from '../command-spec.ts';
 import { type ConfigFlags, flagOverrides, resolveConfigFile } from '../config-source.ts';
 
 /**
@@ -48,4 +49,12 @@ export async function simCommand(
   return async () => {
     await Promise.all(servers.map((s) => s.close()));
   };
+}
+
+/** Runs the simulators until SIGINT or SIGTERM. */
+export async function simAction(inv: Invocation<ConfigFlags, unknown>): Promise<void> {
+  const close = await simCommand(inv.options, inv.env, inv.out);
+  const stop = () => void close().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
 }

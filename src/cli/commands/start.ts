@@ -2,6 +2,7 @@ import { Benchtop } from '../../app/benchtop.ts';
 import { loadConfig } from '../../config/load.ts';
 import { LogRing } from '../../core/log-ring.ts';
 import { createLogger } from '../../core/logger.ts';
+import type { Invocation } from '../command-spec.ts';
 import { type ConfigFlags, flagOverrides, resolveConfigFile } from '../config-source.ts';
 
 /**
@@ -44,4 +45,14 @@ export async function startCommand(flags: ConfigFlags, env: NodeJS.ProcessEnv): 
     await benchtop.stop().catch(() => {});
     throw error;
   }
+}
+
+/** `benchtop start`, and `benchtop` with no command (`--validate-config FILE` checks a file instead). */
+export async function startAction(inv: Invocation<ConfigFlags & { validateConfig?: string }, unknown>) {
+  if (inv.options.validateConfig) {
+    const { validateConfigCommand } = await import('./validate-config.ts');
+    return validateConfigCommand(inv.options.validateConfig, inv.env, inv.out, inv.err);
+  }
+  await startCommand(inv.options, inv.env);
+  return undefined;
 }

@@ -1,5 +1,6 @@
 import { ConfigError } from '../../config/issues.ts';
 import { loadConfig } from '../../config/load.ts';
+import type { Invocation } from '../command-spec.ts';
 
 /** Validates a file: prints OK and returns 0, or prints every problem and returns 2. */
 export function validateConfigCommand(
@@ -23,3 +24,7 @@ export function validateConfigCommand(
     throw error;
   }
 }
+
+/** `benchtop validate-config FILE`, `benchtop config validate FILE`: exit 0 valid, 2 invalid. */
+export const validateConfigAction = (inv: Invocation<unknown, { file: string }>) =>
+  validateConfigCommand(inv.args.file, inv.env, inv.out, inv.err);
