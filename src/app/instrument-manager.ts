@@ -78,7 +78,7 @@ export class InstrumentManager {
       }
     }
     const driver = kind.createDriver(entry.id, entry.config, driverDeps);
-    const timeoutMs = typeof entry.config.timeout_ms === 'number' ? entry.config.timeout_ms : 5000;
+    const timeoutMs = kind.replyTimeoutMs(entry.config);
     const { instrument } = await spawnInstrumentActor({
       id: entry.id,
       driver,

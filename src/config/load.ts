@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
 import { parse, TomlError } from 'smol-toml';
 import { coerce, environmentOverrides, type Override, schemaAt } from './env.ts';
+import { type InstrumentConfigSchemas, rememberInstrumentSchemas } from './instrument-schemas.ts';
 import { ConfigError, type ConfigIssue, formatPath } from './issues.ts';
 import { type BenchtopConfig, ConfigSchema } from './schema.ts';
 import { pathKey, type TomlPath, TomlPositionIndex } from './toml-positions.ts';
@@ -15,6 +16,11 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** Command-line overrides, highest precedence. */
   flags?: Override[];
+  /**
+   * Each instrument type's `config` schema (src/instruments/catalog.ts). An instrument whose
+   * type is not in it is reported as an unknown type.
+   */
+  instrumentSchemas: InstrumentConfigSchemas;
 }
 
 export interface LoadedConfig {
@@ -71,7 +77,7 @@ function parseToml(text: string, file: string | undefined): Table {
 }
 
 /** Reads, layers (defaults < file < environment < flags), validates. Throws ConfigError listing every problem. */
-export function loadConfig(options: LoadOptions = {}): LoadedConfig {
+export function loadConfig(options: LoadOptions): LoadedConfig {
   const { file } = options;
   const sources = new Map<string, string>();
   let text = options.text;
@@ -97,13 +103,14 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   }
 
   const withDefaults = Value.Default(ConfigSchema, merged) as Table;
-  applyInstrumentDefaults(withDefaults);
-  const issues: ConfigIssue[] = [...envIssues, ...validateConfig(withDefaults)];
+  applyInstrumentDefaults(withDefaults, options.instrumentSchemas);
+  const issues: ConfigIssue[] = [...envIssues, ...validateConfig(withDefaults, options.instrumentSchemas)];
   if (issues.length > 0) {
     for (const issue of issues) locate(issue, sources, positions);
     throw new ConfigError(issues, file);
   }
   const config = withDefaults as unknown as BenchtopConfig;
+  rememberInstrumentSchemas(config, options.instrumentSchemas);
   return { config, file, sources };
 }
 

@@ -1,4 +1,5 @@
 import type { TObject } from '@sinclair/typebox';
+import type { CapabilityDescription } from './capabilities.ts';
 
 /**
  * What a device is, as clients see it: signals with types, units and limits, actions with
@@ -48,4 +49,6 @@ export interface DeviceDescription {
   type: string;
   signals: SignalDescription[];
   actions: ActionDescription[];
+  /** What it is beyond its signals (camera, motor axes, point table, detector), with the role names. */
+  capabilities: CapabilityDescription[];
 }

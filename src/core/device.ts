@@ -1,4 +1,5 @@
 import type { TObject } from '@sinclair/typebox';
+import type { CapabilityDescription } from './capabilities.ts';
 import type { Clock } from './clock.ts';
 import type {
   DeviceDescription,
@@ -9,6 +10,7 @@ import type {
 } from './device-description.ts';
 import type { Logger } from './logger.ts';
 
+export type { Capability, CapabilityDescription } from './capabilities.ts';
 export type {
   ActionDescription,
   DeviceDescription,
@@ -106,6 +108,8 @@ export interface InstrumentDriver {
   readonly type: string;
   readonly signals: Record<string, SignalDef>;
   readonly actions: Record<string, ActionDef<never>>;
+  /** Its capabilities with the names of the signals and actions that fill each role. */
+  readonly capabilities?: readonly CapabilityDescription[];
   connect(ctx: DriverContext): Promise<DriverIdentity>;
   /** Closes the link. Must not throw. */
   disconnect(): Promise<void>;
@@ -139,5 +143,6 @@ export function describeDriver(id: string, driver: InstrumentDriver): DeviceDesc
       args: def.args,
       completes: def.completes === true,
     })),
+    capabilities: [...(driver.capabilities ?? [])],
   };
 }

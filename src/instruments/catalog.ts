@@ -1,3 +1,4 @@
+import type { InstrumentConfigSchemas } from '../config/instrument-schemas.ts';
 import { esp300Kind } from './esp300/kind.ts';
 import type { InstrumentKind } from './kind.ts';
 import { maiTaiKind } from './maitai/kind.ts';
@@ -5,14 +6,15 @@ import { newport1830cKind } from './newport1830c/kind.ts';
 import { pvcamKind } from './pvcam/kind.ts';
 import { scpiKind } from './scpi/kind.ts';
 
-/**
- * Driver factories by instrument type name. Each instrument folder exports its kind; this
- * table is the only place that lists them.
- */
-export const instrumentKinds: Record<string, InstrumentKind> = {
-  ESP300: esp300Kind,
-  MaiTai: maiTaiKind,
-  Newport1830C: newport1830cKind,
-  PVCAMInstrument: pvcamKind,
-  ScpiInstrument: scpiKind,
-};
+/** Every instrument type Benchtop drives, one line each: the only list (its order is the order messages list them in). */
+const kinds: readonly InstrumentKind[] = [scpiKind, esp300Kind, pvcamKind, newport1830cKind, maiTaiKind];
+
+/** The kinds by type name. */
+export const instrumentKinds: Readonly<Record<string, InstrumentKind>> = Object.fromEntries(
+  kinds.map((kind) => [kind.type, kind]),
+);
+
+/** Each type's `config` schema, for the config loader, validator and redaction (injected there). */
+export const instrumentConfigSchemas: InstrumentConfigSchemas = Object.fromEntries(
+  kinds.map((kind) => [kind.type, kind.configSchema]),
+);

@@ -1,11 +1,11 @@
 import { Command } from 'commander';
-import { loadConfig } from '../../config/load.ts';
+import { loadBenchtopConfig } from '../../app/load-benchtop-config.ts';
 import { SecurityStore } from '../../server/auth/security-store.ts';
 import { type ConfigFlags, resolveConfigFile } from '../config-source.ts';
 
 /** The security database of the configured output_dir (keys and users are local, like the data). */
 function openStore(flags: ConfigFlags, env: NodeJS.ProcessEnv): SecurityStore {
-  const { config } = loadConfig({ file: resolveConfigFile(flags.config, env), env });
+  const { config } = loadBenchtopConfig({ file: resolveConfigFile(flags.config, env), env });
   return SecurityStore.inOutputDir(config.storage.output_dir);
 }
 

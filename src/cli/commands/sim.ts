@@ -1,4 +1,4 @@
-import { loadConfig } from '../../config/load.ts';
+import { loadBenchtopConfig } from '../../app/load-benchtop-config.ts';
 import { systemClock } from '../../core/clock.ts';
 import { instrumentKinds } from '../../instruments/catalog.ts';
 import type { SimulatorServer } from '../../sim/simulator.ts';
@@ -15,7 +15,7 @@ export async function simCommand(
   env: NodeJS.ProcessEnv,
   out: NodeJS.WritableStream,
 ): Promise<() => Promise<void>> {
-  const { config } = loadConfig({
+  const { config } = loadBenchtopConfig({
     file: resolveConfigFile(flags.config, env),
     env,
     flags: flagOverrides(flags),

@@ -1,4 +1,3 @@
-import { Value } from '@sinclair/typebox/value';
 import {
   type ActionDef,
   type CallContext,
@@ -14,7 +13,7 @@ import { LineLink } from '../../transports/line-link.ts';
 import { openByteTransport } from '../../transports/open-transport.ts';
 import type { DriverDeps } from '../kind.ts';
 import { serialInstrumentEndpoint } from '../link-endpoint.ts';
-import { MaiTaiConfig } from './config.ts';
+import type { MaiTaiConfig } from './config.ts';
 import {
   cleanReply,
   maiTaiCommands as cmd,
@@ -49,9 +48,9 @@ export class MaiTaiDriver implements InstrumentDriver {
   private readonly endpoint: Endpoint;
   private link: LineLink | null = null;
 
-  constructor(id: string, rawConfig: Record<string, unknown>, deps: DriverDeps) {
+  constructor(id: string, config: MaiTaiConfig, deps: DriverDeps) {
     this.id = id;
-    this.config = Value.Default(MaiTaiConfig, structuredClone(rawConfig)) as MaiTaiConfig;
+    this.config = config;
     const c = this.config;
     this.endpoint = serialInstrumentEndpoint(c, deps);
 

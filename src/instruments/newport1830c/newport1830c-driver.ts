@@ -1,5 +1,4 @@
 import { Type } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
 import type {
   ActionDef,
   DriverContext,
@@ -13,7 +12,7 @@ import { LineLink } from '../../transports/line-link.ts';
 import { openByteTransport } from '../../transports/open-transport.ts';
 import type { DriverDeps } from '../kind.ts';
 import { serialInstrumentEndpoint } from '../link-endpoint.ts';
-import { Newport1830cConfig } from './config.ts';
+import type { Newport1830cConfig } from './config.ts';
 import {
   meterCommands as cmd,
   EchoFilter,
@@ -58,9 +57,9 @@ export class Newport1830cDriver implements InstrumentDriver {
   private link: LineLink | null = null;
   private echo = new EchoFilter();
 
-  constructor(id: string, rawConfig: Record<string, unknown>, deps: DriverDeps) {
+  constructor(id: string, config: Newport1830cConfig, deps: DriverDeps) {
     this.id = id;
-    this.config = Value.Default(Newport1830cConfig, structuredClone(rawConfig)) as Newport1830cConfig;
+    this.config = config;
     const c = this.config;
     this.endpoint = serialInstrumentEndpoint(c, deps);
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { InstrumentManager } from '../../app/instrument-manager.ts';
-import { loadConfig } from '../../config/load.ts';
+import { loadBenchtopConfig } from '../../app/load-benchtop-config.ts';
 import { EventBus } from '../../core/bus.ts';
 import { ManualClock } from '../../core/clock.ts';
 import type { BenchtopEvents } from '../../core/events.ts';
@@ -15,7 +15,7 @@ import { meanSignal } from './pvcam-test-rig.ts';
 
 /** Builds the camera the way `benchtop start` does: config text → InstrumentManager. */
 async function startFromConfig(toml: string) {
-  const { config } = loadConfig({ text: toml, file: 'test.toml', env: {} });
+  const { config } = loadBenchtopConfig({ text: toml, file: 'test.toml', env: {} });
   const clock = new ManualClock();
   const bus = new EventBus<BenchtopEvents>();
   const supervisor = new Supervisor({

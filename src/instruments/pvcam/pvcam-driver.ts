@@ -1,5 +1,4 @@
 import { type TObject, Type } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
 import type { Clock, TimerHandle } from '../../core/clock.ts';
 import type {
   ActionDef,
@@ -25,7 +24,7 @@ import {
   softwareTriggerModes,
   TriggerModes,
 } from './camera-settings.ts';
-import { PvcamConfig } from './config.ts';
+import type { PvcamConfig } from './config.ts';
 import { FrameDispatcher, type FrameListener } from './frame-dispatcher.ts';
 
 /** Time allowed beyond exposure + readout for a frame to arrive before the camera counts as lost. */
@@ -103,14 +102,9 @@ export class PvcamDriver implements InstrumentDriver {
   private readonly endListeners = new Set<(error?: BenchtopError) => void>();
   private commands: Promise<unknown> = Promise.resolve();
 
-  constructor(
-    id: string,
-    rawConfig: Record<string, unknown>,
-    deps: DriverDeps,
-    createBackend?: CameraBackendFactory,
-  ) {
+  constructor(id: string, config: PvcamConfig, deps: DriverDeps, createBackend?: CameraBackendFactory) {
     this.id = id;
-    this.config = Value.Default(PvcamConfig, structuredClone(rawConfig)) as PvcamConfig;
+    this.config = config;
     this.clock = deps.clock;
     this.log = deps.log;
     this.createBackend = createBackend ?? cameraBackendFactory(id, this.config, deps);

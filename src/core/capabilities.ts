@@ -1,0 +1,64 @@
+/**
+ * Capabilities: what a client may rely on about an instrument beyond its list of signals. The
+ * engine, CLI and dashboard decide "is this a camera / a motor" from these, never from signal
+ * names; a capability maps each standard role to the driver's own signal or action name, so a
+ * second camera type need not copy the first one's names.
+ */
+
+export const CapabilityKinds = ['camera', 'motor', 'points', 'detector'] as const;
+export type Capability = (typeof CapabilityKinds)[number];
+
+/** The standard camera roles, written once. */
+export const CameraSignalRoles = [
+  'exposure',
+  'roi_x',
+  'roi_y',
+  'roi_width',
+  'roi_height',
+  'binning',
+  'frame_rate',
+  'frames_dropped',
+  'acquiring',
+] as const;
+export type CameraSignalRole = (typeof CameraSignalRoles)[number];
+export const CameraActionRoles = ['start_live', 'stop_live', 'snap'] as const;
+export type CameraActionRole = (typeof CameraActionRoles)[number];
+
+/** A frame source: frames, exposure and live control; `binning` and `frame_rate` where the camera has them. */
+export interface CameraCapability {
+  kind: 'camera';
+  signals: Record<Exclude<CameraSignalRole, 'binning' | 'frame_rate'>, string> &
+    Partial<Record<'binning' | 'frame_rate', string>>;
+  actions: Record<CameraActionRole, string>;
+}
+
+/** One axis: `name` tells axes apart (`axis1`). */
+export interface MotorCapability {
+  kind: 'motor';
+  name: string;
+  signals: { position: string; moving: string };
+  actions: { stop: string; home?: string };
+}
+
+/** A PLC-style point table: each point is also a signal of the same name. */
+export interface PointsCapability {
+  kind: 'points';
+  points: { name: string; address: string; type: string; unit?: string; writable: boolean }[];
+}
+
+/** A reading the engine may use as a detector (`value` names the signal). */
+export interface DetectorCapability {
+  kind: 'detector';
+  signals: { value: string };
+}
+
+export type CapabilityDescription =
+  | CameraCapability
+  | MotorCapability
+  | PointsCapability
+  | DetectorCapability;
+
+/** The instrument's camera capability, if it has one. */
+export function cameraCapability(capabilities: readonly CapabilityDescription[] | undefined) {
+  return capabilities?.find((c): c is CameraCapability => c.kind === 'camera');
+}
