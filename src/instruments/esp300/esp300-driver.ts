@@ -1,12 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import {
-  type ActionDef,
   Completion,
   type DriverContext,
   type DriverIdentity,
   type InstrumentDriver,
   type SignalDef,
 } from '../../core/device.ts';
+import { action, type DriverActions, signal } from '../../core/device-builder.ts';
 import { BenchtopError } from '../../core/errors.ts';
 import { LineLink } from '../../transports/line-link.ts';
 import { openByteTransport } from '../../transports/open-transport.ts';
@@ -46,7 +46,7 @@ const minVelocity = 1e-6;
 export class Esp300Driver implements InstrumentDriver {
   readonly type = 'ESP300';
   readonly signals: Record<string, SignalDef> = {};
-  readonly actions: Record<string, ActionDef<never>> = {};
+  readonly actions: DriverActions = {};
   private readonly id: string;
   private readonly config: Esp300Config;
   private readonly deps: DriverDeps;
@@ -68,7 +68,7 @@ export class Esp300Driver implements InstrumentDriver {
     this.deps = deps;
     this.axisNumbers = Array.from({ length: config.axes }, (_, i) => i + 1);
     for (const n of this.axisNumbers) this.defineAxis(n);
-    this.actions.stop_all = {
+    this.actions.stop_all = action({
       description: 'Stops every axis (ST); completes when all are at rest',
       args: Type.Object({}),
       completes: true,
@@ -76,7 +76,7 @@ export class Esp300Driver implements InstrumentDriver {
         await this.send(cmd.stopAll());
         return this.restCompletion(this.axisNumbers, 'stop all axes');
       },
-    };
+    });
   }
 
   async connect(ctx: DriverContext): Promise<DriverIdentity> {
@@ -126,7 +126,7 @@ export class Esp300Driver implements InstrumentDriver {
     const { travel_min: min, travel_max: max } = this.config;
     const axis = `axis${n}`;
 
-    this.signals[`${axis}.position`] = {
+    this.signals[`${axis}.position`] = signal<number>({
       dtype: 'number',
       unit,
       limits: { min, max },
@@ -135,13 +135,12 @@ export class Esp300Driver implements InstrumentDriver {
       completes: true,
       description: `Axis ${n} actual position (TP); writing moves there (PA) and completes when motion is done`,
       read: () => this.readPosition(n),
-      write: async (value) => {
-        const target = value as number;
+      write: async (target) => {
         await this.send(cmd.moveAbsolute(n, target));
         return this.motionCompletion(n, `${axis} move to ${target} ${unit}`, max - min);
       },
-    };
-    this.signals[`${axis}.velocity`] = {
+    });
+    this.signals[`${axis}.velocity`] = signal<number>({
       dtype: 'number',
       unit: `${unit}/s`,
       limits: { min: minVelocity },
@@ -149,25 +148,25 @@ export class Esp300Driver implements InstrumentDriver {
       description: `Axis ${n} move velocity (VA); 0 < v <= the controller's maximum (VU?, read at connect)`,
       read: () => this.readVelocity(n),
       write: async (value) => {
-        await this.send(cmd.setVelocity(n, value as number));
-        this.velocities.set(n, value as number);
+        await this.send(cmd.setVelocity(n, value));
+        this.velocities.set(n, value);
         return undefined;
       },
-    };
-    this.signals[`${axis}.moving`] = {
+    });
+    this.signals[`${axis}.moving`] = signal<boolean>({
       dtype: 'boolean',
       monitored: true,
       description: `Axis ${n} in motion (MD? reports 0)`,
       read: async () => !(await this.motionDone(n)),
-    };
-    this.signals[`${axis}.desired`] = {
+    });
+    this.signals[`${axis}.desired`] = signal<number>({
       dtype: 'number',
       unit,
       precision,
       description: `Axis ${n} target of the current or last move (DP?)`,
       read: async () => parseNumber(cmd.desiredPosition(n), await this.query(cmd.desiredPosition(n))),
-    };
-    this.signals[`${axis}.motor_on`] = {
+    });
+    this.signals[`${axis}.motor_on`] = signal<boolean>({
       dtype: 'boolean',
       description: `Axis ${n} motor power (MO / MF / MO?); moves need it on`,
       read: async () => parseFlag(cmd.motorState(n), await this.query(cmd.motorState(n))),
@@ -175,16 +174,16 @@ export class Esp300Driver implements InstrumentDriver {
         await this.send(value ? cmd.motorOn(n) : cmd.motorOff(n));
         return undefined;
       },
-    };
+    });
 
     const span = max - min;
-    this.actions[`${axis}.move_relative`] = {
+    this.actions[`${axis}.move_relative`] = action({
       description: `Moves axis ${n} by delta (PR); refused before sending if it would leave ${min}..${max} ${unit}; completes when motion is done`,
       args: Type.Object({
         delta: Type.Number({ minimum: -span, maximum: span, description: `Distance to move, ${unit}` }),
       }),
       completes: true,
-      run: async (args: { delta: number }) => {
+      run: async (args) => {
         const here = await this.readPosition(n);
         const target = here + args.delta;
         if (target < min || target > max) {
@@ -206,8 +205,8 @@ export class Esp300Driver implements InstrumentDriver {
         await this.send(cmd.moveRelative(n, args.delta));
         return this.motionCompletion(n, `${axis} move by ${args.delta} ${unit}`, Math.abs(args.delta));
       },
-    };
-    this.actions[`${axis}.home`] = {
+    });
+    this.actions[`${axis}.home`] = action({
       description: `Homes axis ${n} (OR, the controller's configured search mode); completes when homing is done`,
       args: Type.Object({}),
       completes: true,
@@ -215,8 +214,8 @@ export class Esp300Driver implements InstrumentDriver {
         await this.send(cmd.home(n));
         return this.motionCompletion(n, `${axis} home`, span);
       },
-    };
-    this.actions[`${axis}.stop`] = {
+    });
+    this.actions[`${axis}.stop`] = action({
       description: `Stops axis ${n} (ST); completes when it is at rest`,
       args: Type.Object({}),
       completes: true,
@@ -224,7 +223,7 @@ export class Esp300Driver implements InstrumentDriver {
         await this.send(cmd.stop(n));
         return this.restCompletion([n], `${axis} stop`);
       },
-    };
+    });
   }
 
   private velocitySignal(n: number): SignalDef {

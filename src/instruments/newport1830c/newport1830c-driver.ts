@@ -1,11 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import type {
-  ActionDef,
-  DriverContext,
-  DriverIdentity,
-  InstrumentDriver,
-  SignalDef,
-} from '../../core/device.ts';
+import type { DriverContext, DriverIdentity, InstrumentDriver, SignalDef } from '../../core/device.ts';
+import { action, type DriverActions, signal } from '../../core/device-builder.ts';
 import { BenchtopError } from '../../core/errors.ts';
 import { describeEndpoint, type Endpoint } from '../../transports/endpoint.ts';
 import { LineLink } from '../../transports/line-link.ts';
@@ -50,7 +45,7 @@ const POWER_UNIT: Record<MeterUnits, string> = { W: 'W', dB: 'dB', dBm: 'dBm', R
 export class Newport1830cDriver implements InstrumentDriver {
   readonly type = 'Newport1830C';
   readonly signals: Record<string, SignalDef>;
-  readonly actions: Record<string, ActionDef<never>>;
+  readonly actions: DriverActions;
   private readonly id: string;
   private readonly config: Newport1830cConfig;
   private readonly endpoint: Endpoint;
@@ -63,15 +58,15 @@ export class Newport1830cDriver implements InstrumentDriver {
     const c = this.config;
     this.endpoint = serialInstrumentEndpoint(c, deps);
 
-    const power: SignalDef<number> = {
+    const power = signal<number>({
       dtype: 'number',
       unit: 'W',
       description:
         'Optical power in the units the meter is set to (W, dB, dBm or REL); each reading carries its unit. A reading over the range (status byte) is an INSTRUMENT_ERROR naming the range',
       monitored: true,
       read: async (ctx) => this.readPower(ctx),
-    };
-    const wavelength: SignalDef<number> = {
+    });
+    const wavelength = signal<number>({
       dtype: 'integer',
       unit: 'nm',
       limits: { min: WAVELENGTH_MIN_NM, max: WAVELENGTH_MAX_NM },
@@ -85,8 +80,8 @@ export class Newport1830cDriver implements InstrumentDriver {
         });
         return undefined;
       },
-    };
-    const units: SignalDef<string> = {
+    });
+    const units = signal<string>({
       dtype: 'enum',
       choices: METER_UNITS,
       description: 'Display units: W, dB or REL (relative to the stored reference), dBm (relative to 1 mW)',
@@ -99,8 +94,8 @@ export class Newport1830cDriver implements InstrumentDriver {
         });
         return undefined;
       },
-    };
-    const range: SignalDef<string> = {
+    });
+    const range = signal<string>({
       dtype: 'enum',
       choices: METER_RANGES,
       description: 'Signal range: auto, or a fixed range 1 (most sensitive) to 8',
@@ -112,13 +107,13 @@ export class Newport1830cDriver implements InstrumentDriver {
         });
         return undefined;
       },
-    };
+    });
     const attenuator = this.flagSignal(
       'Attenuator fitted on the detector (the meter corrects the reading for it)',
       cmd.attenuatorQuery,
       cmd.attenuator,
     );
-    const filter: SignalDef<string> = {
+    const filter = signal<string>({
       dtype: 'enum',
       choices: METER_FILTERS,
       description: 'Averaging: slow (16 readings), medium (4), fast (1); slower is quieter',
@@ -130,7 +125,7 @@ export class Newport1830cDriver implements InstrumentDriver {
         });
         return undefined;
       },
-    };
+    });
     const zeroEnabled = this.flagSignal(
       'Background subtraction: true subtracts the zero stored by the zero action, false shows the raw reading',
       cmd.zeroQuery,
@@ -144,9 +139,9 @@ export class Newport1830cDriver implements InstrumentDriver {
       attenuator,
       filter,
       zero_enabled: zeroEnabled,
-    } as Record<string, SignalDef>;
+    };
 
-    const zero: ActionDef<Record<string, never>> = {
+    const zero = action({
       description:
         'Zero: store the present reading as background and subtract it from then on (Z1). Block the beam first.',
       args: Type.Object({}, { additionalProperties: false }),
@@ -156,8 +151,8 @@ export class Newport1830cDriver implements InstrumentDriver {
         );
         return { zeroed: true };
       },
-    };
-    const storeReference: ActionDef<Record<string, never>> = {
+    });
+    const storeReference = action({
       description: 'Store the present reading as the reference that dB and REL readings are relative to (S)',
       args: Type.Object({}, { additionalProperties: false }),
       run: async (_args, ctx) => {
@@ -166,8 +161,8 @@ export class Newport1830cDriver implements InstrumentDriver {
         await this.readUnits(ctx);
         return { stored: true };
       },
-    };
-    this.actions = { zero, store_reference: storeReference } as Record<string, ActionDef<never>>;
+    });
+    this.actions = { zero, store_reference: storeReference };
   }
 
   async connect(ctx: DriverContext): Promise<DriverIdentity> {
@@ -198,8 +193,8 @@ export class Newport1830cDriver implements InstrumentDriver {
     await link?.close().catch(() => {});
   }
 
-  private flagSignal(description: string, query: string, set: (on: boolean) => string): SignalDef<boolean> {
-    return {
+  private flagSignal(description: string, query: string, set: (on: boolean) => string): SignalDef {
+    return signal<boolean>({
       dtype: 'boolean',
       description,
       read: async (ctx) => this.ask(query, ctx, parseFlag),
@@ -210,7 +205,7 @@ export class Newport1830cDriver implements InstrumentDriver {
         });
         return undefined;
       },
-    };
+    });
   }
 
   /**

@@ -11,6 +11,7 @@ import { Supervisor } from '../../core/supervisor.ts';
 import { VirtualLab } from '../../sim/virtual-lab.ts';
 import { instrumentKinds } from '../catalog.ts';
 import { primeBsiExpress } from './camera-model.ts';
+import { PvcamDriver } from './pvcam-driver.ts';
 import { meanSignal } from './pvcam-test-rig.ts';
 
 /** Builds the camera the way `benchtop start` does: config text → InstrumentManager. */
@@ -79,8 +80,8 @@ describe('PVCAMInstrument kind', () => {
     assert.equal(cam.state, 'ready');
     await cam.write('binning', 4);
     const frames: Frame[] = [];
-    const driver = cam.driver as unknown as { onFrame(l: (f: Frame) => void): () => void };
-    driver.onFrame((f) => {
+    assert.ok(cam.driver instanceof PvcamDriver);
+    cam.driver.onFrame((f) => {
       frames.push(f);
     });
     const pending = cam.call('snap');
