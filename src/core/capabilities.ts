@@ -24,12 +24,14 @@ export type CameraSignalRole = (typeof CameraSignalRoles)[number];
 export const CameraActionRoles = ['start_live', 'stop_live', 'snap'] as const;
 export type CameraActionRole = (typeof CameraActionRoles)[number];
 
-/** A frame source: frames, exposure and live control; `binning` and `frame_rate` where the camera has them. */
+/**
+ * A frame source (the driver's `frameSource`), with the signals and actions that fill the
+ * standard roles; a role the camera does not have is left out.
+ */
 export interface CameraCapability {
   kind: 'camera';
-  signals: Record<Exclude<CameraSignalRole, 'binning' | 'frame_rate'>, string> &
-    Partial<Record<'binning' | 'frame_rate', string>>;
-  actions: Record<CameraActionRole, string>;
+  signals: Partial<Record<CameraSignalRole, string>>;
+  actions: Partial<Record<CameraActionRole, string>>;
 }
 
 /** One axis: `name` tells axes apart (`axis1`). */
@@ -59,6 +61,15 @@ export type CapabilityDescription =
   | DetectorCapability;
 
 /** The instrument's camera capability, if it has one. */
-export function cameraCapability(capabilities: readonly CapabilityDescription[] | undefined) {
+export function cameraCapability(
+  capabilities: readonly CapabilityDescription[] | undefined,
+): CameraCapability | undefined {
   return capabilities?.find((c): c is CameraCapability => c.kind === 'camera');
+}
+
+/** The instrument's motor axes. */
+export function motorCapabilities(
+  capabilities: readonly CapabilityDescription[] | undefined,
+): MotorCapability[] {
+  return (capabilities ?? []).filter((c): c is MotorCapability => c.kind === 'motor');
 }

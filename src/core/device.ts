@@ -8,6 +8,7 @@ import type {
   SignalDtype,
   SignalValue,
 } from './device-description.ts';
+import type { FrameSource } from './frame-source.ts';
 import type { Logger } from './logger.ts';
 
 export type { Capability, CapabilityDescription } from './capabilities.ts';
@@ -110,6 +111,8 @@ export interface InstrumentDriver {
   readonly actions: Record<string, ActionDef<never>>;
   /** Its capabilities with the names of the signals and actions that fill each role. */
   readonly capabilities?: readonly CapabilityDescription[];
+  /** Frames, for a driver with the `camera` capability. */
+  readonly frameSource?: FrameSource;
   connect(ctx: DriverContext): Promise<DriverIdentity>;
   /** Closes the link. Must not throw. */
   disconnect(): Promise<void>;

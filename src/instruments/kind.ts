@@ -73,6 +73,31 @@ export function typedConfig<S extends TObject>(type: string, schema: S, id: stri
   return config;
 }
 
+/**
+ * The driver describes every capability its kind promises (clients look for them), and a camera
+ * has frames to give: a kind that breaks this fails at once, not when a client trusts it.
+ */
+function keepsPromises(
+  type: string,
+  promised: readonly Capability[],
+  driver: InstrumentDriver,
+): InstrumentDriver {
+  const described = new Set((driver.capabilities ?? []).map((c) => c.kind));
+  const missing = promised.filter((kind) => !described.has(kind));
+  if (promised.includes('camera') && !driver.frameSource) missing.push('camera');
+  if (missing.length > 0) {
+    throw new BenchtopError(
+      'INTERNAL',
+      `${type} driver does not describe its ${missing.join(', ')} capability`,
+      {
+        type,
+        missing,
+      },
+    );
+  }
+  return driver;
+}
+
 /** Turns an instrument folder's definition into the kind the catalog lists. */
 export function defineInstrument<S extends TObject>(definition: InstrumentDefinition<S>): InstrumentKind {
   const { type, configSchema, capabilities, createSimulator, replyTimeoutMs } = definition;
@@ -81,7 +106,11 @@ export function defineInstrument<S extends TObject>(definition: InstrumentDefini
     configSchema,
     capabilities,
     createDriver: (id, config, deps) =>
-      definition.createDriver(typedConfig(type, configSchema, id, config), { ...deps, id }),
+      keepsPromises(
+        type,
+        capabilities,
+        definition.createDriver(typedConfig(type, configSchema, id, config), { ...deps, id }),
+      ),
     replyTimeoutMs: (config) =>
       replyTimeoutMs ? replyTimeoutMs(typedConfig(type, configSchema, 'instrument', config)) : 5000,
     ...(createSimulator

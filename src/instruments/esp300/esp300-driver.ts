@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import type { CapabilityDescription } from '../../core/capabilities.ts';
 import {
   Completion,
   type DriverContext,
@@ -47,6 +48,7 @@ export class Esp300Driver implements InstrumentDriver {
   readonly type = 'ESP300';
   readonly signals: Record<string, SignalDef> = {};
   readonly actions: DriverActions = {};
+  readonly capabilities: readonly CapabilityDescription[];
   private readonly id: string;
   private readonly config: Esp300Config;
   private readonly deps: DriverDeps;
@@ -68,6 +70,12 @@ export class Esp300Driver implements InstrumentDriver {
     this.deps = deps;
     this.axisNumbers = Array.from({ length: config.axes }, (_, i) => i + 1);
     for (const n of this.axisNumbers) this.defineAxis(n);
+    this.capabilities = this.axisNumbers.map((n) => ({
+      kind: 'motor',
+      name: `axis${n}`,
+      signals: { position: `axis${n}.position`, moving: `axis${n}.moving` },
+      actions: { stop: `axis${n}.stop`, home: `axis${n}.home` },
+    }));
     this.actions.stop_all = action({
       description: 'Stops every axis (ST); completes when all are at rest',
       args: Type.Object({}),

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import type { CapabilityDescription } from '../../core/capabilities.ts';
 import type { DriverContext, DriverIdentity, InstrumentDriver, SignalDef } from '../../core/device.ts';
 import { action, type DriverActions, signal } from '../../core/device-builder.ts';
 import { BenchtopError } from '../../core/errors.ts';
@@ -46,6 +47,9 @@ export class Newport1830cDriver implements InstrumentDriver {
   readonly type = 'Newport1830C';
   readonly signals: Record<string, SignalDef>;
   readonly actions: DriverActions;
+  readonly capabilities: readonly CapabilityDescription[] = [
+    { kind: 'detector', signals: { value: 'power' } },
+  ];
   private readonly id: string;
   private readonly config: Newport1830cConfig;
   private readonly endpoint: Endpoint;

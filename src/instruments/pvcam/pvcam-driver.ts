@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import type { CapabilityDescription } from '../../core/capabilities.ts';
 import type { Clock, TimerHandle } from '../../core/clock.ts';
 import type {
   CallContext,
@@ -77,6 +78,23 @@ export class PvcamDriver implements InstrumentDriver {
   readonly type = 'PVCAMInstrument';
   readonly signals: Record<string, SignalDef>;
   readonly actions: DriverActions;
+  readonly capabilities: readonly CapabilityDescription[] = [
+    {
+      kind: 'camera',
+      signals: {
+        exposure: 'exposure_ms',
+        roi_x: 'roi.x',
+        roi_y: 'roi.y',
+        roi_width: 'roi.width',
+        roi_height: 'roi.height',
+        binning: 'binning',
+        frame_rate: 'frame_rate',
+        frames_dropped: 'frames_dropped',
+        acquiring: 'acquiring',
+      },
+      actions: { start_live: 'start_live', stop_live: 'stop', snap: 'snap' },
+    },
+  ];
   /** The run engine's seam: frames in order, each holding its buffer slot until the next is asked for. */
   readonly frameSource: { acquire(request: CameraFrameRequest): AsyncIterable<Frame> };
   private readonly id: string;
