@@ -19,9 +19,11 @@ export const CameraSignalRoles = [
   'frame_rate',
   'frames_dropped',
   'acquiring',
+  'trigger_mode',
 ] as const;
 export type CameraSignalRole = (typeof CameraSignalRoles)[number];
-export const CameraActionRoles = ['start_live', 'stop_live', 'snap'] as const;
+/** `set_roi` takes `{ x, y, width, height }` (unbinned sensor pixels) and sets them at once. */
+export const CameraActionRoles = ['start_live', 'stop_live', 'snap', 'set_roi'] as const;
 export type CameraActionRole = (typeof CameraActionRoles)[number];
 
 /**

@@ -1,20 +1,19 @@
-import type { InstrumentConfigSchemas } from '../config/instrument-schemas.ts';
 import { esp300Kind } from './esp300/kind.ts';
-import type { InstrumentKind } from './kind.ts';
+import { catalogOf } from './kind.ts';
 import { maiTaiKind } from './maitai/kind.ts';
 import { newport1830cKind } from './newport1830c/kind.ts';
 import { pvcamKind } from './pvcam/kind.ts';
 import { scpiKind } from './scpi/kind.ts';
 
-/** Every instrument type Benchtop drives, one line each: the only list (its order is the order messages list them in). */
-const kinds: readonly InstrumentKind[] = [scpiKind, esp300Kind, pvcamKind, newport1830cKind, maiTaiKind];
+/**
+ * Every instrument type Benchtop drives, one line each: the only list. The config loader,
+ * validator and redaction get its schema table from here (injected: src/config imports no
+ * instrument code); tests may build a catalog with more kinds (`catalogOf`).
+ */
+export const instrumentCatalog = catalogOf([scpiKind, esp300Kind, pvcamKind, newport1830cKind, maiTaiKind]);
 
 /** The kinds by type name. */
-export const instrumentKinds: Readonly<Record<string, InstrumentKind>> = Object.fromEntries(
-  kinds.map((kind) => [kind.type, kind]),
-);
+export const instrumentKinds = instrumentCatalog.kinds;
 
-/** Each type's `config` schema, for the config loader, validator and redaction (injected there). */
-export const instrumentConfigSchemas: InstrumentConfigSchemas = Object.fromEntries(
-  kinds.map((kind) => [kind.type, kind.configSchema]),
-);
+/** Each type's `config` schema. */
+export const instrumentConfigSchemas = instrumentCatalog.configSchemas;

@@ -1,5 +1,6 @@
 import type { Static, TObject } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import type { InstrumentConfigSchemas } from '../config/instrument-schemas.ts';
 import type { EventBus } from '../core/bus.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Capability, InstrumentDriver } from '../core/device.ts';
@@ -121,5 +122,19 @@ export function defineInstrument<S extends TObject>(definition: InstrumentDefini
             createSimulator(Value.Default(configSchema, structuredClone(config)) as Static<S>, lab, id),
         }
       : {}),
+  };
+}
+
+/** A set of kinds by type name, with the config-schema table the config layer is given. */
+export interface InstrumentCatalog {
+  readonly kinds: Readonly<Record<string, InstrumentKind>>;
+  readonly configSchemas: InstrumentConfigSchemas;
+}
+
+/** The catalog of these kinds (in this order: messages list the types in it). */
+export function catalogOf(kinds: readonly InstrumentKind[]): InstrumentCatalog {
+  return {
+    kinds: Object.fromEntries(kinds.map((kind) => [kind.type, kind])),
+    configSchemas: Object.fromEntries(kinds.map((kind) => [kind.type, kind.configSchema])),
   };
 }

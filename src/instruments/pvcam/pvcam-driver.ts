@@ -91,8 +91,9 @@ export class PvcamDriver implements InstrumentDriver {
         frame_rate: 'frame_rate',
         frames_dropped: 'frames_dropped',
         acquiring: 'acquiring',
+        trigger_mode: 'trigger_mode',
       },
-      actions: { start_live: 'start_live', stop_live: 'stop', snap: 'snap' },
+      actions: { start_live: 'start_live', stop_live: 'stop', snap: 'snap', set_roi: 'set_roi' },
     },
   ];
   /** The run engine's seam: frames in order, each holding its buffer slot until the next is asked for. */
