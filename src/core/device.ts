@@ -2,6 +2,7 @@ import type { TObject } from '@sinclair/typebox';
 import type { CapabilityDescription } from './capabilities.ts';
 import type { Clock } from './clock.ts';
 import type {
+  ArrayElementDtype,
   DeviceDescription,
   Limits,
   SignalDescription,
@@ -77,6 +78,9 @@ export interface SignalDef<T extends SignalValue = SignalValue> {
   /** May be refined at connect time (e.g. the laser's WAV:MIN?/MAX?). */
   limits?: Limits;
   choices?: readonly string[];
+  /** For `array` signals: dimensions and element type (values are flat, row-major). */
+  shape?: readonly number[];
+  element?: ArrayElementDtype;
   precision?: number;
   monitored?: boolean;
   read?: (ctx: CallContext) => Promise<T>;
@@ -126,6 +130,7 @@ export function describeSignal(name: string, def: SignalDef): SignalDescription 
     ...(def.unit !== undefined ? { unit: def.unit } : {}),
     ...(def.limits ? { limits: { ...def.limits } } : {}),
     ...(def.choices ? { choices: [...def.choices] } : {}),
+    ...(def.shape ? { shape: [...def.shape], element: def.element ?? 'number' } : {}),
     readable: def.read !== undefined,
     writable: def.write !== undefined,
     description: def.description,

@@ -56,7 +56,29 @@ export function checkWrite(instrument: string, desc: SignalDescription, value: u
     case 'string':
       if (typeof value !== 'string') throw invalid('a string');
       return value;
+    case 'array':
+      return checkArray(desc, value, invalid);
   }
+}
+
+/** Elements one `array` signal holds: the product of its shape. */
+export function arrayLength(desc: Pick<SignalDescription, 'shape'>): number {
+  return (desc.shape ?? []).reduce((a, b) => a * b, 1);
+}
+
+function checkArray(desc: SignalDescription, value: unknown, invalid: (expected: string) => Error): number[] {
+  const length = arrayLength(desc);
+  const integer = desc.element === 'integer';
+  const expected = `${length} ${integer ? 'integers' : 'numbers'} (shape ${JSON.stringify(desc.shape ?? [])}, row-major)`;
+  if (!Array.isArray(value) || value.length !== length) throw invalid(expected);
+  const { min, max } = desc.limits ?? {};
+  for (const v of value) {
+    if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) throw invalid(expected);
+    if ((min !== undefined && v < min) || (max !== undefined && v > max)) {
+      throw invalid(`${expected} within ${rangeText(desc)}`);
+    }
+  }
+  return [...value];
 }
 
 /** Turns command-line text into the signal's type (`benchtop set stage.axis1.position 5`). */
@@ -71,6 +93,16 @@ export function parseSignalText(desc: SignalDescription, text: string): SignalVa
       if (/^(true|1|on|yes|open)$/i.test(text)) return true;
       if (/^(false|0|off|no|closed?)$/i.test(text)) return false;
       return text;
+    case 'array': {
+      // `[1, 2, 3]` or `1,2,3`; anything else is left for checkWrite to refuse.
+      const trimmed = text.trim();
+      try {
+        const parsed: unknown = JSON.parse(trimmed.startsWith('[') ? trimmed : `[${trimmed}]`);
+        return Array.isArray(parsed) && parsed.every((v) => typeof v === 'number') ? parsed : text;
+      } catch {
+        return text;
+      }
+    }
     default:
       return text;
   }
@@ -101,6 +133,11 @@ export function signalValueSchema(desc: SignalDescription): TSchema {
       );
     case 'string':
       return Type.String(common);
+    case 'array': {
+      const element = desc.element === 'integer' ? Type.Integer() : Type.Number();
+      const length = arrayLength(desc);
+      return Type.Array(element, { ...common, minItems: length, maxItems: length, 'x-shape': desc.shape ?? [] });
+    }
   }
 }
 
