@@ -73,7 +73,8 @@ function checkArray(desc: SignalDescription, value: unknown, invalid: (expected:
   if (!Array.isArray(value) || value.length !== length) throw invalid(expected);
   const { min, max } = desc.limits ?? {};
   for (const v of value) {
-    if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) throw invalid(expected);
+    if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v)))
+      throw invalid(expected);
     if ((min !== undefined && v < min) || (max !== undefined && v > max)) {
       throw invalid(`${expected} within ${rangeText(desc)}`);
     }
@@ -136,7 +137,12 @@ export function signalValueSchema(desc: SignalDescription): TSchema {
     case 'array': {
       const element = desc.element === 'integer' ? Type.Integer() : Type.Number();
       const length = arrayLength(desc);
-      return Type.Array(element, { ...common, minItems: length, maxItems: length, 'x-shape': desc.shape ?? [] });
+      return Type.Array(element, {
+        ...common,
+        minItems: length,
+        maxItems: length,
+        'x-shape': desc.shape ?? [],
+      });
     }
   }
 }

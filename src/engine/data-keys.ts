@@ -20,7 +20,9 @@ export function signalDataKey(path: string, desc: SignalDescription): DataKey {
     dtype: desc.dtype === 'enum' ? 'string' : desc.dtype,
     shape: array ? [...(desc.shape ?? [])] : [],
     source: path,
-    dtype_numpy: array ? NUMPY[desc.element ?? 'number'] : NUMPY[desc.dtype as Exclude<typeof desc.dtype, 'array'>],
+    dtype_numpy: array
+      ? NUMPY[desc.element ?? 'number']
+      : NUMPY[desc.dtype as Exclude<typeof desc.dtype, 'array'>],
     ...(desc.unit !== undefined ? { units: desc.unit } : {}),
     ...(desc.precision !== undefined ? { precision: desc.precision } : {}),
     ...(min !== undefined || max !== undefined

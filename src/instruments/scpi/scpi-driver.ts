@@ -320,10 +320,14 @@ export class ScpiDriver implements InstrumentDriver {
       );
     }
     if (typeof value === 'object') {
-      throw new BenchtopError('VALUE_INVALID', `${this.id}.${decl.name}: expected a ${decl.dtype}, got an array`, {
-        instrument: this.id,
-        signal: decl.name,
-      });
+      throw new BenchtopError(
+        'VALUE_INVALID',
+        `${this.id}.${decl.name}: expected a ${decl.dtype}, got an array`,
+        {
+          instrument: this.id,
+          signal: decl.name,
+        },
+      );
     }
     await this.command(buildSetCommand(template, value));
     return undefined;
