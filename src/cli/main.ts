@@ -79,8 +79,11 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
   configOptions(
     program
       .command('sim')
-      .description('run the instrument simulators standalone on the addresses in the config'),
-  ).action(async (options: ConfigFlags) => {
+      .description(
+        "run the instrument simulators standalone on the addresses in the config: a TCP instrument's own host:port ([simulation] ports overrides; 0 or --random-ports: any free port)",
+      )
+      .option('--random-ports', "listen on any free port instead of the instruments' own addresses"),
+  ).action(async (options: ConfigFlags & { randomPorts?: boolean }) => {
     const close = await simCommand(options, env, process.stdout);
     const stop = () => void close().then(() => process.exit(0));
     process.once('SIGINT', stop);
