@@ -40,6 +40,11 @@ export interface DriverContext {
   linkLost(error: unknown): void;
   /** Publishes a value the instrument reported by itself (unsolicited, streamed). */
   publish(signal: string, value: SignalValue): void;
+  /**
+   * The driver changed a signal's unit or limits outside `connect` (e.g. the meter's display
+   * units): cached descriptions are rebuilt. Changes made in `connect` need no call.
+   */
+  descriptionChanged?(): void;
 }
 
 /** Context for one command; `signal` aborts when the asker stops waiting. */
@@ -87,6 +92,11 @@ export interface SignalDef<T extends SignalValue = SignalValue> {
   write?: (value: T, ctx: CallContext) => Promise<Completion | undefined>;
   /** Set when `write` may return a Completion. */
   completes?: boolean;
+  /**
+   * Set when `write` returns only after reading the value back from the instrument and finding
+   * it taken: the written value is then the reading, published without another exchange.
+   */
+  verifies?: boolean;
 }
 
 export interface ActionDef<A = Record<string, unknown>> {

@@ -75,6 +75,7 @@ export class Newport1830cDriver implements InstrumentDriver {
       unit: 'nm',
       limits: { min: WAVELENGTH_MIN_NM, max: WAVELENGTH_MAX_NM },
       precision: 0,
+      verifies: true,
       description: 'Calibration wavelength: the detector responsivity used to convert current to power',
       read: async (ctx) => this.ask(cmd.wavelengthQuery, ctx, parseInteger),
       write: async (nm, ctx) => {
@@ -88,12 +89,13 @@ export class Newport1830cDriver implements InstrumentDriver {
     const units = signal<string>({
       dtype: 'enum',
       choices: METER_UNITS,
+      verifies: true,
       description: 'Display units: W, dB or REL (relative to the stored reference), dBm (relative to 1 mW)',
       read: async (ctx) => this.readUnits(ctx),
       write: async (value, ctx) => {
         const wanted = value as MeterUnits;
         await this.setAndCheck(cmd.units(wanted), cmd.unitsQuery, ctx, (reply) => {
-          const now = this.noteUnits(parseCode(reply, cmd.unitsQuery, UNIT_CODES));
+          const now = this.noteUnits(parseCode(reply, cmd.unitsQuery, UNIT_CODES), ctx);
           return now === wanted ? null : now;
         });
         return undefined;
@@ -102,6 +104,7 @@ export class Newport1830cDriver implements InstrumentDriver {
     const range = signal<string>({
       dtype: 'enum',
       choices: METER_RANGES,
+      verifies: true,
       description: 'Signal range: auto, or a fixed range 1 (most sensitive) to 8',
       read: async (ctx) => this.ask(cmd.rangeQuery, ctx, parseRange),
       write: async (value, ctx) => {
@@ -120,6 +123,7 @@ export class Newport1830cDriver implements InstrumentDriver {
     const filter = signal<string>({
       dtype: 'enum',
       choices: METER_FILTERS,
+      verifies: true,
       description: 'Averaging: slow (16 readings), medium (4), fast (1); slower is quieter',
       read: async (ctx) => this.ask(cmd.filterQuery, ctx, (r, c) => parseCode(r, c, FILTER_CODES)),
       write: async (value, ctx) => {
@@ -200,6 +204,7 @@ export class Newport1830cDriver implements InstrumentDriver {
   private flagSignal(description: string, query: string, set: (on: boolean) => string): SignalDef {
     return signal<boolean>({
       dtype: 'boolean',
+      verifies: true,
       description,
       read: async (ctx) => this.ask(query, ctx, parseFlag),
       write: async (on, ctx) => {
@@ -242,12 +247,16 @@ export class Newport1830cDriver implements InstrumentDriver {
   }
 
   private async readUnits(ctx: DriverContext): Promise<MeterUnits> {
-    return this.noteUnits(await this.ask(cmd.unitsQuery, ctx, (r, c) => parseCode(r, c, UNIT_CODES)));
+    return this.noteUnits(await this.ask(cmd.unitsQuery, ctx, (r, c) => parseCode(r, c, UNIT_CODES)), ctx);
   }
 
   /** Keeps `power`'s unit in step with the meter, so published readings say what they are. */
-  private noteUnits(units: MeterUnits): MeterUnits {
-    this.signals.power!.unit = POWER_UNIT[units];
+  private noteUnits(units: MeterUnits, ctx: DriverContext): MeterUnits {
+    const power = this.signals.power!;
+    if (power.unit !== POWER_UNIT[units]) {
+      power.unit = POWER_UNIT[units];
+      ctx.descriptionChanged?.();
+    }
     return units;
   }
 

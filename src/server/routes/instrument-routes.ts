@@ -100,10 +100,11 @@ export function instrumentRoutes(ctx: ServerContext) {
         const { wait } = request.query as { wait: boolean };
         const { value } = request.body as { value: unknown };
         const instrument = ctx.instruments.get(id);
-        await instrument.write(signal, value, { wait });
+        const verified = await instrument.writeAndRead(signal, value, { wait });
         const desc = instrument.describe().signals.find((s) => s.name === signal);
         if (!wait || !desc?.readable) return { ok: true, done: wait };
-        const reading = await instrument.read(signal);
+        // A write that read the value back already has the reading: no second exchange.
+        const reading = verified ?? (await instrument.read(signal));
         return {
           ok: true,
           done: true,
