@@ -10,9 +10,7 @@ import {
 import { action, type DriverActions, signal } from '../../core/device-builder.ts';
 import { BenchtopError } from '../../core/errors.ts';
 import { LineLink } from '../../transports/line-link.ts';
-import { openByteTransport } from '../../transports/open-transport.ts';
-import type { DriverDeps } from '../kind.ts';
-import { serialInstrumentEndpoint } from '../link-endpoint.ts';
+import type { OpenTransport } from '../link-endpoint.ts';
 import type { Esp300Config } from './config.ts';
 import { esp300ErrorMeaning } from './esp300-errors.ts';
 import type { Esp300Unit } from './esp300-protocol.ts';
@@ -53,7 +51,7 @@ export class Esp300Driver implements InstrumentDriver {
   readonly capabilities: readonly CapabilityDescription[];
   private readonly id: string;
   private readonly config: Esp300Config;
-  private readonly deps: DriverDeps;
+  private readonly openTransport: OpenTransport;
   private readonly axisNumbers: number[];
   /**
    * Units and travel per axis: what the config names until connect, then what the controller
@@ -64,7 +62,9 @@ export class Esp300Driver implements InstrumentDriver {
   private readonly velocities = new Map<number, number>();
   private link: LineLink | null = null;
 
-  constructor(id: string, config: Esp300Config, deps: DriverDeps) {
+  /** `openTransport` gives the link at each connect (the kind decides where it goes). */
+  constructor(id: string, config: Esp300Config, openTransport: OpenTransport) {
+    this.openTransport = openTransport;
     if (
       config.travel_min !== undefined &&
       config.travel_max !== undefined &&
@@ -78,7 +78,6 @@ export class Esp300Driver implements InstrumentDriver {
     }
     this.id = id;
     this.config = config;
-    this.deps = deps;
     this.axisNumbers = Array.from({ length: config.axes }, (_, i) => i + 1);
     for (const n of this.axisNumbers) {
       this.defineAxis(n);
@@ -102,8 +101,7 @@ export class Esp300Driver implements InstrumentDriver {
   }
 
   async connect(ctx: DriverContext): Promise<DriverIdentity> {
-    const endpoint = serialInstrumentEndpoint(this.config, this.deps);
-    const link = new LineLink(openByteTransport(endpoint), {
+    const link = new LineLink(this.openTransport(), {
       ...esp300Framing,
       timeoutMs: this.config.timeout_ms,
       clock: ctx.clock,

@@ -7,6 +7,7 @@ import { silentLogger } from '../../core/logger.ts';
 import { type LineProtocol, LineSimulatorServer } from '../../sim/line-simulator-server.ts';
 import { maiTaiPowerW } from '../../sim/physics.ts';
 import { VirtualLab } from '../../sim/virtual-lab.ts';
+import { TcpTransport } from '../../transports/tcp-transport.ts';
 import { typedConfig } from '../kind.ts';
 import { faultThenRecover, powerCycle, replyFaultDrills } from '../testing/fault-drills.ts';
 import { eventually, type SimRig, startSimRig } from '../testing/sim-rig.ts';
@@ -335,7 +336,7 @@ describe('MaiTai completions on a manual clock', () => {
     const driver = new MaiTaiDriver(
       'laser',
       typedConfig('MaiTai', MaiTaiConfig, 'laser', { serial_port: `tcp://127.0.0.1:${port}` }),
-      { clock, log: silentLogger() },
+      () => new TcpTransport('127.0.0.1', port),
     );
     const lifetime = new AbortController();
     const ctx: CallContext = {

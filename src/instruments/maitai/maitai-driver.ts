@@ -8,11 +8,8 @@ import {
 } from '../../core/device.ts';
 import { type DriverActions, signal } from '../../core/device-builder.ts';
 import { BenchtopError, isBenchtopError } from '../../core/errors.ts';
-import type { Endpoint } from '../../transports/endpoint.ts';
 import { LineLink } from '../../transports/line-link.ts';
-import { openByteTransport } from '../../transports/open-transport.ts';
-import type { DriverDeps } from '../kind.ts';
-import { serialInstrumentEndpoint } from '../link-endpoint.ts';
+import type { OpenTransport } from '../link-endpoint.ts';
 import type { MaiTaiConfig } from './config.ts';
 import {
   cleanReply,
@@ -45,14 +42,14 @@ export class MaiTaiDriver implements InstrumentDriver {
   readonly actions: DriverActions = {};
   private readonly id: string;
   private readonly config: MaiTaiConfig;
-  private readonly endpoint: Endpoint;
+  private readonly openTransport: OpenTransport;
   private link: LineLink | null = null;
 
-  constructor(id: string, config: MaiTaiConfig, deps: DriverDeps) {
+  /** `openTransport` gives the link at each connect (the kind decides where it goes). */
+  constructor(id: string, config: MaiTaiConfig, openTransport: OpenTransport) {
+    this.openTransport = openTransport;
     this.id = id;
     this.config = config;
-    const c = this.config;
-    this.endpoint = serialInstrumentEndpoint(c, deps);
 
     const wavelength = signal<number>({
       dtype: 'integer',
@@ -132,7 +129,7 @@ export class MaiTaiDriver implements InstrumentDriver {
   }
 
   async connect(ctx: DriverContext): Promise<DriverIdentity> {
-    const link = new LineLink(openByteTransport(this.endpoint), {
+    const link = new LineLink(this.openTransport(), {
       readTermination: '\n',
       writeTermination: this.config.write_termination,
       timeoutMs: this.config.timeout_ms,

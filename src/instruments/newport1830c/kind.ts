@@ -1,5 +1,6 @@
 import { LineSimulatorServer } from '../../sim/line-simulator-server.ts';
 import { defineInstrument } from '../kind.ts';
+import { serialLineTransport } from '../link-endpoint.ts';
 import { Newport1830cConfig } from './config.ts';
 import { Newport1830cDriver } from './newport1830c-driver.ts';
 import { Newport1830cSimProtocol } from './newport1830c-sim.ts';
@@ -8,7 +9,7 @@ export const newport1830cKind = defineInstrument({
   type: 'Newport1830C',
   configSchema: Newport1830cConfig,
   capabilities: ['detector'],
-  createDriver: (config, deps) => new Newport1830cDriver(deps.id, config, deps),
+  createDriver: (config, deps) => new Newport1830cDriver(deps.id, config, serialLineTransport(config, deps)),
   replyTimeoutMs: (config) => config.timeout_ms,
   createSimulator: (_config, lab) =>
     new LineSimulatorServer('Newport1830C', new Newport1830cSimProtocol(lab), {

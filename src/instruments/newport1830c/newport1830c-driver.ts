@@ -3,11 +3,8 @@ import type { CapabilityDescription } from '../../core/capabilities.ts';
 import type { DriverContext, DriverIdentity, InstrumentDriver, SignalDef } from '../../core/device.ts';
 import { action, type DriverActions, signal } from '../../core/device-builder.ts';
 import { BenchtopError } from '../../core/errors.ts';
-import { describeEndpoint, type Endpoint } from '../../transports/endpoint.ts';
 import { LineLink } from '../../transports/line-link.ts';
-import { openByteTransport } from '../../transports/open-transport.ts';
-import type { DriverDeps } from '../kind.ts';
-import { serialInstrumentEndpoint } from '../link-endpoint.ts';
+import type { OpenTransport } from '../link-endpoint.ts';
 import type { Newport1830cConfig } from './config.ts';
 import {
   meterCommands as cmd,
@@ -52,15 +49,15 @@ export class Newport1830cDriver implements InstrumentDriver {
   ];
   private readonly id: string;
   private readonly config: Newport1830cConfig;
-  private readonly endpoint: Endpoint;
+  private readonly openTransport: OpenTransport;
   private link: LineLink | null = null;
   private echo = new EchoFilter();
 
-  constructor(id: string, config: Newport1830cConfig, deps: DriverDeps) {
+  /** `openTransport` gives the link at each connect (the kind decides where it goes). */
+  constructor(id: string, config: Newport1830cConfig, openTransport: OpenTransport) {
+    this.openTransport = openTransport;
     this.id = id;
     this.config = config;
-    const c = this.config;
-    this.endpoint = serialInstrumentEndpoint(c, deps);
 
     const power = signal<number>({
       dtype: 'number',
@@ -175,7 +172,7 @@ export class Newport1830cDriver implements InstrumentDriver {
 
   async connect(ctx: DriverContext): Promise<DriverIdentity> {
     this.echo = new EchoFilter();
-    const link = new LineLink(openByteTransport(this.endpoint), {
+    const link = new LineLink(this.openTransport(), {
       readTermination: '\n',
       writeTermination: '\n',
       timeoutMs: this.config.timeout_ms,
@@ -191,7 +188,7 @@ export class Newport1830cDriver implements InstrumentDriver {
     const wavelength = await this.ask(cmd.wavelengthQuery, ctx, parseInteger);
     return {
       model: 'Newport 1830-C',
-      raw: `${describeEndpoint(this.endpoint)}: units ${units}, wavelength ${wavelength} nm`,
+      raw: `${link.address}: units ${units}, wavelength ${wavelength} nm`,
     };
   }
 
