@@ -9,7 +9,7 @@
  */
 import { stringify } from 'smol-toml';
 import { InstrumentManager } from '../../src/app/instrument-manager.ts';
-import { loadConfig } from '../../src/config/load.ts';
+import { loadBenchtopConfig } from '../../src/app/load-benchtop-config.ts';
 import { EventBus } from '../../src/core/bus.ts';
 import { systemClock } from '../../src/core/clock.ts';
 import type { BenchtopEvents } from '../../src/core/events.ts';
@@ -17,7 +17,7 @@ import { silentLogger } from '../../src/core/logger.ts';
 import { Supervisor } from '../../src/core/supervisor.ts';
 
 const [port, queries, warmup] = process.argv.slice(2).map(Number) as [number, number, number];
-const { config } = loadConfig({
+const { config } = loadBenchtopConfig({
   text: stringify({
     instruments: [
       {

@@ -13,6 +13,7 @@ import { BENCHTOP_VERSION } from '../core/version.ts';
 import { builtinPlans, PlanRegistry } from '../engine/plan-registry.ts';
 import { RunEngine } from '../engine/run-engine.ts';
 import type { WriterFactory } from '../engine/run-storage.ts';
+import type { InstrumentCatalog } from '../instruments/kind.ts';
 import { AlarmService } from '../server/alarms/alarm-service.ts';
 import { AlarmStore } from '../server/alarms/alarm-store.ts';
 import { SecurityStore } from '../server/auth/security-store.ts';
@@ -40,6 +41,8 @@ export interface BenchtopOptions {
   clock?: Clock;
   /** The logger's in-memory tail, shown on the System page and streamed on the `logs` channel. */
   logRing?: LogRing;
+  /** The instrument kinds (tests add their own); default: src/instruments/catalog.ts. */
+  catalog?: InstrumentCatalog;
 }
 
 /**
@@ -124,6 +127,7 @@ export class Benchtop {
       clock: this.clock,
       logger,
       ...(this.lab ? { lab: this.lab } : {}),
+      ...(options.catalog ? { catalog: options.catalog } : {}),
     });
     mkdirSync(this.config.storage.output_dir, { recursive: true });
     this.disk = new DiskSpace({

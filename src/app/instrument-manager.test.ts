@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadConfig } from '../config/load.ts';
 import { EventBus } from '../core/bus.ts';
 import { systemClock } from '../core/clock.ts';
 import type { BenchtopEvents } from '../core/events.ts';
@@ -9,6 +8,7 @@ import { Supervisor } from '../core/supervisor.ts';
 import { instrumentKinds } from '../instruments/catalog.ts';
 import { VirtualLab } from '../sim/virtual-lab.ts';
 import { InstrumentManager, START_BATCH } from './instrument-manager.ts';
+import { loadBenchtopConfig } from './load-benchtop-config.ts';
 
 describe('InstrumentManager start-up', () => {
   it('starts instruments in batches, letting the event loop run between them', async () => {
@@ -16,7 +16,7 @@ describe('InstrumentManager start-up', () => {
     let toml = '[simulation]\nenabled = true\nwarmup_s = 0\n';
     for (let i = 0; i < n; i++)
       toml += `[[instruments]]\nid = "m${i}"\ntype = "Newport1830C"\npoll_interval_ms = 0\nconfig = { serial_port = "/dev/ttyUSB${i}" }\n`;
-    const config = loadConfig({ text: toml }).config;
+    const config = loadBenchtopConfig({ text: toml }).config;
     const bus = new EventBus<BenchtopEvents>();
     const supervisor = new Supervisor({
       clock: systemClock,

@@ -7,8 +7,8 @@ import { type Instrument, splitSignalPath } from '../core/instrument.ts';
 import { instrumentLogger, type Logger } from '../core/logger.ts';
 import { spawnInstrumentActor } from '../core/spawn-instrument.ts';
 import type { Supervisor } from '../core/supervisor.ts';
-import { instrumentKinds } from '../instruments/catalog.ts';
-import type { DriverDeps } from '../instruments/kind.ts';
+import { instrumentCatalog } from '../instruments/catalog.ts';
+import type { DriverDeps, InstrumentCatalog } from '../instruments/kind.ts';
 import type { SimulatorServer } from '../sim/simulator.ts';
 import type { VirtualLab } from '../sim/virtual-lab.ts';
 
@@ -20,6 +20,8 @@ export interface InstrumentManagerDeps {
   logger: Logger;
   /** Present in simulation mode. */
   lab?: VirtualLab;
+  /** The kinds to build instruments from; default: src/instruments/catalog.ts. */
+  catalog?: InstrumentCatalog;
 }
 
 /** Instruments whose start begins in one turn of the event loop. */
@@ -64,7 +66,7 @@ export class InstrumentManager {
 
   private async startOne(entry: InstrumentEntry): Promise<void> {
     const { config, clock, logger, lab, supervisor, bus } = this.deps;
-    const kind = instrumentKinds[entry.type];
+    const kind = (this.deps.catalog ?? instrumentCatalog).kinds[entry.type];
     const log = instrumentLogger(logger, entry.id, entry.type);
     if (!kind) {
       log.error(`no driver for instrument type ${entry.type}; ${entry.id} is not started`);
@@ -88,7 +90,7 @@ export class InstrumentManager {
       }
     }
     const driver = kind.createDriver(entry.id, entry.config, driverDeps);
-    const timeoutMs = typeof entry.config.timeout_ms === 'number' ? entry.config.timeout_ms : 5000;
+    const timeoutMs = kind.replyTimeoutMs(entry.config);
     const { instrument } = await spawnInstrumentActor({
       id: entry.id,
       driver,

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig } from '../config/load.ts';
 import { EventBus } from '../core/bus.ts';
 import { ManualClock } from '../core/clock.ts';
 import type { BenchtopEvents } from '../core/events.ts';
@@ -14,6 +13,7 @@ import { MemoryWriter, runClockUntil } from '../engine/testing/fake-lab.ts';
 import { newport1830cKind } from '../instruments/newport1830c/kind.ts';
 import type { LineSimulatorServer } from '../sim/line-simulator-server.ts';
 import { VirtualLab } from '../sim/virtual-lab.ts';
+import { loadBenchtopConfig } from './load-benchtop-config.ts';
 
 /**
  * The issue's probe: a 60 s time_series of the 1830-C (its real driver over TCP to its wire
@@ -23,7 +23,7 @@ import { VirtualLab } from '../sim/virtual-lab.ts';
 describe('a time_series of the 1830-C survives its serial link dropping for 3 s every 10 s', () => {
   const clock = new ManualClock();
   const bus = new EventBus<BenchtopEvents>();
-  const { config } = loadConfig({ text: '' });
+  const { config } = loadBenchtopConfig({ text: '' });
   const lab = new VirtualLab({ clock, seed: 3, beamWaistMm: 0.5, knifeEdgeMm: 0, warmupS: 0 });
   let server: LineSimulatorServer;
   let engine: RunEngine;

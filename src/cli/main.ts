@@ -69,8 +69,12 @@ const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'sim',
-    description: 'run the instrument simulators standalone on the addresses in the config',
-    options: [CONFIG],
+    description:
+      "run the instrument simulators standalone on the addresses in the config: a TCP instrument's own host:port ([simulation] ports overrides; 0 or --random-ports: any free port)",
+    options: [
+      CONFIG,
+      ['--random-ports', "listen on any free port instead of the instruments' own addresses"],
+    ],
     action: lazy(() => import('./commands/sim.ts'), 'simAction'),
   },
   {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { Benchtop } from '../app/benchtop.ts';
-import { loadConfig } from '../config/load.ts';
+import { loadBenchtopConfig } from '../app/load-benchtop-config.ts';
 import { silentLogger } from '../core/logger.ts';
 import type { RunStart } from '../engine/documents.ts';
 import { RunCatalog } from '../storage/catalog/run-catalog.ts';
@@ -73,7 +73,7 @@ describe('client commands: the server when one answers, local files only with --
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'benchtop-server-or-local-'));
     const toml = `[server]\nport = 0\n[simulation]\nenabled = false\n[storage]\noutput_dir = "${join(root, 'server-data')}"\n`;
-    bt = new Benchtop(loadConfig({ text: toml }), silentLogger());
+    bt = new Benchtop(loadBenchtopConfig({ text: toml }), silentLogger());
     ({ url } = await bt.start());
     recordRun(bt.catalog, SERVER_RUN, 'on-the-server');
     cwd = join(root, 'project');

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
-import { instrumentConfigSchemas } from '../instruments/config-schemas.ts';
+import type { InstrumentConfigSchemas } from './instrument-schemas.ts';
 import { type ConfigIssue, formatPath } from './issues.ts';
 import { type TomlPath, TomlPositionIndex } from './toml-positions.ts';
 
@@ -22,13 +22,14 @@ export function expandInstrumentIncludes(
   root: Table,
   configFile: string | undefined,
   sources: Map<string, string>,
+  schemas: InstrumentConfigSchemas,
 ): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const instruments = Array.isArray(root.instruments) ? root.instruments : [];
   instruments.forEach((entry: unknown, index) => {
     if (typeof entry !== 'object' || entry === null) return;
     const { type, config } = entry as { type?: unknown; config?: unknown };
-    const rules = instrumentConfigSchemas[String(type)]?.includes as IncludeRule[] | undefined;
+    const rules = schemas[String(type)]?.includes as IncludeRule[] | undefined;
     if (!rules || typeof config !== 'object' || config === null) return;
     for (const rule of rules) {
       const name = (config as Table)[rule.key];

@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { loadBenchtopConfig } from '../app/load-benchtop-config.ts';
 import { ConfigError, formatIssue } from './issues.ts';
-import { describeSources, loadConfig, parseAssignment } from './load.ts';
+import { describeSources, parseAssignment } from './load.ts';
 import { redactConfig } from './redact.ts';
 
 const fixtures = join(import.meta.dirname, '../../test/fixtures/config');
 
 function issuesOf(text: string, env: NodeJS.ProcessEnv = {}): string[] {
   try {
-    loadConfig({ text, file: 'test.toml', env });
+    loadBenchtopConfig({ text, file: 'test.toml', env });
   } catch (error) {
     assert.ok(error instanceof ConfigError, `expected ConfigError, got ${error}`);
     return error.issues.map(formatIssue);
@@ -19,7 +20,7 @@ function issuesOf(text: string, env: NodeJS.ProcessEnv = {}): string[] {
 
 describe('lab guide configurations load unchanged', () => {
   it('Scenario 1: single machine, all five instruments', () => {
-    const { config } = loadConfig({ file: join(fixtures, 'scenario1.toml') });
+    const { config } = loadBenchtopConfig({ file: join(fixtures, 'scenario1.toml') });
     assert.equal(config.application.name, 'rust-daq-lab');
     assert.equal(config.actors.default_mailbox_capacity, 200);
     assert.deepEqual(
@@ -43,8 +44,8 @@ describe('lab guide configurations load unchanged', () => {
   });
 
   it('Scenario 2: both machines of the distributed deployment', () => {
-    const m1 = loadConfig({ file: join(fixtures, 'scenario2-machine1.toml') }).config;
-    const m2 = loadConfig({ file: join(fixtures, 'scenario2-machine2.toml') }).config;
+    const m1 = loadBenchtopConfig({ file: join(fixtures, 'scenario2-machine1.toml') }).config;
+    const m2 = loadBenchtopConfig({ file: join(fixtures, 'scenario2-machine2.toml') }).config;
     assert.deepEqual(
       m1.instruments.map((i) => i.id),
       ['scpi', 'esp300', 'pvcam'],
@@ -57,13 +58,13 @@ describe('lab guide configurations load unchanged', () => {
   });
 
   it('the [instruments.config] sub-table form', () => {
-    const { config } = loadConfig({ file: join(fixtures, 'subtable-form.toml') });
+    const { config } = loadBenchtopConfig({ file: join(fixtures, 'subtable-form.toml') });
     assert.equal(config.instruments[0]!.config.axes, 2);
     assert.equal(config.instruments[1]!.config.serial_port, 'tcp://127.0.0.1:4001');
   });
 
   it('an empty file is valid and gives the defaults', () => {
-    const { config } = loadConfig({ text: '' });
+    const { config } = loadBenchtopConfig({ text: '' });
     assert.equal(config.server.port, 8080);
     assert.equal(config.server.bind_address, '127.0.0.1');
     assert.equal(config.application.log_level, 'info');
@@ -72,7 +73,7 @@ describe('lab guide configurations load unchanged', () => {
 
   it('the shipped default and example configurations are valid', () => {
     for (const name of ['default.toml', 'benchtop.example.toml']) {
-      const { config } = loadConfig({ file: join(import.meta.dirname, '../../config', name) });
+      const { config } = loadBenchtopConfig({ file: join(import.meta.dirname, '../../config', name) });
       assert.ok(config.instruments.length >= 5, name);
     }
   });
@@ -167,7 +168,7 @@ describe('configuration errors are precise', () => {
       /^instruments: 10000 instruments configured; at most 2000 \(actors\.max_instruments\)\. .*raise actors\.max_instruments/,
     );
     assert.equal(
-      loadConfig({ text: many(3, '[actors]\nmax_instruments = 3\n') }).config.instruments.length,
+      loadBenchtopConfig({ text: many(3, '[actors]\nmax_instruments = 3\n') }).config.instruments.length,
       3,
     );
     assert.match(
@@ -197,7 +198,7 @@ describe('configuration errors are precise', () => {
   });
 
   it('a missing file says so', () => {
-    assert.throws(() => loadConfig({ file: '/nonexistent/benchtop.toml' }), /file not found/);
+    assert.throws(() => loadBenchtopConfig({ file: '/nonexistent/benchtop.toml' }), /file not found/);
   });
 });
 
@@ -205,15 +206,15 @@ describe('layering: defaults < file < environment < flags', () => {
   const file = '[server]\nport = 9000\nbind_address = "127.0.0.1"\n[application]\nlog_level = "warn"\n';
 
   it('file beats defaults', () => {
-    const { config } = loadConfig({ text: file });
+    const { config } = loadBenchtopConfig({ text: file });
     assert.equal(config.server.port, 9000);
   });
 
   it('environment beats file, flags beat environment', () => {
     const env = { BENCHTOP_SERVER__PORT: '9090' };
-    assert.equal(loadConfig({ text: file, env }).config.server.port, 9090);
+    assert.equal(loadBenchtopConfig({ text: file, env }).config.server.port, 9090);
     const flags = [parseAssignment('server.port=9191', '--set')];
-    const loaded = loadConfig({ text: file, env, flags });
+    const loaded = loadBenchtopConfig({ text: file, env, flags });
     assert.equal(loaded.config.server.port, 9191);
     const rows = describeSources(loaded);
     assert.deepEqual(
@@ -226,18 +227,18 @@ describe('layering: defaults < file < environment < flags', () => {
 
   it('BENCHTOP_LOG_LEVEL beats LOG_LEVEL, and both beat the file', () => {
     assert.equal(
-      loadConfig({ text: file, env: { LOG_LEVEL: 'debug' } }).config.application.log_level,
+      loadBenchtopConfig({ text: file, env: { LOG_LEVEL: 'debug' } }).config.application.log_level,
       'debug',
     );
     assert.equal(
-      loadConfig({ text: file, env: { LOG_LEVEL: 'debug', BENCHTOP_LOG_LEVEL: 'ERROR' } }).config.application
-        .log_level,
+      loadBenchtopConfig({ text: file, env: { LOG_LEVEL: 'debug', BENCHTOP_LOG_LEVEL: 'ERROR' } }).config
+        .application.log_level,
       'error',
     );
   });
 
   it('typed values from environment text: booleans, lists', () => {
-    const { config } = loadConfig({
+    const { config } = loadBenchtopConfig({
       env: {
         BENCHTOP_SIMULATION__ENABLED: 'true',
         BENCHTOP_SERVER__CORS_ORIGINS: 'https://a.example,https://b.example',
@@ -250,7 +251,7 @@ describe('layering: defaults < file < environment < flags', () => {
 
 describe('redaction', () => {
   it('replaces secrets', () => {
-    const { config } = loadConfig({
+    const { config } = loadBenchtopConfig({
       text: '[security]\nauth = "required"\njwt_secret = "0123456789abcdef0123456789abcdef"\n[storage.postgres]\nurl = "postgres://u:p@h/db"\n',
     });
     const shown = redactConfig(config);

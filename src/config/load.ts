@@ -3,6 +3,7 @@ import { Value } from '@sinclair/typebox/value';
 import { parse, TomlError } from 'smol-toml';
 import { coerce, environmentOverrides, type Override, schemaAt } from './env.ts';
 import { expandInstrumentIncludes } from './includes.ts';
+import { type InstrumentConfigSchemas, rememberInstrumentSchemas } from './instrument-schemas.ts';
 import { ConfigError, type ConfigIssue, formatPath } from './issues.ts';
 import { type BenchtopConfig, ConfigSchema } from './schema.ts';
 import { pathKey, type TomlPath, TomlPositionIndex } from './toml-positions.ts';
@@ -16,6 +17,11 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** Command-line overrides, highest precedence. */
   flags?: Override[];
+  /**
+   * Each instrument type's `config` schema (src/instruments/catalog.ts). An instrument whose
+   * type is not in it is reported as an unknown type.
+   */
+  instrumentSchemas: InstrumentConfigSchemas;
 }
 
 export interface LoadedConfig {
@@ -72,7 +78,7 @@ function parseToml(text: string, file: string | undefined): Table {
 }
 
 /** Reads, layers (defaults < file < environment < flags), validates. Throws ConfigError listing every problem. */
-export function loadConfig(options: LoadOptions = {}): LoadedConfig {
+export function loadConfig(options: LoadOptions): LoadedConfig {
   const { file } = options;
   const sources = new Map<string, string>();
   let text = options.text;
@@ -97,15 +103,20 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     markSources(sources, o.path, o.value, o.source);
   }
 
-  const includeIssues = expandInstrumentIncludes(merged, file, sources);
+  const includeIssues = expandInstrumentIncludes(merged, file, sources, options.instrumentSchemas);
   const withDefaults = Value.Default(ConfigSchema, merged) as Table;
-  applyInstrumentDefaults(withDefaults);
-  const issues: ConfigIssue[] = [...envIssues, ...includeIssues, ...validateConfig(withDefaults)];
+  applyInstrumentDefaults(withDefaults, options.instrumentSchemas);
+  const issues: ConfigIssue[] = [
+    ...envIssues,
+    ...includeIssues,
+    ...validateConfig(withDefaults, options.instrumentSchemas),
+  ];
   if (issues.length > 0) {
     for (const issue of issues) locate(issue, sources, positions);
     throw new ConfigError(issues, file);
   }
   const config = withDefaults as unknown as BenchtopConfig;
+  rememberInstrumentSchemas(config, options.instrumentSchemas);
   return { config, file, sources };
 }
 

@@ -1,5 +1,5 @@
 import type { TSchema } from '@sinclair/typebox';
-import { instrumentConfigSchemas } from '../instruments/config-schemas.ts';
+import { type InstrumentConfigSchemas, instrumentSchemasOf } from './instrument-schemas.ts';
 import { ConfigSchema } from './schema.ts';
 
 export const REDACTED = '***';
@@ -22,11 +22,18 @@ function redactWith(value: unknown, schema: TSchema | undefined): unknown {
   return out;
 }
 
-/** A copy of the configuration with every setting marked `secret` replaced by `***`. */
-export function redactConfig<T>(config: T): T {
+/**
+ * A copy of the configuration with every setting marked `secret` replaced by `***`. Instrument
+ * `config` tables are redacted by their type's schema: by default the table the configuration
+ * was loaded with.
+ */
+export function redactConfig<T>(
+  config: T,
+  instrumentSchemas: InstrumentConfigSchemas = instrumentSchemasOf(config),
+): T {
   const out = redactWith(config, ConfigSchema) as { instruments?: { type: string; config: unknown }[] };
   for (const entry of out.instruments ?? []) {
-    const schema = instrumentConfigSchemas[entry.type];
+    const schema = instrumentSchemas[entry.type];
     if (schema) entry.config = redactWith(entry.config, schema);
   }
   return out as T;

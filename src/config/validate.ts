@@ -1,7 +1,7 @@
 import type { TObject, TSchema } from '@sinclair/typebox';
 import { Value, type ValueError, ValueErrorType } from '@sinclair/typebox/value';
-import { instrumentConfigSchemas } from '../instruments/config-schemas.ts';
 import { nextCronTime } from '../storage/backup/backup-scheduler.ts';
+import type { InstrumentConfigSchemas } from './instrument-schemas.ts';
 import type { ConfigIssue } from './issues.ts';
 import { type BenchtopConfig, ConfigSchema, MAX_INSTRUMENTS_DEFAULT } from './schema.ts';
 import type { TomlPath } from './toml-positions.ts';
@@ -154,9 +154,10 @@ function requireOneOfRules(schema: TSchema, value: unknown, base: TomlPath): Con
 
 /**
  * Validates a whole configuration (defaults already applied). Checks the schema, each
- * instrument's `config` against its type, and the cross-references between sections.
+ * instrument's `config` against its type's schema in `instrumentSchemas`, and the
+ * cross-references between sections.
  */
-export function validateConfig(config: unknown): ConfigIssue[] {
+export function validateConfig(config: unknown, instrumentSchemas: InstrumentConfigSchemas): ConfigIssue[] {
   const issues = schemaIssues(ConfigSchema, config);
   const root = config as Partial<BenchtopConfig>;
   const instruments = Array.isArray(root.instruments) ? root.instruments : [];
@@ -178,9 +179,9 @@ export function validateConfig(config: unknown): ConfigIssue[] {
       else ids.set(id, index);
     }
     if (typeof type !== 'string') return;
-    const schema = instrumentConfigSchemas[type];
+    const schema = instrumentSchemas[type];
     if (!schema) {
-      const known = Object.keys(instrumentConfigSchemas);
+      const known = Object.keys(instrumentSchemas);
       const hint = suggest(type, known);
       issues.push({
         path: ['instruments', index, 'type'],
@@ -256,12 +257,12 @@ export function validateConfig(config: unknown): ConfigIssue[] {
 }
 
 /** Fills defaults of the instrument `config` tables (the top-level schema leaves them open). */
-export function applyInstrumentDefaults(config: unknown): void {
+export function applyInstrumentDefaults(config: unknown, instrumentSchemas: InstrumentConfigSchemas): void {
   const instruments = (config as { instruments?: unknown }).instruments;
   if (!Array.isArray(instruments)) return;
   for (const entry of instruments) {
     if (typeof entry !== 'object' || entry === null) continue;
-    const schema = instrumentConfigSchemas[(entry as { type?: string }).type ?? ''];
+    const schema = instrumentSchemas[(entry as { type?: string }).type ?? ''];
     const current = (entry as { config?: unknown }).config ?? {};
     if (schema && typeof current === 'object')
       (entry as { config: unknown }).config = Value.Default(schema, current);

@@ -1,4 +1,5 @@
 import type { TObject } from '@sinclair/typebox';
+import type { CapabilityDescription } from './capabilities.ts';
 
 /**
  * What a device is, as clients see it: signals with types, units and limits, actions with
@@ -6,10 +7,18 @@ import type { TObject } from '@sinclair/typebox';
  * (and the validation built on them) from here rather than keeping its own copy.
  */
 
-export const SignalDtypes = ['number', 'integer', 'boolean', 'string', 'enum'] as const;
+export const SignalDtypes = ['number', 'integer', 'boolean', 'string', 'enum', 'array'] as const;
 export type SignalDtype = (typeof SignalDtypes)[number];
 
-export type SignalValue = number | boolean | string;
+/** What one element of an `array` signal is. */
+export const ArrayElementDtypes = ['number', 'integer'] as const;
+export type ArrayElementDtype = (typeof ArrayElementDtypes)[number];
+
+/**
+ * A value: a scalar, or for an `array` signal its elements flat in row-major order (as frame
+ * pixels are), `shape` giving the dimensions.
+ */
+export type SignalValue = number | boolean | string | readonly number[];
 
 export interface Limits {
   min?: number;
@@ -25,6 +34,10 @@ export interface SignalDescription {
   limits?: Limits;
   /** Allowed values for `enum` signals. */
   choices?: string[];
+  /** For `array` signals: the dimensions (`[1024]` for a spectrum, `[rows, columns]`) … */
+  shape?: number[];
+  /** … and what each element is. */
+  element?: ArrayElementDtype;
   readable: boolean;
   writable: boolean;
   description: string;
@@ -48,4 +61,6 @@ export interface DeviceDescription {
   type: string;
   signals: SignalDescription[];
   actions: ActionDescription[];
+  /** What it is beyond its signals (camera, motor axes, point table, detector), with the role names. */
+  capabilities: CapabilityDescription[];
 }

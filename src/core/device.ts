@@ -1,14 +1,18 @@
 import type { TObject } from '@sinclair/typebox';
+import type { CapabilityDescription } from './capabilities.ts';
 import type { Clock } from './clock.ts';
 import type {
+  ArrayElementDtype,
   DeviceDescription,
   Limits,
   SignalDescription,
   SignalDtype,
   SignalValue,
 } from './device-description.ts';
+import type { FrameSource } from './frame-source.ts';
 import type { Logger } from './logger.ts';
 
+export type { Capability, CapabilityDescription } from './capabilities.ts';
 export type {
   ActionDescription,
   DeviceDescription,
@@ -36,6 +40,11 @@ export interface DriverContext {
   linkLost(error: unknown): void;
   /** Publishes a value the instrument reported by itself (unsolicited, streamed). */
   publish(signal: string, value: SignalValue): void;
+  /**
+   * The driver changed a signal's unit or limits outside `connect` (e.g. the meter's display
+   * units): cached descriptions are rebuilt. Changes made in `connect` need no call.
+   */
+  descriptionChanged?(): void;
 }
 
 /** Context for one command; `signal` aborts when the asker stops waiting. */
@@ -74,12 +83,20 @@ export interface SignalDef<T extends SignalValue = SignalValue> {
   /** May be refined at connect time (e.g. the laser's WAV:MIN?/MAX?). */
   limits?: Limits;
   choices?: readonly string[];
+  /** For `array` signals: dimensions and element type (values are flat, row-major). */
+  shape?: readonly number[];
+  element?: ArrayElementDtype;
   precision?: number;
   monitored?: boolean;
   read?: (ctx: CallContext) => Promise<T>;
   write?: (value: T, ctx: CallContext) => Promise<Completion | undefined>;
   /** Set when `write` may return a Completion. */
   completes?: boolean;
+  /**
+   * Set when `write` returns only after reading the value back from the instrument and finding
+   * it taken: the written value is then the reading, published without another exchange.
+   */
+  verifies?: boolean;
 }
 
 export interface ActionDef<A = Record<string, unknown>> {
@@ -106,6 +123,10 @@ export interface InstrumentDriver {
   readonly type: string;
   readonly signals: Record<string, SignalDef>;
   readonly actions: Record<string, ActionDef<never>>;
+  /** Its capabilities with the names of the signals and actions that fill each role. */
+  readonly capabilities?: readonly CapabilityDescription[];
+  /** Frames, for a driver with the `camera` capability. */
+  readonly frameSource?: FrameSource;
   connect(ctx: DriverContext): Promise<DriverIdentity>;
   /** Closes the link. Must not throw. */
   disconnect(): Promise<void>;
@@ -119,6 +140,7 @@ export function describeSignal(name: string, def: SignalDef): SignalDescription 
     ...(def.unit !== undefined ? { unit: def.unit } : {}),
     ...(def.limits ? { limits: { ...def.limits } } : {}),
     ...(def.choices ? { choices: [...def.choices] } : {}),
+    ...(def.shape ? { shape: [...def.shape], element: def.element ?? 'number' } : {}),
     readable: def.read !== undefined,
     writable: def.write !== undefined,
     description: def.description,
@@ -139,5 +161,6 @@ export function describeDriver(id: string, driver: InstrumentDriver): DeviceDesc
       args: def.args,
       completes: def.completes === true,
     })),
+    capabilities: [...(driver.capabilities ?? [])],
   };
 }

@@ -40,6 +40,8 @@ export interface InstrumentBehaviorOptions {
   pollIntervalMs: number;
   publish: (reading: Reading) => void;
   onIdentity: (identity: DriverIdentity) => void;
+  /** After connect, and whenever the driver says it changed a unit or limit. */
+  onDescriptionChanged?: () => void;
 }
 
 /**
@@ -68,9 +70,12 @@ export class InstrumentBehavior implements ActorBehavior<InstrumentMessage, Inst
       lifetime: ctx.lifetime,
       linkLost: (error) => ctx.fail(toBenchtopError(error, 'LINK_LOST')),
       publish: (signal, value) => this.publish(ctx, signal, value),
+      descriptionChanged: () => this.options.onDescriptionChanged?.(),
     };
     this.driverCtx = driverCtx;
     const identity = await driver.connect(driverCtx);
+    // Connect may refine units and limits from what the instrument reports.
+    this.options.onDescriptionChanged?.();
     this.options.onIdentity(identity);
     log.info({ identity }, `connected: ${identity.model}`);
     this.pollDue = ctx.clock.monotonic();
@@ -108,11 +113,11 @@ export class InstrumentBehavior implements ActorBehavior<InstrumentMessage, Inst
         return { reading: this.publish(ctx, message.signal, value) };
       }
       case 'write': {
-        const def = driver.signals[message.signal];
-        if (!def?.write)
-          throw new BenchtopError('SIGNAL_READ_ONLY', `${this.options.id}.${message.signal} is read-only`);
-        const completion = await def.write(message.value, call);
-        return completion instanceof Completion ? { completion } : {};
+        // The Instrument facade checked the value and that the signal is writable.
+        const def = driver.signals[message.signal]!;
+        const completion = await def.write!(message.value, call);
+        if (completion instanceof Completion) return { completion };
+        return def.verifies ? { reading: this.publish(ctx, message.signal, message.value) } : {};
       }
       case 'call': {
         const def = driver.actions[message.action] as unknown as

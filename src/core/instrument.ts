@@ -63,6 +63,8 @@ export class Instrument {
     this.onCommand = options.onCommand;
   }
 
+  private description: DeviceDescription | null = null;
+
   get state(): ActorState {
     return this.actor.state;
   }
@@ -71,8 +73,18 @@ export class Instrument {
     return this.actor.mailboxDepth;
   }
 
+  /**
+   * The device as clients see it. Built once and kept (the engine asks at every lookup) until
+   * the driver changes a unit or limit (at connect, or `descriptionChanged`); do not modify it.
+   */
   describe(): DeviceDescription {
-    return describeDriver(this.id, this.driver);
+    this.description ??= describeDriver(this.id, this.driver);
+    return this.description;
+  }
+
+  /** Drops the kept description: the next `describe` reads the driver's declarations again. */
+  descriptionChanged(): void {
+    this.description = null;
   }
 
   status(): InstrumentStatus {
@@ -105,7 +117,15 @@ export class Instrument {
   }
 
   /** Writes a signal; with `wait` (default) resolves when the instrument has finished. */
-  write(signal: string, value: unknown, options: WriteOptions = {}): Promise<void> {
+  async write(signal: string, value: unknown, options: WriteOptions = {}): Promise<void> {
+    await this.writeAndRead(signal, value, options);
+  }
+
+  /**
+   * `write`, resolving with the reading when the signal's write read the value back
+   * (`verifies`): the caller needs no second exchange to report the value.
+   */
+  writeAndRead(signal: string, value: unknown, options: WriteOptions = {}): Promise<Reading | undefined> {
     return this.timed('write', () => this.doWrite(signal, value, options));
   }
 
@@ -137,11 +157,12 @@ export class Instrument {
     return reply.reading!;
   }
 
-  private async doWrite(signal: string, value: unknown, options: WriteOptions): Promise<void> {
+  private async doWrite(signal: string, value: unknown, options: WriteOptions): Promise<Reading | undefined> {
     const desc = this.signal(signal);
     const checked = checkWrite(this.id, desc, value);
     const reply = await this.ask({ op: 'write', signal, value: checked });
     if (reply.completion && options.wait !== false) await this.await(reply.completion);
+    return reply.reading;
   }
 
   private async doCall(action: string, args: unknown, options: WriteOptions): Promise<unknown> {

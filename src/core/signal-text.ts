@@ -29,6 +29,16 @@ export function parseSignalText(desc: SignalDescription, text: string): SignalVa
       if (/^(true|1|on|yes|open)$/i.test(text)) return true;
       if (/^(false|0|off|no|closed?)$/i.test(text)) return false;
       return text;
+    case 'array': {
+      // `[1, 2, 3]` or `1,2,3`; anything else is left for checkWrite to refuse.
+      const trimmed = text.trim();
+      try {
+        const parsed: unknown = JSON.parse(trimmed.startsWith('[') ? trimmed : `[${trimmed}]`);
+        return Array.isArray(parsed) && parsed.every((v) => typeof v === 'number') ? parsed : text;
+      } catch {
+        return text;
+      }
+    }
     default:
       return text;
   }

@@ -72,7 +72,30 @@ export function checkWrite(instrument: string, desc: SignalDescription, value: u
     case 'string':
       if (typeof value !== 'string') throw invalid('a string');
       return value;
+    case 'array':
+      return checkArray(desc, value, invalid);
   }
+}
+
+/** Elements one `array` signal holds: the product of its shape. */
+export function arrayLength(desc: Pick<SignalDescription, 'shape'>): number {
+  return (desc.shape ?? []).reduce((a, b) => a * b, 1);
+}
+
+function checkArray(desc: SignalDescription, value: unknown, invalid: (expected: string) => Error): number[] {
+  const length = arrayLength(desc);
+  const integer = desc.element === 'integer';
+  const expected = `${length} ${integer ? 'integers' : 'numbers'} (shape ${JSON.stringify(desc.shape ?? [])}, row-major)`;
+  if (!Array.isArray(value) || value.length !== length) throw invalid(expected);
+  const { min, max } = desc.limits ?? {};
+  for (const v of value) {
+    if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v)))
+      throw invalid(expected);
+    if ((min !== undefined && v < min) || (max !== undefined && v > max)) {
+      throw invalid(`${expected} within ${rangeText(desc)}`);
+    }
+  }
+  return [...value];
 }
 
 /** JSON Schema of a signal's value: the API validates PUT bodies and the UI builds inputs from it. */
@@ -100,6 +123,16 @@ export function signalValueSchema(desc: SignalDescription): TSchema {
       );
     case 'string':
       return Type.String(common);
+    case 'array': {
+      const element = desc.element === 'integer' ? Type.Integer() : Type.Number();
+      const length = arrayLength(desc);
+      return Type.Array(element, {
+        ...common,
+        minItems: length,
+        maxItems: length,
+        'x-shape': desc.shape ?? [],
+      });
+    }
   }
 }
 

@@ -43,6 +43,7 @@ export async function spawnInstrumentActor(
         log: options.log,
         pollIntervalMs: options.pollIntervalMs,
         publish: (reading) => bus.emit('instrument.reading', reading),
+        onDescriptionChanged: () => instrument?.descriptionChanged(),
         onIdentity: (found) => {
           identity = found;
           if (instrument) instrument.identity = found;

@@ -1,7 +1,7 @@
 import type { SignalDescription } from '../core/device.ts';
 import type { DataKey } from './documents.ts';
 
-const NUMPY: Record<SignalDescription['dtype'], string> = {
+const NUMPY: Record<Exclude<SignalDescription['dtype'], 'array'>, string> = {
   number: '<f8',
   integer: '<i8',
   boolean: '|b1',
@@ -9,14 +9,20 @@ const NUMPY: Record<SignalDescription['dtype'], string> = {
   enum: '|O',
 };
 
-/** A signal's data key, straight from its description: dtype, unit, precision, limits, choices. */
+/**
+ * A signal's data key, straight from its description: dtype, shape (an `array` signal's own,
+ * stored inline in the events), unit, precision, limits, choices.
+ */
 export function signalDataKey(path: string, desc: SignalDescription): DataKey {
   const { min, max } = desc.limits ?? {};
+  const array = desc.dtype === 'array';
   return {
     dtype: desc.dtype === 'enum' ? 'string' : desc.dtype,
-    shape: [],
+    shape: array ? [...(desc.shape ?? [])] : [],
     source: path,
-    dtype_numpy: NUMPY[desc.dtype],
+    dtype_numpy: array
+      ? NUMPY[desc.element ?? 'number']
+      : NUMPY[desc.dtype as Exclude<typeof desc.dtype, 'array'>],
     ...(desc.unit !== undefined ? { units: desc.unit } : {}),
     ...(desc.precision !== undefined ? { precision: desc.precision } : {}),
     ...(min !== undefined || max !== undefined

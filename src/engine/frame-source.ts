@@ -1,33 +1,10 @@
-import type { Frame } from '../core/frame.ts';
+import { cameraCapability } from '../core/capabilities.ts';
+import type { FrameSource } from '../core/frame-source.ts';
 import type { Instrument } from '../core/instrument.ts';
 
-export interface FrameRequest {
-  /** Stop after this many frames… */
-  count?: number;
-  /** …or after this long (milliseconds on the camera's clock). */
-  durationMs?: number;
-  /** Exposure for this acquisition; the camera's current exposure when absent. */
-  exposureMs?: number;
-  /** Aborted when the run stops waiting (pause, suspend, abort): acquisition must stop. */
-  signal: AbortSignal;
-}
+export type { FrameRequest, FrameSource } from '../core/frame-source.ts';
 
-/**
- * How the engine gets frames from a camera. Frames are too large for the actor's mailbox and
- * the `instrument.reading` topic, so a camera driver offers this seam beside its signals:
- * frames arrive in order, as buffers the engine hands to the writer without touching pixels.
- */
-export interface FrameSource {
-  acquire(request: FrameRequest): AsyncIterable<Frame>;
-}
-
-/** A driver that can stream frames exposes them as `frameSource`. */
-export interface FrameSourceDriver {
-  readonly frameSource: FrameSource;
-}
-
-/** The instrument's frame source, if its driver has one (i.e. it is a camera). */
+/** The instrument's frame source, if it is a camera (its description has the `camera` capability). */
 export function frameSourceOf(instrument: Instrument): FrameSource | undefined {
-  const candidate = (instrument.driver as Partial<FrameSourceDriver>).frameSource;
-  return candidate && typeof candidate.acquire === 'function' ? candidate : undefined;
+  return cameraCapability(instrument.describe().capabilities) ? instrument.driver.frameSource : undefined;
 }

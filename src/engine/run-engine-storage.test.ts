@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { loadBenchtopConfig } from '../app/load-benchtop-config.ts';
 import { runWriterFactory } from '../app/run-writer-factory.ts';
-import { loadConfig } from '../config/load.ts';
 import { openArrowRun } from '../storage/arrow/arrow-run-reader.ts';
 import { RunCatalog } from '../storage/catalog/run-catalog.ts';
 import { openHdf5Run } from '../storage/export/hdf5-run-reader.ts';
@@ -36,7 +36,7 @@ describe('runs through the real writers and catalog', () => {
     backend: 'hdf5' | 'arrow',
     options: { onInstrumentUnavailable?: 'suspend' } = {},
   ): Promise<RunEngine> {
-    const { storage } = loadConfig({
+    const { storage } = loadBenchtopConfig({
       text: `[storage]\noutput_dir = "${dir}"\ndefault_backend = "${backend}"\n`,
     }).config;
     return labEngine(lab, {

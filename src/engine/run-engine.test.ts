@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { loadConfig } from '../config/load.ts';
+import { loadBenchtopConfig } from '../app/load-benchtop-config.ts';
 import { BenchtopError, isBenchtopError } from '../core/errors.ts';
 import type { EventDescriptor, RunDocument, RunEvent, RunStart, RunStop } from './documents.ts';
 import type { RunEngine } from './run-engine.ts';
@@ -28,7 +28,7 @@ beforeEach(async () => {
   lab.bus.on('run.warning', (w) => warnings.push(w));
   engine = labEngine(lab, {
     recorder: lab.recorder,
-    config: loadConfig({ text: `[security]\njwt_secret = "${'s'.repeat(40)}"\n` }).config,
+    config: loadBenchtopConfig({ text: `[security]\njwt_secret = "${'s'.repeat(40)}"\n` }).config,
   });
 });
 

@@ -315,8 +315,10 @@ export class RunExecution {
 
   private async triggerAndRead(msg: Extract<Msg, { command: 'trigger_and_read' }>): Promise<ReadResult> {
     const stream = msg.stream ?? 'primary';
-    const cameras = msg.detectors.filter((d) => !d.includes('.'));
-    const signals = msg.detectors.filter((d) => d.includes('.'));
+    const isCamera = (d: string) =>
+      this.deps.instruments.list().some((i) => i.id === d && this.deps.frameSource(i) !== undefined);
+    const cameras = msg.detectors.filter(isCamera);
+    const signals = msg.detectors.filter((d) => !isCamera(d));
     const slotPassed = this.slotPassed(msg);
     if (slotPassed !== null && cameras.length === 0) {
       const values = Object.fromEntries(signals.map((s) => [s, MISSING]));

@@ -1,6 +1,6 @@
 import { esp300Kind } from './esp300/kind.ts';
 import { keyenceCvxKind } from './keyence/kind.ts';
-import type { InstrumentKind } from './kind.ts';
+import { catalogOf } from './kind.ts';
 import { maiTaiKind } from './maitai/kind.ts';
 import { modbusPlcKind } from './modbus/kind.ts';
 import { newport1830cKind } from './newport1830c/kind.ts';
@@ -8,15 +8,22 @@ import { pvcamKind } from './pvcam/kind.ts';
 import { scpiKind } from './scpi/kind.ts';
 
 /**
- * Driver factories by instrument type name. Each instrument folder exports its kind; this
- * table is the only place that lists them.
+ * Every instrument type Benchtop drives, one line each: the only list. The config loader,
+ * validator and redaction get its schema table from here (injected: src/config imports no
+ * instrument code); tests may build a catalog with more kinds (`catalogOf`).
  */
-export const instrumentKinds: Record<string, InstrumentKind> = {
-  ESP300: esp300Kind,
-  KeyenceCvx: keyenceCvxKind,
-  MaiTai: maiTaiKind,
-  ModbusPlc: modbusPlcKind,
-  Newport1830C: newport1830cKind,
-  PVCAMInstrument: pvcamKind,
-  ScpiInstrument: scpiKind,
-};
+export const instrumentCatalog = catalogOf([
+  scpiKind,
+  esp300Kind,
+  pvcamKind,
+  newport1830cKind,
+  maiTaiKind,
+  keyenceCvxKind,
+  modbusPlcKind,
+]);
+
+/** The kinds by type name. */
+export const instrumentKinds = instrumentCatalog.kinds;
+
+/** Each type's `config` schema. */
+export const instrumentConfigSchemas = instrumentCatalog.configSchemas;

@@ -1,6 +1,8 @@
 import type { Endpoint } from '../transports/endpoint.ts';
 import { instrumentEndpoint } from '../transports/endpoint.ts';
+import { openByteTransport } from '../transports/open-transport.ts';
 import type { SerialLineSettings } from '../transports/serial-transport.ts';
+import type { ByteTransport } from '../transports/transport.ts';
 import type { DriverDeps } from './kind.ts';
 
 /**
@@ -21,4 +23,16 @@ export function serialInstrumentEndpoint(
       flow_control: config.flow_control,
     })
   );
+}
+
+/** A fresh byte transport for each connect: what a kind hands its driver (tests: `memoryPipe`). */
+export type OpenTransport = () => ByteTransport;
+
+/** The transport of a serial-line instrument (`serial_port` / `resource`, or its simulator). */
+export function serialLineTransport(
+  config: { serial_port?: string; resource?: string } & SerialLineSettings,
+  deps: DriverDeps,
+): OpenTransport {
+  const endpoint = serialInstrumentEndpoint(config, deps);
+  return () => openByteTransport(endpoint);
 }

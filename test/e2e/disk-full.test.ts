@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Benchtop } from '../../src/app/benchtop.ts';
-import { loadConfig } from '../../src/config/load.ts';
+import { loadBenchtopConfig } from '../../src/app/load-benchtop-config.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { RunCatalog } from '../../src/storage/catalog/run-catalog.ts';
 import { hasH5py, PYTHON, RunFileReader } from '../../src/storage/hdf5/test-support/run-file-reader.ts';
@@ -67,7 +67,7 @@ name = "lab"
 signals = ["meter.power"]
 interval_s = 1
 `;
-    bt = new Benchtop(loadConfig({ text: toml }), silentLogger());
+    bt = new Benchtop(loadBenchtopConfig({ text: toml }), silentLogger());
     ({ url } = await bt.start());
   });
   after(async () => {

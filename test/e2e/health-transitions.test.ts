@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Benchtop } from '../../src/app/benchtop.ts';
-import { loadConfig } from '../../src/config/load.ts';
+import { loadBenchtopConfig } from '../../src/app/load-benchtop-config.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import type { LineSimulatorServer } from '../../src/sim/line-simulator-server.ts';
 
@@ -36,7 +36,7 @@ id = "laser"
 type = "MaiTai"
 config = { serial_port = "/dev/ttyUSB1" }
 `;
-    bt = new Benchtop(loadConfig({ text: toml }), silentLogger());
+    bt = new Benchtop(loadBenchtopConfig({ text: toml }), silentLogger());
     ({ url } = await bt.start());
   });
   after(async () => bt.stop());

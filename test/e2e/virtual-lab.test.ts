@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Benchtop } from '../../src/app/benchtop.ts';
-import { loadConfig } from '../../src/config/load.ts';
+import { loadBenchtopConfig } from '../../src/app/load-benchtop-config.ts';
 import type { Frame } from '../../src/core/frame.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import type { RunEvent } from '../../src/engine/documents.ts';
@@ -66,7 +66,7 @@ describe('the virtual lab end to end', () => {
   let bt: Benchtop;
   before(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'benchtop-lab-'));
-    const loaded = loadConfig({
+    const loaded = loadBenchtopConfig({
       file: join(import.meta.dirname, '../../config/default.toml'),
       flags: [
         { path: ['storage', 'output_dir'], value: dir, source: 'test' },

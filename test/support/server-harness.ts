@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config/load.ts';
+import { loadBenchtopConfig } from '../../src/app/load-benchtop-config.ts';
 import { EventBus } from '../../src/core/bus.ts';
 import { systemClock } from '../../src/core/clock.ts';
 import { BenchtopError } from '../../src/core/errors.ts';
@@ -17,7 +17,7 @@ import { fakeMotorLab } from './fake-motor.ts';
 /** A server over one fake motor, for route tests with `inject()` or a real socket. */
 export async function serverHarness(toml = '') {
   const dir = mkdtempSync(join(tmpdir(), 'benchtop-server-'));
-  const { config } = loadConfig({
+  const { config } = loadBenchtopConfig({
     text: toml,
     flags: [{ path: ['storage', 'output_dir'], value: dir, source: 'test' }],
   });

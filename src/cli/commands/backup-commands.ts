@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { loadBenchtopConfig } from '../../app/load-benchtop-config.ts';
 import { ConfigError } from '../../config/issues.ts';
-import { loadConfig } from '../../config/load.ts';
 import { BenchtopError } from '../../core/errors.ts';
 import { BackupManager } from '../../storage/backup/backup-manager.ts';
 import type { Invocation } from '../command-spec.ts';
@@ -9,7 +9,7 @@ import { type ConfigFlags, resolveConfigFile } from '../config-source.ts';
 
 function manager(flags: ConfigFlags, env: NodeJS.ProcessEnv, includeData?: boolean): BackupManager {
   const file = resolveConfigFile(flags.config, env);
-  const { config } = loadConfig({ file, env });
+  const { config } = loadBenchtopConfig({ file, env });
   return new BackupManager({
     outputDir: config.storage.output_dir,
     backupDir: config.backup.dir,
@@ -76,7 +76,7 @@ export function configRestore(inv: Invocation<ConfigFlags, { copy: string }>) {
   const path = source && existsSync(copy) ? copy : source ? join(dir, source) : null;
   if (!path) throw new BenchtopError('NOT_FOUND', `no configuration copy matching "${copy}" in ${dir}`);
   try {
-    loadConfig({ file: path, env: inv.env });
+    loadBenchtopConfig({ file: path, env: inv.env });
   } catch (error) {
     if (error instanceof ConfigError)
       throw new BenchtopError(

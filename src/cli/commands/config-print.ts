@@ -1,5 +1,6 @@
 import { stringify } from 'smol-toml';
-import { describeSources, loadConfig } from '../../config/load.ts';
+import { loadBenchtopConfig } from '../../app/load-benchtop-config.ts';
+import { describeSources } from '../../config/load.ts';
 import { redactConfig } from '../../config/redact.ts';
 import type { Invocation } from '../command-spec.ts';
 import { type ConfigFlags, flagOverrides, resolveConfigFile } from '../config-source.ts';
@@ -10,7 +11,11 @@ export function configPrintCommand(
   env: NodeJS.ProcessEnv,
   out: NodeJS.WritableStream,
 ): void {
-  const loaded = loadConfig({ file: resolveConfigFile(flags.config, env), env, flags: flagOverrides(flags) });
+  const loaded = loadBenchtopConfig({
+    file: resolveConfigFile(flags.config, env),
+    env,
+    flags: flagOverrides(flags),
+  });
   const redacted = redactConfig(loaded.config);
   if (flags.json) {
     out.write(

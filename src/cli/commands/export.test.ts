@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { tableFromIPC } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm';
 import { Benchtop } from '../../app/benchtop.ts';
-import { loadConfig } from '../../config/load.ts';
+import { loadBenchtopConfig } from '../../app/load-benchtop-config.ts';
 import { ManualClock } from '../../core/clock.ts';
 import { isBenchtopError } from '../../core/errors.ts';
 import { silentLogger } from '../../core/logger.ts';
@@ -110,7 +110,7 @@ enabled = false
 [storage]
 output_dir = "${outputDir}"
 `;
-  bt = new Benchtop(loadConfig({ text: toml }), silentLogger());
+  bt = new Benchtop(loadBenchtopConfig({ text: toml }), silentLogger());
   ({ url } = await bt.start());
   viewerKey = bt.security.createKey('export-test', 'viewer').key;
   const start = syntheticRun(EVENTS).start;

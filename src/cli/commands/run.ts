@@ -1,6 +1,6 @@
 import { isAbsolute, join } from 'node:path';
 import type { Benchtop } from '../../app/benchtop.ts';
-import { loadConfig } from '../../config/load.ts';
+import { loadBenchtopConfig } from '../../app/load-benchtop-config.ts';
 import { BenchtopError } from '../../core/errors.ts';
 import { createLogger, prettyDestination } from '../../core/logger.ts';
 import type { RunInfo } from '../../engine/run-engine.ts';
@@ -37,7 +37,11 @@ export async function runLocal(
   env: NodeJS.ProcessEnv,
   io: RunIo,
 ): Promise<number> {
-  const loaded = loadConfig({ file: resolveConfigFile(flags.config, env), env, flags: flagOverrides(flags) });
+  const loaded = loadBenchtopConfig({
+    file: resolveConfigFile(flags.config, env),
+    env,
+    flags: flagOverrides(flags),
+  });
   const logger = createLogger({
     level: flags.logLevel ?? 'warn',
     format: 'pretty',

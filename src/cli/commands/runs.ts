@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { loadConfig } from '../../config/load.ts';
+import { loadBenchtopConfig } from '../../app/load-benchtop-config.ts';
 import { BenchtopError } from '../../core/errors.ts';
 import { CATALOG_FILE, RunCatalog } from '../../storage/catalog/run-catalog.ts';
 import type { RunStatus } from '../../storage/catalog/run-record.ts';
@@ -55,7 +55,7 @@ export async function withLocalCatalog<T>(
   env: NodeJS.ProcessEnv,
   use: (catalog: RunCatalog, outputDir: string) => Promise<T> | T,
 ): Promise<T> {
-  const { config } = loadConfig({
+  const { config } = loadBenchtopConfig({
     file: resolveConfigFile(flags.config, env),
     env,
     flags: flagOverrides(flags),

@@ -1,4 +1,4 @@
-import { loadConfig } from '../../config/load.ts';
+import { loadBenchtopConfig } from '../../app/load-benchtop-config.ts';
 import { SecurityStore } from '../../server/auth/security-store.ts';
 import type { Invocation } from '../command-spec.ts';
 import { type ConfigFlags, resolveConfigFile } from '../config-source.ts';
@@ -10,7 +10,10 @@ async function withStore<T>(
   inv: Invocation<ConfigFlags, unknown>,
   use: (store: SecurityStore) => T,
 ): Promise<Awaited<T>> {
-  const { config } = loadConfig({ file: resolveConfigFile(inv.options.config, inv.env), env: inv.env });
+  const { config } = loadBenchtopConfig({
+    file: resolveConfigFile(inv.options.config, inv.env),
+    env: inv.env,
+  });
   const store = SecurityStore.inOutputDir(config.storage.output_dir);
   try {
     return await use(store);

@@ -1,5 +1,5 @@
 import { Benchtop } from '../../app/benchtop.ts';
-import { loadConfig } from '../../config/load.ts';
+import { loadBenchtopConfig } from '../../app/load-benchtop-config.ts';
 import { LogRing } from '../../core/log-ring.ts';
 import { createLogger } from '../../core/logger.ts';
 import type { Invocation } from '../command-spec.ts';
@@ -10,7 +10,11 @@ import { type ConfigFlags, flagOverrides, resolveConfigFile } from '../config-so
  * within the configured timeouts; a second one exits at once.
  */
 export async function startCommand(flags: ConfigFlags, env: NodeJS.ProcessEnv): Promise<void> {
-  const loaded = loadConfig({ file: resolveConfigFile(flags.config, env), env, flags: flagOverrides(flags) });
+  const loaded = loadBenchtopConfig({
+    file: resolveConfigFile(flags.config, env),
+    env,
+    flags: flagOverrides(flags),
+  });
   const { config } = loaded;
   const logRing = new LogRing(500);
   const logger = createLogger({

@@ -1,5 +1,5 @@
+import { loadBenchtopConfig } from '../../app/load-benchtop-config.ts';
 import { ConfigError } from '../../config/issues.ts';
-import { loadConfig } from '../../config/load.ts';
 import type { Invocation } from '../command-spec.ts';
 
 /** Validates a file: prints OK and returns 0, or prints every problem and returns 2. */
@@ -10,7 +10,7 @@ export function validateConfigCommand(
   err: NodeJS.WritableStream,
 ): number {
   try {
-    const { config } = loadConfig({ file, env });
+    const { config } = loadBenchtopConfig({ file, env });
     const enabled = config.instruments.filter((i) => i.enabled).length;
     out.write(
       `${file}: configuration is valid (${config.instruments.length} instruments, ${enabled} enabled)\n`,

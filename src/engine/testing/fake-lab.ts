@@ -217,6 +217,7 @@ function fakeCamera(clock: ManualClock): CameraControl {
       exposure_ms: { dtype: 'number', unit: 'ms', description: 'exposure', read: async () => 10 },
     },
     actions: {},
+    capabilities: [{ kind: 'camera', signals: { exposure: 'exposure_ms' }, actions: {} }],
     connect: async () => ({ model: 'FakeCamera' }),
     disconnect: async () => {},
     frameSource,

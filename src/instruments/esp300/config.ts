@@ -26,23 +26,32 @@ export const Esp300Config = Type.Object(
       default: 3,
       description: 'Axes 1..axes get signals and actions',
     }),
-    units: Type.Union(
-      Esp300Units.map((u) => Type.Literal(u)),
-      { default: 'mm', description: 'Axis units (ESP300 SN command)' },
+    units: Type.Optional(
+      Type.Union(
+        Esp300Units.map((u) => Type.Literal(u)),
+        {
+          description:
+            'Axis units, written to the controller (SN) at connect. Absent: the units the controller has (SN?)',
+        },
+      ),
     ),
     timeout_ms: Type.Integer({
       exclusiveMinimum: 0,
       default: 5000,
       description: 'It goes quiet 2-5 s after a limit',
     }),
-    travel_min: Type.Number({
-      default: -25,
-      description: 'Lowest position, axis units; also sent to the controller as its left limit (SL)',
-    }),
-    travel_max: Type.Number({
-      default: 25,
-      description: 'Highest position, axis units; also sent to the controller as its right limit (SR)',
-    }),
+    travel_min: Type.Optional(
+      Type.Number({
+        description:
+          "Lowest position, axis units, written to the controller as its left limit (SL) at connect. Absent: the controller's own (SL?)",
+      }),
+    ),
+    travel_max: Type.Optional(
+      Type.Number({
+        description:
+          "Highest position, axis units, written to the controller as its right limit (SR) at connect. Absent: the controller's own (SR?)",
+      }),
+    ),
   },
   { additionalProperties: false, requireOneOf: [['serial_port', 'resource']] },
 );

@@ -1,19 +1,19 @@
 import { Type } from '@sinclair/typebox';
+import type { CapabilityDescription } from '../../core/capabilities.ts';
 import {
-  type ActionDef,
   Completion,
   type DriverContext,
   type DriverIdentity,
   type InstrumentDriver,
   type SignalDef,
 } from '../../core/device.ts';
+import { action, type DriverActions, signal } from '../../core/device-builder.ts';
 import { BenchtopError } from '../../core/errors.ts';
 import { LineLink } from '../../transports/line-link.ts';
-import { openByteTransport } from '../../transports/open-transport.ts';
-import type { DriverDeps } from '../kind.ts';
-import { serialInstrumentEndpoint } from '../link-endpoint.ts';
+import type { OpenTransport } from '../link-endpoint.ts';
 import type { Esp300Config } from './config.ts';
 import { esp300ErrorMeaning } from './esp300-errors.ts';
+import type { Esp300Unit } from './esp300-protocol.ts';
 import {
   Esp300Command as cmd,
   commandList,
@@ -23,6 +23,7 @@ import {
   parseFlag,
   parseIdentity,
   parseNumber,
+  parseUnits,
 } from './esp300-protocol.ts';
 
 /** At most this many `TE?` reads per check, so a controller stuck reporting errors cannot wedge the actor. */
@@ -46,17 +47,29 @@ const minVelocity = 1e-6;
 export class Esp300Driver implements InstrumentDriver {
   readonly type = 'ESP300';
   readonly signals: Record<string, SignalDef> = {};
-  readonly actions: Record<string, ActionDef<never>> = {};
+  readonly actions: DriverActions = {};
+  readonly capabilities: readonly CapabilityDescription[];
   private readonly id: string;
   private readonly config: Esp300Config;
-  private readonly deps: DriverDeps;
+  private readonly openTransport: OpenTransport;
   private readonly axisNumbers: number[];
+  /**
+   * Units and travel per axis: what the config names until connect, then what the controller
+   * reports (SN?, SL?, SR?), so the lab's own settings are used and never overwritten.
+   */
+  private readonly travel = new Map<number, { unit?: Esp300Unit; min?: number; max?: number }>();
   /** `VA` per axis as last read or written: sizes how long a move may take. */
   private readonly velocities = new Map<number, number>();
   private link: LineLink | null = null;
 
-  constructor(id: string, config: Esp300Config, deps: DriverDeps) {
-    if (config.travel_min >= config.travel_max) {
+  /** `openTransport` gives the link at each connect (the kind decides where it goes). */
+  constructor(id: string, config: Esp300Config, openTransport: OpenTransport) {
+    this.openTransport = openTransport;
+    if (
+      config.travel_min !== undefined &&
+      config.travel_max !== undefined &&
+      config.travel_min >= config.travel_max
+    ) {
       throw new BenchtopError(
         'CONFIG_INVALID',
         `${id}: travel_min (${config.travel_min}) must be below travel_max (${config.travel_max})`,
@@ -65,10 +78,18 @@ export class Esp300Driver implements InstrumentDriver {
     }
     this.id = id;
     this.config = config;
-    this.deps = deps;
     this.axisNumbers = Array.from({ length: config.axes }, (_, i) => i + 1);
-    for (const n of this.axisNumbers) this.defineAxis(n);
-    this.actions.stop_all = {
+    for (const n of this.axisNumbers) {
+      this.defineAxis(n);
+      this.applyTravel(n, { unit: config.units, min: config.travel_min, max: config.travel_max });
+    }
+    this.capabilities = this.axisNumbers.map((n) => ({
+      kind: 'motor',
+      name: `axis${n}`,
+      signals: { position: `axis${n}.position`, moving: `axis${n}.moving` },
+      actions: { stop: `axis${n}.stop`, home: `axis${n}.home` },
+    }));
+    this.actions.stop_all = action({
       description: 'Stops every axis (ST); completes when all are at rest',
       args: Type.Object({}),
       completes: true,
@@ -76,12 +97,11 @@ export class Esp300Driver implements InstrumentDriver {
         await this.send(cmd.stopAll());
         return this.restCompletion(this.axisNumbers, 'stop all axes');
       },
-    };
+    });
   }
 
   async connect(ctx: DriverContext): Promise<DriverIdentity> {
-    const endpoint = serialInstrumentEndpoint(this.config, this.deps);
-    const link = new LineLink(openByteTransport(endpoint), {
+    const link = new LineLink(this.openTransport(), {
       ...esp300Framing,
       timeoutMs: this.config.timeout_ms,
       clock: ctx.clock,
@@ -100,13 +120,18 @@ export class Esp300Driver implements InstrumentDriver {
     }
     const { units, travel_min, travel_max } = this.config;
     for (const n of this.axisNumbers) {
-      await this.send(
-        commandList([
-          cmd.setUnits(n, units),
-          cmd.setLeftLimit(n, travel_min),
-          cmd.setRightLimit(n, travel_max),
-        ]),
-      );
+      // Only what the config names is written: units and limits the lab set stay as they are.
+      const setup = [
+        ...(units !== undefined ? [cmd.setUnits(n, units)] : []),
+        ...(travel_min !== undefined ? [cmd.setLeftLimit(n, travel_min)] : []),
+        ...(travel_max !== undefined ? [cmd.setRightLimit(n, travel_max)] : []),
+      ];
+      if (setup.length > 0) await this.send(commandList(setup));
+      this.applyTravel(n, {
+        unit: parseUnits(cmd.units(n), await link.query(cmd.units(n))),
+        min: parseNumber(cmd.leftLimit(n), await link.query(cmd.leftLimit(n))),
+        max: parseNumber(cmd.rightLimit(n), await link.query(cmd.rightLimit(n))),
+      });
       const maxVelocity = parseNumber(cmd.maxVelocity(n), await link.query(cmd.maxVelocity(n)));
       this.velocitySignal(n).limits = { min: minVelocity, max: maxVelocity };
       this.velocities.set(n, await this.readVelocity(n));
@@ -120,54 +145,84 @@ export class Esp300Driver implements InstrumentDriver {
     await link?.close().catch(() => {});
   }
 
-  private defineAxis(n: number): void {
-    const unit = this.config.units;
+  /** The axis's units and travel range, on its signals and actions. */
+  private applyTravel(n: number, travel: { unit?: Esp300Unit; min?: number; max?: number }): void {
+    this.travel.set(n, travel);
+    const { unit, min, max } = travel;
+    const axis = `axis${n}`;
     const precision = unit === 'counts' || unit === 'steps' ? 0 : 4;
-    const { travel_min: min, travel_max: max } = this.config;
+    const position = this.signals[`${axis}.position`]!;
+    position.unit = unit;
+    position.precision = precision;
+    position.limits =
+      min === undefined && max === undefined
+        ? undefined
+        : { ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) };
+    const velocity = this.velocitySignal(n);
+    velocity.unit = unit === undefined ? undefined : `${unit}/s`;
+    velocity.precision = precision;
+    const desired = this.signals[`${axis}.desired`]!;
+    desired.unit = unit;
+    desired.precision = precision;
+    // A relative move may span the range at most; the schema is what the API and forms check.
+    const delta = this.actions[`${axis}.move_relative`]!.args.properties.delta!;
+    if (min !== undefined && max !== undefined) {
+      delta.minimum = -(max - min);
+      delta.maximum = max - min;
+    } else {
+      delete delta.minimum;
+      delete delta.maximum;
+    }
+    delta.description = `Distance to move${unit ? `, ${unit}` : ''}`;
+  }
+
+  /** The travel range's length: how far a move or homing may go (0 while it is unknown). */
+  private span(n: number): number {
+    const { min, max } = this.travel.get(n) ?? {};
+    return min !== undefined && max !== undefined ? max - min : 0;
+  }
+
+  private unit(n: number): string {
+    return this.travel.get(n)?.unit ?? '';
+  }
+
+  private defineAxis(n: number): void {
     const axis = `axis${n}`;
 
-    this.signals[`${axis}.position`] = {
+    this.signals[`${axis}.position`] = signal<number>({
       dtype: 'number',
-      unit,
-      limits: { min, max },
-      precision,
       monitored: true,
       completes: true,
       description: `Axis ${n} actual position (TP); writing moves there (PA) and completes when motion is done`,
       read: () => this.readPosition(n),
-      write: async (value) => {
-        const target = value as number;
+      write: async (target) => {
         await this.send(cmd.moveAbsolute(n, target));
-        return this.motionCompletion(n, `${axis} move to ${target} ${unit}`, max - min);
+        return this.motionCompletion(n, `${axis} move to ${target} ${this.unit(n)}`, this.span(n));
       },
-    };
-    this.signals[`${axis}.velocity`] = {
+    });
+    this.signals[`${axis}.velocity`] = signal<number>({
       dtype: 'number',
-      unit: `${unit}/s`,
       limits: { min: minVelocity },
-      precision,
       description: `Axis ${n} move velocity (VA); 0 < v <= the controller's maximum (VU?, read at connect)`,
       read: () => this.readVelocity(n),
       write: async (value) => {
-        await this.send(cmd.setVelocity(n, value as number));
-        this.velocities.set(n, value as number);
+        await this.send(cmd.setVelocity(n, value));
+        this.velocities.set(n, value);
         return undefined;
       },
-    };
-    this.signals[`${axis}.moving`] = {
+    });
+    this.signals[`${axis}.moving`] = signal<boolean>({
       dtype: 'boolean',
       monitored: true,
       description: `Axis ${n} in motion (MD? reports 0)`,
       read: async () => !(await this.motionDone(n)),
-    };
-    this.signals[`${axis}.desired`] = {
+    });
+    this.signals[`${axis}.desired`] = signal<number>({
       dtype: 'number',
-      unit,
-      precision,
       description: `Axis ${n} target of the current or last move (DP?)`,
       read: async () => parseNumber(cmd.desiredPosition(n), await this.query(cmd.desiredPosition(n))),
-    };
-    this.signals[`${axis}.motor_on`] = {
+    });
+    this.signals[`${axis}.motor_on`] = signal<boolean>({
       dtype: 'boolean',
       description: `Axis ${n} motor power (MO / MF / MO?); moves need it on`,
       read: async () => parseFlag(cmd.motorState(n), await this.query(cmd.motorState(n))),
@@ -175,18 +230,17 @@ export class Esp300Driver implements InstrumentDriver {
         await this.send(value ? cmd.motorOn(n) : cmd.motorOff(n));
         return undefined;
       },
-    };
+    });
 
-    const span = max - min;
-    this.actions[`${axis}.move_relative`] = {
-      description: `Moves axis ${n} by delta (PR); refused before sending if it would leave ${min}..${max} ${unit}; completes when motion is done`,
-      args: Type.Object({
-        delta: Type.Number({ minimum: -span, maximum: span, description: `Distance to move, ${unit}` }),
-      }),
+    this.actions[`${axis}.move_relative`] = action({
+      description: `Moves axis ${n} by delta (PR); refused before sending if it would leave the travel range (the controller's SL..SR); completes when motion is done`,
+      args: Type.Object({ delta: Type.Number({ description: 'Distance to move' }) }),
       completes: true,
-      run: async (args: { delta: number }) => {
+      run: async (args) => {
         const here = await this.readPosition(n);
         const target = here + args.delta;
+        const { min = Number.NEGATIVE_INFINITY, max = Number.POSITIVE_INFINITY } = this.travel.get(n) ?? {};
+        const unit = this.unit(n);
         if (target < min || target > max) {
           throw new BenchtopError(
             'VALUE_OUT_OF_RANGE',
@@ -204,19 +258,23 @@ export class Esp300Driver implements InstrumentDriver {
           );
         }
         await this.send(cmd.moveRelative(n, args.delta));
-        return this.motionCompletion(n, `${axis} move by ${args.delta} ${unit}`, Math.abs(args.delta));
+        return this.motionCompletion(
+          n,
+          `${axis} move by ${args.delta} ${this.unit(n)}`,
+          Math.abs(args.delta),
+        );
       },
-    };
-    this.actions[`${axis}.home`] = {
+    });
+    this.actions[`${axis}.home`] = action({
       description: `Homes axis ${n} (OR, the controller's configured search mode); completes when homing is done`,
       args: Type.Object({}),
       completes: true,
       run: async () => {
         await this.send(cmd.home(n));
-        return this.motionCompletion(n, `${axis} home`, span);
+        return this.motionCompletion(n, `${axis} home`, this.span(n));
       },
-    };
-    this.actions[`${axis}.stop`] = {
+    });
+    this.actions[`${axis}.stop`] = action({
       description: `Stops axis ${n} (ST); completes when it is at rest`,
       args: Type.Object({}),
       completes: true,
@@ -224,7 +282,7 @@ export class Esp300Driver implements InstrumentDriver {
         await this.send(cmd.stop(n));
         return this.restCompletion([n], `${axis} stop`);
       },
-    };
+    });
   }
 
   private velocitySignal(n: number): SignalDef {

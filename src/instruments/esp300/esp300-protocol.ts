@@ -59,6 +59,9 @@ export const Esp300Command = {
   stop: (axis: number) => `${axis}ST`,
   stopAll: () => 'ST',
   setUnits: (axis: number, unit: Esp300Unit) => `${axis}SN${unitCode(unit)}`,
+  units: (axis: number) => `${axis}SN?`,
+  leftLimit: (axis: number) => `${axis}SL?`,
+  rightLimit: (axis: number) => `${axis}SR?`,
   setLeftLimit: (axis: number, position: number) => `${axis}SL${formatNumber(position)}`,
   setRightLimit: (axis: number, position: number) => `${axis}SR${formatNumber(position)}`,
   errorCode: () => 'TE?',
@@ -86,6 +89,14 @@ export function parseNumber(command: string, reply: string): number {
   const text = reply.trim();
   if (!numberPattern.test(text)) throw protocolError(command, reply, 'a number');
   return Number(text);
+}
+
+/** `SN?`: the unit code, as the unit's name. */
+export function parseUnits(command: string, reply: string): Esp300Unit {
+  const text = reply.trim();
+  const unit = /^\d{1,2}$/.test(text) ? Esp300Units[Number(text)] : undefined;
+  if (!unit) throw protocolError(command, reply, `a unit code 0..${Esp300Units.length - 1}`);
+  return unit;
 }
 
 /** `MD?` and `MO?`: "1" or "0". */

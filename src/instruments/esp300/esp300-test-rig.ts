@@ -18,6 +18,13 @@ export interface Esp300RigOptions {
    */
   serialPortFor?: (host: string, port: number) => Promise<string>;
   pollIntervalMs?: number;
+  /**
+   * Leave units and travel out of the config, so the driver takes the controller's own (by
+   * default the rig's config names them, as config/benchtop.example.toml does).
+   */
+  controllerSetup?: boolean;
+  /** Runs before the driver connects: set the controller up as a lab would have it. */
+  prepare?: (protocol: Esp300SimProtocol, lab: VirtualLab) => void;
 }
 
 /**
@@ -29,6 +36,7 @@ export async function startEsp300Rig(options: Esp300RigOptions = {}) {
   const clock = systemClock;
   const lab = new VirtualLab({ clock, seed: 1, beamWaistMm: 0.5, knifeEdgeMm: 0, warmupS: 0 });
   const protocol = new Esp300SimProtocol(lab);
+  options.prepare?.(protocol, lab);
   // Every line the simulator handled, unbounded (the server's own log drops old lines).
   const wire: string[] = [];
   const recording: LineProtocol = {
@@ -42,7 +50,8 @@ export async function startEsp300Rig(options: Esp300RigOptions = {}) {
   const bus = new EventBus<BenchtopEvents>();
   const states: ActorStateChange[] = [];
   bus.on('actor.state', (change) => states.push(change));
-  const config = { axes: 3, timeout_ms: 1000, ...options.config };
+  const named = options.controllerSetup ? {} : { units: 'mm', travel_min: -25, travel_max: 25 };
+  const config = { axes: 3, timeout_ms: 1000, ...named, ...options.config };
   const log = silentLogger();
   const serialPort = await options.serialPortFor?.(host, port).catch(async (error: unknown) => {
     await server.close();

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { InstrumentManager } from '../../app/instrument-manager.ts';
-import { loadConfig } from '../../config/load.ts';
+import { loadBenchtopConfig } from '../../app/load-benchtop-config.ts';
 import { EventBus } from '../../core/bus.ts';
 import { systemClock } from '../../core/clock.ts';
 import type { BenchtopEvents } from '../../core/events.ts';
@@ -15,8 +15,7 @@ import { testRestartPolicy } from '../../core/testing/instrument-harness.ts';
 import { AlarmService } from '../../server/alarms/alarm-service.ts';
 import { AlarmStore } from '../../server/alarms/alarm-store.ts';
 import { VirtualLab } from '../../sim/virtual-lab.ts';
-import { instrumentKinds } from '../catalog.ts';
-import { instrumentConfigSchemas } from '../config-schemas.ts';
+import { instrumentConfigSchemas, instrumentKinds } from '../catalog.ts';
 import { CvxSimulatorServer } from './cvx-sim-server.ts';
 
 /** The issue's configuration, in simulation mode. */
@@ -51,7 +50,7 @@ after(async () => {
 
 /** Builds the vision system the way `benchtop start` does: config text → InstrumentManager, with alarms. */
 async function startFromConfig(toml: string) {
-  const { config } = loadConfig({ text: toml, file: 'vision.toml', env: {} });
+  const { config } = loadBenchtopConfig({ text: toml, file: 'vision.toml', env: {} });
   const clock = systemClock;
   const bus = new EventBus<BenchtopEvents>();
   const supervisor = new Supervisor({
@@ -96,17 +95,21 @@ describe('KeyenceCvx kind', () => {
 
   it("the issue's config loads, and an unknown key or a bad kind is reported with its path", () => {
     assert.equal(
-      loadConfig({ text: visionToml, file: 'vision.toml', env: {} }).config.instruments[0]!.type,
+      loadBenchtopConfig({ text: visionToml, file: 'vision.toml', env: {} }).config.instruments[0]!.type,
       'KeyenceCvx',
     );
     assert.throws(
       () =>
-        loadConfig({ text: visionToml.replace('trigger = "TA"', 'trigger = "T7"'), file: 'v.toml', env: {} }),
+        loadBenchtopConfig({
+          text: visionToml.replace('trigger = "TA"', 'trigger = "T7"'),
+          file: 'v.toml',
+          env: {},
+        }),
       /trigger/,
     );
     assert.throws(
       () =>
-        loadConfig({
+        loadBenchtopConfig({
           text: visionToml.replace('kind = "score"', 'kind = "colour"'),
           file: 'v.toml',
           env: {},

@@ -7,8 +7,11 @@ import { silentLogger } from '../../core/logger.ts';
 import { type LineProtocol, LineSimulatorServer } from '../../sim/line-simulator-server.ts';
 import { maiTaiPowerW } from '../../sim/physics.ts';
 import { VirtualLab } from '../../sim/virtual-lab.ts';
+import { TcpTransport } from '../../transports/tcp-transport.ts';
+import { typedConfig } from '../kind.ts';
 import { faultThenRecover, powerCycle, replyFaultDrills } from '../testing/fault-drills.ts';
 import { eventually, type SimRig, startSimRig } from '../testing/sim-rig.ts';
+import { MaiTaiConfig } from './config.ts';
 import { maiTaiKind } from './kind.ts';
 import { MaiTaiDriver } from './maitai-driver.ts';
 import { MaiTaiSimProtocol } from './maitai-sim.ts';
@@ -332,8 +335,8 @@ describe('MaiTai completions on a manual clock', () => {
     const { port } = await server.listen(0, '127.0.0.1');
     const driver = new MaiTaiDriver(
       'laser',
-      { serial_port: `tcp://127.0.0.1:${port}` },
-      { clock, log: silentLogger() },
+      typedConfig('MaiTai', MaiTaiConfig, 'laser', { serial_port: `tcp://127.0.0.1:${port}` }),
+      () => new TcpTransport('127.0.0.1', port),
     );
     const lifetime = new AbortController();
     const ctx: CallContext = {

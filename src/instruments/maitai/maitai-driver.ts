@@ -1,6 +1,4 @@
-import { Value } from '@sinclair/typebox/value';
 import {
-  type ActionDef,
   type CallContext,
   Completion,
   type DriverContext,
@@ -8,13 +6,11 @@ import {
   type InstrumentDriver,
   type SignalDef,
 } from '../../core/device.ts';
+import { type DriverActions, signal } from '../../core/device-builder.ts';
 import { BenchtopError, isBenchtopError } from '../../core/errors.ts';
-import type { Endpoint } from '../../transports/endpoint.ts';
 import { LineLink } from '../../transports/line-link.ts';
-import { openByteTransport } from '../../transports/open-transport.ts';
-import type { DriverDeps } from '../kind.ts';
-import { serialInstrumentEndpoint } from '../link-endpoint.ts';
-import { MaiTaiConfig } from './config.ts';
+import type { OpenTransport } from '../link-endpoint.ts';
+import type { MaiTaiConfig } from './config.ts';
 import {
   cleanReply,
   maiTaiCommands as cmd,
@@ -43,19 +39,19 @@ const percent: Parse<number> = (r, c) => parseQuantity(r, c, '%');
 export class MaiTaiDriver implements InstrumentDriver {
   readonly type = 'MaiTai';
   readonly signals: Record<string, SignalDef>;
-  readonly actions: Record<string, ActionDef<never>> = {};
+  readonly actions: DriverActions = {};
   private readonly id: string;
   private readonly config: MaiTaiConfig;
-  private readonly endpoint: Endpoint;
+  private readonly openTransport: OpenTransport;
   private link: LineLink | null = null;
 
-  constructor(id: string, rawConfig: Record<string, unknown>, deps: DriverDeps) {
+  /** `openTransport` gives the link at each connect (the kind decides where it goes). */
+  constructor(id: string, config: MaiTaiConfig, openTransport: OpenTransport) {
+    this.openTransport = openTransport;
     this.id = id;
-    this.config = Value.Default(MaiTaiConfig, structuredClone(rawConfig)) as MaiTaiConfig;
-    const c = this.config;
-    this.endpoint = serialInstrumentEndpoint(c, deps);
+    this.config = config;
 
-    const wavelength: SignalDef<number> = {
+    const wavelength = signal<number>({
       dtype: 'integer',
       unit: 'nm',
       limits: { min: DEFAULT_WAVELENGTH_MIN_NM, max: DEFAULT_WAVELENGTH_MAX_NM },
@@ -65,31 +61,31 @@ export class MaiTaiDriver implements InstrumentDriver {
       completes: true,
       read: (ctx) => this.ask(cmd.wavelengthQuery, ctx, nm),
       write: (target, ctx) => this.tune(target, ctx),
-    };
-    const wavelengthActual: SignalDef<number> = {
+    });
+    const wavelengthActual = signal<number>({
       dtype: 'number',
       unit: 'nm',
       precision: 1,
       monitored: true,
       description: 'Wavelength the laser is at now (lags the setpoint while tuning)',
       read: (ctx) => this.ask(cmd.wavelengthActual, ctx, nm),
-    };
-    const power: SignalDef<number> = {
+    });
+    const power = signal<number>({
       dtype: 'number',
       unit: 'W',
       precision: 3,
       monitored: true,
       description: 'Output power measured inside the laser head',
       read: (ctx) => this.ask(cmd.power, ctx, watts),
-    };
-    const shutter: SignalDef<boolean> = {
+    });
+    const shutter = signal<boolean>({
       dtype: 'boolean',
       description: 'Shutter open (true) or closed; a write completes once the shutter has travelled',
       completes: true,
       read: (ctx) => this.ask(cmd.shutterQuery, ctx, parseShutter),
       write: (open, ctx) => this.moveShutter(open, ctx),
-    };
-    const emission: SignalDef<boolean> = {
+    });
+    const emission = signal<boolean>({
       dtype: 'boolean',
       monitored: true,
       completes: true,
@@ -97,14 +93,14 @@ export class MaiTaiDriver implements InstrumentDriver {
         'Laser emission (ON/OFF). Switching on is refused (INTERLOCK) unless warm-up is 100 % and the shutter is closed',
       read: async (ctx) => (await this.ask(cmd.status, ctx, parseStatus)).emission,
       write: (on, ctx) => this.setEmission(on, ctx),
-    };
-    const modeLocked: SignalDef<boolean> = {
+    });
+    const modeLocked = signal<boolean>({
       dtype: 'boolean',
       monitored: true,
       description: 'Mode-locked (pulsing); lost while tuning',
       read: async (ctx) => (await this.ask(cmd.status, ctx, parseStatus)).modeLocked,
-    };
-    const warmup: SignalDef<number> = {
+    });
+    const warmup = signal<number>({
       dtype: 'number',
       unit: '%',
       limits: { min: 0, max: 100 },
@@ -112,14 +108,14 @@ export class MaiTaiDriver implements InstrumentDriver {
       monitored: true,
       description: 'Warm-up progress; emission can be switched on at 100 %',
       read: (ctx) => this.ask(cmd.warmup, ctx, percent),
-    };
-    const humidity: SignalDef<number> = {
+    });
+    const humidity = signal<number>({
       dtype: 'number',
       unit: '%',
       precision: 1,
       description: 'Relative humidity inside the cavity (should stay below 10 %)',
       read: (ctx) => this.ask(cmd.humidity, ctx, percent),
-    };
+    });
     this.signals = {
       wavelength,
       wavelength_actual: wavelengthActual,
@@ -129,11 +125,11 @@ export class MaiTaiDriver implements InstrumentDriver {
       mode_locked: modeLocked,
       warmup,
       humidity,
-    } as Record<string, SignalDef>;
+    };
   }
 
   async connect(ctx: DriverContext): Promise<DriverIdentity> {
-    const link = new LineLink(openByteTransport(this.endpoint), {
+    const link = new LineLink(this.openTransport(), {
       readTermination: '\n',
       writeTermination: this.config.write_termination,
       timeoutMs: this.config.timeout_ms,

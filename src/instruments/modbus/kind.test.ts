@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadConfig } from '../../config/load.ts';
+import { loadBenchtopConfig } from '../../app/load-benchtop-config.ts';
 import { ManualClock, systemClock } from '../../core/clock.ts';
 import type { CallContext } from '../../core/device.ts';
 import { silentLogger } from '../../core/logger.ts';
@@ -28,7 +28,9 @@ describe('modbusPlcKind with config/ald.toml', () => {
   });
 
   it('in simulation mode runs the driver against the ALD simulator; the interlock refuses a TMA pulse with the pump off', async () => {
-    const { config } = loadConfig({ file: new URL('../../../config/ald.toml', import.meta.url).pathname });
+    const { config } = loadBenchtopConfig({
+      file: new URL('../../../config/ald.toml', import.meta.url).pathname,
+    });
     const entry = config.instruments.find((e) => e.id === 'plc')!;
     assert.equal(config.simulation.ports.plc, 1502);
     const points = (entry.config.points as { name: string; table: string; address: number }[]).map(

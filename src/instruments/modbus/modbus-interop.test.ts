@@ -8,7 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ManualClock } from '../../core/clock.ts';
 import { VirtualLab } from '../../sim/virtual-lab.ts';
-import { createModbusPlcSimulator } from './modbus-plc-sim.ts';
+import { modbusPlcKind } from './kind.ts';
+
+const createModbusPlcSimulator = (id: string, config: Record<string, unknown>, lab: VirtualLab) =>
+  modbusPlcKind.createSimulator!(id, config, lab) as ModbusSimServer;
+
 import type { ModbusSimServer } from './modbus-sim-server.ts';
 import { decodeRegisters, encodeRegisters, type WordOrder } from './register-values.ts';
 

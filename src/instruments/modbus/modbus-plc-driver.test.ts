@@ -3,13 +3,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { loadConfig } from '../../config/load.ts';
+import { loadBenchtopConfig } from '../../app/load-benchtop-config.ts';
 import { EventBus } from '../../core/bus.ts';
 import { systemClock } from '../../core/clock.ts';
 import type { BenchtopEvents } from '../../core/events.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { spawnInstrument } from '../../core/testing/instrument-harness.ts';
-import { ModbusPlcDriver } from './modbus-plc-driver.ts';
+import { modbusPlcKind } from './kind.ts';
+import type { ModbusPlcDriver } from './modbus-plc-driver.ts';
 import { ModbusSimServer } from './modbus-sim-server.ts';
 import { planReads, toPoint } from './point-table.ts';
 import { RegisterBank } from './register-bank.ts';
@@ -42,7 +43,11 @@ async function rig(
   const bus = new EventBus<BenchtopEvents>();
   const states: string[] = [];
   bus.on('actor.state', (c) => states.push(c.state));
-  const driver = new ModbusPlcDriver('plc', { ...config, port }, { clock: systemClock, log: silentLogger() });
+  const driver = modbusPlcKind.createDriver(
+    'plc',
+    { ...config, port },
+    { clock: systemClock, log: silentLogger() },
+  ) as ModbusPlcDriver;
   const spawned = await spawnInstrument({
     id: 'plc',
     driver,
@@ -274,7 +279,7 @@ address = 3
 writable = true
 `;
     assert.throws(
-      () => loadConfig({ text, file: 'plc.toml' }),
+      () => loadBenchtopConfig({ text, file: 'plc.toml' }),
       (e: Error & { issues?: { line?: number; message: string }[] }) => {
         const lines = (e.issues ?? []).map((i) => [i.line, i.message.split(' ').slice(0, 4).join(' ')]);
         assert.deepEqual(lines, [
@@ -310,7 +315,7 @@ type = "bool"
         join(dir, 'ald-points.toml'),
         '[[points]]\nname = "pressure"\ntable = "holding"\naddress = 2060\nunit = "Pa"\n\n[[points]]\nname = "tc"\ntable = "input"\naddress = 7\ntype = "int16"\n',
       );
-      const { config } = loadConfig({ file: join(dir, 'plc.toml') });
+      const { config } = loadBenchtopConfig({ file: join(dir, 'plc.toml') });
       const points = config.instruments[0]!.config.points as { name: string; type: string }[];
       assert.deepEqual(
         points.map((p) => [p.name, p.type]),
@@ -325,12 +330,12 @@ type = "bool"
         '[[points]]\nname = "p"\ntable = "input"\naddress = 3\nwritable = true\n',
       );
       assert.throws(
-        () => loadConfig({ file: join(dir, 'plc.toml') }),
+        () => loadBenchtopConfig({ file: join(dir, 'plc.toml') }),
         /points\[1\]\.writable: an input register cannot be written.*\(from ald-points\.toml, line 5\)/,
       );
       writeFileSync(join(dir, 'plc.toml'), main('missing.toml'));
       assert.throws(
-        () => loadConfig({ file: join(dir, 'plc.toml') }),
+        () => loadBenchtopConfig({ file: join(dir, 'plc.toml') }),
         /points_file: cannot read .*missing\.toml: file not found \(line 7/,
       );
     } finally {

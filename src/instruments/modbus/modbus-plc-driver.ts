@@ -1,7 +1,7 @@
-import { Value } from '@sinclair/typebox/value';
 import type {
   ActionDef,
   CallContext,
+  CapabilityDescription,
   DriverContext,
   DriverIdentity,
   InstrumentDriver,
@@ -12,7 +12,7 @@ import { BenchtopError } from '../../core/errors.ts';
 import { describeEndpoint, type Endpoint } from '../../transports/endpoint.ts';
 import { TcpTransport } from '../../transports/tcp-transport.ts';
 import type { DriverDeps } from '../kind.ts';
-import { ModbusPlcConfig, type ModbusTable } from './config.ts';
+import type { ModbusPlcConfig, ModbusTable } from './config.ts';
 import { ModbusConnection, ModbusExceptionReply } from './modbus-connection.ts';
 import { exceptionName, type ModbusRequest, type ModbusResponse } from './modbus-pdu.ts';
 import { ModbusPool } from './modbus-pool.ts';
@@ -67,14 +67,29 @@ export class ModbusPlcDriver implements InstrumentDriver {
   private readonly unread = new Map<string, Outcome>();
   private scanning: Promise<void> | null = null;
 
-  constructor(id: string, rawConfig: Record<string, unknown>, deps: DriverDeps) {
+  /** The point table as clients see it (the `points` capability). */
+  readonly capabilities: readonly CapabilityDescription[];
+
+  constructor(id: string, config: ModbusPlcConfig, deps: DriverDeps) {
     this.id = id;
-    this.config = Value.Default(ModbusPlcConfig, structuredClone(rawConfig)) as ModbusPlcConfig;
+    this.config = config;
     const c = this.config;
     this.endpoint = deps.simulatorEndpoint ?? { kind: 'tcp', host: c.host, port: c.port };
     this.points = c.points.map(toPoint);
     this.blocks = planReads(this.points, c.max_gap);
     this.signals = Object.fromEntries(this.points.map((p) => [p.name, this.signalFor(p)]));
+    this.capabilities = [
+      {
+        kind: 'points',
+        points: this.points.map((p) => ({
+          name: p.name,
+          address: `${TABLE_NOUN[p.table]} ${p.address}`,
+          type: p.type,
+          ...(p.unit !== undefined ? { unit: p.unit } : {}),
+          writable: p.writable,
+        })),
+      },
+    ];
   }
 
   private signalFor(p: Point): SignalDef {

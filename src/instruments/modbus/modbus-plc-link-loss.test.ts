@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { InstrumentManager } from '../../app/instrument-manager.ts';
-import { loadConfig } from '../../config/load.ts';
+import { loadBenchtopConfig } from '../../app/load-benchtop-config.ts';
 import { EventBus } from '../../core/bus.ts';
 import { systemClock } from '../../core/clock.ts';
 import type { BenchtopEvents } from '../../core/events.ts';
@@ -19,7 +19,7 @@ after(async () => {
 
 describe('ModbusPlc link loss, the way `benchtop start` runs config/ald.toml', () => {
   it('marks every point invalid, fails the PLC once, reconnects and reads everything again', async () => {
-    const { config } = loadConfig({
+    const { config } = loadBenchtopConfig({
       file: new URL('../../../config/ald.toml', import.meta.url).pathname,
       env: {},
     });

@@ -1,7 +1,6 @@
-import { Value } from '@sinclair/typebox/value';
 import type { VirtualLab } from '../../sim/virtual-lab.ts';
 import { AldPlcProgram } from './ald-plc-program.ts';
-import { ModbusPlcConfig } from './config.ts';
+import type { ModbusPlcConfig } from './config.ts';
 import { ModbusSimServer } from './modbus-sim-server.ts';
 import { toPoint } from './point-table.ts';
 import { RegisterBank } from './register-bank.ts';
@@ -11,8 +10,7 @@ import { RegisterBank } from './register-bank.ts';
  * point map (`sim_model = "points"`), every address (`register_bank`), or the point map with
  * the ALD chamber of the virtual lab behind it (`ald`).
  */
-export function createModbusPlcSimulator(id: string, rawConfig: Record<string, unknown>, lab: VirtualLab) {
-  const config = Value.Default(ModbusPlcConfig, structuredClone(rawConfig)) as ModbusPlcConfig;
+export function createModbusPlcSimulator(id: string, config: ModbusPlcConfig, lab: VirtualLab) {
   const points = config.points.map(toPoint);
   const bank = config.sim_model === 'register_bank' ? RegisterBank.plain() : RegisterBank.forPoints(points);
   if (config.sim_model === 'ald')

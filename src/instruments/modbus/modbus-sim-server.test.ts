@@ -3,8 +3,12 @@ import { after, describe, it } from 'node:test';
 import { ManualClock } from '../../core/clock.ts';
 import { VirtualLab } from '../../sim/virtual-lab.ts';
 import { ALD_MAP } from './ald-plc-program.ts';
+import { modbusPlcKind } from './kind.ts';
 import { type ModbusConnection, ModbusExceptionReply } from './modbus-connection.ts';
-import { createModbusPlcSimulator } from './modbus-plc-sim.ts';
+
+const createModbusPlcSimulator = (id: string, config: Record<string, unknown>, lab: VirtualLab) =>
+  modbusPlcKind.createSimulator!(id, config, lab) as ModbusSimServer;
+
 import { ModbusSimServer } from './modbus-sim-server.ts';
 import { connectTo } from './modbus-test-rig.ts';
 import { RegisterBank } from './register-bank.ts';

@@ -1,14 +1,19 @@
 import { LineSimulatorServer } from '../../sim/line-simulator-server.ts';
-import type { InstrumentKind } from '../kind.ts';
+import { defineInstrument } from '../kind.ts';
+import { serialLineTransport } from '../link-endpoint.ts';
+import { Newport1830cConfig } from './config.ts';
 import { Newport1830cDriver } from './newport1830c-driver.ts';
 import { Newport1830cSimProtocol } from './newport1830c-sim.ts';
 
-export const newport1830cKind: InstrumentKind = {
+export const newport1830cKind = defineInstrument({
   type: 'Newport1830C',
-  createDriver: (id, config, deps) => new Newport1830cDriver(id, config, deps),
-  createSimulator: (_id, _config, lab) =>
+  configSchema: Newport1830cConfig,
+  capabilities: ['detector'],
+  createDriver: (config, deps) => new Newport1830cDriver(deps.id, config, serialLineTransport(config, deps)),
+  replyTimeoutMs: (config) => config.timeout_ms,
+  createSimulator: (_config, lab) =>
     new LineSimulatorServer('Newport1830C', new Newport1830cSimProtocol(lab), {
       readTerminator: '\n',
       replyTerminator: '\n',
     }),
-};
+});

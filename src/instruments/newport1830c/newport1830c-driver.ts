@@ -1,19 +1,11 @@
 import { Type } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
-import type {
-  ActionDef,
-  DriverContext,
-  DriverIdentity,
-  InstrumentDriver,
-  SignalDef,
-} from '../../core/device.ts';
+import type { CapabilityDescription } from '../../core/capabilities.ts';
+import type { DriverContext, DriverIdentity, InstrumentDriver, SignalDef } from '../../core/device.ts';
+import { action, type DriverActions, signal } from '../../core/device-builder.ts';
 import { BenchtopError } from '../../core/errors.ts';
-import { describeEndpoint, type Endpoint } from '../../transports/endpoint.ts';
 import { LineLink } from '../../transports/line-link.ts';
-import { openByteTransport } from '../../transports/open-transport.ts';
-import type { DriverDeps } from '../kind.ts';
-import { serialInstrumentEndpoint } from '../link-endpoint.ts';
-import { Newport1830cConfig } from './config.ts';
+import type { OpenTransport } from '../link-endpoint.ts';
+import type { Newport1830cConfig } from './config.ts';
 import {
   meterCommands as cmd,
   EchoFilter,
@@ -51,32 +43,36 @@ const POWER_UNIT: Record<MeterUnits, string> = { W: 'W', dB: 'dB', dBm: 'dBm', R
 export class Newport1830cDriver implements InstrumentDriver {
   readonly type = 'Newport1830C';
   readonly signals: Record<string, SignalDef>;
-  readonly actions: Record<string, ActionDef<never>>;
+  readonly actions: DriverActions;
+  readonly capabilities: readonly CapabilityDescription[] = [
+    { kind: 'detector', signals: { value: 'power' } },
+  ];
   private readonly id: string;
   private readonly config: Newport1830cConfig;
-  private readonly endpoint: Endpoint;
+  private readonly openTransport: OpenTransport;
   private link: LineLink | null = null;
   private echo = new EchoFilter();
 
-  constructor(id: string, rawConfig: Record<string, unknown>, deps: DriverDeps) {
+  /** `openTransport` gives the link at each connect (the kind decides where it goes). */
+  constructor(id: string, config: Newport1830cConfig, openTransport: OpenTransport) {
+    this.openTransport = openTransport;
     this.id = id;
-    this.config = Value.Default(Newport1830cConfig, structuredClone(rawConfig)) as Newport1830cConfig;
-    const c = this.config;
-    this.endpoint = serialInstrumentEndpoint(c, deps);
+    this.config = config;
 
-    const power: SignalDef<number> = {
+    const power = signal<number>({
       dtype: 'number',
       unit: 'W',
       description:
         'Optical power in the units the meter is set to (W, dB, dBm or REL); each reading carries its unit. A reading over the range (status byte) is an INSTRUMENT_ERROR naming the range',
       monitored: true,
       read: async (ctx) => this.readPower(ctx),
-    };
-    const wavelength: SignalDef<number> = {
+    });
+    const wavelength = signal<number>({
       dtype: 'integer',
       unit: 'nm',
       limits: { min: WAVELENGTH_MIN_NM, max: WAVELENGTH_MAX_NM },
       precision: 0,
+      verifies: true,
       description: 'Calibration wavelength: the detector responsivity used to convert current to power',
       read: async (ctx) => this.ask(cmd.wavelengthQuery, ctx, parseInteger),
       write: async (nm, ctx) => {
@@ -86,24 +82,26 @@ export class Newport1830cDriver implements InstrumentDriver {
         });
         return undefined;
       },
-    };
-    const units: SignalDef<string> = {
+    });
+    const units = signal<string>({
       dtype: 'enum',
       choices: METER_UNITS,
+      verifies: true,
       description: 'Display units: W, dB or REL (relative to the stored reference), dBm (relative to 1 mW)',
       read: async (ctx) => this.readUnits(ctx),
       write: async (value, ctx) => {
         const wanted = value as MeterUnits;
         await this.setAndCheck(cmd.units(wanted), cmd.unitsQuery, ctx, (reply) => {
-          const now = this.noteUnits(parseCode(reply, cmd.unitsQuery, UNIT_CODES));
+          const now = this.noteUnits(parseCode(reply, cmd.unitsQuery, UNIT_CODES), ctx);
           return now === wanted ? null : now;
         });
         return undefined;
       },
-    };
-    const range: SignalDef<string> = {
+    });
+    const range = signal<string>({
       dtype: 'enum',
       choices: METER_RANGES,
+      verifies: true,
       description: 'Signal range: auto, or a fixed range 1 (most sensitive) to 8',
       read: async (ctx) => this.ask(cmd.rangeQuery, ctx, parseRange),
       write: async (value, ctx) => {
@@ -113,15 +111,16 @@ export class Newport1830cDriver implements InstrumentDriver {
         });
         return undefined;
       },
-    };
+    });
     const attenuator = this.flagSignal(
       'Attenuator fitted on the detector (the meter corrects the reading for it)',
       cmd.attenuatorQuery,
       cmd.attenuator,
     );
-    const filter: SignalDef<string> = {
+    const filter = signal<string>({
       dtype: 'enum',
       choices: METER_FILTERS,
+      verifies: true,
       description: 'Averaging: slow (16 readings), medium (4), fast (1); slower is quieter',
       read: async (ctx) => this.ask(cmd.filterQuery, ctx, (r, c) => parseCode(r, c, FILTER_CODES)),
       write: async (value, ctx) => {
@@ -131,7 +130,7 @@ export class Newport1830cDriver implements InstrumentDriver {
         });
         return undefined;
       },
-    };
+    });
     const zeroEnabled = this.flagSignal(
       'Background subtraction: true subtracts the zero stored by the zero action, false shows the raw reading',
       cmd.zeroQuery,
@@ -145,9 +144,9 @@ export class Newport1830cDriver implements InstrumentDriver {
       attenuator,
       filter,
       zero_enabled: zeroEnabled,
-    } as Record<string, SignalDef>;
+    };
 
-    const zero: ActionDef<Record<string, never>> = {
+    const zero = action({
       description:
         'Zero: store the present reading as background and subtract it from then on (Z1). Block the beam first.',
       args: Type.Object({}, { additionalProperties: false }),
@@ -157,8 +156,8 @@ export class Newport1830cDriver implements InstrumentDriver {
         );
         return { zeroed: true };
       },
-    };
-    const storeReference: ActionDef<Record<string, never>> = {
+    });
+    const storeReference = action({
       description: 'Store the present reading as the reference that dB and REL readings are relative to (S)',
       args: Type.Object({}, { additionalProperties: false }),
       run: async (_args, ctx) => {
@@ -167,13 +166,13 @@ export class Newport1830cDriver implements InstrumentDriver {
         await this.readUnits(ctx);
         return { stored: true };
       },
-    };
-    this.actions = { zero, store_reference: storeReference } as Record<string, ActionDef<never>>;
+    });
+    this.actions = { zero, store_reference: storeReference };
   }
 
   async connect(ctx: DriverContext): Promise<DriverIdentity> {
     this.echo = new EchoFilter();
-    const link = new LineLink(openByteTransport(this.endpoint), {
+    const link = new LineLink(this.openTransport(), {
       readTermination: '\n',
       writeTermination: '\n',
       timeoutMs: this.config.timeout_ms,
@@ -189,7 +188,7 @@ export class Newport1830cDriver implements InstrumentDriver {
     const wavelength = await this.ask(cmd.wavelengthQuery, ctx, parseInteger);
     return {
       model: 'Newport 1830-C',
-      raw: `${describeEndpoint(this.endpoint)}: units ${units}, wavelength ${wavelength} nm`,
+      raw: `${link.address}: units ${units}, wavelength ${wavelength} nm`,
     };
   }
 
@@ -199,9 +198,10 @@ export class Newport1830cDriver implements InstrumentDriver {
     await link?.close().catch(() => {});
   }
 
-  private flagSignal(description: string, query: string, set: (on: boolean) => string): SignalDef<boolean> {
-    return {
+  private flagSignal(description: string, query: string, set: (on: boolean) => string): SignalDef {
+    return signal<boolean>({
       dtype: 'boolean',
+      verifies: true,
       description,
       read: async (ctx) => this.ask(query, ctx, parseFlag),
       write: async (on, ctx) => {
@@ -211,7 +211,7 @@ export class Newport1830cDriver implements InstrumentDriver {
         });
         return undefined;
       },
-    };
+    });
   }
 
   /**
@@ -244,12 +244,16 @@ export class Newport1830cDriver implements InstrumentDriver {
   }
 
   private async readUnits(ctx: DriverContext): Promise<MeterUnits> {
-    return this.noteUnits(await this.ask(cmd.unitsQuery, ctx, (r, c) => parseCode(r, c, UNIT_CODES)));
+    return this.noteUnits(await this.ask(cmd.unitsQuery, ctx, (r, c) => parseCode(r, c, UNIT_CODES)), ctx);
   }
 
   /** Keeps `power`'s unit in step with the meter, so published readings say what they are. */
-  private noteUnits(units: MeterUnits): MeterUnits {
-    this.signals.power!.unit = POWER_UNIT[units];
+  private noteUnits(units: MeterUnits, ctx: DriverContext): MeterUnits {
+    const power = this.signals.power!;
+    if (power.unit !== POWER_UNIT[units]) {
+      power.unit = POWER_UNIT[units];
+      ctx.descriptionChanged?.();
+    }
     return units;
   }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { InstrumentManager } from '../../app/instrument-manager.ts';
-import { loadConfig } from '../../config/load.ts';
+import { loadBenchtopConfig } from '../../app/load-benchtop-config.ts';
 import { EventBus } from '../../core/bus.ts';
 import { ManualClock } from '../../core/clock.ts';
 import type { BenchtopEvents } from '../../core/events.ts';
@@ -11,11 +11,12 @@ import { Supervisor } from '../../core/supervisor.ts';
 import { VirtualLab } from '../../sim/virtual-lab.ts';
 import { instrumentKinds } from '../catalog.ts';
 import { primeBsiExpress } from './camera-model.ts';
+import { PvcamDriver } from './pvcam-driver.ts';
 import { meanSignal } from './pvcam-test-rig.ts';
 
 /** Builds the camera the way `benchtop start` does: config text → InstrumentManager. */
 async function startFromConfig(toml: string) {
-  const { config } = loadConfig({ text: toml, file: 'test.toml', env: {} });
+  const { config } = loadBenchtopConfig({ text: toml, file: 'test.toml', env: {} });
   const clock = new ManualClock();
   const bus = new EventBus<BenchtopEvents>();
   const supervisor = new Supervisor({
@@ -79,8 +80,8 @@ describe('PVCAMInstrument kind', () => {
     assert.equal(cam.state, 'ready');
     await cam.write('binning', 4);
     const frames: Frame[] = [];
-    const driver = cam.driver as unknown as { onFrame(l: (f: Frame) => void): () => void };
-    driver.onFrame((f) => {
+    assert.ok(cam.driver instanceof PvcamDriver);
+    cam.driver.onFrame((f) => {
       frames.push(f);
     });
     const pending = cam.call('snap');

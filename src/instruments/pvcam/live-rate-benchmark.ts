@@ -11,6 +11,8 @@ import type { CallContext } from '../../core/device.ts';
 import type { BenchtopEvents } from '../../core/events.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { VirtualLab } from '../../sim/virtual-lab.ts';
+import { typedConfig } from '../kind.ts';
+import { PvcamConfig } from './config.ts';
 import { PvcamDriver } from './pvcam-driver.ts';
 
 const seconds = Number(process.argv[2] ?? 10);
@@ -30,7 +32,13 @@ bus.on('camera.frame', () => {
 const log = silentLogger();
 const driver = new PvcamDriver(
   'camera',
-  { camera_name: 'PrimeBSI', backend: 'simulated', exposure_ms: 1, speed_index: speedIndex, gain_index: 1 },
+  typedConfig('PVCAMInstrument', PvcamConfig, 'camera', {
+    camera_name: 'PrimeBSI',
+    backend: 'simulated',
+    exposure_ms: 1,
+    speed_index: speedIndex,
+    gain_index: 1,
+  }),
   { clock: systemClock, log, bus },
 );
 const lifetime = new AbortController();
@@ -48,8 +56,8 @@ const ctx: CallContext = {
 await driver.connect(ctx);
 const write = (signal: string, value: number) => driver.signals[signal]!.write!(value, ctx);
 const read = (signal: string) => driver.signals[signal]!.read!(ctx);
-const run = (action: string) =>
-  (driver.actions[action] as unknown as { run(a: object, c: CallContext): Promise<unknown> }).run({}, ctx);
+// Every action run here takes no arguments, which is what an empty object is.
+const run = (action: string) => driver.actions[action]!.run({} as never, ctx);
 await write('binning', binning);
 
 const idle = monitorEventLoopDelay({ resolution: 1 });

@@ -1,8 +1,7 @@
-import { type TObject, Type } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { Type } from '@sinclair/typebox';
+import type { CapabilityDescription } from '../../core/capabilities.ts';
 import type { Clock, TimerHandle } from '../../core/clock.ts';
 import type {
-  ActionDef,
   CallContext,
   DriverContext,
   DriverIdentity,
@@ -10,6 +9,7 @@ import type {
   SignalDef,
   SignalValue,
 } from '../../core/device.ts';
+import { action, type DriverActions, signal } from '../../core/device-builder.ts';
 import { BenchtopError } from '../../core/errors.ts';
 import type { Frame } from '../../core/frame.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -25,7 +25,7 @@ import {
   softwareTriggerModes,
   TriggerModes,
 } from './camera-settings.ts';
-import { PvcamConfig } from './config.ts';
+import type { PvcamConfig } from './config.ts';
 import { FrameDispatcher, type FrameListener } from './frame-dispatcher.ts';
 
 /** Time allowed beyond exposure + readout for a frame to arrive before the camera counts as lost. */
@@ -77,7 +77,25 @@ const noArgs = Type.Object({}, { additionalProperties: false });
 export class PvcamDriver implements InstrumentDriver {
   readonly type = 'PVCAMInstrument';
   readonly signals: Record<string, SignalDef>;
-  readonly actions: Record<string, ActionDef<never>>;
+  readonly actions: DriverActions;
+  readonly capabilities: readonly CapabilityDescription[] = [
+    {
+      kind: 'camera',
+      signals: {
+        exposure: 'exposure_ms',
+        roi_x: 'roi.x',
+        roi_y: 'roi.y',
+        roi_width: 'roi.width',
+        roi_height: 'roi.height',
+        binning: 'binning',
+        frame_rate: 'frame_rate',
+        frames_dropped: 'frames_dropped',
+        acquiring: 'acquiring',
+        trigger_mode: 'trigger_mode',
+      },
+      actions: { start_live: 'start_live', stop_live: 'stop', snap: 'snap', set_roi: 'set_roi' },
+    },
+  ];
   /** The run engine's seam: frames in order, each holding its buffer slot until the next is asked for. */
   readonly frameSource: { acquire(request: CameraFrameRequest): AsyncIterable<Frame> };
   private readonly id: string;
@@ -103,14 +121,9 @@ export class PvcamDriver implements InstrumentDriver {
   private readonly endListeners = new Set<(error?: BenchtopError) => void>();
   private commands: Promise<unknown> = Promise.resolve();
 
-  constructor(
-    id: string,
-    rawConfig: Record<string, unknown>,
-    deps: DriverDeps,
-    createBackend?: CameraBackendFactory,
-  ) {
+  constructor(id: string, config: PvcamConfig, deps: DriverDeps, createBackend?: CameraBackendFactory) {
     this.id = id;
-    this.config = Value.Default(PvcamConfig, structuredClone(rawConfig)) as PvcamConfig;
+    this.config = config;
     this.clock = deps.clock;
     this.log = deps.log;
     this.createBackend = createBackend ?? cameraBackendFactory(id, this.config, deps);
@@ -194,22 +207,20 @@ export class PvcamDriver implements InstrumentDriver {
       get: (s: CameraSettings) => T,
       set: (s: CameraSettings, value: T) => CameraSettings,
     ): SignalDef =>
-      ({
+      signal<T>({
         ...def,
         read: async () => get(this.settings),
-        write: async (value: T) => {
+        write: async (value) => {
           await this.exclusive(() => this.applySettings(set(this.settings, value)));
           return undefined;
         },
-      }) as unknown as SignalDef;
+      });
     const roi = (key: 'x' | 'y' | 'width' | 'height', description: string) =>
       setting<number>(
         { dtype: 'integer', unit: 'px', description },
         (s) => s.roi[key],
         (s, v) => ({ ...s, roi: { ...s.roi, [key]: v } }),
       );
-    const readOnly = <T extends SignalValue>(def: Omit<SignalDef<T>, 'write'>): SignalDef =>
-      def as unknown as SignalDef;
     return {
       exposure_ms: setting<number>(
         { dtype: 'number', unit: 'ms', precision: 3, description: 'Exposure time per frame' },
@@ -273,27 +284,27 @@ export class PvcamDriver implements InstrumentDriver {
         (s) => s.gainIndex,
         (s, v) => ({ ...s, gainIndex: v }),
       ),
-      bit_depth: readOnly<number>({
+      bit_depth: signal<number>({
         dtype: 'integer',
         unit: 'bit',
         description: 'Bit depth of the current readout speed',
         read: async () => this.requireReadout().bitDepth,
       }),
-      readout_time_ms: readOnly<number>({
+      readout_time_ms: signal<number>({
         dtype: 'number',
         unit: 'ms',
         precision: 3,
         description: 'Time to read out the ROI (PARAM_READOUT_TIME)',
         read: async () => this.requireReadout().readoutTimeMs,
       }),
-      frame_rate_max: readOnly<number>({
+      frame_rate_max: signal<number>({
         dtype: 'number',
         unit: 'fps',
         precision: 2,
         description: 'Rate the settings allow: min(1/exposure, readout-limited rate)',
         read: async () => frameTiming(this.model, this.settings).frameRateFps,
       }),
-      temperature: readOnly<number>({
+      temperature: signal<number>({
         dtype: 'number',
         unit: '°C',
         precision: 2,
@@ -301,7 +312,7 @@ export class PvcamDriver implements InstrumentDriver {
         description: 'Sensor temperature (approaches the setpoint after power-on)',
         read: async () => this.requireBackend().temperatureC(),
       }),
-      temperature_setpoint: {
+      temperature_setpoint: signal<number>({
         dtype: 'number',
         unit: '°C',
         limits: { min: this.model.minSetpointC, max: this.model.maxSetpointC },
@@ -309,13 +320,13 @@ export class PvcamDriver implements InstrumentDriver {
         read: async () => this.setpointC,
         write: async (value) => {
           await this.exclusive(async () => {
-            await this.requireBackend().setTemperatureSetpoint(value as number);
-            this.setpointC = value as number;
+            await this.requireBackend().setTemperatureSetpoint(value);
+            this.setpointC = value;
           });
           return undefined;
         },
-      },
-      frame_rate: readOnly<number>({
+      }),
+      frame_rate: signal<number>({
         dtype: 'number',
         unit: 'fps',
         precision: 2,
@@ -323,19 +334,19 @@ export class PvcamDriver implements InstrumentDriver {
         description: 'Frames per second actually acquired while live (over the last 16 frames; 0 when idle)',
         read: async () => (this.mode === 'live' ? this.dispatcher.achievedRate() : 0),
       }),
-      frames_acquired: readOnly<number>({
+      frames_acquired: signal<number>({
         dtype: 'integer',
         monitored: true,
         description: 'Frames delivered since the acquisition started',
         read: async () => this.dispatcher.framesDelivered,
       }),
-      frames_dropped: readOnly<number>({
+      frames_dropped: signal<number>({
         dtype: 'integer',
         monitored: true,
         description: 'Frames lost to buffer overrun since the acquisition started (consumers too slow)',
         read: async () => this.backend?.status().framesDropped ?? 0,
       }),
-      acquiring: readOnly<boolean>({
+      acquiring: signal<boolean>({
         dtype: 'boolean',
         monitored: true,
         description: 'A snap or live acquisition is running',
@@ -344,20 +355,15 @@ export class PvcamDriver implements InstrumentDriver {
     };
   }
 
-  private buildActions(): Record<string, ActionDef<never>> {
-    const action = <A>(def: {
-      description: string;
-      args: TObject;
-      run: (args: A, ctx: CallContext) => Promise<unknown>;
-    }) => def as unknown as ActionDef<never>;
+  private buildActions(): DriverActions {
     return {
-      snap: action<Record<string, never>>({
+      snap: action({
         description:
           'Acquire one frame and return its metadata (the frame goes to frame listeners and camera.frame). While live: the next live frame.',
         args: noArgs,
         run: (_args, ctx) => this.exclusive(() => this.snap(ctx)),
       }),
-      start_live: action<{ frames?: number }>({
+      start_live: action({
         description:
           'Start acquiring continuously at the rate the settings allow (or a sequence of `frames`); frames go to listeners and camera.frame',
         args: Type.Object(
@@ -378,18 +384,18 @@ export class PvcamDriver implements InstrumentDriver {
             };
           }),
       }),
-      stop: action<Record<string, never>>({
+      stop: action({
         description: 'Stop acquiring; returns the frames acquired and dropped',
         args: noArgs,
         run: () => this.exclusive(() => this.stopAcquisition()),
       }),
-      trigger: action<Record<string, never>>({
+      trigger: action({
         description:
           'Software trigger (pl_exp_trigger) in software_* modes; in the simulator also a pulse on the trigger-in line',
         args: noArgs,
         run: () => this.exclusive(() => this.trigger()),
       }),
-      set_roi: action<{ x: number; y: number; width: number; height: number }>({
+      set_roi: action({
         description: 'Set the whole ROI at once (unbinned pixels), so no intermediate region has to fit',
         args: Type.Object(
           {

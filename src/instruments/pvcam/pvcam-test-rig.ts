@@ -9,7 +9,9 @@ import { silentLogger } from '../../core/logger.ts';
 import type { Reading } from '../../core/reading.ts';
 import { spawnInstrument } from '../../core/testing/instrument-harness.ts';
 import { VirtualLab } from '../../sim/virtual-lab.ts';
+import { typedConfig } from '../kind.ts';
 import type { AcquisitionEvents, AcquisitionRequest, CameraBackend, CameraInfo } from './camera-backend.ts';
+import { PvcamConfig } from './config.ts';
 import { PvcamDriver } from './pvcam-driver.ts';
 import { SimulatedCamera } from './simulated-camera.ts';
 
@@ -113,13 +115,18 @@ export async function startCameraRig(
   bus.on('instrument.reading', (r) => readings.push(r));
   const backends: RecordingBackend[] = [];
   const config = { camera_name: 'PrimeBSI', exposure_ms: 5, ...options.config };
-  const driver = new PvcamDriver('camera', config, { clock, log: silentLogger(), lab, bus }, () => {
-    const backend = new RecordingBackend(
-      new SimulatedCamera({ cameraName: 'PrimeBSI', clock, lab, temperatureSetpointC: -20, seed: 11 }),
-    );
-    backends.push(backend);
-    return backend;
-  });
+  const driver = new PvcamDriver(
+    'camera',
+    typedConfig('PVCAMInstrument', PvcamConfig, 'camera', config),
+    { clock, log: silentLogger(), lab, bus },
+    () => {
+      const backend = new RecordingBackend(
+        new SimulatedCamera({ cameraName: 'PrimeBSI', clock, lab, temperatureSetpointC: -20, seed: 11 }),
+      );
+      backends.push(backend);
+      return backend;
+    },
+  );
   // Timeouts run on the lab clock, which tests advance in large steps while a command waits.
   const { instrument, stop } = await spawnInstrument({
     id: 'camera',

@@ -1,13 +1,13 @@
 import { Type } from '@sinclair/typebox';
 import type { Clock } from '../../core/clock.ts';
 import type {
-  ActionDef,
   DriverContext,
   DriverIdentity,
   InstrumentDriver,
   SignalDef,
   SignalValue,
 } from '../../core/device.ts';
+import { action, type DriverActions } from '../../core/device-builder.ts';
 import { BenchtopError, isBenchtopError } from '../../core/errors.ts';
 import { instrumentEndpoint } from '../../transports/endpoint.ts';
 import { LineLink } from '../../transports/line-link.ts';
@@ -58,7 +58,7 @@ const commandArgs = Type.Object(
 export class ScpiDriver implements InstrumentDriver {
   readonly type = 'ScpiInstrument';
   readonly signals: Record<string, SignalDef>;
-  readonly actions: Record<string, ActionDef<never>>;
+  readonly actions: DriverActions;
   private readonly id: string;
   private readonly config: ScpiConfig;
   private readonly deps: DriverDeps;
@@ -87,7 +87,7 @@ export class ScpiDriver implements InstrumentDriver {
       ...this.declaredSignals(),
     };
     this.actions = {
-      reset: {
+      reset: action({
         description: 'Reset to the power-on settings (*RST) and wait until done (*OPC?)',
         args: Type.Object({}, { additionalProperties: false }),
         run: async () => {
@@ -95,16 +95,16 @@ export class ScpiDriver implements InstrumentDriver {
           await this.opc();
           return undefined;
         },
-      },
-      clear: {
+      }),
+      clear: action({
         description: 'Clear the status registers and the error queue (*CLS)',
         args: Type.Object({}, { additionalProperties: false }),
         run: async () => {
           await this.command('*CLS');
           return undefined;
         },
-      },
-      device_clear: {
+      }),
+      device_clear: action({
         description:
           'Device clear (VISA viClear): the instrument drops unread input and output and stops what it was doing. VXI-11 (TCPIP::INSTR) only; raw socket and serial refuse it with TRANSPORT_UNSUPPORTED',
         args: Type.Object({}, { additionalProperties: false }),
@@ -112,25 +112,25 @@ export class ScpiDriver implements InstrumentDriver {
           await this.connected().clear();
           return undefined;
         },
-      },
-      opc: {
+      }),
+      opc: action({
         description: 'Wait until pending operations are complete (*OPC?); returns 1',
         args: Type.Object({}, { additionalProperties: false }),
         run: () => this.opc(),
-      },
-      query: {
+      }),
+      query: action({
         description: 'Send a query and return the reply text',
         args: commandArgs,
-        run: async (args: { command: string }) => this.query(args.command),
-      },
-      write: {
+        run: async (args) => this.query(args.command),
+      }),
+      write: action({
         description: 'Send a command (no reply); the error queue is checked afterwards',
         args: commandArgs,
-        run: async (args: { command: string }) => {
+        run: async (args) => {
           await this.command(args.command);
           return undefined;
         },
-      },
+      }),
     };
   }
 
@@ -316,6 +316,16 @@ export class ScpiDriver implements InstrumentDriver {
           instrument: this.id,
           signal: decl.name,
           value,
+        },
+      );
+    }
+    if (typeof value === 'object') {
+      throw new BenchtopError(
+        'VALUE_INVALID',
+        `${this.id}.${decl.name}: expected a ${decl.dtype}, got an array`,
+        {
+          instrument: this.id,
+          signal: decl.name,
         },
       );
     }

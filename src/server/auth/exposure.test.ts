@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import { serverHarness } from '../../../test/support/server-harness.ts';
+import { loadBenchtopConfig } from '../../app/load-benchtop-config.ts';
 import { ConfigError } from '../../config/issues.ts';
-import { loadConfig } from '../../config/load.ts';
 import { describeBind } from '../bind-policy.ts';
 import { SECURITY_FILE } from './security-store.ts';
 
@@ -74,7 +74,7 @@ describe('what the server exposes', () => {
 
   it('a too-short jwt_secret says it is too short and the minimum length, without echoing it', () => {
     assert.throws(
-      () => loadConfig({ text: '[security]\nauth = "required"\njwt_secret = "short-secret"\n' }),
+      () => loadBenchtopConfig({ text: '[security]\nauth = "required"\njwt_secret = "short-secret"\n' }),
       (e: unknown) => {
         assert.ok(e instanceof ConfigError);
         const text = e.message;

@@ -104,10 +104,11 @@ export function instrumentRoutes(ctx: ServerContext) {
         // The audit entry says what the value was and what the instrument reports after.
         const before = instrument.lastReading(signal)?.value ?? null;
         request.auditDetails = { before };
-        await instrument.write(signal, value, { wait });
+        const verified = await instrument.writeAndRead(signal, value, { wait });
         const desc = instrument.describe().signals.find((s) => s.name === signal);
         if (!wait || !desc?.readable) return { ok: true, done: wait };
-        const reading = await instrument.read(signal);
+        // A write that read the value back already has the reading: no second exchange.
+        const reading = verified ?? (await instrument.read(signal));
         request.auditDetails = { before, after: reading.value };
         return {
           ok: true,

@@ -1,3 +1,4 @@
+import { cameraCapability } from '../../../src/core/capabilities.ts';
 import { live } from '../live/live-store.ts';
 import { getJson } from './http.ts';
 import type { InstrumentDetail, InstrumentSummary, SignalDescription } from './types.ts';
@@ -22,10 +23,7 @@ export function isNumeric(s: SignalDescription): boolean {
   return s.dtype === 'number' || s.dtype === 'integer';
 }
 
-/** Whether an instrument is a camera (it streams previews): it has the camera signals and actions. */
+/** Whether an instrument is a camera (it streams previews): its description says so. */
 export function isCamera(detail: InstrumentDetail): boolean {
-  return (
-    detail.signals.some((s) => s.name === 'frames_dropped') &&
-    detail.actions.some((a) => a.name === 'start_live')
-  );
+  return cameraCapability(detail.capabilities) !== undefined;
 }

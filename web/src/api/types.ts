@@ -1,4 +1,5 @@
 /** Shapes of the Benchtop API as the dashboard reads them (see src/server/routes). */
+import type { CapabilityDescription } from '../../../src/core/capabilities.ts';
 import type {
   SignalDescription as CoreSignalDescription,
   SignalValue,
@@ -99,6 +100,8 @@ export interface InstrumentSummary {
 export interface InstrumentDetail extends InstrumentSummary {
   signals: SignalDescription[];
   actions: ActionDescription[];
+  /** What it is (camera, motor axes, …) and which of its signals and actions fill each role. */
+  capabilities: CapabilityDescription[];
 }
 
 export interface ActorStateMessage {

@@ -9,7 +9,7 @@ import type { SignalDescription, SignalValue } from '../api/types.ts';
  */
 export type SignalRuleDescription = Pick<
   SignalDescription,
-  'name' | 'dtype' | 'unit' | 'limits' | 'choices' | 'writable'
+  'name' | 'dtype' | 'unit' | 'limits' | 'choices' | 'writable' | 'shape' | 'element'
 >;
 
 export interface SignalProblem {

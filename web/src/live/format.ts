@@ -5,9 +5,18 @@ export function formatValue(value: SignalValue | null | undefined, precision?: n
   if (value === null || value === undefined) return '—';
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (typeof value === 'string') return value;
+  if (typeof value === 'object') return formatArray(value, precision);
   if (!Number.isFinite(value)) return String(value);
   if (precision !== undefined && Math.abs(value) < 1e9) return value.toFixed(precision);
   return formatNumber(value);
+}
+
+/** The first few elements of an array value and how many there are: `[1.2, 3.4, 5.6, … 1024 values]`. */
+export function formatArray(values: readonly number[], precision?: number): string {
+  const shown = values.slice(0, 6).map((v) => formatValue(v, precision));
+  return values.length > shown.length
+    ? `[${shown.join(', ')}, … ${values.length} values]`
+    : `[${shown.join(', ')}]`;
 }
 
 export function formatNumber(value: number): string {

@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useState } from 'react';
+import { type CameraSignalRole, cameraCapability } from '../../../src/core/capabilities.ts';
 import { sendJson } from '../api/http.ts';
 import { instrumentPath, isCamera, loadAllInstruments } from '../api/instruments.ts';
 import type { InstrumentDetail, SignalDescription } from '../api/types.ts';
@@ -12,17 +13,19 @@ import { live } from '../live/live-store.ts';
 import { pollSignals, readSignal } from '../live/signal-poller.ts';
 import { Link, navigate } from '../router.tsx';
 
-/** Camera settings offered next to the view, when the camera has them. */
-const CONTROLS = ['exposure_ms', 'binning', 'roi.x', 'roi.y', 'roi.width', 'roi.height', 'trigger_mode'];
-const READOUTS = [
-  'acquiring',
-  'frame_rate',
-  'frame_rate_max',
-  'frames_acquired',
-  'frames_dropped',
-  'temperature',
-  'bit_depth',
+/** Camera settings offered next to the view (by role: each camera names its own signals), when it has them. */
+const CONTROLS: CameraSignalRole[] = [
+  'exposure',
+  'binning',
+  'roi_x',
+  'roi_y',
+  'roi_width',
+  'roi_height',
+  'trigger_mode',
 ];
+/** Read-outs first by role; the camera's other read-only signals follow. */
+const READOUTS: CameraSignalRole[] = ['acquiring', 'frame_rate', 'frames_dropped'];
+const ROI_ROLES = { x: 'roi_x', y: 'roi_y', width: 'roi_width', height: 'roi_height' } as const;
 
 /** Where an ROI drawn on the preview lies on the sensor (unbinned pixels), snapped to whole binned pixels. */
 export function sensorRoi(
@@ -86,12 +89,18 @@ function CameraPanel({ camera }: { camera: InstrumentDetail }) {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const [roiNote, setRoiNote] = useState<string | null>(null);
-  const signal = (name: string) => camera.signals.find((s) => s.name === name);
-  const controls = CONTROLS.map(signal).filter((s): s is SignalDescription => s?.writable === true);
-  const readouts = READOUTS.map(signal).filter((s): s is SignalDescription => s?.readable === true);
-  const hasAction = (name: string) => camera.actions.some((a) => a.name === name);
-  const roiWidth = signal('roi.width');
-  const roiHeight = signal('roi.height');
+  const roles = cameraCapability(camera.capabilities) ?? { kind: 'camera', signals: {}, actions: {} };
+  const signal = (name: string | undefined) => camera.signals.find((s) => s.name === name);
+  const byRole = (role: CameraSignalRole) => signal(roles.signals[role]);
+  const controls = CONTROLS.map(byRole).filter((s): s is SignalDescription => s?.writable === true);
+  const standardReadouts = READOUTS.map(byRole).filter((s): s is SignalDescription => s?.readable === true);
+  const readouts = [
+    ...standardReadouts,
+    ...camera.signals.filter((s) => s.readable && !s.writable && !standardReadouts.includes(s)),
+  ];
+  const actionName = roles.actions;
+  const roiWidth = byRole('roi_width');
+  const roiHeight = byRole('roi_height');
   const sensor = { width: roiWidth?.limits?.max ?? 2048, height: roiHeight?.limits?.max ?? 2048 };
 
   const unmonitored = useMemo(
@@ -114,22 +123,23 @@ function CameraPanel({ camera }: { camera: InstrumentDetail }) {
 
   const applyRoi = async (roi: { x: number; y: number; width: number; height: number }) => {
     setRoiNote(`ROI x ${roi.x}, y ${roi.y}, ${roi.width} × ${roi.height} px`);
-    if (hasAction('set_roi')) {
+    const roiSignals = (['x', 'y', 'width', 'height'] as const).map((key) => ({
+      key,
+      desc: byRole(ROI_ROLES[key]),
+    }));
+    if (actionName.set_roi) {
       // All four at once: written one by one, an intermediate region might not fit the sensor.
-      await call('set_roi', roi);
+      await call(actionName.set_roi, roi);
       // The ROI signals are not published by the camera: read them back now, not on the poller's next turn.
       await Promise.all(
-        ['roi.x', 'roi.y', 'roi.width', 'roi.height']
-          .filter((name) => signal(name))
-          .map((name) => readSignal(camera.id, name).catch(() => {})),
+        roiSignals.flatMap(({ desc }) => (desc ? [readSignal(camera.id, desc.name).catch(() => {})] : [])),
       );
       return;
     }
     setError(null);
     try {
-      for (const name of ['roi.x', 'roi.y', 'roi.width', 'roi.height'] as const) {
-        const desc = signal(name);
-        if (desc) await writeSignal(camera.id, desc, roi[name.slice(4) as 'x' | 'y' | 'width' | 'height']);
+      for (const { key, desc } of roiSignals) {
+        if (desc) await writeSignal(camera.id, desc, roi[key]);
       }
     } catch (e) {
       setError(e);
@@ -138,9 +148,9 @@ function CameraPanel({ camera }: { camera: InstrumentDetail }) {
 
   const onRoi = (rect: PreviewRect, preview: Preview) => {
     const current = {
-      x: numberOf(`${camera.id}.roi.x`, 0),
-      y: numberOf(`${camera.id}.roi.y`, 0),
-      binning: numberOf(`${camera.id}.binning`, 1),
+      x: numberOf(`${camera.id}.${roles.signals.roi_x}`, 0),
+      y: numberOf(`${camera.id}.${roles.signals.roi_y}`, 0),
+      binning: numberOf(`${camera.id}.${roles.signals.binning}`, 1),
     };
     void applyRoi(sensorRoi(rect, preview, current, sensor));
   };
@@ -154,7 +164,7 @@ function CameraPanel({ camera }: { camera: InstrumentDetail }) {
             type="button"
             disabled={!canOperate || busy !== null}
             title={roleHint}
-            onClick={() => void call('start_live')}
+            onClick={() => actionName.start_live && void call(actionName.start_live)}
           >
             Start live
           </button>
@@ -162,16 +172,16 @@ function CameraPanel({ camera }: { camera: InstrumentDetail }) {
             type="button"
             disabled={!canOperate || busy !== null}
             title={roleHint}
-            onClick={() => void call('stop')}
+            onClick={() => actionName.stop_live && void call(actionName.stop_live)}
           >
             Stop
           </button>
-          {hasAction('snap') ? (
+          {actionName.snap ? (
             <button
               type="button"
               disabled={!canOperate || busy !== null}
               title={roleHint}
-              onClick={() => void call('snap')}
+              onClick={() => actionName.snap && void call(actionName.snap)}
             >
               Snap
             </button>

@@ -1,0 +1,19 @@
+import type { TObject } from '@sinclair/typebox';
+
+/**
+ * The schema of each instrument type's `config` table, by type name. The config layer knows no
+ * instrument: whoever loads a configuration passes this table (the app and CLI take it from
+ * src/instruments/catalog.ts), so validation, defaults and redaction follow the catalog.
+ */
+export type InstrumentConfigSchemas = Readonly<Record<string, TObject>>;
+
+/** The table each loaded configuration was validated with, so redaction finds the secrets it marks. */
+const schemasByConfig = new WeakMap<object, InstrumentConfigSchemas>();
+
+export function rememberInstrumentSchemas(config: object, schemas: InstrumentConfigSchemas): void {
+  schemasByConfig.set(config, schemas);
+}
+
+export function instrumentSchemasOf(config: unknown): InstrumentConfigSchemas {
+  return (typeof config === 'object' && config !== null && schemasByConfig.get(config)) || {};
+}
