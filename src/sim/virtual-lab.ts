@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.ts';
 import { knifeEdgeTransmission, maiTaiPowerW, siliconResponsivity } from './physics.ts';
+import { ProductionLine, type ProductionLineOptions } from './production-line.ts';
 import { SeededRandom } from './random.ts';
 
 export interface VirtualLabOptions {
@@ -191,13 +192,27 @@ export class VirtualLab {
   /** Transmission of that attenuator (OD3). */
   readonly meterAttenuatorTransmission = 1e-3;
 
+  private line: ProductionLine | null = null;
+  private readonly seed: number;
+
   constructor(options: VirtualLabOptions) {
+    this.seed = options.seed;
     this.clock = options.clock;
     this.random = new SeededRandom(options.seed);
     this.beamWaistMm = options.beamWaistMm;
     this.knifeEdgeMm = options.knifeEdgeMm;
     this.laser = new LaserModel(options.clock, options.warmupS);
     this.axes = [1, 2, 3].map((n) => new AxisModel(options.clock, n));
+  }
+
+  /**
+   * The factory line that the vision-line PLC runs and the vision system inspects, on the lab's
+   * clock. Built on first use (a lab without a line starts no timers); the first caller's
+   * options win, so the PLC and the camera simulators share one line.
+   */
+  productionLine(options: Omit<ProductionLineOptions, 'clock'> = {}): ProductionLine {
+    this.line ??= new ProductionLine({ seed: this.seed, ...options, clock: this.clock });
+    return this.line;
   }
 
   axis(n: number): AxisModel {
