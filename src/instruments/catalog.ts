@@ -1,5 +1,6 @@
 import { esp300Kind } from './esp300/kind.ts';
 import type { InstrumentKind } from './kind.ts';
+import { logixPlcKind } from './logix/kind.ts';
 import { maiTaiKind } from './maitai/kind.ts';
 import { newport1830cKind } from './newport1830c/kind.ts';
 import { pvcamKind } from './pvcam/kind.ts';
@@ -11,6 +12,7 @@ import { scpiKind } from './scpi/kind.ts';
  */
 export const instrumentKinds: Record<string, InstrumentKind> = {
   ESP300: esp300Kind,
+  LogixPlc: logixPlcKind,
   MaiTai: maiTaiKind,
   Newport1830C: newport1830cKind,
   PVCAMInstrument: pvcamKind,

@@ -1,5 +1,6 @@
 import type { TObject } from '@sinclair/typebox';
 import { Esp300Config } from './esp300/config.ts';
+import { LogixPlcConfig } from './logix/config.ts';
 import { MaiTaiConfig } from './maitai/config.ts';
 import { Newport1830cConfig } from './newport1830c/config.ts';
 import { PvcamConfig } from './pvcam/config.ts';
@@ -15,6 +16,7 @@ export const instrumentConfigSchemas: Record<string, TObject> = {
   PVCAMInstrument: PvcamConfig,
   Newport1830C: Newport1830cConfig,
   MaiTai: MaiTaiConfig,
+  LogixPlc: LogixPlcConfig,
 };
 
 export const knownInstrumentTypes = (): string[] => Object.keys(instrumentConfigSchemas);

@@ -22,6 +22,8 @@ export interface LinePlcSimulatorOptions {
   identity?: Partial<LogixIdentity>;
   /** What `listen(0)` binds (default 44818, the only port the npm clients use). */
   portForZero?: number;
+  /** Listen here when asked for 127.0.0.1 (one 127/8 address per simulated PLC). */
+  loopbackAlias?: string;
 }
 
 /** The vision line's PLC: its tags driven by the line model, served over EtherNet/IP. */
@@ -30,9 +32,18 @@ export function createLinePlcSimulator(options: LinePlcSimulatorOptions): LogixS
     identity: { ...LINE_PLC_IDENTITY, ...options.identity },
     slot: options.slot ?? 0,
   });
-  return new LogixSimServer(
-    controller,
-    options.clock,
-    options.portForZero === undefined ? {} : { portForZero: options.portForZero },
-  );
+  return new LogixSimServer(controller, options.clock, {
+    ...(options.portForZero === undefined ? {} : { portForZero: options.portForZero }),
+    ...(options.loopbackAlias === undefined ? {} : { loopbackAlias: options.loopbackAlias }),
+  });
+}
+
+/**
+ * A stable loopback address per instrument id (127.0.0.10–127.0.0.249), so each simulated PLC
+ * of a lab gets its own address on the fixed port.
+ */
+export function loopbackAddressFor(id: string): string {
+  let hash = 2166136261;
+  for (const ch of id) hash = Math.imul(hash ^ ch.charCodeAt(0), 16777619) >>> 0;
+  return `127.0.0.${10 + (hash % 240)}`;
 }

@@ -39,6 +39,8 @@ describe('st-ethernet-ip (connected, full connect) against the Logix simulator',
   before(async () => {
     rig = await startRig('127.0.0.31');
     plc = new st.Controller(true);
+    // The library leaves each request's timeout timer running; a short one lets the file end sooner.
+    plc.timeout_sp = 2000;
     await plc.connect('127.0.0.31', 0);
   });
   after(async () => {

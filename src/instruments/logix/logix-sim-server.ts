@@ -49,15 +49,21 @@ export class LogixSimServer implements SimulatorServer {
   staleConnectedRequests = 0;
 
   private readonly portForZero: number;
+  private readonly loopbackAlias: string | undefined;
 
   /**
    * `portForZero` is what `listen(0)` binds: 44818 by default, because the npm clients cannot
    * connect anywhere else; a test that talks through its own socket passes 0 for an ephemeral port.
    */
-  constructor(controller: LogixController, clock: Clock, options: { portForZero?: number } = {}) {
+  constructor(
+    controller: LogixController,
+    clock: Clock,
+    options: { portForZero?: number; loopbackAlias?: string } = {},
+  ) {
     this.controller = controller;
     this.clock = clock;
     this.portForZero = options.portForZero ?? ENIP_PORT;
+    this.loopbackAlias = options.loopbackAlias;
   }
 
   setFault(fault: LogixSimFault): void {
@@ -68,7 +74,12 @@ export class LogixSimServer implements SimulatorServer {
     return this.sockets.size;
   }
 
-  listen(port: number, host: string): Promise<{ host: string; port: number }> {
+  /**
+   * With a `loopbackAlias`, a request for 127.0.0.1 binds that 127/8 address instead, so several
+   * simulated PLCs share port 44818 (the whole of 127/8 reaches lo on Linux).
+   */
+  listen(port: number, requestedHost: string): Promise<{ host: string; port: number }> {
+    const host = requestedHost === '127.0.0.1' && this.loopbackAlias ? this.loopbackAlias : requestedHost;
     const server = createServer((socket) => this.accept(socket));
     this.server = server;
     return new Promise((resolve, reject) => {
