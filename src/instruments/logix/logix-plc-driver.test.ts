@@ -30,6 +30,7 @@ const TAGS = [
   { name: 'Recipe.Setpoints', type: 'REAL', elements: 200, writable: true },
   { name: 'Maintenance.Shift', type: 'SINT', writable: true },
   { name: 'Maintenance.RunHours', type: 'LINT' },
+  { name: 'Maintenance.Flags.5', type: 'BOOL', writable: true },
 ];
 
 interface Rig {
@@ -139,6 +140,17 @@ describe('LogixPlc driver against the Logix simulator', () => {
     await instrument.write('Recipe.Setpoints', JSON.stringify(wanted));
     assert.deepEqual(rig.sim.controller.db.get('Recipe.Setpoints')!.values(), wanted);
     assert.deepEqual(JSON.parse(String((await instrument.read('Recipe.Setpoints')).value)), wanted);
+  });
+
+  it('writes a bit of a DINT (Flags.5, a BOOL signal) with Read-Modify-Write, leaving the other bits', async () => {
+    const { instrument } = rig.spawned;
+    rig.sim.controller.db.set('Maintenance.Flags', 0b1001);
+    assert.equal((await instrument.read('Maintenance.Flags.5')).value, false);
+    await instrument.write('Maintenance.Flags.5', true);
+    assert.equal(rig.sim.controller.db.read('Maintenance.Flags'), 0b101001);
+    assert.equal((await instrument.read('Maintenance.Flags.5')).value, true);
+    await instrument.write('Maintenance.Flags.5', false);
+    assert.equal(rig.sim.controller.db.read('Maintenance.Flags'), 0b1001);
   });
 
   it('refuses writes to read-only tags and values outside the type, before anything is sent', async () => {

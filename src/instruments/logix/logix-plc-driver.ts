@@ -35,6 +35,13 @@ interface ScannedTag {
   problem: string | null;
 }
 
+/** `Flags.3`: bit 3 of an integer tag, a BOOL signal written with Read-Modify-Write (0x4E). */
+const BIT_TYPES = ['SINT', 'INT', 'DINT'];
+export function isBitTag(name: string): boolean {
+  const parts = name.split('.');
+  return parts.length > 1 && /^\d{1,2}$/.test(parts[parts.length - 1]!);
+}
+
 /**
  * Allen-Bradley Logix controllers over EtherNet/IP, on st-ethernet-ip: every configured tag
  * is a signal with its CIP type, scanned as one tag group (Multiple Service Packets) every
@@ -69,6 +76,7 @@ export class LogixPlcDriver implements InstrumentDriver {
   private discovered: DiscoveredTag[] = [];
   private ctx: DriverContext | null = null;
   private scanTimer: TimerHandle | null = null;
+  private scanFailing = false;
   private queue: Promise<unknown> = Promise.resolve();
   private closing = false;
   /** Counts connects and disconnects: a request of an earlier incarnation never touches a later one. */
@@ -206,7 +214,14 @@ export class LogixPlcDriver implements InstrumentDriver {
     return plc;
   }
 
+  /**
+   * A bit tag is created with its container's type code (learned by the first scan): the
+   * library reads the container and picks the bit, and writes it with masks of that size.
+   */
+  private readonly bitContainers = new Map<string, number>();
+
   private newTag(PlcTag: StLibrary['Tag'], config: LogixTagConfig): Tag {
+    if (isBitTag(config.name)) return new PlcTag(config.name, undefined, this.bitContainers.get(config.name));
     const code = CipTypeCodes[config.type];
     return config.elements === undefined
       ? new PlcTag(config.name, undefined, code)
@@ -219,6 +234,10 @@ export class LogixPlcDriver implements InstrumentDriver {
       return;
     }
     const actual = entry.tag.type;
+    if (isBitTag(entry.config.name) && entry.config.type === 'BOOL' && BIT_TYPES.includes(actual)) {
+      this.bitContainers.set(entry.config.name, CipTypeCodes[actual as 'SINT' | 'INT' | 'DINT']);
+      return;
+    }
     if (actual !== entry.config.type) {
       entry.problem = `${entry.config.name} is ${actual} in the controller, configured as ${entry.config.type}`;
       this.ctx?.log.error({ tag: entry.config.name }, `${this.id}: ${entry.problem}`);
@@ -256,8 +275,14 @@ export class LogixPlcDriver implements InstrumentDriver {
       if (incarnation !== this.incarnation) return;
       const started = ctx.clock.monotonic();
       this.exclusive(() => this.scanOnce())
+        .then(() => {
+          if (this.scanFailing) ctx.log.info(`${this.id}: tag scan works again`);
+          this.scanFailing = false;
+        })
         .catch((error) => {
-          if (!this.closing) ctx.log.warn({ err: error }, `${this.id}: tag scan failed`);
+          // Once per run of failures, not every scan_ms.
+          if (!this.closing && !this.scanFailing) ctx.log.warn({ err: error }, `${this.id}: tag scan failed`);
+          this.scanFailing = true;
         })
         .finally(() => {
           if (incarnation !== this.incarnation) return;
