@@ -107,6 +107,8 @@ export class LogixPlcDriver implements InstrumentDriver {
     this.ctx = ctx;
     this.closing = false;
     this.incarnation++;
+    // Every tag is published after a connect: the values marked invalid at the link loss become good again.
+    this.last.clear();
     this.lib ??= await import('st-ethernet-ip');
     const plc = await this.openController();
     if (this.config.discover) this.discovered = describeListed(plc.tagList);
