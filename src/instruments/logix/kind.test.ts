@@ -7,7 +7,7 @@ import { silentLogger } from '../../core/logger.ts';
 import { VirtualLab } from '../../sim/virtual-lab.ts';
 import { instrumentKinds } from '../catalog.ts';
 import { logixPlcKind } from './kind.ts';
-import { loopbackAddressFor } from './line-plc-simulator.ts';
+import { createLinePlcSimulator, loopbackAddressFor } from './line-plc-simulator.ts';
 
 const ISSUE_EXAMPLE = `
 [[instruments]]
@@ -59,6 +59,16 @@ describe('logixPlcKind', () => {
     const { host, port } = await server.listen(0, '127.0.0.1');
     assert.deepEqual({ host, port }, { host: loopbackAddressFor('line_plc'), port: 44818 });
     assert.notEqual(loopbackAddressFor('line_plc'), loopbackAddressFor('second_plc'));
+    // A second PLC whose address is taken moves to the next free one.
+    const twin = createLinePlcSimulator({
+      clock: lab.clock,
+      line: lab.productionLine(),
+      loopbackAlias: host,
+    });
+    const moved = await twin.listen(0, '127.0.0.1');
+    assert.notEqual(moved.host, host);
+    assert.equal(moved.port, 44818);
+    await twin.close();
     const driver = logixPlcKind.createDriver('line_plc', config, {
       clock: systemClock,
       log: silentLogger(),

@@ -76,16 +76,30 @@ export class LogixSimServer implements SimulatorServer {
 
   /**
    * With a `loopbackAlias`, a request for 127.0.0.1 binds that 127/8 address instead, so several
-   * simulated PLCs share port 44818 (the whole of 127/8 reaches lo on Linux).
+   * simulated PLCs share port 44818 (the whole of 127/8 reaches lo on Linux). Should that address
+   * be taken (two instrument ids hashing alike), the next ones are tried.
    */
-  listen(port: number, requestedHost: string): Promise<{ host: string; port: number }> {
-    const host = requestedHost === '127.0.0.1' && this.loopbackAlias ? this.loopbackAlias : requestedHost;
+  async listen(port: number, requestedHost: string): Promise<{ host: string; port: number }> {
+    const bindPort = port === 0 ? this.portForZero : port;
+    if (requestedHost !== '127.0.0.1' || !this.loopbackAlias) return this.bind(bindPort, requestedHost);
+    const [a, b, c, d] = this.loopbackAlias.split('.').map(Number) as [number, number, number, number];
+    for (let step = 0; ; step++) {
+      const host = `${a}.${b}.${c}.${10 + ((d - 10 + step) % 240)}`;
+      try {
+        return await this.bind(bindPort, host);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || step >= 239) throw error;
+      }
+    }
+  }
+
+  private bind(port: number, host: string): Promise<{ host: string; port: number }> {
     const server = createServer((socket) => this.accept(socket));
-    this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port === 0 ? this.portForZero : port, host, () => {
+      server.listen(port, host, () => {
         server.off('error', reject);
+        this.server = server;
         const address = server.address();
         this.address = { host, port: typeof address === 'object' && address ? address.port : port };
         resolve(this.address);
