@@ -234,3 +234,34 @@ describe('LogixPlc driver: configured tags the controller does not have as confi
     assert.equal(result.tags.length, rig.sim.controller.db.list().length);
   });
 });
+
+describe('LogixPlc driver: a controller that is off at start', () => {
+  it('keeps retrying (connection refused is a link fault) and becomes ready once the controller is up', async () => {
+    const lineClock = new ManualClock();
+    const line = new ProductionLine({ clock: lineClock, idealCycleMs: 1000, jitter: 0 });
+    const bus = new EventBus<BenchtopEvents>();
+    const driver = new LogixPlcDriver(
+      'late_plc',
+      { host: '127.0.0.43', scan_ms: 20, timeout_ms: 400, tags: [{ name: 'Line.State', type: 'DINT' }] },
+      { clock: systemClock, log: silentLogger() },
+    );
+    const restarting = bus.once('actor.state', (c) => c.id === 'late_plc' && c.state === 'restarting');
+    const spawned = await spawnInstrument({ id: 'late_plc', driver, bus, spawnTimeoutMs: 10_000 });
+    const sim = createLinePlcSimulator({ clock: systemClock, line });
+    try {
+      assert.equal((await restarting).error?.code, 'LINK_LOST');
+      const ready = bus.once('actor.state', (c) => c.id === 'late_plc' && c.state === 'ready');
+      const first = bus.once(
+        'instrument.reading',
+        (r) => r.instrument === 'late_plc' && r.signal === 'Line.State',
+      );
+      await sim.listen(44818, '127.0.0.43');
+      await ready;
+      assert.equal((await first).value, LineStates.stopped);
+    } finally {
+      await spawned.stop();
+      line.dispose();
+      await sim.close();
+    }
+  });
+});

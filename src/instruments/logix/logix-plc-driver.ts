@@ -175,6 +175,7 @@ export class LogixPlcDriver implements InstrumentDriver {
   /** A new Controller: session, Forward Open (when connected), identity, tag types read once. */
   private async openController(): Promise<Controller> {
     const { Controller: PlcController, Tag: PlcTag, TagGroup: PlcTagGroup } = this.lib!;
+    const incarnation = this.incarnation;
     const plc = new PlcController(this.config.connected);
     plc.timeout_sp = this.config.timeout_ms;
     // Without an error listener a refused connection would be an uncaught 'error' event.
@@ -185,6 +186,11 @@ export class LogixPlcDriver implements InstrumentDriver {
     } catch (error) {
       await this.closeController(plc);
       throw this.libraryError(error, 'connect');
+    }
+    if (incarnation !== this.incarnation) {
+      // Disconnected while this (re)connect was under way: it must not outlive the incarnation.
+      await this.closeController(plc);
+      throw new BenchtopError('LINK_LOST', `${this.id}: disconnected while connecting`);
     }
     plc.on('close', () => {
       if (this.plc === plc && !this.closing) {
