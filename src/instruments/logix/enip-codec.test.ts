@@ -8,40 +8,40 @@ import {
   LengthPrefixedFramer,
 } from '../../transports/length-prefixed-framer.ts';
 import {
-  CipServices,
-  CipStatus,
   decodeForwardClose,
   decodeForwardOpen,
   decodeForwardOpenReply,
-  decodeIdentity,
+  decodeUnconnectedSend,
+  encodeForwardOpen,
+  encodeForwardOpenReply,
+  encodeUnconnectedSend,
+} from './cip-connection-manager.ts';
+import { decodeIdentity, encodeIdentity } from './cip-identity.ts';
+import {
+  CipServices,
+  CipStatus,
   decodeMultipleService,
+  decodeReply,
+  decodeRequest,
+  describeCipStatus,
+  EXT_TYPE_MISMATCH,
+  encodeMultipleService,
+  encodeReply,
+  encodeRequest,
+  multipleServiceStatus,
+} from './cip-message.ts';
+import { decodePath, encodePath, tagNameOf, tagPath } from './cip-path.ts';
+import { decodeSymbolEntries, encodeSymbolEntries, symbolType, symbolTypeParts } from './cip-symbols.ts';
+import {
   decodeReadModifyWrite,
   decodeReadTag,
   decodeReadTagFragmented,
-  decodeReply,
-  decodeRequest,
-  decodeSymbolEntries,
   decodeTagValue,
-  decodeUnconnectedSend,
   decodeWriteTag,
-  describeCipStatus,
-  EXT_TYPE_MISMATCH,
-  encodeForwardOpen,
-  encodeForwardOpenReply,
-  encodeIdentity,
-  encodeMultipleService,
   encodeReadTag,
-  encodeReply,
-  encodeRequest,
-  encodeSymbolEntries,
   encodeTagValue,
-  encodeUnconnectedSend,
   encodeWriteTag,
-  multipleServiceStatus,
-  symbolType,
-  symbolTypeParts,
-} from './cip-message.ts';
-import { decodePath, encodePath, tagNameOf, tagPath } from './cip-path.ts';
+} from './cip-tag-services.ts';
 import { CipTypeCodes, cipValueProblem, decodeCipValues, encodeCipValues } from './cip-types.ts';
 import {
   CpfItemTypes,

@@ -1,32 +1,34 @@
 import { isBenchtopError } from '../../core/errors.ts';
 import {
+  decodeForwardClose,
+  decodeForwardOpen,
+  decodeUnconnectedSend,
+  encodeForwardCloseReply,
+  encodeForwardOpenReply,
+} from './cip-connection-manager.ts';
+import { encodeIdentity } from './cip-identity.ts';
+import {
   CipServices,
   CipStatus,
   CONNECTION_MANAGER_PATH,
-  decodeForwardClose,
-  decodeForwardOpen,
   decodeMultipleService,
-  decodeReadModifyWrite,
-  decodeReadTag,
-  decodeReadTagFragmented,
   decodeRequest,
-  decodeUnconnectedSend,
-  decodeWriteTag,
   EXT_TYPE_MISMATCH,
-  encodeForwardCloseReply,
-  encodeForwardOpenReply,
-  encodeIdentity,
   encodeMultipleService,
   encodeReply,
-  encodeSymbolEntries,
-  encodeTagValue,
   IDENTITY_PATH,
   MESSAGE_ROUTER_PATH,
   multipleServiceStatus,
-  SYMBOL_CLASS,
-  symbolType,
 } from './cip-message.ts';
 import { decodePath, type PathSegment, tagNameOf } from './cip-path.ts';
+import { encodeSymbolEntries, SYMBOL_CLASS, symbolType } from './cip-symbols.ts';
+import {
+  decodeReadModifyWrite,
+  decodeReadTag,
+  decodeReadTagFragmented,
+  decodeWriteTag,
+  encodeTagValue,
+} from './cip-tag-services.ts';
 import { CipTypeCodes } from './cip-types.ts';
 import type { ControllerTag, LogixTagDatabase } from './logix-tag-database.ts';
 

@@ -6,24 +6,23 @@ import { ManualClock } from '../../core/clock.ts';
 import { ProductionLine } from '../../sim/production-line.ts';
 import { enipFormat, LengthPrefixedFramer } from '../../transports/length-prefixed-framer.ts';
 import {
+  decodeForwardOpenReply,
+  encodeForwardOpen,
+  encodeUnconnectedSend,
+} from './cip-connection-manager.ts';
+import {
   CipServices,
   CONNECTION_MANAGER_PATH,
-  decodeForwardOpenReply,
   decodeMultipleService,
   decodeReply,
-  decodeSymbolEntries,
-  decodeTagValue,
   EXT_TYPE_MISMATCH,
-  encodeForwardOpen,
   encodeMultipleService,
-  encodeReadTag,
   encodeRequest,
-  encodeSymbolListRequest,
-  encodeUnconnectedSend,
-  encodeWriteTag,
   MESSAGE_ROUTER_PATH,
 } from './cip-message.ts';
 import { encodePath, tagPath } from './cip-path.ts';
+import { decodeSymbolEntries, encodeSymbolListRequest } from './cip-symbols.ts';
+import { decodeTagValue, encodeReadTag, encodeWriteTag } from './cip-tag-services.ts';
 import { decodeCipValues, encodeCipValues } from './cip-types.ts';
 import {
   connectedItems,
