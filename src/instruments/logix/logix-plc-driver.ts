@@ -13,19 +13,20 @@ import type {
 import { BenchtopError } from '../../core/errors.ts';
 import type { DriverDeps } from '../kind.ts';
 import { describeCipStatus } from './cip-message.ts';
-import { CipTypeCodes, type CipValue, cipTypeLimits, cipTypeName, cipValueProblem } from './cip-types.ts';
+import { CipTypeCodes, type CipValue, cipTypeLimits } from './cip-types.ts';
 import { LogixPlcConfig, type LogixTagConfig } from './config.ts';
+import {
+  BIT_TYPES,
+  checkedTagValues,
+  type DiscoveredTag,
+  describeListed,
+  isBitTag,
+  tagSignalValue,
+} from './logix-tag-values.ts';
+
+export type { DiscoveredTag } from './logix-tag-values.ts';
 
 type StLibrary = typeof import('st-ethernet-ip');
-
-/** A controller tag as the tag list (symbol class 0x6B) reports it. */
-export interface DiscoveredTag {
-  name: string;
-  /** CIP type name, or `STRUCT` / the hex code for types this driver does not read. */
-  type: string;
-  /** Array dimensions, 0 for a scalar. */
-  dimensions: number;
-}
 
 interface ScannedTag {
   config: LogixTagConfig;
@@ -33,13 +34,6 @@ interface ScannedTag {
   tag: Tag;
   /** Why this tag cannot be read (unknown to the controller, or its type differs), if so. */
   problem: string | null;
-}
-
-/** `Flags.3`: bit 3 of an integer tag, a BOOL signal written with Read-Modify-Write (0x4E). */
-const BIT_TYPES = ['SINT', 'INT', 'DINT'];
-export function isBitTag(name: string): boolean {
-  const parts = name.split('.');
-  return parts.length > 1 && /^\d{1,2}$/.test(parts[parts.length - 1]!);
 }
 
 /**
@@ -162,7 +156,7 @@ export class LogixPlcDriver implements InstrumentDriver {
     };
     if (config.writable) {
       def.write = async (value) => {
-        const values = this.checkedValues(config, value);
+        const values = checkedTagValues(this.id, config, value);
         await this.exclusive(() => this.writeOne(config, values));
         return undefined;
       };
@@ -305,7 +299,7 @@ export class LogixPlcDriver implements InstrumentDriver {
     await this.request('scan', (plc) => plc.readTagGroup(this.group!));
     for (const entry of this.scanned.values()) {
       if (entry.problem) continue;
-      const value = this.signalValue(entry.config, entry.tag.controller_value);
+      const value = tagSignalValue(entry.config, entry.tag.controller_value);
       if (value === undefined) continue;
       if (this.last.get(entry.config.name) !== value) {
         this.last.set(entry.config.name, value);
@@ -320,7 +314,7 @@ export class LogixPlcDriver implements InstrumentDriver {
       throw new BenchtopError('INSTRUMENT_ERROR', `${this.id}: ${entry.problem}`, { tag: config.name });
     const tag = this.newTag(this.lib!.Tag, config);
     await this.request(`read ${config.name}`, (plc) => plc.readTag(tag));
-    const value = this.signalValue(config, tag.controller_value);
+    const value = tagSignalValue(config, tag.controller_value);
     if (value === undefined) {
       throw new BenchtopError(
         'PROTOCOL_ERROR',
@@ -339,69 +333,6 @@ export class LogixPlcDriver implements InstrumentDriver {
     // st-ethernet-ip sizes a write from the value already on the tag, so it is set first.
     tag.value = config.elements === undefined ? values[0] : values;
     await this.request(`write ${config.name}`, (plc) => plc.writeTag(tag));
-  }
-
-  /** A value Benchtop may send: the type's range, an array's length and element types. */
-  private checkedValues(config: LogixTagConfig, value: SignalValue): CipValue[] {
-    let values: unknown[];
-    if (config.elements !== undefined) {
-      try {
-        const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
-        if (!Array.isArray(parsed)) throw new Error('not an array');
-        values = parsed;
-      } catch {
-        throw new BenchtopError(
-          'VALUE_INVALID',
-          `${this.id}.${config.name} takes a JSON array of ${config.elements} ${config.type}`,
-          {
-            signal: config.name,
-          },
-        );
-      }
-      if (values.length !== config.elements) {
-        throw new BenchtopError(
-          'VALUE_INVALID',
-          `${this.id}.${config.name} takes ${config.elements} elements, got ${values.length}`,
-          { signal: config.name, elements: config.elements, got: values.length },
-        );
-      }
-    } else {
-      values = [value];
-    }
-    return values.map((v, i) => {
-      if (typeof v !== 'number' && typeof v !== 'boolean') {
-        throw new BenchtopError(
-          'VALUE_INVALID',
-          `${this.id}.${config.name}: ${JSON.stringify(v)} is not a ${config.type}`,
-        );
-      }
-      const problem = cipValueProblem(config.type, v);
-      if (problem) {
-        const code =
-          typeof v === 'number' && (config.type === 'BOOL' || !Number.isInteger(v))
-            ? 'VALUE_INVALID'
-            : 'VALUE_OUT_OF_RANGE';
-        const at = config.elements === undefined ? '' : `[${i}]`;
-        throw new BenchtopError(code, `${this.id}.${config.name}${at}: ${problem}`, {
-          signal: config.name,
-          value: v,
-          type: config.type,
-        });
-      }
-      return config.type === 'LINT' ? BigInt(v as number) : v;
-    });
-  }
-
-  /** The library's value as a signal value: numbers, booleans, arrays as JSON. */
-  private signalValue(config: LogixTagConfig, raw: unknown): SignalValue | undefined {
-    if (raw === null || raw === undefined) return undefined;
-    const one = (v: unknown): number | boolean =>
-      typeof v === 'bigint' ? Number(v) : (v as number | boolean);
-    if (config.elements !== undefined) {
-      const list = Array.isArray(raw) ? raw : [raw];
-      return JSON.stringify(list.map(one));
-    }
-    return one(raw);
   }
 
   // --- The one-request-at-a-time rule and failure handling ---
@@ -490,22 +421,6 @@ export class LogixPlcDriver implements InstrumentDriver {
       { cause: error },
     );
   }
-}
-
-function describeListed(
-  tags: readonly {
-    name: string;
-    program: string | null;
-    type: { code: number; structure: boolean; arrayDims: number; reserved: boolean };
-  }[],
-): DiscoveredTag[] {
-  return tags
-    .filter((t) => !t.type.reserved)
-    .map((t) => ({
-      name: t.program ? `Program:${t.program}.${t.name}` : t.name,
-      type: t.type.structure ? 'STRUCT' : (cipTypeName(t.type.code) ?? `0x${t.type.code.toString(16)}`),
-      dimensions: t.type.arrayDims,
-    }));
 }
 
 function isTimeout(error: unknown): boolean {
