@@ -1,6 +1,7 @@
 import { esp300Kind } from './esp300/kind.ts';
 import { keyenceCvxKind } from './keyence/kind.ts';
 import { catalogOf } from './kind.ts';
+import { logixPlcKind } from './logix/kind.ts';
 import { maiTaiKind } from './maitai/kind.ts';
 import { modbusPlcKind } from './modbus/kind.ts';
 import { newport1830cKind } from './newport1830c/kind.ts';
@@ -20,6 +21,7 @@ export const instrumentCatalog = catalogOf([
   maiTaiKind,
   keyenceCvxKind,
   modbusPlcKind,
+  logixPlcKind,
 ]);
 
 /** The kinds by type name. */

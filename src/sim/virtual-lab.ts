@@ -1,6 +1,7 @@
 import type { Clock } from '../core/clock.ts';
 import { AldChamber } from './ald-chamber.ts';
 import { knifeEdgeTransmission, maiTaiPowerW, siliconResponsivity } from './physics.ts';
+import { ProductionLine, type ProductionLineOptions } from './production-line.ts';
 import { SeededRandom } from './random.ts';
 
 export interface VirtualLabOptions {
@@ -194,6 +195,8 @@ export class VirtualLab {
   private readonly seed: number;
   private readonly aldChambers = new Map<string, AldChamber>();
 
+  private line: ProductionLine | null = null;
+
   constructor(options: VirtualLabOptions) {
     this.clock = options.clock;
     this.seed = options.seed;
@@ -212,6 +215,16 @@ export class VirtualLab {
       this.aldChambers.set(id, chamber);
     }
     return chamber;
+  }
+
+  /**
+   * The factory line that the vision-line PLC runs and the vision system inspects, on the lab's
+   * clock. Built on first use (a lab without a line starts no timers); the first caller's
+   * options win, so the PLC and the camera simulators share one line.
+   */
+  productionLine(options: Omit<ProductionLineOptions, 'clock'> = {}): ProductionLine {
+    this.line ??= new ProductionLine({ seed: this.seed, ...options, clock: this.clock });
+    return this.line;
   }
 
   axis(n: number): AxisModel {

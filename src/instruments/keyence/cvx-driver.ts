@@ -1,12 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import type {
-  ActionDef,
   CallContext,
   DriverContext,
   DriverIdentity,
   InstrumentDriver,
   SignalDef,
 } from '../../core/device.ts';
+import type { DriverActions } from '../../core/device-builder.ts';
 import { BenchtopError } from '../../core/errors.ts';
 import type { Endpoint } from '../../transports/endpoint.ts';
 import { openByteTransport } from '../../transports/open-transport.ts';
@@ -47,7 +47,7 @@ interface LastResult {
 export class KeyenceCvxDriver implements InstrumentDriver {
   readonly type = 'KeyenceCvx';
   readonly signals: Record<string, SignalDef> = {};
-  readonly actions: Record<string, ActionDef<never>> = {};
+  readonly actions: DriverActions = {};
   private readonly id: string;
   private readonly config: KeyenceCvxConfig;
   private readonly deps: DriverDeps;

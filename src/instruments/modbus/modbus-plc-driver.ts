@@ -1,5 +1,4 @@
 import type {
-  ActionDef,
   CallContext,
   CapabilityDescription,
   DriverContext,
@@ -8,6 +7,7 @@ import type {
   SignalDef,
   SignalValue,
 } from '../../core/device.ts';
+import type { DriverActions } from '../../core/device-builder.ts';
 import { BenchtopError } from '../../core/errors.ts';
 import { describeEndpoint, type Endpoint } from '../../transports/endpoint.ts';
 import { TcpTransport } from '../../transports/tcp-transport.ts';
@@ -56,7 +56,7 @@ type Outcome = { value: SignalValue } | { error: BenchtopError };
 export class ModbusPlcDriver implements InstrumentDriver {
   readonly type = 'ModbusPlc';
   readonly signals: Record<string, SignalDef>;
-  readonly actions: Record<string, ActionDef<never>> = {};
+  readonly actions: DriverActions = {};
   readonly points: readonly Point[];
   /** The scan's requests (exposed for tests and the identity line). */
   readonly blocks: readonly ReadBlock[];
