@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Type } from '@sinclair/typebox';
+import { instrumentsUnchecked } from './instrument-schemas.ts';
 import { ConfigError } from './issues.ts';
 import { loadConfig } from './load.ts';
 import { redactConfig } from './redact.ts';
@@ -26,6 +27,18 @@ describe('instrument schemas are injected into the config layer', () => {
     assert.throws(
       () => loadConfig({ text, instrumentSchemas: {} }),
       (e: unknown) => e instanceof ConfigError && /unknown instrument type "Widget"/.test(e.message),
+    );
+  });
+
+  it("unchecked instruments: any type and config pass as written, Benchtop's own sections are still checked", () => {
+    const odd =
+      '[storage]\noutput_dir = "/data/x"\n[[instruments]]\nid = "w"\ntype = "Widget"\nconfig = { gain = "high" }\n';
+    const { config } = loadConfig({ text: odd, instrumentSchemas: instrumentsUnchecked });
+    assert.equal(config.storage.output_dir, '/data/x');
+    assert.deepEqual(config.instruments[0]?.config, { gain: 'high' });
+    assert.throws(
+      () => loadConfig({ text: '[storage]\noutput_dri = "x"\n', instrumentSchemas: instrumentsUnchecked }),
+      (e: unknown) => e instanceof ConfigError && /output_dri: unknown key/.test(e.message),
     );
   });
 

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { loadBenchtopConfig } from '../../app/load-benchtop-config.ts';
+import { instrumentsUnchecked } from '../../config/instrument-schemas.ts';
+import { loadConfig } from '../../config/load.ts';
 import { BenchtopError } from '../../core/errors.ts';
 import { CATALOG_FILE, RunCatalog } from '../../storage/catalog/run-catalog.ts';
 import type { RunStatus } from '../../storage/catalog/run-record.ts';
@@ -55,7 +56,9 @@ export async function withLocalCatalog<T>(
   env: NodeJS.ProcessEnv,
   use: (catalog: RunCatalog, outputDir: string) => Promise<T> | T,
 ): Promise<T> {
-  const { config } = loadBenchtopConfig({
+  // Only the storage settings matter here: instruments are not checked (no driver code loaded).
+  const { config } = loadConfig({
+    instrumentSchemas: instrumentsUnchecked,
     file: resolveConfigFile(flags.config, env),
     env,
     flags: flagOverrides(flags),
