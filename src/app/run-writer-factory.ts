@@ -1,6 +1,6 @@
 import type { BenchtopConfig } from '../config/schema.ts';
 import type { Clock } from '../core/clock.ts';
-import type { RunStart } from '../engine/documents.ts';
+import type { RunStart } from '../core/documents.ts';
 import type { EngineRunWriter, WriterFactory, WriterReport } from '../engine/run-storage.ts';
 import { Hdf5RunWriter, hdf5WriterOptions } from '../storage/hdf5/hdf5-run-writer.ts';
 import { hdf5FrameResource, runFileName } from '../storage/hdf5/run-file-layout.ts';

@@ -1,7 +1,7 @@
 import type { TObject, TSchema } from '@sinclair/typebox';
 import { Value, type ValueError, ValueErrorType } from '@sinclair/typebox/value';
+import { nextCronTime } from '../core/cron-schedule.ts';
 import { instrumentConfigSchemas } from '../instruments/config-schemas.ts';
-import { nextCronTime } from '../storage/backup/backup-scheduler.ts';
 import type { ConfigIssue } from './issues.ts';
 import { type BenchtopConfig, ConfigSchema } from './schema.ts';
 import type { TomlPath } from './toml-positions.ts';

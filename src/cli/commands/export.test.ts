@@ -13,7 +13,7 @@ import { loadConfig } from '../../config/load.ts';
 import { ManualClock } from '../../core/clock.ts';
 import { isBenchtopError } from '../../core/errors.ts';
 import { silentLogger } from '../../core/logger.ts';
-import type { RunDocument, RunStart } from '../../engine/documents.ts';
+import type { RunDocument, RunStart } from '../../core/documents.ts';
 import { ArrowRunWriter } from '../../storage/arrow/arrow-run-writer.ts';
 import {
   cameraDescriptor,

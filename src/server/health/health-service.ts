@@ -1,6 +1,6 @@
 import { access, constants, statfs } from 'node:fs/promises';
 import type { Clock } from '../../core/clock.ts';
-import type { InstrumentDirectory } from '../context.ts';
+import type { InstrumentDirectory } from '../../core/instrument-directory.ts';
 
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
 

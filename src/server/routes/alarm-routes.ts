@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { AlarmService } from '../alarms/alarm-service.ts';
+import type { AlarmService } from '../../alarms/alarm-service.ts';
 
 const IdParams = Type.Object({ id: Type.String() });
 

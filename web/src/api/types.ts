@@ -169,7 +169,7 @@ export type RunDocument =
   | { name: 'stop'; doc: { exit_status: string; reason: string; num_events: Record<string, number> } }
   | { name: 'stream_resource' | 'stream_datum'; doc: Record<string, unknown> };
 
-export type { AlarmEvent, AlarmSnapshot } from '../../../src/server/alarms/alarm-types.ts';
+export type { AlarmEvent, AlarmSnapshot } from '../../../src/alarms/alarm-types.ts';
 export type { Series as HistorySeries } from '../../../src/storage/timeseries/timeseries-store.ts';
 
 export interface HealthCheck {
