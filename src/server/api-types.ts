@@ -106,6 +106,7 @@ export const SignalReadReply = strict({
   timestamp: Type.Number({ description: 'epoch ms' }),
   quality: Literals(['good', 'invalid'] as const),
 });
+export type SignalReadReply = Static<typeof SignalReadReply>;
 
 export const SignalWriteReply = strict({
   ok: Type.Literal(true),
@@ -114,6 +115,7 @@ export const SignalWriteReply = strict({
   unit: Type.Optional(Nullable(Type.String())),
   timestamp: Type.Optional(Type.Number()),
 });
+export type SignalWriteReply = Static<typeof SignalWriteReply>;
 
 export const RestartReply = strict({
   ok: Type.Literal(true),
@@ -122,6 +124,7 @@ export const RestartReply = strict({
   state: InstrumentState,
   lastError: Nullable(InstrumentError),
 });
+export type RestartReply = Static<typeof RestartReply>;
 
 export const ActionReply = strict({ ok: Type.Literal(true), result: Type.Unknown() });
 
@@ -143,6 +146,7 @@ export const Plan = strict({
   description: Type.String(),
   schema: JsonObject('JSON Schema of the arguments, built from the live instruments'),
 });
+export type ActionReply = Static<typeof ActionReply>;
 export type Plan = Static<typeof Plan>;
 
 export const RunWarning = strict({
@@ -218,6 +222,8 @@ export const StoredDocument = strict({
   name: Literals(['start', 'descriptor', 'event', 'stream_resource', 'stream_datum', 'stop'] as const),
   doc: JsonObject('the event-model document'),
 });
+export type StoredDocument = Static<typeof StoredDocument>;
+export type SubmitReply = Static<typeof SubmitReply>;
 
 // ---- history, alarms ------------------------------------------------------------------------
 
@@ -249,6 +255,7 @@ export const HistoryReply = strict({
   to: Type.Number({ description: 'epoch ms' }),
   series: Type.Array(HistorySeries),
 });
+export type HistoryReply = Static<typeof HistoryReply>;
 
 export const AlarmSnapshot = strict({
   id: Type.String(),
@@ -302,6 +309,7 @@ export const AlarmList = strict({
     chattering: Type.Array(Type.String()),
   }),
 });
+export type AlarmList = Static<typeof AlarmList>;
 
 // ---- health, system, auth -------------------------------------------------------------------
 
@@ -332,6 +340,8 @@ export const SystemInfo = strict({
   memory: strict({ rss: Type.Number(), heap_used: Type.Number() }),
   instruments: Type.Array(strict({ id: Type.String(), type: Type.String(), state: InstrumentState })),
 });
+export type Liveness = Static<typeof Liveness>;
+export type SystemInfo = Static<typeof SystemInfo>;
 
 /**
  * A pino record: time, level and message, then the bindings of the logger that wrote it
@@ -358,6 +368,7 @@ export const Tokens = strict({
   user: Type.String(),
   role: Role,
 });
+export type Tokens = Static<typeof Tokens>;
 export const PasswordChanged = strict({ ok: Type.Literal(true), sessions_ended: Type.Literal(true) });
 export const ApiKeyInfo = strict({
   id: Type.String(),
@@ -367,17 +378,20 @@ export const ApiKeyInfo = strict({
   last_used_at: Nullable(Type.String()),
   revoked_at: Nullable(Type.String()),
 });
+export type ApiKeyInfo = Static<typeof ApiKeyInfo>;
 export const NewApiKey = strict({
   id: Type.String(),
   key: Type.String({ description: 'shown once' }),
   role: Role,
 });
+export type NewApiKey = Static<typeof NewApiKey>;
 export const UserInfo = strict({
   name: Type.String(),
   role: Role,
   created_at: Type.String(),
   disabled: Type.Integer({ description: '1 when disabled' }),
 });
+export type UserInfo = Static<typeof UserInfo>;
 export const AuditEntry = strict({
   id: Type.Optional(Type.Integer()),
   time: Type.String(),
@@ -389,6 +403,7 @@ export const AuditEntry = strict({
   result: Literals(['ok', 'error', 'denied'] as const),
   error: Nullable(Type.String()),
 });
+export type AuditEntry = Static<typeof AuditEntry>;
 
 /** The effective configuration, secrets redacted: the shape of src/config/schema.ts. */
 export const RedactedConfig = JsonObject('effective configuration (src/config/schema.ts), secrets redacted');

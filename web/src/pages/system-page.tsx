@@ -98,7 +98,7 @@ export function SystemPage() {
                     <span className={`badge health-${c.status}`}>{c.status}</span>
                   </td>
                   <td>
-                    <code className="details">{c.message ?? JSON.stringify(c.details ?? {})}</code>
+                    <code className="details">{JSON.stringify(c.details)}</code>
                   </td>
                 </tr>
               ))}
