@@ -10,10 +10,13 @@ export type { SignalDtype, SignalValue } from '../../../src/core/device-descript
 export type { DataKey, RunDocument } from '../../../src/core/documents.ts';
 export type {
   ActionDescription,
+  ActionReply,
   AlarmEvent,
+  AlarmList,
   AlarmSnapshot,
   HealthCheck,
   HealthReport,
+  HistoryReply,
   HistorySeries,
   InstrumentDetail,
   InstrumentError,
@@ -29,6 +32,10 @@ export type {
   RunState,
   SignalDescription,
   SignalReadReply,
+  SignalWriteReply,
+  SubmitReply,
+  SystemInfo,
+  Tokens,
 } from '../../../src/server/api-types.ts';
 
 import type { ActorStateChange } from '../../../src/core/actor-state.ts';

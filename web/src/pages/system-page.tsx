@@ -1,24 +1,12 @@
 import { type ReactNode, useEffect, useState } from 'react';
 import { ApiError, getJson, getText } from '../api/http.ts';
 import { parsePrometheus, type Sample, total } from '../api/prometheus.ts';
-import type { LogRecord } from '../api/types.ts';
+import type { LogRecord, SystemInfo } from '../api/types.ts';
 import { ErrorText } from '../components/error-text.tsx';
 import { HealthBadge } from '../components/state-badge.tsx';
 import { useAsync, useCan, useInterval, useStreamMessages } from '../hooks.ts';
 import { formatBytes, formatDuration, formatNumber, formatTime } from '../live/format.ts';
 import { loadHealth } from './overview-page.tsx';
-
-interface SystemInfo {
-  name: string;
-  versions: Record<string, string>;
-  started_at: string;
-  uptime_s: number;
-  pid: number;
-  simulation: boolean;
-  auth: string;
-  storage: { backend: string; output_dir: string };
-  memory: { rss: number; heap_used: number };
-}
 
 const MAX_LOG_LINES = 200;
 
