@@ -112,7 +112,10 @@ describe('authentication bypass probes (auth required, no credentials)', () => {
           websocket: (r as { websocket?: boolean }).websocket === true,
         });
     };
-    ({ app } = await buildServer({ ...h.ctx, engine, catalog, alarms, timeseries }, { onRoute }));
+    ({ app } = await buildServer(
+      { ...h.ctx, engine, catalog, alarms, timeseries },
+      { onRoute, checkReplies: true },
+    ));
     const address = await app.listen({ port: 0, host: '127.0.0.1' });
     port = Number(new URL(address).port);
     cleanups.push(

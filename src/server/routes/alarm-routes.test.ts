@@ -27,7 +27,7 @@ describe('alarm API', () => {
     });
     service.start();
     h.ctx.metrics.attachAlarms(service);
-    ({ app } = await buildServer({ ...h.ctx, alarms: service }));
+    ({ app } = await buildServer({ ...h.ctx, alarms: service }, { checkReplies: true }));
   });
   after(async () => {
     await app.close();
