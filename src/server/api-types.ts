@@ -44,6 +44,7 @@ export type InstrumentError = Static<typeof InstrumentError>;
 
 export const DriverIdentity = strict({
   model: Type.String(),
+  manufacturer: Type.Optional(Type.String()),
   serial: Type.Optional(Type.String()),
   firmware: Type.Optional(Type.String()),
   raw: Type.Optional(Type.String()),
