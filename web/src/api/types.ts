@@ -27,6 +27,7 @@ export type {
   Principal,
   Reading,
   Role,
+  RunDetail,
   RunRecord,
   RunSearchResult,
   RunState,
