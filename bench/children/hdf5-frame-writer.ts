@@ -17,8 +17,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigSchema } from '../../src/config/schema.ts';
+import type { EventDescriptor, RunStart } from '../../src/core/documents.ts';
 import type { Frame } from '../../src/core/frame.ts';
-import type { EventDescriptor, RunStart } from '../../src/engine/documents.ts';
 import { Hdf5RunWriter, hdf5WriterOptions } from '../../src/storage/hdf5/hdf5-run-writer.ts';
 import { framePool } from '../lib/frames.ts';
 

@@ -1,7 +1,7 @@
 import type { BenchtopConfig } from '../config/schema.ts';
 import type { Clock } from '../core/clock.ts';
+import type { RunStart } from '../core/documents.ts';
 import type { BenchtopError } from '../core/errors.ts';
-import type { RunStart } from '../engine/documents.ts';
 import type { EngineRunWriter, WriterFactory, WriterReport } from '../engine/run-storage.ts';
 import type { DiskSpace } from '../storage/disk-space.ts';
 import { Hdf5RunWriter, hdf5WriterOptions } from '../storage/hdf5/hdf5-run-writer.ts';

@@ -8,8 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { Benchtop } from '../app/benchtop.ts';
 import { loadBenchtopConfig } from '../app/load-benchtop-config.ts';
+import type { RunStart } from '../core/documents.ts';
 import { silentLogger } from '../core/logger.ts';
-import type { RunStart } from '../engine/documents.ts';
 import { RunCatalog } from '../storage/catalog/run-catalog.ts';
 import { clientOptions } from './client/api-client.ts';
 

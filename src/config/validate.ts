@@ -1,6 +1,6 @@
 import type { TObject, TSchema } from '@sinclair/typebox';
 import { Value, type ValueError, ValueErrorType } from '@sinclair/typebox/value';
-import { nextCronTime } from '../storage/backup/backup-scheduler.ts';
+import { nextCronTime } from '../core/cron-schedule.ts';
 import type { InstrumentConfigSchemas } from './instrument-schemas.ts';
 import type { ConfigIssue } from './issues.ts';
 import { type BenchtopConfig, ConfigSchema, MAX_INSTRUMENTS_DEFAULT } from './schema.ts';

@@ -1,5 +1,3 @@
-import type { RunDocumentEvent, RunProgress, RunStateChange, RunWarning } from '../engine/run-events.ts';
-import type { AlarmEvent, AlarmSnapshot } from '../server/alarms/alarm-types.ts';
 import type { ActorStateChange } from './actor-state.ts';
 import type { DriverIdentity } from './device.ts';
 import type { Frame } from './frame.ts';
@@ -8,7 +6,10 @@ import type { Reading } from './reading.ts';
 
 /**
  * Every topic on the in-process bus and what it carries. Producers and consumers import
- * this map, so a payload's shape is written once. Later modules add their topics here.
+ * this map, so a payload's shape is written once. Core declares only its own topics here; each
+ * higher module adds its topics beside its types by augmenting this interface
+ * (`declare module '../core/events.ts' { interface BenchtopEvents { … } }`), so core never
+ * imports the modules that publish on the bus. See docs/bus-topics.md.
  */
 export interface BenchtopEvents {
   /** An actor (instrument, writer) changed life-cycle state. */
@@ -24,12 +25,6 @@ export interface BenchtopEvents {
   };
   /** An instrument identified itself on connect. */
   'instrument.identity': { instrument: string; identity: DriverIdentity };
-  /** An alarm changed state (activated, escalated, cleared, acknowledged, shelved, unshelved). */
-  'alarm.changed': { alarm: AlarmSnapshot; event: AlarmEvent };
-  /** An alarm configured with suspend_runs became active (suspend) or cleared (resume). */
-  'alarm.suspend_runs': { alarm: string; active: boolean; reason: string };
-  /** The data disk became full (writes fail with ENOSPC) or has space again. */
-  'storage.disk': { full: boolean; path: string; free_bytes: number; reason: string | null };
   /** A log record (the `logs` stream channel). */
   'log.record': LogRecord;
   /** A bus subscriber threw; the bus isolated it. */
@@ -40,12 +35,4 @@ export interface BenchtopEvents {
    * recorder may transfer the buffer right after): copy what you keep, synchronously.
    */
   'camera.frame': { instrument: string; frame: Frame };
-  /** Every run document (start, descriptor, event, stream_resource, stream_datum, stop), in order. */
-  'run.document': RunDocumentEvent;
-  /** Points done / total and ETA of the running run. */
-  'run.progress': RunProgress;
-  /** A run was queued, started, paused, suspended, resumed, finished or cancelled. */
-  'run.state': RunStateChange;
-  /** Writer backpressure or drops, catalog failures, a device that would not stop. */
-  'run.warning': RunWarning;
 }

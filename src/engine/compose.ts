@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { BenchtopError } from '../core/errors.ts';
 import type {
   DataKey,
   EventDescriptor,
@@ -9,7 +8,8 @@ import type {
   RunStop,
   StreamDatum,
   StreamResource,
-} from './documents.ts';
+} from '../core/documents.ts';
+import { BenchtopError } from '../core/errors.ts';
 
 /**
  * Compose helpers in the manner of event-model's `compose_run`: each document is made by the

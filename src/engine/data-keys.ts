@@ -1,5 +1,5 @@
 import type { SignalDescription } from '../core/device.ts';
-import type { DataKey } from './documents.ts';
+import type { DataKey } from '../core/documents.ts';
 
 const NUMPY: Record<Exclude<SignalDescription['dtype'], 'array'>, string> = {
   number: '<f8',

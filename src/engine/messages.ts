@@ -1,5 +1,5 @@
 import type { SignalValue } from '../core/device.ts';
-import type { ExitStatus } from './documents.ts';
+import type { ExitStatus } from '../core/documents.ts';
 
 /**
  * The plain messages a plan yields. A plan is a generator: it yields a message, the engine

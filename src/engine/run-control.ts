@@ -1,4 +1,4 @@
-import type { ExitStatus } from './documents.ts';
+import type { ExitStatus } from '../core/documents.ts';
 
 /** Thrown into whatever a step is waiting on when the engine interrupts it. */
 export class StepInterrupted extends Error {

@@ -7,11 +7,11 @@ import { loadBenchtopConfig } from '../app/load-benchtop-config.ts';
 import { runWriterFactory } from '../app/run-writer-factory.ts';
 import type { InstrumentDriver } from '../core/device.ts';
 import { signal } from '../core/device-builder.ts';
+import type { EventDescriptor } from '../core/documents.ts';
 import { spawnInstrument } from '../core/testing/instrument-harness.ts';
 import { openArrowRun } from '../storage/arrow/arrow-run-reader.ts';
 import { RunCatalog } from '../storage/catalog/run-catalog.ts';
 import { RunFileReader } from '../storage/hdf5/test-support/run-file-reader.ts';
-import type { EventDescriptor } from './documents.ts';
 import { type FakeLab, fakeLab, labEngine } from './testing/fake-lab.ts';
 
 /** A spectrometer whose `spectrum` is a 2×3 array; each read is the read count times 1..6. */

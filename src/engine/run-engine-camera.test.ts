@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { EventDescriptor, RunDocument, StreamDatum, StreamResource } from './documents.ts';
+import type { EventDescriptor, RunDocument, StreamDatum, StreamResource } from '../core/documents.ts';
 import type { RunEngine } from './run-engine.ts';
 import { DATUM_BATCH } from './run-output.ts';
 import { type FakeLab, fakeLab, labEngine, runClockUntil } from './testing/fake-lab.ts';

@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { loadBenchtopConfig } from '../app/load-benchtop-config.ts';
 import { runWriterFactory } from '../app/run-writer-factory.ts';
+import type { StreamResource } from '../core/documents.ts';
 import { openArrowRun } from '../storage/arrow/arrow-run-reader.ts';
 import { RunCatalog } from '../storage/catalog/run-catalog.ts';
 import { openHdf5Run } from '../storage/export/hdf5-run-reader.ts';
 import { openRunDataReader } from '../storage/export/run-data-reader.ts';
 import { RunFileReader } from '../storage/hdf5/test-support/run-file-reader.ts';
-import type { StreamResource } from './documents.ts';
 import type { RunEngine } from './run-engine.ts';
 import { type FakeLab, fakeLab, labEngine, runClockUntil } from './testing/fake-lab.ts';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { RunEvent } from './documents.ts';
+import type { RunEvent } from '../core/documents.ts';
 import type { RunEngine } from './run-engine.ts';
 import type { RunStateChange } from './run-events.ts';
 import { type FakeLab, fakeLab, labEngine, runClockUntil } from './testing/fake-lab.ts';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { loadBenchtopConfig } from '../app/load-benchtop-config.ts';
+import type { EventDescriptor, RunDocument, RunEvent, RunStart, RunStop } from '../core/documents.ts';
 import { BenchtopError, isBenchtopError } from '../core/errors.ts';
-import type { EventDescriptor, RunDocument, RunEvent, RunStart, RunStop } from './documents.ts';
 import type { RunEngine } from './run-engine.ts';
 import type { RunStateChange, RunWarning } from './run-events.ts';
 import { type FakeLab, fakeLab, labEngine, runClockUntil } from './testing/fake-lab.ts';

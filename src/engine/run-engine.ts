@@ -6,6 +6,7 @@ import type { Clock } from '../core/clock.ts';
 import { BenchtopError, toBenchtopError } from '../core/errors.ts';
 import type { BenchtopEvents } from '../core/events.ts';
 import type { Instrument } from '../core/instrument.ts';
+import type { InstrumentDirectory } from '../core/instrument-directory.ts';
 import { versions } from '../core/version.ts';
 import { RESERVED_START_KEYS } from './compose.ts';
 import { DeviceCatalog } from './device-catalog.ts';
@@ -17,12 +18,12 @@ import type { RunInfo, RunProgress, RunState, RunWarning } from './run-events.ts
 
 export type { RunInfo } from './run-events.ts';
 
-import { type EngineInstruments, RunExecution } from './run-execution.ts';
+import { RunExecution } from './run-execution.ts';
 import type { RunRecorder, WriterFactory } from './run-storage.ts';
 import { type SuspenderSpec, watchSuspender } from './suspenders.ts';
 
 export interface RunEngineDeps {
-  instruments: EngineInstruments;
+  instruments: InstrumentDirectory;
   bus: EventBus<BenchtopEvents>;
   clock: Clock;
   writerFactory: WriterFactory;

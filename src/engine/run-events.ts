@@ -1,4 +1,4 @@
-import type { ExitStatus, RunDocument } from './documents.ts';
+import type { ExitStatus, RunDocument } from '../core/documents.ts';
 
 /**
  * A submitted run's life: `queued` → `running` ⇄ `paused` / `suspended` → `finished` (with an
@@ -87,4 +87,18 @@ export interface RunInfo {
   /** While suspended for an unavailable instrument: when it fails unless the instrument is back. */
   fails_at: number | null;
   warnings: RunWarning[];
+}
+
+// The run engine's bus topics (core's BenchtopEvents knows nothing of runs).
+declare module '../core/events.ts' {
+  interface BenchtopEvents {
+    /** Every run document (start, descriptor, event, stream_resource, stream_datum, stop), in order. */
+    'run.document': RunDocumentEvent;
+    /** Points done / total and ETA of the running run. */
+    'run.progress': RunProgress;
+    /** A run was queued, started, paused, suspended, resumed, finished or cancelled. */
+    'run.state': RunStateChange;
+    /** Writer backpressure or drops, catalog failures, a device that would not stop. */
+    'run.warning': RunWarning;
+  }
 }

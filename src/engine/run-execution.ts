@@ -1,12 +1,13 @@
 import type { EventBus } from '../core/bus.ts';
 import { type Clock, sleep } from '../core/clock.ts';
+import type { ExitStatus } from '../core/documents.ts';
 import { BenchtopError, isBenchtopError, toBenchtopError } from '../core/errors.ts';
 import type { BenchtopEvents } from '../core/events.ts';
 import type { Frame } from '../core/frame.ts';
 import { type Instrument, splitSignalPath } from '../core/instrument.ts';
 import { isLinkFault } from '../core/instrument-behavior.ts';
+import type { InstrumentDirectory } from '../core/instrument-directory.ts';
 import { frameDataKey, signalDataKey } from './data-keys.ts';
-import type { ExitStatus } from './documents.ts';
 import type { FrameSource } from './frame-source.ts';
 import type { Command, Msg, PlanGenerator, ReadResult } from './messages.ts';
 import { MotionGuard } from './motion-guard.ts';
@@ -16,19 +17,13 @@ import type { RunWarningKind } from './run-events.ts';
 import { type DescriptorFields, type FieldValue, MISSING, RunOutput } from './run-output.ts';
 import type { RunRecorder, WriterFactory } from './run-storage.ts';
 
-/** What the engine needs from the instrument manager. */
-export interface EngineInstruments {
-  get(id: string): Instrument;
-  list(): Instrument[];
-}
-
 export interface ExecutionDeps {
   uid: string;
   planName: string;
   args: Record<string, unknown>;
   metadata: Record<string, unknown>;
   generator: PlanGenerator;
-  instruments: EngineInstruments;
+  instruments: InstrumentDirectory;
   frameSource(instrument: Instrument): FrameSource | undefined;
   clock: Clock;
   bus: EventBus<BenchtopEvents>;

@@ -1,5 +1,13 @@
 import type { EventBus } from '../core/bus.ts';
 import type { Clock } from '../core/clock.ts';
+import type {
+  EventDescriptor,
+  ExitStatus,
+  RunDocument,
+  RunEvent,
+  RunStart,
+  RunStop,
+} from '../core/documents.ts';
 import { BenchtopError, toBenchtopError } from '../core/errors.ts';
 import type { BenchtopEvents } from '../core/events.ts';
 import type { Frame } from '../core/frame.ts';
@@ -10,7 +18,6 @@ import {
   type RunBundle,
   type StartFields,
 } from './compose.ts';
-import type { EventDescriptor, ExitStatus, RunDocument, RunEvent, RunStart, RunStop } from './documents.ts';
 import type { RunWarningKind } from './run-events.ts';
 import type { EngineRunWriter, RunRecorder, WriterFactory } from './run-storage.ts';
 

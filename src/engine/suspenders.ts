@@ -2,7 +2,7 @@ import type { EventBus } from '../core/bus.ts';
 import type { SignalValue } from '../core/device.ts';
 import type { BenchtopEvents } from '../core/events.ts';
 import { splitSignalPath } from '../core/instrument.ts';
-import type { EngineInstruments } from './run-execution.ts';
+import type { InstrumentDirectory } from '../core/instrument-directory.ts';
 
 export interface SuspenderSpec {
   /** `instrument.signal`, e.g. `laser.emission`; it should be monitored so readings arrive. */
@@ -17,7 +17,7 @@ export interface SuspenderSpec {
 
 export interface SuspenderHost {
   bus: EventBus<BenchtopEvents>;
-  instruments: EngineInstruments;
+  instruments: InstrumentDirectory;
   suspend(reason: string): void;
   clear(reason: string): void;
 }

@@ -1,25 +1,17 @@
+import type { AlarmService } from '../alarms/alarm-service.ts';
 import type { BenchtopConfig } from '../config/schema.ts';
 import type { EventBus } from '../core/bus.ts';
 import type { Clock } from '../core/clock.ts';
 import type { BenchtopEvents } from '../core/events.ts';
-import type { Instrument } from '../core/instrument.ts';
+import type { InstrumentDirectory } from '../core/instrument-directory.ts';
 import type { LogRing } from '../core/log-ring.ts';
 import type { Logger } from '../core/logger.ts';
 import type { RunEngine } from '../engine/run-engine.ts';
 import type { RunCatalog } from '../storage/catalog/run-catalog.ts';
 import type { TimeSeriesStore } from '../storage/timeseries/timeseries-store.ts';
-import type { AlarmService } from './alarms/alarm-service.ts';
 import type { SecurityStore } from './auth/security-store.ts';
 import type { HealthService } from './health/health-service.ts';
 import type { BenchtopMetrics } from './metrics/benchtop-metrics.ts';
-
-/** The instruments as the server sees them (the InstrumentManager, or a test double of it). */
-export interface InstrumentDirectory {
-  list(): Instrument[];
-  get(id: string): Instrument;
-  /** Stops (if running) and starts the instrument afresh, with a new restart window: the way out of faulted. */
-  restart?(id: string): Promise<void>;
-}
 
 /**
  * What the HTTP/WebSocket layer needs from the rest of Benchtop. Route plugins take only

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { ErrorResponses, HealthReport, Liveness } from './api-types.ts';
 import type { HealthService } from './health/health-service.ts';
 
 /**
@@ -13,7 +14,7 @@ export function healthPlugin(health: HealthService) {
       {
         logLevel: 'warn',
         config: { public: true, rateLimit: false },
-        schema: { tags: ['health'], summary: 'Liveness' },
+        schema: { tags: ['health'], summary: 'Liveness', response: { 200: Liveness, ...ErrorResponses } },
       },
       async () => ({ status: 'ok' }),
     );
@@ -22,10 +23,14 @@ export function healthPlugin(health: HealthService) {
       {
         logLevel: 'warn',
         config: { rateLimit: false },
-        schema: { tags: ['health'], summary: 'Readiness with per-check details' },
+        schema: {
+          tags: ['health'],
+          summary: 'Readiness with per-check details (503 when unhealthy)',
+          response: { 200: HealthReport, 503: HealthReport, ...ErrorResponses },
+        },
       },
       async (_request, reply) => {
-        const report = await health.report();
+        const report: HealthReport = await health.report();
         return reply.status(report.status === 'unhealthy' ? 503 : 200).send(report);
       },
     );

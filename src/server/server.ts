@@ -12,6 +12,7 @@ import type { ServerContext } from './context.ts';
 import { dashboardPlugin } from './dashboard-plugin.ts';
 import { installErrorReplies } from './error-reply.ts';
 import { healthPlugin } from './health-plugin.ts';
+import { installReplyCheck } from './reply-check.ts';
 import { alarmRoutes } from './routes/alarm-routes.ts';
 import { historyRoutes } from './routes/history-routes.ts';
 import { instrumentRoutes } from './routes/instrument-routes.ts';
@@ -30,8 +31,12 @@ export interface BuiltServer {
 /** Builds the HTTP server with every plugin registered; listening is the caller's job. */
 export async function buildServer(
   ctx: ServerContext,
-  /** Called for every route as it is registered (tests walk them all). */
-  options: { onRoute?: (route: RouteOptions) => void } = {},
+  options: {
+    /** Called for every route as it is registered (tests walk them all). */
+    onRoute?: (route: RouteOptions) => void;
+    /** Fail (500) any reply its response schema does not allow, instead of trimming it (tests). */
+    checkReplies?: boolean;
+  } = {},
 ): Promise<BuiltServer> {
   const { config } = ctx;
   const app = Fastify({
@@ -49,6 +54,7 @@ export async function buildServer(
     ...(config.server.tls ? { https: await tlsOptions(config.server.tls) } : {}),
   }) as unknown as FastifyInstance;
   if (options.onRoute) app.addHook('onRoute', options.onRoute);
+  if (options.checkReplies) installReplyCheck(app);
   installErrorReplies(app);
   // A POST without a body means "no arguments": `benchtop call stage.axis1.home`, ack without comment.
   app.addHook('preValidation', async (request) => {
@@ -63,6 +69,9 @@ export async function buildServer(
   });
   await app.register(swagger, {
     openapi: {
+      // 3.1: its schemas are JSON Schema 2020-12, which is what TypeBox writes (numeric
+      // exclusiveMinimum, type "null"); a 3.0 document could not carry them.
+      openapi: '3.1.0',
       info: {
         title: 'Benchtop API',
         version: BENCHTOP_VERSION,

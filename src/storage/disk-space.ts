@@ -156,3 +156,10 @@ export class DiskSpace {
     if (!wasFull) this.options.onChange?.(this.state());
   }
 }
+
+declare module '../core/events.ts' {
+  interface BenchtopEvents {
+    /** The data disk became full (writes fail with ENOSPC) or has space again. */
+    'storage.disk': { full: boolean; path: string; free_bytes: number; reason: string | null };
+  }
+}

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { ManualClock } from '../core/clock.ts';
-import type { RunStart } from '../engine/documents.ts';
+import type { RunStart } from '../core/documents.ts';
 import { RunCatalog } from './catalog/run-catalog.ts';
 import { Retention, type RetentionReport } from './retention.ts';
 import { SqliteTimeSeriesStore } from './timeseries/sqlite-timeseries-store.ts';

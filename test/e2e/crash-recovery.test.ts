@@ -9,7 +9,7 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ApiClient } from '../../src/cli/client/api-client.ts';
 import { exportRemoteCommand } from '../../src/cli/commands/export.ts';
-import type { RunEvent, RunStart } from '../../src/engine/documents.ts';
+import type { RunEvent, RunStart } from '../../src/core/documents.ts';
 import { exportRun } from '../../src/storage/export/export-run.ts';
 import { openHdf5Run } from '../../src/storage/export/hdf5-run-reader.ts';
 import { openRunDataReader } from '../../src/storage/export/run-data-reader.ts';

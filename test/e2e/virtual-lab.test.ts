@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Benchtop } from '../../src/app/benchtop.ts';
 import { loadBenchtopConfig } from '../../src/app/load-benchtop-config.ts';
+import type { RunEvent } from '../../src/core/documents.ts';
 import type { Frame } from '../../src/core/frame.ts';
 import { silentLogger } from '../../src/core/logger.ts';
-import type { RunEvent } from '../../src/engine/documents.ts';
 import { erf, knifeEdgeTransmission, maiTaiPowerW } from '../../src/sim/physics.ts';
 
 /**

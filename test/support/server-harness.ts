@@ -53,7 +53,8 @@ export async function serverHarness(toml = '') {
     metrics,
     health,
   };
-  const { app, hub } = await buildServer(ctx);
+  // Replies are checked against their response schemas: a route that drifts from them fails here.
+  const { app, hub } = await buildServer(ctx, { checkReplies: true });
   return {
     ...lab,
     ctx,

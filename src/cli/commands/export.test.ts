@@ -11,9 +11,9 @@ import { readParquet } from 'parquet-wasm';
 import { Benchtop } from '../../app/benchtop.ts';
 import { loadBenchtopConfig } from '../../app/load-benchtop-config.ts';
 import { ManualClock } from '../../core/clock.ts';
+import type { RunDocument, RunStart } from '../../core/documents.ts';
 import { isBenchtopError } from '../../core/errors.ts';
 import { silentLogger } from '../../core/logger.ts';
-import type { RunDocument, RunStart } from '../../engine/documents.ts';
 import { ArrowRunWriter } from '../../storage/arrow/arrow-run-writer.ts';
 import {
   cameraDescriptor,

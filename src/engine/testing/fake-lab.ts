@@ -2,16 +2,16 @@ import { Type } from '@sinclair/typebox';
 import { EventBus } from '../../core/bus.ts';
 import { ManualClock, sleep } from '../../core/clock.ts';
 import { Completion, type InstrumentDriver, type SignalValue } from '../../core/device.ts';
+import type { RunDocument } from '../../core/documents.ts';
 import { BenchtopError } from '../../core/errors.ts';
 import type { BenchtopEvents } from '../../core/events.ts';
 import type { Frame } from '../../core/frame.ts';
 import type { Instrument } from '../../core/instrument.ts';
+import type { InstrumentDirectory } from '../../core/instrument-directory.ts';
 import type { Supervisor } from '../../core/supervisor.ts';
 import { spawnInstrument, testSupervisor } from '../../core/testing/instrument-harness.ts';
-import type { RunDocument } from '../documents.ts';
 import type { FrameRequest, FrameSource } from '../frame-source.ts';
 import { RunEngine, type RunEngineDeps } from '../run-engine.ts';
-import type { EngineInstruments } from '../run-execution.ts';
 import type { EngineRunWriter, RunRecorder, WriterReport } from '../run-storage.ts';
 
 /**
@@ -300,7 +300,7 @@ export interface FakeLab {
   clock: ManualClock;
   bus: EventBus<BenchtopEvents>;
   supervisor: Supervisor;
-  instruments: EngineInstruments & { byId: Map<string, Instrument> };
+  instruments: InstrumentDirectory & { byId: Map<string, Instrument> };
   stage: StageControl;
   meter: MeterControl;
   camera: CameraControl;

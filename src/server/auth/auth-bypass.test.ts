@@ -5,6 +5,8 @@ import { Value } from '@sinclair/typebox/value';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import WebSocket from 'ws';
 import { serverHarness } from '../../../test/support/server-harness.ts';
+import { AlarmService } from '../../alarms/alarm-service.ts';
+import { AlarmStore } from '../../alarms/alarm-store.ts';
 import { AlarmEntry } from '../../config/schema.ts';
 import { systemClock } from '../../core/clock.ts';
 import { silentLogger } from '../../core/logger.ts';
@@ -12,8 +14,6 @@ import { RunEngine } from '../../engine/run-engine.ts';
 import { MemoryWriter } from '../../engine/testing/fake-lab.ts';
 import { RunCatalog } from '../../storage/catalog/run-catalog.ts';
 import { SqliteTimeSeriesStore } from '../../storage/timeseries/sqlite-timeseries-store.ts';
-import { AlarmService } from '../alarms/alarm-service.ts';
-import { AlarmStore } from '../alarms/alarm-store.ts';
 import { buildServer } from '../server.ts';
 
 const SECURED = '[security]\nauth = "required"\njwt_secret = "test-secret-0123456789abcdef0123456789"\n';
@@ -112,7 +112,10 @@ describe('authentication bypass probes (auth required, no credentials)', () => {
           websocket: (r as { websocket?: boolean }).websocket === true,
         });
     };
-    ({ app } = await buildServer({ ...h.ctx, engine, catalog, alarms, timeseries }, { onRoute }));
+    ({ app } = await buildServer(
+      { ...h.ctx, engine, catalog, alarms, timeseries },
+      { onRoute, checkReplies: true },
+    ));
     const address = await app.listen({ port: 0, host: '127.0.0.1' });
     port = Number(new URL(address).port);
     cleanups.push(

@@ -4,6 +4,17 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { BenchtopConfig } from '../../config/schema.ts';
 import type { Clock } from '../../core/clock.ts';
 import { BenchtopError } from '../../core/errors.ts';
+import {
+  ApiKeyInfo,
+  AuditEntry,
+  ErrorResponses,
+  NewApiKey,
+  Ok,
+  PasswordChanged,
+  Tokens,
+  UserInfo,
+  Principal as WhoAmI,
+} from '../api-types.ts';
 import { scrubForAudit } from './audit-scrub.ts';
 import { signToken, verifyToken } from './jwt.ts';
 import { LoginBackoff } from './login-backoff.ts';
@@ -223,7 +234,12 @@ export async function installAuth(app: FastifyInstance, options: AuthOptions): P
       '/api/v1/auth/login',
       {
         config: { public: true, audit: 'auth.login', ...loginLimit },
-        schema: { tags: ['system'], summary: 'Log in for a JWT', body: Credentials },
+        schema: {
+          tags: ['system'],
+          summary: 'Log in for a JWT',
+          body: Credentials,
+          response: { 200: Tokens, ...ErrorResponses },
+        },
       },
       async (request) => {
         const { username, password } = request.body as { username: string; password: string };
@@ -236,7 +252,12 @@ export async function installAuth(app: FastifyInstance, options: AuthOptions): P
       '/api/v1/auth/refresh',
       {
         config: { public: true, audit: 'auth.refresh', ...loginLimit },
-        schema: { tags: ['system'], summary: 'Exchange a refresh token for new tokens', body: RefreshBody },
+        schema: {
+          tags: ['system'],
+          summary: 'Exchange a refresh token for new tokens',
+          body: RefreshBody,
+          response: { 200: Tokens, ...ErrorResponses },
+        },
       },
       async (request) => {
         const user = store.consumeRefreshToken(
@@ -251,18 +272,30 @@ export async function installAuth(app: FastifyInstance, options: AuthOptions): P
     );
     app.post(
       '/api/v1/auth/logout',
-      { config: { role: 'viewer', audit: 'auth.logout' }, schema: { tags: ['system'], body: RefreshBody } },
+      {
+        config: { role: 'viewer', audit: 'auth.logout' },
+        schema: {
+          tags: ['system'],
+          summary: 'Log out: the refresh token stops working',
+          body: RefreshBody,
+          response: { 200: Ok, ...ErrorResponses },
+        },
+      },
       async (request) => {
         store.revokeRefreshToken((request.body as { refresh_token: string }).refresh_token);
         return { ok: true };
       },
     );
-    app.get('/api/v1/auth/me', { schema: { tags: ['system'], summary: 'Who am I' } }, async (request) => ({
-      kind: request.principal.kind,
-      name: request.principal.name,
-      role: request.principal.role,
-      auth: config.security.auth,
-    }));
+    app.get(
+      '/api/v1/auth/me',
+      { schema: { tags: ['system'], summary: 'Who am I', response: { 200: WhoAmI, ...ErrorResponses } } },
+      async (request): Promise<WhoAmI> => ({
+        kind: request.principal.kind,
+        name: request.principal.name,
+        role: request.principal.role,
+        auth: config.security.auth,
+      }),
+    );
     app.post(
       '/api/v1/auth/password',
       {
@@ -274,6 +307,7 @@ export async function installAuth(app: FastifyInstance, options: AuthOptions): P
             { current_password: Type.String({ minLength: 1 }), new_password: Type.String({ minLength: 8 }) },
             { additionalProperties: false },
           ),
+          response: { 200: PasswordChanged, ...ErrorResponses },
         },
       },
       async (request) => {
@@ -288,8 +322,17 @@ export async function installAuth(app: FastifyInstance, options: AuthOptions): P
         return { ok: true, sessions_ended: true };
       },
     );
-    app.get('/api/v1/keys', { config: { role: 'admin' }, schema: { tags: ['system'] } }, async () =>
-      store.listKeys(),
+    app.get(
+      '/api/v1/keys',
+      {
+        config: { role: 'admin' },
+        schema: {
+          tags: ['system'],
+          summary: 'API keys (never the keys themselves)',
+          response: { 200: Type.Array(ApiKeyInfo), ...ErrorResponses },
+        },
+      },
+      async () => store.listKeys(),
     );
     app.post(
       '/api/v1/keys',
@@ -297,6 +340,8 @@ export async function installAuth(app: FastifyInstance, options: AuthOptions): P
         config: { role: 'admin', audit: 'key.create' },
         schema: {
           tags: ['system'],
+          summary: 'Create an API key; the key is shown only in this reply',
+          response: { 200: NewApiKey, ...ErrorResponses },
           body: Type.Object(
             {
               name: Type.String({ minLength: 1 }),
@@ -313,15 +358,32 @@ export async function installAuth(app: FastifyInstance, options: AuthOptions): P
     );
     app.delete(
       '/api/v1/keys/:id',
-      { config: { role: 'admin', audit: 'key.revoke' }, schema: { tags: ['system'] } },
+      {
+        config: { role: 'admin', audit: 'key.revoke' },
+        schema: {
+          tags: ['system'],
+          summary: 'Revoke an API key',
+          params: Type.Object({ id: Type.String() }),
+          response: { 200: Ok, ...ErrorResponses },
+        },
+      },
       async (request) => {
         if (!store.revokeKey((request.params as { id: string }).id))
           throw new BenchtopError('NOT_FOUND', 'no such active key');
         return { ok: true };
       },
     );
-    app.get('/api/v1/users', { config: { role: 'admin' }, schema: { tags: ['system'] } }, async () =>
-      store.listUsers(),
+    app.get(
+      '/api/v1/users',
+      {
+        config: { role: 'admin' },
+        schema: {
+          tags: ['system'],
+          summary: 'Users',
+          response: { 200: Type.Array(UserInfo), ...ErrorResponses },
+        },
+      },
+      async () => store.listUsers(),
     );
     app.post(
       '/api/v1/users',
@@ -329,6 +391,8 @@ export async function installAuth(app: FastifyInstance, options: AuthOptions): P
         config: { role: 'admin', audit: 'user.create' },
         schema: {
           tags: ['system'],
+          summary: 'Add a user',
+          response: { 200: Ok, ...ErrorResponses },
           body: Type.Object(
             {
               name: Type.String({ minLength: 1 }),
@@ -347,7 +411,15 @@ export async function installAuth(app: FastifyInstance, options: AuthOptions): P
     );
     app.delete(
       '/api/v1/users/:name',
-      { config: { role: 'admin', audit: 'user.remove' }, schema: { tags: ['system'] } },
+      {
+        config: { role: 'admin', audit: 'user.remove' },
+        schema: {
+          tags: ['system'],
+          summary: 'Remove a user',
+          params: Type.Object({ name: Type.String() }),
+          response: { 200: Ok, ...ErrorResponses },
+        },
+      },
       async (request) => {
         if (!store.removeUser((request.params as { name: string }).name))
           throw new BenchtopError('NOT_FOUND', 'no such user');
@@ -361,6 +433,8 @@ export async function installAuth(app: FastifyInstance, options: AuthOptions): P
         schema: {
           tags: ['system'],
           summary: "Reset a user's password; every session of theirs ends",
+          params: Type.Object({ name: Type.String() }),
+          response: { 200: PasswordChanged, ...ErrorResponses },
           body: Type.Object({ password: Type.String({ minLength: 8 }) }, { additionalProperties: false }),
         },
       },
@@ -378,6 +452,7 @@ export async function installAuth(app: FastifyInstance, options: AuthOptions): P
         schema: {
           tags: ['system'],
           summary: 'Audit log of control actions, newest first',
+          response: { 200: Type.Array(AuditEntry), ...ErrorResponses },
           querystring: Type.Object(
             {
               limit: Type.Integer({ minimum: 1, maximum: AUDIT_PAGE_MAX, default: 100 }),

@@ -1,7 +1,7 @@
 import { access, constants, statfs } from 'node:fs/promises';
 import type { Clock } from '../../core/clock.ts';
+import type { InstrumentDirectory } from '../../core/instrument-directory.ts';
 import type { DiskState } from '../../storage/disk-space.ts';
-import type { InstrumentDirectory } from '../context.ts';
 
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
 

@@ -3,7 +3,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import { ActorStates } from '../../core/actor-state.ts';
 import type { EventBus } from '../../core/bus.ts';
 import type { BenchtopEvents } from '../../core/events.ts';
-import type { InstrumentDirectory } from '../context.ts';
+import type { InstrumentDirectory } from '../../core/instrument-directory.ts';
 
 export interface StorageSources {
   runWriter: () => { format: string; stats(): { queued: number; capacity: number } } | null;

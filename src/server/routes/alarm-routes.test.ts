@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Value } from '@sinclair/typebox/value';
 import { serverHarness } from '../../../test/support/server-harness.ts';
+import { AlarmService } from '../../alarms/alarm-service.ts';
+import { AlarmStore } from '../../alarms/alarm-store.ts';
 import { AlarmEntry } from '../../config/schema.ts';
 import { systemClock } from '../../core/clock.ts';
 import { silentLogger } from '../../core/logger.ts';
-import { AlarmService } from '../alarms/alarm-service.ts';
-import { AlarmStore } from '../alarms/alarm-store.ts';
 import { buildServer } from '../server.ts';
 
 describe('alarm API', () => {
@@ -27,7 +27,7 @@ describe('alarm API', () => {
     });
     service.start();
     h.ctx.metrics.attachAlarms(service);
-    ({ app } = await buildServer({ ...h.ctx, alarms: service }));
+    ({ app } = await buildServer({ ...h.ctx, alarms: service }, { checkReplies: true }));
   });
   after(async () => {
     await app.close();

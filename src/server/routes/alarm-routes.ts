@@ -1,6 +1,7 @@
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { AlarmService } from '../alarms/alarm-service.ts';
+import type { AlarmService } from '../../alarms/alarm-service.ts';
+import { AlarmEvent, AlarmList, AlarmSnapshot, ErrorResponses } from '../api-types.ts';
 
 const IdParams = Type.Object({ id: Type.String() });
 
@@ -18,9 +19,10 @@ export function alarmRoutes(alarms: AlarmService) {
               default: 'active',
             }),
           }),
+          response: { 200: AlarmList, ...ErrorResponses },
         },
       },
-      async (request) => {
+      async (request): Promise<Static<typeof AlarmList>> => {
         const { state } = request.query as { state: 'active' | 'shelved' | 'all' };
         const all = alarms.list();
         const pick =
@@ -43,12 +45,23 @@ export function alarmRoutes(alarms: AlarmService) {
             since: Type.Optional(Type.String()),
             limit: Type.Integer({ minimum: 1, maximum: 10_000, default: 200 }),
           }),
+          response: { 200: Type.Array(AlarmEvent), ...ErrorResponses },
         },
       },
-      async (request) => alarms.history(request.query as { alarm?: string; since?: string; limit: number }),
+      async (request): Promise<AlarmEvent[]> =>
+        alarms.history(request.query as { alarm?: string; since?: string; limit: number }),
     );
-    app.get('/alarms/:id', { schema: { tags: ['alarms'], params: IdParams } }, async (request) =>
-      alarms.get((request.params as { id: string }).id),
+    app.get(
+      '/alarms/:id',
+      {
+        schema: {
+          tags: ['alarms'],
+          summary: 'One alarm',
+          params: IdParams,
+          response: { 200: AlarmSnapshot, ...ErrorResponses },
+        },
+      },
+      async (request): Promise<AlarmSnapshot> => alarms.get((request.params as { id: string }).id),
     );
     app.post(
       '/alarms/:id/ack',
@@ -56,11 +69,13 @@ export function alarmRoutes(alarms: AlarmService) {
         config: { role: 'operator', audit: 'alarm.ack' },
         schema: {
           tags: ['alarms'],
+          summary: 'Acknowledge an alarm, with a comment',
           params: IdParams,
+          response: { 200: AlarmSnapshot, ...ErrorResponses },
           body: Type.Object({ comment: Type.String({ default: '' }) }, { additionalProperties: false }),
         },
       },
-      async (request) =>
+      async (request): Promise<AlarmSnapshot> =>
         alarms.acknowledge(
           (request.params as { id: string }).id,
           request.principal.name,
@@ -73,14 +88,16 @@ export function alarmRoutes(alarms: AlarmService) {
         config: { role: 'operator', audit: 'alarm.shelve' },
         schema: {
           tags: ['alarms'],
+          summary: 'Shelve an alarm for a while, with a reason',
           params: IdParams,
+          response: { 200: AlarmSnapshot, ...ErrorResponses },
           body: Type.Object(
             { reason: Type.String({ minLength: 1 }), duration_s: Type.Number({ exclusiveMinimum: 0 }) },
             { additionalProperties: false },
           ),
         },
       },
-      async (request) => {
+      async (request): Promise<AlarmSnapshot> => {
         const { reason, duration_s } = request.body as { reason: string; duration_s: number };
         return alarms.shelve(
           (request.params as { id: string }).id,
@@ -96,11 +113,13 @@ export function alarmRoutes(alarms: AlarmService) {
         config: { role: 'operator', audit: 'alarm.unshelve' },
         schema: {
           tags: ['alarms'],
+          summary: 'Unshelve an alarm',
           params: IdParams,
+          response: { 200: AlarmSnapshot, ...ErrorResponses },
           body: Type.Object({ comment: Type.String({ default: '' }) }, { additionalProperties: false }),
         },
       },
-      async (request) =>
+      async (request): Promise<AlarmSnapshot> =>
         alarms.unshelve(
           (request.params as { id: string }).id,
           request.principal.name,

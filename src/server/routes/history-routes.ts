@@ -1,7 +1,8 @@
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { BenchtopError } from '../../core/errors.ts';
 import type { TimeSeriesStore } from '../../storage/timeseries/timeseries-store.ts';
+import { ErrorResponses, HistoryReply } from '../api-types.ts';
 import { parseTimeSeconds } from './run-routes.ts';
 
 /** Signals one history request may ask for. */
@@ -47,9 +48,10 @@ export function historyRoutes(store: TimeSeriesStore, clock: { now(): number }) 
             to: Type.Optional(Type.String({ maxLength: 64, description: 'ISO 8601 or epoch; default now' })),
             buckets: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
           }),
+          response: { 200: HistoryReply, ...ErrorResponses },
         },
       },
-      async (request) => {
+      async (request): Promise<Static<typeof HistoryReply>> => {
         const q = request.query as { signals: string; from?: string; to?: string; buckets: number };
         const to = checkedTime((parseTimeSeconds(q.to, 'to') ?? clock.now() / 1000) * 1000, 'to');
         const from = checkedTime((parseTimeSeconds(q.from, 'from') ?? to / 1000 - 3600) * 1000, 'from');

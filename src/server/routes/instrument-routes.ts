@@ -1,9 +1,17 @@
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { BenchtopError } from '../../core/errors.ts';
 import { signalValueSchema } from '../../core/signal-validation.ts';
+import {
+  ActionReply,
+  ErrorResponses,
+  InstrumentDetail,
+  InstrumentSummary,
+  RestartReply,
+  SignalReadReply,
+  SignalWriteReply,
+} from '../api-types.ts';
 import type { ServerContext } from '../context.ts';
-import { ErrorReply } from '../schemas.ts';
 
 const IdParams = Type.Object({ id: Type.String() });
 const SignalParams = Type.Object({ id: Type.String(), signal: Type.String() });
@@ -25,17 +33,10 @@ export function instrumentRoutes(ctx: ServerContext) {
         schema: {
           tags: ['instruments'],
           summary: 'All instruments with their state',
-          response: {
-            200: Type.Array(
-              Type.Object(
-                { id: Type.String(), type: Type.String(), state: Type.String() },
-                { additionalProperties: true },
-              ),
-            ),
-          },
+          response: { 200: Type.Array(InstrumentSummary), ...ErrorResponses },
         },
       },
-      async () =>
+      async (): Promise<InstrumentSummary[]> =>
         ctx.instruments.list().map((i) => {
           const s = i.status();
           return { id: s.id, type: s.type, state: s.state, lastError: s.lastError, identity: s.identity };
@@ -49,10 +50,10 @@ export function instrumentRoutes(ctx: ServerContext) {
           tags: ['instruments'],
           summary: 'Full description: signals, actions, state, last error',
           params: IdParams,
-          response: { 404: ErrorReply },
+          response: { 200: InstrumentDetail, ...ErrorResponses },
         },
       },
-      async (request) => {
+      async (request): Promise<InstrumentDetail> => {
         const { id } = request.params as { id: string };
         const instrument = ctx.instruments.get(id);
         const status = instrument.status();
@@ -70,9 +71,14 @@ export function instrumentRoutes(ctx: ServerContext) {
     app.get(
       '/instruments/:id/signals/:signal',
       {
-        schema: { tags: ['instruments'], summary: 'Read a signal from the instrument', params: SignalParams },
+        schema: {
+          tags: ['instruments'],
+          summary: 'Read a signal from the instrument',
+          params: SignalParams,
+          response: { 200: SignalReadReply, ...ErrorResponses },
+        },
       },
-      async (request) => {
+      async (request): Promise<Static<typeof SignalReadReply>> => {
         const { id, signal } = request.params as { id: string; signal: string };
         const reading = await ctx.instruments.get(id).read(signal);
         return {
@@ -94,9 +100,10 @@ export function instrumentRoutes(ctx: ServerContext) {
           params: SignalParams,
           querystring: WaitQuery,
           body: Type.Object({ value: Type.Unknown() }, { additionalProperties: false }),
+          response: { 200: SignalWriteReply, ...ErrorResponses },
         },
       },
-      async (request) => {
+      async (request): Promise<Static<typeof SignalWriteReply>> => {
         const { id, signal } = request.params as { id: string; signal: string };
         const { wait } = request.query as { wait: boolean };
         const { value } = request.body as { value: unknown };
@@ -129,10 +136,10 @@ export function instrumentRoutes(ctx: ServerContext) {
           summary:
             'Restart the instrument: reconnect it with its restart count cleared (the way out of faulted). Returns after the first attempt',
           params: IdParams,
-          response: { 404: ErrorReply },
+          response: { 200: RestartReply, ...ErrorResponses },
         },
       },
-      async (request) => {
+      async (request): Promise<Static<typeof RestartReply>> => {
         const { id } = request.params as { id: string };
         const instrument = ctx.instruments.get(id);
         if (!ctx.instruments.restart) {
@@ -160,9 +167,10 @@ export function instrumentRoutes(ctx: ServerContext) {
               { additionalProperties: false },
             ),
           ),
+          response: { 200: ActionReply, ...ErrorResponses },
         },
       },
-      async (request) => {
+      async (request): Promise<Static<typeof ActionReply>> => {
         const { id, action } = request.params as { id: string; action: string };
         const { wait } = request.query as { wait: boolean };
         const body = (request.body ?? {}) as { args?: Record<string, unknown> };

@@ -28,7 +28,7 @@ describe('runs API', () => {
       config: h.ctx.config,
     });
     writeFileSync(join(h.dir, 'run.mem'), 'run data');
-    ({ app } = await buildServer({ ...h.ctx, engine, catalog }));
+    ({ app } = await buildServer({ ...h.ctx, engine, catalog }, { checkReplies: true }));
   });
   after(async () => {
     await app.close();

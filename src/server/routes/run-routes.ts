@@ -1,11 +1,21 @@
 import { createReadStream, realpathSync, statSync } from 'node:fs';
 import { basename, resolve, sep } from 'node:path';
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import type { RunDocument } from '../../core/documents.ts';
 import { BenchtopError } from '../../core/errors.ts';
 import type { RunEngine, RunInfo } from '../../engine/run-engine.ts';
 import type { RunCatalog } from '../../storage/catalog/run-catalog.ts';
 import type { RunSearch } from '../../storage/catalog/run-search.ts';
+import {
+  ErrorResponses,
+  LiveRun,
+  Plan,
+  RunDetail,
+  RunSearchResult,
+  StoredDocument,
+  SubmitReply,
+} from '../api-types.ts';
 
 const UidParams = Type.Object({ uid: Type.String() });
 
@@ -62,8 +72,14 @@ export function runRoutes(engine: RunEngine, catalog: RunCatalog | undefined, ou
   return async (app: FastifyInstance) => {
     app.get(
       '/plans',
-      { schema: { tags: ['runs'], summary: 'Plans with argument schemas built from the live instruments' } },
-      async () =>
+      {
+        schema: {
+          tags: ['runs'],
+          summary: 'Plans with argument schemas built from the live instruments',
+          response: { 200: Type.Array(Plan), ...ErrorResponses },
+        },
+      },
+      async (): Promise<Plan[]> =>
         engine.plans
           .list()
           .map((p) => ({ name: p.name, description: p.description, schema: engine.planSchema(p.name) })),
@@ -84,6 +100,7 @@ export function runRoutes(engine: RunEngine, catalog: RunCatalog | undefined, ou
             },
             { additionalProperties: false },
           ),
+          response: { 201: SubmitReply, ...ErrorResponses },
         },
       },
       async (request, reply) => {
@@ -93,7 +110,9 @@ export function runRoutes(engine: RunEngine, catalog: RunCatalog | undefined, ou
           metadata: Record<string, unknown>;
         };
         const { uid } = engine.submit(plan, args, { ...metadata, submitted_by: request.principal.name });
-        return reply.status(201).send({ uid, run: engine.get(uid) });
+        return reply
+          .status(201)
+          .send({ uid, run: engine.get(uid) } satisfies Partial<Static<typeof SubmitReply>>);
       },
     );
 
@@ -115,9 +134,10 @@ export function runRoutes(engine: RunEngine, catalog: RunCatalog | undefined, ou
             limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
             offset: Type.Integer({ minimum: 0, maximum: MAX_OFFSET, default: 0 }),
           }),
+          response: { 200: RunSearchResult, ...ErrorResponses },
         },
       },
-      async (request) => {
+      async (request): Promise<RunSearchResult> => {
         const q = request.query as Record<string, string | number | undefined>;
         const search: RunSearch = { limit: q.limit as number, offset: q.offset as number };
         if (q.plan) search.plan = String(q.plan);
@@ -157,16 +177,28 @@ export function runRoutes(engine: RunEngine, catalog: RunCatalog | undefined, ou
       },
     );
 
-    app.get('/runs/:uid', { schema: { tags: ['runs'], params: UidParams } }, async (request) => {
-      const { live, record } = find((request.params as { uid: string }).uid);
-      return { ...(record ?? {}), ...(live ? { live } : {}) };
-    });
+    app.get(
+      '/runs/:uid',
+      {
+        schema: {
+          tags: ['runs'],
+          summary: 'One run: its catalog entry and, while the engine knows it, its live state',
+          params: UidParams,
+          response: { 200: RunDetail, ...ErrorResponses },
+        },
+      },
+      async (request): Promise<RunDetail> => {
+        const { live, record } = find((request.params as { uid: string }).uid);
+        return { ...(record ?? {}), ...(live ? { live } : {}) };
+      },
+    );
 
     app.get(
       '/runs/:uid/documents',
       {
         schema: {
           tags: ['runs'],
+          summary: "A run's documents from the catalog, in order",
           params: UidParams,
           querystring: Type.Object({
             name: Type.Optional(
@@ -179,9 +211,10 @@ export function runRoutes(engine: RunEngine, catalog: RunCatalog | undefined, ou
             limit: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 }),
             offset: Type.Integer({ minimum: 0, maximum: MAX_OFFSET, default: 0 }),
           }),
+          response: { 200: Type.Array(StoredDocument), ...ErrorResponses },
         },
       },
-      async (request) => {
+      async (request): Promise<RunDocument[]> => {
         const { uid } = request.params as { uid: string };
         find(uid);
         const q = request.query as { name?: 'start'; limit: number; offset: number };
@@ -196,11 +229,13 @@ export function runRoutes(engine: RunEngine, catalog: RunCatalog | undefined, ou
           config: { role: 'operator', audit: `run.${action}` },
           schema: {
             tags: ['runs'],
+            summary: `${action[0]!.toUpperCase()}${action.slice(1)} the running run (abort or stop a queued one: cancel it); returns the run`,
             params: UidParams,
             body: Type.Object({ reason: Type.Optional(Type.String()) }, { additionalProperties: false }),
+            response: { 200: LiveRun, ...ErrorResponses },
           },
         },
-        async (request) => {
+        async (request): Promise<LiveRun> => {
           const { uid } = request.params as { uid: string };
           const reason = (request.body as { reason?: string } | undefined)?.reason;
           const { live } = find(uid);
@@ -226,7 +261,21 @@ export function runRoutes(engine: RunEngine, catalog: RunCatalog | undefined, ou
 
     app.get(
       '/runs/:uid/files/:name',
-      { schema: { tags: ['runs'], params: Type.Object({ uid: Type.String(), name: Type.String() }) } },
+      {
+        schema: {
+          tags: ['runs'],
+          summary: 'Download one of the run’s files',
+          params: Type.Object({ uid: Type.String(), name: Type.String() }),
+          produces: ['application/octet-stream'],
+          response: {
+            200: {
+              description: 'the file',
+              content: { 'application/octet-stream': { schema: Type.String({ format: 'binary' }) } },
+            },
+            ...ErrorResponses,
+          },
+        },
+      },
       async (request, reply) => {
         const { uid, name } = request.params as { uid: string; name: string };
         const { record, live } = find(uid);

@@ -1,8 +1,15 @@
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { redactConfig } from '../../config/redact.ts';
 import type { LogRing } from '../../core/log-ring.ts';
 import { versions } from '../../core/version.ts';
+import {
+  ErrorResponses,
+  type LogRecord,
+  LogRecord as LogRecordSchema,
+  RedactedConfig,
+  SystemInfo,
+} from '../api-types.ts';
 import type { ServerContext } from '../context.ts';
 import { ChannelRoles } from '../stream/stream-protocol.ts';
 
@@ -13,14 +20,24 @@ export function systemRoutes(ctx: ServerContext, logRing: LogRing | undefined, s
       '/config',
       {
         config: { role: 'admin' },
-        schema: { tags: ['system'], summary: 'Effective configuration, secrets redacted' },
+        schema: {
+          tags: ['system'],
+          summary: 'Effective configuration, secrets redacted',
+          response: { 200: RedactedConfig, ...ErrorResponses },
+        },
       },
       async () => redactConfig(ctx.config),
     );
     app.get(
       '/system',
-      { schema: { tags: ['system'], summary: 'Version, uptime, process figures' } },
-      async () => {
+      {
+        schema: {
+          tags: ['system'],
+          summary: 'Version, uptime, process figures',
+          response: { 200: SystemInfo, ...ErrorResponses },
+        },
+      },
+      async (): Promise<Static<typeof SystemInfo>> => {
         const memory = process.memoryUsage();
         return {
           name: ctx.config.application.name,
@@ -50,9 +67,10 @@ export function systemRoutes(ctx: ServerContext, logRing: LogRing | undefined, s
               Type.Union(['trace', 'debug', 'info', 'warn', 'error', 'fatal'].map((l) => Type.Literal(l))),
             ),
           }),
+          response: { 200: Type.Array(LogRecordSchema), ...ErrorResponses },
         },
       },
-      async (request) => {
+      async (request): Promise<LogRecord[]> => {
         const { limit, level } = request.query as { limit: number; level?: string };
         return logRing?.recent(limit, level) ?? [];
       },

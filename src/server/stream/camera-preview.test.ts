@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Frame } from '../../core/frame.ts';
 import { CameraPreviewRenderer, encodePreview } from './camera-preview.ts';
+import { decodePreviewMessage } from './preview-wire.ts';
 import { renderPreview } from './preview-worker.ts';
 
 function ramp(width: number, height: number): Uint16Array {
@@ -41,6 +42,36 @@ describe('camera preview', () => {
       ['camera_preview', 'camera', 42, 8],
     );
     assert.equal(bytes.length, 4 + headerLength + 64);
+  });
+
+  it('the dashboard decodes what the hub encodes (one wire format), and refuses a cut message', () => {
+    const frame: Frame = {
+      pixels: ramp(16, 4),
+      width: 16,
+      height: 4,
+      frameNumber: 7,
+      timestamp: 12.5,
+      bitDepth: 16,
+      exposureMs: 5,
+    };
+    const result = renderPreview({ id: 0, pixels: frame.pixels, width: 16, height: 4, maxWidth: 8 });
+    const bytes = encodePreview('cam', frame, result);
+    const decoded = decodePreviewMessage(bytes.slice().buffer);
+    assert.ok(decoded);
+    assert.deepEqual(decoded.header, {
+      type: 'camera_preview',
+      instrument: 'cam',
+      frame_number: 7,
+      timestamp: 12.5,
+      source_width: 16,
+      source_height: 4,
+      width: result.width,
+      height: result.height,
+      low: result.low,
+      high: result.high,
+    });
+    assert.deepEqual([...decoded.pixels], [...result.pixels]);
+    assert.equal(decodePreviewMessage(bytes.slice(0, bytes.length - 1).buffer), null);
   });
 
   it('renders in a worker, one at a time, skipping frames that arrive meanwhile, and leaves the frame intact', async () => {

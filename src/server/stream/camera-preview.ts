@@ -1,15 +1,12 @@
 import { Worker } from 'node:worker_threads';
 import type { Frame } from '../../core/frame.ts';
+import { encodePreviewMessage } from './preview-wire.ts';
 import type { PreviewResult } from './preview-worker.ts';
 
-/**
- * Binary preview message: a 4-byte little-endian header length, a UTF-8 JSON header
- * `{type:"camera_preview", instrument, frame_number, timestamp, width, height, low, high}`,
- * then width*height 8-bit pixels.
- */
+/** The preview message for one rendered frame (format: preview-wire.ts). */
 export function encodePreview(instrument: string, frame: Frame, result: PreviewResult): Uint8Array {
-  const header = Buffer.from(
-    JSON.stringify({
+  return encodePreviewMessage(
+    {
       type: 'camera_preview',
       instrument,
       frame_number: frame.frameNumber,
@@ -20,13 +17,9 @@ export function encodePreview(instrument: string, frame: Frame, result: PreviewR
       height: result.height,
       low: result.low,
       high: result.high,
-    }),
+    },
+    result.pixels,
   );
-  const out = new Uint8Array(4 + header.length + result.pixels.length);
-  new DataView(out.buffer).setUint32(0, header.length, true);
-  out.set(header, 4);
-  out.set(result.pixels, 4 + header.length);
-  return out;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { type Builder, Int64, makeBuilder, makeData, RecordBatch, Struct } from 'apache-arrow';
-import type { RunEvent } from '../../engine/documents.ts';
+import type { RunEvent } from '../../core/documents.ts';
 import { columnValue, type StreamLayout, timeType } from './stream-schema.ts';
 
 /** Accumulates one stream's events column by column and cuts them into record batches. */

@@ -10,8 +10,8 @@ import {
   Struct,
   Uint16,
 } from 'apache-arrow';
+import type { EventDescriptor, RunStart } from '../../core/documents.ts';
 import type { Frame } from '../../core/frame.ts';
-import type { EventDescriptor, RunStart } from '../../engine/documents.ts';
 import { fieldMetadata, runMetadata, SchemaMeta, timeType } from './stream-schema.ts';
 
 export const PIXELS = 'pixels';

@@ -1,4 +1,4 @@
-import type { RunStart } from '../../engine/documents.ts';
+import type { RunStart } from '../../core/documents.ts';
 
 /** Keeps letters, digits, `-` and `_`; anything else (path separators, spaces) becomes `-`. */
 export function safeFileName(name: string): string {

@@ -1,14 +1,14 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BenchtopError } from '../../core/errors.ts';
 import type {
   EventDescriptor,
   RunStart,
   RunStop,
   StreamDatum,
   StreamResource,
-} from '../../engine/documents.ts';
-import type { WriterStats } from '../run-writer.ts';
+} from '../../core/documents.ts';
+import { BenchtopError } from '../../core/errors.ts';
+import type { WriterStats } from '../../engine/run-storage.ts';
 
 export const MANIFEST_FILE = 'run.json';
 export const MANIFEST_FORMAT = 'benchtop-arrow-run';

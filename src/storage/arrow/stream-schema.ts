@@ -9,8 +9,8 @@ import {
   TimestampMicrosecond,
   Utf8,
 } from 'apache-arrow';
+import type { DataKey, DataKeyDtype, EventDescriptor, RunStart } from '../../core/documents.ts';
 import { BenchtopError } from '../../core/errors.ts';
-import type { DataKey, DataKeyDtype, EventDescriptor, RunStart } from '../../engine/documents.ts';
 
 /** Schema-level metadata keys. Namespaced so they never collide with a reader's own keys. */
 export const SchemaMeta = {

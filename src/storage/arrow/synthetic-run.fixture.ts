@@ -1,5 +1,5 @@
+import type { EventDescriptor, RunDocument, RunEvent, RunStart, RunStop } from '../../core/documents.ts';
 import type { Frame } from '../../core/frame.ts';
-import type { EventDescriptor, RunDocument, RunEvent, RunStart, RunStop } from '../../engine/documents.ts';
 
 /** A run's documents made in memory for the storage tests (no engine, no instruments). */
 export interface SyntheticRun {

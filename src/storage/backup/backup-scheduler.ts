@@ -1,18 +1,7 @@
-import { createRequire } from 'node:module';
 import type { Clock, TimerHandle } from '../../core/clock.ts';
+import { nextCronTime } from '../../core/cron-schedule.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { BackupInfo } from './backup-manager.ts';
-
-/** The next time a cron expression fires after `afterMs` (epoch ms). Throws on a bad expression. */
-export function nextCronTime(expression: string, afterMs: number): number {
-  // Loaded on first use (with luxon, its date library): only a configuration with a schedule needs it.
-  const { CronExpressionParser } = createRequire(import.meta.url)(
-    'cron-parser',
-  ) as typeof import('cron-parser');
-  return CronExpressionParser.parse(expression, { currentDate: new Date(afterMs) })
-    .next()
-    .getTime();
-}
 
 /** Runs `backup` on a cron schedule (`[backup] schedule`), one at a time, logging each outcome. */
 export class BackupScheduler {

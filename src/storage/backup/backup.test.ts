@@ -15,10 +15,11 @@ import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
 import { create as createTar } from 'tar';
 import { ManualClock } from '../../core/clock.ts';
+import { nextCronTime } from '../../core/cron-schedule.ts';
 import { isBenchtopError } from '../../core/errors.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { BackupManager } from './backup-manager.ts';
-import { BackupScheduler, nextCronTime } from './backup-scheduler.ts';
+import { BackupScheduler } from './backup-scheduler.ts';
 
 function lab() {
   const root = mkdtempSync(join(tmpdir(), 'benchtop-backup-test-'));

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import type { RunDocument, RunStart, RunStop } from '../../core/documents.ts';
 import { isBenchtopError } from '../../core/errors.ts';
-import type { RunDocument, RunStart, RunStop } from '../../engine/documents.ts';
 import { CATALOG_FILE, RunCatalog } from './run-catalog.ts';
 
 const dirs: string[] = [];

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { RunDocument, RunStart, RunStop } from '../../core/documents.ts';
 import { BenchtopError } from '../../core/errors.ts';
-import type { RunDocument, RunStart, RunStop } from '../../engine/documents.ts';
 import { openSqliteDatabase } from '../sqlite-database.ts';
 import { catalogMigrations } from './catalog-migrations.ts';
 import { RunDocumentLog } from './run-document-log.ts';

@@ -1,6 +1,6 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { RunDocument } from '../../core/documents.ts';
 import { BenchtopError } from '../../core/errors.ts';
-import type { RunDocument } from '../../engine/documents.ts';
 import { rollbackIfOpen } from '../sqlite-database.ts';
 
 interface PendingDocument {

@@ -1,4 +1,4 @@
-import type { ExitStatus } from '../../engine/documents.ts';
+import type { ExitStatus } from '../../core/documents.ts';
 
 /** `running` until the stop document; `interrupted` when the process died during the run. */
 export type RunStatus = 'running' | ExitStatus | 'interrupted';

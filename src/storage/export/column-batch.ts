@@ -1,5 +1,5 @@
 import { type Builder, Field, makeBuilder, makeData, RecordBatch, Schema, Struct } from 'apache-arrow';
-import type { DataKeyDtype } from '../../engine/documents.ts';
+import type { DataKeyDtype } from '../../core/documents.ts';
 import { arrowTypeFor, columnValue, timeType } from '../arrow/stream-schema.ts';
 
 /** One column of plain values, as a non-Arrow reader (HDF5) has them. */

@@ -1,6 +1,6 @@
 import type { RecordBatch, Schema } from 'apache-arrow';
 import type { Dataset } from 'h5wasm/node';
-import type { DataKey, EventDescriptor, RunEvent, RunStart } from '../../engine/documents.ts';
+import type { DataKey, EventDescriptor, RunEvent, RunStart } from '../../core/documents.ts';
 import { EventBatchBuilder } from '../arrow/event-batch-builder.ts';
 import { type StreamLayout, streamLayout } from '../arrow/stream-schema.ts';
 import { type ColumnSpec, columnSpecFor } from '../hdf5/column.ts';

@@ -11,7 +11,7 @@ import {
   Uint16,
 } from 'apache-arrow';
 import type { Dataset } from 'h5wasm/node';
-import type { EventDescriptor, RunStart } from '../../engine/documents.ts';
+import type { EventDescriptor, RunStart } from '../../core/documents.ts';
 import { frameSchema } from '../arrow/frame-batch.ts';
 import { timeType } from '../arrow/stream-schema.ts';
 

@@ -6,9 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import { type Table, tableFromIPC, type Vector } from 'apache-arrow';
 import { ParquetFile, readParquet } from 'parquet-wasm';
 import { ManualClock } from '../../core/clock.ts';
+import type { RunDocument, RunEvent } from '../../core/documents.ts';
 import { isBenchtopError } from '../../core/errors.ts';
 import type { Frame } from '../../core/frame.ts';
-import type { RunDocument, RunEvent } from '../../engine/documents.ts';
 import { openArrowRun } from '../arrow/arrow-run-reader.ts';
 import { ArrowRunWriter } from '../arrow/arrow-run-writer.ts';
 import {

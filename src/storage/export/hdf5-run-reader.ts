@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import h5wasm, { type Dataset, type File, type Group } from 'h5wasm/node';
+import type { EventDescriptor, RunStart } from '../../core/documents.ts';
 import { BenchtopError, isBenchtopError } from '../../core/errors.ts';
-import type { EventDescriptor, RunStart } from '../../engine/documents.ts';
 import { safeFileName } from '../arrow/run-directory.ts';
 import { ENTRY, fieldName } from '../hdf5/run-file-layout.ts';
 import { Hdf5EventStream } from './hdf5-event-stream.ts';

@@ -1,4 +1,4 @@
-import type { DataKey } from '../../engine/documents.ts';
+import type { DataKey } from '../../core/documents.ts';
 import type { ExtendibleSpec } from './swmr-run-file.ts';
 
 /**

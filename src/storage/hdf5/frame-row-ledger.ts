@@ -1,4 +1,4 @@
-import type { RunDocument } from '../../engine/documents.ts';
+import type { RunDocument } from '../../core/documents.ts';
 
 /**
  * The main thread's record of camera rows: which data keys descriptors declared external, how

@@ -1,5 +1,5 @@
+import type { DataKey } from '../../core/documents.ts';
 import type { Frame } from '../../core/frame.ts';
-import type { DataKey } from '../../engine/documents.ts';
 import { Column, extendibleSpec } from './column.ts';
 import type { AttrValue, SwmrRunFile } from './swmr-run-file.ts';
 

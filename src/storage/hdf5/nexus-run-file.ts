@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Frame } from '../../core/frame.ts';
 import type {
   EventDescriptor,
   RunDocument,
@@ -8,7 +7,8 @@ import type {
   RunStart,
   RunStop,
   StreamResource,
-} from '../../engine/documents.ts';
+} from '../../core/documents.ts';
+import type { Frame } from '../../core/frame.ts';
 import { toJson } from './column.ts';
 import { FrameSeries } from './frame-series.ts';
 import {

@@ -1,4 +1,4 @@
-import type { RunStart, StreamResource } from '../../engine/documents.ts';
+import type { RunStart, StreamResource } from '../../core/documents.ts';
 
 /**
  * Where a run's data lives in its HDF5 file (docs/decisions/0004-hdf5-layout.md). Pure

@@ -1,4 +1,4 @@
-import type { DataKey, EventDescriptor, RunEvent } from '../../engine/documents.ts';
+import type { DataKey, EventDescriptor, RunEvent } from '../../core/documents.ts';
 import {
   Column,
   type ColumnBatch,

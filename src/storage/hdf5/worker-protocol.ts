@@ -1,6 +1,6 @@
+import type { RunDocument } from '../../core/documents.ts';
 import type { ErrorCode } from '../../core/errors.ts';
 import type { Frame } from '../../core/frame.ts';
-import type { RunDocument } from '../../engine/documents.ts';
 
 /** Messages between `Hdf5RunWriter` (main thread) and `hdf5-worker.ts`, in posting order. */
 

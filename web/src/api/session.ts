@@ -1,13 +1,7 @@
-import type { Role } from './types.ts';
+import type { Role, Tokens } from './types.ts';
 
 /** What /auth/login and /auth/refresh return. */
-export interface TokenReply {
-  access_token: string;
-  refresh_token: string;
-  expires_in: number;
-  user: string;
-  role: Role;
-}
+export type TokenReply = Tokens;
 
 interface StoredTokens {
   access: string;

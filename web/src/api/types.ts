@@ -1,30 +1,56 @@
-/** Shapes of the Benchtop API as the dashboard reads them (see src/server/routes). */
-import type { CapabilityDescription } from '../../../src/core/capabilities.ts';
-import type {
-  SignalDescription as CoreSignalDescription,
-  SignalValue,
-} from '../../../src/core/device-description.ts';
+/**
+ * Shapes of the Benchtop API as the dashboard reads them. Nothing is copied here: the HTTP
+ * replies come from the server's response schemas (src/server/api-types.ts), bus payloads from
+ * the modules that publish them. Only the JSON Schema reader the forms need is the dashboard's own.
+ */
+import type { Plan as ApiPlan, LiveRun } from '../../../src/server/api-types.ts';
 
-export type Role = 'viewer' | 'operator' | 'admin';
-
-export interface Principal {
-  kind: 'local' | 'key' | 'user';
-  name: string;
-  role: Role;
-  auth: 'none' | 'required';
-}
-
+export type { ActorStateChange } from '../../../src/core/actor-state.ts';
 export type { SignalDtype, SignalValue } from '../../../src/core/device-description.ts';
+export type { DataKey, RunDocument } from '../../../src/core/documents.ts';
+export type {
+  ActionDescription,
+  ActionReply,
+  AlarmEvent,
+  AlarmList,
+  AlarmSnapshot,
+  HealthCheck,
+  HealthReport,
+  HistoryReply,
+  HistorySeries,
+  InstrumentDetail,
+  InstrumentError,
+  InstrumentState,
+  InstrumentSummary,
+  LiveRun,
+  LogRecord,
+  Principal,
+  Reading,
+  Role,
+  RunDetail,
+  RunRecord,
+  RunSearchResult,
+  RunState,
+  SignalDescription,
+  SignalReadReply,
+  SignalWriteReply,
+  SubmitReply,
+  SystemInfo,
+  Tokens,
+} from '../../../src/server/api-types.ts';
 
-export interface Reading {
-  instrument: string;
-  signal: string;
-  value: SignalValue | null;
-  unit?: string | null;
-  timestamp: number;
-  quality?: string;
-}
+import type { ActorStateChange } from '../../../src/core/actor-state.ts';
 
+/** An `actor.state` message on the stream: the bus payload with its topic as `type`. */
+export type ActorStateMessage = { type: 'actor.state' } & ActorStateChange;
+
+/** Points done / total and ETA, as a run reports them. */
+export type RunProgress = LiveRun['progress'];
+
+/** A plan, its argument schema read as JSON Schema by the form builder. */
+export type Plan = Omit<ApiPlan, 'schema'> & { schema: JsonSchema };
+
+/** The part of JSON Schema the dashboard's forms read (plan arguments, signal values, action args). */
 export interface JsonSchema {
   type?: string;
   description?: string;
@@ -54,143 +80,4 @@ export interface JsonSchema {
   'x-role'?: string;
   'x-position-of'?: string;
   'x-units'?: Record<string, string | null>;
-}
-
-/** A signal as GET /api/v1/instruments/{id} returns it: the server's description plus its value schema and last reading. */
-export interface SignalDescription extends CoreSignalDescription {
-  schema?: JsonSchema;
-  last: Reading | null;
-}
-
-export interface ActionDescription {
-  name: string;
-  description: string;
-  args: JsonSchema;
-  completes: boolean;
-}
-
-export type InstrumentState =
-  | 'starting'
-  | 'ready'
-  | 'failed'
-  | 'restarting'
-  | 'stopping'
-  | 'stopped'
-  | 'faulted';
-
-export interface InstrumentError {
-  code: string;
-  message: string;
-}
-
-export interface InstrumentSummary {
-  id: string;
-  type: string;
-  state: InstrumentState;
-  lastError: InstrumentError | null;
-  identity?: {
-    model?: string;
-    manufacturer?: string;
-    serial?: string;
-    firmware?: string;
-    raw?: string;
-  } | null;
-}
-
-export interface InstrumentDetail extends InstrumentSummary {
-  signals: SignalDescription[];
-  actions: ActionDescription[];
-  /** What it is (camera, motor axes, …) and which of its signals and actions fill each role. */
-  capabilities: CapabilityDescription[];
-}
-
-export interface ActorStateMessage {
-  type: 'actor.state';
-  id: string;
-  kind: string;
-  state: InstrumentState;
-  previous: InstrumentState | null;
-  at: number;
-  error?: InstrumentError;
-  restarts: number;
-  retryInMs?: number;
-}
-
-export interface Plan {
-  name: string;
-  description: string;
-  schema: JsonSchema;
-}
-
-export type RunState = 'queued' | 'running' | 'paused' | 'suspended' | 'finished' | 'cancelled';
-
-export interface RunProgress {
-  done: number;
-  total: number | null;
-  eta_s: number | null;
-}
-
-/** A queued, running or recently finished run, as the engine reports it. */
-import type { RunInfo as LiveRun } from '../../../src/engine/run-events.ts';
-
-export type { LiveRun };
-
-import type { RunRecord } from '../../../src/storage/catalog/run-record.ts';
-
-export type { RunRecord };
-
-export interface RunSearchResult {
-  live: LiveRun[];
-  runs: RunRecord[];
-  total: number;
-}
-
-export interface DataKey {
-  dtype: string;
-  shape: number[];
-  source: string;
-  units?: string;
-  external?: string;
-}
-
-export type RunDocument =
-  | {
-      name: 'start';
-      doc: Record<string, unknown> & {
-        uid: string;
-        plan_name: string;
-        motors?: string[];
-        detectors?: string[];
-        plan_args?: Record<string, unknown>;
-      };
-    }
-  | { name: 'descriptor'; doc: { uid: string; name: string; data_keys: Record<string, DataKey> } }
-  | {
-      name: 'event';
-      doc: { seq_num: number; time: number; descriptor: string; data: Record<string, unknown> };
-    }
-  | { name: 'stop'; doc: { exit_status: string; reason: string; num_events: Record<string, number> } }
-  | { name: 'stream_resource' | 'stream_datum'; doc: Record<string, unknown> };
-
-export type { AlarmEvent, AlarmSnapshot } from '../../../src/server/alarms/alarm-types.ts';
-export type { Series as HistorySeries } from '../../../src/storage/timeseries/timeseries-store.ts';
-
-export interface HealthCheck {
-  name: string;
-  status: 'healthy' | 'degraded' | 'unhealthy';
-  details?: Record<string, unknown>;
-  message?: string;
-}
-
-export interface HealthReport {
-  status: 'healthy' | 'degraded' | 'unhealthy';
-  checked_at: string;
-  checks: HealthCheck[];
-}
-
-export interface LogRecord {
-  time: string;
-  level: string | number;
-  msg: string;
-  [field: string]: unknown;
 }

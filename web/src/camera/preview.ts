@@ -1,38 +1,8 @@
-/** A camera preview as the server sends it: 8-bit pixels levelled from the 16-bit range [low, high]. */
-export interface PreviewHeader {
-  type: 'camera_preview';
-  instrument: string;
-  frame_number: number;
-  timestamp: number;
-  width: number;
-  height: number;
-  low: number;
-  high: number;
-  source_width: number;
-  source_height: number;
-}
+// The wire format is the server's own (one definition for encoder and decoder).
+import type { Preview, PreviewHeader } from '../../../src/server/stream/preview-wire.ts';
 
-export interface Preview {
-  header: PreviewHeader;
-  pixels: Uint8Array;
-}
-
-/** Binary message: 4-byte little-endian header length, the JSON header, then width×height bytes. */
-export function decodePreview(buffer: ArrayBuffer): Preview | null {
-  if (buffer.byteLength < 4) return null;
-  const length = new DataView(buffer).getUint32(0, true);
-  if (4 + length > buffer.byteLength) return null;
-  let header: PreviewHeader;
-  try {
-    header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, length))) as PreviewHeader;
-  } catch {
-    return null;
-  }
-  if (header.type !== 'camera_preview') return null;
-  const pixels = new Uint8Array(buffer, 4 + length);
-  if (pixels.length < header.width * header.height) return null;
-  return { header, pixels };
-}
+export type { Preview, PreviewHeader };
+export { decodePreviewMessage as decodePreview } from '../../../src/server/stream/preview-wire.ts';
 
 export function histogram(pixels: Uint8Array): Uint32Array {
   const bins = new Uint32Array(256);

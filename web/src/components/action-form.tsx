@@ -1,6 +1,6 @@
 import { type FormEvent, useState } from 'react';
 import { sendJson } from '../api/http.ts';
-import type { ActionDescription } from '../api/types.ts';
+import type { ActionDescription, ActionReply } from '../api/types.ts';
 import { checkDraft, type Draft, initialDraft, type Problem } from '../forms/json-schema.ts';
 import { SchemaFields } from '../forms/schema-form.tsx';
 import { ErrorText } from './error-text.tsx';
@@ -25,7 +25,7 @@ export function ActionForm(props: { instrument: string; action: ActionDescriptio
     if (checked.problems.length > 0) return;
     setBusy(true);
     try {
-      const reply = await sendJson<{ ok: boolean; result: unknown }>(
+      const reply = await sendJson<ActionReply>(
         'POST',
         `/api/v1/instruments/${encodeURIComponent(instrument)}/actions/${encodeURIComponent(action.name)}`,
         { args: checked.value },

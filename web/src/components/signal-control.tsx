@@ -1,6 +1,6 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { ApiError, sendJson } from '../api/http.ts';
-import type { Reading, SignalDescription, SignalValue } from '../api/types.ts';
+import type { Reading, SignalDescription, SignalValue, SignalWriteReply } from '../api/types.ts';
 import { checkSignalValue, limitsText, parseSignalInput } from '../forms/signal-rules.ts';
 import { live, signalKey } from '../live/live-store.ts';
 import { ErrorText } from './error-text.tsx';
@@ -13,21 +13,13 @@ interface Props {
   label?: string;
 }
 
-interface PutReply {
-  ok: boolean;
-  done: boolean;
-  value?: SignalValue;
-  unit?: string | null;
-  timestamp?: number;
-}
-
 /** Writes a signal the way the API does; the reply's read-back goes into the live store at once. */
 export async function writeSignal(
   instrument: string,
   desc: SignalDescription,
   value: SignalValue,
 ): Promise<void> {
-  const reply = await sendJson<PutReply>(
+  const reply = await sendJson<SignalWriteReply>(
     'PUT',
     `/api/v1/instruments/${encodeURIComponent(instrument)}/signals/${encodeURIComponent(desc.name)}`,
     { value },

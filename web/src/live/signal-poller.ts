@@ -1,13 +1,13 @@
 import { getJson } from '../api/http.ts';
 import { instrumentPath } from '../api/instruments.ts';
-import type { Reading, SignalValue } from '../api/types.ts';
+import type { Reading, SignalReadReply } from '../api/types.ts';
 import { live } from './live-store.ts';
 
 /** How often one unmonitored signal is read while a page shows it (round robin). */
 const READ_EVERY_MS = 1000;
 
 export async function readSignal(instrument: string, signal: string): Promise<void> {
-  const r = await getJson<{ value: SignalValue; unit: string | null; timestamp: number; quality?: string }>(
+  const r = await getJson<SignalReadReply>(
     `${instrumentPath(instrument)}/signals/${encodeURIComponent(signal)}`,
   );
   const reading: Reading = {
@@ -15,7 +15,7 @@ export async function readSignal(instrument: string, signal: string): Promise<vo
     signal,
     value: r.value,
     timestamp: r.timestamp,
-    quality: r.quality ?? 'good',
+    quality: r.quality,
   };
   if (r.unit) reading.unit = r.unit;
   live.push(reading);

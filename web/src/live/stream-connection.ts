@@ -1,12 +1,10 @@
+import type { Channel, ClientMessage } from '../../../src/server/stream/stream-protocol.ts';
 import { session } from '../api/session.ts';
 
+export type { Channel };
 export type StreamStatus = 'connecting' | 'connected' | 'disconnected';
-export type Channel = 'states' | 'runs' | 'alarms' | 'logs';
-export interface CameraSubscription {
-  instrument: string;
-  max_fps: number;
-  max_width: number;
-}
+/** The camera part of a subscribe message, as the server's stream protocol defines it. */
+export type CameraSubscription = NonNullable<Extract<ClientMessage, { type: 'subscribe' }>['camera']>;
 
 type MessageListener = (message: Record<string, unknown>) => void;
 

@@ -1,6 +1,6 @@
 import { type FormEvent, useState } from 'react';
 import { getJson, query, sendJson } from '../api/http.ts';
-import type { AlarmEvent, AlarmSnapshot } from '../api/types.ts';
+import type { AlarmEvent, AlarmList, AlarmSnapshot } from '../api/types.ts';
 import { ErrorText } from '../components/error-text.tsx';
 import { useAsync, useCan, useStreamMessages } from '../hooks.ts';
 import { formatTime } from '../live/format.ts';
@@ -16,14 +16,7 @@ const STATE_TEXT: Record<AlarmSnapshot['state'], string> = {
 /** Active and recent alarms coloured by severity; acknowledge with a comment, shelve, and the history. */
 export function AlarmsPage() {
   const [view, setView] = useState<'active' | 'shelved' | 'all'>('active');
-  const alarms = useAsync(
-    () =>
-      getJson<{
-        alarms: AlarmSnapshot[];
-        rates: { flood: boolean; floodActivations: number; chattering: string[] };
-      }>(`/api/v1/alarms${query({ state: view })}`),
-    [view],
-  );
+  const alarms = useAsync(() => getJson<AlarmList>(`/api/v1/alarms${query({ state: view })}`), [view]);
   const history = useAsync(() => getJson<AlarmEvent[]>('/api/v1/alarms/history?limit=100'), []);
   useStreamMessages('alarms', 'alarm.changed', () => {
     alarms.reload();

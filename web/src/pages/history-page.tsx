@@ -2,7 +2,7 @@ import { useMemo, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import { getJson, query } from '../api/http.ts';
 import { loadAllInstruments } from '../api/instruments.ts';
-import type { HistorySeries } from '../api/types.ts';
+import type { HistoryReply, HistorySeries } from '../api/types.ts';
 import { ErrorText } from '../components/error-text.tsx';
 import { numericSignals, SignalPicker } from '../components/signal-picker.tsx';
 import { useAsync } from '../hooks.ts';
@@ -98,7 +98,7 @@ export function HistoryPage() {
   const history = useAsync(
     async (signal) => {
       if (signals.length === 0) return null;
-      return getJson<{ from: number; to: number; series: HistorySeries[] }>(
+      return getJson<HistoryReply>(
         `/api/v1/history${query({
           signals: signals.join(','),
           from: new Date(range.from).toISOString(),

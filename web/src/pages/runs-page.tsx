@@ -1,6 +1,6 @@
 import { type FormEvent, useMemo, useState } from 'react';
 import { download, getJson, query } from '../api/http.ts';
-import type { LiveRun, Plan, RunRecord, RunSearchResult } from '../api/types.ts';
+import type { LiveRun, Plan, RunDetail as RunDetailReply, RunRecord, RunSearchResult } from '../api/types.ts';
 import { ErrorText } from '../components/error-text.tsx';
 import { useAsync, useStreamMessages } from '../hooks.ts';
 import { formatDuration, formatTime } from '../live/format.ts';
@@ -228,7 +228,7 @@ function RunCatalog() {
 
 function RunDetail({ uid }: { uid: string }) {
   const record = useAsync(
-    (signal) => getJson<RunRecord & { live?: LiveRun }>(`/api/v1/runs/${encodeURIComponent(uid)}`, signal),
+    (signal) => getJson<RunDetailReply>(`/api/v1/runs/${encodeURIComponent(uid)}`, signal),
     [uid],
   );
   const docs = useAsync((signal) => loadRunDocuments(uid, signal), [uid]);

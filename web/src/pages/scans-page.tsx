@@ -1,6 +1,14 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { getJson, sendJson } from '../api/http.ts';
-import type { LiveRun, Plan, RunDocument, RunProgress, RunSearchResult, RunState } from '../api/types.ts';
+import type {
+  LiveRun,
+  Plan,
+  RunDocument,
+  RunProgress,
+  RunSearchResult,
+  RunState,
+  SubmitReply,
+} from '../api/types.ts';
 import { ErrorText } from '../components/error-text.tsx';
 import { checkDraft, type Draft, initialDraft, type Problem } from '../forms/json-schema.ts';
 import { SchemaFields } from '../forms/schema-form.tsx';
@@ -152,7 +160,7 @@ export function ScansPage() {
     if (checked.problems.length > 0 || meta.problem) return;
     setSubmitting(true);
     try {
-      const reply = await sendJson<{ uid: string; run: LiveRun }>('POST', '/api/v1/runs', {
+      const reply = await sendJson<SubmitReply>('POST', '/api/v1/runs', {
         plan: plan.name,
         args: checked.value,
         metadata: meta.value,

@@ -1,24 +1,12 @@
 import { type ReactNode, useEffect, useState } from 'react';
 import { ApiError, getJson, getText } from '../api/http.ts';
 import { parsePrometheus, type Sample, total } from '../api/prometheus.ts';
-import type { LogRecord } from '../api/types.ts';
+import type { LogRecord, SystemInfo } from '../api/types.ts';
 import { ErrorText } from '../components/error-text.tsx';
 import { HealthBadge } from '../components/state-badge.tsx';
 import { useAsync, useCan, useInterval, useStreamMessages } from '../hooks.ts';
 import { formatBytes, formatDuration, formatNumber, formatTime } from '../live/format.ts';
 import { loadHealth } from './overview-page.tsx';
-
-interface SystemInfo {
-  name: string;
-  versions: Record<string, string>;
-  started_at: string;
-  uptime_s: number;
-  pid: number;
-  simulation: boolean;
-  auth: string;
-  storage: { backend: string; output_dir: string };
-  memory: { rss: number; heap_used: number };
-}
 
 const MAX_LOG_LINES = 200;
 
@@ -98,7 +86,7 @@ export function SystemPage() {
                     <span className={`badge health-${c.status}`}>{c.status}</span>
                   </td>
                   <td>
-                    <code className="details">{c.message ?? JSON.stringify(c.details ?? {})}</code>
+                    <code className="details">{JSON.stringify(c.details)}</code>
                   </td>
                 </tr>
               ))}

@@ -1,4 +1,3 @@
-import type { Frame } from '../../../core/frame.ts';
 import type {
   EventDescriptor,
   RunDocument,
@@ -7,7 +6,8 @@ import type {
   RunStop,
   StreamDatum,
   StreamResource,
-} from '../../../engine/documents.ts';
+} from '../../../core/documents.ts';
+import type { Frame } from '../../../core/frame.ts';
 import { hdf5FrameResource } from '../run-file-layout.ts';
 
 /** Documents of a small, fully known run for the writer tests (values are functions of the row). */

@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Value } from '@sinclair/typebox/value';
-import { AlarmEntry, type AlarmEntry as AlarmEntryType } from '../../config/schema.ts';
-import { EventBus } from '../../core/bus.ts';
-import { ManualClock } from '../../core/clock.ts';
-import { isBenchtopError } from '../../core/errors.ts';
-import type { BenchtopEvents } from '../../core/events.ts';
-import { silentLogger } from '../../core/logger.ts';
+import { AlarmEntry, type AlarmEntry as AlarmEntryType } from '../config/schema.ts';
+import { EventBus } from '../core/bus.ts';
+import { ManualClock } from '../core/clock.ts';
+import { isBenchtopError } from '../core/errors.ts';
+import type { BenchtopEvents } from '../core/events.ts';
+import { silentLogger } from '../core/logger.ts';
 import { AlarmService } from './alarm-service.ts';
 import { AlarmStore } from './alarm-store.ts';
 

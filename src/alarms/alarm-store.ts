@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
-import { type Migration, openSqliteDatabase, rollbackIfOpen } from '../../storage/sqlite-database.ts';
+import { type Migration, openSqliteDatabase, rollbackIfOpen } from '../storage/sqlite-database.ts';
 import type { AlarmEvent, AlarmSnapshot } from './alarm-types.ts';
 
 const migrations: Migration[] = [

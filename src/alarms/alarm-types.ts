@@ -56,3 +56,13 @@ export function lifecycleOf(a: Pick<AlarmSnapshot, 'active' | 'acknowledged' | '
   if (a.active) return a.acknowledged ? 'ack_active' : 'unack_active';
   return a.acknowledged ? 'normal' : 'unack_rtn';
 }
+
+// The alarm service's bus topics (core's BenchtopEvents knows nothing of alarms).
+declare module '../core/events.ts' {
+  interface BenchtopEvents {
+    /** An alarm changed state (activated, escalated, cleared, acknowledged, shelved, unshelved). */
+    'alarm.changed': { alarm: AlarmSnapshot; event: AlarmEvent };
+    /** An alarm configured with suspend_runs became active (suspend) or cleared (resume). */
+    'alarm.suspend_runs': { alarm: string; active: boolean; reason: string };
+  }
+}

@@ -1,10 +1,10 @@
-import type { AlarmEntry } from '../../config/schema.ts';
-import type { EventBus } from '../../core/bus.ts';
-import type { Clock, TimerHandle } from '../../core/clock.ts';
-import { BenchtopError } from '../../core/errors.ts';
-import type { BenchtopEvents } from '../../core/events.ts';
-import type { Logger } from '../../core/logger.ts';
-import type { Reading } from '../../core/reading.ts';
+import type { AlarmEntry } from '../config/schema.ts';
+import type { EventBus } from '../core/bus.ts';
+import type { Clock, TimerHandle } from '../core/clock.ts';
+import { BenchtopError } from '../core/errors.ts';
+import type { BenchtopEvents } from '../core/events.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Reading } from '../core/reading.ts';
 import type { AlarmStore } from './alarm-store.ts';
 import {
   type AlarmCondition,

@@ -1,0 +1,464 @@
+import { type Static, type TLiteral, type TSchema, Type } from '@sinclair/typebox';
+import { ActorStates } from '../core/actor-state.ts';
+import { CameraActionRoles, CameraSignalRoles } from '../core/capabilities.ts';
+import { ArrayElementDtypes, SignalDtypes } from '../core/device-description.ts';
+
+/**
+ * The HTTP API's replies, written once: routes declare these as their response schemas (so
+ * fastify serialises with them and the OpenAPI document describes them), and the dashboard takes
+ * its types from the same `Static`s (web/src/api/types.ts re-exports them). Objects are strict
+ * (`additionalProperties: false`): a field the server sends must be named here, and
+ * src/server/api-contract.test.ts fails when a route replies with anything its schema does not allow.
+ * Only plain TypeBox and core constants are imported, so the dashboard's type check can read it.
+ */
+
+const strict = <P extends Parameters<typeof Type.Object>[0]>(properties: P, description?: string) =>
+  Type.Object(properties, { additionalProperties: false, ...(description ? { description } : {}) });
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const Literals = <const L extends readonly string[]>(values: L) =>
+  Type.Union(values.map((v) => Type.Literal(v)) as TLiteral<L[number]>[]);
+/** A JSON object whose keys the API does not fix (documents, metadata, JSON Schemas, details). */
+const JsonObject = (description: string) => Type.Record(Type.String(), Type.Unknown(), { description });
+
+/** The one error shape every route returns. */
+export const ErrorReply = strict({
+  error: strict({
+    code: Type.String(),
+    message: Type.String(),
+    details: JsonObject('what the error is about (field, value, limits, …)'),
+  }),
+});
+export type ErrorReply = Static<typeof ErrorReply>;
+
+/** Error replies every operation may give, for its response table. */
+export const ErrorResponses = { '4xx': ErrorReply, '5xx': ErrorReply } as const;
+
+export const Ok = strict({ ok: Type.Literal(true) });
+
+// ---- instruments ----------------------------------------------------------------------------
+
+/** A scalar, or an `array` signal's elements flat in row-major order. */
+export const SignalValue = Type.Union([
+  Type.Number(),
+  Type.Boolean(),
+  Type.String(),
+  // Readonly like the core's SignalValue: a reading's elements are never mutated.
+  Type.Unsafe<readonly number[]>(Type.Array(Type.Number())),
+]);
+export const InstrumentState = Literals(ActorStates);
+export type InstrumentState = Static<typeof InstrumentState>;
+export const InstrumentError = strict({ code: Type.String(), message: Type.String() });
+export type InstrumentError = Static<typeof InstrumentError>;
+
+export const DriverIdentity = strict({
+  model: Type.String(),
+  manufacturer: Type.Optional(Type.String()),
+  serial: Type.Optional(Type.String()),
+  firmware: Type.Optional(Type.String()),
+  raw: Type.Optional(Type.String()),
+});
+
+export const Reading = strict({
+  instrument: Type.String(),
+  signal: Type.String(),
+  value: SignalValue,
+  timestamp: Type.Number({ description: 'epoch ms' }),
+  unit: Type.Optional(Type.String()),
+  quality: Literals(['good', 'invalid'] as const),
+});
+export type Reading = Static<typeof Reading>;
+
+export const InstrumentSummary = strict({
+  id: Type.String(),
+  type: Type.String(),
+  state: InstrumentState,
+  lastError: Nullable(InstrumentError),
+  identity: Nullable(DriverIdentity),
+});
+export type InstrumentSummary = Static<typeof InstrumentSummary>;
+
+export const SignalDescription = strict({
+  name: Type.String(),
+  dtype: Literals(SignalDtypes),
+  unit: Type.Optional(Type.String()),
+  limits: Type.Optional(strict({ min: Type.Optional(Type.Number()), max: Type.Optional(Type.Number()) })),
+  choices: Type.Optional(Type.Array(Type.String())),
+  shape: Type.Optional(
+    Type.Array(Type.Integer({ minimum: 0 }), { description: '`array` signals: dimensions' }),
+  ),
+  element: Type.Optional(Literals(ArrayElementDtypes)),
+  readable: Type.Boolean(),
+  writable: Type.Boolean(),
+  description: Type.String(),
+  precision: Type.Optional(Type.Number()),
+  monitored: Type.Boolean(),
+  completes: Type.Boolean(),
+  schema: Type.Optional(JsonObject('JSON Schema of a value a write accepts (writable signals)')),
+  last: Nullable(Reading),
+});
+export type SignalDescription = Static<typeof SignalDescription>;
+
+export const ActionDescription = strict({
+  name: Type.String(),
+  description: Type.String(),
+  args: JsonObject('JSON Schema of the `args` object'),
+  completes: Type.Boolean(),
+});
+export type ActionDescription = Static<typeof ActionDescription>;
+
+const roleNames = <const R extends readonly string[]>(roles: R) =>
+  Type.Partial(
+    Type.Object(
+      Object.fromEntries(roles.map((r) => [r, Type.String()])) as Record<
+        R[number],
+        ReturnType<typeof Type.String>
+      >,
+      {
+        additionalProperties: false,
+      },
+    ),
+  );
+
+/** What an instrument is beyond its signals, with the driver's names for each standard role (src/core/capabilities.ts). */
+export const CapabilityDescription = Type.Union([
+  strict({
+    kind: Type.Literal('camera'),
+    signals: roleNames(CameraSignalRoles),
+    actions: roleNames(CameraActionRoles),
+  }),
+  strict({
+    kind: Type.Literal('motor'),
+    name: Type.String(),
+    signals: strict({ position: Type.String(), moving: Type.String() }),
+    actions: strict({ stop: Type.String(), home: Type.Optional(Type.String()) }),
+  }),
+  strict({
+    kind: Type.Literal('points'),
+    points: Type.Array(
+      strict({
+        name: Type.String(),
+        address: Type.String(),
+        type: Type.String(),
+        unit: Type.Optional(Type.String()),
+        writable: Type.Boolean(),
+      }),
+    ),
+  }),
+  strict({ kind: Type.Literal('detector'), signals: strict({ value: Type.String() }) }),
+]);
+
+export const InstrumentDetail = strict({
+  ...InstrumentSummary.properties,
+  signals: Type.Array(SignalDescription),
+  actions: Type.Array(ActionDescription),
+  capabilities: Type.Array(CapabilityDescription),
+});
+export type InstrumentDetail = Static<typeof InstrumentDetail>;
+
+export const SignalReadReply = strict({
+  value: SignalValue,
+  unit: Nullable(Type.String()),
+  timestamp: Type.Number({ description: 'epoch ms' }),
+  quality: Literals(['good', 'invalid'] as const),
+});
+export type SignalReadReply = Static<typeof SignalReadReply>;
+
+export const SignalWriteReply = strict({
+  ok: Type.Literal(true),
+  done: Type.Boolean({ description: 'false when the write was only sent (wait=false)' }),
+  value: Type.Optional(SignalValue),
+  unit: Type.Optional(Nullable(Type.String())),
+  timestamp: Type.Optional(Type.Number()),
+});
+export type SignalWriteReply = Static<typeof SignalWriteReply>;
+
+export const RestartReply = strict({
+  ok: Type.Literal(true),
+  id: Type.String(),
+  previous: InstrumentState,
+  state: InstrumentState,
+  lastError: Nullable(InstrumentError),
+});
+export type RestartReply = Static<typeof RestartReply>;
+
+export const ActionReply = strict({ ok: Type.Literal(true), result: Type.Unknown() });
+
+// ---- runs -----------------------------------------------------------------------------------
+
+export const RunState = Literals([
+  'queued',
+  'running',
+  'paused',
+  'suspended',
+  'finished',
+  'cancelled',
+] as const);
+export type RunState = Static<typeof RunState>;
+const ExitStatus = Literals(['success', 'abort', 'fail'] as const);
+
+export const Plan = strict({
+  name: Type.String(),
+  description: Type.String(),
+  schema: JsonObject('JSON Schema of the arguments, built from the live instruments'),
+});
+export type ActionReply = Static<typeof ActionReply>;
+export type Plan = Static<typeof Plan>;
+
+export const RunWarning = strict({
+  uid: Type.String(),
+  kind: Type.String(),
+  message: Type.String(),
+  details: JsonObject('figures of the warning'),
+});
+
+/** A queued, running or recently finished run, as the engine reports it. */
+export const LiveRun = strict({
+  uid: Type.String(),
+  plan: Type.String(),
+  args: JsonObject('plan arguments'),
+  metadata: JsonObject('run metadata'),
+  state: RunState,
+  submitted_at: Type.Number({ description: 'epoch s' }),
+  started_at: Nullable(Type.Number()),
+  ended_at: Nullable(Type.Number()),
+  exit_status: Nullable(ExitStatus),
+  reason: Nullable(Type.String()),
+  error: Nullable(InstrumentError),
+  progress: strict({ done: Type.Number(), total: Nullable(Type.Number()), eta_s: Nullable(Type.Number()) }),
+  num_events: Type.Record(Type.String(), Type.Number()),
+  files: Type.Array(Type.String()),
+  suspended_by: Type.Array(Type.String()),
+  suspended_at: Nullable(Type.Number()),
+  fails_at: Nullable(Type.Number()),
+  warnings: Type.Array(RunWarning),
+});
+export type LiveRun = Static<typeof LiveRun>;
+
+const RunRecordProperties = {
+  uid: Type.String(),
+  scan_id: Nullable(Type.Integer()),
+  plan_name: Type.String(),
+  plan_args: JsonObject('plan arguments'),
+  metadata: JsonObject('run metadata'),
+  start_time: Type.Number({ description: 'epoch s' }),
+  end_time: Nullable(Type.Number()),
+  status: Literals(['running', 'success', 'abort', 'fail', 'interrupted'] as const),
+  reason: Nullable(Type.String()),
+  files: Type.Array(Type.String()),
+  num_events: Type.Record(Type.String(), Type.Number()),
+  format: Type.String(),
+  files_deleted_at: Nullable(Type.Number()),
+};
+/** One catalog entry. */
+export const RunRecord = strict(RunRecordProperties);
+export type RunRecord = Static<typeof RunRecord>;
+
+export const RunSearchResult = strict({
+  live: Type.Array(LiveRun),
+  runs: Type.Array(RunRecord),
+  total: Type.Integer(),
+});
+export type RunSearchResult = Static<typeof RunSearchResult>;
+
+/** GET /runs/{uid}: the catalog entry (when recorded) and the live state (while the engine knows the run). */
+export const RunDetail = strict(
+  {
+    ...Type.Partial(RunRecord).properties,
+    live: Type.Optional(LiveRun),
+  },
+  'fields of the catalog entry when the run is recorded; `live` while the engine knows it',
+);
+export type RunDetail = Static<typeof RunDetail>;
+
+export const SubmitReply = strict({ uid: Type.String(), run: LiveRun });
+
+/** One run document as stored (the document kinds are typed in src/core/documents.ts). */
+export const StoredDocument = strict({
+  name: Literals(['start', 'descriptor', 'event', 'stream_resource', 'stream_datum', 'stop'] as const),
+  doc: JsonObject('the event-model document'),
+});
+export type StoredDocument = Static<typeof StoredDocument>;
+export type SubmitReply = Static<typeof SubmitReply>;
+
+// ---- history, alarms ------------------------------------------------------------------------
+
+const RawPoint = strict({
+  time: Type.Number({ description: 'epoch ms' }),
+  value: Nullable(Type.Number()),
+  quality: Type.Optional(Type.String()),
+});
+const Bucket = strict({
+  time: Type.Number({ description: 'bucket start, epoch ms' }),
+  min: Nullable(Type.Number()),
+  max: Nullable(Type.Number()),
+  mean: Nullable(Type.Number()),
+  count: Type.Integer(),
+  nulls: Type.Integer(),
+});
+export const HistorySeries = Type.Union([
+  strict({ signal: Type.String(), kind: Type.Literal('raw'), points: Type.Array(RawPoint) }),
+  strict({
+    signal: Type.String(),
+    kind: Type.Literal('buckets'),
+    bucketMs: Type.Number(),
+    buckets: Type.Array(Bucket),
+  }),
+]);
+export type HistorySeries = Static<typeof HistorySeries>;
+export const HistoryReply = strict({
+  from: Type.Number({ description: 'epoch ms' }),
+  to: Type.Number({ description: 'epoch ms' }),
+  series: Type.Array(HistorySeries),
+});
+export type HistoryReply = Static<typeof HistoryReply>;
+
+export const AlarmSnapshot = strict({
+  id: Type.String(),
+  kind: Literals(['limit', 'communication', 'storage'] as const),
+  instrument: Type.String(),
+  signal: Nullable(Type.String()),
+  description: Type.String(),
+  priority: Literals(['low', 'medium', 'high', 'critical'] as const),
+  condition: Literals(['NORMAL', 'HIHI', 'HIGH', 'LOW', 'LOLO', 'COMM', 'DISK_FULL'] as const),
+  severity: Literals(['major', 'minor', 'none'] as const),
+  active: Type.Boolean(),
+  acknowledged: Type.Boolean(),
+  state: Literals(['normal', 'unack_active', 'ack_active', 'unack_rtn', 'shelved'] as const),
+  value: Nullable(Type.Number()),
+  activated_at: Nullable(Type.String()),
+  cleared_at: Nullable(Type.String()),
+  acked_at: Nullable(Type.String()),
+  acked_by: Nullable(Type.String()),
+  ack_comment: Nullable(Type.String()),
+  shelved: Nullable(strict({ by: Type.String(), reason: Type.String(), until: Type.String() })),
+  activations: Type.Integer(),
+  suspend_runs: Type.Boolean(),
+});
+export type AlarmSnapshot = Static<typeof AlarmSnapshot>;
+
+export const AlarmEvent = strict({
+  time: Type.String(),
+  alarm: Type.String(),
+  event: Literals([
+    'activated',
+    'escalated',
+    'cleared',
+    'acknowledged',
+    'shelved',
+    'unshelved',
+    'normal',
+  ] as const),
+  condition: Type.String(),
+  severity: Type.String(),
+  value: Nullable(Type.Number()),
+  user: Nullable(Type.String()),
+  comment: Nullable(Type.String()),
+});
+export type AlarmEvent = Static<typeof AlarmEvent>;
+
+export const AlarmList = strict({
+  alarms: Type.Array(AlarmSnapshot),
+  rates: strict({
+    floodActivations: Type.Integer(),
+    flood: Type.Boolean(),
+    chattering: Type.Array(Type.String()),
+  }),
+});
+export type AlarmList = Static<typeof AlarmList>;
+
+// ---- health, system, auth -------------------------------------------------------------------
+
+const HealthStatus = Literals(['healthy', 'degraded', 'unhealthy'] as const);
+export const HealthCheck = strict({
+  name: Type.String(),
+  status: HealthStatus,
+  details: JsonObject('what the check measured'),
+});
+export type HealthCheck = Static<typeof HealthCheck>;
+export const HealthReport = strict({
+  status: HealthStatus,
+  checked_at: Type.String(),
+  checks: Type.Array(HealthCheck),
+});
+export type HealthReport = Static<typeof HealthReport>;
+export const Liveness = strict({ status: Type.Literal('ok') });
+
+export const SystemInfo = strict({
+  name: Type.String(),
+  versions: Type.Record(Type.String(), Type.String()),
+  started_at: Type.String(),
+  uptime_s: Type.Number(),
+  pid: Type.Integer(),
+  simulation: Type.Boolean(),
+  auth: Literals(['none', 'required'] as const),
+  storage: strict({ backend: Type.String(), output_dir: Type.String() }),
+  memory: strict({ rss: Type.Number(), heap_used: Type.Number() }),
+  instruments: Type.Array(strict({ id: Type.String(), type: Type.String(), state: InstrumentState })),
+});
+export type Liveness = Static<typeof Liveness>;
+export type SystemInfo = Static<typeof SystemInfo>;
+
+/**
+ * A pino record: time, level and message, then the bindings of the logger that wrote it
+ * (component, instrument, err, …), which are open by nature.
+ */
+export const LogRecord = JsonObject('a log record: `time`, `level`, `msg` and the logger’s own fields');
+export type LogRecord = { time: string; level: string; msg: string; [field: string]: unknown };
+
+export const Role = Literals(['viewer', 'operator', 'admin'] as const);
+export type Role = Static<typeof Role>;
+export const Principal = strict({
+  kind: Literals(['local', 'key', 'user'] as const),
+  name: Type.String(),
+  role: Role,
+  auth: Literals(['none', 'required'] as const),
+});
+export type Principal = Static<typeof Principal>;
+
+export const Tokens = strict({
+  access_token: Type.String(),
+  refresh_token: Type.String(),
+  token_type: Type.Literal('Bearer'),
+  expires_in: Type.Integer({ description: 'seconds' }),
+  user: Type.String(),
+  role: Role,
+});
+export type Tokens = Static<typeof Tokens>;
+export const PasswordChanged = strict({ ok: Type.Literal(true), sessions_ended: Type.Literal(true) });
+export const ApiKeyInfo = strict({
+  id: Type.String(),
+  name: Type.String(),
+  role: Role,
+  created_at: Type.String(),
+  last_used_at: Nullable(Type.String()),
+  revoked_at: Nullable(Type.String()),
+});
+export type ApiKeyInfo = Static<typeof ApiKeyInfo>;
+export const NewApiKey = strict({
+  id: Type.String(),
+  key: Type.String({ description: 'shown once' }),
+  role: Role,
+});
+export type NewApiKey = Static<typeof NewApiKey>;
+export const UserInfo = strict({
+  name: Type.String(),
+  role: Role,
+  created_at: Type.String(),
+  disabled: Type.Integer({ description: '1 when disabled' }),
+});
+export type UserInfo = Static<typeof UserInfo>;
+export const AuditEntry = strict({
+  id: Type.Optional(Type.Integer()),
+  time: Type.String(),
+  actor: Type.String(),
+  role: Type.String(),
+  action: Type.String(),
+  target: Nullable(Type.String()),
+  details: Type.Unknown(),
+  result: Literals(['ok', 'error', 'denied'] as const),
+  error: Nullable(Type.String()),
+});
+export type AuditEntry = Static<typeof AuditEntry>;
+
+/** The effective configuration, secrets redacted: the shape of src/config/schema.ts. */
+export const RedactedConfig = JsonObject('effective configuration (src/config/schema.ts), secrets redacted');
