@@ -37,6 +37,23 @@ export interface FrameSums {
   frames: number;
   sumCos: number;
   sumSin: number;
+  sumCos2: number;
+  sumSin2: number;
+  sumCosSin: number;
+}
+
+export function emptyFrameSums(): FrameSums {
+  return { frames: 0, sumCos: 0, sumSin: 0, sumCos2: 0, sumSin2: 0, sumCosSin: 0 };
+}
+
+/** Adds one frame's phasor to the direction's frame sums. */
+export function addFramePhasor(sums: FrameSums, c: number, s: number): void {
+  sums.frames++;
+  sums.sumCos += c;
+  sums.sumSin += s;
+  sums.sumCos2 += c * c;
+  sums.sumSin2 += s * s;
+  sums.sumCosSin += c * s;
 }
 
 export type FrameData = Uint8Array | Uint16Array | Uint32Array | Int16Array | Float32Array | Float64Array;
@@ -88,12 +105,29 @@ export interface FourierMaps {
   mean: Float64Array;
 }
 
+export interface ReadOutOptions {
+  /**
+   * Correct G for the sampling (default true). With frames evenly spaced over whole cycles
+   * Σcos² = Σsin² = N/2 and Σcos·sin = 0, and G is the least-squares fit of x = m + a·cos + b·sin
+   * (G = −N/2·(a + ib)). Dropped frames and jitter break those identities and leak the conjugate
+   * frequency into G (≈ 0.04° with 3 % dropped frames); solving the 2 × 2 normal equations, the
+   * same matrix for every pixel, removes it and leaves G unchanged for even sampling.
+   */
+  leakageCorrection?: boolean;
+}
+
 /**
  * Combines the sums into maps. Coherence uses Parseval: Σ_{j=1..N−1}|F_j|² = N·Σ(x − x̄)², and for a
  * real signal the bins 1..N/2 hold half of it, so the denominator is √(N·Σ(x − x̄)²/2); a pure
  * sinusoid at f over whole cycles has coherence 1.
  */
-export function readOutMaps(sums: PixelSums, frame: FrameSums, width: number, height: number): FourierMaps {
+export function readOutMaps(
+  sums: PixelSums,
+  frame: FrameSums,
+  width: number,
+  height: number,
+  options: ReadOutOptions = {},
+): FourierMaps {
   const pixels = width * height;
   const n = frame.frames;
   const phase = new Float64Array(pixels);
@@ -102,10 +136,21 @@ export function readOutMaps(sums: PixelSums, frame: FrameSums, width: number, he
   const coherence = new Float64Array(pixels);
   const mean = new Float64Array(pixels);
   if (n === 0) return { width, height, frames: 0, phase, magnitude, deltaROverR, coherence, mean };
+  // Centred Gram matrix of (cos, sin) over the frames, inverted and scaled by N/2.
+  const ccc = frame.sumCos2 - (frame.sumCos * frame.sumCos) / n;
+  const css = frame.sumSin2 - (frame.sumSin * frame.sumSin) / n;
+  const ccs = frame.sumCosSin - (frame.sumCos * frame.sumSin) / n;
+  const det = ccc * css - ccs * ccs;
+  const correct = (options.leakageCorrection ?? true) && det > 0;
+  const m00 = correct ? ((n / 2) * css) / det : 1;
+  const m11 = correct ? ((n / 2) * ccc) / det : 1;
+  const m01 = correct ? ((n / 2) * -ccs) / det : 0;
   for (let p = 0; p < pixels; p++) {
     const xbar = (sums.sumX[p] as number) / n;
-    const re = xbar * frame.sumCos - (sums.sumXCos[p] as number);
-    const im = xbar * frame.sumSin - (sums.sumXSin[p] as number);
+    const g0 = xbar * frame.sumCos - (sums.sumXCos[p] as number);
+    const g1 = xbar * frame.sumSin - (sums.sumXSin[p] as number);
+    const re = m00 * g0 + m01 * g1;
+    const im = m01 * g0 + m11 * g1;
     const abs = Math.hypot(re, im);
     phase[p] = Math.atan2(im, re);
     magnitude[p] = (2 * abs) / n;

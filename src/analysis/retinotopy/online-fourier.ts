@@ -1,8 +1,11 @@
 import {
+  addFramePhasor,
+  emptyFrameSums,
   type FourierMaps,
   type FrameData,
   type FrameSums,
   pixelSumsOn,
+  type ReadOutOptions,
   readOutMaps,
   SUMS_PER_PIXEL,
 } from './fourier-accumulator.ts';
@@ -30,7 +33,7 @@ export class OnlineFourier {
   readonly timing: SweepTiming;
   private readonly pool: FourierWorkerPool;
   private readonly sumsBuffer: SharedArrayBuffer;
-  private readonly frame: FrameSums = { frames: 0, sumCos: 0, sumSin: 0 };
+  private readonly frame: FrameSums = emptyFrameSums();
   private readonly omega: number;
 
   constructor(pool: FourierWorkerPool, width: number, height: number, timing: SweepTiming) {
@@ -74,10 +77,8 @@ export class OnlineFourier {
       const angle = this.omega * (times[k] as number);
       cos[k] = Math.cos(angle);
       sin[k] = Math.sin(angle);
-      this.frame.sumCos += cos[k] as number;
-      this.frame.sumSin += sin[k] as number;
+      addFramePhasor(this.frame, cos[k] as number, sin[k] as number);
     }
-    this.frame.frames += used;
     const contiguous = keep[0] === 0 && keep[used - 1] === used - 1;
     let shared: FrameData;
     if (contiguous && frames.buffer instanceof SharedArrayBuffer && frames.byteOffset === 0) {
@@ -101,12 +102,8 @@ export class OnlineFourier {
   }
 
   /** The maps from every frame added so far. */
-  maps(): FourierMaps {
-    return readOutMaps(
-      pixelSumsOn(this.sumsBuffer, this.width * this.height),
-      this.frame,
-      this.width,
-      this.height,
-    );
+  maps(options: ReadOutOptions = {}): FourierMaps {
+    const sums = pixelSumsOn(this.sumsBuffer, this.width * this.height);
+    return readOutMaps(sums, this.frame, this.width, this.height, options);
   }
 }
