@@ -1,0 +1,51 @@
+import { type Grid, reflectIndex } from './image.ts';
+
+/**
+ * scipy.ndimage.gaussian_filter and uniform_filter (mode 'reflect', the defaults the Allen code
+ * uses): separable 1-D passes, rows then columns.
+ */
+function filterRows(
+  src: Float64Array,
+  grid: Grid,
+  weights: Float64Array,
+  center: number,
+  alongRows: boolean,
+) {
+  const { width, height } = grid;
+  const out = new Float64Array(src.length);
+  const n = alongRows ? height : width;
+  const lines = alongRows ? width : height;
+  for (let line = 0; line < lines; line++) {
+    for (let i = 0; i < n; i++) {
+      let acc = 0;
+      for (let j = 0; j < weights.length; j++) {
+        const k = reflectIndex(i + j - center, n);
+        acc += (weights[j] as number) * (src[alongRows ? k * width + line : line * width + k] as number);
+      }
+      out[alongRows ? i * width + line : line * width + i] = acc;
+    }
+  }
+  return out;
+}
+
+export function gaussianFilter(src: Float64Array, grid: Grid, sigma: number, truncate = 4.0): Float64Array {
+  if (sigma <= 0) return Float64Array.from(src);
+  const radius = Math.floor(truncate * sigma + 0.5);
+  const weights = new Float64Array(2 * radius + 1);
+  let sum = 0;
+  for (let x = -radius; x <= radius; x++) {
+    const w = Math.exp((-0.5 * x * x) / (sigma * sigma));
+    weights[x + radius] = w;
+    sum += w;
+  }
+  for (let j = 0; j < weights.length; j++) weights[j] = (weights[j] as number) / sum;
+  return filterRows(filterRows(src, grid, weights, radius, true), grid, weights, radius, false);
+}
+
+/** Box mean of `size` (scipy places the window at i − ⌊size/2⌋ … i − ⌊size/2⌋ + size − 1). */
+export function uniformFilter(src: Float64Array, grid: Grid, size: number): Float64Array {
+  const s = Math.max(1, Math.floor(size));
+  const weights = new Float64Array(s).fill(1 / s);
+  const center = Math.floor(s / 2);
+  return filterRows(filterRows(src, grid, weights, center, true), grid, weights, center, false);
+}
