@@ -26,22 +26,12 @@ function dilateOnce(src: Mask, { width, height }: Grid): Mask {
 }
 
 function erodeOnce(src: Mask, { width, height }: Grid): Mask {
+  // Pixels on the image edge have an outside (0) neighbour, so they always erode.
   const out = new Uint8Array(src.length);
-  for (let r = 0; r < height; r++) {
-    for (let c = 0; c < width; c++) {
+  for (let r = 1; r < height - 1; r++) {
+    for (let c = 1; c < width - 1; c++) {
       const i = r * width + c;
-      out[i] =
-        src[i] &&
-        c > 0 &&
-        src[i - 1] &&
-        c < width - 1 &&
-        src[i + 1] &&
-        r > 0 &&
-        src[i - width] &&
-        r < height - 1 &&
-        src[i + width]
-          ? 1
-          : 0;
+      if (src[i] && src[i - 1] && src[i + 1] && src[i - width] && src[i + width]) out[i] = 1;
     }
   }
   return out;

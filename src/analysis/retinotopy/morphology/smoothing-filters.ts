@@ -15,14 +15,19 @@ function filterRows(
   const out = new Float64Array(src.length);
   const n = alongRows ? height : width;
   const lines = alongRows ? width : height;
+  const taps = weights.length;
+  // Each line copied once with its reflected margins, so the inner loop needs no index mapping.
+  const before = center;
+  const padded = new Float64Array(n + taps);
+  const stride = alongRows ? width : 1;
   for (let line = 0; line < lines; line++) {
+    const origin = alongRows ? line : line * width;
+    for (let k = 0; k < n + taps - 1; k++)
+      padded[k] = src[origin + reflectIndex(k - before, n) * stride] as number;
     for (let i = 0; i < n; i++) {
       let acc = 0;
-      for (let j = 0; j < weights.length; j++) {
-        const k = reflectIndex(i + j - center, n);
-        acc += (weights[j] as number) * (src[alongRows ? k * width + line : line * width + k] as number);
-      }
-      out[alongRows ? i * width + line : line * width + i] = acc;
+      for (let j = 0; j < taps; j++) acc += (weights[j] as number) * (padded[i + j] as number);
+      out[origin + i * stride] = acc;
     }
   }
   return out;

@@ -1,7 +1,7 @@
 import { binaryClosing, binaryDilation } from '../morphology/binary-morphology.ts';
 import type { Grid } from '../morphology/image.ts';
 import { labelComponents } from '../morphology/label-components.ts';
-import { overlaps, type Patch } from './patch.ts';
+import { onCrop, overlaps, type Patch } from './patch.ts';
 import { coverageOverlap, type VisualCoverage, visualCoverage } from './visual-coverage.ts';
 
 export interface MergeParameters {
@@ -38,7 +38,9 @@ export function mergePatches(
   };
   for (;;) {
     // is_adjacent(borderWidth = border_width + 1) dilates each patch border_width times.
-    const grown = patches.map((patch) => binaryDilation(patch.mask, grid, p.borderWidth));
+    const grown = patches.map((patch) =>
+      onCrop(patch.mask, grid, p.borderWidth + 1, (m, g) => binaryDilation(m, g, p.borderWidth)),
+    );
     const candidates: { a: Patch; b: Patch; merged: Patch; ratio: number; au: number }[] = [];
     for (let i = 0; i < patches.length; i++) {
       for (let j = i + 1; j < patches.length; j++) {
@@ -46,7 +48,7 @@ export function mergePatches(
         const b = patches[j] as Patch;
         if (a.sign !== b.sign || !overlaps(grown[i] as Uint8Array, grown[j] as Uint8Array)) continue;
         const union = Uint8Array.from(a.mask, (v, k) => (v || b.mask[k] ? 1 : 0));
-        const closed = binaryClosing(union, grid, p.borderWidth);
+        const closed = onCrop(union, grid, p.borderWidth + 1, (m, g) => binaryClosing(m, g, p.borderWidth));
         if (labelComponents(closed, grid).count > 1) continue;
         const merged: Patch = { mask: closed, sign: a.sign };
         const shared = coverageOverlap(coverageOf(a), coverageOf(b), p.pixelDeg);

@@ -7,7 +7,7 @@ import { gaussianFilter, uniformFilter } from '../morphology/smoothing-filters.t
 import { gradient, visualFieldSign } from '../visual-field-sign.ts';
 import { eccentricityMap, patchVisualCenter } from './eccentricity.ts';
 import { mergePatches } from './merge-patches.ts';
-import { maskOfLabel, overlaps, type Patch, patchArea, sumOver } from './patch.ts';
+import { maskOfLabel, onCrop, overlaps, type Patch, patchArea, sumOver } from './patch.ts';
 import { localMinima, splitPatch } from './split-patch.ts';
 import { visualCoverage } from './visual-coverage.ts';
 
@@ -53,7 +53,9 @@ function rawPatchMap(signMapFiltered: Float64Array, grid: Grid, p: ZhuangParamet
   const { labels, count } = labelComponents(opened, grid);
   const out = new Uint8Array(opened.length);
   for (let label = 1; label <= count; label++) {
-    const closed = binaryClosing(maskOfLabel(labels, label), grid, p.close_iter);
+    const closed = onCrop(maskOfLabel(labels, label), grid, p.close_iter + 1, (m, g) =>
+      binaryClosing(m, g, p.close_iter),
+    );
     for (let i = 0; i < out.length; i++) if (closed[i]) out[i] = 1;
   }
   return out;
@@ -71,11 +73,11 @@ function dilatedPatchMap(raw: Uint8Array, grid: Grid, p: ZhuangParameters): Uint
     Uint8Array.from(total, (v, i) => (v && !border[i] ? 1 : 0)),
     grid,
   );
+  // Keep the pieces that hold raw patch pixels (one pass, whatever the number of pieces).
+  const keep = new Uint8Array(count + 1);
+  for (let i = 0; i < raw.length; i++) if (raw[i]) keep[labels[i] as number] = 1;
   const out = new Uint8Array(raw.length);
-  for (let label = 1; label <= count; label++) {
-    const piece = maskOfLabel(labels, label);
-    if (overlaps(piece, raw)) for (let i = 0; i < out.length; i++) if (piece[i]) out[i] = 1;
-  }
+  for (let i = 0; i < out.length; i++) out[i] = keep[labels[i] as number] as number;
   return out;
 }
 
@@ -95,7 +97,10 @@ function labelledPatches(
     if (s !== 0) all.push({ mask, sign: s > 0 ? 1 : -1 });
   }
   const big = all.filter((patch) => patchArea(patch.mask) >= p.small_patch_px);
-  const grown = big.map((patch) => binaryDilation(patch.mask, grid, 2 * p.border_width));
+  const reach = 2 * p.border_width;
+  const grown = big.map((patch) =>
+    onCrop(patch.mask, grid, reach + 1, (m, g) => binaryDilation(m, g, reach)),
+  );
   return sortByArea(
     big.filter((_, i) => big.some((other, j) => j !== i && overlaps(grown[i] as Uint8Array, other.mask))),
   );
