@@ -5,6 +5,7 @@ import { BENCHTOP_VERSION } from '../core/version.ts';
 import { ApiClient, clientOptions } from './client/api-client.ts';
 import { backupCommand, configFileCommands } from './commands/backup-commands.ts';
 import { configPrintCommand } from './commands/config-print.ts';
+import { isiCommand } from './commands/isi-commands.ts';
 import { restartCommand } from './commands/restart-command.ts';
 import { runCommands } from './commands/run-commands.ts';
 import { securityCommands } from './commands/security-commands.ts';
@@ -92,6 +93,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
   for (const command of runCommands(env)) program.addCommand(command);
   program.addCommand(restartCommand(env));
   program.addCommand(backupCommand(env));
+  program.addCommand(isiCommand());
   configFileCommands(config, env);
 
   const client = (cmd: Command) =>

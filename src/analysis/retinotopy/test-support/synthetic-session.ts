@@ -28,6 +28,9 @@ export interface SyntheticOptions {
   /** Baseline before the first sweep (s). */
   leadS?: number;
   seed?: number;
+  /** Truth maps other than the reference's linear ones (degrees, by row and column). */
+  azimuthAt?: (row: number, col: number) => number;
+  altitudeAt?: (row: number, col: number) => number;
 }
 
 export const SWEEPS: Record<Direction, { startDeg: number; endDeg: number; sweepS: number }> = {
@@ -89,7 +92,9 @@ export function syntheticDirection(direction: Direction, o: SyntheticOptions): S
   for (let r = 0; r < height; r++) {
     for (let c = 0; c < width; c++) {
       const theta =
-        direction === 'LR' || direction === 'RL' ? trueAzimuth(c, width) : trueAltitude(r, height);
+        direction === 'LR' || direction === 'RL'
+          ? (o.azimuthAt?.(r, c) ?? trueAzimuth(c, width))
+          : (o.altitudeAt?.(r, c) ?? trueAltitude(r, height));
       const u = (theta - sweep.startDeg) / (sweep.endDeg - sweep.startDeg);
       phase[r * width + c] = (2 * Math.PI * (sweep.sweepS * u + delayS)) / periodS;
     }
