@@ -124,12 +124,12 @@ describe('benchtop isi', { skip: hasH5py ? false : '/usr/bin/python3 with h5py i
     assert.deepEqual(got.directions, ['BT', 'LR', 'RL', 'TB']);
     assert.deepEqual(got.delay_axes, ['altitude', 'azimuth']);
     assert.equal(got.area_dtype, 'int32');
-    got.azimuth_row.forEach((az, c) =>
-      assert.ok(Math.abs(az - zigzag(40, c)) < 0.5, `azimuth at col ${c}: ${az}`),
-    );
-    got.elevation_col.forEach((alt, r) =>
-      assert.ok(Math.abs(alt - trueAltitude(r, H)) < 0.5, `altitude at row ${r}: ${alt}`),
-    );
+    got.azimuth_row.forEach((az, c) => {
+      assert.ok(Math.abs(az - zigzag(40, c)) < 0.5, `azimuth at col ${c}: ${az}`);
+    });
+    got.elevation_col.forEach((alt, r) => {
+      assert.ok(Math.abs(alt - trueAltitude(r, H)) < 0.5, `altitude at row ${r}: ${alt}`);
+    });
     const labels = [25, 75, 125].map((c) => got.area_row[c] as number);
     assert.equal(new Set(labels).size, 3);
     const signOf = (label: number) => got.areas.sign?.[(got.areas.label ?? []).indexOf(label)];
