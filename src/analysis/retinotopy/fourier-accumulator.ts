@@ -74,17 +74,41 @@ export function accumulateFrames(
   to: number,
 ): void {
   const { sumX, sumXCos, sumXSin, sumX2 } = sums;
-  for (let k = 0; k < frameCount; k++) {
-    const c = cos[k] as number;
-    const s = sin[k] as number;
-    const base = k * framePixels;
-    for (let p = from; p < to; p++) {
-      const x = frames[base + p] as number;
-      sumX[p] = (sumX[p] as number) + x;
-      sumXCos[p] = (sumXCos[p] as number) + x * c;
-      sumXSin[p] = (sumXSin[p] as number) + x * s;
-      sumX2[p] = (sumX2[p] as number) + x * x;
+  if (frameCount < 4) {
+    // A frame or two at a time (live): one streaming pass per frame.
+    for (let k = 0; k < frameCount; k++) {
+      const c = cos[k] as number;
+      const s = sin[k] as number;
+      const base = k * framePixels;
+      for (let p = from; p < to; p++) {
+        const x = frames[base + p] as number;
+        sumX[p] = (sumX[p] as number) + x;
+        sumXCos[p] = (sumXCos[p] as number) + x * c;
+        sumXSin[p] = (sumXSin[p] as number) + x * s;
+        sumX2[p] = (sumX2[p] as number) + x * x;
+      }
     }
+    return;
+  }
+  // Pixel outermost: each pixel's four sums stay in registers across the chunk's frames and
+  // are read and written once per chunk (memory traffic, not arithmetic, bounds this loop). Each
+  // pixel still sees its frames in order, so the sums do not depend on the chunking.
+  for (let p = from; p < to; p++) {
+    let sx = sumX[p] as number;
+    let sc = sumXCos[p] as number;
+    let ss = sumXSin[p] as number;
+    let s2 = sumX2[p] as number;
+    for (let k = 0, at = p; k < frameCount; k++, at += framePixels) {
+      const x = frames[at] as number;
+      sx += x;
+      sc += x * (cos[k] as number);
+      ss += x * (sin[k] as number);
+      s2 += x * x;
+    }
+    sumX[p] = sx;
+    sumXCos[p] = sc;
+    sumXSin[p] = ss;
+    sumX2[p] = s2;
   }
 }
 
