@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { FourierWorkerPool } from './fourier-worker-pool.ts';
+import { gaussianFilter } from './morphology/smoothing-filters.ts';
 import { computeRetinotopyMaps, type RetinotopyMaps } from './retinotopy-maps.ts';
 import {
   type SyntheticOptions,
@@ -8,6 +9,7 @@ import {
   trueAltitude,
   trueAzimuth,
 } from './test-support/synthetic-session.ts';
+import { visualFieldSign } from './visual-field-sign.ts';
 
 const pool = new FourierWorkerPool(2);
 after(() => pool.close());
@@ -80,6 +82,16 @@ describe('retinotopy stages 1–3 on the synthetic session of retinotopy.md §4'
     assert.ok(e.azRms > 0.2, 'noise must show in the error, or the noise was not applied');
     const meanVfs = maps.rawVfs.reduce((s, v) => s + v, 0) / maps.rawVfs.length;
     assert.ok(meanVfs > 0.5, `mean raw VFS ${meanVfs}`);
+    // After σ = 3 smoothing of the maps the sign is ≈ +1 across the field (§4).
+    const grid = { width: W, height: H };
+    const smoothed = visualFieldSign(
+      gaussianFilter(maps.azimuth, grid, 3),
+      gaussianFilter(maps.altitude, grid, 3),
+      W,
+      H,
+    );
+    const meanSmoothed = smoothed.reduce((s, v) => s + v, 0) / smoothed.length;
+    assert.ok(meanSmoothed > 0.95, `mean smoothed VFS ${meanSmoothed}`);
   });
 
   it('the camera-flip switch reverses the sign', async () => {
@@ -93,6 +105,10 @@ describe('retinotopy stages 1–3 on the synthetic session of retinotopy.md §4'
     const one = await analyse(o, { chunkFrames: frames });
     const fifty = await analyse(o, { chunkFrames: Math.ceil(frames / 50) });
     assert.deepEqual(fifty.azimuth, one.azimuth);
+    // Chunks of 3 frames take the frame-by-frame loop (the live path): still the same sums.
+    const threes = await analyse(o, { chunkFrames: 3 });
+    assert.deepEqual(threes.azimuth, one.azimuth);
+    assert.deepEqual(threes.fourier.RL.magnitude, one.fourier.RL.magnitude);
     assert.deepEqual(fifty.altitude, one.altitude);
     assert.deepEqual(fifty.fourier.TB.coherence, one.fourier.TB.coherence);
     assert.deepEqual(fifty.rawVfs, one.rawVfs);
