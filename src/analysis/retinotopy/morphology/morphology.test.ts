@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { binaryClosing, binaryDilation, binaryErosion, binaryOpening } from './binary-morphology.ts';
+import { diskDilation, diskErosion, fillHoles, largestComponent } from './disk-morphology.ts';
 import { labelComponents } from './label-components.ts';
 import { skeletonize } from './skeletonize.ts';
 import { gaussianFilter, uniformFilter } from './smoothing-filters.ts';
@@ -29,6 +30,7 @@ m = np.array(d['mask']).reshape(H, W).astype(bool)
 out = {
   'gauss1': ni.gaussian_filter(f, 1).ravel().tolist(),
   'gauss9': ni.gaussian_filter(f, 9).ravel().tolist(),
+  'gauss3wrap': ni.gaussian_filter(f, 3, mode='wrap').ravel().tolist(),
   'uniform10': ni.uniform_filter(f, 10).ravel().tolist(),
   'uniform3': ni.uniform_filter(f, 3).ravel().tolist(),
   'dilate3': ni.binary_dilation(m, iterations=3).astype(int).ravel().tolist(),
@@ -70,6 +72,7 @@ describe('morphology against scipy.ndimage', () => {
       ref.gauss9 as number[],
       'gaussian σ=9 (kernel wider than the image)',
     );
+    closeTo(gaussianFilter(field, grid, 3, 4, 'wrap'), ref.gauss3wrap as number[], 'gaussian σ=3 wrap');
     closeTo(uniformFilter(field, grid, 10), ref.uniform10 as number[], 'uniform 10');
     closeTo(uniformFilter(field, grid, 3), ref.uniform3 as number[], 'uniform 3');
     assert.deepEqual([...binaryDilation(mask, grid, 3)], ref.dilate3);
@@ -108,5 +111,37 @@ describe('watershed', () => {
     const labels = watershed(values, markers, new Uint8Array(11).fill(1), g);
     assert.deepEqual([...labels.slice(0, 5)], [1, 1, 1, 1, 1]);
     assert.deepEqual([...labels.slice(6)], [2, 2, 2, 2, 2]);
+  });
+});
+
+describe('disk morphology (Garrett variant)', () => {
+  const g = { width: 9, height: 9 };
+  it('fills holes that do not reach the edge and keeps the largest component', () => {
+    // A ring around (4, 4) with a hole, plus a lone pixel in the corner.
+    const ring = Uint8Array.from({ length: 81 }, (_, i) => {
+      const r = Math.floor(i / 9);
+      const c = i % 9;
+      const d = Math.max(Math.abs(r - 4), Math.abs(c - 4));
+      return d === 2 || (r === 0 && c === 0) ? 1 : 0;
+    });
+    const filled = fillHoles(ring, g);
+    assert.equal(filled[4 * 9 + 4], 1);
+    assert.equal(filled[1 * 9 + 1], 0, 'background that reaches the edge stays');
+    const largest = largestComponent(filled, g);
+    assert.equal(largest[0], 0);
+    assert.equal(
+      largest.reduce((s, v) => s + v, 0),
+      25,
+    );
+  });
+  it('dilates a point into a disk and erodes it back', () => {
+    const point = new Uint8Array(81);
+    point[40] = 1;
+    const disk = diskDilation(point, g, 2);
+    assert.equal(
+      disk.reduce((s, v) => s + v, 0),
+      13,
+    );
+    assert.deepEqual([...diskErosion(disk, g, 2)], [...point]);
   });
 });

@@ -86,3 +86,20 @@ describe('area segmentation (Zhuang et al. 2017)', () => {
     assert.ok(whole && whole.as / whole.au > 1.5, `AS/AU ${whole && whole.as / whole.au}`);
   });
 });
+
+describe('area segmentation (Garrett et al. 2014 variant)', () => {
+  it('finds the three areas of alternating sign with method = garrett', () => {
+    const { azimuth, altitude } = maps(zigzag, altitudeUp);
+    const result = segmentAreas(azimuth, altitude, grid, {
+      ...defaultAnalysisParameters(),
+      method: 'garrett',
+    });
+    const mid = Math.floor(H / 2) * W;
+    const labels = [25, 75, 125].map((c) => result.areaMap[mid + c] as number);
+    assert.equal(new Set(labels).size, 3, JSON.stringify(result.areas));
+    assert.deepEqual(
+      labels.map((l) => result.areas.find((a) => a.label === l)?.sign),
+      [1, -1, 1],
+    );
+  });
+});

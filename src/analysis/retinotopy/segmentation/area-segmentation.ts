@@ -1,5 +1,6 @@
 import type { AnalysisParameters } from '../analysis-parameters.ts';
 import type { Grid } from '../morphology/image.ts';
+import { garrettSegmentation } from './garrett-segmentation.ts';
 import { patchArea, sumOver } from './patch.ts';
 import { visualCoverage } from './visual-coverage.ts';
 import { type SegmentationStages, zhuangSegmentation } from './zhuang-segmentation.ts';
@@ -31,14 +32,9 @@ export function segmentAreas(
   altitude: Float64Array,
   grid: Grid,
   parameters: AnalysisParameters,
-  segment: (
-    az: Float64Array,
-    alt: Float64Array,
-    g: Grid,
-    p: AnalysisParameters,
-  ) => SegmentationStages = zhuangSegmentation,
 ): AreaSegmentation {
-  const stages = segment(azimuth, altitude, grid, parameters);
+  const segment = parameters.method === 'garrett' ? garrettSegmentation : zhuangSegmentation;
+  const stages: SegmentationStages = segment(azimuth, altitude, grid, parameters);
   const areaMap = new Int32Array(grid.width * grid.height);
   const areas: AreaRow[] = stages.patches.map((patch, k) => {
     for (let i = 0; i < areaMap.length; i++) if (patch.mask[i]) areaMap[i] = k + 1;
