@@ -7,44 +7,71 @@ import { labelComponents } from './label-components.ts';
  * strel('disk', r) are used by the SNLC code (Garrett et al. 2014). Erosion treats the outside as
  * foreground, as MATLAB pads a binary erosion, so patches touching the edge are not eaten.
  */
-function diskOffsets(radius: number): [number, number][] {
-  const out: [number, number][] = [];
+/** Half-width of the disk's row at each vertical offset −r…r. */
+function diskRows(radius: number): number[] {
   const r = Math.floor(radius);
-  for (let dr = -r; dr <= r; dr++)
-    for (let dc = -r; dc <= r; dc++) if (dr * dr + dc * dc <= radius * radius) out.push([dr, dc]);
+  const out: number[] = [];
+  for (let dr = -r; dr <= r; dr++) out.push(Math.floor(Math.sqrt(radius * radius - dr * dr)));
   return out;
 }
 
-export function diskDilation(src: Mask, { width, height }: Grid, radius: number): Mask {
-  const offsets = diskOffsets(radius);
+/**
+ * Per row, the count of foreground pixels before each column (prefix sums), so "is any / every
+ * pixel in columns a…b set" is one subtraction: the disk is handled as 2r + 1 horizontal runs.
+ */
+function rowPrefixSums(src: Mask, { width, height }: Grid): Int32Array {
+  const sums = new Int32Array((width + 1) * height);
+  for (let r = 0; r < height; r++) {
+    const base = r * (width + 1);
+    for (let c = 0; c < width; c++)
+      sums[base + c + 1] = (sums[base + c] as number) + (src[r * width + c] as number);
+  }
+  return sums;
+}
+
+export function diskDilation(src: Mask, grid: Grid, radius: number): Mask {
+  const { width, height } = grid;
+  const rows = diskRows(radius);
+  const r0 = Math.floor(radius);
+  const sums = rowPrefixSums(src, grid);
   const out = new Uint8Array(src.length);
   for (let r = 0; r < height; r++) {
     for (let c = 0; c < width; c++) {
-      if (!src[r * width + c]) continue;
-      for (const [dr, dc] of offsets) {
-        const rr = r + dr;
-        const cc = c + dc;
-        if (rr >= 0 && rr < height && cc >= 0 && cc < width) out[rr * width + cc] = 1;
+      for (let k = 0; k < rows.length; k++) {
+        const rr = r + k - r0;
+        if (rr < 0 || rr >= height) continue;
+        const w = rows[k] as number;
+        const a = Math.max(0, c - w);
+        const b = Math.min(width, c + w + 1);
+        const base = rr * (width + 1);
+        if ((sums[base + b] as number) - (sums[base + a] as number) > 0) {
+          out[r * width + c] = 1;
+          break;
+        }
       }
     }
   }
   return out;
 }
 
-export function diskErosion(src: Mask, { width, height }: Grid, radius: number): Mask {
-  const offsets = diskOffsets(radius);
+export function diskErosion(src: Mask, grid: Grid, radius: number): Mask {
+  const { width, height } = grid;
+  const rows = diskRows(radius);
+  const r0 = Math.floor(radius);
+  const sums = rowPrefixSums(src, grid);
   const out = new Uint8Array(src.length);
   for (let r = 0; r < height; r++) {
     for (let c = 0; c < width; c++) {
       if (!src[r * width + c]) continue;
       let keep = 1;
-      for (const [dr, dc] of offsets) {
-        const rr = r + dr;
-        const cc = c + dc;
-        if (rr >= 0 && rr < height && cc >= 0 && cc < width && !src[rr * width + cc]) {
-          keep = 0;
-          break;
-        }
+      for (let k = 0; k < rows.length && keep; k++) {
+        const rr = r + k - r0;
+        if (rr < 0 || rr >= height) continue;
+        const w = rows[k] as number;
+        const a = Math.max(0, c - w);
+        const b = Math.min(width, c + w + 1);
+        const base = rr * (width + 1);
+        if ((sums[base + b] as number) - (sums[base + a] as number) < b - a) keep = 0;
       }
       out[r * width + c] = keep;
     }

@@ -1,4 +1,5 @@
 import { binaryClosing } from '../morphology/binary-morphology.ts';
+import { onCrop } from './patch.ts';
 
 /**
  * Visual coverage of a cortical patch (Allen `Patch.getVisualSpace`): the (alt, azi) of its pixels
@@ -33,7 +34,11 @@ export function visualCoverage(
     const c = Math.floor((azi - AZI_RANGE[0]) / pixelDeg);
     if (r < rows && c < cols) space[r * cols + c] = 1;
   }
-  if (closeIter >= 1) space = binaryClosing(space, { width: cols, height: rows }, closeIter);
+  if (closeIter >= 1) {
+    space = onCrop(space, { width: cols, height: rows }, closeIter + 1, (m, g) =>
+      binaryClosing(m, g, closeIter),
+    );
+  }
   let bins = 0;
   for (let i = 0; i < space.length; i++) bins += space[i] as number;
   return { space, area: bins * pixelDeg * pixelDeg };
