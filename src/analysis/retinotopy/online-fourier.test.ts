@@ -45,7 +45,7 @@ describe('OnlineFourier', () => {
       inWindow.map(([s]) => (s - 1e6) / 1e6),
       0.1,
     );
-    const maps = fourier.maps({ leakageCorrection: false });
+    const maps = await fourier.maps({ leakageCorrection: false });
     assert.equal(maps.frames, inWindow.length);
     want.forEach((g, p) => {
       assert.ok(Math.abs((maps.phase[p] as number) - Math.atan2(g.im, g.re)) < 1e-9, `phase of pixel ${p}`);
@@ -67,12 +67,46 @@ describe('OnlineFourier', () => {
       });
     });
     await fourier.addFrames(frames, stamps);
-    const maps = fourier.maps();
+    const maps = await fourier.maps();
     phis.forEach((phi, p) => {
       assert.ok(Math.abs((maps.phase[p] as number) - phi) < 1e-9);
       assert.ok(Math.abs((maps.magnitude[p] as number) - 3) < 1e-9);
       assert.ok(Math.abs((maps.deltaROverR[p] as number) - 3e-3) < 1e-9);
       assert.ok(Math.abs((maps.coherence[p] as number) - 1) < 1e-9);
     });
+  });
+
+  it('live: frames pushed one at a time without waiting give the batch maps, and early maps already point the right way', async () => {
+    const width = 3;
+    const height = 2;
+    const stamps = Array.from({ length: 300 }, (_, k) => 1e6 + k * 100_000 + ((k * 37) % 11) * 1000);
+    const frames = new Uint16Array(stamps.length * width * height);
+    stamps.forEach((s, k) => {
+      const t = (s - 1e6) / 1e6;
+      for (let p = 0; p < width * height; p++) {
+        frames[k * width * height + p] = Math.round(1000 - 20 * Math.cos(2 * Math.PI * 0.1 * t - p));
+      }
+    });
+    const batch = new OnlineFourier(pool, width, height, timing);
+    await batch.addFrames(frames, stamps);
+    const live = new OnlineFourier(pool, width, height, timing);
+    const pending: Promise<void>[] = [];
+    let early: Awaited<ReturnType<OnlineFourier['maps']>> | undefined;
+    for (let k = 0; k < stamps.length; k++) {
+      const pixels = width * height;
+      pending.push(live.addFrames(frames.slice(k * pixels, (k + 1) * pixels), [stamps[k] as number]));
+      if (k === 100) early = await live.maps();
+    }
+    await Promise.all(pending);
+    const [a, b] = [await live.maps(), await batch.maps()];
+    assert.deepEqual(a.phase, b.phase);
+    assert.deepEqual(a.coherence, b.coherence);
+    assert.equal(early?.frames, 101);
+    for (let p = 0; p < width * height; p++) {
+      const err = Math.abs(
+        Math.atan2(Math.sin((early?.phase[p] as number) - p), Math.cos((early?.phase[p] as number) - p)),
+      );
+      assert.ok(err < 0.05, `pixel ${p}: phase after one cycle is off by ${err}`);
+    }
   });
 });

@@ -35,6 +35,7 @@ export class OnlineFourier {
   private readonly sumsBuffer: SharedArrayBuffer;
   private readonly frame: FrameSums = emptyFrameSums();
   private readonly omega: number;
+  private tail: Promise<void> = Promise.resolve();
 
   constructor(pool: FourierWorkerPool, width: number, height: number, timing: SweepTiming) {
     this.pool = pool;
@@ -54,7 +55,15 @@ export class OnlineFourier {
    * outside the window of whole cycles are skipped. If `frames` is not on a SharedArrayBuffer the
    * frames in the window are copied once into one.
    */
-  async addFrames(frames: FrameData, timestampsUs: ArrayLike<number | bigint>): Promise<void> {
+  addFrames(frames: FrameData, timestampsUs: ArrayLike<number | bigint>): Promise<void> {
+    // Chunks are applied one after another (a live camera may deliver the next before the
+    // workers finish the last), so maps() always sees whole chunks, in order.
+    const done = this.tail.then(() => this.accumulate(frames, timestampsUs));
+    this.tail = done.catch(() => undefined);
+    return done;
+  }
+
+  private async accumulate(frames: FrameData, timestampsUs: ArrayLike<number | bigint>): Promise<void> {
     const pixels = this.width * this.height;
     const count = timestampsUs.length;
     if (frames.length < count * pixels) {
@@ -77,7 +86,6 @@ export class OnlineFourier {
       const angle = this.omega * (times[k] as number);
       cos[k] = Math.cos(angle);
       sin[k] = Math.sin(angle);
-      addFramePhasor(this.frame, cos[k] as number, sin[k] as number);
     }
     const contiguous = keep[0] === 0 && keep[used - 1] === used - 1;
     let shared: FrameData;
@@ -99,10 +107,13 @@ export class OnlineFourier {
       frameCount: used,
       phasors,
     });
+    // The frame sums move only once the pixel sums hold the chunk.
+    for (let k = 0; k < used; k++) addFramePhasor(this.frame, cos[k] as number, sin[k] as number);
   }
 
-  /** The maps from every frame added so far. */
-  maps(options: ReadOutOptions = {}): FourierMaps {
+  /** The maps from every frame added so far (waits for chunks still being accumulated). */
+  async maps(options: ReadOutOptions = {}): Promise<FourierMaps> {
+    await this.tail;
     const sums = pixelSumsOn(this.sumsBuffer, this.width * this.height);
     return readOutMaps(sums, this.frame, this.width, this.height, options);
   }

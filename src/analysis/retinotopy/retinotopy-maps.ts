@@ -46,7 +46,7 @@ export async function accumulateDirection(
     await fourier.addFrames(chunk.frames, chunk.timestampsUs);
     onChunk?.(count);
   }
-  return fourier.maps(options);
+  return await fourier.maps(options);
 }
 
 /** Stages 2 and 3 from the four directions' stage-1 maps. */
