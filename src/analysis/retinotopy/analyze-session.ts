@@ -1,7 +1,7 @@
 import type { AnalysisParameters } from './analysis-parameters.ts';
 import { FourierWorkerPool } from './fourier-worker-pool.ts';
-import { computeRetinotopyMaps } from './retinotopy-maps.ts';
-import { segmentAreas } from './segmentation/area-segmentation.ts';
+import { RetinotopyAnalysis } from './retinotopy-analysis.ts';
+import { assertSameFrameSize } from './retinotopy-maps.ts';
 import type { AnalysisResults } from './session-files/analysis-results-file.ts';
 import { openGuideLayoutSession } from './session-files/guide-layout-session.ts';
 
@@ -14,16 +14,10 @@ export async function analyzeGuideSession(
   const session = await openGuideLayoutSession(dir);
   const pool = new FourierWorkerPool();
   try {
-    const maps = await computeRetinotopyMaps(pool, session.recordings, {
-      chunkFrames: parameters.chunk_frames,
-      cameraFlip: parameters.camera_flip,
-      coherenceThreshold: parameters.coherence_threshold,
-      leakageCorrection: parameters.leakage_correction,
-      ...(onProgress ? { onProgress } : {}),
-    });
-    const grid = { width: maps.width, height: maps.height };
-    const segmentation = segmentAreas(maps.azimuth, maps.altitude, grid, parameters);
-    return { grid, azimuth: maps.azimuth, altitude: maps.altitude, maps, segmentation, parameters };
+    assertSameFrameSize(session.recordings);
+    const analysis = new RetinotopyAnalysis(pool, session.recordings);
+    await analysis.accumulateAll(parameters.chunk_frames, onProgress);
+    return await analysis.results(parameters);
   } finally {
     session.close();
     await pool.close();

@@ -87,12 +87,8 @@ export function mapsFromFourier(
   };
 }
 
-/** Stages 1–3 for a whole session. */
-export async function computeRetinotopyMaps(
-  pool: FourierWorkerPool,
-  recordings: Record<Direction, DirectionRecording>,
-  options: RetinotopyMapOptions = {},
-): Promise<RetinotopyMaps> {
+/** All four directions must have frames of one size (the maps combine them pixel by pixel). */
+export function assertSameFrameSize(recordings: Record<Direction, DirectionRecording>): void {
   const { width, height } = recordings.LR;
   for (const d of DIRECTIONS) {
     if (recordings[d].width !== width || recordings[d].height !== height) {
@@ -101,6 +97,15 @@ export async function computeRetinotopyMaps(
       });
     }
   }
+}
+
+/** Stages 1–3 for a whole session. */
+export async function computeRetinotopyMaps(
+  pool: FourierWorkerPool,
+  recordings: Record<Direction, DirectionRecording>,
+  options: RetinotopyMapOptions = {},
+): Promise<RetinotopyMaps> {
+  assertSameFrameSize(recordings);
   const chunkFrames = Math.max(1, Math.floor(options.chunkFrames ?? 64));
   const total = DIRECTIONS.reduce((s, d) => s + recordings[d].frameCount, 0);
   let done = 0;
