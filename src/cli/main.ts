@@ -201,6 +201,35 @@ const COMMANDS: CommandSpec[] = [
     action: lazy(() => import('./commands/export.ts'), 'exportAction'),
   },
   {
+    name: 'isi',
+    description: 'intrinsic-signal imaging: retinotopy analysis',
+    commands: [
+      {
+        name: 'analyze <session>',
+        description:
+          "maps and visual areas from a session directory in the imaging guide's layout ({LR,RL,TB,BT}_camera.h5, {dir}_stimulus.h5, metadata.json)",
+        options: [
+          ['--out <file>', 'results file (default: SESSION/analysis_results.h5)'],
+          new Option(
+            '--set <analysis.key=value>',
+            'analysis parameter, e.g. --set analysis.sign_map_threshold=0.3 (repeatable)',
+          ).argParser(collect),
+        ],
+        action: lazy(() => import('./commands/isi-commands.ts'), 'isiAnalyze'),
+      },
+      {
+        name: 'segment',
+        description: 'visual areas alone from a file holding azimuth_map and elevation_map (degrees)',
+        options: [
+          new Option('--maps <file>', 'HDF5 file with azimuth_map and elevation_map').makeOptionMandatory(),
+          ['--out <file>', 'results file (default: analysis_results.h5 beside the maps)'],
+          new Option('--set <analysis.key=value>', 'analysis parameter (repeatable)').argParser(collect),
+        ],
+        action: lazy(() => import('./commands/isi-commands.ts'), 'isiSegment'),
+      },
+    ],
+  },
+  {
     name: 'restart',
     description:
       'restart an instrument: reconnect it with its restart count cleared (the way out of faulted)',

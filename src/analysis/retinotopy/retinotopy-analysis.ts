@@ -1,0 +1,121 @@
+import type { AnalysisParameters } from './analysis-parameters.ts';
+import { DIRECTIONS, type Direction, type DirectionRecording } from './direction-recording.ts';
+import type { FourierMaps } from './fourier-accumulator.ts';
+import type { FourierWorkerPool } from './fourier-worker-pool.ts';
+import { OnlineFourier } from './online-fourier.ts';
+import { mapsFromFourier, type RetinotopyMaps } from './retinotopy-maps.ts';
+import { type AreaSegmentation, segmentAreas } from './segmentation/area-segmentation.ts';
+import type { AnalysisResults } from './session-files/analysis-results-file.ts';
+
+/** Which parameters each stage's output depends on (beyond the stage before it). */
+const READ_OUT_KEYS = ['leakage_correction'] as const;
+const MAP_KEYS = ['camera_flip', 'coherence_threshold'] as const;
+const SEGMENTATION_KEYS = [
+  'camera_flip',
+  'method',
+  'phase_map_sigma',
+  'sign_map_sigma',
+  'sign_map_threshold',
+  'ecc_map_size',
+  'split_cut_step',
+  'split_ratio',
+  'merge_overlap',
+  'open_iter',
+  'close_iter',
+  'dilation_iter',
+  'border_width',
+  'small_patch_px',
+  'visual_space_pixel_deg',
+  'visual_space_close_iter',
+] as const;
+
+const keyOf = (p: AnalysisParameters, keys: readonly (keyof AnalysisParameters)[]) =>
+  JSON.stringify(keys.map((k) => p[k]));
+
+/**
+ * One session's analysis with each stage cached: the frames are accumulated once (stage 1 sums),
+ * and a parameter change recomputes only the stages that depend on it: the read-out for
+ * leakage_correction, stages 2–3 for camera_flip / coherence_threshold, stage 4 for the
+ * segmentation parameters.
+ */
+export class RetinotopyAnalysis {
+  private readonly recordings: Record<Direction, DirectionRecording>;
+  private readonly fourier: Record<Direction, OnlineFourier>;
+  private readOut?: { key: string; value: Record<Direction, FourierMaps> };
+  private maps?: { key: string; value: RetinotopyMaps };
+  private segmentation?: { key: string; value: AreaSegmentation };
+  /** How many times each stage ran (for callers that show what a change cost). */
+  readonly runs = { readOut: 0, maps: 0, segmentation: 0 };
+
+  constructor(pool: FourierWorkerPool, recordings: Record<Direction, DirectionRecording>) {
+    this.recordings = recordings;
+    this.fourier = {} as Record<Direction, OnlineFourier>;
+    for (const d of DIRECTIONS) {
+      const r = recordings[d];
+      this.fourier[d] = new OnlineFourier(pool, r.width, r.height, r.timing);
+    }
+  }
+
+  /** Stage 1 over every recorded frame (once; live use can call addFrames on the directions). */
+  async accumulateAll(
+    chunkFrames: number,
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<void> {
+    const total = DIRECTIONS.reduce((s, d) => s + this.recordings[d].frameCount, 0);
+    let done = 0;
+    for (const d of DIRECTIONS) {
+      const recording = this.recordings[d];
+      for (let start = 0; start < recording.frameCount; start += chunkFrames) {
+        const count = Math.min(chunkFrames, recording.frameCount - start);
+        const chunk = await recording.readFrames(start, count);
+        await this.fourier[d].addFrames(chunk.frames, chunk.timestampsUs);
+        done += count;
+        onProgress?.(done, total);
+      }
+    }
+    this.readOut = undefined;
+  }
+
+  /** The stage-1 accumulator of one direction (to add frames live). */
+  direction(d: Direction): OnlineFourier {
+    return this.fourier[d];
+  }
+
+  async results(p: AnalysisParameters): Promise<AnalysisResults> {
+    const readKey = keyOf(p, READ_OUT_KEYS);
+    if (this.readOut?.key !== readKey) {
+      const value = {} as Record<Direction, FourierMaps>;
+      for (const d of DIRECTIONS)
+        value[d] = await this.fourier[d].maps({ leakageCorrection: p.leakage_correction });
+      this.readOut = { key: readKey, value };
+      this.runs.readOut++;
+    }
+    const mapKey = `${readKey}|${keyOf(p, MAP_KEYS)}`;
+    if (this.maps?.key !== mapKey) {
+      this.maps = {
+        key: mapKey,
+        value: mapsFromFourier(this.readOut.value, this.recordings, {
+          cameraFlip: p.camera_flip,
+          coherenceThreshold: p.coherence_threshold,
+        }),
+      };
+      this.runs.maps++;
+    }
+    const maps = this.maps.value;
+    const grid = { width: maps.width, height: maps.height };
+    // Segmentation reads only the position maps, which camera_flip and coherence do not change.
+    const segKey = `${readKey}|${keyOf(p, SEGMENTATION_KEYS)}`;
+    if (this.segmentation?.key !== segKey) {
+      this.segmentation = { key: segKey, value: segmentAreas(maps.azimuth, maps.altitude, grid, p) };
+      this.runs.segmentation++;
+    }
+    return {
+      grid,
+      azimuth: maps.azimuth,
+      altitude: maps.altitude,
+      maps,
+      segmentation: this.segmentation.value,
+      parameters: p,
+    };
+  }
+}

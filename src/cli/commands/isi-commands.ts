@@ -1,0 +1,47 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAnalysisSettings } from '../../analysis/retinotopy/analysis-parameters.ts';
+import { analyzeGuideSession } from '../../analysis/retinotopy/analyze-session.ts';
+import { segmentAreas } from '../../analysis/retinotopy/segmentation/area-segmentation.ts';
+import {
+  readPositionMaps,
+  writeAnalysisResults,
+} from '../../analysis/retinotopy/session-files/analysis-results-file.ts';
+import { BenchtopError } from '../../core/errors.ts';
+import type { Invocation } from '../command-spec.ts';
+import { ProgressBar } from './run-progress-bar.ts';
+
+interface IsiOptions {
+  out?: string;
+  set?: string[];
+}
+
+// `benchtop isi analyze SESSION` and `benchtop isi segment --maps FILE`: the retinotopy analysis
+// offline (src/analysis/retinotopy), writing the guide's analysis_results.h5.
+
+export async function isiAnalyze(inv: Invocation<IsiOptions, { session: string }>): Promise<void> {
+  const { session } = inv.args;
+  const parameters = parseAnalysisSettings(inv.options.set);
+  if (!existsSync(session) || !statSync(session).isDirectory()) {
+    throw new BenchtopError('NOT_FOUND', `${session} is not a session directory in the guide's layout`, {
+      session,
+    });
+  }
+  const out = inv.options.out ?? join(session, 'analysis_results.h5');
+  const bar = new ProgressBar(inv.err, 'analyze');
+  const results = await analyzeGuideSession(session, parameters, (done, total) =>
+    bar.update({ done, total, eta_s: null, state: 'fourier' }),
+  );
+  bar.finish();
+  await writeAnalysisResults(out, results);
+  inv.out.write(`${results.segmentation.areas.length} areas; results in ${out}\n`);
+}
+
+export async function isiSegment(inv: Invocation<IsiOptions & { maps: string }, unknown>): Promise<void> {
+  const parameters = parseAnalysisSettings(inv.options.set);
+  const { grid, azimuth, altitude } = await readPositionMaps(inv.options.maps);
+  const segmentation = segmentAreas(azimuth, altitude, grid, parameters);
+  const out = inv.options.out ?? join(inv.options.maps, '..', 'analysis_results.h5');
+  await writeAnalysisResults(out, { grid, azimuth, altitude, segmentation, parameters });
+  inv.out.write(`${segmentation.areas.length} areas; results in ${out}\n`);
+}
