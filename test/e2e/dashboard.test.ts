@@ -171,22 +171,6 @@ describe('dashboard on the simulated lab', { skip }, () => {
     assert.deepEqual(consoleWatch.take(), []);
   });
 
-  it('restarts an instrument from its page (the way out of faulted) and it comes back ready', async () => {
-    await page.goto(`${url}/instruments/dmm`);
-    const badge = status(page, 'dmm state');
-    await badge.filter({ hasText: 'ready' }).waitFor();
-    // A working instrument is restarted only after a confirmation.
-    page.once('dialog', (dialog) => void dialog.accept());
-    const answered = page.waitForResponse((r) => r.url().endsWith('/api/v1/instruments/dmm/restart'));
-    await page.getByRole('button', { name: 'Restart', exact: true }).click();
-    const response = await answered;
-    assert.equal(response.status(), 200);
-    assert.deepEqual([(await response.json()).previous, (await response.json()).state], ['ready', 'ready']);
-    await badge.filter({ hasText: 'ready' }).waitFor();
-    await page.getByRole('button', { name: 'Restart', exact: true }).waitFor();
-    assert.deepEqual(consoleWatch.take(), []);
-  });
-
   it("shows the server's refusal (interlock), then switches the laser on from the UI", async () => {
     const shutter = page.getByRole('switch', { name: 'shutter', exact: true });
     const emission = page.getByRole('switch', { name: 'emission', exact: true });
@@ -206,6 +190,22 @@ describe('dashboard on the simulated lab', { skip }, () => {
     await shutter.click();
     await status(page, 'laser.shutter').filter({ hasText: 'true' }).waitFor();
     assert.deepEqual(consoleWatch.take([REFUSED(409)]), []);
+  });
+
+  it('restarts an instrument from its page (the way out of faulted) and it comes back ready', async () => {
+    await page.goto(`${url}/instruments/dmm`);
+    const badge = status(page, 'dmm state');
+    await badge.filter({ hasText: 'ready' }).waitFor();
+    // A working instrument is restarted only after a confirmation.
+    page.once('dialog', (dialog) => void dialog.accept());
+    const answered = page.waitForResponse((r) => r.url().endsWith('/api/v1/instruments/dmm/restart'));
+    await page.getByRole('button', { name: 'Restart', exact: true }).click();
+    const response = await answered;
+    assert.equal(response.status(), 200);
+    assert.deepEqual([(await response.json()).previous, (await response.json()).state], ['ready', 'ready']);
+    await badge.filter({ hasText: 'ready' }).waitFor();
+    await page.getByRole('button', { name: 'Restart', exact: true }).waitFor();
+    assert.deepEqual(consoleWatch.take(), []);
   });
 
   it('runs a knife-edge scan: the plot fills in, progress ends, the run is in the catalog', async () => {
