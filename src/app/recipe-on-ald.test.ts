@@ -60,6 +60,13 @@ describe('recipes on the simulated ALD tool (config/ald.toml)', () => {
   };
   const plcWrite = (signal: string, value: boolean | number) =>
     runClockUntil(clock, manager.get('plc').write(signal, value, { wait: true }), 10, 1000);
+  const wait = (ms: number) =>
+    runClockUntil(clock, new Promise((r) => clock.setTimeout(() => r(null), ms)), 10, ms);
+  /** Back to base pressure (no N2 flow), as the recipe's preconditions want it. */
+  const toBase = async () => {
+    await plcWrite('mfc1_setpoint', 0);
+    await wait(3000);
+  };
 
   before(async () => {
     supervisor = new Supervisor({
@@ -128,9 +135,14 @@ describe('recipes on the simulated ALD tool (config/ald.toml)', () => {
       assert.ok(open >= 20 * 0.1 && open <= 20 * 0.14, `valve ${valve} open ${open.toFixed(3)} s in all`);
     }
     // The pressure trace (10 Hz, plus the peak-hold register) shows every pulse as one spike.
-    const trace = r.events('process').map((e) =>
-      Math.max(Number(e.data['plc.chamber_pressure'] ?? 0), Number(e.data['plc.chamber_pressure_peak'] ?? 0)),
-    );
+    const trace = r
+      .events('process')
+      .map((e) =>
+        Math.max(
+          Number(e.data['plc.chamber_pressure'] ?? 0),
+          Number(e.data['plc.chamber_pressure_peak'] ?? 0),
+        ),
+      );
     assert.ok(trace.length >= 10 * 140, `${trace.length} process samples in ~145 s`);
     const base = [...trace].sort((a, b) => a - b)[Math.floor(trace.length / 2)]!;
     let peaks = 0;
@@ -142,10 +154,12 @@ describe('recipes on the simulated ALD tool (config/ald.toml)', () => {
       } else if (high && p < base + 5) high = false;
     }
     assert.equal(peaks, 40, `one peak per pulse above the ${base.toFixed(0)} Pa baseline`);
-    for (let v = 1; v <= 6; v++) assert.equal(chamber.valveCommanded(v), false, `valve ${v} closed at the end`);
+    for (let v = 1; v <= 6; v++)
+      assert.equal(chamber.valveCommanded(v), false, `valve ${v} closed at the end`);
   });
 
   it('abort mid-pulse closes every valve at once', async () => {
+    await toBase();
     const r = await run({ recipe: 'tma-h2o-20' });
     const opened = new Promise<void>((resolve) => {
       const watch = () => {
@@ -165,17 +179,22 @@ describe('recipes on the simulated ALD tool (config/ald.toml)', () => {
     assert.equal(chamber.isValveOpen(1), false, 'and the valve itself closed');
   });
 
-  it('lists every precondition that fails (pump off) and opens nothing', async () => {
+  it('lists every precondition that fails (pump and N2 generator off) and opens nothing', async () => {
+    await toBase();
     await plcWrite('pump', false);
-    await runClockUntil(clock, new Promise((r) => clock.setTimeout(() => r(null), 1500)), 10, 200);
+    await plcWrite('n2_generator', false);
+    await wait(1500);
     const from = commands.length;
     const info = await (await run({ recipe: 'tma-h2o-20' })).finished;
     assert.equal(info.exit_status, 'fail');
     assert.equal(info.error?.code, 'PRECONDITION_FAILED');
     assert.match(info.reason ?? '', /Vacuum pump running \(plc\.pump\) is false, must be true/);
-    assert.match(info.reason ?? '', /Chamber at base pressure \(Pa\) \(plc\.chamber_pressure\) is [\d.]+, must be at most 100/);
+    assert.match(info.reason ?? '', /^2 preconditions not met: /);
+    assert.match(info.reason ?? '', /N2 generator ready \(plc\.n2_ready\) is false, must be true/);
     assert.equal(commands.length, from, 'no valve was commanded');
     await plcWrite('pump', true);
+    await plcWrite('n2_generator', true);
+    await wait(2500);
   });
 
   it('a TMA pulse refused by the interlock (pump off) fails the run with that reason, valve commanded closed', async () => {
@@ -196,12 +215,12 @@ duration_ms = 100
     assert.equal(chamber.valveCommanded(1), false);
     assert.equal(chamber.isValveOpen(1), false);
     await plcWrite('pump', true);
-    await runClockUntil(clock, new Promise((r) => clock.setTimeout(() => r(null), 2000)), 10, 300);
   });
 
   it('link loss mid-pulse fails the run with the reason; the valves are closed when the PLC is back', async () => {
     const server = manager.simulator('plc') as ModbusSimServer;
     warnings.length = 0;
+    await toBase();
     const r = await run({ recipe: 'tma-h2o-20' });
     const opened = new Promise<void>((resolve) => {
       const watch = () => {
@@ -229,7 +248,8 @@ duration_ms = 100
       watch();
     });
     await runClockUntil(clock, closed, 10, 500);
-    for (let v = 1; v <= 6; v++) assert.equal(chamber.valveCommanded(v), false, `valve ${v} closed on reconnect`);
+    for (let v = 1; v <= 6; v++)
+      assert.equal(chamber.valveCommanded(v), false, `valve ${v} closed on reconnect`);
     assert.ok(
       warnings.some((w) => w.uid === r.uid && /on reconnect/.test(w.message)),
       warnings.map((w) => w.message).join('\n'),

@@ -158,7 +158,10 @@ export const ConfigSchema = Type.Object(
           Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_-]*$' }),
           Type.Object(
             {
-              signal: Type.String({ pattern: SIGNAL_PATH, description: 'The valve command, e.g. plc.valve1_tma' }),
+              signal: Type.String({
+                pattern: SIGNAL_PATH,
+                description: 'The valve command, e.g. plc.valve1_tma',
+              }),
               feedback: Type.Optional(
                 Type.String({
                   pattern: SIGNAL_PATH,
@@ -190,15 +193,23 @@ export const ConfigSchema = Type.Object(
           { default: {}, description: 'Purge gases' },
         ),
         default_purge_gas: Type.Optional(Type.String({ description: 'The gas of a purge that names none' })),
-        parameters: Type.Record(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_-]*$' }), Type.String({ pattern: SIGNAL_PATH }), {
-          default: {},
-          description: 'Names recipes may use for signals in set, wait and preconditions',
-        }),
+        parameters: Type.Record(
+          Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_-]*$' }),
+          Type.String({ pattern: SIGNAL_PATH }),
+          {
+            default: {},
+            description: 'Names recipes may use for signals in set, wait and preconditions',
+          },
+        ),
         sample_signals: Type.Array(Type.String({ pattern: SIGNAL_PATH }), {
           default: [],
           description: 'Sampled into the run (stream "process") while a recipe runs',
         }),
-        sample_interval_ms: Type.Integer({ minimum: 10, default: 100, description: 'Process sampling during a recipe' }),
+        sample_interval_ms: Type.Integer({
+          minimum: 10,
+          default: 100,
+          description: 'Process sampling during a recipe',
+        }),
         feedback_timeout_ms: Type.Integer({
           exclusiveMinimum: 0,
           default: 500,
@@ -208,7 +219,8 @@ export const ConfigSchema = Type.Object(
           exclusiveMinimum: 0,
           maximum: 1,
           default: 1,
-          description: 'Purges, holds and ramps take this fraction of their time (demos, tests); pulses never shrink',
+          description:
+            'Purges, holds and ramps take this fraction of their time (demos, tests); pulses never shrink',
         }),
         recipes: Type.Array(Type.String({ minLength: 1 }), {
           default: [],

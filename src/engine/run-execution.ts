@@ -1,5 +1,6 @@
 import type { EventBus } from '../core/bus.ts';
 import { type Clock, sleep } from '../core/clock.ts';
+import type { SignalValue } from '../core/device.ts';
 import { BenchtopError, isBenchtopError, toBenchtopError } from '../core/errors.ts';
 import type { BenchtopEvents } from '../core/events.ts';
 import type { Frame } from '../core/frame.ts';
@@ -8,7 +9,6 @@ import { isLinkFault } from '../core/instrument-behavior.ts';
 import { frameDataKey, signalDataKey } from './data-keys.ts';
 import type { ExitStatus } from './documents.ts';
 import type { FrameSource } from './frame-source.ts';
-import type { SignalValue } from '../core/device.ts';
 import type { Command, Msg, PlanGenerator, ReadResult } from './messages.ts';
 import { MotionGuard } from './motion-guard.ts';
 import { ProgressTracker } from './progress.ts';
@@ -594,18 +594,26 @@ export class RunExecution {
           for (const [signal, value] of pending) {
             try {
               await instrument.write(signal, value, { wait: true });
-              this.deps.warn('safe_state', `wrote ${id}.${signal} = ${String(value)} on reconnect (safe state)`, {
-                target: `${id}.${signal}`,
-                value,
-                instrument: id,
-              });
+              this.deps.warn(
+                'safe_state',
+                `wrote ${id}.${signal} = ${String(value)} on reconnect (safe state)`,
+                {
+                  target: `${id}.${signal}`,
+                  value,
+                  instrument: id,
+                },
+              );
             } catch (error) {
               const failure = toBenchtopError(error);
-              this.deps.warn('safe_state', `could not write ${id}.${signal} on reconnect: ${failure.message}`, {
-                target: `${id}.${signal}`,
-                value,
-                instrument: id,
-              });
+              this.deps.warn(
+                'safe_state',
+                `could not write ${id}.${signal} on reconnect: ${failure.message}`,
+                {
+                  target: `${id}.${signal}`,
+                  value,
+                  instrument: id,
+                },
+              );
             }
           }
         })();

@@ -15,8 +15,7 @@ import {
   triggerAndRead,
 } from '../messages.ts';
 import type { ArgProblem, PlanDefinition, PlanSize } from '../plan-definition.ts';
-import { ProcessMap } from '../recipes/recipe-check.ts';
-import { recipeProblems } from '../recipes/recipe-check.ts';
+import { ProcessMap, recipeProblems } from '../recipes/recipe-check.ts';
 import {
   conditionHolds,
   countCycles,
@@ -344,7 +343,10 @@ export function createRecipePlan(deps: RecipePlanDeps): PlanDefinition<RecipeArg
       const steps = 'path' in found ? [] : found.recipe.steps;
       return {
         points: { count: countSteps(steps), path: '/recipe' },
-        duration: { seconds: recipeDurationS(steps, args.time_scale ?? deps.process.time_scale), path: '/recipe' },
+        duration: {
+          seconds: recipeDurationS(steps, args.time_scale ?? deps.process.time_scale),
+          path: '/recipe',
+        },
       };
     },
     plan: (args) => recipeRun(deps, args),

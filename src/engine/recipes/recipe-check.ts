@@ -114,7 +114,10 @@ export function recipeProblems(recipe: Recipe, map: ProcessMap, devices?: Device
         checkValve(gas.valve, `${path}/gas`);
         if (step.flow_sccm !== undefined) {
           if (!gas.flow_signal)
-            problems.push({ path: `${path}/flow_sccm`, message: `gas ${gas.name} has no flow_signal in [process.gases]` });
+            problems.push({
+              path: `${path}/flow_sccm`,
+              message: `gas ${gas.name} has no flow_signal in [process.gases]`,
+            });
           else checkSignal(gas.flow_signal, `${path}/flow_sccm`, 'write');
         }
         break;

@@ -26,7 +26,9 @@ export const PurgeStep = Type.Object(
     type: Type.Literal('purge'),
     name: Type.Optional(Type.String()),
     duration_ms: Ms('Purge time'),
-    gas: Type.Optional(Type.String({ description: 'A [process.gases] name; default [process] default_purge_gas' })),
+    gas: Type.Optional(
+      Type.String({ description: 'A [process.gases] name; default [process] default_purge_gas' }),
+    ),
     flow_sccm: Type.Optional(Type.Number({ minimum: 0, 'x-unit': 'sccm' })),
   },
   { additionalProperties: false },
@@ -39,7 +41,10 @@ export const SetStep = Type.Object(
     value: Type.Union([Type.Number(), Type.Boolean()]),
     hold_ms: Type.Optional(Ms('Wait after the value is reached')),
     ramp_rate: Type.Optional(
-      Type.Number({ exclusiveMinimum: 0, description: 'Units per second, in 1 s steps from the present value' }),
+      Type.Number({
+        exclusiveMinimum: 0,
+        description: 'Units per second, in 1 s steps from the present value',
+      }),
     ),
   },
   { additionalProperties: false },
@@ -104,7 +109,10 @@ export type Precondition = Static<typeof Precondition>;
 
 export const RecipeSchema = Type.Object(
   {
-    name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', description: 'The recipe is stored under this name' }),
+    name: Type.String({
+      pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
+      description: 'The recipe is stored under this name',
+    }),
     description: Type.Optional(Type.String()),
     growth_per_cycle_nm: Type.Number({ minimum: 0, default: 0, description: 'For the thickness estimate' }),
     preconditions: Type.Array(Precondition, { default: [] }),

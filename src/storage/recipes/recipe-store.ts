@@ -103,9 +103,9 @@ export class RecipeStore implements RecipeSource {
     const row =
       version === undefined
         ? this.latestRow(name)
-        : (this.db.prepare('SELECT * FROM recipe_versions WHERE name = ? AND version = ?').get(name, version) as
-            | Row
-            | undefined);
+        : (this.db
+            .prepare('SELECT * FROM recipe_versions WHERE name = ? AND version = ?')
+            .get(name, version) as Row | undefined);
     if (!row) {
       throw new BenchtopError(
         'RECIPE_NOT_FOUND',
