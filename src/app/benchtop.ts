@@ -11,6 +11,7 @@ import type { Logger } from '../core/logger.ts';
 import { Supervisor } from '../core/supervisor.ts';
 import { BENCHTOP_VERSION } from '../core/version.ts';
 import { builtinPlans, PlanRegistry } from '../engine/plan-registry.ts';
+import { createRecipePlan } from '../engine/plans/recipe.ts';
 import { RunEngine } from '../engine/run-engine.ts';
 import type { WriterFactory } from '../engine/run-storage.ts';
 import { AlarmService } from '../server/alarms/alarm-service.ts';
@@ -24,11 +25,13 @@ import { VirtualLab } from '../sim/virtual-lab.ts';
 import { BackupManager } from '../storage/backup/backup-manager.ts';
 import { BackupScheduler } from '../storage/backup/backup-scheduler.ts';
 import { RunCatalog } from '../storage/catalog/run-catalog.ts';
+import { RecipeStore } from '../storage/recipes/recipe-store.ts';
 import { Retention } from '../storage/retention.ts';
 import type { RunWriter } from '../storage/run-writer.ts';
 import { openTimeSeriesStore } from '../storage/timeseries/open-timeseries-store.ts';
 import { ParameterLogger } from '../storage/timeseries/parameter-logger.ts';
 import type { TimeSeriesStore } from '../storage/timeseries/timeseries-store.ts';
+import { importConfiguredRecipes } from './configured-recipes.ts';
 import { InstrumentManager } from './instrument-manager.ts';
 import { recoverInterruptedRuns } from './interrupted-runs.ts';
 import { parameterSampler } from './parameter-sampler.ts';
@@ -62,6 +65,8 @@ export class Benchtop {
   private readonly alarmStore: AlarmStore;
   /** Every run: its plan, status, files and documents (`<output_dir>/catalog.sqlite`). */
   readonly catalog: RunCatalog;
+  /** Versioned process recipes (`<output_dir>/recipes.sqlite`), run by the `recipe` plan. */
+  readonly recipes: RecipeStore;
   /** Runs plans one at a time, writing each run with the `[storage] default_backend` writer. */
   readonly engine: RunEngine;
   readonly logRing: LogRing | undefined;
@@ -139,6 +144,12 @@ export class Benchtop {
     });
     this.metrics.attachAlarms(this.alarms);
     this.catalog = RunCatalog.inOutputDir(this.config.storage.output_dir);
+    this.recipes = RecipeStore.inOutputDir(this.config.storage.output_dir);
+    const recipePlan = createRecipePlan({
+      recipes: this.recipes,
+      process: this.config.process,
+      devices: () => this.engine.devices(),
+    });
     this.engine = new RunEngine({
       instruments: this.instruments,
       bus: this.bus,
@@ -155,7 +166,7 @@ export class Benchtop {
         return this.currentWriter;
       },
       recorder: this.catalog,
-      plans: new PlanRegistry(builtinPlans, {
+      plans: new PlanRegistry([...builtinPlans, recipePlan as never], {
         maxPoints: this.config.engine.max_points,
         maxDurationS: this.config.engine.max_duration_s,
       }),
@@ -205,6 +216,7 @@ export class Benchtop {
     if (this.lab) this.logger.info('simulation enabled: instruments talk to the virtual lab');
     if (this.logRing) this.logRing.subscribe((record) => this.bus.emit('log.record', record));
     await recoverInterruptedRuns(this.catalog, this.config.storage.output_dir, this.logger);
+    importConfiguredRecipes(this.recipes, this.config.process, this.loaded.file, this.logger);
     await this.startAcquisition();
     await this.startParameterLog();
     this.startBackups();
@@ -220,6 +232,7 @@ export class Benchtop {
       alarms: this.alarms,
       engine: this.engine,
       catalog: this.catalog,
+      recipes: this.recipes,
       ...(this.timeseries ? { timeseries: this.timeseries } : {}),
       ...(this.logRing ? { logRing: this.logRing } : {}),
       startedAt: this.clock.now(),
@@ -360,6 +373,7 @@ export class Benchtop {
     this.alarmStore.close();
     this.security.close();
     this.catalog.close();
+    this.recipes.close();
     this.logger.info('Benchtop stopped');
   }
 }

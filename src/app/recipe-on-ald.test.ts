@@ -179,6 +179,26 @@ describe('recipes on the simulated ALD tool (config/ald.toml)', () => {
     assert.equal(chamber.isValveOpen(1), false, 'and the valve itself closed');
   });
 
+  it('stop at the boundary ends after the cycle in progress, as a success', async () => {
+    await toBase();
+    const r = await run({ recipe: 'tma-h2o-20' });
+    const second = new Promise<void>((resolve) => {
+      const off = bus.on('run.progress', (p) => {
+        if (p.uid === r.uid && p.detail?.cycle === 2) {
+          off();
+          resolve();
+        }
+      });
+    });
+    await runClockUntil(clock, second, 5, 5000);
+    engine.stop('enough', 'boundary');
+    const info = await r.finished;
+    assert.equal(info.exit_status, 'success');
+    assert.equal(info.reason, 'enough');
+    assert.equal(info.progress.detail?.cycles_done, 2, 'the second cycle ran to its end');
+    assert.equal(info.progress.done, 1 + 2 * 4);
+  });
+
   it('lists every precondition that fails (pump and N2 generator off) and opens nothing', async () => {
     await toBase();
     await plcWrite('pump', false);
@@ -254,5 +274,23 @@ duration_ms = 100
       warnings.some((w) => w.uid === r.uid && /on reconnect/.test(w.message)),
       warnings.map((w) => w.message).join('\n'),
     );
+  });
+  it('shutdown mid-pulse aborts the run and closes the valves while the PLC still answers', async () => {
+    await toBase();
+    const r = await run({ recipe: 'tma-h2o-20' });
+    const opened = new Promise<void>((resolve) => {
+      const watch = () => {
+        chamber.advance();
+        if (chamber.isValveOpen(2)) resolve();
+        else clock.setTimeout(watch, 5);
+      };
+      watch();
+    });
+    await runClockUntil(clock, opened, 5, 5000);
+    await runClockUntil(clock, engine.shutdown('shutdown'), 5, 1000);
+    const info = await r.finished;
+    assert.equal(info.exit_status, 'abort');
+    assert.equal(info.reason, 'shutdown');
+    for (let v = 1; v <= 6; v++) assert.equal(chamber.valveCommanded(v), false, `valve ${v} closed`);
   });
 });
