@@ -5,6 +5,7 @@ import { BENCHTOP_VERSION } from '../core/version.ts';
 import { ApiClient, clientOptions } from './client/api-client.ts';
 import { backupCommand, configFileCommands } from './commands/backup-commands.ts';
 import { configPrintCommand } from './commands/config-print.ts';
+import { recipeCommand } from './commands/recipe-commands.ts';
 import { restartCommand } from './commands/restart-command.ts';
 import { runCommands } from './commands/run-commands.ts';
 import { securityCommands } from './commands/security-commands.ts';
@@ -91,6 +92,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
   for (const command of securityCommands(env)) program.addCommand(command);
   for (const command of runCommands(env)) program.addCommand(command);
   program.addCommand(restartCommand(env));
+  program.addCommand(recipeCommand(env));
   program.addCommand(backupCommand(env));
   configFileCommands(config, env);
 
