@@ -37,6 +37,7 @@ import { recoverInterruptedRuns } from './interrupted-runs.ts';
 import { parameterSampler } from './parameter-sampler.ts';
 import { logFailedRuns } from './run-end-log.ts';
 import { runWriterFactory } from './run-writer-factory.ts';
+import { watchExternalSetpoints } from './setpoint-watch.ts';
 
 export interface BenchtopOptions {
   clock?: Clock;
@@ -174,6 +175,7 @@ export class Benchtop {
       suspendTimeoutS: this.config.engine.suspend_timeout_s,
     });
     logFailedRuns(this.bus, this.engine, logger);
+    watchExternalSetpoints(this.bus, this.instruments, logger);
     this.metrics.attachStorage({
       runWriter: () => this.currentWriter,
       parameterLog: () => this.parameterLogger,

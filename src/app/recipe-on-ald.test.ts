@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../config/load.ts';
 import { EventBus } from '../core/bus.ts';
@@ -20,6 +22,7 @@ import type { AldChamber } from '../sim/ald-chamber.ts';
 import { VirtualLab } from '../sim/virtual-lab.ts';
 import { RecipeStore } from '../storage/recipes/recipe-store.ts';
 import { InstrumentManager } from './instrument-manager.ts';
+import { watchExternalSetpoints } from './setpoint-watch.ts';
 
 /**
  * The shipped 20-cycle TMA/H2O recipe on config/ald.toml's simulated PLC: the real ModbusPlc
@@ -275,6 +278,43 @@ duration_ms = 100
       warnings.map((w) => w.message).join('\n'),
     );
   });
+  it('a setpoint written at the machine (another Modbus client) is seen within 1 s and published once', async () => {
+    const off = watchExternalSetpoints(bus, manager, silentLogger());
+    const seen: BenchtopEvents['setpoint.changed_externally'][] = [];
+    const offSeen = bus.on('setpoint.changed_externally', (e) => seen.push(e));
+    try {
+      await plcWrite('mfc1_setpoint', 20);
+      await wait(2500);
+      assert.equal(seen.length, 0, "Benchtop's own write is not a change at the machine");
+      // Someone else: FC16 to holding 2066–2067, 80.0 as float32 low word first.
+      const { port } = (manager.simulator('plc') as ModbusSimServer).address!;
+      const socket = connect(port, '127.0.0.1');
+      await once(socket, 'connect');
+      const pdu = Buffer.from([0x10, 0x08, 0x12, 0x00, 0x02, 0x04, 0x00, 0x00, 0x42, 0xa0]);
+      const mbap = Buffer.from([0x00, 0x01, 0x00, 0x00, 0x00, pdu.length + 1, 0x01]);
+      socket.write(Buffer.concat([mbap, pdu]));
+      await once(socket, 'data');
+      socket.destroy();
+      const writtenAt = clock.monotonic();
+      const noticed = new Promise<void>((resolve) => {
+        const watch = () => (seen.length > 0 ? resolve() : clock.setTimeout(watch, 5));
+        watch();
+      });
+      await runClockUntil(clock, noticed, 5, 400);
+      assert.ok(clock.monotonic() - writtenAt <= 1000 + 50, `seen after ${clock.monotonic() - writtenAt} ms`);
+      assert.equal(seen.length, 1);
+      assert.deepEqual(
+        { signal: seen[0]!.signal, expected: seen[0]!.expected, value: seen[0]!.value },
+        { signal: 'mfc1_setpoint', expected: 20, value: 80 },
+      );
+      await wait(2500);
+      assert.equal(seen.length, 1, 'published once');
+    } finally {
+      off();
+      offSeen();
+    }
+  });
+
   it('shutdown mid-pulse aborts the run and closes the valves while the PLC still answers', async () => {
     await toBase();
     const r = await run({ recipe: 'tma-h2o-20' });

@@ -22,6 +22,20 @@ export interface BenchtopEvents {
     seconds: number;
     outcome: 'ok' | 'error';
   };
+  /** Benchtop wrote a signal (the instrument accepted it); `at` is epoch ms. */
+  'instrument.written': { instrument: string; signal: string; value: unknown; at: number };
+  /**
+   * A writable signal changed without Benchtop writing it (someone at the machine): what
+   * Benchtop last wrote or saw, and what it reads now.
+   */
+  'setpoint.changed_externally': {
+    instrument: string;
+    signal: string;
+    expected: unknown;
+    value: unknown;
+    /** Epoch ms of the reading that showed it. */
+    at: number;
+  };
   /** An instrument identified itself on connect. */
   'instrument.identity': { instrument: string; identity: DriverIdentity };
   /** An alarm changed state (activated, escalated, cleared, acknowledged, shelved, unshelved). */

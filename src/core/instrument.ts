@@ -42,6 +42,7 @@ export class Instrument {
   private readonly onCommand:
     | ((op: 'read' | 'write' | 'call', seconds: number, outcome: 'ok' | 'error') => void)
     | undefined;
+  private readonly onWritten: ((signal: string, value: unknown) => void) | undefined;
 
   constructor(options: {
     id: string;
@@ -51,6 +52,8 @@ export class Instrument {
     askTimeoutMs: number;
     /** Told about every command's duration and outcome (the latency histogram). */
     onCommand?: (op: 'read' | 'write' | 'call', seconds: number, outcome: 'ok' | 'error') => void;
+    /** Told about every write Benchtop made that succeeded (setpoint watching). */
+    onWritten?: (signal: string, value: unknown) => void;
   }) {
     this.id = options.id;
     this.type = options.driver.type;
@@ -59,6 +62,7 @@ export class Instrument {
     this.clock = options.clock;
     this.askTimeoutMs = options.askTimeoutMs;
     this.onCommand = options.onCommand;
+    this.onWritten = options.onWritten;
   }
 
   get state(): ActorState {
@@ -139,6 +143,7 @@ export class Instrument {
     const desc = this.signal(signal);
     const checked = checkWrite(this.id, desc, value);
     const reply = await this.ask({ op: 'write', signal, value: checked });
+    this.onWritten?.(signal, checked);
     if (reply.completion && options.wait !== false) await this.await(reply.completion);
   }
 

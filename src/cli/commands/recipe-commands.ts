@@ -28,7 +28,10 @@ export function recipeCommand(env: NodeJS.ProcessEnv): Command {
     .option('--config <file>', 'configuration (default: $BENCHTOP_CONFIG, else config/default.toml)')
     .action((file: string, options: { config?: string }) => {
       const { config } = loadConfig({ file: resolveConfigFile(options.config, env), env });
-      const checked = validRecipe(parseRecipeText(readFileSync(file, 'utf8')), new ProcessMap(config.process));
+      const checked = validRecipe(
+        parseRecipeText(readFileSync(file, 'utf8')),
+        new ProcessMap(config.process),
+      );
       process.stdout.write(
         `${checked.name}: valid (${countSteps(checked.steps)} steps, ${countCycles(checked.steps)} cycles)\n`,
       );
@@ -56,7 +59,10 @@ export function recipeCommand(env: NodeJS.ProcessEnv): Command {
     .option('--time-scale <x>', 'purges and holds take this fraction of their time (0 < x <= 1)')
     .option('--json', 'print the finished run as JSON')
     .action(
-      async (target: string, options: { url?: string; version?: string; timeScale?: string; json?: boolean }) => {
+      async (
+        target: string,
+        options: { url?: string; version?: string; timeScale?: string; json?: boolean },
+      ) => {
         const client = new ApiClient(clientOptions(options, env));
         let name = target;
         let version = options.version === undefined ? undefined : Number(options.version);
