@@ -36,6 +36,8 @@ export interface BenchtopEvents {
     /** Epoch ms of the reading that showed it. */
     at: number;
   };
+  /** One Modbus request of a PLC driver (metrics): wall seconds, and the exception code, `link`, or null. */
+  'modbus.request': { instrument: string; fc: number; seconds: number; exception: number | 'link' | null };
   /** An instrument identified itself on connect. */
   'instrument.identity': { instrument: string; identity: DriverIdentity };
   /** An alarm changed state (activated, escalated, cleared, acknowledged, shelved, unshelved). */
