@@ -5,6 +5,7 @@ import { BENCHTOP_VERSION } from '../core/version.ts';
 import { ApiClient, clientOptions } from './client/api-client.ts';
 import { backupCommand, configFileCommands } from './commands/backup-commands.ts';
 import { configPrintCommand } from './commands/config-print.ts';
+import { doctorCommand } from './commands/doctor-command.ts';
 import { recipeCommand } from './commands/recipe-commands.ts';
 import { restartCommand } from './commands/restart-command.ts';
 import { runCommands } from './commands/run-commands.ts';
@@ -93,6 +94,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
   for (const command of runCommands(env)) program.addCommand(command);
   program.addCommand(restartCommand(env));
   program.addCommand(recipeCommand(env));
+  program.addCommand(doctorCommand(env));
   program.addCommand(backupCommand(env));
   configFileCommands(config, env);
 
