@@ -278,6 +278,24 @@ duration_ms = 100
       warnings.map((w) => w.message).join('\n'),
     );
   });
+  it('time_scale 0.05 runs the same 20 cycles in ~11 s: purges and holds shortened, pulses not', async () => {
+    await toBase();
+    const from = commands.length;
+    const startedAt = clock.monotonic();
+    const info = await (await run({ recipe: 'tma-h2o-20', time_scale: 0.05 })).finished;
+    const took = (clock.monotonic() - startedAt) / 1000;
+    assert.equal(info.exit_status, 'success', info.reason ?? '');
+    assert.equal(info.progress.detail?.cycles_done, 20);
+    // 2 s hold and 7 s of purges per cycle at 0.05, pulses 2 × 0.1 s per cycle as they are.
+    const least = 2 * 0.05 + 20 * (0.2 + 7 * 0.05);
+    assert.ok(took >= least && took < least + 3, `${took.toFixed(2)} s (at least ${least.toFixed(2)} s)`);
+    const tma = commands.slice(from).filter(([, v]) => v === 1);
+    for (let i = 0; i < tma.length; i += 2) {
+      const held = tma[i + 1]![0] - tma[i]![0];
+      assert.ok(held >= 100 && held <= 140, `TMA pulse ${i / 2}: ${held} ms`);
+    }
+  });
+
   it('a setpoint written at the machine (another Modbus client) is seen within 1 s and published once', async () => {
     const off = watchExternalSetpoints(bus, manager, silentLogger());
     const seen: BenchtopEvents['setpoint.changed_externally'][] = [];
