@@ -194,7 +194,7 @@ describe('recipes on the simulated ALD tool (config/ald.toml)', () => {
       });
     });
     await runClockUntil(clock, second, 5, 5000);
-    engine.stop('enough', 'boundary');
+    engine.stop('enough'); // a recipe stops at the end of its cycle unless told `now`
     const info = await r.finished;
     assert.equal(info.exit_status, 'success');
     assert.equal(info.reason, 'enough');

@@ -36,6 +36,8 @@ export interface PlanDefinition<A = never> {
    * `[engine] on_instrument_unavailable` says (a recipe cannot re-do half a valve pulse).
    */
   onInstrumentUnavailable?: 'fail';
+  /** Where a stop that does not say ends the run: `boundary` (a recipe stops at the end of its cycle). */
+  stopAt?: 'now' | 'boundary';
   /** Must generate its points lazily: a plan's size is bounded only by the limits above. */
   plan(args: A): PlanGenerator;
 }

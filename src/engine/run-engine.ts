@@ -54,6 +54,8 @@ interface Entry {
   instrumentIds: Set<string>;
   /** The plan ends as a failure when one of its instruments is lost (never suspends). */
   failOnUnavailable: boolean;
+  /** Where a stop that does not say ends this run. */
+  stopAt: 'now' | 'boundary';
 }
 
 /** Actor states in which an instrument cannot serve a run (starting is on its way back). */
@@ -152,6 +154,7 @@ export class RunEngine {
         ...(validated.plan.instruments?.(validated.args as never) ?? []),
       ]),
       failOnUnavailable: validated.plan.onInstrumentUnavailable === 'fail',
+      stopAt: validated.plan.stopAt ?? 'now',
       start: () => this.execution(entry, validated.plan.plan(validated.args as never)),
     };
     this.entries.set(uid, entry);
@@ -244,10 +247,12 @@ export class RunEngine {
   /**
    * Ends the running run as a success (stopped early): now, or with `at: 'boundary'` at the
    * plan's next boundary (a recipe's end of cycle; a plan without boundaries runs to its end).
+   * Without `at`, where the plan says (a recipe: the boundary; others: now).
    */
-  stop(reason = 'stopped early by user', at: 'now' | 'boundary' = 'now'): RunInfo {
+  stop(reason = 'stopped early by user', at?: 'now' | 'boundary'): RunInfo {
     const entry = this.mustBeActive('stop');
-    if (at === 'boundary') entry.control.endAtBoundary ??= { exitStatus: 'success', reason };
+    if ((at ?? entry.stopAt) === 'boundary')
+      entry.control.endAtBoundary ??= { exitStatus: 'success', reason };
     else entry.control.requestEnd({ exitStatus: 'success', reason });
     return snapshot(entry.info);
   }

@@ -329,6 +329,7 @@ export function createRecipePlan(deps: RecipePlanDeps): PlanDefinition<RecipeArg
     description: 'Run a stored process recipe (valve pulses, purges, setpoints, waits, loops) on the PLC',
     args: RecipeArgs,
     onInstrumentUnavailable: 'fail',
+    stopAt: 'boundary',
     instruments: () => new ProcessMap(deps.process).instruments(),
     check(args) {
       const found = lookup(args);

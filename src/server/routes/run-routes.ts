@@ -180,7 +180,8 @@ export function runRoutes(engine: RunEngine, catalog: RunCatalog | undefined, ou
                   ? {
                       at: Type.Optional(
                         Type.Union([Type.Literal('now'), Type.Literal('boundary')], {
-                          description: "boundary: at the plan's next boundary (a recipe's end of cycle)",
+                          description:
+                            "now, or at the plan's next boundary (a recipe's end of cycle); default: the plan's own (a recipe: boundary)",
                         }),
                       ),
                     }
@@ -210,7 +211,7 @@ export function runRoutes(engine: RunEngine, catalog: RunCatalog | undefined, ou
           if (action === 'pause') return engine.pause();
           if (action === 'resume') return engine.resume();
           if (action === 'abort') return engine.abort(reason ?? `aborted by ${request.principal.name}`);
-          return engine.stop(reason ?? `stopped by ${request.principal.name}`, body?.at ?? 'now');
+          return engine.stop(reason ?? `stopped by ${request.principal.name}`, body?.at);
         },
       );
     }
