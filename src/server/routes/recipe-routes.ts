@@ -52,6 +52,24 @@ export function recipeRoutes(store: RecipeStore, process: ProcessConfig, devices
 
   return async (app: FastifyInstance) => {
     app.get(
+      '/process',
+      {
+        schema: {
+          tags: ['recipes'],
+          summary: 'The [process] map: recipe valve, gas and parameter names to signals',
+        },
+      },
+      async () => ({
+        valves: process.valves,
+        gases: process.gases,
+        default_purge_gas: process.default_purge_gas ?? null,
+        parameters: process.parameters,
+        sample_signals: process.sample_signals,
+        sample_interval_ms: process.sample_interval_ms,
+        time_scale: process.time_scale,
+      }),
+    );
+    app.get(
       '/recipes',
       { schema: { tags: ['recipes'], summary: 'Recipes, each at its latest version' } },
       async () => store.list(),
