@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -24,6 +26,7 @@ describe('process page on the simulated ALD tool', { skip }, () => {
   let page: Page;
   let consoleWatch: ConsoleWatch;
   let url: string;
+  let plcPort: number;
 
   before(async () => {
     ensureDashboardBuilt();
@@ -32,7 +35,8 @@ describe('process page on the simulated ALD tool', { skip }, () => {
       assert.ok(toml.includes(from), `config/ald.toml no longer contains ${JSON.stringify(from)}`);
       toml = toml.replace(from, to);
     };
-    edit('plc = 1502', 'plc = 0');
+    plcPort = await freePort();
+    edit('plc = 1502', `plc = ${plcPort}`);
     edit('output_dir = "./data"', `output_dir = ${JSON.stringify(join(root, 'data'))}`);
     toml += '\n[server]\nrate_limit_per_minute = 0\n';
     mkdirSync(join(root, 'recipes'));
@@ -83,4 +87,30 @@ describe('process page on the simulated ALD tool', { skip }, () => {
     assert.equal(((await reply.json()) as { value: number }).value, 42);
     assert.deepEqual(consoleWatch.take(), []);
   });
+
+  it('shows a setpoint changed at the machine (another Modbus client wrote the register)', async () => {
+    const socket = connect(plcPort, '127.0.0.1');
+    await once(socket, 'connect');
+    // FC16 to holding 2066-2067: 80.0 as float32, low word first.
+    const pdu = Buffer.from([0x10, 0x08, 0x12, 0x00, 0x02, 0x04, 0x00, 0x00, 0x42, 0xa0]);
+    socket.write(Buffer.concat([Buffer.from([0, 1, 0, 0, 0, pdu.length + 1, 1]), pdu]));
+    await once(socket, 'data');
+    socket.destroy();
+    await page
+      .getByRole('list', { name: 'Setpoints changed at the machine' })
+      .getByText(/plc\.mfc1_setpoint: 42 → 80/)
+      .waitFor();
+    assert.deepEqual(consoleWatch.take(), []);
+  });
 });
+
+/** A port nothing listens on now (the simulator's, fixed so the test can reach it). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}

@@ -48,6 +48,37 @@ export function ProcessPage() {
   const [error, setError] = useState<unknown>(null);
   const [run, setRun] = useState<Pick<LiveRun, 'uid' | 'state' | 'reason' | 'exit_status'> | null>(null);
   const [detail, setDetail] = useState<RecipeDetail | null>(null);
+  const [external, setExternal] = useState<{ at: number; text: string }[]>([]);
+
+  // A recipe already running (started elsewhere) is followed from the start.
+  useAsync(async (signal) => {
+    const runs = await getJson<{ live: LiveRun[] }>('/api/v1/runs?limit=1', signal);
+    const current = runs.live.find(
+      (r) => r.plan === 'recipe' && r.state !== 'finished' && r.state !== 'cancelled',
+    );
+    if (current) {
+      setRun({
+        uid: current.uid,
+        state: current.state,
+        reason: current.reason,
+        exit_status: current.exit_status,
+      });
+      if (current.progress.detail) setDetail(current.progress.detail as RecipeDetail);
+    }
+  }, []);
+  useStreamMessages('runs', 'run.state', (m) => {
+    if (run === null && m.state === 'running')
+      void getJson<{ live?: LiveRun }>(`/api/v1/runs/${encodeURIComponent(String(m.uid))}`).then(
+        ({ live }) => {
+          if (live?.plan === 'recipe')
+            setRun({ uid: live.uid, state: live.state, reason: null, exit_status: null });
+        },
+      );
+  });
+  useStreamMessages('alarms', 'setpoint.changed_externally', (m) => {
+    const text = `${String(m.instrument)}.${String(m.signal)}: ${String(m.expected)} → ${String(m.value)}`;
+    setExternal((list) => [{ at: Number(m.at), text }, ...list].slice(0, 5));
+  });
 
   useStreamMessages('runs', 'run.progress', (m) => {
     if (m.detail && (run === null || m.uid === run.uid)) setDetail(m.detail as RecipeDetail);
@@ -221,6 +252,15 @@ export function ProcessPage() {
             ))}
           </dl>
           <h3>Setpoints</h3>
+          {external.length > 0 ? (
+            <ul aria-label="Setpoints changed at the machine" className="checks">
+              {external.map((e) => (
+                <li key={`${e.at}-${e.text}`}>
+                  changed at the machine {new Date(e.at).toLocaleTimeString()}: {e.text}
+                </li>
+              ))}
+            </ul>
+          ) : null}
           {writable.map(([name, s]) => (
             <div key={name}>
               {descs.get(s)?.dtype === 'boolean' ? <span className="muted">{name} </span> : null}
