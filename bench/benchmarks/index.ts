@@ -4,6 +4,7 @@ import { commandLatencyBenchmark } from './command-latency.ts';
 import { fanoutBenchmark } from './fanout.ts';
 import { ingestBenchmark } from './ingest.ts';
 import { loggingJitterBenchmark } from './logging-jitter.ts';
+import { modbusBenchmark } from './modbus.ts';
 import { scpiBenchmark } from './scpi.ts';
 import { startupBenchmark } from './startup.ts';
 
@@ -16,4 +17,5 @@ export const benchmarks: Benchmark[] = [
   ingestBenchmark,
   loggingJitterBenchmark,
   startupBenchmark,
+  modbusBenchmark,
 ];
