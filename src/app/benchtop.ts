@@ -13,6 +13,7 @@ import type { Logger } from '../core/logger.ts';
 import { Supervisor } from '../core/supervisor.ts';
 import { BENCHTOP_VERSION } from '../core/version.ts';
 import { builtinPlans, PlanRegistry } from '../engine/plan-registry.ts';
+import { createRecipePlan } from '../engine/plans/recipe.ts';
 import { RunEngine } from '../engine/run-engine.ts';
 import type { RunWriter, WriterFactory } from '../engine/run-storage.ts';
 import type { InstrumentCatalog } from '../instruments/kind.ts';
@@ -26,15 +27,18 @@ import { BackupManager } from '../storage/backup/backup-manager.ts';
 import { BackupScheduler } from '../storage/backup/backup-scheduler.ts';
 import { RunCatalog } from '../storage/catalog/run-catalog.ts';
 import { DiskSpace, formatBytes } from '../storage/disk-space.ts';
+import { RecipeStore } from '../storage/recipes/recipe-store.ts';
 import { Retention } from '../storage/retention.ts';
 import { openTimeSeriesStore } from '../storage/timeseries/open-timeseries-store.ts';
 import { ParameterLogger } from '../storage/timeseries/parameter-logger.ts';
 import type { TimeSeriesStore } from '../storage/timeseries/timeseries-store.ts';
+import { importConfiguredRecipes } from './configured-recipes.ts';
 import { InstrumentManager } from './instrument-manager.ts';
 import { recoverInterruptedRuns } from './interrupted-runs.ts';
 import { parameterSampler } from './parameter-sampler.ts';
 import { logFailedRuns } from './run-end-log.ts';
 import { runWriterFactory } from './run-writer-factory.ts';
+import { watchExternalSetpoints } from './setpoint-watch.ts';
 
 export interface BenchtopOptions {
   clock?: Clock;
@@ -68,6 +72,8 @@ export class Benchtop {
   private readonly alarmStore: AlarmStore;
   /** Every run: its plan, status, files and documents (`<output_dir>/catalog.sqlite`). */
   readonly catalog: RunCatalog;
+  /** Versioned process recipes (`<output_dir>/recipes.sqlite`), run by the `recipe` plan. */
+  readonly recipes: RecipeStore;
   /** Runs plans one at a time, writing each run with the `[storage] default_backend` writer. */
   readonly engine: RunEngine;
   readonly logRing: LogRing | undefined;
@@ -171,6 +177,12 @@ export class Benchtop {
     });
     this.metrics.attachAlarms(this.alarms);
     this.catalog = RunCatalog.inOutputDir(this.config.storage.output_dir);
+    this.recipes = RecipeStore.inOutputDir(this.config.storage.output_dir);
+    const recipePlan = createRecipePlan({
+      recipes: this.recipes,
+      process: this.config.process,
+      devices: () => this.engine.devices(),
+    });
     this.engine = new RunEngine({
       instruments: this.instruments,
       bus: this.bus,
@@ -187,7 +199,7 @@ export class Benchtop {
         return this.currentWriter;
       },
       recorder: this.catalog,
-      plans: new PlanRegistry(builtinPlans, {
+      plans: new PlanRegistry([...builtinPlans, recipePlan as never], {
         maxPoints: this.config.engine.max_points,
         maxDurationS: this.config.engine.max_duration_s,
       }),
@@ -195,6 +207,7 @@ export class Benchtop {
       suspendTimeoutS: this.config.engine.suspend_timeout_s,
     });
     logFailedRuns(this.bus, this.engine, logger);
+    watchExternalSetpoints(this.bus, this.instruments, logger);
     this.metrics.attachStorage({
       runWriter: () => this.currentWriter,
       parameterLog: () => this.parameterLogger,
@@ -238,6 +251,7 @@ export class Benchtop {
     if (this.lab) this.logger.info('simulation enabled: instruments talk to the virtual lab');
     if (this.logRing) this.logRing.subscribe((record) => this.bus.emit('log.record', record));
     await recoverInterruptedRuns(this.catalog, this.config.storage.output_dir, this.logger);
+    importConfiguredRecipes(this.recipes, this.config.process, this.loaded.file, this.logger);
     await this.startAcquisition();
     await this.startParameterLog();
     this.startBackups();
@@ -253,6 +267,7 @@ export class Benchtop {
       alarms: this.alarms,
       engine: this.engine,
       catalog: this.catalog,
+      recipes: this.recipes,
       ...(this.timeseries ? { timeseries: this.timeseries } : {}),
       ...(this.logRing ? { logRing: this.logRing } : {}),
       startedAt: this.clock.now(),
@@ -428,6 +443,7 @@ export class Benchtop {
       // A full disk: the catalog's last documents are lost, but Benchtop still stops cleanly.
       this.logger.error({ err: error }, 'the run catalog could not write its last documents');
     }
+    this.recipes.close();
     this.logger.info('Benchtop stopped');
   }
 }

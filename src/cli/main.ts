@@ -230,6 +230,41 @@ const COMMANDS: CommandSpec[] = [
     ],
   },
   {
+    name: 'recipe',
+    description: 'process recipes: validate, list and run',
+    commands: [
+      {
+        name: 'validate <file>',
+        description: "check a recipe file (TOML or JSON) against the configuration's [process] map",
+        options: [CONFIG_ONLY],
+        action: lazy(() => import('./commands/recipe-commands.ts'), 'recipeValidate'),
+      },
+      {
+        name: 'list',
+        description: 'stored recipes, each at its latest version',
+        options: [SERVER, ['--json', 'print JSON']],
+        action: lazy(() => import('./commands/recipe-commands.ts'), 'recipeList'),
+      },
+      {
+        name: 'run <recipe>',
+        description: 'run a stored recipe by name, or a recipe file (saved as a new version first)',
+        options: [
+          SERVER,
+          ['--version <n>', 'a stored version (default: the latest)'],
+          ['--time-scale <x>', 'purges and holds take this fraction of their time (0 < x <= 1)'],
+          ['--json', 'print the finished run as JSON'],
+        ],
+        action: lazy(() => import('./commands/recipe-commands.ts'), 'recipeRun'),
+      },
+    ],
+  },
+  {
+    name: 'doctor',
+    description: 'check the configuration, directories, databases and every instrument; say what to fix',
+    options: [CONFIG_ONLY, ['--timeout <s>', 'how long each instrument has to become ready', '10']],
+    action: lazy(() => import('./commands/doctor-command.ts'), 'doctorAction'),
+  },
+  {
     name: 'restart',
     description:
       'restart an instrument: reconnect it with its restart count cleared (the way out of faulted)',

@@ -39,6 +39,8 @@ export const InstrumentEntry = Type.Object(
   { additionalProperties: false },
 );
 
+const SIGNAL_PATH = '^[A-Za-z][A-Za-z0-9_-]*\\.[A-Za-z0-9_.]+$';
+
 export const ParameterLogGroup = Type.Object(
   {
     name: Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_-]*$' }),
@@ -162,6 +164,83 @@ export const ConfigSchema = Type.Object(
         }),
       },
       'Run engine: plan size limits and what a run does when an instrument drops out',
+    ),
+    process: section(
+      {
+        valves: Type.Record(
+          Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_-]*$' }),
+          Type.Object(
+            {
+              signal: Type.String({
+                pattern: SIGNAL_PATH,
+                description: 'The valve command, e.g. plc.valve1_tma',
+              }),
+              feedback: Type.Optional(
+                Type.String({
+                  pattern: SIGNAL_PATH,
+                  description: 'Position feedback: a valve step fails when it does not confirm opening',
+                }),
+              ),
+              interlock: Type.Optional(
+                Type.String({
+                  pattern: SIGNAL_PATH,
+                  description: 'Read when the valve did not open, to say why (e.g. plc.precursor_interlock)',
+                }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+          { default: {}, description: 'Recipe valve names to PLC signals: recipes never name points' },
+        ),
+        gases: Type.Record(
+          Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_-]*$' }),
+          Type.Object(
+            {
+              valve: Type.String({ description: 'The [process.valves] entry a purge with this gas opens' }),
+              flow_signal: Type.Optional(
+                Type.String({ pattern: SIGNAL_PATH, description: 'Its MFC setpoint (flow_sccm)' }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+          { default: {}, description: 'Purge gases' },
+        ),
+        default_purge_gas: Type.Optional(Type.String({ description: 'The gas of a purge that names none' })),
+        parameters: Type.Record(
+          Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_-]*$' }),
+          Type.String({ pattern: SIGNAL_PATH }),
+          {
+            default: {},
+            description: 'Names recipes may use for signals in set, wait and preconditions',
+          },
+        ),
+        sample_signals: Type.Array(Type.String({ pattern: SIGNAL_PATH }), {
+          default: [],
+          description: 'Sampled into the run (stream "process") while a recipe runs',
+        }),
+        sample_interval_ms: Type.Integer({
+          minimum: 10,
+          default: 100,
+          description: 'Process sampling during a recipe',
+        }),
+        feedback_timeout_ms: Type.Integer({
+          exclusiveMinimum: 0,
+          default: 500,
+          description: 'How long a valve has to confirm it opened',
+        }),
+        time_scale: Type.Number({
+          exclusiveMinimum: 0,
+          maximum: 1,
+          default: 1,
+          description:
+            'Purges, holds and ramps take this fraction of their time (demos, tests); pulses never shrink',
+        }),
+        recipes: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          description: 'Recipe files (relative to this file) stored at start as a new version when changed',
+        }),
+      },
+      'The process tool: how recipes map to the PLC',
     ),
     instruments: Type.Array(InstrumentEntry, { default: [] }),
     alarms: Type.Array(AlarmEntry, {
@@ -321,3 +400,4 @@ export const ConfigSchema = Type.Object(
 export type BenchtopConfig = Static<typeof ConfigSchema>;
 export type InstrumentEntry = Static<typeof InstrumentEntry>;
 export type AlarmEntry = Static<typeof AlarmEntry>;
+export type ProcessConfig = BenchtopConfig['process'];

@@ -23,6 +23,8 @@ export interface BenchtopEvents {
     seconds: number;
     outcome: 'ok' | 'error';
   };
+  /** Benchtop wrote a signal (the instrument accepted it); `at` is epoch ms. */
+  'instrument.written': { instrument: string; signal: string; value: unknown; at: number };
   /** An instrument identified itself on connect. */
   'instrument.identity': { instrument: string; identity: DriverIdentity };
   /** A log record (the `logs` stream channel). */

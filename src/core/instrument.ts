@@ -44,6 +44,7 @@ export class Instrument {
   private readonly onCommand:
     | ((op: 'read' | 'write' | 'call', seconds: number, outcome: 'ok' | 'error') => void)
     | undefined;
+  private readonly onWritten: ((signal: string, value: unknown) => void) | undefined;
 
   constructor(options: {
     id: string;
@@ -53,6 +54,8 @@ export class Instrument {
     askTimeoutMs: number;
     /** Told about every command's duration and outcome (the latency histogram). */
     onCommand?: (op: 'read' | 'write' | 'call', seconds: number, outcome: 'ok' | 'error') => void;
+    /** Told about every write Benchtop made that succeeded (setpoint watching). */
+    onWritten?: (signal: string, value: unknown) => void;
   }) {
     this.id = options.id;
     this.type = options.driver.type;
@@ -61,6 +64,7 @@ export class Instrument {
     this.clock = options.clock;
     this.askTimeoutMs = options.askTimeoutMs;
     this.onCommand = options.onCommand;
+    this.onWritten = options.onWritten;
   }
 
   private description: DeviceDescription | null = null;
@@ -161,6 +165,7 @@ export class Instrument {
     const desc = this.signal(signal);
     const checked = checkWrite(this.id, desc, value);
     const reply = await this.ask({ op: 'write', signal, value: checked });
+    this.onWritten?.(signal, checked);
     if (reply.completion && options.wait !== false) await this.await(reply.completion);
     return reply.reading;
   }

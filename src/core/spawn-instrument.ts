@@ -62,6 +62,8 @@ export async function spawnInstrumentActor(
     askTimeoutMs: options.askTimeoutMs,
     onCommand: (op, seconds, outcome) =>
       bus.emit('instrument.command', { instrument: id, op, seconds, outcome }),
+    onWritten: (signal, value) =>
+      bus.emit('instrument.written', { instrument: id, signal, value, at: options.clock.now() }),
   });
   instrument.identity = identity;
   return { actor, instrument };

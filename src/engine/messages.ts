@@ -56,7 +56,22 @@ export type Msg =
   | { command: 'stage'; target: string }
   | { command: 'unstage'; target: string }
   /** Writes several settings of one instrument (waiting for each); recorded in later descriptors. */
-  | { command: 'configure'; instrument: string; settings: Record<string, SignalValue> };
+  | { command: 'configure'; instrument: string; settings: Record<string, SignalValue> }
+  /**
+   * Samples `targets` every `interval_s` into `stream` in the background, on a deadline schedule,
+   * until the run ends (a process trace beside the plan's own steps). A failed read skips a sample.
+   */
+  | { command: 'monitor'; targets: string[]; interval_s: number; stream: string }
+  /**
+   * Writes the engine makes when the run ends, however it ends (success, abort, failure,
+   * shutdown): the safe state. A write that cannot be made because its instrument is away is
+   * made when the instrument is ready again. A later `finalize` of the same target replaces it.
+   */
+  | { command: 'finalize'; writes: { target: string; value: SignalValue }[] }
+  /** Plan-specific progress (step k of n, cycle i of N…), published with the run's progress. */
+  | { command: 'progress'; detail: Record<string, unknown> }
+  /** The end of a unit of work (a recipe's cycle): where a stop requested `at: 'boundary'` ends the run. */
+  | { command: 'boundary' };
 
 export type Command = Msg['command'];
 

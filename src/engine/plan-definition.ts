@@ -29,6 +29,15 @@ export interface PlanDefinition<A = never> {
   check?(args: A): ArgProblem[];
   /** The run's size, checked against `[engine] max_points` and `max_duration_s` at submit. */
   size?(args: A): PlanSize;
+  /** Instruments the run uses that its arguments do not name as devices (a recipe's PLC). */
+  instruments?(args: A): string[];
+  /**
+   * `fail`: losing one of its instruments ends the run at once as a failure, whatever
+   * `[engine] on_instrument_unavailable` says (a recipe cannot re-do half a valve pulse).
+   */
+  onInstrumentUnavailable?: 'fail';
+  /** Where a stop that does not say ends the run: `boundary` (a recipe stops at the end of its cycle). */
+  stopAt?: 'now' | 'boundary';
   /** Must generate its points lazily: a plan's size is bounded only by the limits above. */
   plan(args: A): PlanGenerator;
 }

@@ -8,6 +8,8 @@ export class ProgressTracker {
   private readonly clock: Clock;
   total: number | null = null;
   done = 0;
+  /** The plan's own progress (`progress` messages), passed through. */
+  detail: Record<string, unknown> | undefined;
   private activeMs = 0;
   private activeSince: number | null = null;
 
@@ -31,13 +33,23 @@ export class ProgressTracker {
     this.done++;
   }
 
-  snapshot(): { done: number; total: number | null; eta_s: number | null } {
+  snapshot(): {
+    done: number;
+    total: number | null;
+    eta_s: number | null;
+    detail?: Record<string, unknown>;
+  } {
     const active =
       this.activeMs + (this.activeSince === null ? 0 : this.clock.monotonic() - this.activeSince);
     const eta =
       this.total === null || this.done === 0
         ? null
         : Math.max(0, ((this.total - this.done) * active) / this.done / 1000);
-    return { done: this.done, total: this.total, eta_s: eta };
+    return {
+      done: this.done,
+      total: this.total,
+      eta_s: eta,
+      ...(this.detail ? { detail: structuredClone(this.detail) } : {}),
+    };
   }
 }

@@ -35,6 +35,8 @@ export interface EndRequest {
 export class RunControl {
   pauseRequested = false;
   end: EndRequest | null = null;
+  /** A stop that waits for the plan's next `boundary` (the end of a recipe's cycle). */
+  endAtBoundary: EndRequest | null = null;
   private readonly suspensions: () => string[];
   private stepAbort = new AbortController();
   private waiters: (() => void)[] = [];

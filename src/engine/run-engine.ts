@@ -53,6 +53,10 @@ interface Entry {
   holds: Map<string, InstrumentHold>;
   /** The instruments the plan's arguments name: losing one suspends the run at once. */
   instrumentIds: Set<string>;
+  /** The plan ends as a failure when one of its instruments is lost (never suspends). */
+  failOnUnavailable: boolean;
+  /** Where a stop that does not say ends this run. */
+  stopAt: 'now' | 'boundary';
 }
 
 /** Actor states in which an instrument cannot serve a run (starting is on its way back). */
@@ -146,7 +150,12 @@ export class RunEngine {
       finished,
       resolveFinished,
       holds: new Map(),
-      instrumentIds: new Set(validated.devices.map((d) => d.split('.')[0]!)),
+      instrumentIds: new Set([
+        ...validated.devices.map((d) => d.split('.')[0]!),
+        ...(validated.plan.instruments?.(validated.args as never) ?? []),
+      ]),
+      failOnUnavailable: validated.plan.onInstrumentUnavailable === 'fail',
+      stopAt: validated.plan.stopAt ?? 'now',
       start: () => this.execution(entry, validated.plan.plan(validated.args as never)),
     };
     this.entries.set(uid, entry);
@@ -236,10 +245,16 @@ export class RunEngine {
     return snapshot(entry.info);
   }
 
-  /** Ends the running run now as a success (stopped early). */
-  stop(reason = 'stopped early by user'): RunInfo {
+  /**
+   * Ends the running run as a success (stopped early): now, or with `at: 'boundary'` at the
+   * plan's next boundary (a recipe's end of cycle; a plan without boundaries runs to its end).
+   * Without `at`, where the plan says (a recipe: the boundary; others: now).
+   */
+  stop(reason = 'stopped early by user', at?: 'now' | 'boundary'): RunInfo {
     const entry = this.mustBeActive('stop');
-    entry.control.requestEnd({ exitStatus: 'success', reason });
+    if ((at ?? entry.stopAt) === 'boundary')
+      entry.control.endAtBoundary ??= { exitStatus: 'success', reason };
+    else entry.control.requestEnd({ exitStatus: 'success', reason });
     return snapshot(entry.info);
   }
 
@@ -384,6 +399,18 @@ export class RunEngine {
    * command to it fails: a run sleeping between points shows `suspended` at once.
    */
   private watchInstruments(entry: Entry): () => void {
+    if (entry.failOnUnavailable) {
+      return this.deps.bus.on('actor.state', (change) => {
+        if (!entry.instrumentIds.has(change.id) || !LOST_STATES.has(change.state)) return;
+        const cause = change.error ? `: ${change.error.message}` : '';
+        const message = `${change.id} is ${change.state}${cause}`;
+        entry.control.requestEnd({
+          exitStatus: 'fail',
+          reason: message,
+          error: { code: 'INSTRUMENT_UNAVAILABLE', message },
+        });
+      });
+    }
     if (this.deps.onInstrumentUnavailable !== 'suspend') return () => {};
     return this.deps.bus.on('actor.state', (change) => {
       if (!entry.instrumentIds.has(change.id) || !LOST_STATES.has(change.state)) return;
@@ -402,7 +429,7 @@ export class RunEngine {
    * again (Bluesky's suspenders), and fails once it has waited `suspendTimeoutS`.
    */
   private suspendUntilReady(entry: Entry, error: BenchtopError): boolean {
-    if (this.deps.onInstrumentUnavailable !== 'suspend') return false;
+    if (this.deps.onInstrumentUnavailable !== 'suspend' || entry.failOnUnavailable) return false;
     const id = String(error.details.instrument ?? '');
     if (!id) return false;
     // Back already (a quick reconnect): the step is simply re-done.

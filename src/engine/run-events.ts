@@ -20,6 +20,8 @@ export interface RunProgress {
   total: number | null;
   /** From the active (not paused or suspended) time per point so far. */
   eta_s: number | null;
+  /** What the plan itself reports (a recipe: step k of n, cycle i of N, estimated thickness). */
+  detail?: Record<string, unknown>;
   state: RunState;
 }
 
@@ -50,6 +52,8 @@ export const RunWarningKinds = [
   'catalog_error',
   /** A moving device could not be stopped on pause, suspend or abort. */
   'stop_failed',
+  /** A safe-state write (`finalize`) could not be made at the run's end, or was made on reconnect. */
+  'safe_state',
 ] as const;
 export type RunWarningKind = (typeof RunWarningKinds)[number];
 
@@ -76,7 +80,7 @@ export interface RunInfo {
   reason: string | null;
   /** For a failed run: the error's code and message. */
   error: { code: string; message: string } | null;
-  progress: { done: number; total: number | null; eta_s: number | null };
+  progress: { done: number; total: number | null; eta_s: number | null; detail?: Record<string, unknown> };
   num_events: Record<string, number>;
   /** Relative to output_dir, once the writer has closed. */
   files: string[];

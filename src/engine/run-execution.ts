@@ -1,5 +1,6 @@
 import type { EventBus } from '../core/bus.ts';
 import { type Clock, sleep } from '../core/clock.ts';
+import type { SignalValue } from '../core/device.ts';
 import type { ExitStatus } from '../core/documents.ts';
 import { BenchtopError, isBenchtopError, toBenchtopError } from '../core/errors.ts';
 import type { BenchtopEvents } from '../core/events.ts';
@@ -37,7 +38,12 @@ export interface ExecutionDeps {
   };
   control: RunControl;
   onState(state: 'running' | 'paused' | 'suspended', reason?: string): void;
-  onProgress(progress: { done: number; total: number | null; eta_s: number | null }): void;
+  onProgress(progress: {
+    done: number;
+    total: number | null;
+    eta_s: number | null;
+    detail?: Record<string, unknown>;
+  }): void;
   warn(kind: RunWarningKind, message: string, details: Record<string, unknown>): void;
   /** An instrument became unavailable mid-step: true when the engine suspended the run (the step is redone). */
   unavailable(error: BenchtopError): boolean;
@@ -84,6 +90,10 @@ export class RunExecution {
   /** Frames already saved by an interrupted `camera_frames`, so the re-done step only takes the rest. */
   private readonly framesTaken = new WeakMap<Msg, { frames: number; elapsedMs: number }>();
   private readonly commands: Record<Command, Handler>;
+  /** The safe state (`finalize`): written when the run ends, by target. */
+  private readonly finalWrites = new Map<string, SignalValue>();
+  /** Background samplers (`monitor`), stopped before the run closes. */
+  private readonly monitors: MonitorSampler[] = [];
 
   constructor(deps: ExecutionDeps) {
     this.deps = deps;
@@ -120,6 +130,17 @@ export class RunExecution {
       stage: (m: Extract<Msg, { command: 'stage' }>) => this.stage(m.target, 'stage'),
       unstage: (m: Extract<Msg, { command: 'unstage' }>) => this.stage(m.target, 'unstage'),
       configure: (m: Extract<Msg, { command: 'configure' }>) => this.configure(m),
+      monitor: async (m: Extract<Msg, { command: 'monitor' }>) => this.monitor(m),
+      finalize: async (m: Extract<Msg, { command: 'finalize' }>) => {
+        for (const { target, value } of m.writes) this.finalWrites.set(target, value);
+      },
+      progress: async (m: Extract<Msg, { command: 'progress' }>) => {
+        this.progress.detail = m.detail;
+        this.report();
+      },
+      boundary: async () => {
+        if (this.control.endAtBoundary) this.control.requestEnd(this.control.endAtBoundary);
+      },
     };
   }
 
@@ -499,9 +520,33 @@ export class RunExecution {
     return { data, timestamps };
   }
 
-  /** Stops whatever this run left moving, and unstages what it staged. */
+  private monitor(msg: Extract<Msg, { command: 'monitor' }>): void {
+    const sampler = new MonitorSampler(this.deps.clock, msg.interval_s * 1000, async () => {
+      const values: Record<string, FieldValue> = {};
+      let any = false;
+      await Promise.all(
+        msg.targets.map(async (target) => {
+          try {
+            const { instrument, signal } = this.resolve(target);
+            const reading = await instrument.read(signal);
+            values[target] = { value: reading.value, timestamp: reading.timestamp };
+            any = true;
+          } catch {
+            values[target] = MISSING;
+          }
+        }),
+      );
+      // A sample with nothing read (the link is down) says nothing; the run's end says why.
+      if (any && !sampler.stopped) this.save(msg.stream, values, []);
+    });
+    this.monitors.push(sampler);
+  }
+
+  /** Stops whatever this run left moving, writes its safe state, and unstages what it staged. */
   private async leaveSafe(): Promise<void> {
+    for (const sampler of this.monitors.splice(0)) await sampler.stop();
     await this.stopMoving();
+    await this.writeSafeState();
     for (const id of [...this.staged]) {
       try {
         const instrument = this.deps.instruments.get(id);
@@ -515,6 +560,64 @@ export class RunExecution {
     this.staged.clear();
   }
 
+  /**
+   * The `finalize` writes, each tried once now; one whose instrument is away (link lost) is
+   * made as soon as that instrument is ready again, and said so in a warning both times.
+   */
+  private async writeSafeState(): Promise<void> {
+    const writes = [...this.finalWrites];
+    this.finalWrites.clear();
+    const deferred = new Map<string, [string, SignalValue][]>();
+    for (const [target, value] of writes) {
+      const { instrument, signal } = this.resolve(target);
+      try {
+        await instrument.write(signal, value, { wait: true });
+      } catch (error) {
+        const failure = toBenchtopError(error);
+        this.deps.warn(
+          'safe_state',
+          `could not write ${target} = ${String(value)} for the safe state (${failure.message}); it is written when ${instrument.id} is ready again`,
+          { target, value, instrument: instrument.id },
+        );
+        deferred.set(instrument.id, [...(deferred.get(instrument.id) ?? []), [signal, value]]);
+      }
+    }
+    for (const [id, pending] of deferred) {
+      const off = this.deps.bus.on('actor.state', (change) => {
+        if (change.id !== id || change.state !== 'ready') return;
+        off();
+        void (async () => {
+          const instrument = this.deps.instruments.get(id);
+          for (const [signal, value] of pending) {
+            try {
+              await instrument.write(signal, value, { wait: true });
+              this.deps.warn(
+                'safe_state',
+                `wrote ${id}.${signal} = ${String(value)} on reconnect (safe state)`,
+                {
+                  target: `${id}.${signal}`,
+                  value,
+                  instrument: id,
+                },
+              );
+            } catch (error) {
+              const failure = toBenchtopError(error);
+              this.deps.warn(
+                'safe_state',
+                `could not write ${id}.${signal} on reconnect: ${failure.message}`,
+                {
+                  target: `${id}.${signal}`,
+                  value,
+                  instrument: id,
+                },
+              );
+            }
+          }
+        })();
+      });
+    }
+  }
+
   private async stopMoving(): Promise<void> {
     for (const failure of await this.moves.stopAll()) {
       this.deps.warn('stop_failed', `could not stop ${failure.target}: ${failure.reason}`, { ...failure });
@@ -523,6 +626,47 @@ export class RunExecution {
 
   private report(): void {
     this.deps.onProgress(this.progress.snapshot());
+  }
+}
+
+/**
+ * Calls `sample` every `intervalMs` on a deadline schedule (tick k at start + k·interval, so
+ * lateness never becomes drift); a tick due while the previous sample is still reading is skipped.
+ */
+class MonitorSampler {
+  private readonly clock: Clock;
+  private readonly intervalMs: number;
+  private readonly sample: () => Promise<void>;
+  private readonly startedAt: number;
+  private tick = 0;
+  private timer: { cancel(): void } | null = null;
+  private inFlight: Promise<void> | null = null;
+  stopped = false;
+
+  constructor(clock: Clock, intervalMs: number, sample: () => Promise<void>) {
+    this.clock = clock;
+    this.intervalMs = intervalMs;
+    this.sample = sample;
+    this.startedAt = clock.monotonic();
+    this.fire();
+  }
+
+  private fire(): void {
+    if (this.stopped) return;
+    if (!this.inFlight) {
+      this.inFlight = this.sample().finally(() => {
+        this.inFlight = null;
+      });
+    }
+    const now = this.clock.monotonic();
+    this.tick = Math.max(this.tick + 1, Math.floor((now - this.startedAt) / this.intervalMs) + 1);
+    this.timer = this.clock.setTimeout(() => this.fire(), this.startedAt + this.tick * this.intervalMs - now);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.timer?.cancel();
+    await this.inFlight;
   }
 }
 

@@ -224,7 +224,12 @@ export const LiveRun = strict({
   exit_status: Nullable(ExitStatus),
   reason: Nullable(Type.String()),
   error: Nullable(InstrumentError),
-  progress: strict({ done: Type.Number(), total: Nullable(Type.Number()), eta_s: Nullable(Type.Number()) }),
+  progress: strict({
+    done: Type.Number(),
+    total: Nullable(Type.Number()),
+    eta_s: Nullable(Type.Number()),
+    detail: Type.Optional(JsonObject("the plan's own progress (a recipe: step, cycle, thickness)")),
+  }),
   num_events: Type.Record(Type.String(), Type.Number()),
   files: Type.Array(Type.String()),
   suspended_by: Type.Array(Type.String()),

@@ -8,6 +8,7 @@ import type { LogRing } from '../core/log-ring.ts';
 import type { Logger } from '../core/logger.ts';
 import type { RunEngine } from '../engine/run-engine.ts';
 import type { RunCatalog } from '../storage/catalog/run-catalog.ts';
+import type { RecipeStore } from '../storage/recipes/recipe-store.ts';
 import type { TimeSeriesStore } from '../storage/timeseries/timeseries-store.ts';
 import type { SecurityStore } from './auth/security-store.ts';
 import type { HealthService } from './health/health-service.ts';
@@ -30,6 +31,8 @@ export interface ServerContext {
   engine?: RunEngine;
   catalog?: RunCatalog;
   timeseries?: TimeSeriesStore;
+  /** Versioned process recipes (/api/v1/recipes). */
+  recipes?: RecipeStore;
   /** Recent log records for the System page. */
   logRing?: LogRing;
   /** Epoch ms the process started serving. */

@@ -16,6 +16,7 @@ import { installReplyCheck } from './reply-check.ts';
 import { alarmRoutes } from './routes/alarm-routes.ts';
 import { historyRoutes } from './routes/history-routes.ts';
 import { instrumentRoutes } from './routes/instrument-routes.ts';
+import { recipeRoutes } from './routes/recipe-routes.ts';
 import { runRoutes } from './routes/run-routes.ts';
 import { systemRoutes } from './routes/system-routes.ts';
 import { StreamHub } from './stream/stream-hub.ts';
@@ -81,6 +82,7 @@ export async function buildServer(
         { name: 'instruments' },
         { name: 'runs' },
         { name: 'history' },
+        { name: 'recipes' },
         { name: 'alarms' },
         { name: 'health' },
         { name: 'system' },
@@ -145,6 +147,10 @@ export async function buildServer(
       if (ctx.alarms) await api.register(alarmRoutes(ctx.alarms));
       if (ctx.engine) await api.register(runRoutes(ctx.engine, ctx.catalog, config.storage.output_dir));
       if (ctx.timeseries) await api.register(historyRoutes(ctx.timeseries, ctx.clock));
+      if (ctx.recipes) {
+        const engine = ctx.engine;
+        await api.register(recipeRoutes(ctx.recipes, config.process, engine && (() => engine.devices())));
+      }
       await api.register(systemRoutes(ctx, ctx.logRing, ctx.startedAt ?? ctx.clock.now()));
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
       api.get(

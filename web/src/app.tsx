@@ -11,6 +11,7 @@ import { HistoryPage } from './pages/history-page.tsx';
 import { InstrumentPage } from './pages/instrument-page.tsx';
 import { LoginPage } from './pages/login-page.tsx';
 import { OverviewPage } from './pages/overview-page.tsx';
+import { ProcessPage } from './pages/process-page.tsx';
 import { RunsPage } from './pages/runs-page.tsx';
 import { ScansPage } from './pages/scans-page.tsx';
 import { SystemPage } from './pages/system-page.tsx';
@@ -24,6 +25,7 @@ const NAV = [
   { to: '/runs', label: 'Runs', prefix: '/runs' },
   { to: '/history', label: 'History', prefix: '/history' },
   { to: '/alarms', label: 'Alarms', prefix: '/alarms' },
+  { to: '/process', label: 'Process', prefix: '/process' },
   { to: '/system', label: 'System', prefix: '/system' },
 ];
 
@@ -152,6 +154,7 @@ const ROUTES: [string, (params: Record<string, string>) => ReactNode][] = [
   ['/runs/:uid', (p) => <RunsPage uid={p.uid!} />],
   ['/history', () => <HistoryPage />],
   ['/alarms', () => <AlarmsPage />],
+  ['/process', () => <ProcessPage />],
   ['/system', () => <SystemPage />],
 ];
 

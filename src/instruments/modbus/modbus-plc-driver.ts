@@ -63,6 +63,8 @@ export class ModbusPlcDriver implements InstrumentDriver {
   private readonly id: string;
   private readonly config: ModbusPlcConfig;
   private readonly endpoint: Endpoint;
+  /** For request metrics (`modbus.request`). */
+  private readonly bus: DriverDeps['bus'];
   private pool: ModbusPool | null = null;
   private readonly unread = new Map<string, Outcome>();
   private scanning: Promise<void> | null = null;
@@ -75,6 +77,7 @@ export class ModbusPlcDriver implements InstrumentDriver {
     this.config = config;
     const c = this.config;
     this.endpoint = deps.simulatorEndpoint ?? { kind: 'tcp', host: c.host, port: c.port };
+    this.bus = deps.bus;
     this.points = c.points.map(toPoint);
     this.blocks = planReads(this.points, c.max_gap);
     this.signals = Object.fromEntries(this.points.map((p) => [p.name, this.signalFor(p)]));
@@ -134,7 +137,12 @@ export class ModbusPlcDriver implements InstrumentDriver {
           },
         ),
     );
-    const pool = new ModbusPool(connections);
+    const bus = this.bus;
+    const id = this.id;
+    const pool = new ModbusPool(
+      connections,
+      bus && ((r) => bus.emit('modbus.request', { instrument: id, ...r })),
+    );
     pool.onLost((error) => ctx.linkLost(error));
     this.unread.clear();
     try {

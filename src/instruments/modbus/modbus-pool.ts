@@ -1,6 +1,9 @@
 import type { BenchtopError } from '../../core/errors.ts';
-import type { ModbusConnection } from './modbus-connection.ts';
+import { type ModbusConnection, ModbusExceptionReply } from './modbus-connection.ts';
 import type { ModbusRequest, ModbusResponse } from './modbus-pdu.ts';
+
+/** Told about every request's wall time and how it ended (metrics): an exception code, `link` (timeout, lost), or null. */
+export type RequestObserver = (r: { fc: number; seconds: number; exception: number | 'link' | null }) => void;
 
 /**
  * A few connections to one PLC, so the blocks of a bulk read go out in parallel: each request
@@ -11,9 +14,11 @@ export class ModbusPool {
   private readonly connections: ModbusConnection[];
   private lostListener: (error: BenchtopError) => void = () => {};
   private lost = false;
+  private readonly observe: RequestObserver | undefined;
 
-  constructor(connections: ModbusConnection[]) {
+  constructor(connections: ModbusConnection[], observe?: RequestObserver) {
     this.connections = connections;
+    this.observe = observe;
     for (const c of connections)
       c.onLost((error) => {
         if (this.lost) return;
@@ -37,11 +42,34 @@ export class ModbusPool {
   request(request: ModbusRequest): Promise<ModbusResponse> {
     let best = this.connections[0]!;
     for (const c of this.connections) if (c.queued < best.queued) best = c;
-    return best.request(request);
+    const observe = this.observe;
+    if (!observe) return best.request(request);
+    const started = performance.now();
+    return best.request(request).then(
+      (response) => {
+        observe({ fc: request.fc, seconds: (performance.now() - started) / 1000, exception: null });
+        return response;
+      },
+      (error: unknown) => {
+        observe({
+          fc: request.fc,
+          seconds: (performance.now() - started) / 1000,
+          exception: error instanceof ModbusExceptionReply ? error.exception : 'link',
+        });
+        throw error;
+      },
+    );
   }
 
   async close(): Promise<void> {
     this.lost = true;
     await Promise.all(this.connections.map((c) => c.close()));
+  }
+}
+
+declare module '../../core/events.ts' {
+  interface BenchtopEvents {
+    /** One Modbus request of a PLC driver (metrics): wall seconds, and the exception code, `link`, or null. */
+    'modbus.request': { instrument: string; fc: number; seconds: number; exception: number | 'link' | null };
   }
 }

@@ -35,6 +35,8 @@ export class BenchtopMetrics {
   readonly runs: Counter<'status'>;
   readonly websocketClients: Gauge;
   readonly websocketDropped: Counter<'reason'>;
+  readonly modbusRequestDuration: Histogram<'instrument' | 'fc'>;
+  readonly modbusErrors: Counter<'instrument' | 'exception'>;
 
   constructor(sources: MetricsSources) {
     const r = this.registry;
@@ -178,6 +180,26 @@ export class BenchtopMetrics {
       },
     });
 
+    this.modbusRequestDuration = new Histogram({
+      name: 'benchtop_modbus_request_duration_seconds',
+      help: 'Modbus request round trips of PLC drivers, by function code',
+      labelNames: ['instrument', 'fc'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [r],
+    });
+    this.modbusErrors = new Counter({
+      name: 'benchtop_modbus_errors_total',
+      help: 'Modbus requests that failed, by exception code (01 illegal function, 02 illegal address, 03 illegal value, 04 device failure, 06 busy) or link (timeout, connection lost)',
+      labelNames: ['instrument', 'exception'],
+      registers: [r],
+    });
+    sources.bus.on('modbus.request', (m) => {
+      this.modbusRequestDuration.observe({ instrument: m.instrument, fc: String(m.fc) }, m.seconds);
+      if (m.exception !== null) {
+        const code = m.exception === 'link' ? 'link' : m.exception.toString(16).padStart(2, '0');
+        this.modbusErrors.inc({ instrument: m.instrument, exception: code });
+      }
+    });
     sources.bus.on('instrument.reading', () => this.dataPoints.inc());
     sources.bus.on('instrument.command', (c) =>
       this.commandDuration.observe({ instrument: c.instrument, op: c.op, outcome: c.outcome }, c.seconds),

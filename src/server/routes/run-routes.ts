@@ -231,13 +231,29 @@ export function runRoutes(engine: RunEngine, catalog: RunCatalog | undefined, ou
             tags: ['runs'],
             summary: `${action[0]!.toUpperCase()}${action.slice(1)} the running run (abort or stop a queued one: cancel it); returns the run`,
             params: UidParams,
-            body: Type.Object({ reason: Type.Optional(Type.String()) }, { additionalProperties: false }),
+            body: Type.Object(
+              {
+                reason: Type.Optional(Type.String()),
+                ...(action === 'stop'
+                  ? {
+                      at: Type.Optional(
+                        Type.Union([Type.Literal('now'), Type.Literal('boundary')], {
+                          description:
+                            "now, or at the plan's next boundary (a recipe's end of cycle); default: the plan's own (a recipe: boundary)",
+                        }),
+                      ),
+                    }
+                  : {}),
+              },
+              { additionalProperties: false },
+            ),
             response: { 200: LiveRun, ...ErrorResponses },
           },
         },
         async (request): Promise<LiveRun> => {
           const { uid } = request.params as { uid: string };
-          const reason = (request.body as { reason?: string } | undefined)?.reason;
+          const body = request.body as { reason?: string; at?: 'now' | 'boundary' } | undefined;
+          const reason = body?.reason;
           const { live } = find(uid);
           if (live?.state === 'queued' && (action === 'abort' || action === 'stop'))
             return engine.cancel(uid, reason);
@@ -254,7 +270,7 @@ export function runRoutes(engine: RunEngine, catalog: RunCatalog | undefined, ou
           if (action === 'pause') return engine.pause();
           if (action === 'resume') return engine.resume();
           if (action === 'abort') return engine.abort(reason ?? `aborted by ${request.principal.name}`);
-          return engine.stop(reason ?? `stopped by ${request.principal.name}`);
+          return engine.stop(reason ?? `stopped by ${request.principal.name}`, body?.at);
         },
       );
     }

@@ -25,7 +25,7 @@ function mayRead(principal: Principal | null, channel: Channel): boolean {
 function channelOf(topic: string): string | null {
   if (topic === 'actor.state') return 'states';
   if (topic.startsWith('run.')) return 'runs';
-  if (topic.startsWith('alarm.')) return 'alarms';
+  if (topic.startsWith('alarm.') || topic.startsWith('setpoint.')) return 'alarms';
   if (topic === 'log.record') return 'logs';
   return null;
 }
