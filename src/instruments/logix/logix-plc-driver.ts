@@ -21,6 +21,7 @@ import {
   type DiscoveredTag,
   describeListed,
   isBitTag,
+  sameSignalValue,
   tagSignalValue,
 } from './logix-tag-values.ts';
 
@@ -150,23 +151,26 @@ export class LogixPlcDriver implements InstrumentDriver {
   }
 
   private signalFor(config: LogixTagConfig): SignalDef {
-    const array = config.elements !== undefined;
     const limits = cipTypeLimits(config.type);
-    const def: SignalDef = {
-      dtype: array
-        ? 'string'
-        : config.type === 'BOOL'
-          ? 'boolean'
-          : config.type === 'REAL'
-            ? 'number'
-            : 'integer',
-      description: array
-        ? `${config.type}[${config.elements}] controller tag, as a JSON array (the signal model has no array type yet)`
-        : `${config.type} controller tag`,
-      ...(!array && limits ? { limits } : {}),
-      ...(config.type !== 'REAL' && config.type !== 'BOOL' && !array ? { precision: 0 } : {}),
-      read: async () => this.exclusive(() => this.readOne(config)),
-    };
+    const read = async () => this.exclusive(() => this.readOne(config));
+    const def: SignalDef =
+      config.elements === undefined
+        ? {
+            dtype: config.type === 'BOOL' ? 'boolean' : config.type === 'REAL' ? 'number' : 'integer',
+            description: `${config.type} controller tag`,
+            ...(limits ? { limits } : {}),
+            ...(config.type !== 'REAL' && config.type !== 'BOOL' ? { precision: 0 } : {}),
+            read,
+          }
+        : {
+            dtype: 'array',
+            shape: [config.elements],
+            // Array elements are numbers: a BOOL array's are 0/1.
+            element: config.type === 'REAL' ? 'number' : 'integer',
+            // No element limits on the signal: the driver's own check names the element out of range.
+            description: `${config.type}[${config.elements}] controller tag${limits ? ` (elements ${limits.min}..${limits.max})` : config.type === 'BOOL' ? ' (elements 0/1)' : ''}`,
+            read,
+          };
     if (config.writable) {
       def.write = async (value) => {
         const values = checkedTagValues(this.id, config, value);
@@ -314,7 +318,7 @@ export class LogixPlcDriver implements InstrumentDriver {
       if (entry.problem) continue;
       const value = tagSignalValue(entry.config, entry.tag.controller_value);
       if (value === undefined) continue;
-      if (this.last.get(entry.config.name) !== value) {
+      if (!sameSignalValue(this.last.get(entry.config.name), value)) {
         this.last.set(entry.config.name, value);
         this.ctx?.publish(entry.config.name, value);
       }
