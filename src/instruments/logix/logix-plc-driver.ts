@@ -291,25 +291,31 @@ export class LogixPlcDriver implements InstrumentDriver {
     const incarnation = this.incarnation;
     this.scanTimer = ctx.clock.setTimeout(() => {
       this.scanTimer = null;
-      if (incarnation !== this.incarnation) return;
-      const started = ctx.clock.monotonic();
-      this.exclusive(() => this.scanOnce())
-        .then(() => {
-          if (this.scanFailing) ctx.log.info(`${this.id}: tag scan works again`);
-          this.scanFailing = false;
-        })
-        .catch((error) => {
-          // Once per run of failures, not every scan_ms.
-          if (!this.closing && !this.scanFailing) ctx.log.warn({ err: error }, `${this.id}: tag scan failed`);
-          this.scanFailing = true;
-        })
-        .finally(() => {
-          if (incarnation !== this.incarnation) return;
-          // The period runs from scan start to scan start; a slow scan is followed at once.
-          const spent = ctx.clock.monotonic() - started;
-          this.scheduleScan(Math.max(0, this.config.scan_ms - spent));
-        });
+      if (incarnation === this.incarnation) this.scan(ctx, incarnation);
     }, delayMs);
+  }
+
+  private scan(ctx: DriverContext, incarnation: number): void {
+    const started = ctx.clock.monotonic();
+    this.exclusive(() => this.scanOnce())
+      .then(() => {
+        if (this.scanFailing) ctx.log.info(`${this.id}: tag scan works again`);
+        this.scanFailing = false;
+      })
+      .catch((error) => {
+        // Once per run of failures, not every scan_ms.
+        if (!this.closing && !this.scanFailing) ctx.log.warn({ err: error }, `${this.id}: tag scan failed`);
+        this.scanFailing = true;
+      })
+      .finally(() => {
+        if (incarnation !== this.incarnation || this.closing || ctx.lifetime.aborted) return;
+        // The period runs from scan start to scan start. A scan that took the whole period is
+        // followed at once, without a timer (a 0 ms timer still waits about 1 ms); requests
+        // queued meanwhile go first, since the next scan joins the queue behind them.
+        const left = this.config.scan_ms - (ctx.clock.monotonic() - started);
+        if (left > 0 || this.scanFailing) this.scheduleScan(Math.max(0, left));
+        else this.scan(ctx, incarnation);
+      });
   }
 
   private async scanOnce(): Promise<void> {
