@@ -5,6 +5,7 @@ import { commandLatencyBenchmark } from './command-latency.ts';
 import { fanoutBenchmark } from './fanout.ts';
 import { ingestBenchmark } from './ingest.ts';
 import { loggingJitterBenchmark } from './logging-jitter.ts';
+import { logixBenchmark } from './logix.ts';
 import { scpiBenchmark } from './scpi.ts';
 import { startupBenchmark } from './startup.ts';
 
@@ -18,4 +19,5 @@ export const benchmarks: Benchmark[] = [
   loggingJitterBenchmark,
   startupBenchmark,
   cliStartupBenchmark,
+  logixBenchmark,
 ];
