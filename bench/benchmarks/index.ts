@@ -5,6 +5,7 @@ import { commandLatencyBenchmark } from './command-latency.ts';
 import { fanoutBenchmark } from './fanout.ts';
 import { ingestBenchmark } from './ingest.ts';
 import { loggingJitterBenchmark } from './logging-jitter.ts';
+import { logixBenchmark } from './logix.ts';
 import { modbusBenchmark } from './modbus.ts';
 import { scpiBenchmark } from './scpi.ts';
 import { startupBenchmark } from './startup.ts';
@@ -20,4 +21,5 @@ export const benchmarks: Benchmark[] = [
   startupBenchmark,
   cliStartupBenchmark,
   modbusBenchmark,
+  logixBenchmark,
 ];

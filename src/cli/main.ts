@@ -12,7 +12,7 @@ import { CONFIG, CONFIG_ONLY, collect, RUN, SERVER, SERVER_OR_LOCAL } from './op
 // `commands`), with its action in its own file under commands/.
 
 const RULE = `
-Client commands (run, runs, export, get, set, call, watch, restart) talk to the Benchtop
+Client commands (run, runs, export, get, set, call, watch, restart, plc) talk to the Benchtop
 server at --url, else $BENCHTOP_URL, else http://127.0.0.1:8080. runs and export read this
 machine's files (the configuration's storage.output_dir) only with --local, or when no server
 answers at $BENCHTOP_URL or the default address, and then say so on stderr; a server named
@@ -271,6 +271,19 @@ const COMMANDS: CommandSpec[] = [
     options: [SERVER],
     configure: (restart) => restart.argument('<instrument>', 'instrument id, e.g. meter'),
     action: lazy(() => import('./commands/restart-command.ts'), 'restartAction'),
+  },
+  {
+    name: 'plc',
+    description: 'programmable controllers on the server',
+    commands: [
+      {
+        name: 'tags <instrument>',
+        description:
+          "list a LogixPlc's controller tags (name, CIP type, array dimensions) to pick names for its tags table",
+        options: [SERVER, ['--json', 'print JSON']],
+        action: lazy(() => import('./commands/plc-tags-command.ts'), 'plcTagsAction'),
+      },
+    ],
   },
   {
     name: 'backup',

@@ -44,7 +44,10 @@ describe('KeyenceCvx driver against its simulator (TCP, actor, supervisor, facad
     assert.deepEqual([signal('mode').writable, signal('program').writable], [true, true]);
     assert.deepEqual(signal('program').limits, { min: 0, max: 999 });
     assert.deepEqual(signal('program_sd').limits, { min: 1, max: 2 });
-    assert.equal(signal('result').dtype, 'string');
+    assert.deepEqual(
+      [signal('result').dtype, signal('result').shape, signal('result').element],
+      ['array', [7], 'number'],
+    );
     assert.equal(signal('last_trigger_ms').unit, 'ms');
     assert.equal(signal('total').dtype, 'integer');
     assert.equal(signal('scratch_score').dtype, 'number');
@@ -77,7 +80,8 @@ describe('KeyenceCvx driver against its simulator (TCP, actor, supervisor, facad
       assert.equal(rig.last(name)?.value, value, name);
       assert.equal((await rig.instrument.read(name)).value, value);
     }
-    assert.equal((await rig.instrument.read('result')).value, inspection.line);
+    assert.deepEqual((await rig.instrument.read('result')).value, fields);
+    assert.deepEqual(rig.last('result')?.value, fields);
     assert.equal(rig.last('last_trigger_ms')?.value, result.elapsed_ms);
     assert.ok(result.elapsed_ms >= 0);
     const t2 = (await rig.instrument.call('trigger', { trigger: 'T2' })) as TriggerResult;
@@ -111,12 +115,12 @@ describe('KeyenceCvx driver against its simulator (TCP, actor, supervisor, facad
       rig.instrument.call('trigger'),
       (e) => isBenchtopError(e, 'CONFIG_INVALID') && /defect_y.*field 6.*6 field/.test(e.message),
     );
-    assert.equal(
+    assert.deepEqual(
       rig.last('result')?.value,
-      rig.protocol.inspections.at(-1)!.line,
-      'the raw line is still published',
+      rig.protocol.inspections.at(-1)!.line.split(',').map(Number),
+      'the whole line is still published',
     );
-    assert.equal(String(rig.last('result')?.value).split(',').length, 6);
+    assert.equal((rig.last('result')?.value as number[]).length, 6);
     await assert.rejects(rig.instrument.write('program_sd', 2), refused('PW,2,001', 22));
     await assert.rejects(rig.instrument.write('program', 555), refused('PW,1,555', 22));
     await assert.rejects(rig.instrument.write('program', 1000), fails('VALUE_OUT_OF_RANGE'));
@@ -126,10 +130,7 @@ describe('KeyenceCvx driver against its simulator (TCP, actor, supervisor, facad
     assert.equal((await rig.instrument.read('program_sd')).value, 2);
     const sd2 = rig.readings.length;
     await assert.rejects(rig.instrument.call('trigger'), fails('CONFIG_INVALID'));
-    assert.equal(
-      String(rig.readings.slice(sd2).find((r) => r.signal === 'result')?.value).split(',').length,
-      4,
-    );
+    assert.equal((rig.readings.slice(sd2).find((r) => r.signal === 'result')?.value as number[]).length, 4);
     await rig.instrument.write('program_sd', 1);
     assert.equal(((await rig.instrument.call('trigger')) as TriggerResult).result.split(',').length, 9);
   });
@@ -164,7 +165,8 @@ describe('KeyenceCvx driver against its simulator (TCP, actor, supervisor, facad
     await eventually(
       () =>
         rig.protocol.inspections.length > inspected &&
-        rig.last('result')?.value === rig.protocol.inspections.at(-1)!.line,
+        String(rig.last('result')?.value) ===
+          rig.protocol.inspections.at(-1)!.line.split(',').map(Number).join(','),
       'the late result published',
     );
     const late = rig.protocol.inspections.at(-1)!;

@@ -30,6 +30,7 @@ const noArgs = Type.Object({}, { additionalProperties: false });
 /** The last result line, as parsed. */
 interface LastResult {
   raw: string;
+  values: number[];
   fields: Map<string, number>;
 }
 
@@ -205,11 +206,14 @@ export class KeyenceCvxDriver implements InstrumentDriver {
         return undefined;
       },
     };
+    // The outputs map says how long the line is; a program whose line differs is still published whole.
+    const fieldCount = Math.max(0, ...this.config.outputs.map((o) => o.index + 1));
     this.signals.result = {
-      dtype: 'string',
-      description:
-        'The whole last result line, comma-separated as the controller sent it (a string until signals can hold arrays)',
-      read: async () => this.requireLast().raw,
+      dtype: 'array',
+      shape: [fieldCount],
+      element: 'number',
+      description: `The whole last result line, its fields as numbers in the order sent (${fieldCount} by the outputs map)`,
+      read: async () => this.requireLast().values,
     };
     this.signals.last_trigger_ms = {
       dtype: 'number',
@@ -238,8 +242,9 @@ export class KeyenceCvxDriver implements InstrumentDriver {
 
   /** Publishes `result`, then each mapped field; a line that does not fit the map still updates `result`. */
   private publishResult(line: CvxResultLine, ctx: DriverContext): CvxField[] {
-    this.last = { raw: line.raw, fields: new Map() };
-    ctx.publish('result', line.raw);
+    const values = line.fields.map(Number);
+    this.last = { raw: line.raw, values, fields: new Map() };
+    ctx.publish('result', values);
     const fields = parseResult(this.id, line.fields, this.config.outputs);
     for (const f of fields) {
       this.last.fields.set(f.name, f.value);

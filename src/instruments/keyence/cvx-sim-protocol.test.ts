@@ -4,8 +4,10 @@ import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { ManualClock, systemClock } from '../../core/clock.ts';
 import type { LineSession } from '../../sim/line-simulator-server.ts';
+import { type LinePart, LineStates, ProductionLine } from '../../sim/production-line.ts';
 import { eventually } from '../testing/sim-rig.ts';
 import { DefectClasses, DefectModel, type InspectedPart } from './cvx-defect-model.ts';
+import { linePartSource } from './cvx-line-parts.ts';
 import { CvxSimProtocol, defaultProgramTable, programFromOutputs } from './cvx-sim-protocol.ts';
 import { cvxSimulatorServer } from './cvx-sim-server.ts';
 
@@ -204,6 +206,71 @@ describe('CV-X defect model', () => {
     assert.ok(Math.abs(both / n - 0.25) < 4 * sigma, `P(scratch and dent) = ${both / n}`);
     assert.ok(differ > n / 4, 'another seed draws other parts');
     assert.equal(DefectClasses.length, 8);
+  });
+});
+
+describe('CV-X simulator on the production line', () => {
+  it('inspects the parts the line makes, by their ids, failing a known fraction per class (within 4 sigma)', async () => {
+    const clock = new ManualClock();
+    const line = new ProductionLine({ clock, seed: 7, idealCycleMs: 1000, completedPulseMs: 100 });
+    const rates = { scratch: 0.1, dent: 0.04, contamination: 0 };
+    const protocol = new CvxSimProtocol({
+      clock,
+      parts: linePartSource(line),
+      defects: { seed: 3, rates },
+      programs: {
+        '1:000': programFromOutputs([
+          { index: 0, name: 'total', kind: 'judgement' },
+          { index: 1, name: 'scratch_score', kind: 'score', tool: 'scratch' },
+          { index: 2, name: 'dent_score', kind: 'score', tool: 'dent' },
+          { index: 3, name: 'contamination_score', kind: 'score', tool: 'contamination' },
+        ]),
+      },
+    });
+    const session = recordingSession();
+    assert.equal(protocol.handle('TA', session), 'TA');
+    await clock.advance(100);
+    assert.equal(protocol.inspections[0]!.part, undefined, 'nothing at the station before the first part');
+    assert.equal(session.sent[0], '1,0.0,0.0,0.0', 'no part: NG, every tool at 0');
+
+    // The tracking loop: every part that leaves the producing station is inspected at once.
+    const completed: LinePart[] = [];
+    line.onPartCompleted((part) => {
+      completed.push(part);
+      assert.equal(protocol.handle('TA', session), 'TA');
+    });
+    line.setRunCommand(true);
+    assert.equal(line.state, LineStates.running);
+    const n = 1500;
+    while (completed.length < n) await clock.advance(1000);
+    await clock.advance(100);
+    line.dispose();
+
+    const inspected = protocol.inspections.slice(1);
+    assert.equal(inspected.length, completed.length);
+    assert.deepEqual(
+      inspected.map((i) => i.part),
+      completed.map((p) => ({ id: p.id, sku: p.sku })),
+      'each result is the part the line just completed',
+    );
+    assert.deepEqual(
+      completed.slice(0, 3).map((p) => p.id),
+      [1, 2, 3],
+    );
+    for (const [defectClass, rate] of Object.entries(rates)) {
+      const failed = inspected.filter((i) => i.found.includes(defectClass as 'scratch')).length;
+      const sigma = Math.sqrt((rate * (1 - rate)) / inspected.length);
+      assert.ok(
+        Math.abs(failed / inspected.length - rate) <= 4 * sigma + 1e-12,
+        `${defectClass}: ${failed}/${inspected.length} vs ${rate}`,
+      );
+    }
+    // The same part judged the way the model judges it: the verdict belongs to the part.
+    for (const i of inspected.slice(0, 200)) {
+      const scratch = protocol.model.inspect(i.part!, 1, 'scratch').defective;
+      assert.equal(i.found.includes('scratch'), scratch);
+      assert.equal(i.line.split(',')[0], i.found.length > 0 ? '1' : '0');
+    }
   });
 });
 

@@ -16,6 +16,7 @@ import { Supervisor } from '../../core/supervisor.ts';
 import { testRestartPolicy } from '../../core/testing/instrument-harness.ts';
 import { VirtualLab } from '../../sim/virtual-lab.ts';
 import { instrumentConfigSchemas, instrumentKinds } from '../catalog.ts';
+import type { CvxSimProtocol } from './cvx-sim-protocol.ts';
 import { CvxSimulatorServer } from './cvx-sim-server.ts';
 
 /** The issue's configuration, in simulation mode. */
@@ -49,7 +50,7 @@ after(async () => {
 });
 
 /** Builds the vision system the way `benchtop start` does: config text → InstrumentManager, with alarms. */
-async function startFromConfig(toml: string) {
+async function startFromConfig(toml: string, prepareLab: (lab: VirtualLab) => void = () => {}) {
   const { config } = loadBenchtopConfig({ text: toml, file: 'vision.toml', env: {} });
   const clock = systemClock;
   const bus = new EventBus<BenchtopEvents>();
@@ -72,6 +73,7 @@ async function startFromConfig(toml: string) {
   });
   alarms.start();
   const lab = new VirtualLab({ clock, seed: 1, beamWaistMm: 0.5, knifeEdgeMm: 0, warmupS: 0 });
+  prepareLab(lab);
   const manager = new InstrumentManager({ config, bus, supervisor, clock, logger: silentLogger(), lab });
   const readings: Reading[] = [];
   const alarmChanges: BenchtopEvents['alarm.changed'][] = [];
@@ -84,7 +86,7 @@ async function startFromConfig(toml: string) {
     alarms.stop();
     store.close();
   });
-  return { manager, bus, alarms, readings, alarmChanges, vision: manager.get('vision') };
+  return { manager, bus, alarms, readings, alarmChanges, lab, vision: manager.get('vision') };
 }
 
 describe('KeyenceCvx kind', () => {
@@ -175,5 +177,42 @@ describe('KeyenceCvx kind', () => {
     const inspection = simulator.cvx.inspections.at(-1)!;
     assert.deepEqual(inspection.part, { id: 'P-42', sku: 'HOUSING-B' });
     assert.equal(result.result, inspection.line);
+  });
+
+  it("in simulation the camera inspects the lab's production line: results name the line's parts", async () => {
+    // A fast line, built before the simulators so they share it (the first caller's options win).
+    const { manager, vision, lab } = await startFromConfig(visionToml, (l) =>
+      l.productionLine({ idealCycleMs: 400, completedPulseMs: 50 }),
+    );
+    const line = lab.productionLine();
+    const simulator = manager.simulator('vision');
+    assert.ok(simulator instanceof CvxSimulatorServer);
+    const cvx: CvxSimProtocol = simulator.cvx;
+    const before = (await vision.call('trigger')) as { fields: Record<string, number> };
+    assert.equal(cvx.inspections.at(-1)!.part, undefined, 'no part yet');
+    assert.equal(before.fields.total, 1, 'no part at the station is NG');
+    try {
+      for (let n = 1; n <= 3; n++) {
+        const completed = new Promise<{ id: number; sku: string }>((resolve) => {
+          const off = line.onPartCompleted((part) => {
+            off();
+            // Held still while the camera looks, so the next part cannot arrive first.
+            line.setRunCommand(false);
+            resolve(part);
+          });
+        });
+        line.setRunCommand(true);
+        const part = await completed;
+        const result = (await vision.call('trigger')) as { fields: Record<string, number>; result: string };
+        const inspection = cvx.inspections.at(-1)!;
+        assert.deepEqual(inspection.part, { id: part.id, sku: part.sku });
+        assert.equal(part.id, n);
+        assert.equal(result.result, inspection.line);
+        const scratched = cvx.model.inspect(part, cvx.station, 'scratch').defective;
+        assert.equal(result.fields.total, scratched ? 1 : 0, 'judged as the defect model judges that part');
+      }
+    } finally {
+      line.setRunCommand(false);
+    }
   });
 });

@@ -105,7 +105,10 @@ describe('LogixPlc driver against the Logix simulator', () => {
     assert.equal(byName.get('Line.State')?.writable, false);
     assert.equal(byName.get('Line.RunCmd')?.dtype, 'boolean');
     assert.equal(byName.get('Process.Pressure')?.dtype, 'number');
-    assert.equal(byName.get('Temps')?.dtype, 'string');
+    assert.deepEqual(
+      [byName.get('Temps')?.dtype, byName.get('Temps')?.shape, byName.get('Temps')?.element],
+      ['array', [10], 'number'],
+    );
     assert.deepEqual(byName.get('Maintenance.Shift')?.limits, { min: -128, max: 127 });
     const listed = rig.driver.discoveredTags;
     assert.deepEqual(
@@ -125,22 +128,23 @@ describe('LogixPlc driver against the Logix simulator', () => {
     assert.equal((await three).quality, 'good');
   });
 
-  it('reads REAL, LINT and arrays (as JSON), and writes DINT, SINT and a 200-element array', async () => {
+  it('reads REAL, LINT and arrays (array signals), and writes DINT, SINT and a 200-element array', async () => {
     const { instrument } = rig.spawned;
     const pressure = await instrument.read('Process.Pressure');
     assert.ok(Math.abs(Number(pressure.value) - 6) < 0.5);
     assert.equal((await instrument.read('Maintenance.RunHours')).value, 12345);
-    const temps = JSON.parse(String((await instrument.read('Temps')).value)) as number[];
-    assert.equal(temps.length, 10);
+    const temps = (await instrument.read('Temps')).value;
+    assert.ok(Array.isArray(temps) && temps.length === 10 && temps.every((t) => typeof t === 'number'));
+    assert.deepEqual(temps, rig.sim.controller.db.get('Temps')!.values());
 
     await instrument.write('Quality.Result', 1);
     assert.equal(rig.line.passCount, 1);
     await instrument.write('Maintenance.Shift', -3);
     assert.equal(rig.sim.controller.db.read('Maintenance.Shift'), -3);
     const wanted = Array.from({ length: 200 }, (_, i) => i / 4);
-    await instrument.write('Recipe.Setpoints', JSON.stringify(wanted));
+    await instrument.write('Recipe.Setpoints', wanted);
     assert.deepEqual(rig.sim.controller.db.get('Recipe.Setpoints')!.values(), wanted);
-    assert.deepEqual(JSON.parse(String((await instrument.read('Recipe.Setpoints')).value)), wanted);
+    assert.deepEqual((await instrument.read('Recipe.Setpoints')).value, wanted);
   });
 
   it('writes a bit of a DINT (Flags.5, a BOOL signal) with Read-Modify-Write, leaving the other bits', async () => {
@@ -160,10 +164,13 @@ describe('LogixPlc driver against the Logix simulator', () => {
     await assert.rejects(instrument.write('Maintenance.Shift', 200), (e) =>
       isBenchtopError(e, 'VALUE_OUT_OF_RANGE'),
     );
+    await assert.rejects(instrument.write('Recipe.Setpoints', [1, 2, 3]), (e) =>
+      isBenchtopError(e, 'VALUE_INVALID'),
+    );
     await assert.rejects(instrument.write('Recipe.Setpoints', '[1,2,3]'), (e) =>
       isBenchtopError(e, 'VALUE_INVALID'),
     );
-    const tooBig = JSON.stringify(Array.from({ length: 200 }, () => 1e39));
+    const tooBig = Array.from({ length: 200 }, () => 1e39);
     await assert.rejects(instrument.write('Recipe.Setpoints', tooBig), (e) =>
       isBenchtopError(e, 'VALUE_OUT_OF_RANGE'),
     );

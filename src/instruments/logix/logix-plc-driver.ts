@@ -21,6 +21,7 @@ import {
   type DiscoveredTag,
   describeListed,
   isBitTag,
+  sameSignalValue,
   tagSignalValue,
 } from './logix-tag-values.ts';
 
@@ -150,23 +151,26 @@ export class LogixPlcDriver implements InstrumentDriver {
   }
 
   private signalFor(config: LogixTagConfig): SignalDef {
-    const array = config.elements !== undefined;
     const limits = cipTypeLimits(config.type);
-    const def: SignalDef = {
-      dtype: array
-        ? 'string'
-        : config.type === 'BOOL'
-          ? 'boolean'
-          : config.type === 'REAL'
-            ? 'number'
-            : 'integer',
-      description: array
-        ? `${config.type}[${config.elements}] controller tag, as a JSON array (the signal model has no array type yet)`
-        : `${config.type} controller tag`,
-      ...(!array && limits ? { limits } : {}),
-      ...(config.type !== 'REAL' && config.type !== 'BOOL' && !array ? { precision: 0 } : {}),
-      read: async () => this.exclusive(() => this.readOne(config)),
-    };
+    const read = async () => this.exclusive(() => this.readOne(config));
+    const def: SignalDef =
+      config.elements === undefined
+        ? {
+            dtype: config.type === 'BOOL' ? 'boolean' : config.type === 'REAL' ? 'number' : 'integer',
+            description: `${config.type} controller tag`,
+            ...(limits ? { limits } : {}),
+            ...(config.type !== 'REAL' && config.type !== 'BOOL' ? { precision: 0 } : {}),
+            read,
+          }
+        : {
+            dtype: 'array',
+            shape: [config.elements],
+            // Array elements are numbers: a BOOL array's are 0/1.
+            element: config.type === 'REAL' ? 'number' : 'integer',
+            // No element limits on the signal: the driver's own check names the element out of range.
+            description: `${config.type}[${config.elements}] controller tag${limits ? ` (elements ${limits.min}..${limits.max})` : config.type === 'BOOL' ? ' (elements 0/1)' : ''}`,
+            read,
+          };
     if (config.writable) {
       def.write = async (value) => {
         const values = checkedTagValues(this.id, config, value);
@@ -287,25 +291,31 @@ export class LogixPlcDriver implements InstrumentDriver {
     const incarnation = this.incarnation;
     this.scanTimer = ctx.clock.setTimeout(() => {
       this.scanTimer = null;
-      if (incarnation !== this.incarnation) return;
-      const started = ctx.clock.monotonic();
-      this.exclusive(() => this.scanOnce())
-        .then(() => {
-          if (this.scanFailing) ctx.log.info(`${this.id}: tag scan works again`);
-          this.scanFailing = false;
-        })
-        .catch((error) => {
-          // Once per run of failures, not every scan_ms.
-          if (!this.closing && !this.scanFailing) ctx.log.warn({ err: error }, `${this.id}: tag scan failed`);
-          this.scanFailing = true;
-        })
-        .finally(() => {
-          if (incarnation !== this.incarnation) return;
-          // The period runs from scan start to scan start; a slow scan is followed at once.
-          const spent = ctx.clock.monotonic() - started;
-          this.scheduleScan(Math.max(0, this.config.scan_ms - spent));
-        });
+      if (incarnation === this.incarnation) this.scan(ctx, incarnation);
     }, delayMs);
+  }
+
+  private scan(ctx: DriverContext, incarnation: number): void {
+    const started = ctx.clock.monotonic();
+    this.exclusive(() => this.scanOnce())
+      .then(() => {
+        if (this.scanFailing) ctx.log.info(`${this.id}: tag scan works again`);
+        this.scanFailing = false;
+      })
+      .catch((error) => {
+        // Once per run of failures, not every scan_ms.
+        if (!this.closing && !this.scanFailing) ctx.log.warn({ err: error }, `${this.id}: tag scan failed`);
+        this.scanFailing = true;
+      })
+      .finally(() => {
+        if (incarnation !== this.incarnation || this.closing || ctx.lifetime.aborted) return;
+        // The period runs from scan start to scan start. A scan that took the whole period is
+        // followed at once, without a timer (a 0 ms timer still waits about 1 ms); requests
+        // queued meanwhile go first, since the next scan joins the queue behind them.
+        const left = this.config.scan_ms - (ctx.clock.monotonic() - started);
+        if (left > 0 || this.scanFailing) this.scheduleScan(Math.max(0, left));
+        else this.scan(ctx, incarnation);
+      });
   }
 
   private async scanOnce(): Promise<void> {
@@ -314,7 +324,7 @@ export class LogixPlcDriver implements InstrumentDriver {
       if (entry.problem) continue;
       const value = tagSignalValue(entry.config, entry.tag.controller_value);
       if (value === undefined) continue;
-      if (this.last.get(entry.config.name) !== value) {
+      if (!sameSignalValue(this.last.get(entry.config.name), value)) {
         this.last.set(entry.config.name, value);
         this.ctx?.publish(entry.config.name, value);
       }

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isBenchtopError } from '../../core/errors.ts';
-import { checkedTagValues, describeListed, isBitTag, tagSignalValue } from './logix-tag-values.ts';
+import {
+  checkedTagValues,
+  describeListed,
+  isBitTag,
+  sameSignalValue,
+  tagSignalValue,
+} from './logix-tag-values.ts';
 
 describe('Logix tag values', () => {
   it('checks writes against the CIP type: ranges, whole numbers, BOOL, LINT as bigint', () => {
@@ -21,21 +27,30 @@ describe('Logix tag values', () => {
     refuse('BOOL', 1, 'VALUE_INVALID');
   });
 
-  it('takes arrays as JSON of exactly `elements` values and names the bad element', () => {
+  it('takes arrays of exactly `elements` values and names the bad element', () => {
     const temps = { name: 'Temps', type: 'REAL' as const, writable: true, elements: 3 };
-    assert.deepEqual(checkedTagValues('plc', temps, '[1, 2.5, -3]'), [1, 2.5, -3]);
-    assert.throws(() => checkedTagValues('plc', temps, '[1, 2]'), /takes 3 elements, got 2/);
-    assert.throws(() => checkedTagValues('plc', temps, 'not json'), /JSON array of 3 REAL/);
-    assert.throws(() => checkedTagValues('plc', temps, '[1, "x", 3]'), /"x" is not a REAL/);
-    assert.throws(() => checkedTagValues('plc', temps, '[1, 1e39, 3]'), /Temps\[1\]: 1e\+39 overflows REAL/);
+    assert.deepEqual(checkedTagValues('plc', temps, [1, 2.5, -3]), [1, 2.5, -3]);
+    assert.throws(() => checkedTagValues('plc', temps, [1, 2]), /takes 3 elements, got 2/);
+    assert.throws(() => checkedTagValues('plc', temps, '[1, 2.5, -3]'), /takes an array of 3 REAL/);
+    assert.throws(() => checkedTagValues('plc', temps, [1, 1e39, 3]), /Temps\[1\]: 1e\+39 overflows REAL/);
+    const flags = { name: 'Bits', type: 'BOOL' as const, writable: true, elements: 3 };
+    assert.deepEqual(checkedTagValues('plc', flags, [1, 0, 1]), [true, false, true]);
+    assert.throws(() => checkedTagValues('plc', flags, [1, 2, 0]), /Bits\[1\]: BOOL takes true or false/);
   });
 
   it('turns library values into signal values and knows bit tags', () => {
     assert.equal(tagSignalValue({ name: 'L', type: 'LINT', writable: false }, 12n), 12);
-    assert.equal(
+    assert.deepEqual(
       tagSignalValue({ name: 'T', type: 'REAL', writable: false, elements: 2 }, [1.5, 2]),
-      '[1.5,2]',
+      [1.5, 2],
     );
+    assert.deepEqual(
+      tagSignalValue({ name: 'B', type: 'BOOL', writable: false, elements: 2 }, [true, false]),
+      [1, 0],
+    );
+    assert.equal(sameSignalValue([1, 2], [1, 2]), true);
+    assert.equal(sameSignalValue([1, 2], [1, 3]), false);
+    assert.equal(sameSignalValue(undefined, [1]), false);
     assert.equal(tagSignalValue({ name: 'D', type: 'DINT', writable: false }, null), undefined);
     assert.equal(isBitTag('Flags.3'), true);
     assert.equal(isBitTag('Program:Main.Flags.31'), true);

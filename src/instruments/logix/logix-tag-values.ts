@@ -5,8 +5,9 @@ import type { LogixTagConfig } from './config.ts';
 
 /**
  * Between Benchtop's signal values and st-ethernet-ip's tag values: what a write may send
- * (checked against the CIP type), how a read becomes a signal value (arrays as JSON until the
- * signal model has arrays), bit tags, and the tag list as the driver reports it.
+ * (checked against the CIP type), how a read becomes a signal value (an array tag is an `array`
+ * signal: its elements flat, BOOL elements as 0/1), bit tags, and the tag list as the driver
+ * reports it.
  */
 
 /** A controller tag as the tag list (symbol class 0x6B) reports it. */
@@ -29,21 +30,16 @@ export function isBitTag(name: string): boolean {
 
 /** A value Benchtop may send: the type's range, an array's length and element types. */
 export function checkedTagValues(id: string, config: LogixTagConfig, value: SignalValue): CipValue[] {
-  let values: unknown[];
+  let values: readonly unknown[];
   if (config.elements !== undefined) {
-    try {
-      const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
-      if (!Array.isArray(parsed)) throw new Error('not an array');
-      values = parsed;
-    } catch {
+    if (!Array.isArray(value)) {
       throw new BenchtopError(
         'VALUE_INVALID',
-        `${id}.${config.name} takes a JSON array of ${config.elements} ${config.type}`,
-        {
-          signal: config.name,
-        },
+        `${id}.${config.name} takes an array of ${config.elements} ${config.type}`,
+        { signal: config.name },
       );
     }
+    values = value;
     if (values.length !== config.elements) {
       throw new BenchtopError(
         'VALUE_INVALID',
@@ -51,6 +47,8 @@ export function checkedTagValues(id: string, config: LogixTagConfig, value: Sign
         { signal: config.name, elements: config.elements, got: values.length },
       );
     }
+    // Array signals hold numbers: a BOOL array's elements travel as 0/1.
+    if (config.type === 'BOOL') values = values.map((v) => (v === 0 ? false : v === 1 ? true : v));
   } else {
     values = [value];
   }
@@ -78,15 +76,21 @@ export function checkedTagValues(id: string, config: LogixTagConfig, value: Sign
   });
 }
 
-/** The library's value as a signal value: numbers, booleans, arrays as JSON. */
+/** The library's value as a signal value: numbers, booleans; an array tag's elements as numbers. */
 export function tagSignalValue(config: LogixTagConfig, raw: unknown): SignalValue | undefined {
   if (raw === null || raw === undefined) return undefined;
   const one = (v: unknown): number | boolean => (typeof v === 'bigint' ? Number(v) : (v as number | boolean));
   if (config.elements !== undefined) {
     const list = Array.isArray(raw) ? raw : [raw];
-    return JSON.stringify(list.map(one));
+    return list.map((v) => Number(one(v)));
   }
   return one(raw);
+}
+
+/** Two signal values alike (arrays element by element), so a scan publishes only changes. */
+export function sameSignalValue(a: SignalValue | undefined, b: SignalValue): boolean {
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => v === b[i]);
+  return a === b;
 }
 
 export function describeListed(

@@ -2,6 +2,7 @@ import { type FormEvent, useState } from 'react';
 import { sendJson } from '../api/http.ts';
 import type { ActionDescription, ActionReply } from '../api/types.ts';
 import { checkDraft, type Draft, initialDraft, type Problem } from '../forms/json-schema.ts';
+import { resultTable } from '../forms/result-table.ts';
 import { SchemaFields } from '../forms/schema-form.tsx';
 import { ErrorText } from './error-text.tsx';
 
@@ -70,11 +71,47 @@ export function ActionForm(props: { instrument: string; action: ActionDescriptio
         </p>
       ) : null}
       <ErrorText error={error} />
-      {result !== undefined && result !== null ? (
-        <output className="action-result" aria-label={`${action.name} result`}>
-          {JSON.stringify(result)}
-        </output>
-      ) : null}
+      {result !== undefined && result !== null ? <ActionResult name={action.name} result={result} /> : null}
     </form>
+  );
+}
+
+/** A list of records (a controller's tag list) as a table; any other result as its JSON. */
+function ActionResult(props: { name: string; result: unknown }) {
+  const table = resultTable(props.result);
+  if (!table) {
+    return (
+      <output className="action-result" aria-label={`${props.name} result`}>
+        {JSON.stringify(props.result)}
+      </output>
+    );
+  }
+  return (
+    <output className="action-result" aria-label={`${props.name} result`}>
+      <table className="result-table">
+        <caption>
+          {table.key ?? props.name}: {table.rows.length}
+        </caption>
+        <thead>
+          <tr>
+            {table.columns.map((c) => (
+              <th key={c}>{c}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {table.rows.map((row, i) => (
+            // Rows have no identity of their own beyond their place in the result.
+            // biome-ignore lint/suspicious/noArrayIndexKey: a static list, never reordered
+            <tr key={i}>
+              {row.map((cell, j) => (
+                // biome-ignore lint/suspicious/noArrayIndexKey: columns are fixed per table
+                <td key={j}>{cell}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </output>
   );
 }
