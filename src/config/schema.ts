@@ -1,4 +1,5 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { LineEntry } from './line-schema.ts';
 
 /**
  * The whole configuration, one schema. Every section has defaults so an empty file is valid.
@@ -118,6 +119,10 @@ export const ConfigSchema = Type.Object(
     alarms: Type.Array(AlarmEntry, {
       default: [],
       description: 'EPICS-style limit alarms with an ISA-18.2 life cycle',
+    }),
+    lines: Type.Array(LineEntry, {
+      default: [],
+      description: 'Production lines: part tracking, inspection, KPIs (src/production)',
     }),
     storage: section(
       {

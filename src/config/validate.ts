@@ -3,6 +3,7 @@ import { Value, type ValueError, ValueErrorType } from '@sinclair/typebox/value'
 import { instrumentConfigSchemas } from '../instruments/config-schemas.ts';
 import { nextCronTime } from '../storage/backup/backup-scheduler.ts';
 import type { ConfigIssue } from './issues.ts';
+import { lineIssues } from './line-validation.ts';
 import { type BenchtopConfig, ConfigSchema } from './schema.ts';
 import type { TomlPath } from './toml-positions.ts';
 
@@ -208,6 +209,7 @@ export function validateConfig(config: unknown): ConfigIssue[] {
       });
     }
   }
+  issues.push(...lineIssues(root.lines, instruments));
   const groups = Array.isArray(root.logging?.groups) ? root.logging.groups : [];
   groups.forEach((group, g) => {
     if (!Array.isArray(group?.signals)) return;
