@@ -261,6 +261,11 @@ export const ConfigSchema = Type.Object(
         parameter_log_days: Type.Number({ minimum: 0, default: 90, description: '0 keeps forever' }),
         run_data_days: Type.Number({ minimum: 0, default: 0, description: '0 keeps forever' }),
         audit_days: Type.Number({ minimum: 0, default: 365 }),
+        production_days: Type.Number({
+          minimum: 0,
+          default: 365,
+          description: 'Parts, defects and line events; 0 keeps forever',
+        }),
       },
       'How long data is kept',
     ),
