@@ -36,10 +36,16 @@ describe('benchtop db migrate|status', () => {
   it('SQLite: status before says version 0 and changes nothing; migrate brings it to the latest', async () => {
     const config = join(dir, 'sqlite.toml');
     writeFileSync(config, `[storage]\noutput_dir = "${join(dir, 'data')}"\n`);
-    assert.match(await run(['status'], config), /backend: sqlite\nschema version: 0 of 1\npending: 1 migration/);
+    assert.match(
+      await run(['status'], config),
+      /backend: sqlite\nschema version: 0 of 1\npending: 1 migration/,
+    );
     assert.match(await run(['migrate'], config), /migrated sqlite from version 0 to 1/);
     const status = await run(['status'], config);
-    assert.match(status, /schema version: 1 of 1\n {2}1 {2}\S+ {2}parts, defects, line events, line audit\n$/);
+    assert.match(
+      status,
+      /schema version: 1 of 1\n {2}1 {2}\S+ {2}parts, defects, line events, line audit\n$/,
+    );
   });
 
   let db: ThrowawayDatabase | undefined;
@@ -47,7 +53,10 @@ describe('benchtop db migrate|status', () => {
   it('PostgreSQL: the same against a throwaway database', { skip }, async () => {
     db = await createThrowawayDatabase('benchtop_dbcmd_test');
     const config = join(dir, 'pg.toml');
-    writeFileSync(config, `[storage]\noutput_dir = "${join(dir, 'pgdata')}"\n[storage.postgres]\nurl = "${db.url}"\n`);
+    writeFileSync(
+      config,
+      `[storage]\noutput_dir = "${join(dir, 'pgdata')}"\n[storage.postgres]\nurl = "${db.url}"\n`,
+    );
     assert.match(await run(['status'], config), /backend: postgres\nschema version: 0 of 1/);
     assert.match(await run(['migrate'], config), /migrated postgres from version 0 to 1/);
     assert.match(await run(['migrate'], config), /migrated postgres from version 1 to 1/);
