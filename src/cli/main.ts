@@ -6,6 +6,7 @@ import { ApiClient, clientOptions } from './client/api-client.ts';
 import { backupCommand, configFileCommands } from './commands/backup-commands.ts';
 import { configPrintCommand } from './commands/config-print.ts';
 import { dbCommand } from './commands/db-commands.ts';
+import { reportCommand } from './commands/report-commands.ts';
 import { runCommands } from './commands/run-commands.ts';
 import { securityCommands } from './commands/security-commands.ts';
 import { callCommand, getCommand, setCommand, watchCommand } from './commands/signal-commands.ts';
@@ -92,6 +93,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
   for (const command of runCommands(env)) program.addCommand(command);
   program.addCommand(backupCommand(env));
   program.addCommand(dbCommand(env));
+  program.addCommand(reportCommand(env));
   configFileCommands(config, env);
 
   const client = (cmd: Command) =>
