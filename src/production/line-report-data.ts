@@ -149,3 +149,28 @@ function measureCharts(line: LineConfig, parts: readonly PartRecord[]): LineRepo
   }
   return out;
 }
+
+/**
+ * Any window [from, to): its planned busy time is every shift's planned time (breaks excluded)
+ * on the days it touches, clipped to the window.
+ */
+export function windowPeriod(line: LineConfig, from: number, to: number): ReportPeriod {
+  const planned: TimeInterval[] = [];
+  const offset = line.utc_offset_minutes * 60_000;
+  // a night shift that began the day before can reach into the window
+  for (let day = Math.floor((from + offset) / 86_400_000) - 1; day * 86_400_000 - offset < to; day++) {
+    const date = new Date(day * 86_400_000).toISOString().slice(0, 10);
+    for (const shift of line.shifts)
+      for (const p of plannedIntervals(shift, date, line.utc_offset_minutes)) {
+        const start = Math.max(p.start, from);
+        const end = Math.min(p.end, to);
+        if (end > start) planned.push({ start, end });
+      }
+  }
+  planned.sort((a, b) => a.start - b.start);
+  return {
+    title: `Line ${line.id} — ${new Date(from).toISOString()} to ${new Date(to).toISOString()}`,
+    window: { start: from, end: to },
+    planned,
+  };
+}

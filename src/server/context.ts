@@ -12,6 +12,7 @@ import type { AlarmService } from './alarms/alarm-service.ts';
 import type { SecurityStore } from './auth/security-store.ts';
 import type { HealthService } from './health/health-service.ts';
 import type { BenchtopMetrics } from './metrics/benchtop-metrics.ts';
+import type { ProductionContext } from './routes/line-routes.ts';
 
 /** The instruments as the server sees them (the InstrumentManager, or a test double of it). */
 export interface InstrumentDirectory {
@@ -33,6 +34,8 @@ export interface ServerContext {
   health: HealthService;
   security: SecurityStore;
   alarms?: AlarmService;
+  /** Production lines and their store (/api/v1/lines). */
+  production?: ProductionContext;
   engine?: RunEngine;
   catalog?: RunCatalog;
   timeseries?: TimeSeriesStore;

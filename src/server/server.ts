@@ -15,6 +15,7 @@ import { healthPlugin } from './health-plugin.ts';
 import { alarmRoutes } from './routes/alarm-routes.ts';
 import { historyRoutes } from './routes/history-routes.ts';
 import { instrumentRoutes } from './routes/instrument-routes.ts';
+import { lineRoutes } from './routes/line-routes.ts';
 import { runRoutes } from './routes/run-routes.ts';
 import { systemRoutes } from './routes/system-routes.ts';
 import { StreamHub } from './stream/stream-hub.ts';
@@ -111,6 +112,7 @@ export async function buildServer(ctx: ServerContext): Promise<BuiltServer> {
     async (api) => {
       await api.register(instrumentRoutes(ctx));
       if (ctx.alarms) await api.register(alarmRoutes(ctx.alarms));
+      if (ctx.production) await api.register(lineRoutes(ctx.production, ctx.clock));
       if (ctx.engine) await api.register(runRoutes(ctx.engine, ctx.catalog, config.storage.output_dir));
       if (ctx.timeseries) await api.register(historyRoutes(ctx.timeseries, ctx.clock));
       await api.register(systemRoutes(ctx, ctx.logRing, ctx.startedAt ?? ctx.clock.now()));
