@@ -3,6 +3,7 @@ import { cameraHdf5Benchmark } from './camera-hdf5.ts';
 import { commandLatencyBenchmark } from './command-latency.ts';
 import { fanoutBenchmark } from './fanout.ts';
 import { ingestBenchmark } from './ingest.ts';
+import { lineTrackingBenchmark } from './line-tracking.ts';
 import { loggingJitterBenchmark } from './logging-jitter.ts';
 import { scpiBenchmark } from './scpi.ts';
 import { startupBenchmark } from './startup.ts';
@@ -16,4 +17,5 @@ export const benchmarks: Benchmark[] = [
   ingestBenchmark,
   loggingJitterBenchmark,
   startupBenchmark,
+  lineTrackingBenchmark,
 ];
