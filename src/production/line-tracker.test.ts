@@ -242,4 +242,28 @@ describe('LineTracker', () => {
     assert.deepEqual(await r.store.parts(r.window), []);
     assert.deepEqual(r.plc.writes, []);
   });
+
+  it('health: defect rate of the last parts, PLC and camera links as the path saw them', async () => {
+    assert.deepEqual(r.tracker.health().visionConnected, { station01: null });
+    r.vision.script({ fields: OK }, { fields: SCRATCH }, { fields: DENT }, { fields: OK }, 'silent');
+    for (const [i, id] of ['H1', 'H2', 'H3', 'H4', 'H5'].entries()) {
+      r.plc.completePart({ 'Part.Id': id, 'Part.Sku': 'X' });
+      if (i === 4) {
+        await untilWaiting(r.vision);
+        await r.clock.advance(3000);
+      }
+      await r.untilTracked(i + 1);
+    }
+    const h = r.tracker.health();
+    // the pending part (timeout) is not judged: 2 defective of 4
+    assert.deepEqual(
+      [h.defectRate, h.recentParts, h.plcConnected, h.visionConnected],
+      [0.5, 4, true, { station01: false }],
+    );
+    r.plc.linkDown = true;
+    r.plc.completePart({ 'Part.Id': 'H6', 'Part.Sku': 'X' });
+    await r.tracker.stop();
+    assert.equal(r.tracker.health().plcConnected, false);
+    assert.equal(r.tracker.health().parts, 5);
+  });
 });

@@ -45,6 +45,22 @@ export interface TrackedPart {
   latencyMs: number;
 }
 
+/** What the metrics and the dashboard show live, as the tracking path sees the line. */
+export interface LineHealth {
+  lineId: string;
+  /** Failed or reworked parts among the last `recentParts` (the guide's quality of the last 100). */
+  defectRate: number;
+  recentParts: number;
+  /** Whether the last PLC read or write succeeded (null before the first). */
+  plcConnected: boolean | null;
+  /** Per station: whether its last inspection returned a result (null before the first). */
+  visionConnected: Record<string, boolean | null>;
+  lineState: LineState | null;
+  parts: number;
+  /** Records waiting for the store. */
+  queuedRecords: number;
+}
+
 export interface LineTrackerStats {
   parts: number;
   pending: number;
@@ -61,6 +77,8 @@ type StationOutcome =
 /** Pending parts are diverted: a part nobody judged must not be passed. */
 const PENDING_WRITE_BACK = PlcResultCodes.fail;
 const RECENT_PARTS = 10_000;
+/** The defect rate is over this many latest parts. */
+const DEFECT_WINDOW = 100;
 
 /**
  * Runs one production line: on each rising edge of `part_event` it reads the part fields,
@@ -83,6 +101,9 @@ export class LineTracker {
   private state: LineState | null = null;
   private stateSince = 0;
   private lastPartTime: number | null = null;
+  private readonly recentDefective: boolean[] = [];
+  private plcOk: boolean | null = null;
+  private readonly visionOk = new Map<string, boolean>();
   private readonly counters: LineTrackerStats = {
     parts: 0,
     pending: 0,
@@ -114,6 +135,22 @@ export class LineTracker {
 
   get lineState(): LineState | null {
     return this.state;
+  }
+
+  health(): LineHealth {
+    const defective = this.recentDefective.filter(Boolean).length;
+    return {
+      lineId: this.o.line.id,
+      defectRate: this.recentDefective.length ? defective / this.recentDefective.length : 0,
+      recentParts: this.recentDefective.length,
+      plcConnected: this.plcOk,
+      visionConnected: Object.fromEntries(
+        this.o.line.stations.map((s) => [s.id, this.visionOk.get(s.id) ?? null]),
+      ),
+      lineState: this.state,
+      parts: this.counters.parts,
+      queuedRecords: this.o.queue.stats.queuedRecords,
+    };
   }
 
   /** Reads the current state and subscribes to part events and state changes. */
@@ -173,7 +210,9 @@ export class LineTracker {
     let values: Record<string, unknown>;
     try {
       values = tags.length ? await plc.read(tags) : {};
+      this.plcOk = true;
     } catch (err) {
+      this.plcOk = false;
       // Without its id the part cannot be recorded truthfully; the PLC's counter reconciles it.
       this.counters.unreadParts += 1;
       this.o.onError?.(toBenchtopError(err, 'INSTRUMENT_UNAVAILABLE'));
@@ -246,6 +285,10 @@ export class LineTracker {
     }));
     this.counters.parts += 1;
     if (result === 'pending') this.counters.pending += 1;
+    if (result !== 'pending') {
+      this.recentDefective.push(result !== 'pass');
+      if (this.recentDefective.length > DEFECT_WINDOW) this.recentDefective.shift();
+    }
     if (!this.o.queue.enqueue({ parts: [part], defects, events: [] })) {
       this.counters.storeRejected += 1;
       this.raise(LineAlarmCodes.STORAGE_BACKLOG, 'Line store queue full: parts are not being stored', {
@@ -256,7 +299,9 @@ export class LineTracker {
     let resultWritten: number | null = code;
     try {
       await plc.write(line.result_tag, code);
+      this.plcOk = true;
     } catch (err) {
+      this.plcOk = false;
       resultWritten = null;
       this.counters.writeBackFailures += 1;
       this.o.onError?.(toBenchtopError(err, 'INSTRUMENT_UNAVAILABLE'));
@@ -317,6 +362,7 @@ export class LineTracker {
         controller.abort(new BenchtopError('INSTRUMENT_TIMEOUT', 'vision result deadline passed'));
         return this.visionFailed(station, `vision timeout after ${station.timeout_ms} ms`);
       }
+      this.visionOk.set(station.id, true);
       this.visionRecovered(station);
       return { station, ok: true, judgement: judgeInspection(station, outcome) };
     } catch (err) {
@@ -328,6 +374,7 @@ export class LineTracker {
 
   private visionFailed(station: StationConfig, reason: string): StationOutcome {
     this.counters.visionTimeouts += 1;
+    this.visionOk.set(station.id, false);
     const inARow = (this.consecutiveTimeouts.get(station.id) ?? 0) + 1;
     this.consecutiveTimeouts.set(station.id, inARow);
     const context = { line: this.o.line.id, station: station.id, reason };
