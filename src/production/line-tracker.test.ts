@@ -266,4 +266,15 @@ describe('LineTracker', () => {
     assert.equal(r.tracker.health().plcConnected, false);
     assert.equal(r.tracker.health().parts, 5);
   });
+
+  it('a store that does not answer never holds up a part (the re-inspection lookup gives up after 100 ms)', async () => {
+    r.store.inspectionCount = () => new Promise<number>(() => {});
+    r.vision.script({ fields: OK });
+    r.plc.completePart({ 'Part.Id': 'W1', 'Part.Sku': 'X' });
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(r.tracked.length, 0);
+    await r.clock.advance(100);
+    await r.untilTracked(1);
+    assert.deepEqual([r.tracked[0]!.part.attempt, r.tracked[0]!.resultWritten], [1, 1]);
+  });
 });

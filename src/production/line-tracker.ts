@@ -79,6 +79,8 @@ const PENDING_WRITE_BACK = PlcResultCodes.fail;
 const RECENT_PARTS = 10_000;
 /** The defect rate is over this many latest parts. */
 const DEFECT_WINDOW = 100;
+/** Longest the tracking path waits for the store to say how often a part was inspected before. */
+const STORE_LOOKUP_MS = 100;
 
 /**
  * Runs one production line: on each rising edge of `part_event` it reads the part fields,
@@ -328,14 +330,32 @@ export class LineTracker {
 
   private async nextAttempt(partId: string): Promise<number> {
     let seen = this.attempts.get(partId);
-    if (seen === undefined) {
-      // The store may be behind the queue, or down: what this process saw is kept too.
-      seen = await this.o.store.inspectionCount(this.o.line.id, partId).catch(() => 0);
-    }
+    if (seen === undefined) seen = await this.storedInspections(partId);
     this.attempts.delete(partId);
     this.attempts.set(partId, seen + 1);
     if (this.attempts.size > RECENT_PARTS) this.attempts.delete(this.attempts.keys().next().value!);
     return seen + 1;
+  }
+
+  /**
+   * Inspections of a part this process has not seen, from the store, but never at the line's
+   * expense: not while the store is failing, and not longer than STORE_LOOKUP_MS (a part
+   * whose earlier inspections cannot be looked up in time counts as new).
+   */
+  private async storedInspections(partId: string): Promise<number> {
+    if (this.o.queue.holding) return 0;
+    let timer: TimerHandle | undefined;
+    const deadline = new Promise<number>((resolve) => {
+      timer = this.o.clock.setTimeout(() => resolve(0), STORE_LOOKUP_MS);
+    });
+    try {
+      return await Promise.race([
+        this.o.store.inspectionCount(this.o.line.id, partId).catch(() => 0),
+        deadline,
+      ]);
+    } finally {
+      timer?.cancel();
+    }
   }
 
   /** Queues an inspection behind the station's previous one: one in flight, first in first out. */

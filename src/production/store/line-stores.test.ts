@@ -156,7 +156,10 @@ describe('LineWriteQueue through a database outage', { skip }, () => {
     relay.bringBack();
     const drained = queue.flush();
     // the retry timer may be armed a moment after the failure is reported: advance until written
-    while (queue.stats.queuedRecords > 0) await clock.advance(5000);
+    while (queue.stats.queuedRecords > 0) {
+      await clock.advance(5000);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     await drained;
     assert.deepEqual(backlog, ['holding:40', 'drained:0']);
     assert.equal(queue.stats.writtenRecords, 45);
@@ -185,5 +188,35 @@ describe('LineWriteQueue through a database outage', { skip }, () => {
     assert.ok(queue.enqueue(one()));
     assert.equal(queue.enqueue(one()), false);
     assert.deepEqual([queue.stats.queuedRecords, queue.stats.rejectedBatches], [3, 1]);
+  });
+
+  it('records queued by a backlog callback while the drain finishes are written too', async () => {
+    const written: string[] = [];
+    let fail = true;
+    const store = {
+      write: async (b: { parts: { partId: string }[] }) => {
+        if (fail) throw new Error('down');
+        written.push(...b.parts.map((p) => p.partId));
+      },
+    } as unknown as PostgresLineStore;
+    const clock = new ManualClock();
+    const queue: LineWriteQueue = new LineWriteQueue({
+      store,
+      clock,
+      capacity: 10,
+      retryMs: 1000,
+      // as the tracker does: clearing S101 records an alarm event through the same queue
+      onBacklog: (state) => {
+        if (state === 'drained')
+          queue.enqueue({ parts: [storedPart({ partId: 'after' })], defects: [], events: [] });
+      },
+    });
+    queue.enqueue({ parts: [storedPart({ partId: 'first' })], defects: [], events: [] });
+    await new Promise((resolve) => setImmediate(resolve));
+    fail = false;
+    await clock.advance(1000);
+    await queue.flush();
+    assert.deepEqual(written, ['first', 'after']);
+    assert.equal(queue.stats.queuedRecords, 0);
   });
 });

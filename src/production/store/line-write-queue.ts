@@ -44,7 +44,7 @@ export class LineWriteQueue {
   private pending: LineWriteBatch[] = [];
   private queued = 0;
   private draining: Promise<void> | null = null;
-  private holding = false;
+  private holdingBacklog = false;
   private closed = false;
   private readonly counters = { writtenRecords: 0, failedAttempts: 0, rejectedBatches: 0, highWater: 0 };
 
@@ -56,6 +56,11 @@ export class LineWriteQueue {
 
   get stats(): LineWriteQueueStats {
     return { queuedRecords: this.queued, ...this.counters };
+  }
+
+  /** True while a backlog is held because the store failed (until it has all been written). */
+  get holding(): boolean {
+    return this.holdingBacklog;
   }
 
   /** False when the queue is full: the batch is not stored, and counted. */
@@ -111,8 +116,8 @@ export class LineWriteQueue {
             break;
           } catch (err) {
             this.counters.failedAttempts += 1;
-            if (!this.holding) {
-              this.holding = true;
+            if (!this.holdingBacklog) {
+              this.holdingBacklog = true;
               this.options.onBacklog?.('holding', this.queued);
             }
             this.options.onWriteError?.(toBenchtopError(err, 'STORAGE_ERROR'), this.queued);
@@ -122,12 +127,15 @@ export class LineWriteQueue {
         this.queued -= n;
         this.counters.writtenRecords += n;
       }
-      if (this.holding) {
-        this.holding = false;
+      if (this.holdingBacklog) {
+        this.holdingBacklog = false;
         this.options.onBacklog?.('drained', 0);
       }
     } finally {
       this.draining = null;
+      // A callback above (onBacklog 'drained' raising or clearing an alarm) may have queued
+      // more while this drain was finishing: start another so it is not left behind.
+      if (this.pending.length > 0) this.draining = this.drain();
     }
   }
 }
