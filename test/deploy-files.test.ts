@@ -36,6 +36,7 @@ async function exportedMetrics(): Promise<Set<string>> {
       list: () => [],
       rates: () => ({ floodActivations: 0, flood: false, chattering: [] }),
     });
+    h.ctx.metrics.attachLines([]);
     const text = (await h.app.inject({ method: 'GET', url: '/metrics' })).body;
     return new Set([...text.matchAll(/^# TYPE (benchtop_[a-z0-9_]+) /gm)].map((m) => m[1]!));
   } finally {

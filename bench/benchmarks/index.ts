@@ -4,6 +4,7 @@ import { cliStartupBenchmark } from './cli-startup.ts';
 import { commandLatencyBenchmark } from './command-latency.ts';
 import { fanoutBenchmark } from './fanout.ts';
 import { ingestBenchmark } from './ingest.ts';
+import { lineTrackingBenchmark } from './line-tracking.ts';
 import { loggingJitterBenchmark } from './logging-jitter.ts';
 import { logixBenchmark } from './logix.ts';
 import { modbusBenchmark } from './modbus.ts';
@@ -22,4 +23,5 @@ export const benchmarks: Benchmark[] = [
   cliStartupBenchmark,
   modbusBenchmark,
   logixBenchmark,
+  lineTrackingBenchmark,
 ];

@@ -4,7 +4,16 @@ import { BenchtopError } from '../core/errors.ts';
 import { BENCHTOP_VERSION } from '../core/version.ts';
 import { CLI_EXPORT_FORMATS } from '../storage/export/export-formats.ts';
 import { addCommand, applySpec, type CommandSpec, lazy, loadHelpTexts, wantsHelp } from './command-spec.ts';
-import { CONFIG, CONFIG_ONLY, collect, RUN, SERVER, SERVER_OR_LOCAL } from './option-groups.ts';
+import {
+  CONFIG,
+  CONFIG_FILE_AND_SET,
+  CONFIG_ONLY,
+  collect,
+  REPORT,
+  RUN,
+  SERVER,
+  SERVER_OR_LOCAL,
+} from './option-groups.ts';
 
 // Every command is declared here as data and its module imported only when it runs (see
 // command-spec.ts): keep this file's imports to commander and small modules, or every
@@ -19,7 +28,7 @@ answers at $BENCHTOP_URL or the default address, and then say so on stderr; a se
 with --url must answer. run drives instruments in this process only with --local. start, sim,
 config, keys, users and backup work on this machine's configuration and files.`;
 
-const COMMANDS: CommandSpec[] = [
+export const COMMANDS: CommandSpec[] = [
   {
     name: 'start',
     description: 'start the server (the default command)',
@@ -263,6 +272,49 @@ const COMMANDS: CommandSpec[] = [
     description: 'check the configuration, directories, databases and every instrument; say what to fix',
     options: [CONFIG_ONLY, ['--timeout <s>', 'how long each instrument has to become ready', '10']],
     action: lazy(() => import('./commands/doctor-command.ts'), 'doctorAction'),
+  },
+  {
+    name: 'db',
+    description: 'the production database (parts, defects, line events): schema migrations',
+    commands: [
+      {
+        name: 'migrate',
+        description: 'create or upgrade the schema to the latest version',
+        options: [CONFIG_FILE_AND_SET],
+        action: lazy(() => import('./commands/db-commands.ts'), 'dbMigrate'),
+      },
+      {
+        name: 'status',
+        description: 'show the schema version and applied migrations without changing anything',
+        options: [CONFIG_FILE_AND_SET],
+        action: lazy(() => import('./commands/db-commands.ts'), 'dbStatus'),
+      },
+    ],
+  },
+  {
+    name: 'report',
+    description: 'production line reports (KPIs, Pareto, cycle time) as PDF or CSV',
+    commands: [
+      {
+        name: 'shift',
+        description: 'one shift of one day, e.g. --date 2026-12-01 --shift A',
+        options: [
+          REPORT,
+          new Option(
+            '--date <YYYY-MM-DD>',
+            'the factory-local day the shift starts on',
+          ).makeOptionMandatory(),
+          new Option('--shift <name>', 'shift name from the line config').makeOptionMandatory(),
+        ],
+        action: lazy(() => import('./commands/report-commands.ts'), 'reportShift'),
+      },
+      {
+        name: 'batch',
+        description: 'one batch (a factory-local day), e.g. --batch B20261201',
+        options: [REPORT, new Option('--batch <BYYYYMMDD>', 'batch id').makeOptionMandatory()],
+        action: lazy(() => import('./commands/report-commands.ts'), 'reportBatch'),
+      },
+    ],
   },
   {
     name: 'restart',

@@ -33,6 +33,17 @@ export const SERVER_OR_LOCAL = [
   SET,
 ] as const;
 
+/** A configuration file and overrides (db migrate|status: e.g. --set storage.postgres.url=…). */
+export const CONFIG_FILE_AND_SET = [CONFIG_FILE, SET] as const;
+
+/** The production line reports' own options. */
+export const REPORT = [
+  new Option('--line <id>', 'line id from [[lines]]').makeOptionMandatory(),
+  new Option('--out <file>', 'where to write it (.pdf or .csv)').makeOptionMandatory(),
+  new Option('--format <format>', 'pdf or csv (default: from --out)').choices(['pdf', 'csv']),
+  CONFIG_FILE,
+] as const;
+
 /** A configuration file only (commands on this machine's files: keys, users, backup). */
 export const CONFIG_ONLY = [CONFIG_FILE] as const;
 

@@ -1,4 +1,5 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { LineEntry } from './line-schema.ts';
 
 /**
  * The whole configuration, one schema. Every section has defaults so an empty file is valid.
@@ -247,6 +248,10 @@ export const ConfigSchema = Type.Object(
       default: [],
       description: 'EPICS-style limit alarms with an ISA-18.2 life cycle',
     }),
+    lines: Type.Array(LineEntry, {
+      default: [],
+      description: 'Production lines: part tracking, inspection, KPIs (src/production)',
+    }),
     storage: section(
       {
         default_backend: Type.Union([Type.Literal('hdf5'), Type.Literal('arrow')], { default: 'hdf5' }),
@@ -390,6 +395,11 @@ export const ConfigSchema = Type.Object(
         parameter_log_days: Type.Number({ minimum: 0, default: 90, description: '0 keeps forever' }),
         run_data_days: Type.Number({ minimum: 0, default: 0, description: '0 keeps forever' }),
         audit_days: Type.Number({ minimum: 0, default: 365 }),
+        production_days: Type.Number({
+          minimum: 0,
+          default: 365,
+          description: 'Parts, defects and line events; 0 keeps forever',
+        }),
       },
       'How long data is kept',
     ),

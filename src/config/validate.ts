@@ -3,6 +3,7 @@ import { Value, type ValueError, ValueErrorType } from '@sinclair/typebox/value'
 import { nextCronTime } from '../core/cron-schedule.ts';
 import type { InstrumentConfigSchemas } from './instrument-schemas.ts';
 import type { ConfigIssue } from './issues.ts';
+import { lineIssues } from './line-validation.ts';
 import { type BenchtopConfig, ConfigSchema, MAX_INSTRUMENTS_DEFAULT } from './schema.ts';
 import type { TomlPath } from './toml-positions.ts';
 
@@ -240,6 +241,7 @@ export function validateConfig(config: unknown, instrumentSchemas: InstrumentCon
       });
     }
   }
+  issues.push(...lineIssues(root.lines, instruments));
   const groups = Array.isArray(root.logging?.groups) ? root.logging.groups : [];
   groups.forEach((group, g) => {
     if (!Array.isArray(group?.signals)) return;

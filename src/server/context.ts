@@ -13,6 +13,7 @@ import type { TimeSeriesStore } from '../storage/timeseries/timeseries-store.ts'
 import type { SecurityStore } from './auth/security-store.ts';
 import type { HealthService } from './health/health-service.ts';
 import type { BenchtopMetrics } from './metrics/benchtop-metrics.ts';
+import type { ProductionContext } from './routes/line-routes.ts';
 
 /**
  * What the HTTP/WebSocket layer needs from the rest of Benchtop. Route plugins take only
@@ -28,6 +29,8 @@ export interface ServerContext {
   health: HealthService;
   security: SecurityStore;
   alarms?: AlarmService;
+  /** Production lines and their store (/api/v1/lines). */
+  production?: ProductionContext;
   engine?: RunEngine;
   catalog?: RunCatalog;
   timeseries?: TimeSeriesStore;

@@ -16,6 +16,7 @@ import { installReplyCheck } from './reply-check.ts';
 import { alarmRoutes } from './routes/alarm-routes.ts';
 import { historyRoutes } from './routes/history-routes.ts';
 import { instrumentRoutes } from './routes/instrument-routes.ts';
+import { lineRoutes } from './routes/line-routes.ts';
 import { recipeRoutes } from './routes/recipe-routes.ts';
 import { runRoutes } from './routes/run-routes.ts';
 import { systemRoutes } from './routes/system-routes.ts';
@@ -145,6 +146,7 @@ export async function buildServer(
     async (api) => {
       await api.register(instrumentRoutes(ctx));
       if (ctx.alarms) await api.register(alarmRoutes(ctx.alarms));
+      if (ctx.production) await api.register(lineRoutes(ctx.production, ctx.clock));
       if (ctx.engine) await api.register(runRoutes(ctx.engine, ctx.catalog, config.storage.output_dir));
       if (ctx.timeseries) await api.register(historyRoutes(ctx.timeseries, ctx.clock));
       if (ctx.recipes) {

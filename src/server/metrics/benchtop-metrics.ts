@@ -320,6 +320,80 @@ export class BenchtopMetrics {
     });
   }
 
+  /** Production lines: defect rate of the last 100 parts, PLC and camera links, store backlog. */
+  attachLines(
+    lines: readonly {
+      health(): {
+        lineId: string;
+        defectRate: number;
+        plcConnected: boolean | null;
+        visionConnected: Record<string, boolean | null>;
+        parts: number;
+        queuedRecords: number;
+      };
+    }[],
+  ): void {
+    const r = this.registry;
+    const each = (fn: (h: ReturnType<(typeof lines)[number]['health']>) => void) => {
+      for (const line of lines) fn(line.health());
+    };
+    new Gauge({
+      name: 'benchtop_line_defect_rate',
+      help: 'Failed or reworked parts among the last 100 judged (0..1)',
+      labelNames: ['line'],
+      registers: [r],
+      collect() {
+        this.reset();
+        each((h) => this.set({ line: h.lineId }, h.defectRate));
+      },
+    });
+    new Gauge({
+      name: 'benchtop_line_plc_connected',
+      help: "1 if the line's last PLC read or write succeeded, 0 if it failed",
+      labelNames: ['line'],
+      registers: [r],
+      collect() {
+        this.reset();
+        each((h) => {
+          if (h.plcConnected !== null) this.set({ line: h.lineId }, h.plcConnected ? 1 : 0);
+        });
+      },
+    });
+    new Gauge({
+      name: 'benchtop_line_vision_connected',
+      help: "1 if the station's last inspection returned a result, 0 if it failed or timed out",
+      labelNames: ['line', 'station'],
+      registers: [r],
+      collect() {
+        this.reset();
+        each((h) => {
+          for (const [station, ok] of Object.entries(h.visionConnected))
+            if (ok !== null) this.set({ line: h.lineId, station }, ok ? 1 : 0);
+        });
+      },
+    });
+    new Gauge({
+      name: 'benchtop_line_parts',
+      help: 'Parts tracked since start',
+      labelNames: ['line'],
+      registers: [r],
+      collect() {
+        this.reset();
+        each((h) => this.set({ line: h.lineId }, h.parts));
+      },
+    });
+    new Gauge({
+      name: 'benchtop_line_store_queued_records',
+      help: 'Parts, defects and events waiting for the line store (it is slow or down when this grows)',
+      labelNames: ['line'],
+      registers: [r],
+      collect() {
+        this.reset();
+        each((h) => this.set({ line: h.lineId }, h.queuedRecords));
+      },
+    });
+  }
+
   async text(): Promise<string> {
     return this.registry.metrics();
   }
