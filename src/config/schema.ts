@@ -314,6 +314,63 @@ export const ConfigSchema = Type.Object(
       },
       'How long data is kept',
     ),
+    agent: section(
+      {
+        id: Type.Optional(
+          Type.String({
+            minLength: 1,
+            description: "This instrument host's agent id (benchtop agent), unique on the site",
+          }),
+        ),
+        site: Type.String({
+          default: 'lab',
+          minLength: 1,
+          description: 'The site: the second token of telemetry subjects',
+        }),
+        host: Type.Optional(
+          Type.String({ description: 'Host name shown beside its instruments (default: the OS host name)' }),
+        ),
+        heartbeat_ms: Type.Integer({ minimum: 100, default: 2_000, description: 'Heartbeat period' }),
+        stale_after_ms: Type.Integer({
+          minimum: 200,
+          default: 6_000,
+          description:
+            'An agent without a heartbeat this long is shown stale and its instruments unavailable',
+        }),
+        reading_batch_ms: Type.Integer({
+          minimum: 0,
+          default: 10,
+          description: 'Readings are published in batches this often',
+        }),
+      },
+      'Several machines: this host as a Benchtop agent (benchtop agent / benchtop hub)',
+    ),
+    bus: section(
+      {
+        url: Type.String({
+          default: 'nats://127.0.0.1:4222',
+          description: 'NATS server(s), comma-separated',
+        }),
+        user: Type.Optional(Type.String()),
+        password: Type.Optional(Type.String({ description: 'Prefer ${ENV} interpolation to a literal' })),
+        nkey_seed_file: Type.Optional(Type.String({ description: 'File holding an NKey user seed (SU…)' })),
+        creds_file: Type.Optional(Type.String({ description: 'A .creds file (JWT + NKey seed)' })),
+        tls_ca_file: Type.Optional(Type.String()),
+        tls_cert_file: Type.Optional(Type.String()),
+        tls_key_file: Type.Optional(Type.String()),
+        request_timeout_ms: Type.Integer({
+          minimum: 50,
+          default: 5_000,
+          description: 'A remote command unanswered this long means the agent is hung',
+        }),
+        clock_offset_alarm_ms: Type.Number({
+          minimum: 0,
+          default: 100,
+          description: "An agent whose clock differs from the hub's by more than this raises an alarm",
+        }),
+      },
+      'Several machines: the NATS JetStream bus between agents and hubs',
+    ),
   },
   { additionalProperties: false },
 );
