@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { PrivateNatsServer } from './testing/nats-server.ts';
+import { type SiteProcess, startSiteProcess } from './testing/site-process.ts';
+
+/**
+ * The real thing: a private nats-server, `benchtop agent` and `benchtop hub` as separate
+ * processes; remote instruments read and written through the hub's API.
+ */
+
+const agentToml = (dir: string, url: string, id: string, instruments: string, extra = '') => `
+[application]
+name = "${id}"
+log_level = "info"
+[agent]
+id = "${id}"
+host = "${id}.lab"
+heartbeat_ms = 300
+stale_after_ms = 1500
+[bus]
+url = "${url}"
+request_timeout_ms = 3000
+${extra}
+[simulation]
+enabled = true
+[storage]
+output_dir = "${join(dir, id)}"
+${instruments}
+`;
+
+const METER = `
+[[instruments]]
+id = "meter"
+type = "Newport1830C"
+poll_interval_ms = 200
+config = { serial_port = "/dev/ttyUSB2" }
+`;
+const STAGE = `
+[[instruments]]
+id = "stage"
+type = "ESP300"
+poll_interval_ms = 200
+config = { serial_port = "/dev/ttyUSB0", axes = 1 }
+`;
+
+const hubToml = (dir: string, url: string) => `
+instruments = []
+[application]
+name = "hub"
+log_level = "info"
+[agent]
+heartbeat_ms = 300
+stale_after_ms = 1500
+[bus]
+url = "${url}"
+request_timeout_ms = 3000
+[server]
+port = 0
+[storage]
+output_dir = "${join(dir, 'hub')}"
+`;
+
+async function api(base: string, path: string, init?: RequestInit): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${base}/api/v1${path}`, {
+    ...init,
+    headers: init?.body ? { 'content-type': 'application/json' } : {},
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+/** Polls the hub until `check` passes (state arrives over the bus, not at a fixed time). */
+async function until<T>(what: string, probe: () => Promise<T>, check: (v: T) => boolean): Promise<T> {
+  for (let i = 0; i < 400; i++) {
+    const v = await probe();
+    if (check(v)) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`never: ${what}`);
+}
+
+describe('hub and agents as separate processes over a private nats-server', { timeout: 120_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'benchtop-site-'));
+  const nats = new PrivateNatsServer();
+  const procs: SiteProcess[] = [];
+  let hub: SiteProcess;
+  let base = '';
+
+  before(async () => {
+    await nats.start();
+    const a = startSiteProcess('agent', join(dir, 'a.toml'), agentToml(dir, nats.url, 'hostA', STAGE));
+    const b = startSiteProcess('agent', join(dir, 'b.toml'), agentToml(dir, nats.url, 'hostB', METER));
+    procs.push(a, b);
+    await a.waitFor(/joined site/);
+    await b.waitFor(/joined site/);
+    hub = startSiteProcess('hub', join(dir, 'hub.toml'), hubToml(dir, nats.url));
+    procs.push(hub);
+    base = String((await hub.waitFor(/Benchtop ready at/)).url);
+  });
+
+  after(async () => {
+    for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    await nats.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("lists every agent's instruments with their host, ready", async () => {
+    const list = await until(
+      'both instruments ready',
+      async () => (await api(base, '/instruments')).body as { id: string; state: string; host?: string }[],
+      (l) => l.filter((i) => i.state === 'ready').length === 2,
+    );
+    const byId = Object.fromEntries(list.map((i) => [i.id, i]));
+    assert.equal(byId.stage?.host, 'hostA.lab');
+    assert.equal(byId.meter?.host, 'hostB.lab');
+  });
+
+  it('reads a remote signal through the hub, stamped on the agent', async () => {
+    const before = Date.now();
+    const { status, body } = await api(base, '/instruments/meter/signals/power');
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.equal(typeof body.value, 'number');
+    assert.ok(body.timestamp >= before - 1000 && body.timestamp <= Date.now());
+  });
+
+  it('moves a remote stage and waits for the motion to complete on the agent', async () => {
+    const put = await api(base, '/instruments/stage/signals/axis1.position', {
+      method: 'PUT',
+      body: JSON.stringify({ value: 2.5 }),
+    });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    const read = await api(base, '/instruments/stage/signals/axis1.position');
+    assert.ok(Math.abs(read.body.value - 2.5) < 0.01, JSON.stringify(read.body));
+  });
+
+  it('refuses an out-of-range value at the hub, before it crosses the bus', async () => {
+    const put = await api(base, '/instruments/stage/signals/axis1.velocity', {
+      method: 'PUT',
+      body: JSON.stringify({ value: -1 }),
+    });
+    assert.equal(put.status, 422, JSON.stringify(put.body));
+  });
+
+  it('refuses at birth an agent whose instrument id another live agent has', async () => {
+    const clash = startSiteProcess('agent', join(dir, 'c.toml'), agentToml(dir, nats.url, 'hostC', METER));
+    procs.push(clash);
+    const code = await clash.exited;
+    assert.notEqual(code, 0);
+    assert.match(clash.lines.join('\n'), /instrument id "meter" is already registered by agent "hostB"/);
+  });
+
+  it('shows a killed agent offline, then ready again after it restarts', async () => {
+    const b = procs[1]!;
+    b.child.kill('SIGKILL');
+    await b.exited;
+    const read = await api(base, '/instruments/meter/signals/power');
+    assert.ok(read.status === 503 || read.status === 504, JSON.stringify(read.body));
+    assert.match(read.body.error?.message ?? read.body.message ?? '', /hostB/);
+    await until(
+      'meter unavailable',
+      async () => (await api(base, '/instruments')).body as { id: string; state: string }[],
+      (l) => l.find((i) => i.id === 'meter')?.state === 'failed',
+    );
+    const again = startSiteProcess('agent', join(dir, 'b.toml'), agentToml(dir, nats.url, 'hostB', METER));
+    procs.push(again);
+    await again.waitFor(/joined site/);
+    await until(
+      'meter ready again',
+      async () => (await api(base, '/instruments')).body as { id: string; state: string }[],
+      (l) => l.find((i) => i.id === 'meter')?.state === 'ready',
+    );
+    assert.equal((await api(base, '/instruments/meter/signals/power')).status, 200);
+  });
+});
