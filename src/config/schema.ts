@@ -363,6 +363,12 @@ export const ConfigSchema = Type.Object(
           default: 5_000,
           description: 'A remote command unanswered this long means the agent is hung',
         }),
+        lease_ttl_ms: Type.Integer({
+          minimum: 300,
+          default: 15_000,
+          description:
+            "A hub's control lease on an instrument lapses this long after its last renewal (renewed every third of it)",
+        }),
         clock_offset_alarm_ms: Type.Number({
           minimum: 0,
           default: 100,

@@ -12,6 +12,7 @@ import type { Reading } from '../core/reading.ts';
 import { openBuckets, type SiteBuckets } from './buckets.ts';
 import { connectBus } from './bus-connection.ts';
 import { CommandCache } from './command-cache.ts';
+import { checkLease } from './control-lease.ts';
 import { claimInstrument } from './liveness.ts';
 import {
   AgentBirth,
@@ -378,6 +379,8 @@ export class Agent {
         };
       const instrument = this.deps.instruments.get(inst);
       const args = request.args;
+      if (verb === 'write' || verb === 'call' || verb === 'restart')
+        await checkLease(this.buckets!.leases, inst, request.lease);
       switch (verb) {
         case 'read':
           return done({ reading: await instrument.read(String(args.signal)) });

@@ -10,16 +10,19 @@ export interface SiteBuckets {
   agents: KV;
   instruments: KV;
   state: KV;
+  /** Control leases: which hub drives which instrument (control-lease.ts). */
+  leases: KV;
 }
 
 export async function openBuckets(nc: NatsConnection, site: string): Promise<SiteBuckets> {
   const kvm = new Kvm(nc);
   const open = (name: string) =>
     kvm.create(`${site.replace(/[^A-Za-z0-9_-]/g, '_')}_${name}`, { history: 1 });
-  const [agents, instruments, state] = await Promise.all([
+  const [agents, instruments, state, leases] = await Promise.all([
     open('agents'),
     open('instruments'),
     open('state'),
+    open('leases'),
   ]);
-  return { agents, instruments, state };
+  return { agents, instruments, state, leases };
 }

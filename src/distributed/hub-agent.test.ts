@@ -46,10 +46,10 @@ poll_interval_ms = 200
 config = { serial_port = "/dev/ttyUSB0", axes = 1 }
 `;
 
-const hubToml = (dir: string, url: string) => `
+const hubToml = (dir: string, url: string, name = 'hub') => `
 instruments = []
 [application]
-name = "hub"
+name = "${name}"
 log_level = "info"
 [agent]
 heartbeat_ms = 300
@@ -60,7 +60,7 @@ request_timeout_ms = 3000
 [server]
 port = 0
 [storage]
-output_dir = "${join(dir, 'hub')}"
+output_dir = "${join(dir, name)}"
 `;
 
 async function api(base: string, path: string, init?: RequestInit): Promise<{ status: number; body: any }> {
@@ -141,6 +141,33 @@ describe('hub and agents as separate processes over a private nats-server', { ti
       body: JSON.stringify({ value: -1 }),
     });
     assert.equal(put.status, 422, JSON.stringify(put.body));
+  });
+
+  it('refuses a second hub control of an instrument the first one drives, but lets it read', async () => {
+    const second = startSiteProcess('hub', join(dir, 'hub2.toml'), hubToml(dir, nats.url, 'hub2'));
+    procs.push(second);
+    const base2 = String((await second.waitFor(/Benchtop ready at/)).url);
+    await until(
+      'stage seen by the second hub',
+      async () => (await api(base2, '/instruments')).body as { id: string; state: string }[],
+      (l) => l.find((i) => i.id === 'stage')?.state === 'ready',
+    );
+    const put = await api(base2, '/instruments/stage/signals/axis1.position', {
+      method: 'PUT',
+      body: JSON.stringify({ value: 1 }),
+    });
+    assert.equal(put.status, 409, JSON.stringify(put.body));
+    assert.equal(put.body.error?.code ?? put.body.code, 'CONTROL_LEASE_HELD');
+    assert.match(JSON.stringify(put.body), /controlled by hub@/);
+    assert.equal((await api(base2, '/instruments/stage/signals/axis1.position')).status, 200);
+    // The first hub still drives it.
+    const again = await api(base, '/instruments/stage/signals/axis1.position', {
+      method: 'PUT',
+      body: JSON.stringify({ value: 1.5 }),
+    });
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    second.child.kill('SIGTERM');
+    await second.exited;
   });
 
   it('refuses at birth an agent whose instrument id another live agent has', async () => {

@@ -12,6 +12,7 @@ import type { InstrumentDirectory } from '../core/instrument-directory.ts';
 import type { Logger } from '../core/logger.ts';
 import { openBuckets, type SiteBuckets } from './buckets.ts';
 import { connectBus } from './bus-connection.ts';
+import { ControlLeases } from './control-lease.ts';
 import {
   AgentBirth,
   CommandReply,
@@ -63,6 +64,7 @@ export class RemoteDirectory implements InstrumentDirectory {
   private readonly deps: RemoteDirectoryDeps;
   private nc: NatsConnection | null = null;
   private buckets: SiteBuckets | null = null;
+  private leases: ControlLeases | null = null;
   private readonly remotes = new Map<string, Remote>();
   private readonly agents = new Map<string, AgentView>();
   private livenessTimer: TimerHandle | null = null;
@@ -82,6 +84,12 @@ export class RemoteDirectory implements InstrumentDirectory {
     this.nc = nc;
     const site = this.deps.config.agent.site;
     this.buckets = await openBuckets(nc, site);
+    this.leases = new ControlLeases({
+      kv: this.buckets.leases,
+      holder: this.deps.hubId,
+      clock: this.deps.clock,
+      ttlMs: this.deps.config.bus.lease_ttl_ms,
+    });
     nc.subscribe(subjects.allReadings(site), {
       callback: (err, msg) => {
         if (!err) this.onReadings(msg.data);
@@ -317,8 +325,14 @@ export class RemoteDirectory implements InstrumentDirectory {
   ): Promise<CommandReply> {
     const nc = this.nc;
     if (!nc) throw new BenchtopError('BUS_UNAVAILABLE', 'the hub is not connected to the NATS server');
+    // Driving an instrument needs its control lease; reading does not.
+    const lease =
+      inst !== '' && (verb === 'write' || verb === 'call' || verb === 'restart')
+        ? await this.leases!.ensure(inst)
+        : undefined;
     const now = this.deps.clock.now();
     const request: CommandRequest = {
+      ...(lease !== undefined ? { lease } : {}),
       v: PROTOCOL_VERSION,
       cmdId: `${this.deps.hubId}:${now}:${++this.commandSeq}`,
       verb,
@@ -428,6 +442,7 @@ export class RemoteDirectory implements InstrumentDirectory {
   async stop(): Promise<void> {
     this.closed = true;
     this.livenessTimer?.cancel();
+    await this.leases?.releaseAll();
     await this.nc?.drain().catch(() => {});
     this.nc = null;
   }
