@@ -337,6 +337,17 @@ export const ConfigSchema = Type.Object(
           description:
             'An agent without a heartbeat this long is shown stale and its instruments unavailable',
         }),
+        log_buffer_max_bytes: Type.Integer({
+          minimum: 4096,
+          default: 256 * 1024 ** 2,
+          description:
+            "The parameter log waits on this host's disk (<output_dir>/log-outbox.sqlite) until the bus takes it; at most this many bytes",
+        }),
+        log_buffer_overflow: Type.Union([Type.Literal('drop_oldest'), Type.Literal('drop_newest')], {
+          default: 'drop_oldest',
+          description:
+            'When the buffer is full: drop the oldest samples or refuse new ones (counted and logged as an error either way)',
+        }),
         reading_batch_ms: Type.Integer({
           minimum: 0,
           default: 10,
@@ -369,6 +380,13 @@ export const ConfigSchema = Type.Object(
           description:
             "A hub's control lease on an instrument lapses this long after its last renewal (renewed every third of it)",
         }),
+        log_stream_max_age_days: Type.Number({
+          exclusiveMinimum: 0,
+          default: 7,
+          description:
+            'The JetStream LOG stream is a transit buffer (PostgreSQL is the record): kept this long at most',
+        }),
+        log_stream_max_bytes: Type.Integer({ minimum: 1024 ** 2, default: 1024 ** 3 }),
         clock_offset_alarm_ms: Type.Number({
           minimum: 0,
           default: 100,

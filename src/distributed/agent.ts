@@ -78,6 +78,11 @@ export class Agent {
     this.site = agent.site;
   }
 
+  /** The bus connection, once started (the parameter-log forwarder shares it). */
+  get connection(): NatsConnection | null {
+    return this.nc;
+  }
+
   private get log(): Logger {
     return this.deps.logger.child({ component: 'agent', agent: this.agentId });
   }

@@ -117,6 +117,23 @@ export const CommandReply = Type.Object({
   agentNow: Type.Number(),
 });
 
+/** Parameter-log samples of one agent, in order; `seq` is the outbox's, so `agentId:seq` names the batch for ever. */
+export const LogBatch = Type.Object({
+  v: Version,
+  agentId: Type.String(),
+  seq: Type.Integer(),
+  samples: Type.Array(
+    Type.Object({
+      signal: Type.String(),
+      /** The sampling deadline on the agent (epoch ms): the acquisition time. */
+      time: Type.Number(),
+      value: Type.Union([Type.Number(), Type.Null()]),
+      quality: Type.Optional(Type.String()),
+    }),
+  ),
+});
+
+export type LogBatch = Static<typeof LogBatch>;
 export type InstrumentRecord = Static<typeof InstrumentRecord>;
 export type AgentBirth = Static<typeof AgentBirth>;
 export type Heartbeat = Static<typeof Heartbeat>;

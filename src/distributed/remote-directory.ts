@@ -75,6 +75,11 @@ export class RemoteDirectory implements InstrumentDirectory {
     this.deps = deps;
   }
 
+  /** The bus connection, once started (the parameter-log writer shares it). */
+  get connection(): NatsConnection | null {
+    return this.nc;
+  }
+
   private get log(): Logger {
     return this.deps.logger.child({ component: 'hub' });
   }

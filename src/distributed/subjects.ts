@@ -28,6 +28,9 @@ export const subjects = {
   command: (host: string, inst: string, verb: string) =>
     `daq.cmd.${token(host)}.${token(inst)}.${token(verb)}`,
   allCommands: (host: string) => `daq.cmd.${token(host)}.>`,
+  /** Parameter-log batches (captured by the site's LOG stream, unlike live readings). */
+  log: (site: string, host: string) => `daq.log.${token(site)}.${token(host)}`,
+  allLogs: (site: string) => `daq.log.${token(site)}.>`,
   heartbeat: (host: string) => `daq.hb.${token(host)}`,
   allHeartbeats: () => 'daq.hb.*',
 };
