@@ -15,7 +15,11 @@ export interface SiteProcess {
 }
 
 /** `benchtop <command> --config <file>` as its own process, its JSON log lines collected. */
-export function startSiteProcess(command: 'agent' | 'hub', configFile: string, toml: string): SiteProcess {
+export function startSiteProcess(
+  command: 'agent' | 'hub' | 'start',
+  configFile: string,
+  toml: string,
+): SiteProcess {
   writeFileSync(configFile, toml);
   const child = spawn(process.execPath, [main, command, '--config', configFile], {
     env: { ...process.env, BENCHTOP_LOGGING__FORMAT: 'json' },
