@@ -146,8 +146,11 @@ export class Agent {
     }
   }
 
+  /** Every reading passes here: a set, not a scan of the instrument list. */
+  private readonly owned = new Set<string>();
+
   private owns(id: string): boolean {
-    return this.deps.instruments.list().some((i) => i.id === id);
+    return this.owned.has(id);
   }
 
   private async born(): Promise<void> {
@@ -157,6 +160,7 @@ export class Agent {
     this.seq = 0;
     const list = this.deps.instruments.list();
     for (const instrument of list) await this.claim(instrument);
+    for (const instrument of list) this.owned.add(instrument.id);
     this.birth = {
       v: PROTOCOL_VERSION,
       agentId: this.agentId,

@@ -298,4 +298,35 @@ describe('hub and agents as separate processes over a private nats-server', { ti
     const events = (await api(base, `/runs/${uid}/documents?name=event`)).body as unknown[];
     assert.equal(events.length, 12);
   });
+
+  it('a hub killed mid-run restarts, marks the run interrupted and sees every agent again', async () => {
+    const submitted = await api(base, '/runs', {
+      method: 'POST',
+      body: JSON.stringify({ plan: 'scan', args: { ...SCAN, num: 20, settle_s: 0.3 } }),
+    });
+    const uid = submitted.body.uid as string;
+    await until(
+      'an event',
+      async () => (await api(base, `/runs/${uid}/documents?name=event`)).body as unknown[],
+      (d) => d.length >= 1,
+    );
+    hub.child.kill('SIGKILL');
+    await hub.exited;
+    hub = startSiteProcess('hub', join(dir, 'hub.toml'), hubToml(dir, nats.url));
+    procs.push(hub);
+    base = String((await hub.waitFor(/Benchtop ready at/)).url);
+    const run = (await api(base, `/runs/${uid}`)).body as { status: string };
+    assert.equal(run.status, 'interrupted');
+    await until(
+      'both instruments ready on the new hub',
+      async () => (await api(base, '/instruments')).body as { id: string; state: string }[],
+      (l) => l.filter((i) => i.state === 'ready').length === 2,
+    );
+    // The lease is held in the hub's name, so the same hub restarted drives the stage again at once.
+    const put = await api(base, '/instruments/stage/signals/axis1.position', {
+      method: 'PUT',
+      body: JSON.stringify({ value: 0.5 }),
+    });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+  });
 });
