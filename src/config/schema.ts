@@ -363,7 +363,9 @@ export const ConfigSchema = Type.Object(
           description: 'NATS server(s), comma-separated',
         }),
         user: Type.Optional(Type.String()),
-        password: Type.Optional(Type.String({ description: 'Prefer ${ENV} interpolation to a literal' })),
+        password: Type.Optional(
+          Type.String({ secret: true, description: 'Prefer environment interpolation to a literal' }),
+        ),
         nkey_seed_file: Type.Optional(Type.String({ description: 'File holding an NKey user seed (SU…)' })),
         creds_file: Type.Optional(Type.String({ description: 'A .creds file (JWT + NKey seed)' })),
         tls_ca_file: Type.Optional(Type.String()),

@@ -128,6 +128,7 @@ function documentShape(documents: StoredDoc[]): unknown[] {
   });
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: replies of many shapes, checked field by field
 async function api(base: string, path: string, init?: RequestInit): Promise<{ status: number; body: any }> {
   const res = await fetch(`${base}/api/v1${path}`, {
     ...init,
@@ -259,7 +260,7 @@ describe('hub and agents as separate processes over a private nats-server', { ti
     const positions = events.map(
       (e) => (e.doc as { data: Record<string, number> }).data['stage.axis1.position'],
     );
-    positions.forEach((p, i) => assert.ok(Math.abs(p! - i * 0.25) < 0.01, `point ${i}: ${p}`));
+    for (const [i, p] of positions.entries()) assert.ok(Math.abs(p! - i * 0.25) < 0.01, `point ${i}: ${p}`);
   });
 
   it('kill -9 of an agent mid-run suspends the run; its restart resumes it to success', async () => {
