@@ -287,6 +287,10 @@ describe('hub and agents as separate processes over a private nats-server', { ti
       (r) => r.live?.state === 'suspended',
     );
     assert.equal(suspended.live?.state, 'suspended');
+    const { alarms } = (await api(base, '/alarms?state=all')).body as {
+      alarms: { id: string; active: boolean }[];
+    };
+    assert.equal(alarms.find((a) => a.id === 'comm:meter')?.active, true, JSON.stringify(alarms));
     const again = startSiteProcess('agent', join(dir, 'b.toml'), agentToml(dir, nats.url, 'hostB', METER));
     procs.push(again);
     await again.waitFor(/joined site/);

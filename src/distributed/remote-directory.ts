@@ -69,6 +69,7 @@ export class RemoteDirectory implements InstrumentDirectory {
   private readonly agents = new Map<string, AgentView>();
   private livenessTimer: TimerHandle | null = null;
   private commandSeq = 0;
+  private onAdded: ((instrument: { id: string; type: string }) => void) | null = null;
   private closed = false;
 
   constructor(deps: RemoteDirectoryDeps) {
@@ -194,6 +195,7 @@ export class RemoteDirectory implements InstrumentDirectory {
           this.deps.bus.emit('instrument.command', { instrument: record.id, op, seconds, outcome }),
       });
       if (record.identity) instrument.identity = record.identity as Instrument['identity'];
+      if (!known) this.onAdded?.({ id: record.id, type: record.type });
       this.remotes.set(record.id, {
         record,
         instrument,
@@ -397,6 +399,12 @@ export class RemoteDirectory implements InstrumentDirectory {
     } catch {
       // Offline or hung: liveness says so.
     }
+  }
+
+  /** Told about every remote instrument, those known now and those that appear (the communication alarms). */
+  onInstrumentAdded(listener: (instrument: { id: string; type: string }) => void): void {
+    this.onAdded = listener;
+    for (const r of this.remotes.values()) listener({ id: r.record.id, type: r.record.type });
   }
 
   /** Every agent the hub knows, with liveness and clock offset (the API's and dashboard's host view). */

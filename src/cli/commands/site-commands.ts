@@ -156,6 +156,7 @@ export async function hubAction(inv: Invocation<ConfigFlags, unknown>): Promise<
     },
   });
   const site = remote as unknown as RemoteDirectory;
+  site.onInstrumentAdded((instrument) => benchtop.alarms.addInstrument(instrument));
   try {
     await site.start();
     await benchtop.start();
