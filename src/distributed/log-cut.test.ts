@@ -62,6 +62,7 @@ name = "logger"
 [agent]
 id = "logger"
 heartbeat_ms = 300
+stale_after_ms = 2000
 [bus]
 url = "${nats.url}"
 [simulation]
@@ -90,6 +91,7 @@ instruments = []
 name = "hub"
 [agent]
 heartbeat_ms = 300
+stale_after_ms = 2000
 [bus]
 url = "${nats.url}"
 [server]
@@ -102,7 +104,14 @@ timescaledb = "off"
 `,
     );
     procs.push(hub);
-    await hub.waitFor(/Benchtop ready at/);
+    const hubUrl = String((await hub.waitFor(/Benchtop ready at/)).url);
+    const meterState = async () => {
+      const list = (await (await fetch(`${hubUrl}/api/v1/instruments`)).json()) as {
+        id: string;
+        state: string;
+      }[];
+      return list.find((i) => i.id === 'meter')?.state;
+    };
 
     const count = async () =>
       Number(
@@ -119,6 +128,8 @@ timescaledb = "off"
     const cutStart = Date.now();
     await nats.stop();
     await new Promise((r) => setTimeout(r, 5_000));
+    // The cut (5 s) is longer than stale_after_ms (2 s): the hub has judged the agent stale.
+    const duringCut = await meterState();
     const cutEnd = Date.now();
     const beforeRecovery = await count();
     await nats.start();
@@ -154,5 +165,9 @@ timescaledb = "off"
     );
     assert.equal(Number(dupes[0]!.n), 0);
     assert.ok((await count()) > beforeRecovery, 'the cut was replayed after recovery');
+    assert.equal(duringCut, 'failed', 'the hub shows the agent stale during the cut');
+    for (let i = 0; i < 200 && (await meterState()) !== 'ready'; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await meterState(), 'ready', 'and live again after it');
   });
 });

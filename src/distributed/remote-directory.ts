@@ -111,11 +111,12 @@ export class RemoteDirectory implements InstrumentDirectory {
         if (!err) this.onHeartbeat(msg.data);
       },
     });
+    // Watch first, then load: nothing written in between is missed (applying twice is harmless).
+    await this.watch(this.buckets.agents, (e) => this.onAgent(e));
+    await this.watch(this.buckets.instruments, (e) => this.onInstrument(e));
     await this.load(this.buckets.agents, (e) => this.onAgent(e));
     await this.load(this.buckets.instruments, (e) => this.onInstrument(e));
     await this.load(this.buckets.state, (e) => this.onState(e));
-    void this.watch(this.buckets.agents, (e) => this.onAgent(e));
-    void this.watch(this.buckets.instruments, (e) => this.onInstrument(e));
     this.tick();
     this.log.info(
       { instruments: [...this.remotes.keys()], agents: [...this.agents.keys()] },
@@ -130,12 +131,15 @@ export class RemoteDirectory implements InstrumentDirectory {
     }
   }
 
+  /** Resolves once the watch is set up; the updates are applied in the background. */
   private async watch(kv: KV, apply: (entry: KvEntry) => void): Promise<void> {
     const iterator = await kv.watch({ include: KvWatchInclude.UpdatesOnly });
-    for await (const entry of iterator) {
-      if (this.closed) break;
-      apply(entry);
-    }
+    void (async () => {
+      for await (const entry of iterator) {
+        if (this.closed) break;
+        apply(entry);
+      }
+    })();
   }
 
   private safely(what: string, run: () => void): void {
