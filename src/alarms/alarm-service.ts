@@ -65,22 +65,7 @@ export class AlarmService {
   constructor(options: AlarmServiceOptions) {
     this.options = options;
     const saved = options.store.loadStates();
-    for (const inst of options.instruments) {
-      this.add(
-        {
-          id: `comm:${inst.id}`,
-          kind: 'communication',
-          instrument: inst.id,
-          signal: null,
-          description: `Communication with ${inst.id} (${inst.type}) lost`,
-          priority: 'high',
-          suspend_runs: false,
-        },
-        null,
-        { on: 0, off: 0, maxShelve: 28_800_000 },
-        saved,
-      );
-    }
+    for (const inst of options.instruments) this.addCommunication(inst, saved);
     if (options.storagePath !== undefined) {
       this.add(
         {
@@ -122,6 +107,32 @@ export class AlarmService {
       list.push(runtime);
       this.bySignal.set(entry.signal, list);
     }
+  }
+
+  /**
+   * The communication alarm of an instrument that appeared after start-up (an agent's, seen by
+   * a hub): the same alarm a configured instrument has. Does nothing if it exists.
+   */
+  addInstrument(inst: { id: string; type: string }): void {
+    if (this.alarms.has(`comm:${inst.id}`)) return;
+    this.addCommunication(inst, this.options.store.loadStates());
+  }
+
+  private addCommunication(inst: { id: string; type: string }, saved: Map<string, AlarmSnapshot>): void {
+    this.add(
+      {
+        id: `comm:${inst.id}`,
+        kind: 'communication',
+        instrument: inst.id,
+        signal: null,
+        description: `Communication with ${inst.id} (${inst.type}) lost`,
+        priority: 'high',
+        suspend_runs: false,
+      },
+      null,
+      { on: 0, off: 0, maxShelve: 28_800_000 },
+      saved,
+    );
   }
 
   start(): void {

@@ -8,6 +8,7 @@ import { EventBus } from '../core/bus.ts';
 import { type Clock, systemClock, type TimerHandle } from '../core/clock.ts';
 import { BenchtopError } from '../core/errors.ts';
 import type { BenchtopEvents } from '../core/events.ts';
+import type { InstrumentDirectory } from '../core/instrument-directory.ts';
 import type { LogRing } from '../core/log-ring.ts';
 import type { Logger } from '../core/logger.ts';
 import { Supervisor } from '../core/supervisor.ts';
@@ -46,6 +47,15 @@ export interface BenchtopOptions {
   logRing?: LogRing;
   /** The instrument kinds (tests add their own); default: src/instruments/catalog.ts. */
   catalog?: InstrumentCatalog;
+  /**
+   * What the API, engine, metrics and health see as the instruments: by default this process's
+   * own; `benchtop hub` adds those of the site's agents (src/distributed).
+   */
+  directory?: (parts: {
+    local: InstrumentManager;
+    bus: EventBus<BenchtopEvents>;
+    clock: Clock;
+  }) => InstrumentDirectory;
 }
 
 /**
@@ -60,6 +70,8 @@ export class Benchtop {
   readonly bus: EventBus<BenchtopEvents>;
   readonly supervisor: Supervisor;
   readonly instruments: InstrumentManager;
+  /** Every instrument the API and the run engine use: `instruments`, plus remote ones on a hub. */
+  readonly directory: InstrumentDirectory;
   /** The shared physical model, in simulation mode. */
   readonly lab: VirtualLab | undefined;
   readonly metrics: BenchtopMetrics;
@@ -134,6 +146,9 @@ export class Benchtop {
       ...(this.lab ? { lab: this.lab } : {}),
       ...(options.catalog ? { catalog: options.catalog } : {}),
     });
+    this.directory = options.directory
+      ? options.directory({ local: this.instruments, bus: this.bus, clock: this.clock })
+      : this.instruments;
     mkdirSync(this.config.storage.output_dir, { recursive: true });
     this.disk = new DiskSpace({
       path: this.config.storage.output_dir,
@@ -161,7 +176,7 @@ export class Benchtop {
     });
     this.metrics = new BenchtopMetrics({
       bus: this.bus,
-      instruments: this.instruments,
+      instruments: this.directory,
       dataDir: this.config.storage.output_dir,
     });
     this.security = SecurityStore.inOutputDir(this.config.storage.output_dir);
@@ -184,7 +199,7 @@ export class Benchtop {
       devices: () => this.engine.devices(),
     });
     this.engine = new RunEngine({
-      instruments: this.instruments,
+      instruments: this.directory,
       bus: this.bus,
       clock: this.clock,
       config: this.config,
@@ -219,7 +234,7 @@ export class Benchtop {
     });
     this.health = new HealthService({
       clock: this.clock,
-      instruments: this.instruments,
+      instruments: this.directory,
       dataDir: this.config.storage.output_dir,
       minFreeBytes: 1024 ** 3,
       cacheMs: this.config.server.health_cache_s * 1000,
@@ -260,7 +275,7 @@ export class Benchtop {
       logger: this.logger,
       bus: this.bus,
       clock: this.clock,
-      instruments: this.instruments,
+      instruments: this.directory,
       metrics: this.metrics,
       health: this.health,
       security: this.security,

@@ -36,6 +36,20 @@ export const COMMANDS: CommandSpec[] = [
     action: lazy(() => import('./commands/start.ts'), 'startAction'),
   },
   {
+    name: 'agent',
+    description:
+      "several machines: run this host's instruments and serve them to the site's hubs over NATS ([agent] id, [bus] url)",
+    options: [CONFIG],
+    action: lazy(() => import('./commands/site-commands.ts'), 'agentAction'),
+  },
+  {
+    name: 'hub',
+    description:
+      "several machines: the server (API, dashboard, plans, alarms, storage) with every agent's instruments ([bus] url)",
+    options: [CONFIG],
+    action: lazy(() => import('./commands/site-commands.ts'), 'hubAction'),
+  },
+  {
     name: 'validate-config <file>',
     description: 'validate a configuration file: prints every problem with its line, exits 2 if invalid',
     action: lazy(() => import('./commands/validate-config.ts'), 'validateConfigAction'),

@@ -403,6 +403,89 @@ export const ConfigSchema = Type.Object(
       },
       'How long data is kept',
     ),
+    agent: section(
+      {
+        id: Type.Optional(
+          Type.String({
+            minLength: 1,
+            description: "This instrument host's agent id (benchtop agent), unique on the site",
+          }),
+        ),
+        site: Type.String({
+          default: 'lab',
+          minLength: 1,
+          description: 'The site: the second token of telemetry subjects',
+        }),
+        host: Type.Optional(
+          Type.String({ description: 'Host name shown beside its instruments (default: the OS host name)' }),
+        ),
+        heartbeat_ms: Type.Integer({ minimum: 100, default: 2_000, description: 'Heartbeat period' }),
+        stale_after_ms: Type.Integer({
+          minimum: 200,
+          default: 6_000,
+          description:
+            'An agent without a heartbeat this long is shown stale and its instruments unavailable',
+        }),
+        log_buffer_max_bytes: Type.Integer({
+          minimum: 4096,
+          default: 256 * 1024 ** 2,
+          description:
+            "The parameter log waits on this host's disk (<output_dir>/log-outbox.sqlite) until the bus takes it; at most this many bytes",
+        }),
+        log_buffer_overflow: Type.Union([Type.Literal('drop_oldest'), Type.Literal('drop_newest')], {
+          default: 'drop_oldest',
+          description:
+            'When the buffer is full: drop the oldest samples or refuse new ones (counted and logged as an error either way)',
+        }),
+        reading_batch_ms: Type.Integer({
+          minimum: 0,
+          default: 10,
+          description: 'Readings are published in batches this often',
+        }),
+      },
+      'Several machines: this host as a Benchtop agent (benchtop agent / benchtop hub)',
+    ),
+    bus: section(
+      {
+        url: Type.String({
+          default: 'nats://127.0.0.1:4222',
+          description: 'NATS server(s), comma-separated',
+        }),
+        user: Type.Optional(Type.String()),
+        password: Type.Optional(
+          Type.String({ secret: true, description: 'Prefer environment interpolation to a literal' }),
+        ),
+        nkey_seed_file: Type.Optional(Type.String({ description: 'File holding an NKey user seed (SU…)' })),
+        creds_file: Type.Optional(Type.String({ description: 'A .creds file (JWT + NKey seed)' })),
+        tls_ca_file: Type.Optional(Type.String()),
+        tls_cert_file: Type.Optional(Type.String()),
+        tls_key_file: Type.Optional(Type.String()),
+        request_timeout_ms: Type.Integer({
+          minimum: 50,
+          default: 5_000,
+          description: 'A remote command unanswered this long means the agent is hung',
+        }),
+        lease_ttl_ms: Type.Integer({
+          minimum: 300,
+          default: 15_000,
+          description:
+            "A hub's control lease on an instrument lapses this long after its last renewal (renewed every third of it)",
+        }),
+        log_stream_max_age_days: Type.Number({
+          exclusiveMinimum: 0,
+          default: 7,
+          description:
+            'The JetStream LOG stream is a transit buffer (PostgreSQL is the record): kept this long at most',
+        }),
+        log_stream_max_bytes: Type.Integer({ minimum: 1024 ** 2, default: 1024 ** 3 }),
+        clock_offset_alarm_ms: Type.Number({
+          minimum: 0,
+          default: 100,
+          description: "An agent whose clock differs from the hub's by more than this raises an alarm",
+        }),
+      },
+      'Several machines: the NATS JetStream bus between agents and hubs',
+    ),
   },
   { additionalProperties: false },
 );

@@ -52,6 +52,18 @@ export const ErrorCodes = {
   },
   /** The command-line client got no answer from the server (nothing listening, refused, reset). */
   SERVER_UNREACHABLE: { status: 503, summary: 'The Benchtop server did not answer' },
+  /** Several machines: another live agent registered the same instrument id. */
+  INSTRUMENT_ID_CONFLICT: {
+    status: 409,
+    summary: 'Another agent on the site has an instrument with that id',
+  },
+  /** Several machines: the NATS server refused or could not be reached. */
+  BUS_UNAVAILABLE: {
+    status: 503,
+    summary: 'The message bus (NATS) could not be reached or refused the credentials',
+  },
+  /** Several machines: another hub holds the control lease of the instrument. */
+  CONTROL_LEASE_HELD: { status: 409, summary: 'Another hub controls this instrument' },
   INTERNAL: { status: 500, summary: 'Internal error' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 

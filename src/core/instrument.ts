@@ -28,6 +28,15 @@ export interface InstrumentStatus extends DeviceDescription {
 }
 
 /**
+ * What an Instrument needs of its actor: the local supervised actor, or a proxy that forwards
+ * the same messages to the agent that owns the instrument on another host.
+ */
+export type InstrumentActor = Pick<
+  Actor<InstrumentMessage, InstrumentReply>,
+  'state' | 'lastError' | 'mailboxDepth' | 'ask'
+>;
+
+/**
  * What the rest of Benchtop (API, plans, CLI, parameter log) holds to use an instrument.
  * Every value is checked against the device description before the actor is asked, so a bad
  * write never reaches the wire; long operations are awaited by polling through the actor.
@@ -36,7 +45,9 @@ export class Instrument {
   readonly id: string;
   readonly type: string;
   readonly driver: InstrumentDriver;
-  private readonly actor: Actor<InstrumentMessage, InstrumentReply>;
+  /** The machine it is attached to, for an instrument on another host's agent (several machines). */
+  readonly host: string | undefined;
+  private readonly actor: InstrumentActor;
   private readonly clock: Clock;
   private readonly askTimeoutMs: number;
   private readonly latest = new Map<string, Reading>();
@@ -49,8 +60,9 @@ export class Instrument {
   constructor(options: {
     id: string;
     driver: InstrumentDriver;
-    actor: Actor<InstrumentMessage, InstrumentReply>;
+    actor: InstrumentActor;
     clock: Clock;
+    host?: string;
     askTimeoutMs: number;
     /** Told about every command's duration and outcome (the latency histogram). */
     onCommand?: (op: 'read' | 'write' | 'call', seconds: number, outcome: 'ok' | 'error') => void;
@@ -61,6 +73,7 @@ export class Instrument {
     this.type = options.driver.type;
     this.driver = options.driver;
     this.actor = options.actor;
+    this.host = options.host;
     this.clock = options.clock;
     this.askTimeoutMs = options.askTimeoutMs;
     this.onCommand = options.onCommand;

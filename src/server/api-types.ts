@@ -74,6 +74,7 @@ export const InstrumentSummary = strict({
   state: InstrumentState,
   lastError: Nullable(InstrumentError),
   identity: Nullable(DriverIdentity),
+  host: Type.Optional(Type.String({ description: 'The agent host it is attached to (several machines)' })),
 });
 export type InstrumentSummary = Static<typeof InstrumentSummary>;
 

@@ -39,7 +39,14 @@ export function instrumentRoutes(ctx: ServerContext) {
       async (): Promise<InstrumentSummary[]> =>
         ctx.instruments.list().map((i) => {
           const s = i.status();
-          return { id: s.id, type: s.type, state: s.state, lastError: s.lastError, identity: s.identity };
+          return {
+            id: s.id,
+            type: s.type,
+            state: s.state,
+            lastError: s.lastError,
+            identity: s.identity,
+            ...(i.host !== undefined ? { host: i.host } : {}),
+          };
         }),
     );
 

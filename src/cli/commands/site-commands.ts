@@ -1,0 +1,197 @@
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { Benchtop } from '../../app/benchtop.ts';
+import { loadBenchtopConfig } from '../../app/load-benchtop-config.ts';
+import { parameterSampler } from '../../app/parameter-sampler.ts';
+import { LogRing } from '../../core/log-ring.ts';
+import { createLogger, type Logger } from '../../core/logger.ts';
+import { BENCHTOP_VERSION } from '../../core/version.ts';
+import { Agent } from '../../distributed/agent.ts';
+import { LogForwarder, outboxStore } from '../../distributed/log-forwarder.ts';
+import { LogOutbox } from '../../distributed/log-outbox.ts';
+import { LogWriter } from '../../distributed/log-writer.ts';
+import { RemoteDirectory } from '../../distributed/remote-directory.ts';
+import { SiteDirectory } from '../../distributed/site-directory.ts';
+import { ParameterLogger } from '../../storage/timeseries/parameter-logger.ts';
+import type { Invocation } from '../command-spec.ts';
+import { type ConfigFlags, flagOverrides, resolveConfigFile } from '../config-source.ts';
+
+/**
+ * `benchtop agent` and `benchtop hub`: several machines over NATS (src/distributed). The agent
+ * runs this host's instruments and serves them on the bus; the hub runs everything else and
+ * sees the agents' instruments as its own.
+ */
+
+function setUp(flags: ConfigFlags, env: NodeJS.ProcessEnv) {
+  const loaded = loadBenchtopConfig({
+    file: resolveConfigFile(flags.config, env),
+    env,
+    flags: flagOverrides(flags),
+  });
+  const { config } = loaded;
+  const logRing = new LogRing(500);
+  const logger = createLogger({
+    ring: logRing,
+    level: config.application.log_level,
+    format: config.logging.format,
+    name: config.application.name,
+    ...(config.logging.file ? { file: config.logging.file } : {}),
+  });
+  return { loaded, logger, logRing };
+}
+
+/** The first SIGTERM/SIGINT stops gracefully, a second exits at once. */
+function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (++signals > 1) process.exit(130);
+    logger.info({ signal }, 'shutting down (send the signal again to exit at once)');
+    stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+export async function agentAction(inv: Invocation<ConfigFlags, unknown>): Promise<undefined> {
+  const { loaded, logger, logRing } = setUp(inv.options, inv.env);
+  const benchtop = new Benchtop(loaded, logger, { logRing });
+  await benchtop.startAcquisition();
+  const agent = new Agent({
+    config: loaded.config,
+    instruments: benchtop.instruments,
+    bus: benchtop.bus,
+    clock: benchtop.clock,
+    logger,
+    version: BENCHTOP_VERSION,
+  });
+  try {
+    await agent.start();
+  } catch (error) {
+    await benchtop.stop().catch(() => {});
+    throw error;
+  }
+  const parameterLog = startAgentParameterLog(loaded.config, agent, benchtop, logger);
+  stopOnSignals(logger, async () => {
+    await parameterLog?.stop();
+    await agent.stop();
+    await benchtop.stop();
+  });
+  return undefined;
+}
+
+/**
+ * The agent samples its `[[logging.groups]]` itself (stamped at acquisition here) into the
+ * on-disk outbox, which the forwarder drains to the site's LOG stream for the hub to store.
+ */
+function startAgentParameterLog(
+  config: Benchtop['config'],
+  agent: Agent,
+  benchtop: Benchtop,
+  logger: Logger,
+): { stop(): Promise<void> } | null {
+  const groups = config.logging.groups;
+  const nc = agent.connection;
+  if (groups.length === 0 || !nc) return null;
+  const log = logger.child({ component: 'parameter-log' });
+  const outbox = new LogOutbox({
+    path: join(config.storage.output_dir, 'log-outbox.sqlite'),
+    capacityBytes: config.agent.log_buffer_max_bytes,
+    policy: config.agent.log_buffer_overflow,
+    onDrop: (samples, stats) =>
+      log.error(
+        { dropped: samples, ...stats },
+        `parameter-log buffer full (${stats.pendingBytes} of ${stats.capacityBytes} bytes): ${samples} samples dropped (${stats.policy}); ${stats.droppedSamples} so far`,
+      ),
+  });
+  const forwarder = new LogForwarder({
+    nc,
+    outbox,
+    agentId: agent.agentId,
+    site: config.agent.site,
+    bus: config.bus,
+  });
+  const shortest = Math.min(...groups.map((g) => g.interval_s));
+  const parameterLogger = new ParameterLogger({
+    groups,
+    clock: benchtop.clock,
+    store: outboxStore(outbox, () => forwarder.wake()),
+    sample: parameterSampler(benchtop.instruments, benchtop.clock, shortest * 1000),
+    onError: (error) => log.warn({ err: error }, 'parameter log problem'),
+  });
+  forwarder.start();
+  parameterLogger.start();
+  log.info(
+    { groups: groups.map((g) => g.name), buffered: outbox.stats() },
+    'parameter logging to the bus started',
+  );
+  return {
+    stop: async () => {
+      await parameterLogger.stop();
+      await forwarder.stop();
+      outbox.close();
+    },
+  };
+}
+
+export async function hubAction(inv: Invocation<ConfigFlags, unknown>): Promise<undefined> {
+  const { loaded, logger, logRing } = setUp(inv.options, inv.env);
+  let remote: RemoteDirectory | null = null;
+  const benchtop = new Benchtop(loaded, logger, {
+    logRing,
+    directory: ({ local, bus, clock }) => {
+      remote = new RemoteDirectory({
+        config: loaded.config,
+        bus,
+        clock,
+        logger,
+        hubId: `${loaded.config.application.name}@${hostname()}`,
+      });
+      return new SiteDirectory(local, remote);
+    },
+  });
+  const site = remote as unknown as RemoteDirectory;
+  site.onInstrumentAdded((instrument) => benchtop.alarms.addInstrument(instrument));
+  try {
+    await site.start();
+    await benchtop.start();
+  } catch (error) {
+    await benchtop.stop().catch(() => {});
+    await site.stop().catch(() => {});
+    throw error;
+  }
+  const nc = site.connection;
+  const writer =
+    benchtop.timeseries && nc
+      ? new LogWriter({
+          nc,
+          store: benchtop.timeseries,
+          site: loaded.config.agent.site,
+          bus: loaded.config.bus,
+          logger,
+        })
+      : null;
+  writer?.start();
+  benchtop.health.addProbe(async () => {
+    const agents = site.agentsView();
+    const limit = loaded.config.bus.clock_offset_alarm_ms;
+    const off = agents.filter((a) => a.offsetMs !== null && Math.abs(a.offsetMs) > limit);
+    const stale = agents.filter((a) => a.liveness === 'stale');
+    return {
+      name: 'agents',
+      status: stale.length > 0 || off.length > 0 ? 'degraded' : 'healthy',
+      details: { agents, clockOffsetLimitMs: limit, samplesWritten: writer?.written ?? 0 },
+    };
+  });
+  stopOnSignals(logger, async () => {
+    await writer?.stop();
+    await benchtop.stop();
+    await site.stop();
+  });
+  return undefined;
+}
