@@ -90,8 +90,8 @@ class CopyFromStdin {
   readonly text: string;
   private readonly payload: Buffer;
   private readonly done: (error: Error | null, rows: number) => void;
-  private error: Error | null = null;
   private rows = 0;
+  private finished = false;
   callback: undefined;
 
   constructor(text: string, payload: Buffer, done: (error: Error | null, rows: number) => void) {
@@ -115,12 +115,19 @@ class CopyFromStdin {
     this.rows = Number(/COPY (\d+)/.exec(message.text ?? '')?.[1] ?? 0);
   }
 
+  /** pg stops routing messages to a query once it failed (no ReadyForQuery follows here): finish now. */
   handleError(error: Error): void {
-    this.error = error;
+    this.finish(error);
   }
 
   handleReadyForQuery(): void {
-    this.done(this.error, this.rows);
+    this.finish(null);
+  }
+
+  private finish(error: Error | null): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.done(error, this.rows);
   }
 
   // Messages a COPY FROM does not produce; pg may still call these on any active query.
