@@ -113,10 +113,13 @@ export function lz4Filter(bytes: Uint8Array): Uint8Array {
 export function byteShuffle(bytes: Uint8Array, elementSize: number): Uint8Array {
   const out = new Uint8Array(bytes.byteLength);
   const n = Math.floor(bytes.byteLength / elementSize);
-  if (elementSize === 2) {
-    for (let i = 0, j = 0; i < n; i++, j += 2) {
-      out[i] = bytes[j]!;
-      out[n + i] = bytes[j + 1]!;
+  if (elementSize === 2 && bytes.byteOffset % 2 === 0) {
+    // One 16-bit load per element (the platform is little-endian, as HDF5's <u2 here).
+    const words = new Uint16Array(bytes.buffer, bytes.byteOffset, n);
+    for (let i = 0; i < n; i++) {
+      const w = words[i]!;
+      out[i] = w & 0xff;
+      out[n + i] = w >>> 8;
     }
   } else {
     for (let b = 0; b < elementSize; b++) {
