@@ -24,6 +24,8 @@ interface Codec {
 const CODECS: Codec[] = [
   { name: 'deflate', level: 1, filterId: 1, debianReadable: true },
   { name: 'lz4', level: 0, filterId: 32004, debianReadable: true },
+  // Level 1 stores blocks LZ4 cannot shrink by a quarter as they are (h5py's side: its only level).
+  { name: 'lz4', level: 1, filterId: 32004, debianReadable: true },
   { name: 'bitshuffle-lz4', level: 0, filterId: 32008, debianReadable: false },
   { name: 'zstd', level: 1, filterId: 32015, debianReadable: false },
 ];
@@ -71,7 +73,7 @@ export const cameraCompressionBenchmark: Benchmark = {
             return outcome.mb_per_s;
           },
         });
-        const out = join(scratch.dir, `${codec.name}.out`);
+        const out = join(scratch.dir, `${codec.name}-${codec.level}.out`);
         const outcome = await alternate(
           ctx.rounds,
           [
@@ -100,7 +102,8 @@ export const cameraCompressionBenchmark: Benchmark = {
                   `${out}.h5`,
                   String(frames),
                   codec.name,
-                  String(codec.level),
+                  // h5py's LZ4 filter has no levels: its one is level 0's
+                  String(codec.name === 'lz4' ? 0 : codec.level),
                 ],
                 { timeoutMs: 600_000 },
               ),
@@ -119,14 +122,16 @@ export const cameraCompressionBenchmark: Benchmark = {
             : 'needs a bitshuffle/zstd HDF5 plugin Debian does not package (hdf5plugin from PyPI)',
           'Benchtop side: compression and the compressed chunks written to a file; not yet inside an HDF5 file (docs/decisions/0012-compressed-frame-chunks.md)',
         ];
-        const targets: Parameters<typeof makeResult>[0]['targets'] = [
-          { kind: 'ratio-at-least', anchor: 'h5py', ratio: 2 },
-        ];
+        // "≥ 2× h5py with the same filter and level": h5py's LZ4 has only level 0.
+        const targets: Parameters<typeof makeResult>[0]['targets'] =
+          codec.name === 'lz4' && codec.level > 0
+            ? []
+            : [{ kind: 'ratio-at-least', anchor: 'h5py', ratio: 2 }];
         if (codec.debianReadable) targets.push({ kind: 'at-least', value: SENSOR_MB_PER_S });
         results.push(
           makeResult({
             benchmark: 'compression',
-            metric: `${codec.name} (filter ${codec.filterId}) input rate`,
+            metric: `${codec.name} level ${codec.level} (filter ${codec.filterId}) input rate`,
             unit: 'MB/s',
             ours: outcome.benchtop!,
             anchors: { h5py: outcome.h5py! },
@@ -138,7 +143,7 @@ export const cameraCompressionBenchmark: Benchmark = {
           results.push(
             makeResult({
               benchmark: 'compression',
-              metric: `${codec.name} compression ratio`,
+              metric: `${codec.name} level ${codec.level} compression ratio`,
               unit: '×',
               ours: median(ratios.benchtop!),
               anchors: ratios.h5py!.length > 0 ? { h5py: median(ratios.h5py!) } : {},

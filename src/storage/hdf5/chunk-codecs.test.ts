@@ -39,6 +39,16 @@ function frames(count: number, height: number, width: number): Uint16Array[] {
   });
 }
 
+/** 65536 pixels of full-range noise, then zeros: LZ4 compresses the block, but not its start. */
+function noisyStart(length: number): Uint16Array {
+  let state = 99;
+  return new Uint16Array(length).map((_, i) => {
+    if (i >= 65536) return 0;
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return state >>> 16;
+  });
+}
+
 const bytesOf = (p: Uint16Array) => new Uint8Array(p.buffer, p.byteOffset, p.byteLength);
 
 /** Bit `bit` of element `i`, the definition bitshuffle's transpose follows. */
@@ -57,6 +67,18 @@ describe('chunk codecs', () => {
   it('byte-shuffles as HDF5: first bytes, then second bytes, a ragged tail kept', () => {
     assert.deepEqual([...byteShuffle(Uint8Array.of(1, 2, 3, 4, 5, 6, 7), 2)], [1, 3, 5, 2, 4, 6, 7]);
     assert.deepEqual([...byteShuffle(Uint8Array.of(1, 2, 3, 4, 5, 6), 3)], [1, 4, 2, 5, 3, 6]);
+    // A multiple of four elements (the word-at-a-time path) and an odd offset (the byte loop).
+    const bytes = new Uint8Array(34).map((_, i) => i * 7 + 1);
+    const expected = (b: Uint8Array) => {
+      const n = Math.floor(b.length / 2);
+      return [
+        ...Array.from({ length: n }, (_, i) => b[2 * i]!),
+        ...Array.from({ length: n }, (_, i) => b[2 * i + 1]!),
+        ...b.subarray(2 * n),
+      ];
+    };
+    assert.deepEqual([...byteShuffle(bytes.subarray(0, 32), 2)], expected(bytes.subarray(0, 32)));
+    assert.deepEqual([...byteShuffle(bytes.subarray(1, 34), 2)], expected(bytes.subarray(1, 34)));
   });
 
   it('bit-transposes as bitshuffle defines it, for 1, 2 and 4 byte elements', () => {
@@ -79,27 +101,40 @@ describe('chunk codecs', () => {
     );
   });
 
+  it('lz4 level 1 stores a block whose start LZ4 cannot shrink as is; level 0 compresses it', () => {
+    const pixels = noisyStart(1024 * 1536);
+    const blockSize = (chunk: Uint8Array) => new DataView(chunk.buffer, chunk.byteOffset).getUint32(12);
+    // Block 0 is the first MiB of the shuffled low bytes: 64 KiB of noise, then zeros.
+    assert.equal(blockSize(compressChunk('lz4', 1, 2, bytesOf(pixels))), 1 << 20);
+    assert.ok(blockSize(compressChunk('lz4', 0, 2, bytesOf(pixels))) < 1 << 17);
+  });
+
   describe('read back by h5py through the declared filters, every pixel', () => {
     const dir = mkdtempSync(join(tmpdir(), 'benchtop-codecs-'));
     after(() => rmSync(dir, { recursive: true, force: true }));
 
-    const check = (codecs: FrameCodec[], height: number, width: number) => {
+    const check = (codecs: FrameCodec[], height: number, width: number, level = 1) => {
       const raw = frames(3, height, width);
-      // Frames 0..2 plus an all-zero and an all-max chunk (long runs, LZ4 length bytes past 255).
-      raw.push(new Uint16Array(height * width), new Uint16Array(height * width).fill(65535));
+      // Frames 0..2, an all-zero and an all-max chunk (long runs, LZ4 length bytes past 255), and
+      // one whose first MiB of shuffled bytes lz4 level 1 stores as is.
+      raw.push(
+        new Uint16Array(height * width),
+        new Uint16Array(height * width).fill(65535),
+        noisyStart(height * width),
+      );
       const framesPath = join(dir, `frames-${height}x${width}.raw`);
       writeFileSync(framesPath, Buffer.concat(raw.map((p) => bytesOf(p))));
       const datasets = codecs.map((codec) => ({
         name: codec,
-        filters: filterPipeline(codec, 1, 2),
+        filters: filterPipeline(codec, level, 2),
         chunks: raw.map((p, i) => {
           const path = join(dir, `${codec}-${height}x${width}-${i}.chunk`);
-          writeFileSync(path, compressChunk(codec, 1, 2, bytesOf(p)));
+          writeFileSync(path, compressChunk(codec, level, 2, bytesOf(p)));
           return path;
         }),
       }));
-      const specPath = join(dir, `spec-${height}x${width}.json`);
-      const file = join(dir, `direct-${height}x${width}.h5`);
+      const specPath = join(dir, `spec-${height}x${width}-${level}.json`);
+      const file = join(dir, `direct-${height}x${width}-${level}.h5`);
       writeFileSync(specPath, JSON.stringify({ file, height, width, frames: framesPath, datasets }));
       const script = new URL('./test-support/read_direct_chunks.py', import.meta.url).pathname;
       const result = spawnSync(python, [script, specPath], { encoding: 'utf8' });
@@ -132,8 +167,10 @@ describe('chunk codecs', () => {
           !lz4Plugin && 'HDF5 LZ4 filter 32004 not available to h5py (apt-get install hdf5-filter-plugin)',
       },
       () => {
-        check(['lz4'], 256, 320);
-        check(['lz4'], 99, 101);
+        check(['lz4'], 256, 320, 0);
+        check(['lz4'], 99, 101, 0);
+        // Level 1 stores noisy blocks as they are: 1 MiB blocks, so frames large enough to have them.
+        check(['lz4'], 1024, 1536, 1);
       },
     );
 
