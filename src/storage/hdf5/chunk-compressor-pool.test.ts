@@ -32,6 +32,7 @@ describe('ChunkCompressorPool', () => {
       [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
     );
     for (const chunk of got) {
+      assert.deepEqual(chunk.input, chunkOf(chunk.seq), 'the input comes back unchanged');
       assert.deepEqual(new Uint8Array(inflateSync(chunk.compressed)), byteShuffle(chunkOf(chunk.seq), 2));
     }
     const stats = pool.stats();

@@ -24,6 +24,8 @@ export interface CompressedChunk {
   seq: number;
   compressed: Uint8Array;
   rawBytes: number;
+  /** The submitted bytes, handed back (their buffer was transferred to the thread and back). */
+  input: Uint8Array;
 }
 
 export interface ChunkCompressorPoolOptions {
@@ -173,6 +175,7 @@ export class ChunkCompressorPool {
       seq: reply.id,
       compressed: new Uint8Array(reply.compressed),
       rawBytes: reply.chunk.byteLength,
+      input: new Uint8Array(reply.chunk),
     });
     // In submission order: a chunk finished early waits for the ones before it.
     for (let next = this.done.get(this.nextToDeliver); next; next = this.done.get(this.nextToDeliver)) {
