@@ -21,7 +21,7 @@ const source = readFileSync(framesFile!);
 const distinct = source.byteLength / FRAME_BYTES;
 const total = Number(framesArg);
 /** Frame buffers back from the threads, ready to go again. */
-const idle = Array.from(
+const idle: Uint8Array[] = Array.from(
   { length: Math.min(total, 10) },
   (_, i) => new Uint8Array(source.subarray((i % distinct) * FRAME_BYTES, ((i % distinct) + 1) * FRAME_BYTES)),
 );
