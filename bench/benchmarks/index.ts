@@ -1,4 +1,5 @@
 import type { Benchmark } from '../lib/benchmark.ts';
+import { cameraCompressionBenchmark } from './camera-compression.ts';
 import { cameraHdf5Benchmark } from './camera-hdf5.ts';
 import { cliStartupBenchmark } from './cli-startup.ts';
 import { commandLatencyBenchmark } from './command-latency.ts';
@@ -15,6 +16,7 @@ import { startupBenchmark } from './startup.ts';
 export const benchmarks: Benchmark[] = [
   scpiBenchmark,
   cameraHdf5Benchmark,
+  cameraCompressionBenchmark,
   fanoutBenchmark,
   commandLatencyBenchmark,
   ingestBenchmark,

@@ -1,9 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { type Benchmark, pick } from '../lib/benchmark.ts';
 import { scratchDir } from '../lib/benchtop-process.ts';
-import { benchScript, nodeBin, runJson } from '../lib/child-process.ts';
+import { benchScript, nodeBin, python, runJson } from '../lib/child-process.ts';
 import { postgresUrl } from '../lib/machine.ts';
 import { makeResult } from '../lib/results.ts';
 import { alternate } from '../lib/rounds.ts';
@@ -22,10 +23,17 @@ async function postgresMissing(): Promise<string | null> {
   }
 }
 
+function psqlMissing(): string | null {
+  const probe = spawnSync('psql', ['--version'], { stdio: 'ignore' });
+  return probe.status === 0 ? null : 'psql not installed (apt-get install postgresql-client)';
+}
+
 /**
  * 5. Time-series ingest: samples/s into the embedded SQLite parameter log and, when the local
  * PostgreSQL is reachable, into PostgreSQL (a table of the benchmark's own), both through the
- * stores' `insert` in batches of 5000, alternating round by round.
+ * stores' `insert` in batches of 5000, alternating round by round. Anchors, same rows: Python's
+ * sqlite3 `executemany` into the SQLite store's schema (one transaction per batch), and
+ * `psql \copy` of all rows at once into a table the PostgreSQL store made (same key and index).
  */
 export const ingestBenchmark: Benchmark = {
   name: 'ingest',
@@ -61,6 +69,40 @@ export const ingestBenchmark: Benchmark = {
             },
           },
           {
+            name: 'python-sqlite3',
+            run: async (round) => {
+              const file = join(scratch.dir, `python-sqlite-${round}.sqlite`);
+              try {
+                return (
+                  await runJson<{ samples_per_s: number }>(
+                    python,
+                    [benchScript('anchors/sqlite_executemany.py'), file, String(samples), String(BATCH)],
+                    { timeoutMs: 600_000 },
+                  )
+                ).samples_per_s;
+              } finally {
+                for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
+              }
+            },
+          },
+          {
+            name: 'psql-copy',
+            unavailable: (await postgresMissing()) ?? psqlMissing(),
+            run: async () =>
+              (
+                await runJson<{ samples_per_s: number }>(
+                  nodeBin,
+                  [
+                    ...ctx.nodeArgs('ingest-psql-copy'),
+                    benchScript('children/psql-copy-anchor.ts'),
+                    postgresUrl,
+                    String(samples),
+                  ],
+                  { timeoutMs: 600_000 },
+                )
+              ).samples_per_s,
+          },
+          {
             name: 'postgres',
             unavailable: await postgresMissing(),
             run: async () =>
@@ -80,6 +122,7 @@ export const ingestBenchmark: Benchmark = {
           metric: 'parameter-log ingest, embedded SQLite',
           unit: 'samples/s',
           ours: outcome.sqlite!,
+          anchors: { 'python-sqlite3': outcome['python-sqlite3']! },
           targets: [{ kind: 'at-least', value: 500_000 }],
           notes: [note],
         }),
@@ -88,7 +131,11 @@ export const ingestBenchmark: Benchmark = {
           metric: 'parameter-log ingest, PostgreSQL',
           unit: 'samples/s',
           ours: outcome.postgres!,
-          targets: [{ kind: 'at-least', value: 100_000 }],
+          anchors: { 'psql-copy': outcome['psql-copy']! },
+          targets: [
+            { kind: 'at-least', value: 100_000 },
+            { kind: 'ratio-at-least', anchor: 'psql-copy', ratio: 0.8 },
+          ],
           notes: [note],
         }),
       ];

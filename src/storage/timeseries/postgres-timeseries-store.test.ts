@@ -89,6 +89,45 @@ describe('PostgresTimeSeriesStore', { skip }, () => {
     await second.close();
   });
 
+  it('takes redelivered batches (whole, partial, repeated within a batch) without error or duplicates', async () => {
+    const store = await open('off');
+    const batch = [
+      { signal: 'µ.volt', time: 1000, value: 1.5 },
+      { signal: 'µ.volt', time: 1001, value: null, quality: 'timeout\twith\nescapes' },
+      { signal: 'b', time: 1000, value: -0 },
+    ];
+    await store.insert(batch);
+    await store.insert(batch); // redelivered whole: every row conflicts
+    // partly stored, and one new sample twice in the same batch: the first one is kept
+    await store.insert([
+      { signal: 'b', time: 1000, value: 99 },
+      { signal: 'b', time: 1002, value: 2 },
+      { signal: 'b', time: 1002, value: 3 },
+    ]);
+    await store.insert([{ signal: 'b', time: 1003, value: 4 }]); // after a merge: COPY again
+    const series = await store.query({ signals: ['µ.volt', 'b'], from: 0, to: 10_000, buckets: 100 });
+    assert.deepEqual(series, [
+      {
+        signal: 'µ.volt',
+        kind: 'raw',
+        points: [
+          { time: 1000, value: 1.5 },
+          { time: 1001, value: null, quality: 'timeout\twith\nescapes' },
+        ],
+      },
+      {
+        signal: 'b',
+        kind: 'raw',
+        points: [
+          { time: 1000, value: -0 },
+          { time: 1002, value: 2 },
+          { time: 1003, value: 4 },
+        ],
+      },
+    ]);
+    await store.close();
+  });
+
   it('refuses table and schema names that are not plain identifiers', async () => {
     await assert.rejects(
       PostgresTimeSeriesStore.connect({ url, table: 'log; DROP TABLE x', timescaledb: 'off' }),

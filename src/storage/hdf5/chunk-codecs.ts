@@ -1,0 +1,247 @@
+import { endianness } from 'node:os';
+import { constants, deflateSync, zstdCompressSync } from 'node:zlib';
+import { compressLz4Block, lz4BlockBound } from './lz4-block.ts';
+
+/**
+ * Lossless codecs for camera frame chunks, producing exactly the bytes HDF5's filters store, so
+ * a chunk compressed here and written as-is (direct chunk write) is decompressed by any reader
+ * that has the filter:
+ *
+ * - `deflate`: the byte shuffle filter (H5Z_FILTER_SHUFFLE, 2) then deflate (H5Z_FILTER_DEFLATE,
+ *   1), zlib format, as h5py's `shuffle=True, compression='gzip'`. Built into every HDF5.
+ * - `lz4`: byte shuffle, then the HDF5 LZ4 filter (32004; Debian's hdf5-filter-plugin): a 12-byte
+ *   header (uncompressed size as big-endian uint64, block size as big-endian uint32), then per
+ *   block a big-endian uint32 size and the LZ4 block, or the block as is when LZ4 does not
+ *   shrink it (its stored size then equals the block's).
+ *   `level` 1 (fast) stores a block as is straight away when LZ4 shrinks its first 64 KiB by less
+ *   than a quarter: on camera frames that is the shuffled low bytes, which are mostly shot
+ *   noise (LZ4 gets ≈ 1.26× there at 7× the time of the high bytes); level 0 compresses every
+ *   block, as HDF5's own LZ4 filter does. Either decodes with any LZ4 filter.
+ * - `zstd`: byte shuffle, then a Zstandard frame with its content size (filter 32015, the
+ *   HDF5Plugin-Zstandard format that hdf5plugin and Debian's hdf5-filter-plugin read).
+ * - `bitshuffle-lz4`: filter 32008 (bitshuffle with LZ4): a 12-byte header (uncompressed size as
+ *   big-endian uint64, block size in bytes as big-endian uint32), then per block a big-endian
+ *   uint32 compressed size and the LZ4 block of that block's bit-transposed data; elements that
+ *   do not fill a multiple of 8 at the end are copied as they are.
+ *
+ * node:zlib's deflate and zstd are native and release nothing to JavaScript but the output;
+ * shuffles and LZ4 are plain loops over typed arrays.
+ */
+export type FrameCodec = 'deflate' | 'lz4' | 'zstd' | 'bitshuffle-lz4';
+
+/** Bytes per block of the `lz4` codec (the filter's own default, 1 GiB, would make a chunk one block). */
+const LZ4_FILTER_BLOCK = 1 << 20;
+
+export interface FilterSpec {
+  /** HDF5 filter id. */
+  id: number;
+  /** The filter's client data (cd_values) as stored in the dataset's pipeline. */
+  cdValues: number[];
+}
+
+/** Bitshuffle's default block: 8 KiB of elements, a multiple of 8 elements. */
+export function bitshuffleBlockElements(elementSize: number): number {
+  return Math.max(8, Math.floor(8192 / elementSize / 8) * 8);
+}
+
+/** The filter pipeline, first filter applied first, that reads back what `compressChunk` writes. */
+export function filterPipeline(codec: FrameCodec, level: number, elementSize: number): FilterSpec[] {
+  switch (codec) {
+    case 'deflate':
+      return [
+        { id: 2, cdValues: [elementSize] },
+        { id: 1, cdValues: [level] },
+      ];
+    case 'lz4':
+      return [
+        { id: 2, cdValues: [elementSize] },
+        { id: 32004, cdValues: [LZ4_FILTER_BLOCK] },
+      ];
+    case 'zstd':
+      return [
+        { id: 2, cdValues: [elementSize] },
+        { id: 32015, cdValues: [level] },
+      ];
+    case 'bitshuffle-lz4':
+      // major, minor version of the format, element size, block size (elements), 2 = LZ4
+      return [{ id: 32008, cdValues: [0, 4, elementSize, bitshuffleBlockElements(elementSize), 2] }];
+  }
+}
+
+/** One chunk's bytes as the codec's filters store them. */
+export function compressChunk(
+  codec: FrameCodec,
+  level: number,
+  elementSize: number,
+  chunk: Uint8Array,
+): Uint8Array {
+  switch (codec) {
+    case 'deflate':
+      return deflateSync(byteShuffle(chunk, elementSize), { level });
+    case 'zstd': {
+      const shuffled = byteShuffle(chunk, elementSize);
+      return zstdCompressSync(shuffled, {
+        params: { [constants.ZSTD_c_compressionLevel]: level, [constants.ZSTD_c_contentSizeFlag]: 1 },
+        pledgedSrcSize: shuffled.byteLength,
+      });
+    }
+    case 'lz4':
+      return lz4Filter(byteShuffle(chunk, elementSize), level >= 1);
+    case 'bitshuffle-lz4':
+      return bitshuffleLz4(chunk, elementSize);
+  }
+}
+
+/** The HDF5 LZ4 filter's chunk format (see the module comment). */
+export function lz4Filter(bytes: Uint8Array, skipIncompressible = false): Uint8Array {
+  const blocks = Math.ceil(bytes.byteLength / LZ4_FILTER_BLOCK);
+  const out = new Uint8Array(12 + blocks * 4 + lz4BlockBound(bytes.byteLength) + blocks * 16);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, Math.floor(bytes.byteLength / 2 ** 32));
+  view.setUint32(4, bytes.byteLength >>> 0);
+  view.setUint32(8, LZ4_FILTER_BLOCK);
+  let at = 12;
+  for (let start = 0; start < bytes.byteLength; start += LZ4_FILTER_BLOCK) {
+    const block = bytes.subarray(start, start + LZ4_FILTER_BLOCK);
+    let size =
+      skipIncompressible && !worthCompressing(block)
+        ? block.byteLength
+        : compressLz4Block(block, out, at + 4);
+    if (size >= block.byteLength) {
+      out.set(block, at + 4);
+      size = block.byteLength;
+    }
+    view.setUint32(at, size);
+    at += 4 + size;
+  }
+  return out.subarray(0, at);
+}
+
+/** The word-at-a-time shuffles below read bytes through little-endian integer views. */
+const LITTLE_ENDIAN = endianness() === 'LE';
+
+/** HDF5's shuffle filter: all first bytes of the elements, then all second bytes, …; a ragged tail as is. */
+export function byteShuffle(bytes: Uint8Array, elementSize: number): Uint8Array {
+  const out = new Uint8Array(bytes.byteLength);
+  const n = Math.floor(bytes.byteLength / elementSize);
+  if (elementSize === 2 && LITTLE_ENDIAN && bytes.byteOffset % 4 === 0 && n % 4 === 0) {
+    // Four elements per step: two 32-bit loads, one 32-bit store into each half.
+    const words = new Uint32Array(bytes.buffer, bytes.byteOffset, n / 2);
+    const low = new Uint32Array(out.buffer, 0, n / 4);
+    const high = new Uint32Array(out.buffer, n, n / 4);
+    for (let q = 0; q < n / 4; q++) {
+      const a = words[2 * q]!;
+      const b = words[2 * q + 1]!;
+      low[q] = (a & 0xff) | ((a >>> 8) & 0xff00) | ((b & 0xff) << 16) | ((b >>> 16) << 24);
+      high[q] = ((a >>> 8) & 0xff) | ((a >>> 16) & 0xff00) | (((b >>> 8) & 0xff) << 16) | ((b >>> 24) << 24);
+    }
+  } else if (elementSize === 2 && LITTLE_ENDIAN && bytes.byteOffset % 2 === 0) {
+    // One 16-bit load per element.
+    const words = new Uint16Array(bytes.buffer, bytes.byteOffset, n);
+    for (let i = 0; i < n; i++) {
+      const w = words[i]!;
+      out[i] = w & 0xff;
+      out[n + i] = w >>> 8;
+    }
+  } else {
+    for (let b = 0; b < elementSize; b++) {
+      const row = b * n;
+      for (let i = 0; i < n; i++) out[row + i] = bytes[i * elementSize + b]!;
+    }
+  }
+  out.set(bytes.subarray(n * elementSize), n * elementSize);
+  return out;
+}
+
+/**
+ * Bitshuffle's transpose of one block of `count` elements (a multiple of 8): output row
+ * r = 8 × byte + bit holds that bit of every element, element i at bit i mod 8 of byte i / 8.
+ * Same result as bshuf_trans_bit_elem: bytes transposed first, then 8 × 8 bit matrices.
+ */
+export function bitTranspose(
+  block: Uint8Array,
+  count: number,
+  elementSize: number,
+  out: Uint8Array,
+  outOffset: number,
+): void {
+  const rowBytes = count / 8;
+  for (let byte = 0; byte < elementSize; byte++) {
+    const rowBase = outOffset + byte * 8 * rowBytes;
+    for (let g = 0; g < rowBytes; g++) {
+      // Byte `byte` of elements 8g … 8g+7, as a 64-bit word in two halves (element 8g lowest).
+      const e = g * 8 * elementSize + byte;
+      let lo =
+        block[e]! |
+        (block[e + elementSize]! << 8) |
+        (block[e + 2 * elementSize]! << 16) |
+        (block[e + 3 * elementSize]! << 24);
+      let hi =
+        block[e + 4 * elementSize]! |
+        (block[e + 5 * elementSize]! << 8) |
+        (block[e + 6 * elementSize]! << 16) |
+        (block[e + 7 * elementSize]! << 24);
+      // TRANS_BIT_8X8: the 8 × 8 bit matrix transposed, in 32-bit halves.
+      let t = (lo ^ (lo >>> 7)) & 0x00aa00aa;
+      lo = lo ^ t ^ (t << 7);
+      t = (hi ^ (hi >>> 7)) & 0x00aa00aa;
+      hi = hi ^ t ^ (t << 7);
+      t = (lo ^ (lo >>> 14)) & 0x0000cccc;
+      lo = lo ^ t ^ (t << 14);
+      t = (hi ^ (hi >>> 14)) & 0x0000cccc;
+      hi = hi ^ t ^ (t << 14);
+      t = (lo ^ ((lo >>> 28) | (hi << 4))) & 0xf0f0f0f0;
+      lo ^= t;
+      hi ^= t >>> 4;
+      // Byte k of the word is bit k of the 8 elements: it goes to row 8 × byte + k.
+      out[rowBase + g] = lo & 0xff;
+      out[rowBase + rowBytes + g] = (lo >>> 8) & 0xff;
+      out[rowBase + 2 * rowBytes + g] = (lo >>> 16) & 0xff;
+      out[rowBase + 3 * rowBytes + g] = lo >>> 24;
+      out[rowBase + 4 * rowBytes + g] = hi & 0xff;
+      out[rowBase + 5 * rowBytes + g] = (hi >>> 8) & 0xff;
+      out[rowBase + 6 * rowBytes + g] = (hi >>> 16) & 0xff;
+      out[rowBase + 7 * rowBytes + g] = hi >>> 24;
+    }
+  }
+}
+
+const TRIAL_BYTES = 64 * 1024;
+const trialOut = new Uint8Array(lz4BlockBound(TRIAL_BYTES));
+
+/** Whether LZ4 shrinks the block's first 64 KiB by at least a quarter (see `lz4`, level 1). */
+function worthCompressing(block: Uint8Array): boolean {
+  if (block.byteLength <= 2 * TRIAL_BYTES) return true;
+  return compressLz4Block(block.subarray(0, TRIAL_BYTES), trialOut, 0) * 4 <= TRIAL_BYTES * 3;
+}
+
+/** The bitshuffle filter's LZ4 chunk format (see the module comment). */
+export function bitshuffleLz4(chunk: Uint8Array, elementSize: number): Uint8Array {
+  const elements = Math.floor(chunk.byteLength / elementSize);
+  const blockElements = bitshuffleBlockElements(elementSize);
+  const blockBytes = blockElements * elementSize;
+  const fullBlocks = Math.floor(elements / blockElements);
+  const lastElements = elements - fullBlocks * blockElements;
+  const lastBlockElements = lastElements - (lastElements % 8);
+  const tailBytes = chunk.byteLength - (fullBlocks * blockElements + lastBlockElements) * elementSize;
+  const out = new Uint8Array(12 + (fullBlocks + 1) * (4 + lz4BlockBound(blockBytes)) + tailBytes);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, Math.floor(chunk.byteLength / 2 ** 32));
+  view.setUint32(4, chunk.byteLength >>> 0);
+  view.setUint32(8, blockBytes);
+  let at = 12;
+  const transposed = new Uint8Array(blockBytes);
+  const compressBlock = (start: number, count: number) => {
+    const bytes = count * elementSize;
+    const source = chunk.subarray(start, start + bytes);
+    bitTranspose(source, count, elementSize, transposed, 0);
+    const size = compressLz4Block(transposed.subarray(0, bytes), out, at + 4);
+    view.setUint32(at, size);
+    at += 4 + size;
+  };
+  for (let b = 0; b < fullBlocks; b++) compressBlock(b * blockBytes, blockElements);
+  if (lastBlockElements > 0) compressBlock(fullBlocks * blockBytes, lastBlockElements);
+  out.set(chunk.subarray(chunk.byteLength - tailBytes), at);
+  at += tailBytes;
+  return out.subarray(0, at);
+}
