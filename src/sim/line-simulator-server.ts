@@ -1,6 +1,7 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { LineFramer, type Terminator } from '../transports/line-framer.ts';
 import type { SimulatorServer } from './simulator.ts';
+import { SimulatorSockets } from './simulator-sockets.ts';
 
 /**
  * One client connection, for protocols that also send lines later on their own (a vision
@@ -39,11 +40,8 @@ export class LineSimulatorServer implements SimulatorServer {
   private readonly protocol: LineProtocol;
   private readonly readTerminator: Terminator;
   private readonly replyTerminator: string;
-  private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
+  private readonly tcp = new SimulatorSockets((socket) => this.accept(socket));
   private fault: SimulatorFault = { kind: 'none' };
-  /** Where it listens (or last listened), so a test can bring it back on the same port. */
-  address: { host: string; port: number } | null = null;
   /** Lines received, for tests that check what went over the wire. */
   readonly received: string[] = [];
 
@@ -63,40 +61,28 @@ export class LineSimulatorServer implements SimulatorServer {
   }
 
   get connections(): number {
-    return this.sockets.size;
+    return this.tcp.connections;
+  }
+
+  /** Where it listens (or last listened), so a test can bring it back on the same port. */
+  get address(): { host: string; port: number } | null {
+    return this.tcp.address;
   }
 
   listen(port: number, host: string): Promise<{ host: string; port: number }> {
-    const server = createServer((socket) => this.accept(socket));
-    this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        const address = server.address();
-        this.address = { host, port: typeof address === 'object' && address ? address.port : port };
-        resolve(this.address);
-      });
-    });
+    return this.tcp.listen(port, host);
   }
 
   /** Drops every client connection (a cable pulled) but keeps listening. */
   dropConnections(): void {
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
+    this.tcp.dropConnections();
   }
 
-  async close(): Promise<void> {
-    this.dropConnections();
-    const server = this.server;
-    this.server = null;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  close(): Promise<void> {
+    return this.tcp.close();
   }
 
   private accept(socket: Socket): void {
-    this.sockets.add(socket);
-    socket.setNoDelay(true);
-    socket.on('close', () => this.sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
     const banner = this.protocol.connected?.();
     if (banner) for (const line of banner) socket.write(line + this.replyTerminator);
     const session: LineSession = {

@@ -1,7 +1,8 @@
 import { randomInt } from 'node:crypto';
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Clock } from '../../core/clock.ts';
 import type { SimulatorServer } from '../../sim/simulator.ts';
+import { SimulatorSockets } from '../../sim/simulator-sockets.ts';
 import { enipFormat, LengthPrefixedFramer } from '../../transports/length-prefixed-framer.ts';
 import {
   CpfItemTypes,
@@ -37,10 +38,8 @@ export class LogixSimServer implements SimulatorServer {
   readonly type = 'LogixPlc';
   readonly controller: LogixController;
   private readonly clock: Clock;
-  private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
+  private readonly tcp = new SimulatorSockets((socket) => this.accept(socket));
   private fault: LogixSimFault = { kind: 'none' };
-  address: { host: string; port: number } | null = null;
   /** Encapsulation commands received, for tests that check what went over the wire. */
   readonly received: number[] = [];
   /** The last replies as written, one buffer per socket write (tests check each is one packet). */
@@ -71,7 +70,11 @@ export class LogixSimServer implements SimulatorServer {
   }
 
   get connections(): number {
-    return this.sockets.size;
+    return this.tcp.connections;
+  }
+
+  get address(): { host: string; port: number } | null {
+    return this.tcp.address;
   }
 
   /**
@@ -94,23 +97,12 @@ export class LogixSimServer implements SimulatorServer {
   }
 
   private bind(port: number, host: string): Promise<{ host: string; port: number }> {
-    const server = createServer((socket) => this.accept(socket));
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        this.server = server;
-        const address = server.address();
-        this.address = { host, port: typeof address === 'object' && address ? address.port : port };
-        resolve(this.address);
-      });
-    });
+    return this.tcp.listen(port, host);
   }
 
   /** Drops every client connection (a cable pulled) but keeps listening. */
   dropConnections(): void {
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
+    this.tcp.dropConnections();
     this.controller.dropConnections();
   }
 
@@ -129,19 +121,11 @@ export class LogixSimServer implements SimulatorServer {
     }, durationMs);
   }
 
-  async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
-    const server = this.server;
-    this.server = null;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  close(): Promise<void> {
+    return this.tcp.close();
   }
 
   private accept(socket: Socket): void {
-    this.sockets.add(socket);
-    socket.setNoDelay(true);
-    socket.on('close', () => this.sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
     const session = { id: 0 };
     const queue: Buffer[] = [];
     let busy = false;

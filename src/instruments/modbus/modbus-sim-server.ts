@@ -1,6 +1,7 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { type Clock, systemClock } from '../../core/clock.ts';
 import type { SimulatorServer } from '../../sim/simulator.ts';
+import { SimulatorSockets } from '../../sim/simulator-sockets.ts';
 import { LengthPrefixedFramer, mbapFormat } from '../../transports/length-prefixed-framer.ts';
 import {
   decodeAdu,
@@ -86,12 +87,10 @@ export class ModbusSimServer implements SimulatorServer {
   readonly bank: RegisterBank;
   private readonly unitId: number;
   private readonly clock: Clock;
-  private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
+  private readonly tcp = new SimulatorSockets((socket) => this.accept(socket));
   faults: ModbusSimFaults = {};
   /** Requests served, by function code (tests check how the driver merged its reads). */
   readonly requests: ModbusRequest[] = [];
-  address: { host: string; port: number } | null = null;
 
   constructor(options: { type?: string; bank: RegisterBank; unitId: number; clock?: Clock }) {
     this.type = options.type ?? 'ModbusPlc';
@@ -101,40 +100,28 @@ export class ModbusSimServer implements SimulatorServer {
   }
 
   get connections(): number {
-    return this.sockets.size;
+    return this.tcp.connections;
+  }
+
+  /** Where it listens (or last listened), so a test can bring it back on the same port. */
+  get address(): { host: string; port: number } | null {
+    return this.tcp.address;
   }
 
   listen(port: number, host: string): Promise<{ host: string; port: number }> {
-    const server = createServer((socket) => this.accept(socket));
-    this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        const address = server.address();
-        this.address = { host, port: typeof address === 'object' && address ? address.port : port };
-        resolve(this.address);
-      });
-    });
+    return this.tcp.listen(port, host);
   }
 
   /** Drops every client connection (a cable pulled) but keeps listening. */
   dropConnections(): void {
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
+    this.tcp.dropConnections();
   }
 
-  async close(): Promise<void> {
-    this.dropConnections();
-    const server = this.server;
-    this.server = null;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  close(): Promise<void> {
+    return this.tcp.close();
   }
 
   private accept(socket: Socket): void {
-    this.sockets.add(socket);
-    socket.setNoDelay(true);
-    socket.on('close', () => this.sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
     const framer = new LengthPrefixedFramer(mbapFormat, (frame) => this.onFrame(socket, frame));
     socket.on('data', (chunk) => {
       try {
