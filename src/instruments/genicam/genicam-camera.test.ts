@@ -93,6 +93,19 @@ config = { device_id = "${fake.deviceId}", pixel_format = "Mono8", roi = { width
         });
       });
 
+    it('benchtop cameras list finds it with the device_id a config takes', () => {
+      const main = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
+      const listed = JSON.parse(
+        execFileSync(process.execPath, [main, 'cameras', 'list', '--json'], { encoding: 'utf8' }),
+      ) as { deviceId: string; address: string; protocol: string }[];
+      const found = listed.find((c) => c.deviceId === fake.deviceId);
+      assert.deepEqual(
+        found && [found.address, found.protocol],
+        ['127.0.0.1', 'GigEVision'],
+        JSON.stringify(listed),
+      );
+    });
+
     it('identifies the fake and types its SFNC features', async () => {
       assert.equal(await value('PixelFormat'), 'Mono8');
       assert.equal(await value('Width'), 512);
