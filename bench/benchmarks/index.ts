@@ -3,6 +3,7 @@ import { cameraHdf5Benchmark } from './camera-hdf5.ts';
 import { cliStartupBenchmark } from './cli-startup.ts';
 import { commandLatencyBenchmark } from './command-latency.ts';
 import { fanoutBenchmark } from './fanout.ts';
+import { genicamBenchmark } from './genicam.ts';
 import { ingestBenchmark } from './ingest.ts';
 import { loggingJitterBenchmark } from './logging-jitter.ts';
 import { scpiBenchmark } from './scpi.ts';
@@ -18,4 +19,5 @@ export const benchmarks: Benchmark[] = [
   loggingJitterBenchmark,
   startupBenchmark,
   cliStartupBenchmark,
+  genicamBenchmark,
 ];
