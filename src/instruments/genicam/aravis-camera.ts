@@ -1,6 +1,7 @@
 import { BenchtopError } from '../../core/errors.ts';
 import {
   ARV_BUFFER_STATUS_SUCCESS,
+  ARV_GV_STREAM_SOCKET_BUFFER_AUTO,
   aravis,
   copyBytes,
   gerror,
@@ -276,6 +277,11 @@ export class AravisCamera {
     const stream = a.arv_camera_create_stream(this.camera, null, null, e.slot);
     e.check('create stream');
     if (!stream) throw new BenchtopError('INSTRUMENT_ERROR', 'the camera gave no stream');
+    // A socket buffer that holds a whole frame rides out the receive thread being descheduled
+    // on a busy machine (the kernel's default drops packets, then frames).
+    if (a.arv_camera_is_gv_device(this.camera)) {
+      a.g_object_set(stream, 'socket-buffer', 'int', ARV_GV_STREAM_SOCKET_BUFFER_AUTO, 'void *', null);
+    }
     for (let i = 0; i < bufferFrames; i++) a.arv_stream_push_buffer(stream, a.arv_buffer_new(payload, null));
     this.stream = stream;
     this.bufferFrames = bufferFrames;

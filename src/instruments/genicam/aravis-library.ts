@@ -7,6 +7,9 @@ export const ARAVIS_PACKAGE = 'libaravis-0.8-0';
 const ARAVIS_SONAME = 'libaravis-0.8.so.0';
 const GOBJECT_SONAME = 'libgobject-2.0.so.0';
 
+/** ArvGvStreamSocketBuffer AUTO: the receive socket's buffer sized to hold a whole frame. */
+export const ARV_GV_STREAM_SOCKET_BUFFER_AUTO = 1;
+
 /** ARV_BUFFER_STATUS_SUCCESS; every other status is a frame the stream failed to complete. */
 export const ARV_BUFFER_STATUS_SUCCESS = 0;
 
@@ -151,6 +154,7 @@ function declare(lib: LibraryHandle) {
 
 export type AravisFunctions = ReturnType<typeof declare> & {
   g_object_unref: ReturnType<LibraryHandle['func']>;
+  g_object_set: ReturnType<LibraryHandle['func']>;
   g_error_free: ReturnType<LibraryHandle['func']>;
 };
 
@@ -182,6 +186,7 @@ export function openAravis(soname: string): AravisFunctions {
   return {
     ...declare(lib),
     g_object_unref: gobject.func('void g_object_unref(void *object)'),
+    g_object_set: gobject.func('void g_object_set(void *object, const char *property, ...)'),
     g_error_free: lib.func('void g_error_free(void *error)'),
   };
 }
