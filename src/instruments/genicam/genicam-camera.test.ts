@@ -43,6 +43,7 @@ if (!insideNamespace) {
     const fake = new FakeCamera('BT01');
     const dir = mkdtempSync(join(tmpdir(), 'benchtop-genicam-'));
     let bt: Benchtop;
+    let url: string;
     before(async () => {
       fake.start();
       const toml = `
@@ -63,7 +64,7 @@ config = { device_id = "${fake.deviceId}", pixel_format = "Mono8", roi = { width
 `;
       bt = new Benchtop(loadBenchtopConfig({ text: toml }), silentLogger());
       const identified = bt.bus.once('instrument.identity', (e) => e.instrument === 'gige');
-      await bt.start();
+      ({ url } = await bt.start());
       await identified;
     });
     after(async () => {
@@ -129,6 +130,8 @@ config = { device_id = "${fake.deviceId}", pixel_format = "Mono8", roi = { width
       assert.ok(seen.every((f) => f.width === 512 && f.height === 512 && f.bitDepth === 8));
       assert.equal(await value('frames_dropped'), 0);
       assert.equal(await value('packets_missing'), 0);
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      assert.match(metrics, /^benchtop_camera_frames_dropped\{instrument="gige"\} 0$/m);
     });
 
     it('changes exposure, region and pixel format, and frames follow', async () => {
