@@ -50,6 +50,8 @@ export const Attr = { CURRENT: 0, COUNT: 1, MIN: 3, MAX: 4, AVAIL: 8 } as const;
 export const CIRC_NO_OVERWRITE = 1;
 export const CCS_HALT = 1;
 export const EXP_RES_ONE_MICROSEC = 1;
+/** pl_exp_trigger's flags: PL_SW_TRIG_STATUS_TRIGGERED. */
+export const SW_TRIG_STATUS_TRIGGERED = 0;
 /** PL_IMAGE_STATUSES from pl_exp_check_cont_status. */
 export const ReadoutStatus = { NOT_ACTIVE: 0, COMPLETE: 3, FAILED: 4 } as const;
 /** pvcam.h's CAM_NAME_LEN, ERROR_MSG_LEN and MAX_ALPHA_SER_NUM_LEN-sized string buffers. */
@@ -113,6 +115,7 @@ function declare(lib: LibraryHandle) {
       'uint16_t pl_exp_get_oldest_frame_ex(int16_t hcam, _Out_ void **frame, _Out_ FRAME_INFO *info)',
     ),
     pl_exp_unlock_oldest_frame: f('uint16_t pl_exp_unlock_oldest_frame(int16_t hcam)'),
+    pl_exp_trigger: f('uint16_t pl_exp_trigger(int16_t hcam, _Out_ uint32_t *flags, uint32_t value)'),
     pl_exp_stop_cont: f('uint16_t pl_exp_stop_cont(int16_t hcam, int16_t state)'),
     pl_error_code: f('int16_t pl_error_code()'),
     pl_error_message: f('uint16_t pl_error_message(int16_t code, _Out_ uint8_t *message)'),

@@ -108,6 +108,22 @@ describe('PVCAMInstrument with backend = "pvcam" (stand-in libpvcam)', { skip },
     }
   });
 
+  it('takes one frame per pl_exp_trigger in software_edge mode', async () => {
+    await cam().write('trigger_mode', 'software_edge');
+    await cam().call('start_live');
+    const got = frames(3);
+    // The stand-in queues triggers: three in a row expose three frames, one after another.
+    for (let i = 0; i < 3; i++) assert.deepEqual(await cam().call('trigger'), { accepted: true });
+    const seen = await got;
+    await cam().call('stop');
+    assert.deepEqual(
+      seen.map((f) => f.frameNumber),
+      [1, 2, 3],
+    );
+    assert.equal(await value('frames_acquired'), 3, 'no frame without a trigger');
+    await cam().write('trigger_mode', 'timed');
+  });
+
   it('counts frames lost while a consumer holds every buffer slot', async () => {
     assert.ok(cam().driver instanceof PvcamDriver);
     const driver = cam().driver as PvcamDriver;

@@ -24,6 +24,7 @@ import {
   type PvcamFunctions,
   pvcam,
   ReadoutStatus,
+  SW_TRIG_STATUS_TRIGGERED,
 } from './pvcam-library.ts';
 
 /** How often a running acquisition asks the SDK for a completed frame. */
@@ -66,7 +67,7 @@ interface Running {
 /**
  * The PVCAM SDK through koffi: the CameraBackend call for call (pl_pvcam_init, pl_cam_open,
  * pl_get_param/pl_set_param, pl_exp_setup_cont, pl_exp_start_cont, pl_exp_get_oldest_frame_ex,
- * pl_exp_unlock_oldest_frame, pl_exp_stop_cont, pl_error_code/pl_error_message). The sensor
+ * pl_exp_unlock_oldest_frame, pl_exp_trigger, pl_exp_stop_cont, pl_error_code/pl_error_message). The sensor
  * writes frames into a CIRC_NO_OVERWRITE buffer on the SDK's own thread; each frame is copied out
  * once (a native copy, no per-pixel work) and its slot unlocked when the driver releases it.
  */
@@ -286,9 +287,12 @@ export class PvcamSdkCamera implements CameraBackend {
     this.schedule(this.running);
   }
 
-  /** pl_exp_trigger is not bound: software-triggered modes are refused rather than left waiting. */
+  /** pl_exp_trigger: false when the camera ignored it (not armed, or not a software-triggered mode). */
   async trigger(): Promise<boolean> {
-    return false;
+    if (!this.running) return false;
+    const flags = [0];
+    this.call('pl_exp_trigger', this.sdk!.pl_exp_trigger(this.handle, flags, 0));
+    return flags[0] === SW_TRIG_STATUS_TRIGGERED;
   }
 
   oldestFrame(): Frame | undefined {

@@ -75,6 +75,10 @@ static int16 port, speed = 0, gain = 1, clear_mode = 1, setpoint = -2000, exp_re
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_t sensor;
 static int running;
+/* Extended exposure mode from pl_exp_setup_cont: software-triggered modes wait for pl_exp_trigger. */
+#define EXT_TRIG_SOFTWARE_FIRST (11 << 8)
+#define EXT_TRIG_SOFTWARE_EDGE (12 << 8)
+static int exposure_mode, triggers_pending, first_triggered;
 static uint16_t *ring;
 static uns32 slots, frame_pixels, frame_w, frame_h, exposure_us;
 static uns32 head, count; /* oldest slot and slots holding frames */
@@ -197,8 +201,8 @@ rs_bool pl_set_param(int16 h, uns32 id, void *value) {
 
 rs_bool pl_exp_setup_cont(int16 h, uns16 total, const rgn_type *rgn, int16 mode, uns32 exposure, uns32 *bytes,
                           int16 buffer_mode) {
-  (void)mode;
   (void)buffer_mode;
+  exposure_mode = mode & 0xff00;
   if (!checked(h)) return 0;
   if (total != 1 || rgn->s2 >= WIDTH || rgn->p2 >= HEIGHT || rgn->sbin == 0 || rgn->pbin == 0) return fail(ERR_RANGE);
   frame_w = (rgn->s2 - rgn->s1 + 1) / rgn->sbin;
@@ -229,6 +233,14 @@ static void *expose(void *arg) {
       if (!running) return NULL;
       continue;
     }
+    /* Software modes: no exposure until triggered (edge: one per trigger; first: free-run after). */
+    int waiting = (exposure_mode == EXT_TRIG_SOFTWARE_EDGE && triggers_pending == 0) ||
+                  (exposure_mode == EXT_TRIG_SOFTWARE_FIRST && !first_triggered);
+    if (waiting) {
+      pthread_mutex_unlock(&lock);
+      continue;
+    }
+    if (exposure_mode == EXT_TRIG_SOFTWARE_EDGE) triggers_pending--;
     int32 nr = ++frame_nr;
     if (count < slots) {
       uns32 slot = (head + count) % slots;
@@ -252,6 +264,7 @@ rs_bool pl_exp_start_cont(int16 h, void *buffer, uns32 size) {
   ring = buffer;
   head = count = 0;
   frame_nr = 0;
+  triggers_pending = first_triggered = 0;
   running = 1;
   pthread_create(&sensor, NULL, expose, NULL);
   return ok();
@@ -309,5 +322,21 @@ rs_bool pl_exp_stop_cont(int16 h, int16 state) {
   pthread_mutex_unlock(&lock);
   if (was) pthread_join(sensor, NULL);
   ring = NULL;
+  return ok();
+}
+
+/* flags: PL_SW_TRIG_STATUS_TRIGGERED 0, PL_SW_TRIG_STATUS_IGNORED 1. */
+rs_bool pl_exp_trigger(int16 h, uns32 *flags, uns32 value) {
+  (void)value;
+  if (!checked(h)) return 0;
+  pthread_mutex_lock(&lock);
+  int software = exposure_mode == EXT_TRIG_SOFTWARE_EDGE || exposure_mode == EXT_TRIG_SOFTWARE_FIRST;
+  if (!running || !software || (exposure_mode == EXT_TRIG_SOFTWARE_FIRST && first_triggered)) *flags = 1;
+  else {
+    if (exposure_mode == EXT_TRIG_SOFTWARE_EDGE) triggers_pending++;
+    else first_triggered = 1;
+    *flags = 0;
+  }
+  pthread_mutex_unlock(&lock);
   return ok();
 }
