@@ -4,6 +4,7 @@ import { cameraHdf5Benchmark } from './camera-hdf5.ts';
 import { cliStartupBenchmark } from './cli-startup.ts';
 import { commandLatencyBenchmark } from './command-latency.ts';
 import { fanoutBenchmark } from './fanout.ts';
+import { genicamBenchmark } from './genicam.ts';
 import { ingestBenchmark } from './ingest.ts';
 import { lineTrackingBenchmark } from './line-tracking.ts';
 import { loggingJitterBenchmark } from './logging-jitter.ts';
@@ -26,4 +27,5 @@ export const benchmarks: Benchmark[] = [
   modbusBenchmark,
   logixBenchmark,
   lineTrackingBenchmark,
+  genicamBenchmark,
 ];

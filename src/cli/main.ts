@@ -352,6 +352,19 @@ export const COMMANDS: CommandSpec[] = [
     ],
   },
   {
+    name: 'cameras',
+    description: 'cameras this machine can see',
+    commands: [
+      {
+        name: 'list',
+        description:
+          'GenICam cameras (GigE Vision, USB3 Vision) found through libaravis, with their device_id',
+        options: [['--json', 'print JSON']],
+        action: lazy(() => import('./commands/cameras-command.ts'), 'camerasListAction'),
+      },
+    ],
+  },
+  {
     name: 'backup',
     description: 'back up and restore configuration, databases and run data (tar.gz)',
     commands: [

@@ -120,7 +120,7 @@ describe('configuration errors are precise', () => {
       name: 'unknown instrument type lists the known ones',
       toml: '[[instruments]]\nid = "x"\ntype = "ESP301"\n',
       expected: [
-        'instruments[0].type: unknown instrument type "ESP301" (did you mean "ESP300"?); known types: ScpiInstrument, ESP300, PVCAMInstrument, Newport1830C, MaiTai, KeyenceCvx, ModbusPlc, LogixPlc (line 3, column 1)',
+        'instruments[0].type: unknown instrument type "ESP301" (did you mean "ESP300"?); known types: ScpiInstrument, ESP300, PVCAMInstrument, GenicamCamera, Newport1830C, MaiTai, KeyenceCvx, ModbusPlc, LogixPlc (line 3, column 1)',
       ],
     },
     {

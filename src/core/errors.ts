@@ -19,6 +19,7 @@ export const ErrorCodes = {
     summary: 'The vision system accepted the trigger but sent no result in time',
   },
   PROTOCOL_ERROR: { status: 502, summary: 'The instrument sent a reply that could not be understood' },
+  LIBRARY_MISSING: { status: 503, summary: 'A system library the instrument needs is not installed' },
   LINK_LOST: { status: 503, summary: 'The connection to the instrument was lost' },
   SIGNAL_NOT_FOUND: { status: 404, summary: 'No signal with that name' },
   SIGNAL_READ_ONLY: { status: 405, summary: 'The signal cannot be written' },

@@ -1,4 +1,5 @@
 import { esp300Kind } from './esp300/kind.ts';
+import { genicamCameraKind } from './genicam/kind.ts';
 import { keyenceCvxKind } from './keyence/kind.ts';
 import { catalogOf } from './kind.ts';
 import { logixPlcKind } from './logix/kind.ts';
@@ -17,6 +18,7 @@ export const instrumentCatalog = catalogOf([
   scpiKind,
   esp300Kind,
   pvcamKind,
+  genicamCameraKind,
   newport1830cKind,
   maiTaiKind,
   keyenceCvxKind,

@@ -1,8 +1,8 @@
-import { BenchtopError } from '../../core/errors.ts';
 import { VirtualLab } from '../../sim/virtual-lab.ts';
 import type { DriverDeps } from '../kind.ts';
 import type { CameraBackend } from './camera-backend.ts';
 import type { PvcamConfig } from './config.ts';
+import { PvcamSdkCamera } from './sdk/pvcam-sdk-camera.ts';
 import { SimulatedCamera } from './simulated-camera.ts';
 
 /** Makes a fresh backend for each connection; throws (at connect) if none can be made. */
@@ -10,28 +10,18 @@ export type CameraBackendFactory = () => CameraBackend;
 
 /**
  * Chooses the backend: the simulated camera for `backend = "simulated"`, or for `auto` in
- * simulation mode (when the instrument manager hands the driver the shared lab). The PVCAM SDK
- * backend (koffi against libpvcam) is not part of this build, so asking for it fails at connect
- * with a message saying what to configure instead.
+ * simulation mode (when the instrument manager hands the driver the shared lab); otherwise the
+ * PVCAM SDK through koffi, which fails at connect, naming the library, where libpvcam is missing.
  */
 export function cameraBackendFactory(
-  id: string,
+  _id: string,
   config: PvcamConfig,
   deps: DriverDeps,
 ): CameraBackendFactory {
   const simulate = config.backend === 'simulated' || (config.backend === 'auto' && deps.lab !== undefined);
   if (!simulate) {
-    const why =
-      config.backend === 'pvcam'
-        ? 'backend = "pvcam" needs the PVCAM SDK backend'
-        : 'backend = "auto" with simulation off needs the PVCAM SDK backend';
-    return () => {
-      throw new BenchtopError(
-        'CONFIG_INVALID',
-        `${id}: ${why}, which is not available in this build; use backend = "simulated" in this instrument's config or set [simulation] enabled = true`,
-        { instrument: id, backend: config.backend, available: ['simulated'] },
-      );
-    };
+    return () =>
+      new PvcamSdkCamera({ library: config.sdk_library, cameraName: config.camera_name, clock: deps.clock });
   }
   // Outside simulation mode there is no shared lab: the camera gets a private, dark one (laser
   // off, stage at 0), so it still streams bias and read noise.

@@ -6,7 +6,12 @@ export const PvcamConfig = Type.Object(
     backend: Type.Union([Type.Literal('auto'), Type.Literal('simulated'), Type.Literal('pvcam')], {
       default: 'auto',
       description:
-        'auto: the simulated camera when [simulation] is enabled, else the PVCAM SDK (not in this build)',
+        'auto: the simulated camera when [simulation] is enabled, else the PVCAM SDK (libpvcam through koffi)',
+    }),
+    sdk_library: Type.String({
+      minLength: 1,
+      default: 'libpvcam.so.2',
+      description: 'The PVCAM runtime library the SDK backend loads (a path, or a soname on the loader path)',
     }),
     exposure_ms: Type.Number({ exclusiveMinimum: 0, maximum: 10_000, default: 10 }),
     buffer_frames: Type.Integer({

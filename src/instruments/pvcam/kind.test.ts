@@ -90,19 +90,34 @@ describe('PVCAMInstrument kind', () => {
     assert.ok(Math.abs(meanSignal(frames[0]!, primeBsiExpress.biasAdu)) < 0.1, 'bias and read noise only');
   });
 
-  for (const [name, toml] of [
-    ['backend "pvcam"', camera('camera_name = "PrimeBSI", backend = "pvcam"', true)],
-    ['backend "auto" with simulation off', camera('camera_name = "PrimeBSI"', false)],
+  // Without the PVCAM runtime (a path that cannot exist, so the test means the same everywhere).
+  const missing = 'sdk_library = "/nonexistent/libpvcam.so.2"';
+  for (const [name, toml, code, says] of [
+    [
+      'backend "pvcam"',
+      camera(`camera_name = "PrimeBSI", backend = "pvcam", ${missing}`, true),
+      'LIBRARY_MISSING',
+      '/nonexistent/libpvcam.so.2',
+    ],
+    [
+      'backend "auto" with simulation off',
+      camera(`camera_name = "PrimeBSI", ${missing}`, false),
+      'LIBRARY_MISSING',
+      'PVCAM SDK',
+    ],
     [
       'a gain the configured speed lacks',
       camera('camera_name = "PrimeBSI", speed_index = 0, gain_index = 3', true),
+      'CONFIG_INVALID',
+      'gain',
     ],
   ] as const) {
     it(`${name} fails at connect with a clear error`, async () => {
       const { camera: cam } = await startFromConfig(toml);
       assert.notEqual(cam.state, 'ready');
       const error = cam.status().lastError;
-      assert.equal(error?.code, 'CONFIG_INVALID');
+      assert.equal(error?.code, code);
+      assert.ok(error?.message.includes(says), error?.message);
       await assert.rejects(
         cam.read('temperature'),
         (e) => (e as { code?: string }).code === 'INSTRUMENT_UNAVAILABLE',

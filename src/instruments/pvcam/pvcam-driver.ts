@@ -165,7 +165,16 @@ export class PvcamDriver implements InstrumentDriver {
     this.ctx = ctx;
     const info = await backend.open((error) => this.cameraLost(backend, error));
     try {
+      const previous = this.model;
       this.model = info.model;
+      // A region left at the whole sensor follows the sensor the camera turns out to have.
+      const { roi } = this.settings;
+      if (roi.x === 0 && roi.y === 0 && roi.width === previous.widthPx && roi.height === previous.heightPx) {
+        this.settings = {
+          ...this.settings,
+          roi: { x: 0, y: 0, width: info.model.widthPx, height: info.model.heightPx },
+        };
+      }
       this.refreshLimits();
       try {
         checkSettings(this.id, this.model, this.settings);

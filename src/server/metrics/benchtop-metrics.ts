@@ -2,6 +2,7 @@ import { statfs } from 'node:fs/promises';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { ActorStates } from '../../core/actor-state.ts';
 import type { EventBus } from '../../core/bus.ts';
+import { cameraCapability } from '../../core/capabilities.ts';
 import type { BenchtopEvents } from '../../core/events.ts';
 import type { InstrumentDirectory } from '../../core/instrument-directory.ts';
 
@@ -137,6 +138,20 @@ export class BenchtopMetrics {
         this.reset();
         for (const i of instruments.list())
           this.set({ instrument: i.id, type: i.type }, i.state === 'ready' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'benchtop_camera_frames_dropped',
+      help: "Frames a camera lost since its acquisition started (its camera capability's frames_dropped signal, as last read)",
+      labelNames: ['instrument'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const i of instruments.list()) {
+          const signal = cameraCapability(i.describe().capabilities)?.signals.frames_dropped;
+          const reading = signal ? i.lastReadings().find((x) => x.signal === signal) : undefined;
+          if (typeof reading?.value === 'number') this.set({ instrument: i.id }, reading.value);
+        }
       },
     });
     new Gauge({

@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Benchtop } from '../../app/benchtop.ts';
+import { loadBenchtopConfig } from '../../app/load-benchtop-config.ts';
+import type { Frame } from '../../core/frame.ts';
+import { silentLogger } from '../../core/logger.ts';
+import {
+  FakeCamera,
+  loopbackNamespace,
+  NAMESPACE_ENV,
+  nodeInNamespace,
+  whyNoFakeCamera,
+} from './fake-camera-rig.ts';
+
+/**
+ * GenicamCamera against Aravis's own fake GigE Vision camera, an independent implementation of
+ * GVCP/GVSP. The fake streams to 127.0.0.1 only in a namespace with nothing but loopback, so
+ * this file runs itself again inside one and passes when that run passes.
+ */
+
+const insideNamespace = process.env[NAMESPACE_ENV];
+
+if (!insideNamespace) {
+  describe('GenicamCamera against arv-fake-gv-camera-0.8', () => {
+    const skip = whyNoFakeCamera();
+    it('passes inside a loopback-only network namespace', { skip }, async () => {
+      const namespace = loopbackNamespace('genicam');
+      try {
+        const code = await nodeInNamespace(namespace.name, ['--test', fileURLToPath(import.meta.url)]);
+        assert.equal(code, 0, 'the tests inside the namespace failed (their output is above)');
+      } finally {
+        namespace.remove();
+      }
+    });
+  });
+} else {
+  describe(`GenicamCamera in namespace ${insideNamespace}`, () => {
+    const fake = new FakeCamera('BT01');
+    const dir = mkdtempSync(join(tmpdir(), 'benchtop-genicam-'));
+    let bt: Benchtop;
+    let url: string;
+    before(async () => {
+      fake.start();
+      const toml = `
+[server]
+bind_address = "127.0.0.1"
+port = 0
+rate_limit_per_minute = 0
+[actors]
+restart_backoff_initial_ms = 100
+restart_backoff_max_ms = 500
+max_restarts = 1000
+[storage]
+output_dir = "${dir}"
+[[instruments]]
+id = "gige"
+type = "GenicamCamera"
+config = { device_id = "${fake.deviceId}", pixel_format = "Mono8", roi = { width = 512, height = 512 }, frame_rate = 50, exposure_us = 5000, buffer_frames = 16 }
+`;
+      bt = new Benchtop(loadBenchtopConfig({ text: toml }), silentLogger());
+      const identified = bt.bus.once('instrument.identity', (e) => e.instrument === 'gige');
+      ({ url } = await bt.start());
+      await identified;
+    });
+    after(async () => {
+      await bt.stop();
+      await fake.kill();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const cam = () => bt.instruments.get('gige');
+    const value = async (signal: string) => (await cam().read(signal)).value;
+
+    /** Frames from camera.frame until `count` have arrived (copies of their headers only). */
+    const collect = (count: number) =>
+      new Promise<Pick<Frame, 'frameNumber' | 'width' | 'height' | 'bitDepth'>[]>((resolve) => {
+        const seen: Pick<Frame, 'frameNumber' | 'width' | 'height' | 'bitDepth'>[] = [];
+        const off = bt.bus.on('camera.frame', ({ instrument, frame }) => {
+          if (instrument !== 'gige') return;
+          seen.push({
+            frameNumber: frame.frameNumber,
+            width: frame.width,
+            height: frame.height,
+            bitDepth: frame.bitDepth,
+          });
+          if (seen.length === count) {
+            off();
+            resolve(seen);
+          }
+        });
+      });
+
+    it('benchtop cameras list finds it with the device_id a config takes', () => {
+      const main = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
+      const listed = JSON.parse(
+        execFileSync(process.execPath, [main, 'cameras', 'list', '--json'], { encoding: 'utf8' }),
+      ) as { deviceId: string; address: string; protocol: string }[];
+      const found = listed.find((c) => c.deviceId === fake.deviceId);
+      assert.deepEqual(
+        found && [found.address, found.protocol],
+        ['127.0.0.1', 'GigEVision'],
+        JSON.stringify(listed),
+      );
+    });
+
+    it('identifies the fake and types its SFNC features', async () => {
+      assert.equal(await value('PixelFormat'), 'Mono8');
+      assert.equal(await value('Width'), 512);
+      assert.equal(await value('Height'), 512);
+      assert.equal(await value('ExposureTime'), 5000);
+      assert.equal(await value('AcquisitionFrameRate'), 50);
+      // Any feature by name: the fake's serial number, as a string.
+      assert.deepEqual(await cam().call('get_feature', { name: 'DeviceVendorName' }), {
+        name: 'DeviceVendorName',
+        value: 'Aravis',
+      });
+    });
+
+    it('streams at its rate for 10 s with consecutive frame ids and zero drops', async () => {
+      const frames = collect(500);
+      await cam().call('start_live');
+      const seen = await frames;
+      const stopped = (await cam().call('stop_live')) as { framesDropped: number };
+      assert.equal(stopped.framesDropped, 0);
+      for (let i = 1; i < seen.length; i++) assert.equal(seen[i]!.frameNumber, seen[i - 1]!.frameNumber + 1);
+      assert.ok(seen.every((f) => f.width === 512 && f.height === 512 && f.bitDepth === 8));
+      assert.equal(await value('frames_dropped'), 0);
+      assert.equal(await value('packets_missing'), 0);
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      assert.match(metrics, /^benchtop_camera_frames_dropped\{instrument="gige"\} 0$/m);
+    });
+
+    it('changes exposure, region and pixel format, and frames follow', async () => {
+      await cam().write('ExposureTime', 2000);
+      assert.equal(await value('ExposureTime'), 2000);
+      await cam().call('set_roi', { x: 64, y: 32, width: 256, height: 128 });
+      assert.deepEqual(
+        [await value('OffsetX'), await value('OffsetY'), await value('Width'), await value('Height')],
+        [64, 32, 256, 128],
+      );
+      await cam().write('PixelFormat', 'Mono16');
+      const frames = collect(5);
+      await cam().call('start_live');
+      const seen = await frames;
+      // Changing the region while live restarts the stream around it.
+      const sized = collect(10);
+      await cam().write('Width', 128);
+      const resized = (await sized).slice(-3);
+      await cam().call('stop_live');
+      assert.ok(seen.every((f) => f.width === 256 && f.height === 128 && f.bitDepth === 16));
+      assert.ok(resized.every((f) => f.width === 128 && f.height === 128 && f.bitDepth === 16));
+      await assert.rejects(cam().call('set_feature', { name: 'NoSuchFeature', value: '1' }), /NoSuchFeature/);
+    });
+
+    it('records a camera_acquire run into HDF5', async () => {
+      const { uid } = bt.engine.submit('camera_acquire', { camera: 'gige', frames: 20, exposure_ms: 1 });
+      const run = await bt.engine.whenFinished(uid);
+      assert.equal(run.exit_status, 'success', run.reason ?? '');
+      assert.equal(bt.catalog.documents(uid, { name: 'event' }).length, 20);
+      const file = join(dir, bt.catalog.get(uid)!.files[0]!);
+      assert.ok(file.endsWith('.h5'));
+      const listing = execFileSync('h5ls', ['-r', file], { encoding: 'utf8' });
+      assert.match(listing, /\/entry\/data\/gige\s+Dataset \{20\/Inf, 128, 128\}/, listing);
+      assert.equal(await value('ExposureTime'), 1000);
+    });
+
+    it('is lost when the fake is killed and recovers when it returns', async () => {
+      const failed = bt.bus.once('actor.state', (c) => c.id === 'gige' && c.state !== 'ready');
+      await cam().call('start_live');
+      await fake.kill();
+      await failed;
+      const back = bt.bus.once('instrument.identity', (e) => e.instrument === 'gige');
+      fake.start();
+      await back;
+      const snap = (await cam().call('snap')) as { width: number; height: number };
+      // A fresh fake starts from its defaults, and the driver applies its configuration again.
+      assert.deepEqual([snap.width, snap.height], [512, 512]);
+      assert.equal(await value('PixelFormat'), 'Mono8');
+    });
+  });
+}
