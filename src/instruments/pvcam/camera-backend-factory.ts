@@ -1,4 +1,5 @@
 import { BenchtopError } from '../../core/errors.ts';
+import { defaultCortex } from '../../sim/cortex-model.ts';
 import { VirtualLab } from '../../sim/virtual-lab.ts';
 import type { DriverDeps } from '../kind.ts';
 import type { CameraBackend } from './camera-backend.ts';
@@ -44,5 +45,6 @@ export function cameraBackendFactory(
       lab,
       temperatureSetpointC: config.temperature_setpoint_c,
       seed: Math.floor(lab.random.next() * 2 ** 32),
+      ...(config.simulated_scene === 'cortex' ? { cortex: defaultCortex } : {}),
     });
 }

@@ -8,6 +8,11 @@ export const PvcamConfig = Type.Object(
       description:
         'auto: the simulated camera when [simulation] is enabled, else the PVCAM SDK (not in this build)',
     }),
+    simulated_scene: Type.Union([Type.Literal('test_pattern'), Type.Literal('cortex')], {
+      default: 'test_pattern',
+      description:
+        'What the simulated camera images: the test pattern (stage and laser), or a cortex responding to the stimulus display (intrinsic imaging)',
+    }),
     exposure_ms: Type.Number({ exclusiveMinimum: 0, maximum: 10_000, default: 10 }),
     buffer_frames: Type.Integer({
       minimum: 2,
