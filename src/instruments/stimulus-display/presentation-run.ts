@@ -11,7 +11,7 @@ export interface RunCounters {
   presented: number;
   /** Indices skipped: a frame the page never showed (a missed refresh). */
   dropped: number;
-  /** Shown more than half a frame period after its scheduled time. */
+  /** Shown more than 1.5 frame periods after the frame before it: a refresh was missed. */
   late: number;
   /** Reported twice or out of order (not counted as presented again). */
   repeated: number;
@@ -20,9 +20,11 @@ export interface RunCounters {
 
 /**
  * One presentation of the protocol: which frames the page has reported, checked against the
- * schedule. Frame i is due at `startAt + i / refresh`; the page shows frame i at the first
- * refresh at or after that, so a late page skips indices (dropped) rather than showing stale
- * ones. Pure bookkeeping: the driver owns clocks and timers.
+ * schedule. The page shows the next frame at every refresh (frame-locked, as stimulus programs
+ * count vsyncs), so a missed refresh keeps a frame on screen twice as long and delays the rest:
+ * that frame's successor is counted late, and the real presentation times of all frames are
+ * what the recording keeps. An index the page never reports is counted dropped. Pure
+ * bookkeeping: the driver owns clocks and timers.
  */
 export class PresentationRun {
   readonly id: string;
@@ -34,6 +36,7 @@ export class PresentationRun {
   readonly mismatches: FrameMismatch[] = [];
   /** The last frame reported, -1 before the first. */
   lastIndex = -1;
+  private lastPresentedAt = Number.NaN;
 
   constructor(id: string, startAt: number, schedule: ProtocolSchedule) {
     this.id = id;
@@ -48,7 +51,7 @@ export class PresentationRun {
   /** Takes a batch of reports; returns the frames accepted (new, in order). */
   accept(frames: readonly PresentedStimulusFrame[]): PresentedStimulusFrame[] {
     const accepted: PresentedStimulusFrame[] = [];
-    const halfFrameMs = 500 / this.schedule.refreshHz;
+    const lateMs = 1500 / this.schedule.refreshHz;
     for (const frame of frames) {
       if (frame.index <= this.lastIndex || frame.index >= this.schedule.frameCount) {
         this.counters.repeated++;
@@ -57,7 +60,8 @@ export class PresentationRun {
       this.counters.dropped += frame.index - this.lastIndex - 1;
       this.lastIndex = frame.index;
       this.counters.presented++;
-      if (frame.presentedAt - this.dueAt(frame.index) > halfFrameMs) this.counters.late++;
+      if (frame.presentedAt - this.lastPresentedAt > lateMs) this.counters.late++;
+      this.lastPresentedAt = frame.presentedAt;
       const expected = frameAt(this.schedule, frame.index)!;
       const sameBar =
         expected.barDeg === null

@@ -98,7 +98,7 @@ describe('StimulusDisplay driver', () => {
       run.start_at,
       [...Array(120).keys()].filter((i) => i !== 50 && i !== 51),
     );
-    frames[60]!.presented_at += 80; // frame 62, 80 ms late (over half of 100 ms)
+    frames[60]!.presented_at += 80; // frame 62 follows frame 61 after 180 ms (over 1.5 × 100 ms)
     frames[70]!.bar_deg = 0; // frame 72 claims the wrong bar position
     const r = (await instrument.call('report', {
       run: run.id,
@@ -109,7 +109,8 @@ describe('StimulusDisplay driver', () => {
     assert.equal(r.state, 'done');
     assert.equal(r.presented, 118);
     assert.equal(r.dropped, 2);
-    assert.equal(r.late, 1);
+    // Frame 62, and frame 52, which came 300 ms after frame 49.
+    assert.equal(r.late, 2);
     assert.equal(r.mismatched, 1);
     assert.equal(published.length, 118);
     assert.equal((await instrument.read('clock_offset_ms')).value, 12.5);
