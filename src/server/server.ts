@@ -7,6 +7,7 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import { BenchtopError } from '../core/errors.ts';
 import { BENCHTOP_VERSION } from '../core/version.ts';
+import { IsiSessionService } from '../imaging/isi-session-service.ts';
 import { installAuth } from './auth/auth-plugin.ts';
 import type { ServerContext } from './context.ts';
 import { dashboardPlugin } from './dashboard-plugin.ts';
@@ -15,6 +16,7 @@ import { healthPlugin } from './health-plugin.ts';
 import { alarmRoutes } from './routes/alarm-routes.ts';
 import { historyRoutes } from './routes/history-routes.ts';
 import { instrumentRoutes } from './routes/instrument-routes.ts';
+import { isiRoutes } from './routes/isi-routes.ts';
 import { runRoutes } from './routes/run-routes.ts';
 import { systemRoutes } from './routes/system-routes.ts';
 import { StreamHub } from './stream/stream-hub.ts';
@@ -75,6 +77,7 @@ export async function buildServer(
         { name: 'alarms' },
         { name: 'health' },
         { name: 'system' },
+        { name: 'imaging' },
       ],
     },
   });
@@ -137,6 +140,17 @@ export async function buildServer(
       if (ctx.engine) await api.register(runRoutes(ctx.engine, ctx.catalog, config.storage.output_dir));
       if (ctx.timeseries) await api.register(historyRoutes(ctx.timeseries, ctx.clock));
       await api.register(systemRoutes(ctx, ctx.logRing, ctx.startedAt ?? ctx.clock.now()));
+      await api.register(
+        isiRoutes(
+          new IsiSessionService({
+            outputDir: config.storage.output_dir,
+            bus: ctx.bus,
+            clock: ctx.clock,
+            log: ctx.logger,
+          }),
+          ctx.instruments,
+        ),
+      );
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
       api.get(
         '/stream',

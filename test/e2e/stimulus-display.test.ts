@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
+import { readSession } from '../../src/imaging/isi-session-reader.ts';
 import { typedConfig } from '../../src/instruments/kind.ts';
 import { protocolOf, StimulusDisplayConfig } from '../../src/instruments/stimulus-display/config.ts';
 import { computeSchedule, frameAt } from '../../src/instruments/stimulus-display/protocol-schedule.ts';
@@ -59,6 +60,11 @@ rate_limit_per_minute = 0
 id = "screen"
 type = "StimulusDisplay"
 config = ${tomlInline(display)}
+
+[[instruments]]
+id = "cam"
+type = "PVCAMInstrument"
+config = { camera_name = "PrimeBSI", simulated_scene = "cortex", exposure_ms = 100 }
 `;
 
 function tomlInline(o: Record<string, unknown>): string {
@@ -163,6 +169,50 @@ describe('stimulus page in Chromium', { skip }, () => {
     // Frame 0 was not shown before the run's start (at most half a refresh early).
     assert.ok(frames[0]!.presented_at >= (run.start_at as number) - 50 - 1, 'frame 0 before the start');
     await page.unroute('**/api/v1/instruments/screen/actions/report');
+    assert.deepEqual(consoleWatch.take(), []);
+  });
+
+  it('records a session: the cortex camera and the presented frames in one file', async () => {
+    const send = async (method: string, path: string, body: unknown) => {
+      const response = await fetch(`${url}/api/v1${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const reply = (await response.json()) as Record<string, unknown>;
+      assert.equal(response.status, 200, JSON.stringify(reply));
+      return reply;
+    };
+    // 128 × 128 frames: a 512² ROI binned 4 × 4.
+    await send('POST', '/instruments/cam/actions/set_roi', {
+      args: { x: 768, y: 768, width: 512, height: 512 },
+    });
+    await send('PUT', '/instruments/cam/signals/binning', { value: 4 });
+    const started = await send('POST', '/isi/sessions', { camera: 'cam', display: 'screen', lead_s: 1 });
+    let info = started;
+    while (info.state === 'recording') {
+      await new Promise((r) => setTimeout(r, 200));
+      const response = await fetch(`${url}/api/v1/isi/sessions/${started.id}`);
+      info = (await response.json()) as Record<string, unknown>;
+    }
+    const result = info.result as Record<string, unknown>;
+    assert.equal(info.state, 'done', JSON.stringify(info));
+    assert.equal(result.stimulusFrames, schedule.frameCount);
+    assert.equal(result.cameraFramesLost, 0);
+    assert.ok((result.cameraFrames as number) > 0);
+    const session = await readSession(info.path as string);
+    const indices = [
+      ...session.directions.LR!.stimulus.frame_indices,
+      ...session.directions.TB!.stimulus.frame_indices,
+    ];
+    assert.deepEqual(indices, [...Array(schedule.frameCount).keys()]);
+    assert.deepEqual(session.directions.LR!.camera.shape.slice(1), [128, 128]);
+    // The camera imaged the lit cortex (the dark test pattern would sit at the ~100 ADU bias).
+    const first = session.directions.LR!.camera.frames.subarray(0, 128 * 128);
+    const mean = first.reduce((a, b) => a + b, 0) / first.length;
+    assert.ok(mean > 500, `mean ${mean} ADU`);
+    const exported = (await send('POST', `/isi/sessions/${started.id}/export`, {})) as { files: string[] };
+    assert.equal(exported.files.length, 5);
     assert.deepEqual(consoleWatch.take(), []);
   });
 
