@@ -135,6 +135,45 @@ export function drive(taps: readonly BarTap[], azimuthDeg: number, altitudeDeg: 
   return sum;
 }
 
+/**
+ * The drive as a function of one coordinate, tabulated for a frame: `values[i]` is the drive of
+ * taps on `axis` at `min + i · step` degrees (the render worker interpolates instead of
+ * evaluating every tap at every pixel).
+ */
+export interface DriveTable {
+  min: number;
+  step: number;
+  values: Float32Array;
+}
+
+/** Tabulates the taps on `axis` over [min, max] at `step` degrees; null when none is on it. */
+export function driveTable(
+  taps: readonly BarTap[],
+  axis: 1 | 2,
+  min: number,
+  max: number,
+  step: number,
+): DriveTable | null {
+  const on = taps.filter((t) => t.axis === axis);
+  if (on.length === 0) return null;
+  const n = Math.max(2, Math.ceil((max - min) / step) + 2);
+  const values = new Float32Array(n);
+  for (let i = 0; i < n; i++)
+    values[i] = axis === 1 ? drive(on, min + i * step, 0) : drive(on, 0, min + i * step);
+  return { min, step, values };
+}
+
+/** The tabulated drive at `deg` (linear between entries, clamped to the table). */
+export function tableAt(table: DriveTable, deg: number): number {
+  const x = (deg - table.min) / table.step;
+  const last = table.values.length - 1;
+  if (x <= 0) return table.values[0]!;
+  if (x >= last) return table.values[last]!;
+  const i = x | 0;
+  const f = x - i;
+  return table.values[i]! * (1 - f) + table.values[i + 1]! * f;
+}
+
 /** mulberry32, for the vessel layout. */
 function random(seed: number): () => number {
   let state = seed >>> 0 || 1;
@@ -162,15 +201,21 @@ export function vesselMap(o: CortexOptions, u: Float32Array, v: Float32Array): F
     phase: 2 * Math.PI * next(),
     halfWidth: 0.004 + 0.012 * next(),
   }));
+  // A vessel's centre depends on its along-coordinate only: once per column (or row).
+  const centres = vessels.map((w) =>
+    Float32Array.from(
+      w.vertical ? v : u,
+      (along) => w.offset + w.amplitude * Math.sin(2 * Math.PI * w.frequency * along + w.phase),
+    ),
+  );
   const out = new Float32Array(u.length * v.length).fill(1);
   for (let row = 0; row < v.length; row++) {
     for (let col = 0; col < u.length; col++) {
       let r = 1;
-      for (const w of vessels) {
-        const along = w.vertical ? v[row]! : u[col]!;
-        const across = w.vertical ? u[col]! : v[row]!;
-        const centre = w.offset + w.amplitude * Math.sin(2 * Math.PI * w.frequency * along + w.phase);
-        const d = (across - centre) / w.halfWidth;
+      for (let k = 0; k < vessels.length; k++) {
+        const w = vessels[k]!;
+        const centre = centres[k]![w.vertical ? row : col]!;
+        const d = ((w.vertical ? u[col]! : v[row]!) - centre) / w.halfWidth;
         if (d * d < 9) r *= 1 - 0.45 * Math.exp(-d * d);
       }
       out[row * u.length + col] = r;

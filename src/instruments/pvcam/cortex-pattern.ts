@@ -1,10 +1,12 @@
 import {
   type CortexOptions,
   type CortexSample,
-  drive,
+  driveTable,
   retinotopyAt,
+  tableAt,
   vesselMap,
 } from '../../sim/cortex-model.ts';
+
 import type { NoiseTable, RenderSetup } from './test-pattern.ts';
 
 /**
@@ -23,6 +25,21 @@ export interface CortexMaps {
   azimuth: Float32Array;
   altitude: Float32Array;
   vessels: Float32Array;
+  azimuthRange: [number, number];
+  altitudeRange: [number, number];
+}
+
+/** Drive tables step: 0.01° is far below a bar's width, and interpolation error is ~1e-6. */
+const TABLE_STEP_DEG = 0.01;
+
+function rangeOf(values: Float32Array): [number, number] {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const v of values) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return [min, max];
 }
 
 /** Sensor position (0…1) of each binned output pixel's centre along one axis. */
@@ -44,7 +61,13 @@ export function cortexMaps(setup: RenderSetup, cortex: CortexSetup): CortexMaps 
       azimuth[row * width + col] = r.azimuthDeg;
       altitude[row * width + col] = r.altitudeDeg;
     }
-  return { azimuth, altitude, vessels: vesselMap(cortex, u, v) };
+  return {
+    azimuth,
+    altitude,
+    vessels: vesselMap(cortex, u, v),
+    azimuthRange: rangeOf(azimuth),
+    altitudeRange: rangeOf(altitude),
+  };
 }
 
 /** Renders one frame of the cortex into `out` (row-major), with shot and read noise. */
@@ -67,13 +90,17 @@ export function renderCortex(
   const table = noise.values;
   const span = table.length - width;
   const { azimuth, altitude, vessels } = maps;
-  const taps = sample.taps;
+  // The drive depends on a pixel's azimuth (or altitude) alone: tabulate it once per frame.
+  const byAzimuth = driveTable(sample.taps, 1, maps.azimuthRange[0], maps.azimuthRange[1], TABLE_STEP_DEG);
+  const byAltitude = driveTable(sample.taps, 2, maps.altitudeRange[0], maps.altitudeRange[1], TABLE_STEP_DEG);
   for (let row = 0; row < height; row++) {
     const base = row * width;
     const noiseStart = Math.floor(noise.uniform() * span);
     for (let col = 0; col < width; col++) {
       const i = base + col;
-      const active = taps.length > 0 ? drive(taps, azimuth[i]!, altitude[i]!) : 0;
+      const active =
+        (byAzimuth ? tableAt(byAzimuth, azimuth[i]!) : 0) +
+        (byAltitude ? tableAt(byAltitude, altitude[i]!) : 0);
       const electrons = tissueElectrons * vessels[i]! * (1 - cortex.dRR * active);
       const adu =
         offset + (electrons + Math.sqrt(electrons + readVariance) * table[noiseStart + col]!) * toAdu;
