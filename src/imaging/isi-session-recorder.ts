@@ -26,6 +26,8 @@ export interface IsiSessionRequest {
   path: string;
   /** Seconds between the request and the first stimulus frame (the camera is streaming by then). */
   leadS?: number;
+  /** When the session started, server clock ms (the file's started_at). */
+  startedAt: number;
 }
 
 export interface IsiSessionResult {
@@ -90,7 +92,7 @@ export async function recordIsiSession(request: IsiSessionRequest): Promise<IsiS
     session: request.session,
     camera: camera.id,
     display: display.id,
-    startedAt: Date.now(),
+    startedAt: request.startedAt,
     parameters: {
       protocol,
       schedule,

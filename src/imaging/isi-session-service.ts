@@ -72,7 +72,7 @@ export class IsiSessionService {
     };
     this.sessions.set(id, info);
     this.recording = id;
-    recordIsiSession({ session: id, camera, display, bus: this.bus, path: info.path, leadS }).then(
+    recordIsiSession({ session: id, camera, display, bus: this.bus, path: info.path, leadS, startedAt }).then(
       (result) => {
         info.result = result;
         info.state = result.state;

@@ -110,6 +110,7 @@ describe('ISI session recording', () => {
       bus: r.bus,
       path,
       leadS: 0.5,
+      startedAt: r.clock.now(),
     });
     const { run } = await pendingRun(r);
     await present(r, run, 0, schedule.frameCount);
@@ -186,6 +187,7 @@ describe('ISI session recording', () => {
       bus: r.bus,
       path,
       leadS: 0.5,
+      startedAt: r.clock.now(),
     });
     const { run } = await pendingRun(r);
     await present(r, run, 0, 10);

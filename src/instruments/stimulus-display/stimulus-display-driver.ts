@@ -86,7 +86,10 @@ export class StimulusDisplayDriver implements InstrumentDriver {
         (r) => r.counters.presented,
       ),
       frames_dropped: counter('Frames skipped (never presented) in this run', (r) => r.counters.dropped),
-      frames_late: counter('Frames shown over 1.5 frame periods after the one before (a missed refresh)', (r) => r.counters.late),
+      frames_late: counter(
+        'Frames shown over 1.5 frame periods after the one before (a missed refresh)',
+        (r) => r.counters.late,
+      ),
       frames_mismatched: counter(
         'Reported frames that differ from the schedule',
         (r) => r.counters.mismatched,
