@@ -3,6 +3,7 @@ import type { DriverIdentity } from './device.ts';
 import type { Frame } from './frame.ts';
 import type { LogRecord } from './log-ring.ts';
 import type { Reading } from './reading.ts';
+import type { PresentedStimulusFrame, StimulusRunChange } from './stimulus-frame.ts';
 
 /**
  * Every topic on the in-process bus and what it carries. Producers and consumers import
@@ -37,4 +38,8 @@ export interface BenchtopEvents {
    * recorder may transfer the buffer right after): copy what you keep, synchronously.
    */
   'camera.frame': { instrument: string; frame: Frame };
+  /** Frames a stimulus display presented, in index order, as its page reported them. */
+  'stimulus.frames': { display: string; run: string; frames: PresentedStimulusFrame[] };
+  /** A stimulus presentation run started, finished, stalled or was stopped. */
+  'stimulus.run': StimulusRunChange;
 }

@@ -8,6 +8,7 @@ import { modbusPlcKind } from './modbus/kind.ts';
 import { newport1830cKind } from './newport1830c/kind.ts';
 import { pvcamKind } from './pvcam/kind.ts';
 import { scpiKind } from './scpi/kind.ts';
+import { stimulusDisplayKind } from './stimulus-display/kind.ts';
 
 /**
  * Every instrument type Benchtop drives, one line each: the only list. The config loader,
@@ -24,6 +25,7 @@ export const instrumentCatalog = catalogOf([
   keyenceCvxKind,
   modbusPlcKind,
   logixPlcKind,
+  stimulusDisplayKind,
 ]);
 
 /** The kinds by type name. */

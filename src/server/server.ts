@@ -7,6 +7,7 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import { BenchtopError } from '../core/errors.ts';
 import { BENCHTOP_VERSION } from '../core/version.ts';
+import { IsiSessionService } from '../imaging/isi-session-service.ts';
 import { installAuth } from './auth/auth-plugin.ts';
 import type { ServerContext } from './context.ts';
 import { dashboardPlugin } from './dashboard-plugin.ts';
@@ -16,6 +17,7 @@ import { installReplyCheck } from './reply-check.ts';
 import { alarmRoutes } from './routes/alarm-routes.ts';
 import { historyRoutes } from './routes/history-routes.ts';
 import { instrumentRoutes } from './routes/instrument-routes.ts';
+import { isiRoutes } from './routes/isi-routes.ts';
 import { lineRoutes } from './routes/line-routes.ts';
 import { recipeRoutes } from './routes/recipe-routes.ts';
 import { runRoutes } from './routes/run-routes.ts';
@@ -87,6 +89,7 @@ export async function buildServer(
         { name: 'alarms' },
         { name: 'health' },
         { name: 'system' },
+        { name: 'imaging' },
       ],
     },
   });
@@ -154,6 +157,17 @@ export async function buildServer(
         await api.register(recipeRoutes(ctx.recipes, config.process, engine && (() => engine.devices())));
       }
       await api.register(systemRoutes(ctx, ctx.logRing, ctx.startedAt ?? ctx.clock.now()));
+      await api.register(
+        isiRoutes(
+          new IsiSessionService({
+            outputDir: config.storage.output_dir,
+            bus: ctx.bus,
+            clock: ctx.clock,
+            log: ctx.logger,
+          }),
+          ctx.instruments,
+        ),
+      );
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
       api.get(
         '/stream',

@@ -3,6 +3,7 @@ import { AldChamber } from './ald-chamber.ts';
 import { knifeEdgeTransmission, maiTaiPowerW, siliconResponsivity } from './physics.ts';
 import { ProductionLine, type ProductionLineOptions } from './production-line.ts';
 import { SeededRandom } from './random.ts';
+import { VisualStimulusTrace } from './visual-stimulus-trace.ts';
 
 export interface VirtualLabOptions {
   clock: Clock;
@@ -182,6 +183,8 @@ export class VirtualLab {
   readonly photodiodeVPerW = 4;
   /** Camera: pattern shift per mm of stage travel (6.5 µm pixels, 1:1 imaging would be 154). */
   readonly cameraPixelsPerMm = 40;
+  /** What the stimulus monitor showed the animal (the simulated cortex responds to it). */
+  readonly visualStimulus = new VisualStimulusTrace();
   /**
    * Whether the OD3 attenuator is screwed onto the power meter's detector head. A physical part
    * in the beam path, so it lives here with the rest of the optics and not in the meter's

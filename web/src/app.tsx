@@ -14,6 +14,7 @@ import { OverviewPage } from './pages/overview-page.tsx';
 import { ProcessPage } from './pages/process-page.tsx';
 import { RunsPage } from './pages/runs-page.tsx';
 import { ScansPage } from './pages/scans-page.tsx';
+import { StimulusPage } from './pages/stimulus-page.tsx';
 import { SystemPage } from './pages/system-page.tsx';
 import { Link, match, useLocation } from './router.tsx';
 
@@ -96,8 +97,10 @@ export function App() {
 }
 
 function Shell(props: { principal: Principal; logout: () => void }) {
-  const { path } = useLocation();
+  const { path, params } = useLocation();
   const status = useStreamStatus();
+  // The stimulus monitor's page fills its screen: no bars, no navigation.
+  if (path === '/stimulus') return <StimulusPage display={params.get('display')} />;
   return (
     <div className="shell">
       <header className="topbar">

@@ -1,3 +1,4 @@
+import { defaultCortex } from '../../sim/cortex-model.ts';
 import { VirtualLab } from '../../sim/virtual-lab.ts';
 import type { DriverDeps } from '../kind.ts';
 import type { CameraBackend } from './camera-backend.ts';
@@ -34,5 +35,6 @@ export function cameraBackendFactory(
       lab,
       temperatureSetpointC: config.temperature_setpoint_c,
       seed: Math.floor(lab.random.next() * 2 ** 32),
+      ...(config.simulated_scene === 'cortex' ? { cortex: defaultCortex } : {}),
     });
 }

@@ -13,6 +13,11 @@ export const PvcamConfig = Type.Object(
       default: 'libpvcam.so.2',
       description: 'The PVCAM runtime library the SDK backend loads (a path, or a soname on the loader path)',
     }),
+    simulated_scene: Type.Union([Type.Literal('test_pattern'), Type.Literal('cortex')], {
+      default: 'test_pattern',
+      description:
+        'What the simulated camera images: the test pattern (stage and laser), or a cortex responding to the stimulus display (intrinsic imaging)',
+    }),
     exposure_ms: Type.Number({ exclusiveMinimum: 0, maximum: 10_000, default: 10 }),
     buffer_frames: Type.Integer({
       minimum: 2,

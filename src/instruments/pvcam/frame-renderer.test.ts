@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { after, describe, it } from 'node:test';
+import { defaultCortex } from '../../sim/cortex-model.ts';
 import { FrameRenderer, type RenderedFrame } from './frame-renderer.ts';
 import type { RenderSetup } from './test-pattern.ts';
 
@@ -82,4 +83,38 @@ describe('FrameRenderer', () => {
       );
     },
   );
+});
+
+describe('FrameRenderer cortex scene', () => {
+  it('renders the cortex in the worker: a bar over a column darkens it by ΔR/R', async () => {
+    const { renderer, frames } = collecting();
+    const cortexSetup: RenderSetup = {
+      ...setup,
+      roiX: 0,
+      roiY: 0,
+      width: 60,
+      height: 32,
+      cortex: { ...defaultCortex, dRR: 0.05, sensorWidth: 60, sensorHeight: 32 },
+    };
+    // Column 9's azimuth: area 0 runs −40…40° over the first 20 columns.
+    const azimuth = -40 + 80 * (9.5 / 20);
+    renderer.setup(2, cortexSetup, 10);
+    renderer.render(2, 1, { ...scene, cortex: { taps: [], illumination: 1 } });
+    renderer.render(2, 2, {
+      ...scene,
+      cortex: { taps: [{ axis: 1, barDeg: azimuth, sigmaDeg: 2, weight: 1 }], illumination: 1 },
+    });
+    const got = await frames(2);
+    const columnMean = (pixels: Uint16Array, column: number) => {
+      let sum = 0;
+      for (let row = 0; row < 32; row++) sum += pixels[row * 60 + column]! - setup.biasAdu;
+      return sum / 32;
+    };
+    const dark = got.get(2)!.pixels;
+    const rest = got.get(1)!.pixels;
+    const under = columnMean(dark, 9) / columnMean(rest, 9);
+    const far = columnMean(dark, 2) / columnMean(rest, 2);
+    assert.ok(Math.abs(under - 0.95) < 0.01, `under the bar ${under}`);
+    assert.ok(Math.abs(far - 1) < 0.01, `far from the bar ${far}`);
+  });
 });

@@ -1,6 +1,7 @@
 import type { Clock, TimerHandle } from '../../core/clock.ts';
 import { BenchtopError } from '../../core/errors.ts';
 import type { Frame } from '../../core/frame.ts';
+import { type CortexOptions, cortexSample } from '../../sim/cortex-model.ts';
 import type { VirtualLab } from '../../sim/virtual-lab.ts';
 import type {
   AcquisitionEvents,
@@ -31,6 +32,8 @@ export interface SimulatedCameraOptions {
   /** Noise seed (repeatable frames). */
   seed: number;
   model?: SensorModel;
+  /** Set: the sensor images a cortex that responds to the lab's stimulus monitor. */
+  cortex?: CortexOptions;
 }
 
 /** Sensor temperature when the camera is switched on, °C. */
@@ -85,6 +88,8 @@ export class SimulatedCamera implements CameraBackend {
   private setpointC: number;
   private temperatureFromC = AMBIENT_C;
   private setpointChangedAt: number;
+  /** Wall-clock ms the camera was made: the cortex's slow drift runs from here. */
+  private readonly madeAt: number;
 
   constructor(options: SimulatedCameraOptions) {
     this.options = options;
@@ -92,6 +97,7 @@ export class SimulatedCamera implements CameraBackend {
     this.clock = options.clock;
     this.setpointC = options.temperatureSetpointC;
     this.setpointChangedAt = options.clock.monotonic();
+    this.madeAt = options.clock.now();
   }
 
   async open(lost: (error: BenchtopError) => void): Promise<CameraInfo> {
@@ -184,6 +190,15 @@ export class SimulatedCamera implements CameraBackend {
         electronsPerAdu: gain.electronsPerAdu,
         readNoiseE: gain.readNoiseE,
         electronsPerWattSecond: ELECTRONS_PER_WATT_SECOND,
+        ...(this.options.cortex
+          ? {
+              cortex: {
+                ...this.options.cortex,
+                sensorWidth: this.model.widthPx,
+                sensorHeight: this.model.heightPx,
+              },
+            }
+          : {}),
       },
       ring: new FrameRing(request.bufferFrames),
       events,
@@ -297,12 +312,25 @@ export class SimulatedCamera implements CameraBackend {
     a.exposed++;
     a.remaining--;
     if (!a.ring.claim(frameNumber)) return;
-    a.timestamps.set(frameNumber, this.clock.now() - (this.clock.monotonic() - readoutEnd));
+    const timestamp = this.clock.now() - (this.clock.monotonic() - readoutEnd);
+    a.timestamps.set(frameNumber, timestamp);
     const scene = this.options.lab.cameraScene();
+    const cortex = this.options.cortex;
     this.renderer?.render(a.id, frameNumber, {
       shiftXPx: scene.shiftXPx,
       shiftYPx: scene.shiftYPx,
       intensityW: scene.intensity,
+      // The cortex saw the stimulus during the exposure: sample it at the exposure's middle.
+      ...(cortex
+        ? {
+            cortex: cortexSample(
+              cortex,
+              this.options.lab.visualStimulus,
+              timestamp - a.timing.readoutMs - a.settings.exposureMs / 2,
+              this.madeAt,
+            ),
+          }
+        : {}),
     });
   }
 

@@ -1,3 +1,6 @@
+import type { CortexSample } from '../../sim/cortex-model.ts';
+import type { CortexSetup } from './cortex-pattern.ts';
+
 /**
  * The simulated camera's scene: a fixed test pattern in sensor pixel coordinates (a grid, a
  * Gaussian spot at the sensor centre and two groups of resolution bars), shifted by the stage,
@@ -24,6 +27,8 @@ export interface RenderSetup {
   readNoiseE: number;
   /** Photoelectrons per second per watt at the spot's peak pixel (optics, QE, attenuation). */
   electronsPerWattSecond: number;
+  /** Set: the sensor images the simulated cortex (cortex-pattern.ts) instead of the test pattern. */
+  cortex?: CortexSetup;
 }
 
 /** Changes per frame: where the stage put the pattern and how much light arrives. */
@@ -32,6 +37,8 @@ export interface SceneSample {
   shiftYPx: number;
   /** Optical power reaching the camera, W. */
   intensityW: number;
+  /** In cortex mode: the stimulus the cortex responds to in this frame. */
+  cortex?: CortexSample;
 }
 
 /** Pattern geometry in sensor pixels (unshifted). */

@@ -1,0 +1,237 @@
+import type { EventBus } from '../core/bus.ts';
+import { cameraCapability } from '../core/capabilities.ts';
+import { BenchtopError } from '../core/errors.ts';
+import type { BenchtopEvents } from '../core/events.ts';
+import type { Frame } from '../core/frame.ts';
+import type { Instrument } from '../core/instrument.ts';
+import type { PresentedStimulusFrame } from '../core/stimulus-frame.ts';
+import { IsiSessionFile } from './isi-session-file.ts';
+
+/**
+ * Records one intrinsic-imaging session: starts the camera's live stream (by its camera
+ * capability, so any Benchtop camera), starts the stimulus display's run, and writes every
+ * camera frame and every presented stimulus frame into one session file, both on the server's
+ * clock. A camera frame belongs to the direction block of the stimulus frame on screen when it
+ * was exposed, so camera frames wait (in memory, copied) until the page's reports cover their
+ * time. Frames before the first stimulus frame are not kept (counted). The session ends when the
+ * display's run ends (done, stalled or stopped) or the camera's actor leaves `ready`; the
+ * reason is in the file.
+ */
+
+export interface IsiSessionRequest {
+  session: string;
+  camera: Instrument;
+  display: Instrument;
+  bus: EventBus<BenchtopEvents>;
+  path: string;
+  /** Seconds between the request and the first stimulus frame (the camera is streaming by then). */
+  leadS?: number;
+  /** When the session started, server clock ms (the file's started_at). */
+  startedAt: number;
+}
+
+export interface IsiSessionResult {
+  path: string;
+  state: 'done' | 'stalled' | 'stopped' | 'camera_lost';
+  reason: string | null;
+  cameraFrames: number;
+  cameraFramesBeforeStart: number;
+  cameraFramesAfterEnd: number;
+  /** Gaps in the camera's frame numbers: frames it exposed but never delivered. */
+  cameraFramesLost: number;
+  stimulusFrames: number;
+  directions: Record<string, { cameraFrames: number; stimulusFrames: number }>;
+}
+
+interface ScheduleSummary {
+  problems: string[];
+  refresh_hz: number;
+  frame_count: number;
+  segments: { phase: string; direction: string | null; startFrame: number; frames: number }[];
+}
+
+/** Direction block of every schedule index: a baseline goes with the direction after it (the last with the final one). */
+function blocksOf(schedule: ScheduleSummary): string[] {
+  const blocks = new Array<string>(schedule.frame_count);
+  const segments = schedule.segments;
+  const last = [...segments].reverse().find((s) => s.direction)?.direction ?? 'LR';
+  for (let i = 0; i < segments.length; i++) {
+    const s = segments[i]!;
+    const block = s.direction ?? segments.slice(i + 1).find((n) => n.direction)?.direction ?? last;
+    blocks.fill(block, s.startFrame, s.startFrame + s.frames);
+  }
+  return blocks;
+}
+
+export async function recordIsiSession(request: IsiSessionRequest): Promise<IsiSessionResult> {
+  const { camera, display, bus } = request;
+  const role = cameraCapability(camera.describe().capabilities);
+  const startLive = role?.actions.start_live;
+  const stopLive = role?.actions.stop_live;
+  if (!startLive || !stopLive)
+    throw new BenchtopError(
+      'VALUE_INVALID',
+      `${camera.id} is not a camera with live streaming (start_live/stop_live)`,
+      {
+        instrument: camera.id,
+      },
+    );
+  const schedule = (await display.call('schedule', {})) as ScheduleSummary;
+  if (schedule.problems.length > 0)
+    throw new BenchtopError(
+      'VALUE_INVALID',
+      `${display.id}: the protocol cannot run: ${schedule.problems.join('; ')}`,
+      {
+        instrument: display.id,
+        problems: schedule.problems,
+      },
+    );
+  const { protocol } = (await display.call('protocol', {})) as { protocol: unknown };
+  const blocks = blocksOf(schedule);
+  const file = await IsiSessionFile.create(request.path, {
+    session: request.session,
+    camera: camera.id,
+    display: display.id,
+    startedAt: request.startedAt,
+    parameters: {
+      protocol,
+      schedule,
+      camera: {
+        id: camera.id,
+        type: camera.type,
+        readings: camera.lastReadings().map((r) => [r.signal, r.value]),
+      },
+    },
+  });
+
+  const result: IsiSessionResult = {
+    path: request.path,
+    state: 'done',
+    reason: null,
+    cameraFrames: 0,
+    cameraFramesBeforeStart: 0,
+    cameraFramesAfterEnd: 0,
+    cameraFramesLost: 0,
+    stimulusFrames: 0,
+    directions: {},
+  };
+  const count = (dir: string) => {
+    result.directions[dir] ??= { cameraFrames: 0, stimulusFrames: 0 };
+    return result.directions[dir];
+  };
+  // Presented frames so far (times and blocks), to place camera frames.
+  const shownAt: number[] = [];
+  const shownBlock: string[] = [];
+  const pending: Frame[] = [];
+  let lastSequence = -1;
+  let run: string | null = null;
+  const { promise: ended, resolve: end } = Promise.withResolvers<void>();
+  let finished = false;
+  const periodMs = 1000 / schedule.refresh_hz;
+
+  /** The block of the stimulus frame on screen at `t`, or null before the first. */
+  const blockAt = (t: number): string | null => {
+    let lo = 0;
+    let hi = shownAt.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (shownAt[mid]! <= t) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found < 0 ? null : shownBlock[found]!;
+  };
+
+  /** Writes the waiting camera frames the reports now cover (all of them once `final`). */
+  const drain = (final: boolean) => {
+    const covered = shownAt.length > 0 ? shownAt[shownAt.length - 1]! : Number.NEGATIVE_INFINITY;
+    while (pending.length > 0 && (final || pending[0]!.timestamp <= covered)) {
+      const frame = pending.shift()!;
+      if (frame.timestamp > covered + periodMs) {
+        result.cameraFramesAfterEnd++;
+        continue;
+      }
+      const block = blockAt(frame.timestamp);
+      if (block === null) {
+        result.cameraFramesBeforeStart++;
+        continue;
+      }
+      if (lastSequence >= 0 && frame.frameNumber > lastSequence + 1)
+        result.cameraFramesLost += frame.frameNumber - lastSequence - 1;
+      lastSequence = frame.frameNumber;
+      file.appendCameraFrame(block, frame);
+      result.cameraFrames++;
+      count(block).cameraFrames++;
+    }
+  };
+
+  const finish = (state: IsiSessionResult['state'], reason: string | null) => {
+    if (finished) return;
+    finished = true;
+    result.state = state;
+    result.reason = reason;
+    end();
+  };
+
+  const offs = [
+    bus.on('camera.frame', ({ instrument, frame }) => {
+      if (instrument !== camera.id || finished) return;
+      // The camera may reuse the buffer once this returns: keep a copy.
+      pending.push({ ...frame, pixels: frame.pixels.slice() });
+      drain(false);
+    }),
+    bus.on('stimulus.frames', (e) => {
+      if (e.display !== display.id || e.run !== run || finished) return;
+      let group: PresentedStimulusFrame[] = [];
+      let groupBlock = '';
+      const flush = () => {
+        if (group.length === 0) return;
+        file.appendStimulusFrames(groupBlock, group);
+        count(groupBlock).stimulusFrames += group.length;
+        result.stimulusFrames += group.length;
+        group = [];
+      };
+      for (const f of e.frames) {
+        const block = blocks[f.index]!;
+        if (block !== groupBlock) flush();
+        groupBlock = block;
+        group.push(f);
+        shownAt.push(f.presentedAt);
+        shownBlock.push(block);
+      }
+      flush();
+      drain(false);
+    }),
+    bus.on('stimulus.run', (e) => {
+      if (e.display !== display.id || e.run !== run) return;
+      if (e.state === 'done' || e.state === 'stalled' || e.state === 'stopped') finish(e.state, e.reason);
+    }),
+    bus.on('actor.state', (e) => {
+      if (e.id === camera.id && e.state !== 'ready')
+        finish('camera_lost', `camera ${camera.id} went ${e.state}${e.error ? `: ${e.error.message}` : ''}`);
+    }),
+  ];
+  try {
+    await camera.call(startLive, {});
+    const started = (await display.call('start', { lead_s: request.leadS ?? 1 })) as { id: string };
+    run = started.id;
+    await ended;
+    if (result.state === 'camera_lost') await display.call('stop', {}).catch(() => undefined);
+  } catch (error) {
+    finish('stopped', error instanceof Error ? error.message : String(error));
+  } finally {
+    for (const off of offs) off();
+    await camera.call(stopLive, {}).catch(() => undefined);
+    drain(true);
+    file.close({
+      stop_state: result.state,
+      stop_reason: result.reason ?? result.state,
+      camera_frames: result.cameraFrames,
+      camera_frames_lost: result.cameraFramesLost,
+      stimulus_frames: result.stimulusFrames,
+    });
+  }
+  return result;
+}
