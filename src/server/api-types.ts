@@ -468,3 +468,33 @@ export type AuditEntry = Static<typeof AuditEntry>;
 
 /** The effective configuration, secrets redacted: the shape of src/config/schema.ts. */
 export const RedactedConfig = JsonObject('effective configuration (src/config/schema.ts), secrets redacted');
+
+// ---- imaging ---------------------------------------------------------------------------------
+
+const IsiSessionResult = strict({
+  path: Type.String(),
+  state: Literals(['done', 'stalled', 'stopped', 'camera_lost'] as const),
+  reason: Nullable(Type.String()),
+  cameraFrames: Type.Integer(),
+  cameraFramesBeforeStart: Type.Integer(),
+  cameraFramesAfterEnd: Type.Integer(),
+  cameraFramesLost: Type.Integer({ description: 'gaps in the camera frame numbers' }),
+  stimulusFrames: Type.Integer(),
+  directions: Type.Record(
+    Type.String(),
+    strict({ cameraFrames: Type.Integer(), stimulusFrames: Type.Integer() }),
+  ),
+});
+
+/** One imaging session (record mode) as the server tracks it. */
+export const IsiSessionInfo = strict({
+  id: Type.String(),
+  camera: Type.String(),
+  display: Type.String(),
+  path: Type.String(),
+  state: Literals(['recording', 'done', 'stalled', 'stopped', 'camera_lost', 'failed'] as const),
+  started_at: Type.Number({ description: 'epoch ms' }),
+  result: Nullable(IsiSessionResult),
+  error: Nullable(Type.String()),
+});
+export type IsiSessionInfo = Static<typeof IsiSessionInfo>;

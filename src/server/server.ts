@@ -157,17 +157,19 @@ export async function buildServer(
         await api.register(recipeRoutes(ctx.recipes, config.process, engine && (() => engine.devices())));
       }
       await api.register(systemRoutes(ctx, ctx.logRing, ctx.startedAt ?? ctx.clock.now()));
-      await api.register(
-        isiRoutes(
-          new IsiSessionService({
-            outputDir: config.storage.output_dir,
-            bus: ctx.bus,
-            clock: ctx.clock,
-            log: ctx.logger,
-          }),
-          ctx.instruments,
-        ),
-      );
+      // Record mode needs a stimulus display to present the protocol; without one there is nothing to record.
+      if (config.instruments.some((e) => e.enabled && e.type === 'StimulusDisplay'))
+        await api.register(
+          isiRoutes(
+            new IsiSessionService({
+              outputDir: config.storage.output_dir,
+              bus: ctx.bus,
+              clock: ctx.clock,
+              log: ctx.logger,
+            }),
+            ctx.instruments,
+          ),
+        );
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
       api.get(
         '/stream',

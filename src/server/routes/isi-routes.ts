@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { InstrumentDirectory } from '../../core/instrument-directory.ts';
 import type { IsiSessionService } from '../../imaging/isi-session-service.ts';
+import { ErrorResponses, IsiSessionInfo } from '../api-types.ts';
 
 const IdParams = Type.Object({ id: Type.String() });
 
@@ -23,22 +24,36 @@ export function isiRoutes(service: IsiSessionService, instruments: InstrumentDir
             },
             { additionalProperties: false },
           ),
+          response: { 200: IsiSessionInfo, ...ErrorResponses },
         },
       },
-      async (request) => {
+      async (request): Promise<IsiSessionInfo> => {
         const body = request.body as { camera: string; display: string; lead_s: number };
         return service.start(instruments.get(body.camera), instruments.get(body.display), body.lead_s);
       },
     );
     app.get(
       '/isi/sessions',
-      { schema: { tags: ['imaging'], summary: 'Sessions recorded since the server started' } },
-      async () => service.list(),
+      {
+        schema: {
+          tags: ['imaging'],
+          summary: 'Sessions recorded since the server started',
+          response: { 200: Type.Array(IsiSessionInfo), ...ErrorResponses },
+        },
+      },
+      async (): Promise<IsiSessionInfo[]> => service.list(),
     );
     app.get(
       '/isi/sessions/:id',
-      { schema: { tags: ['imaging'], summary: 'One session: state, counts, stop reason', params: IdParams } },
-      async (request) => service.get((request.params as { id: string }).id),
+      {
+        schema: {
+          tags: ['imaging'],
+          summary: 'One session: state, counts, stop reason',
+          params: IdParams,
+          response: { 200: IsiSessionInfo, ...ErrorResponses },
+        },
+      },
+      async (request): Promise<IsiSessionInfo> => service.get((request.params as { id: string }).id),
     );
     app.post(
       '/isi/sessions/:id/export',
@@ -48,6 +63,10 @@ export function isiRoutes(service: IsiSessionService, instruments: InstrumentDir
           tags: ['imaging'],
           summary: "Write the imaging guide's layout of a session",
           params: IdParams,
+          response: {
+            200: Type.Object({ files: Type.Array(Type.String()) }, { additionalProperties: false }),
+            ...ErrorResponses,
+          },
         },
       },
       async (request) => ({ files: await service.exportGuide((request.params as { id: string }).id) }),
