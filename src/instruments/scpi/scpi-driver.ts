@@ -221,16 +221,20 @@ export class ScpiDriver implements InstrumentDriver {
    * A query. An instrument that rejects a query sends no reply, so a timeout is followed by a
    * look at the error queue: a queued error explains the silence and is reported instead.
    */
-  private async query(command: string): Promise<string> {
-    const link = this.connected();
+  private query(command: string): Promise<string> {
+    let link: MessageLink;
     try {
-      return await link.query(command);
+      link = this.connected();
     } catch (error) {
-      if (!this.config.check_errors || !isBenchtopError(error, 'INSTRUMENT_TIMEOUT')) throw error;
+      return Promise.reject(error);
+    }
+    if (!this.config.check_errors) return link.query(command);
+    return link.query(command).catch(async (error: unknown) => {
+      if (!isBenchtopError(error, 'INSTRUMENT_TIMEOUT')) throw error;
       const errors = await this.readErrorQueue(command).catch(() => []);
       if (errors.length > 0) throw this.instrumentError(command, errors, error);
       throw error;
-    }
+    });
   }
 
   private async opc(): Promise<number> {
@@ -300,7 +304,9 @@ export class ScpiDriver implements InstrumentDriver {
         ...(limits ? { limits } : {}),
         ...(decl.choices ? { choices: decl.choices } : {}),
         monitored: decl.poll && query !== undefined,
-        ...(query ? { read: async () => this.parseReply(decl, query, await this.query(query)) } : {}),
+        ...(query
+          ? { read: () => this.query(query).then((reply) => this.parseReply(decl, query, reply)) }
+          : {}),
         ...(set ? { write: (value: SignalValue) => this.writeSignal(decl, set, value) } : {}),
       };
     }
