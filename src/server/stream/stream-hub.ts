@@ -16,6 +16,23 @@ import {
   MAX_SIGNAL_SUBSCRIPTIONS,
 } from './stream-protocol.ts';
 
+/**
+ * Clients served in one slice of a fan-out. A reading to 1000 clients is several ms of
+ * sends; between slices the event loop runs due timers (the parameter logger's tick) and
+ * I/O, so a burst of readings never holds a timer for more than about one slice.
+ */
+export const FANOUT_SLICE_CLIENTS = 128;
+
+/** One message on its way to every client (in order: a later job never overtakes). */
+interface FanoutJob {
+  deliver: (client: StreamClient) => void;
+  clients: readonly StreamClient[];
+  next: number;
+  /** Time spent sending this job, over all its slices (ms), for readings only. */
+  spentMs: number;
+  isReading: boolean;
+}
+
 /** Deny by default: a stream without a principal reads no channel. */
 function mayRead(principal: Principal | null, channel: Channel): boolean {
   return principal !== null && roleAtLeast(principal.role, ChannelRoles[channel]);
@@ -44,6 +61,10 @@ export class StreamHub {
   private readonly preview = new CameraPreviewRenderer();
   private readonly offBus: () => void;
   private nextId = 1;
+  /** The clients as an array, kept until one connects or leaves (a fan-out iterates it). */
+  private clientList: StreamClient[] | null = null;
+  private readonly backlog: FanoutJob[] = [];
+  private continuation: NodeJS.Immediate | null = null;
 
   constructor(options: {
     bus: EventBus<BenchtopEvents>;
@@ -77,6 +98,7 @@ export class StreamHub {
     );
     client.principal = principal;
     this.clients.add(client);
+    this.clientList = null;
     this.metrics.websocketClients.set(this.clients.size);
     return {
       client,
@@ -84,6 +106,7 @@ export class StreamHub {
       onClose: () => {
         client.close();
         this.clients.delete(client);
+        this.clientList = null;
         this.metrics.websocketClients.set(this.clients.size);
       },
     };
@@ -102,6 +125,7 @@ export class StreamHub {
         client.close();
         client.socket.close(1008, 'credentials revoked');
         this.clients.delete(client);
+        this.clientList = null;
         continue;
       }
       client.principal = now;
@@ -112,11 +136,15 @@ export class StreamHub {
 
   async close(): Promise<void> {
     this.offBus();
+    this.backlog.length = 0;
+    if (this.continuation) clearImmediate(this.continuation);
+    this.continuation = null;
     for (const c of this.clients) {
       c.close();
       c.socket.close(1001, 'server shutting down');
     }
     this.clients.clear();
+    this.clientList = null;
     await this.preview.close();
   }
 
@@ -199,12 +227,8 @@ export class StreamHub {
   private route(topic: string, payload: unknown): void {
     if (this.clients.size === 0) return;
     if (topic === 'instrument.reading') {
-      const started = performance.now();
-      for (const c of this.clients) c.offerReading(payload as BenchtopEvents['instrument.reading']);
-      this.metrics.processingDuration.observe(
-        { stage: 'websocket_fanout' },
-        (performance.now() - started) / 1000,
-      );
+      const reading = payload as BenchtopEvents['instrument.reading'];
+      this.fanOut((c) => c.offerReading(reading), true);
       return;
     }
     if (topic === 'camera.frame') {
@@ -214,7 +238,45 @@ export class StreamHub {
     const channel = channelOf(topic);
     if (!channel) return;
     const message = { type: topic, ...(payload as object) };
-    for (const c of this.clients) if (c.channels.has(channel)) c.sendEvent(message);
+    this.fanOut((c) => {
+      if (c.channels.has(channel)) c.sendEvent(message);
+    }, false);
+  }
+
+  /**
+   * Sends to every client now, as far as one slice goes, and the rest after the event loop
+   * has had a turn (setImmediate). While a fan-out is unfinished, later ones queue behind it,
+   * so every client still gets messages in the order they were published.
+   */
+  private fanOut(deliver: (client: StreamClient) => void, isReading: boolean): void {
+    this.clientList ??= [...this.clients];
+    this.backlog.push({ deliver, clients: this.clientList, next: 0, spentMs: 0, isReading });
+    if (!this.continuation) this.sendSlice();
+  }
+
+  private sendSlice(): void {
+    let budget = FANOUT_SLICE_CLIENTS;
+    while (budget > 0 && this.backlog.length > 0) {
+      const job = this.backlog[0]!;
+      const started = performance.now();
+      const end = Math.min(job.clients.length, job.next + budget);
+      for (let i = job.next; i < end; i++) {
+        const client = job.clients[i]!;
+        if (!client.closed) job.deliver(client);
+      }
+      budget -= end - job.next;
+      job.next = end;
+      job.spentMs += performance.now() - started;
+      if (job.next < job.clients.length) break;
+      this.backlog.shift();
+      if (job.isReading)
+        this.metrics.processingDuration.observe({ stage: 'websocket_fanout' }, job.spentMs / 1000);
+    }
+    if (this.backlog.length > 0)
+      this.continuation = setImmediate(() => {
+        this.continuation = null;
+        this.sendSlice();
+      });
   }
 
   private routeFrame({ instrument, frame }: { instrument: string; frame: Frame }): void {
