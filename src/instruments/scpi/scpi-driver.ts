@@ -229,12 +229,30 @@ export class ScpiDriver implements InstrumentDriver {
       return Promise.reject(error);
     }
     if (!this.config.check_errors) return link.query(command);
-    return link.query(command).catch(async (error: unknown) => {
-      if (!isBenchtopError(error, 'INSTRUMENT_TIMEOUT')) throw error;
-      const errors = await this.readErrorQueue(command).catch(() => []);
-      if (errors.length > 0) throw this.instrumentError(command, errors, error);
-      throw error;
-    });
+    return link.query(command).catch((error: unknown) => this.explainSilence(command, error));
+  }
+
+  /** A query that timed out: a queued SCPI error explains the silence and is reported instead. */
+  private async explainSilence(command: string, error: unknown): Promise<never> {
+    if (!isBenchtopError(error, 'INSTRUMENT_TIMEOUT')) throw error;
+    const errors = await this.readErrorQueue(command).catch(() => []);
+    if (errors.length > 0) throw this.instrumentError(command, errors, error);
+    throw error;
+  }
+
+  /** A signal's read: one promise chain from the link's reply to the parsed value. */
+  private readSignal(decl: SignalConfig, command: string): Promise<SignalValue> {
+    let link: MessageLink;
+    try {
+      link = this.connected();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return link.query(command).then(
+      (reply) => this.parseReply(decl, command, reply),
+      (error: unknown) =>
+        this.config.check_errors ? this.explainSilence(command, error) : Promise.reject(error),
+    );
   }
 
   private async opc(): Promise<number> {
@@ -304,9 +322,7 @@ export class ScpiDriver implements InstrumentDriver {
         ...(limits ? { limits } : {}),
         ...(decl.choices ? { choices: decl.choices } : {}),
         monitored: decl.poll && query !== undefined,
-        ...(query
-          ? { read: () => this.query(query).then((reply) => this.parseReply(decl, query, reply)) }
-          : {}),
+        ...(query ? { read: () => this.readSignal(decl, query) } : {}),
         ...(set ? { write: (value: SignalValue) => this.writeSignal(decl, set, value) } : {}),
       };
     }
