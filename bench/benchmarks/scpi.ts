@@ -83,8 +83,9 @@ export const scpiBenchmark: Benchmark = {
           ours: outcome.benchtop!,
           anchors: { 'pyvisa-py': outcome['pyvisa-py']!, 'node-socket': outcome['node-socket']! },
           targets: [
-            { kind: 'ratio-at-least', anchor: 'pyvisa-py', ratio: 1.5 },
-            { kind: 'ratio-at-least', anchor: 'node-socket', ratio: 0.8 },
+            // Issue 20: the bare socket is the physical limit of this benchmark.
+            { kind: 'ratio-at-least', anchor: 'pyvisa-py', ratio: 1.0 },
+            { kind: 'ratio-at-least', anchor: 'node-socket', ratio: 0.9 },
           ],
           notes: [`${queries} queries per round after ${warmup} untimed; simulator in its own process`],
         }),

@@ -28,11 +28,27 @@ async function startRound(ctx: Parameters<Benchmark['run']>[0], idleS: number) {
   }
 }
 
+/** RSS just after start and at the end of `idleS` idle seconds (medians of 1 s samples over 10 s). */
+async function longIdleRound(ctx: Parameters<Benchmark['run']>[0], idleS: number) {
+  const config = readFileSync(`${repoRoot}config/default.toml`, 'utf8');
+  const server = await startBenchtop({ name: 'idle', config, nodeArgs: ctx.nodeArgs('idle-server') });
+  try {
+    await waitAllReady(server.url, 30_000, 5);
+    const sampler = new ProcessSampler(server.child.pid).start(1_000);
+    await sleep(idleS * 1000);
+    sampler.stop();
+    const at = (from: number, to: number) => median(sampler.between(from, to).map((s) => s.rssBytes)) / MiB;
+    return { startMiB: at(0, 10), endMiB: at(idleS - 10, idleS + 1) };
+  } finally {
+    await server.stop();
+  }
+}
+
 /**
  * 7. Start-up and footprint. `benchtop start` with config/default.toml (the five simulated
  * instruments, simulators in-process as `npm start` runs them): spawn → `GET /api/v1/instruments`
  * says every instrument is ready (polled every 5 ms once the server listens), then RSS after
- * an idle pause. Then the fan-out load of benchmark 3 for 10 minutes: RSS growth from just
+ * an idle pause, and again after 10 minutes idle. Then the fan-out load of benchmark 3 for 10 minutes: RSS growth from just
  * after warm-up to the end (medians of 1 s samples over the first and last tenth).
  */
 export const startupBenchmark: Benchmark = {
@@ -48,6 +64,14 @@ export const startupBenchmark: Benchmark = {
         `  round ${round + 1}/${ctx.rounds}: all ready ${r.readyS.toFixed(2)} s (listening ${r.listeningS.toFixed(2)} s), idle RSS ${r.idleMiB.toFixed(0)} MiB`,
       );
     }
+
+    // Idle for a long while (pollers running, no clients): the footprint must not creep back.
+    const longIdleS = pick(ctx, { quick: 60, full: 600 });
+    ctx.log(`  idle RSS over ${longIdleS} s`);
+    const longIdle = await longIdleRound(ctx, longIdleS);
+    ctx.log(
+      `  idle RSS ${longIdle.startMiB.toFixed(0)} MiB after start, ${longIdle.endMiB.toFixed(0)} MiB after ${longIdleS} s`,
+    );
 
     const growthS = pick(ctx, { quick: 60, full: 600 });
     const warmupS = pick(ctx, { quick: 10, full: 60 });
@@ -90,6 +114,16 @@ export const startupBenchmark: Benchmark = {
         targets: [{ kind: 'below', value: 150 }],
         notes: [
           `median of 0.5 s samples over the last half of ${idleS} s idle after start; simulators run in the same process`,
+        ],
+      }),
+      makeResult({
+        benchmark: 'startup',
+        metric: `idle RSS after ${longIdleS / 60} min idle, five simulated instruments`,
+        unit: 'MiB',
+        ours: longIdle.endMiB,
+        targets: [{ kind: 'below', value: 150 }],
+        notes: [
+          `${longIdle.startMiB.toFixed(1)} MiB in the first 10 s after all ready → ${longIdle.endMiB.toFixed(1)} MiB in the last 10 s (medians of 1 s samples); pollers running, no clients`,
         ],
       }),
       makeResult({

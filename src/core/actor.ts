@@ -1,5 +1,6 @@
 import type { ActorState, ActorStateChange } from './actor-state.ts';
-import type { Clock, TimerHandle } from './clock.ts';
+import type { Clock } from './clock.ts';
+import { type Deadline, Deadlines } from './deadlines.ts';
 import { BenchtopError, toBenchtopError } from './errors.ts';
 
 /** What an actor is told while it handles a message. */
@@ -36,8 +37,11 @@ interface Envelope<M, R> {
   message: M;
   resolve: (value: R) => void;
   reject: (error: unknown) => void;
-  abort: AbortController;
-  timer: TimerHandle | null;
+  /** Made when the handler first looks at its signal (most never do): see `messageSignal`. */
+  abort: AbortController | null;
+  /** Why the asker stopped waiting, if it did before `abort` was made. */
+  abandoned: unknown;
+  timer: Deadline | null;
   settled: boolean;
 }
 
@@ -65,6 +69,10 @@ export class Actor<M, R> {
   readonly capacity: number;
   private readonly clock: Clock;
   private readonly options: ActorOptions;
+  /** Ask timeouts share one clock timer (a fast instrument answers thousands of asks a second). */
+  private readonly deadlines: Deadlines;
+  /** The context of the current incarnation, made once per incarnation rather than per message. */
+  private baseContext: ActorContext | null = null;
   private behavior: ActorBehavior<M, R> | null = null;
   private lifetime = new AbortController();
   private queue: Envelope<M, R>[] = [];
@@ -82,6 +90,7 @@ export class Actor<M, R> {
     this.capacity = options.mailboxCapacity;
     this.clock = options.clock;
     this.options = options;
+    this.deadlines = new Deadlines(options.clock);
   }
 
   get state(): ActorState {
@@ -106,7 +115,7 @@ export class Actor<M, R> {
     return new Promise<R>((resolve, reject) => {
       const envelope = this.enqueue(message, resolve, reject);
       if (!envelope) return;
-      envelope.timer = this.clock.setTimeout(() => {
+      envelope.timer = this.deadlines.add(options.timeoutMs, () => {
         if (envelope.settled) return;
         const waiting = this.queue.indexOf(envelope);
         if (waiting >= 0) this.queue.splice(waiting, 1);
@@ -118,8 +127,8 @@ export class Actor<M, R> {
             started: waiting < 0,
           }),
         );
-        envelope.abort.abort(new BenchtopError('ASK_TIMEOUT', 'asker stopped waiting'));
-      }, options.timeoutMs);
+        abandon(envelope, new BenchtopError('ASK_TIMEOUT', 'asker stopped waiting'));
+      });
     });
   }
 
@@ -238,7 +247,7 @@ export class Actor<M, R> {
       // The handler may still be finishing; its reply is dropped and the next incarnation
       // must not wait for it.
       this.settle(this.running, reason);
-      this.running.abort.abort(reason);
+      abandon(this.running, reason);
       this.running = null;
     }
     void Promise.resolve()
@@ -249,7 +258,8 @@ export class Actor<M, R> {
 
   private context(): ActorContext {
     const lifetime = this.lifetime;
-    return {
+    if (this.baseContext?.lifetime === lifetime.signal) return this.baseContext;
+    this.baseContext = {
       id: this.id,
       clock: this.clock,
       lifetime: lifetime.signal,
@@ -260,6 +270,7 @@ export class Actor<M, R> {
       },
       post: (message: unknown) => this.tell(message as M),
     };
+    return this.baseContext;
   }
 
   private enqueue(
@@ -295,7 +306,8 @@ export class Actor<M, R> {
       message,
       resolve,
       reject,
-      abort: new AbortController(),
+      abort: null,
+      abandoned: undefined,
       timer: null,
       settled: false,
     };
@@ -314,8 +326,7 @@ export class Actor<M, R> {
     this.running = envelope;
     const behavior = this.behavior;
     const base = this.context();
-    const signal = AbortSignal.any([envelope.abort.signal, base.lifetime]);
-    const ctx: MessageContext = { ...base, signal };
+    const ctx = new MessageScope(base, envelope);
     let outcome: Promise<R>;
     try {
       outcome = behavior.handle(envelope.message, ctx);
@@ -367,6 +378,50 @@ export class Actor<M, R> {
     this.idleWaiters = [];
     for (const w of waiters) w();
   }
+}
+
+/**
+ * The context a handler gets. A class, not an object literal with a getter: a literal with an
+ * accessor gets its own hidden class each time, old-space garbage at every message. The
+ * signal is made on first use: combining signals (AbortSignal.any) costs more than a fast
+ * instrument's whole command, and most handlers never look.
+ */
+class MessageScope<M, R> implements MessageContext {
+  readonly id: string;
+  readonly clock: Clock;
+  readonly lifetime: AbortSignal;
+  readonly fail: (error: unknown) => void;
+  readonly post: (message: unknown) => boolean;
+  private readonly envelope: Envelope<M, R>;
+  private made: AbortSignal | null = null;
+
+  constructor(base: ActorContext, envelope: Envelope<M, R>) {
+    this.id = base.id;
+    this.clock = base.clock;
+    this.lifetime = base.lifetime;
+    this.fail = base.fail;
+    this.post = base.post;
+    this.envelope = envelope;
+  }
+
+  get signal(): AbortSignal {
+    this.made ??= messageSignal(this.envelope, this.lifetime);
+    return this.made;
+  }
+}
+
+/** Aborted when the asker stops waiting or the incarnation ends. */
+function messageSignal<M, R>(envelope: Envelope<M, R>, lifetime: AbortSignal): AbortSignal {
+  envelope.abort ??= new AbortController();
+  if (envelope.abandoned !== undefined && !envelope.abort.signal.aborted)
+    envelope.abort.abort(envelope.abandoned);
+  return AbortSignal.any([envelope.abort.signal, lifetime]);
+}
+
+/** Tells the handler (now, or when it first looks at its signal) that nobody waits any more. */
+function abandon<M, R>(envelope: Envelope<M, R>, reason: unknown): void {
+  if (envelope.abort) envelope.abort.abort(reason);
+  else envelope.abandoned ??= reason;
 }
 
 /** Races `promise` against a clock timeout. */

@@ -26,6 +26,37 @@ export interface InstrumentReply {
   done?: boolean;
 }
 
+/**
+ * A command's context: the driver's, plus the message's abort signal, read from the actor
+ * only when the driver uses it (making it costs more than a fast command). A class: an
+ * object literal with a getter would get a hidden class of its own at every command.
+ */
+class CallScope implements CallContext {
+  readonly id: string;
+  readonly clock: DriverContext['clock'];
+  readonly log: Logger;
+  readonly lifetime: AbortSignal;
+  readonly linkLost: DriverContext['linkLost'];
+  readonly publish: DriverContext['publish'];
+  readonly descriptionChanged: DriverContext['descriptionChanged'];
+  private readonly message: MessageContext;
+
+  constructor(driver: DriverContext, message: MessageContext) {
+    this.id = driver.id;
+    this.clock = driver.clock;
+    this.log = driver.log;
+    this.lifetime = driver.lifetime;
+    this.linkLost = driver.linkLost;
+    this.publish = driver.publish;
+    this.descriptionChanged = driver.descriptionChanged;
+    this.message = message;
+  }
+
+  get signal(): AbortSignal {
+    return this.message.signal;
+  }
+}
+
 /** Failures that mean the link can no longer be trusted: reconnect. */
 const LINK_FAULTS = new Set(['LINK_LOST', 'INSTRUMENT_TIMEOUT', 'PROTOCOL_ERROR']);
 
@@ -83,7 +114,7 @@ export class InstrumentBehavior implements ActorBehavior<InstrumentMessage, Inst
   }
 
   async handle(message: InstrumentMessage, ctx: MessageContext): Promise<InstrumentReply> {
-    const call: CallContext = { ...this.driverCtx!, signal: ctx.signal };
+    const call = new CallScope(this.driverCtx!, ctx);
     try {
       return await this.dispatch(message, call, ctx);
     } catch (error) {

@@ -129,8 +129,35 @@ export class Instrument {
     this.latest.set(reading.signal, reading);
   }
 
+  /**
+   * The hot path (pollers, the parameter log, scripted loops): one promise chain from the
+   * mailbox to the caller, no async wrappers (each would add a promise and a microtask hop).
+   */
   read(signal: string): Promise<Reading> {
-    return this.timed('read', () => this.doRead(signal));
+    const started = this.clock.monotonic();
+    const done = (outcome: 'ok' | 'error') =>
+      this.onCommand?.('read', (this.clock.monotonic() - started) / 1000, outcome);
+    try {
+      if (!this.signalDef(signal).read) {
+        throw new BenchtopError('SIGNAL_WRITE_ONLY', `${this.id}.${signal} cannot be read`, {
+          instrument: this.id,
+          signal,
+        });
+      }
+    } catch (error) {
+      done('error');
+      return Promise.reject(error);
+    }
+    return this.actor.ask({ op: 'read', signal }, { timeoutMs: this.askTimeoutMs }).then(
+      (reply) => {
+        done('ok');
+        return reply.reading!;
+      },
+      (error: unknown) => {
+        done('error');
+        throw this.askError(error);
+      },
+    );
   }
 
   /** Writes a signal; with `wait` (default) resolves when the instrument has finished. */
@@ -162,18 +189,6 @@ export class Instrument {
     }
   }
 
-  private async doRead(signal: string): Promise<Reading> {
-    const desc = this.signal(signal);
-    if (!desc.readable) {
-      throw new BenchtopError('SIGNAL_WRITE_ONLY', `${this.id}.${signal} cannot be read`, {
-        instrument: this.id,
-        signal,
-      });
-    }
-    const reply = await this.ask({ op: 'read', signal });
-    return reply.reading!;
-  }
-
   private async doWrite(signal: string, value: unknown, options: WriteOptions): Promise<Reading | undefined> {
     const desc = this.signal(signal);
     const checked = checkWrite(this.id, desc, value);
@@ -200,6 +215,10 @@ export class Instrument {
 
   /** The one signal's description (on every command: not the whole device's). */
   private signal(name: string) {
+    return describeSignal(name, this.signalDef(name));
+  }
+
+  private signalDef(name: string) {
     const def = Object.hasOwn(this.driver.signals, name) ? this.driver.signals[name] : undefined;
     if (!def) {
       throw new BenchtopError('SIGNAL_NOT_FOUND', `${this.id} has no signal "${name}"`, {
@@ -208,7 +227,7 @@ export class Instrument {
         known: Object.keys(this.driver.signals),
       });
     }
-    return describeSignal(name, def);
+    return def;
   }
 
   private async await(completion: Completion): Promise<void> {
@@ -234,30 +253,35 @@ export class Instrument {
     try {
       return await this.actor.ask(message, { timeoutMs: this.askTimeoutMs });
     } catch (error) {
-      if (
-        error instanceof BenchtopError &&
-        (error.code === 'ACTOR_UNAVAILABLE' || error.code === 'ACTOR_STOPPED')
-      ) {
-        throw new BenchtopError(
-          'INSTRUMENT_UNAVAILABLE',
-          `${this.id} is unavailable (${this.actor.state}): ${error.message}`,
-          {
-            instrument: this.id,
-            state: this.actor.state,
-            ...error.details,
-          },
-          { cause: error },
-        );
-      }
-      if (error instanceof BenchtopError && error.code === 'ASK_TIMEOUT') {
-        throw new BenchtopError(
-          'INSTRUMENT_TIMEOUT',
-          `${this.id}: no answer within ${this.askTimeoutMs} ms`,
-          { instrument: this.id },
-          { cause: error },
-        );
-      }
-      throw error;
+      throw this.askError(error);
     }
+  }
+
+  /** What a failed ask means to the caller of this instrument. */
+  private askError(error: unknown): unknown {
+    if (
+      error instanceof BenchtopError &&
+      (error.code === 'ACTOR_UNAVAILABLE' || error.code === 'ACTOR_STOPPED')
+    ) {
+      return new BenchtopError(
+        'INSTRUMENT_UNAVAILABLE',
+        `${this.id} is unavailable (${this.actor.state}): ${error.message}`,
+        {
+          instrument: this.id,
+          state: this.actor.state,
+          ...error.details,
+        },
+        { cause: error },
+      );
+    }
+    if (error instanceof BenchtopError && error.code === 'ASK_TIMEOUT') {
+      return new BenchtopError(
+        'INSTRUMENT_TIMEOUT',
+        `${this.id}: no answer within ${this.askTimeoutMs} ms`,
+        { instrument: this.id },
+        { cause: error },
+      );
+    }
+    return error;
   }
 }

@@ -31,7 +31,16 @@ export class LineFramer {
   }
 
   push(chunk: Uint8Array): void {
-    this.buffer += Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
+    const text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
+    // The common case of a request/reply link: nothing pending and one whole `\n` line.
+    if (this.buffer === '' && this.terminator !== '\r' && this.terminator !== '\r|\n') {
+      const at = text.indexOf('\n');
+      if (at >= 0 && at === text.length - 1 && at <= this.maxLineLength) {
+        this.emit(at > 0 && text.charCodeAt(at - 1) === 13 ? text.slice(0, at - 1) : text.slice(0, at));
+        return;
+      }
+    }
+    this.buffer += text;
     if (this.terminator === '\r|\n') this.emitAtEither();
     else this.emitAt(this.terminator === '\r\n' ? '\n' : this.terminator);
     if (this.buffer.length > this.maxLineLength) {

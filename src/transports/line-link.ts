@@ -1,5 +1,5 @@
 import type { Clock } from '../core/clock.ts';
-import { BenchtopError } from '../core/errors.ts';
+import { BenchtopError, toBenchtopError } from '../core/errors.ts';
 import { LineFramer, LineTooLongError, type Terminator } from './line-framer.ts';
 import { RequestReplyLink } from './request-reply-link.ts';
 import type { ByteTransport } from './transport.ts';
@@ -55,17 +55,27 @@ export class LineLink extends RequestReplyLink<string> {
 
   async write(command: string): Promise<void> {
     if (this.failure) throw this.failure;
-    await this.transport.write(Buffer.from(command + this.options.writeTermination, 'latin1'));
+    await this.transport.write(this.encode(command));
   }
 
-  /** Sends a command and returns the next reply line. */
-  async query(command: string, timeoutMs = this.options.timeoutMs): Promise<string> {
+  /**
+   * Sends a command and returns the next reply line. The reply is awaited, not the write: a
+   * write that fails fails the link, which rejects the reply, so the round trip pays no
+   * extra promise hop for the send.
+   */
+  query(command: string, timeoutMs = this.options.timeoutMs): Promise<string> {
+    if (this.failure) return Promise.reject(this.failure);
     this.discarded += this.unread.length;
     this.unread.length = 0;
     const reply = this.readLine(timeoutMs, command);
-    reply.catch(() => {});
-    await this.write(command);
+    this.transport
+      .write(this.encode(command))
+      .catch((error: unknown) => this.fail(toBenchtopError(error, 'LINK_LOST')));
     return reply;
+  }
+
+  private encode(command: string): Buffer {
+    return Buffer.from(command + this.options.writeTermination, 'latin1');
   }
 
   /** The next line, waiting at most `timeoutMs`. */

@@ -1,11 +1,12 @@
-import type { Clock, TimerHandle } from '../core/clock.ts';
+import type { Clock } from '../core/clock.ts';
+import { type Deadline, Deadlines } from '../core/deadlines.ts';
 import { BenchtopError } from '../core/errors.ts';
 import type { ByteTransport } from './transport.ts';
 
 interface Waiter<R> {
   resolve: (reply: R) => void;
   reject: (error: Error) => void;
-  timer: TimerHandle;
+  timer: Deadline;
 }
 
 /**
@@ -19,12 +20,15 @@ export abstract class RequestReplyLink<R> {
   protected readonly transport: ByteTransport;
   protected readonly clock: Clock;
   private readonly waiting = new Map<number, Waiter<R>>();
+  /** Reply timeouts share one clock timer: a round trip must not pay for arming its own. */
+  private readonly deadlines: Deadlines;
   private lostListener: (error: BenchtopError) => void = () => {};
   protected failure: BenchtopError | null = null;
 
   constructor(transport: ByteTransport, clock: Clock) {
     this.transport = transport;
     this.clock = clock;
+    this.deadlines = new Deadlines(clock);
     transport.onData((chunk) => {
       try {
         this.receiveBytes(chunk);
@@ -71,10 +75,10 @@ export abstract class RequestReplyLink<R> {
   /** Waits for the reply settled under `key`; `timedOut` is the error after `timeoutMs`. */
   protected expect(key: number, timeoutMs: number, timedOut: () => BenchtopError): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      const timer = this.clock.setTimeout(() => {
+      const timer = this.deadlines.add(timeoutMs, () => {
         this.waiting.delete(key);
         reject(timedOut());
-      }, timeoutMs);
+      });
       this.waiting.set(key, { resolve, reject, timer });
     });
   }

@@ -1,5 +1,6 @@
 import { Benchtop } from '../../app/benchtop.ts';
 import { loadBenchtopConfig } from '../../app/load-benchtop-config.ts';
+import { releaseStartupMemory } from '../../app/startup-memory.ts';
 import { LogRing } from '../../core/log-ring.ts';
 import { createLogger } from '../../core/logger.ts';
 import type { Invocation } from '../command-spec.ts';
@@ -49,6 +50,7 @@ export async function startCommand(flags: ConfigFlags, env: NodeJS.ProcessEnv): 
     await benchtop.stop().catch(() => {});
     throw error;
   }
+  releaseStartupMemory();
 }
 
 /** `benchtop start`, and `benchtop` with no command (`--validate-config FILE` checks a file instead). */

@@ -221,16 +221,38 @@ export class ScpiDriver implements InstrumentDriver {
    * A query. An instrument that rejects a query sends no reply, so a timeout is followed by a
    * look at the error queue: a queued error explains the silence and is reported instead.
    */
-  private async query(command: string): Promise<string> {
-    const link = this.connected();
+  private query(command: string): Promise<string> {
+    let link: MessageLink;
     try {
-      return await link.query(command);
+      link = this.connected();
     } catch (error) {
-      if (!this.config.check_errors || !isBenchtopError(error, 'INSTRUMENT_TIMEOUT')) throw error;
-      const errors = await this.readErrorQueue(command).catch(() => []);
-      if (errors.length > 0) throw this.instrumentError(command, errors, error);
-      throw error;
+      return Promise.reject(error);
     }
+    if (!this.config.check_errors) return link.query(command);
+    return link.query(command).catch((error: unknown) => this.explainSilence(command, error));
+  }
+
+  /** A query that timed out: a queued SCPI error explains the silence and is reported instead. */
+  private async explainSilence(command: string, error: unknown): Promise<never> {
+    if (!isBenchtopError(error, 'INSTRUMENT_TIMEOUT')) throw error;
+    const errors = await this.readErrorQueue(command).catch(() => []);
+    if (errors.length > 0) throw this.instrumentError(command, errors, error);
+    throw error;
+  }
+
+  /** A signal's read: one promise chain from the link's reply to the parsed value. */
+  private readSignal(decl: SignalConfig, command: string): Promise<SignalValue> {
+    let link: MessageLink;
+    try {
+      link = this.connected();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return link.query(command).then(
+      (reply) => this.parseReply(decl, command, reply),
+      (error: unknown) =>
+        this.config.check_errors ? this.explainSilence(command, error) : Promise.reject(error),
+    );
   }
 
   private async opc(): Promise<number> {
@@ -300,7 +322,7 @@ export class ScpiDriver implements InstrumentDriver {
         ...(limits ? { limits } : {}),
         ...(decl.choices ? { choices: decl.choices } : {}),
         monitored: decl.poll && query !== undefined,
-        ...(query ? { read: async () => this.parseReply(decl, query, await this.query(query)) } : {}),
+        ...(query ? { read: () => this.readSignal(decl, query) } : {}),
         ...(set ? { write: (value: SignalValue) => this.writeSignal(decl, set, value) } : {}),
       };
     }

@@ -178,7 +178,20 @@ export class StreamClient {
   }
 }
 
+/**
+ * The last reading's wire text: a fan-out offers the same reading to every client, and
+ * encoding it once instead of once per client takes most of the JSON work off the burst.
+ */
+let encoded: { reading: Reading; text: string } | null = null;
+
 function readingMessage(r: Reading): string {
+  if (encoded?.reading === r) return encoded.text;
+  const text = encodeReading(r);
+  encoded = { reading: r, text };
+  return text;
+}
+
+function encodeReading(r: Reading): string {
   return JSON.stringify({
     type: 'reading',
     instrument: r.instrument,

@@ -16,6 +16,28 @@ import {
   MAX_SIGNAL_SUBSCRIPTIONS,
 } from './stream-protocol.ts';
 
+/**
+ * How long one slice of fan-out may run before the event loop gets a turn (ms). A reading
+ * to 1000 clients is several ms of sends, and several readings arrive in one turn; between
+ * slices the loop runs due timers (the parameter logger's tick) and I/O, so a burst holds a
+ * timer for about one slice, not for the whole burst.
+ */
+export const FANOUT_SLICE_MS = 4;
+/** Clients sent to between two looks at the time. */
+export const FANOUT_CHECK_CLIENTS = 32;
+
+/** One message on its way to every client (in order: a later job never overtakes). */
+interface FanoutJob {
+  deliver: (client: StreamClient, job: FanoutJob) => void;
+  /** A reading's `instrument.signal`: a newer reading of it replaces this one while unsent. */
+  signal: string | null;
+  reading: BenchtopEvents['instrument.reading'] | null;
+  clients: readonly StreamClient[];
+  next: number;
+  /** Time spent sending this job, over all its slices (ms). */
+  spentMs: number;
+}
+
 /** Deny by default: a stream without a principal reads no channel. */
 function mayRead(principal: Principal | null, channel: Channel): boolean {
   return principal !== null && roleAtLeast(principal.role, ChannelRoles[channel]);
@@ -44,6 +66,11 @@ export class StreamHub {
   private readonly preview = new CameraPreviewRenderer();
   private readonly offBus: () => void;
   private nextId = 1;
+  /** The clients as an array, kept until one connects or leaves (a fan-out iterates it). */
+  private clientList: StreamClient[] | null = null;
+  private readonly backlog: FanoutJob[] = [];
+  private readonly sliceMs: number;
+  private continuation: NodeJS.Immediate | null = null;
 
   constructor(options: {
     bus: EventBus<BenchtopEvents>;
@@ -51,7 +78,10 @@ export class StreamHub {
     metrics: BenchtopMetrics;
     logger: Logger;
     policy?: SlowClientPolicy;
+    /** Fan-out time per event-loop turn (default FANOUT_SLICE_MS; 0: one group of clients). */
+    fanoutSliceMs?: number;
   }) {
+    this.sliceMs = options.fanoutSliceMs ?? FANOUT_SLICE_MS;
     this.clock = options.clock;
     this.metrics = options.metrics;
     this.log = options.logger;
@@ -77,6 +107,7 @@ export class StreamHub {
     );
     client.principal = principal;
     this.clients.add(client);
+    this.clientList = null;
     this.metrics.websocketClients.set(this.clients.size);
     return {
       client,
@@ -84,6 +115,7 @@ export class StreamHub {
       onClose: () => {
         client.close();
         this.clients.delete(client);
+        this.clientList = null;
         this.metrics.websocketClients.set(this.clients.size);
       },
     };
@@ -102,6 +134,7 @@ export class StreamHub {
         client.close();
         client.socket.close(1008, 'credentials revoked');
         this.clients.delete(client);
+        this.clientList = null;
         continue;
       }
       client.principal = now;
@@ -112,11 +145,15 @@ export class StreamHub {
 
   async close(): Promise<void> {
     this.offBus();
+    this.backlog.length = 0;
+    if (this.continuation) clearImmediate(this.continuation);
+    this.continuation = null;
     for (const c of this.clients) {
       c.close();
       c.socket.close(1001, 'server shutting down');
     }
     this.clients.clear();
+    this.clientList = null;
     await this.preview.close();
   }
 
@@ -199,12 +236,7 @@ export class StreamHub {
   private route(topic: string, payload: unknown): void {
     if (this.clients.size === 0) return;
     if (topic === 'instrument.reading') {
-      const started = performance.now();
-      for (const c of this.clients) c.offerReading(payload as BenchtopEvents['instrument.reading']);
-      this.metrics.processingDuration.observe(
-        { stage: 'websocket_fanout' },
-        (performance.now() - started) / 1000,
-      );
+      this.fanOutReading(payload as BenchtopEvents['instrument.reading']);
       return;
     }
     if (topic === 'camera.frame') {
@@ -214,7 +246,71 @@ export class StreamHub {
     const channel = channelOf(topic);
     if (!channel) return;
     const message = { type: topic, ...(payload as object) };
-    for (const c of this.clients) if (c.channels.has(channel)) c.sendEvent(message);
+    this.fanOut({
+      deliver: (c) => {
+        if (c.channels.has(channel)) c.sendEvent(message);
+      },
+      signal: null,
+      reading: null,
+    });
+  }
+
+  /**
+   * A reading still waiting for its first slice is replaced by a newer one of the same signal
+   * (every client's throttle would coalesce them anyway): when the fan-out cannot keep up with
+   * the instruments, the backlog stays one reading per signal instead of growing, and what
+   * clients get is the latest value, not an ever older one.
+   */
+  private fanOutReading(reading: BenchtopEvents['instrument.reading']): void {
+    const signal = `${reading.instrument}.${reading.signal}`;
+    for (let i = this.backlog.length - 1; i >= 1; i--) {
+      const queued = this.backlog[i]!;
+      if (queued.signal === signal) {
+        queued.reading = reading;
+        return;
+      }
+    }
+    this.fanOut({ deliver: (c, job) => c.offerReading(job.reading!), signal, reading });
+  }
+
+  /**
+   * Sends to every client now, as far as one slice goes, and the rest after the event loop
+   * has had a turn (setImmediate). While a fan-out is unfinished, later ones queue behind it,
+   * so every client still gets messages in the order they were published.
+   */
+  private fanOut(job: Pick<FanoutJob, 'deliver' | 'signal' | 'reading'>): void {
+    this.clientList ??= [...this.clients];
+    this.backlog.push({ ...job, clients: this.clientList, next: 0, spentMs: 0 });
+    if (!this.continuation) this.sendSlice();
+  }
+
+  private sendSlice(): void {
+    const until = performance.now() + this.sliceMs;
+    let outOfTime = false;
+    while (!outOfTime && this.backlog.length > 0) {
+      const job = this.backlog[0]!;
+      const started = performance.now();
+      while (job.next < job.clients.length) {
+        const end = Math.min(job.clients.length, job.next + FANOUT_CHECK_CLIENTS);
+        for (let i = job.next; i < end; i++) {
+          const client = job.clients[i]!;
+          if (!client.closed) job.deliver(client, job);
+        }
+        job.next = end;
+        outOfTime = performance.now() >= until;
+        if (outOfTime) break;
+      }
+      job.spentMs += performance.now() - started;
+      if (job.next < job.clients.length) break;
+      this.backlog.shift();
+      if (job.reading)
+        this.metrics.processingDuration.observe({ stage: 'websocket_fanout' }, job.spentMs / 1000);
+    }
+    if (this.backlog.length > 0)
+      this.continuation = setImmediate(() => {
+        this.continuation = null;
+        this.sendSlice();
+      });
   }
 
   private routeFrame({ instrument, frame }: { instrument: string; frame: Frame }): void {
