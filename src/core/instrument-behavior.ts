@@ -147,8 +147,11 @@ export class InstrumentBehavior implements ActorBehavior<InstrumentMessage, Inst
         // The Instrument facade checked the value and that the signal is writable.
         const def = driver.signals[message.signal]!;
         const completion = await def.write!(message.value, call);
-        if (completion instanceof Completion) return { completion };
-        return def.verifies ? { reading: this.publish(ctx, message.signal, message.value) } : {};
+        // A verified write read the value back before it returned: that is the reading, also
+        // for a write that completes later (a setpoint taken at once, the motion after).
+        const reading = def.verifies ? this.publish(ctx, message.signal, message.value) : undefined;
+        if (completion instanceof Completion) return reading ? { completion, reading } : { completion };
+        return reading ? { reading } : {};
       }
       case 'call': {
         const def = driver.actions[message.action] as unknown as

@@ -181,6 +181,22 @@ describe('MaiTai driver on its simulator', () => {
     assert.equal((await rig.instrument.read('wavelength_actual')).value, 900);
   });
 
+  it("a wavelength write's read-back is its reading: after tuning, the setpoint is not asked again", async () => {
+    const from = rig.server.received.length;
+    const writing = rig.instrument.writeAndRead('wavelength', 850);
+    const polls = () => rig.server.received.slice(from).filter((l) => l === 'READ:WAV?').length;
+    await eventually(() => polls() >= 1, 'the completion to poll READ:WAV?');
+    await clock.advance(5_000);
+    const reading = await writing;
+    assert.equal(reading?.value, 850);
+    const sent = rig.server.received.slice(from).filter((l) => l !== 'READ:WAV?');
+    assert.deepEqual(
+      sent,
+      ['WAV 850', 'WAV?'],
+      'one setter and one read-back; the polls aside, nothing else',
+    );
+  });
+
   it('emission off', async () => {
     await rig.instrument.write('emission', false);
     assert.equal(lab.laser.emission, false);

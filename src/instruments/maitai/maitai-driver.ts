@@ -59,6 +59,8 @@ export class MaiTaiDriver implements InstrumentDriver {
       description:
         'Wavelength setpoint; a write completes when the actual wavelength is within the tuning tolerance',
       completes: true,
+      // The setter and its read-back go out together (setAndReadBack): the write is verified.
+      verifies: true,
       read: (ctx) => this.ask(cmd.wavelengthQuery, ctx, nm),
       write: (target, ctx) => this.tune(target, ctx),
     });
