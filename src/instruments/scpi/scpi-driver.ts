@@ -1,5 +1,4 @@
 import { Type } from '@sinclair/typebox';
-import type { Clock } from '../../core/clock.ts';
 import type {
   DriverContext,
   DriverIdentity,
@@ -10,11 +9,9 @@ import type {
 import { action, type DriverActions } from '../../core/device-builder.ts';
 import { BenchtopError, isBenchtopError } from '../../core/errors.ts';
 import { instrumentEndpoint } from '../../transports/endpoint.ts';
-import { LineLink } from '../../transports/line-link.ts';
-import { openByteTransport } from '../../transports/open-transport.ts';
 import type { DriverDeps } from '../kind.ts';
 import type { ScpiConfig } from './config.ts';
-import { LineMessageLink, type MessageLink } from './message-link.ts';
+import type { MessageLink } from './message-link.ts';
 import {
   buildSetCommand,
   isOpcReply,
@@ -26,13 +23,10 @@ import {
   parseString,
   type ScpiErrorReply,
 } from './scpi-codec.ts';
+import { type OpenMessageLink, serialLine } from './scpi-link.ts';
 import { Vxi11Link } from './vxi11/vxi11-link.ts';
 
 type SignalConfig = ScpiConfig['signals'][number];
-
-/** ASRL resources: 8N1 without handshake at the configured baud rate. */
-const serialLine = (config: ScpiConfig) =>
-  ({ baud: config.baud, data_bits: 8, parity: 'none', stop_bits: 1, flow_control: 'none' }) as const;
 
 /** Reads of `SYST:ERR?` per drain; a queue that never empties is a broken instrument. */
 const maxErrorReads = 32;
@@ -62,12 +56,15 @@ export class ScpiDriver implements InstrumentDriver {
   private readonly id: string;
   private readonly config: ScpiConfig;
   private readonly deps: DriverDeps;
+  private readonly openLink: OpenMessageLink;
   private link: MessageLink | null = null;
 
-  constructor(id: string, config: ScpiConfig, deps: DriverDeps) {
+  /** `openLink` comes from the kind (scpi-link.ts): a fresh link to the resource for each connect. */
+  constructor(id: string, config: ScpiConfig, deps: DriverDeps, openLink: OpenMessageLink) {
     this.id = id;
     this.config = config;
     this.deps = deps;
+    this.openLink = openLink;
     if (
       config.lock &&
       instrumentEndpoint({ resource: config.resource }, serialLine(config)).kind !== 'vxi11'
@@ -135,7 +132,7 @@ export class ScpiDriver implements InstrumentDriver {
   }
 
   async connect(ctx: DriverContext): Promise<DriverIdentity> {
-    const link = this.createLink(ctx.clock);
+    const link = this.openLink(ctx.clock);
     this.link = link;
     if (this.config.lock && !(link instanceof Vxi11Link))
       ctx.log.warn(`${this.id}: lock = true has no effect: the simulator serves a raw socket, not VXI-11`);
@@ -171,36 +168,6 @@ export class ScpiDriver implements InstrumentDriver {
     const link = this.link;
     this.link = null;
     await link?.close().catch(() => {});
-  }
-
-  private createLink(clock: Clock): MessageLink {
-    const { config } = this;
-    const endpoint =
-      this.deps.simulatorEndpoint ?? instrumentEndpoint({ resource: config.resource }, serialLine(config));
-    if (endpoint.kind === 'vxi11') {
-      return new Vxi11Link({
-        host: endpoint.host,
-        device: endpoint.device,
-        portmapperPort: config.portmapper_port,
-        timeoutMs: config.timeout_ms,
-        clock,
-        readTermination: config.read_termination,
-        writeTermination: config.write_termination,
-        // An exclusive session takes the lock in create_link (waiting up to timeout_ms for
-        // another client's); destroy_link on disconnect releases it. Commands do not wait for
-        // a lock held elsewhere: they fail at once with INSTRUMENT_UNAVAILABLE.
-        lockDevice: config.lock,
-      });
-    }
-    const transport = openByteTransport(endpoint, { connectTimeoutMs: config.timeout_ms });
-    return new LineMessageLink(
-      new LineLink(transport, {
-        readTermination: config.read_termination,
-        writeTermination: config.write_termination,
-        timeoutMs: config.timeout_ms,
-        clock,
-      }),
-    );
   }
 
   private connected(): MessageLink {
