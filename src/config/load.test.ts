@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadBenchtopConfig } from '../app/load-benchtop-config.ts';
+import { instrumentConfigSchemas } from '../instruments/catalog.ts';
 import { ConfigError, formatIssue } from './issues.ts';
 import { describeSources, parseAssignment } from './load.ts';
 import { redactConfig } from './redact.ts';
@@ -120,7 +121,8 @@ describe('configuration errors are precise', () => {
       name: 'unknown instrument type lists the known ones',
       toml: '[[instruments]]\nid = "x"\ntype = "ESP301"\n',
       expected: [
-        'instruments[0].type: unknown instrument type "ESP301" (did you mean "ESP300"?); known types: ScpiInstrument, ESP300, PVCAMInstrument, GenicamCamera, Newport1830C, MaiTai, KeyenceCvx, ModbusPlc, LogixPlc (line 3, column 1)',
+        // Every type in the catalog, in its order: a new kind needs no edit here.
+        `instruments[0].type: unknown instrument type "ESP301" (did you mean "ESP300"?); known types: ${Object.keys(instrumentConfigSchemas).join(', ')} (line 3, column 1)`,
       ],
     },
     {
