@@ -200,7 +200,9 @@ export class StreamHub {
     if (this.clients.size === 0) return;
     if (topic === 'instrument.reading') {
       const started = performance.now();
-      for (const c of this.clients) c.offerReading(payload as BenchtopEvents['instrument.reading']);
+      const reading = payload as BenchtopEvents['instrument.reading'];
+      const path = `${reading.instrument}.${reading.signal}`;
+      for (const c of this.clients) c.offerReading(reading, path);
       this.metrics.processingDuration.observe(
         { stage: 'websocket_fanout' },
         (performance.now() - started) / 1000,
