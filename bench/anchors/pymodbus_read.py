@@ -34,11 +34,14 @@ def main() -> int:
     for _ in range(args.warmup):
         read()
     started = time.perf_counter()
+    cpu_started = time.process_time()
     for _ in range(args.n):
         read()
     seconds = time.perf_counter() - started
+    cpu_us = (time.process_time() - cpu_started) * 1e6
     client.close()
-    print(json.dumps({'client': 'pymodbus', 'n': args.n, 'seconds': seconds, 'requests_per_s': args.n / seconds}))
+    print(json.dumps({'client': 'pymodbus', 'n': args.n, 'seconds': seconds, 'requests_per_s': args.n / seconds,
+                      'cpu_us_per_request': cpu_us / args.n}))
     return 0
 
 

@@ -12,6 +12,7 @@ import { logixBenchmark } from './logix.ts';
 import { modbusBenchmark } from './modbus.ts';
 import { scpiBenchmark } from './scpi.ts';
 import { startupBenchmark } from './startup.ts';
+import { tagScaleBenchmark } from './tagscale.ts';
 
 /** Every benchmark, in the order. */
 export const benchmarks: Benchmark[] = [
@@ -25,6 +26,7 @@ export const benchmarks: Benchmark[] = [
   startupBenchmark,
   cliStartupBenchmark,
   modbusBenchmark,
+  tagScaleBenchmark,
   logixBenchmark,
   lineTrackingBenchmark,
   genicamBenchmark,

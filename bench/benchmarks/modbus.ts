@@ -5,9 +5,12 @@ import { startSimulators } from '../lib/benchtop-process.ts';
 import { benchScript, nodeBin, python, runJson } from '../lib/child-process.ts';
 import { makeResult } from '../lib/results.ts';
 import { alternate } from '../lib/rounds.ts';
+import { spread } from '../lib/stats.ts';
 
 interface RequestRate {
   requests_per_s: number;
+  /** The client process's user + system CPU per request: what the client itself costs, less sensitive to a busy machine than the rate. */
+  cpu_us_per_request: number;
 }
 
 function pymodbusMissing(): string | null {
@@ -42,6 +45,11 @@ export const modbusBenchmark: Benchmark = {
     const port = sim.ports.plc!;
     const args = [String(port), String(requests), String(warmup)];
     const timeoutMs = 300_000;
+    const cpu: Record<'benchtop' | 'pymodbus', number[]> = { benchtop: [], pymodbus: [] };
+    const rate = (client: 'benchtop' | 'pymodbus', r: RequestRate) => {
+      cpu[client].push(r.cpu_us_per_request);
+      return r.requests_per_s;
+    };
     try {
       const outcome = await alternate(
         ctx.rounds,
@@ -49,7 +57,8 @@ export const modbusBenchmark: Benchmark = {
           {
             name: 'benchtop',
             run: async () =>
-              (
+              rate(
+                'benchtop',
                 await runJson<RequestRate>(
                   nodeBin,
                   [
@@ -58,14 +67,15 @@ export const modbusBenchmark: Benchmark = {
                     ...args,
                   ],
                   { timeoutMs },
-                )
-              ).requests_per_s,
+                ),
+              ),
           },
           {
             name: 'pymodbus',
             unavailable: pymodbusMissing(),
             run: async () =>
-              (
+              rate(
+                'pymodbus',
                 await runJson<RequestRate>(
                   python,
                   [
@@ -76,8 +86,8 @@ export const modbusBenchmark: Benchmark = {
                     String(warmup),
                   ],
                   { timeoutMs },
-                )
-              ).requests_per_s,
+                ),
+              ),
           },
         ],
         ctx.log,
@@ -92,6 +102,18 @@ export const modbusBenchmark: Benchmark = {
           targets: [{ kind: 'ratio-at-least', anchor: 'pymodbus', ratio: 2 }],
           notes: [
             `${requests} requests per round after ${warmup} untimed; ours: the ModbusPlc driver decoding 50 float32 points per request; simulator in its own process`,
+          ],
+        }),
+        makeResult({
+          benchmark: 'modbus',
+          metric: 'client CPU per request (user + system)',
+          unit: 'µs',
+          ours: cpu.benchtop.length > 0 ? spread(cpu.benchtop) : { missing: 'no round ran' },
+          anchors: {
+            pymodbus: cpu.pymodbus.length > 0 ? spread(cpu.pymodbus) : { missing: 'no round ran' },
+          },
+          notes: [
+            'lower is better; the request rate above also waits on the simulator and on whatever else the machine runs',
           ],
         }),
       ];

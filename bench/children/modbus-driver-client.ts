@@ -5,7 +5,7 @@
  *
  *   node bench/children/modbus-driver-client.ts PORT SCANS WARMUP
  *
- * Prints {"requests_per_s", "n", "seconds"}.
+ * Prints {"requests_per_s", "n", "seconds", "cpu_us_per_request"} (user + system CPU of this process).
  */
 
 import { systemClock } from '../../src/core/clock.ts';
@@ -43,7 +43,17 @@ await driver.connect(ctx);
 const scan = () => driver.signals.p00!.read!(ctx);
 for (let i = 0; i < warmup; i++) await scan();
 const started = performance.now();
+const cpuStarted = process.cpuUsage();
 for (let i = 0; i < scans; i++) await scan();
 const seconds = (performance.now() - started) / 1000;
+const cpu = process.cpuUsage(cpuStarted);
 await driver.disconnect();
-console.log(JSON.stringify({ client: 'benchtop', n: scans, seconds, requests_per_s: scans / seconds }));
+console.log(
+  JSON.stringify({
+    client: 'benchtop',
+    n: scans,
+    seconds,
+    requests_per_s: scans / seconds,
+    cpu_us_per_request: (cpu.user + cpu.system) / scans,
+  }),
+);

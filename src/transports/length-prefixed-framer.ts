@@ -40,6 +40,8 @@ export class LengthPrefixedFramer {
 
   /** Throws FrameLengthError (and drops what was buffered) when a header is impossible. */
   push(chunk: Uint8Array): void {
+    if (this.buffered === 0) chunk = this.emitWhole(chunk);
+    if (chunk.byteLength === 0) return;
     this.chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     this.buffered += chunk.byteLength;
     while (this.buffered >= this.format.headerBytes) {
@@ -56,6 +58,27 @@ export class LengthPrefixedFramer {
       if (this.buffered < length) return;
       this.emit(this.take(length, true));
     }
+  }
+
+  /**
+   * The common case, nothing buffered: the frames wholly inside `chunk` are emitted straight from
+   * it (one copy each, no header copy); returns what is left, a partial frame or nothing.
+   */
+  private emitWhole(chunk: Uint8Array): Uint8Array {
+    const { headerBytes, maxFrameBytes } = this.format;
+    let at = 0;
+    while (chunk.byteLength - at >= headerBytes) {
+      const view = Buffer.from(chunk.buffer, chunk.byteOffset + at, chunk.byteLength - at);
+      const length = this.format.frameLength(view);
+      // An impossible header or a partial frame: the general path reports or buffers it.
+      if (!Number.isInteger(length) || length < headerBytes || length > maxFrameBytes) break;
+      if (view.length < length) break;
+      const frame = Buffer.allocUnsafe(length);
+      view.copy(frame, 0, 0, length);
+      at += length;
+      this.emit(frame);
+    }
+    return at === 0 ? chunk : chunk.subarray(at);
   }
 
   /** Bytes received that do not yet make a whole frame. */

@@ -27,6 +27,8 @@ export class ModbusExceptionReply extends Error {
   }
 }
 
+const settled = () => {};
+
 interface Pending {
   transactionId: number;
   request: ModbusRequest;
@@ -92,12 +94,20 @@ export class ModbusConnection {
 
   /** Sends a request and resolves with the reply; an exception reply rejects with ModbusExceptionReply. */
   request(request: ModbusRequest): Promise<ModbusResponse> {
+    // Idle (the usual case for a poll): send now rather than a microtask later behind the tail.
+    const run = this.queued === 0 ? this.send(request) : this.tail.then(() => this.send(request));
     this.queued++;
-    const run = this.tail.then(() => this.send(request));
-    this.tail = run.catch(() => {});
-    return run.finally(() => {
-      this.queued--;
-    });
+    this.tail = run.then(settled, settled);
+    return run.then(
+      (response) => {
+        this.queued--;
+        return response;
+      },
+      (error: unknown) => {
+        this.queued--;
+        throw error;
+      },
+    );
   }
 
   private send(request: ModbusRequest): Promise<ModbusResponse> {

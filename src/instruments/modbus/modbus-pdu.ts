@@ -90,8 +90,8 @@ function unpackBits(bytes: Buffer, count: number): boolean[] {
 }
 
 function registersOf(bytes: Buffer): number[] {
-  const out: number[] = [];
-  for (let i = 0; i + 1 < bytes.length; i += 2) out.push(bytes.readUInt16BE(i));
+  const out = new Array<number>(bytes.length >> 1);
+  for (let i = 0; i < out.length; i++) out[i] = (bytes[2 * i]! << 8) | bytes[2 * i + 1]!;
   return out;
 }
 
@@ -112,8 +112,14 @@ export function encodeRequest(r: ModbusRequest): Buffer {
     case 1:
     case 2:
     case 3:
-    case 4:
-      return Buffer.concat([Buffer.of(r.fc), u16(r.address, r.quantity)]);
+    case 4: {
+      // The request of every scan: written in place rather than concatenated from parts.
+      const pdu = Buffer.allocUnsafe(5);
+      pdu[0] = r.fc;
+      pdu.writeUInt16BE(r.address & 0xffff, 1);
+      pdu.writeUInt16BE(r.quantity & 0xffff, 3);
+      return pdu;
+    }
     case 5:
       return Buffer.concat([Buffer.of(5), u16(r.address, r.value ? 0xff00 : 0)]);
     case 6:
@@ -310,12 +316,13 @@ export interface Adu {
 }
 
 export function encodeAdu(transactionId: number, unitId: number, pdu: Buffer): Buffer {
-  const head = Buffer.alloc(7);
-  head.writeUInt16BE(transactionId & 0xffff, 0);
-  head.writeUInt16BE(0, 2);
-  head.writeUInt16BE(pdu.length + 1, 4);
-  head.writeUInt8(unitId & 0xff, 6);
-  return Buffer.concat([head, pdu]);
+  const adu = Buffer.allocUnsafe(7 + pdu.length);
+  adu.writeUInt16BE(transactionId & 0xffff, 0);
+  adu.writeUInt16BE(0, 2);
+  adu.writeUInt16BE(pdu.length + 1, 4);
+  adu.writeUInt8(unitId & 0xff, 6);
+  pdu.copy(adu, 7);
+  return adu;
 }
 
 /** A whole frame from LengthPrefixedFramer(mbapFormat). */

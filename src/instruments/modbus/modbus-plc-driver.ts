@@ -236,11 +236,9 @@ export class ModbusPlcDriver implements InstrumentDriver {
     const offset = p.readAddress - start;
     if ('bits' in reply) return reply.bits[offset] === true;
     if (!('registers' in reply)) throw new BenchtopError('PROTOCOL_ERROR', `${this.id}: unexpected reply`);
-    const raw = decodeRegisters(
-      p.type,
-      reply.registers.slice(offset, offset + p.width),
-      this.config.word_order,
-    );
+    if (offset + p.width > reply.registers.length)
+      throw new BenchtopError('PROTOCOL_ERROR', `${this.id}.${p.name}: reply too short`);
+    const raw = decodeRegisters(p.type, reply.registers, this.config.word_order, offset);
     if (p.type === 'bool') return raw !== 0;
     return rawToEngineering(p, raw);
   }

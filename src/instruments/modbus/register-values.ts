@@ -14,17 +14,18 @@ export const registerCount = (type: PointType): number =>
 
 const scratch = Buffer.alloc(4);
 
-export function decodeRegisters(type: PointType, words: readonly number[], order: WordOrder): number {
+/** The value in `words` from index `at` (a bulk read's reply decodes in place, no copy per point). */
+export function decodeRegisters(type: PointType, words: readonly number[], order: WordOrder, at = 0): number {
   if (registerCount(type) === 1) {
-    const w = words[0]! & 0xffff;
+    const w = words[at]! & 0xffff;
     if (type === 'int16') return w >= 0x8000 ? w - 0x10000 : w;
     if (type === 'bool') return w === 0 ? 0 : 1;
     return w;
   }
-  const [first, second] = [words[0]! & 0xffff, words[1]! & 0xffff];
-  const [high, low] = order === 'high_first' ? [first, second] : [second, first];
-  scratch.writeUInt16BE(high, 0);
-  scratch.writeUInt16BE(low, 2);
+  const first = words[at]! & 0xffff;
+  const second = words[at + 1]! & 0xffff;
+  scratch.writeUInt16BE(order === 'high_first' ? first : second, 0);
+  scratch.writeUInt16BE(order === 'high_first' ? second : first, 2);
   if (type === 'float32') return scratch.readFloatBE(0);
   return type === 'int32' ? scratch.readInt32BE(0) : scratch.readUInt32BE(0);
 }

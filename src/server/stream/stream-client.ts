@@ -89,9 +89,11 @@ export class StreamClient {
     else this.signals.delete(path);
   }
 
-  /** Offers a reading; sends now, later (coalesced), or not at all if unsubscribed. */
-  offerReading(reading: Reading): void {
-    const path = `${reading.instrument}.${reading.signal}`;
+  /**
+   * Offers a reading; sends now, later (coalesced), or not at all if unsubscribed. `path` is
+   * `instrument.signal`: the hub builds it once per reading rather than once per client.
+   */
+  offerReading(reading: Reading, path = `${reading.instrument}.${reading.signal}`): void {
     let sub = this.signals.get(path);
     if (!sub) {
       const period = this.wildcards.get(reading.instrument);

@@ -270,7 +270,11 @@ export class StreamHub {
         return;
       }
     }
-    this.fanOut({ deliver: (c, job) => c.offerReading(job.reading!), signal, reading });
+    this.fanOut({
+      deliver: (c, job) => c.offerReading(job.reading!, job.signal ?? undefined),
+      signal,
+      reading,
+    });
   }
 
   /**

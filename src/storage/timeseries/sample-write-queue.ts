@@ -5,7 +5,7 @@ export interface SampleWriteQueueOptions {
   store: TimeSeriesStore;
   /** Samples waiting at most; a tick that does not fit is dropped whole and counted. */
   capacity: number;
-  /** Samples per store write at most (a single tick larger than this is written alone). */
+  /** Samples per store write at most (a larger tick is split into writes of this size). */
   batchSize: number;
   onWritten: (group: string, samples: number) => void;
   /** Samples that will never be stored: the queue was full or their write failed. */
@@ -60,7 +60,13 @@ export class SampleWriteQueue {
       if (this.holding) this.draining ??= this.drain();
       return false;
     }
-    this.chunks.push({ group, samples });
+    // A tick larger than a batch (20 000 signals in one group) is split, so no single write
+    // holds the event loop for the whole tick: the store's insert is synchronous.
+    const size = this.options.batchSize;
+    if (samples.length <= size) this.chunks.push({ group, samples });
+    else
+      for (let i = 0; i < samples.length; i += size)
+        this.chunks.push({ group, samples: samples.slice(i, i + size) });
     this.queued += samples.length;
     this.draining ??= this.drain();
     return true;
@@ -109,6 +115,8 @@ export class SampleWriteQueue {
           this.options.onWriteError(error, samples.length);
           for (const c of batch) this.options.onDropped(c.group, c.samples.length, 'write_failed');
         }
+        // Between batches, let sockets and timers run (polls, ticks, clients).
+        if (this.chunks.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
       this.draining = null;
