@@ -10,6 +10,7 @@ import { lineTrackingBenchmark } from './line-tracking.ts';
 import { loggingJitterBenchmark } from './logging-jitter.ts';
 import { logixBenchmark } from './logix.ts';
 import { modbusBenchmark } from './modbus.ts';
+import { retinotopyBenchmark } from './retinotopy.ts';
 import { scpiBenchmark } from './scpi.ts';
 import { startupBenchmark } from './startup.ts';
 import { tagScaleBenchmark } from './tagscale.ts';
@@ -30,4 +31,5 @@ export const benchmarks: Benchmark[] = [
   logixBenchmark,
   lineTrackingBenchmark,
   genicamBenchmark,
+  retinotopyBenchmark,
 ];

@@ -230,9 +230,12 @@ export const COMMANDS: CommandSpec[] = [
       {
         name: 'analyze <session>',
         description:
-          "maps and visual areas from a session directory in the imaging guide's layout ({LR,RL,TB,BT}_camera.h5, {dir}_stimulus.h5, metadata.json)",
+          "maps and visual areas from a session file Benchtop recorded, or a directory in the imaging guide's layout ({LR,RL,TB,BT}_camera.h5, {dir}_stimulus.h5, metadata.json)",
         options: [
-          ['--out <file>', 'results file (default: SESSION/analysis_results.h5)'],
+          [
+            '--out <file>',
+            'results file (default: analysis_results.h5 in the session directory, or beside the session file)',
+          ],
           new Option(
             '--set <analysis.key=value>',
             'analysis parameter, e.g. --set analysis.sign_map_threshold=0.3 (repeatable)',

@@ -9,6 +9,8 @@ import type { FastifyInstance, RouteOptions } from 'fastify';
 import { serverHarness } from '../../test/support/server-harness.ts';
 import { AlarmService } from '../alarms/alarm-service.ts';
 import { AlarmStore } from '../alarms/alarm-store.ts';
+import { syntheticSession } from '../analysis/retinotopy/test-support/synthetic-session.ts';
+import { writeBenchtopSession } from '../analysis/retinotopy/test-support/write-benchtop-session.ts';
 import { AlarmEntry } from '../config/schema.ts';
 import { systemClock } from '../core/clock.ts';
 import { silentLogger } from '../core/logger.ts';
@@ -169,6 +171,19 @@ for (const checkReplies of [true, false])
       await call('GET', `/api/v1/runs/${scan.body.uid}/documents`);
       const file = await call('GET', `/api/v1/runs/${scan.body.uid}/files/run.mem`);
       assert.equal(file.body, 'run data');
+
+      await writeBenchtopSession(
+        join(h.dir, 'isi-session.h5'),
+        syntheticSession({ width: 12, height: 10, fps: 2, cycles: 2, uint16: true, amplitude: 0.02 }),
+      );
+      await call('POST', '/api/v1/isi/analysis', {
+        session: 'isi-session.h5',
+        parameters: { small_patch_px: 5 },
+      });
+      const analysed = await call('GET', '/api/v1/isi/analysis?id=isi-session.h5&wait=true');
+      assert.equal(analysed.body.state, 'done');
+      await call('GET', '/api/v1/isi/analysis/layer?id=isi-session.h5&layer=raw_vfs');
+      await call('GET', '/api/v1/isi/analysis/composite.png?id=isi-session.h5&layers=azimuth:0.5');
 
       await call('GET', '/api/v1/history?signals=motor.position');
       await call('GET', '/api/v1/config');

@@ -498,3 +498,36 @@ export const IsiSessionInfo = strict({
   error: Nullable(Type.String()),
 });
 export type IsiSessionInfo = Static<typeof IsiSessionInfo>;
+
+/** One retinotopy analysis (start_analysis) as the server tracks it. */
+export const IsiAnalysisInfo = strict({
+  id: Type.String({ description: 'the session path relative to the output directory' }),
+  session: Type.String(),
+  state: Literals(['accumulating', 'computing', 'done', 'failed'] as const),
+  frames_done: Type.Integer({ minimum: 0 }),
+  frames_total: Type.Integer({ minimum: 0 }),
+  parameters: Type.Record(Type.String(), Type.Union([Type.Number(), Type.Boolean(), Type.String()])),
+  areas: Type.Array(
+    strict({
+      label: Type.Integer({ minimum: 1 }),
+      area_px: Type.Integer({ minimum: 0 }),
+      sign: Type.Integer({ minimum: -1, maximum: 1 }),
+      AU: Type.Number({ description: 'visual coverage, deg²' }),
+      AS: Type.Number({ description: 'Jacobian area, deg²' }),
+    }),
+  ),
+  error: Nullable(Type.String()),
+});
+export type IsiAnalysisInfo = Static<typeof IsiAnalysisInfo>;
+
+/** One layer of an analysis: row-major float32 values, base64 (little-endian). */
+export const IsiAnalysisLayer = strict({
+  name: Type.String(),
+  width: Type.Integer({ minimum: 1 }),
+  height: Type.Integer({ minimum: 1 }),
+  min: Type.Number(),
+  max: Type.Number(),
+  dtype: Type.Literal('float32'),
+  data: Type.String({ contentEncoding: 'base64' }),
+});
+export type IsiAnalysisLayer = Static<typeof IsiAnalysisLayer>;

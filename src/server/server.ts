@@ -7,6 +7,7 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import { BenchtopError } from '../core/errors.ts';
 import { BENCHTOP_VERSION } from '../core/version.ts';
+import { IsiAnalysisService } from '../imaging/isi-analysis-service.ts';
 import { IsiSessionService } from '../imaging/isi-session-service.ts';
 import { installAuth } from './auth/auth-plugin.ts';
 import type { ServerContext } from './context.ts';
@@ -17,6 +18,7 @@ import { installReplyCheck } from './reply-check.ts';
 import { alarmRoutes } from './routes/alarm-routes.ts';
 import { historyRoutes } from './routes/history-routes.ts';
 import { instrumentRoutes } from './routes/instrument-routes.ts';
+import { isiAnalysisRoutes } from './routes/isi-analysis-routes.ts';
 import { isiRoutes } from './routes/isi-routes.ts';
 import { lineRoutes } from './routes/line-routes.ts';
 import { recipeRoutes } from './routes/recipe-routes.ts';
@@ -170,6 +172,10 @@ export async function buildServer(
             ctx.instruments,
           ),
         );
+      // Offline analysis needs no instrument: sessions under the output directory, from any rig.
+      const isiAnalysis = new IsiAnalysisService({ outputDir: config.storage.output_dir, log: ctx.logger });
+      app.addHook('onClose', () => isiAnalysis.close());
+      await api.register(isiAnalysisRoutes(isiAnalysis));
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
       api.get(
         '/stream',

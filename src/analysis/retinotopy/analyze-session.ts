@@ -1,25 +1,46 @@
+import { existsSync, statSync } from 'node:fs';
+import { BenchtopError } from '../../core/errors.ts';
 import type { AnalysisParameters } from './analysis-parameters.ts';
 import { FourierWorkerPool } from './fourier-worker-pool.ts';
 import { RetinotopyAnalysis } from './retinotopy-analysis.ts';
 import { assertSameFrameSize } from './retinotopy-maps.ts';
 import type { AnalysisResults } from './session-files/analysis-results-file.ts';
-import { openGuideLayoutSession } from './session-files/guide-layout-session.ts';
+import { openBenchtopSession } from './session-files/benchtop-session.ts';
+import { type GuideLayoutSession, openGuideLayoutSession } from './session-files/guide-layout-session.ts';
 
-/** Stages 1–4 for a session directory in the guide's layout. */
-export async function analyzeGuideSession(
-  dir: string,
+/**
+ * A session as the analysis reads it: a directory is the imaging guide's layout, a file is one
+ * Benchtop recorded (docs/isi-session-file.md).
+ */
+export async function openSession(path: string): Promise<GuideLayoutSession> {
+  if (!existsSync(path)) {
+    throw new BenchtopError(
+      'NOT_FOUND',
+      `${path} does not exist (a session file or a directory in the guide's layout)`,
+      {
+        session: path,
+      },
+    );
+  }
+  return statSync(path).isDirectory() ? openGuideLayoutSession(path) : openBenchtopSession(path);
+}
+
+/** Stages 1–4 for a session file or a session directory in the guide's layout. */
+export async function analyzeSession(
+  path: string,
   parameters: AnalysisParameters,
   onProgress?: (done: number, total: number) => void,
+  pool: FourierWorkerPool = new FourierWorkerPool(),
 ): Promise<AnalysisResults> {
-  const session = await openGuideLayoutSession(dir);
-  const pool = new FourierWorkerPool();
+  let session: GuideLayoutSession | undefined;
   try {
+    session = await openSession(path);
     assertSameFrameSize(session.recordings);
     const analysis = new RetinotopyAnalysis(pool, session.recordings);
     await analysis.accumulateAll(parameters.chunk_frames, onProgress);
     return await analysis.results(parameters);
   } finally {
-    session.close();
+    session?.close();
     await pool.close();
   }
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { syntheticSession, trueAltitude } from '../../analysis/retinotopy/test-support/synthetic-session.ts';
+import { writeBenchtopSession } from '../../analysis/retinotopy/test-support/write-benchtop-session.ts';
 import { writeGuideLayoutSession } from '../../analysis/retinotopy/test-support/write-guide-layout.ts';
 
 const main = fileURLToPath(new URL('../main.ts', import.meta.url));
@@ -155,6 +156,23 @@ describe('benchtop isi', { skip: hasH5py ? false : '/usr/bin/python3 with h5py i
     const labels = [25, 75, 125].map((c) => got.area_row[c] as number);
     const signOf = (label: number) => got.areas.sign?.[(got.areas.label ?? []).indexOf(label)];
     assert.deepEqual(labels.map(signOf), [-1, 1, -1]);
+  });
+
+  it("analyze: reads a session file in Benchtop's own layout and writes the results beside it", async () => {
+    const recorded = join(dir, 'recorded');
+    spawnSync('mkdir', ['-p', recorded]);
+    const file = join(recorded, 'session.h5');
+    await writeBenchtopSession(
+      file,
+      syntheticSession({ width: 40, height: 50, fps: 2, cycles: 3, uint16: true, amplitude: 0.02 }),
+    );
+    const r = await runCli(['isi', 'analyze', file, '--set', 'analysis.small_patch_px=10']);
+    assert.equal(r.status, 0, r.stderr);
+    const got = readBack(join(recorded, 'analysis_results.h5'));
+    assert.deepEqual(got.shape, [50, 40]);
+    got.elevation_col.forEach((alt, row) => {
+      assert.ok(Math.abs(alt - trueAltitude(row, 50)) < 0.5, `altitude at row ${row}: ${alt}`);
+    });
   });
 
   it('refuses an unknown analysis parameter', async () => {

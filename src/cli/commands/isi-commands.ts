@@ -1,13 +1,12 @@
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseAnalysisSettings } from '../../analysis/retinotopy/analysis-parameters.ts';
-import { analyzeGuideSession } from '../../analysis/retinotopy/analyze-session.ts';
+import { analyzeSession } from '../../analysis/retinotopy/analyze-session.ts';
 import { segmentAreas } from '../../analysis/retinotopy/segmentation/area-segmentation.ts';
 import {
   readPositionMaps,
   writeAnalysisResults,
 } from '../../analysis/retinotopy/session-files/analysis-results-file.ts';
-import { BenchtopError } from '../../core/errors.ts';
 import type { Invocation } from '../command-spec.ts';
 import { ProgressBar } from './run-progress-bar.ts';
 
@@ -22,14 +21,11 @@ interface IsiOptions {
 export async function isiAnalyze(inv: Invocation<IsiOptions, { session: string }>): Promise<void> {
   const { session } = inv.args;
   const parameters = parseAnalysisSettings(inv.options.set);
-  if (!existsSync(session) || !statSync(session).isDirectory()) {
-    throw new BenchtopError('NOT_FOUND', `${session} is not a session directory in the guide's layout`, {
-      session,
-    });
-  }
-  const out = inv.options.out ?? join(session, 'analysis_results.h5');
+  // Beside a session file, inside a session directory.
+  const isDirectory = statSync(session, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  const out = inv.options.out ?? join(isDirectory ? session : dirname(session), 'analysis_results.h5');
   const bar = new ProgressBar(inv.err, 'analyze');
-  const results = await analyzeGuideSession(session, parameters, (done, total) =>
+  const results = await analyzeSession(session, parameters, (done, total) =>
     bar.update({ done, total, eta_s: null, state: 'fourier' }),
   );
   bar.finish();

@@ -1,0 +1,42 @@
+import h5wasm, { type Dataset } from 'h5wasm/node';
+import { FourierWorkerPool } from '../../src/analysis/retinotopy/fourier-worker-pool.ts';
+import { OnlineFourier } from '../../src/analysis/retinotopy/online-fourier.ts';
+
+// Usage: retinotopy-offline.ts PATH CHUNK PERIOD_S. One direction's stage 1 from a {DIR}_camera.h5
+// (what `benchtop isi analyze` does per direction): frames read CHUNK at a time with h5wasm,
+// accumulated by the worker pool (one thread per core), then the maps read out. Prints seconds.
+
+const [path, chunkArg, periodArg] = process.argv.slice(2);
+const chunk = Number(chunkArg);
+const periodS = Number(periodArg);
+const start = performance.now();
+const m = await h5wasm.ready;
+m.activate_throwing_error_handler();
+const file = new h5wasm.File(path as string, 'r');
+const frames = file.get('frames') as Dataset;
+const stamps = (file.get('timestamps') as Dataset).value as BigInt64Array;
+const [n, height, width] = frames.shape as [number, number, number];
+const pool = new FourierWorkerPool();
+const first = Number(stamps[0]);
+const cycles = Math.floor((Number(stamps[n - 1]) - first) / 1e6 / periodS) + 1;
+const fourier = new OnlineFourier(pool, width, height, {
+  startUs: first,
+  periodS,
+  sweepS: periodS,
+  // Every frame in the window, as the numpy anchor uses them all.
+  cycles,
+  startDeg: -70,
+  endDeg: 70,
+});
+for (let k = 0; k < n; k += chunk) {
+  const count = Math.min(chunk, n - k);
+  const data = frames.slice([[k, k + count], [], []]) as Uint16Array;
+  await fourier.addFrames(data, stamps.subarray(k, k + count));
+}
+const maps = await fourier.maps({ leakageCorrection: false });
+const seconds = (performance.now() - start) / 1000;
+file.close();
+await pool.close();
+console.log(
+  JSON.stringify({ seconds, frames: n, used: fourier.framesUsed, threads: pool.size, check: maps.phase[0] }),
+);

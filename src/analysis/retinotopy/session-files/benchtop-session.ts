@@ -1,0 +1,150 @@
+import { existsSync } from 'node:fs';
+import h5wasm, { type Dataset, type File } from 'h5wasm/node';
+import { BenchtopError } from '../../../core/errors.ts';
+import {
+  DIRECTIONS,
+  type Direction,
+  type DirectionRecording,
+  type FrameChunk,
+} from '../direction-recording.ts';
+import type { FrameData } from '../fourier-accumulator.ts';
+import type { SweepTiming } from '../sweep-timing.ts';
+import type { GuideLayoutSession } from './guide-layout-session.ts';
+
+/** docs/isi-session-file.md: phases column, 1 = a sweep frame (0 baseline, 2 gap). */
+const SWEEP_PHASE = 1;
+
+/**
+ * Sweep timing from Benchtop's own stimulus record, which labels every presented frame with its
+ * sweep number and phase (baselines and gaps included, angles NaN there): each sweep's first and
+ * last sweep-phase frame give S, E and T_s; T is the median spacing of sweep starts.
+ */
+export function sweepTimingFromLabelledStimulus(
+  direction: string,
+  timestampsUs: ArrayLike<number | bigint>,
+  angles: ArrayLike<number>,
+  sweeps: ArrayLike<number>,
+  phases: ArrayLike<number>,
+): SweepTiming {
+  const first = new Map<number, number>();
+  const last = new Map<number, number>();
+  for (let k = 0; k < timestampsUs.length; k++) {
+    const sweep = sweeps[k] as number;
+    if (phases[k] !== SWEEP_PHASE || sweep < 0) continue;
+    if (!first.has(sweep)) first.set(sweep, k);
+    last.set(sweep, k);
+  }
+  const order = [...first.keys()].sort((a, b) => a - b);
+  if (order.length === 0) {
+    throw new BenchtopError('VALUE_INVALID', `${direction}: the session holds no presented sweep`, {
+      direction,
+    });
+  }
+  const at = (k: number) => Number(timestampsUs[k]);
+  const k0 = first.get(order[0] as number) as number;
+  const k1 = last.get(order[0] as number) as number;
+  const sweepS = (at(k1) - at(k0)) / 1e6;
+  const starts = order.map((s) => at(first.get(s) as number));
+  const spacings = starts.slice(1).map((t, i) => (t - (starts[i] as number)) / 1e6);
+  const periodS = spacings.length > 0 ? median(spacings) : sweepS;
+  if (!(sweepS > 0) || !(periodS >= sweepS * 0.999)) {
+    throw new BenchtopError(
+      'VALUE_INVALID',
+      `${direction}: sweeps of ${sweepS} s every ${periodS} s cannot be analysed`,
+      {
+        direction,
+        sweepS,
+        periodS,
+      },
+    );
+  }
+  return {
+    startUs: at(k0),
+    periodS,
+    sweepS: Math.min(sweepS, periodS),
+    cycles: order.length,
+    startDeg: angles[k0] as number,
+    endDeg: angles[k1] as number,
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/**
+ * A session file Benchtop recorded (docs/isi-session-file.md): one HDF5 file with a block per
+ * direction. Frames are read a slice at a time; the file stays open until close().
+ */
+export async function openBenchtopSession(path: string): Promise<GuideLayoutSession> {
+  if (!existsSync(path)) throw new BenchtopError('NOT_FOUND', `${path} does not exist`, { path });
+  const module = await h5wasm.ready;
+  module.activate_throwing_error_handler();
+  let file: File;
+  try {
+    file = new h5wasm.File(path, 'r');
+  } catch (err) {
+    throw new BenchtopError(
+      'STORAGE_ERROR',
+      `cannot open ${path}: ${(err as Error).message}`,
+      { path },
+      { cause: err },
+    );
+  }
+  try {
+    if (file.attrs.format?.value !== 'benchtop-isi-session') {
+      throw new BenchtopError(
+        'VALUE_INVALID',
+        `${path} is not a Benchtop ISI session file (format attribute)`,
+        {
+          path,
+        },
+      );
+    }
+    const dataset = (name: string): Dataset => {
+      const entity = file.get(name);
+      if (!(entity instanceof h5wasm.Dataset)) {
+        throw new BenchtopError('STORAGE_ERROR', `${path} has no dataset "${name}"`, { path, name });
+      }
+      return entity;
+    };
+    const parameters = file.get('/parameters');
+    const metadata =
+      parameters instanceof h5wasm.Dataset
+        ? (JSON.parse(String(parameters.value)) as Record<string, unknown>)
+        : {};
+    const recordings = {} as Record<Direction, DirectionRecording>;
+    for (const direction of DIRECTIONS) {
+      const frames = dataset(`/${direction}/camera/frames`);
+      const [count, height, width] = frames.shape as [number, number, number];
+      const stamps = dataset(`/${direction}/camera/timestamps_us`).value as BigInt64Array;
+      const stimulus = (name: string) => dataset(`/${direction}/stimulus/${name}`).value;
+      const timing = sweepTimingFromLabelledStimulus(
+        direction,
+        stimulus('timestamps_us') as BigInt64Array,
+        stimulus('angles') as Float32Array,
+        stimulus('sweeps') as Int32Array,
+        stimulus('phases') as Uint8Array,
+      );
+      recordings[direction] = {
+        direction,
+        width,
+        height,
+        frameCount: count,
+        timing,
+        async readFrames(start: number, n: number): Promise<FrameChunk> {
+          const data = frames.slice([[start, start + n], [], []]) as FrameData;
+          return { frames: data, timestampsUs: stamps.subarray(start, start + n) };
+        },
+      };
+    }
+    return { recordings, metadata, close: () => file.close() };
+  } catch (err) {
+    file.close();
+    throw err;
+  }
+}
