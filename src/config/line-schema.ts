@@ -90,6 +90,13 @@ export const LineEntry = Type.Object(
     state_tag: TagName,
     result_tag: TagName,
     cycle_time_tag: Type.Optional(TagName),
+    counter_tag: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          "The PLC's part counter (Part.Counter), read on each part event: an edge seen twice is one part, parts made while the link was down are counted as missed",
+      }),
+    ),
     ideal_cycle_ms: Type.Number({ exclusiveMinimum: 0 }),
     target_per_hour: Type.Number({ exclusiveMinimum: 0 }),
     utc_offset_minutes: Type.Integer({

@@ -73,6 +73,7 @@ export function lineIssues(lines: unknown, instruments: readonly unknown[]): Con
         check(at('state_tag'), line.state_tag);
         check(at('result_tag'), line.result_tag);
         check(at('cycle_time_tag'), line.cycle_time_tag);
+        check(at('counter_tag'), line.counter_tag);
         for (const [field, tag] of Object.entries(line.part_fields ?? {}))
           check(at('part_fields', field), tag);
       }
