@@ -54,7 +54,7 @@ export class InstrumentLinePlc implements LinePlc {
     return Object.fromEntries(readings.map((r, i) => [tags[i], r.value]));
   }
 
-  async write(tag: string, value: number): Promise<void> {
+  async write(tag: string, value: number | boolean): Promise<void> {
     await this.directory.get(this.instrumentId).write(tag, value);
   }
 
