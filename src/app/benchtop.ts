@@ -20,6 +20,7 @@ import type { RunWriter, WriterFactory } from '../engine/run-storage.ts';
 import type { InstrumentCatalog } from '../instruments/kind.ts';
 import { instrumentLineAdapters } from '../production/adapters/instrument-line-adapters.ts';
 import { lineBusHooks } from '../production/line-bus-events.ts';
+import { LineKpiPublisher } from '../production/line-kpi-publisher.ts';
 import { ProductionLines } from '../production/production-lines.ts';
 import { SecurityStore } from '../server/auth/security-store.ts';
 import { assertBindAllowed, describeBind } from '../server/bind-policy.ts';
@@ -104,6 +105,7 @@ export class Benchtop {
   private server: FastifyInstance | null = null;
   /** The `[[lines]]`: part tracking on the PLC and cameras, their store (null without lines). */
   production: ProductionLines | null = null;
+  private kpiPublisher: LineKpiPublisher | null = null;
   private stopping: Promise<void> | null = null;
 
   constructor(loaded: LoadedConfig, logger: Logger, options: BenchtopOptions = {}) {
@@ -424,6 +426,16 @@ export class Benchtop {
       },
     });
     this.metrics.attachLines(this.production.trackers);
+    const kpis = new LineKpiPublisher({
+      lines: this.config.lines,
+      store: this.production.store,
+      clock: this.clock,
+      publish: (update) => this.bus.emit('line.kpis', update),
+      onError: (error) => log.warn({ err: error }, 'live line KPIs not computed'),
+    });
+    this.kpiPublisher = kpis;
+    this.bus.on('line.part', ({ part }) => kpis.changed(part.lineId));
+    this.bus.on('line.state', (event) => kpis.changed(event.lineId));
     await this.production.start();
     log.info({ lines: this.config.lines.map((l) => l.id) }, 'production lines tracking');
   }
@@ -472,6 +484,7 @@ export class Benchtop {
     await this.parameterLogger?.stop();
     await this.server?.close();
     // The parts in progress are written back while the PLC still answers, then the store closes.
+    await this.kpiPublisher?.stop();
     await this.production?.stop();
     const { timedOut } = await this.supervisor.stopAll();
     if (timedOut.length) this.logger.warn({ actors: timedOut }, 'actors exceeded the shutdown timeout');

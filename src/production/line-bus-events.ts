@@ -1,5 +1,6 @@
 import type { EventBus } from '../core/bus.ts';
 import type { BenchtopEvents } from '../core/events.ts';
+import type { LineKpiUpdate } from './line-kpi-publisher.ts';
 import type { DefectRecord, LineEvent, PartRecord } from './line-records.ts';
 import type { LineTrackerOptions, TrackedPart } from './line-tracker.ts';
 
@@ -16,8 +17,12 @@ declare module '../core/events.ts' {
     'line.part': LinePartEvent;
     /** One per NG tool of a part, as stored (disposition pending). */
     'line.defect': DefectRecord;
-    /** State changes with the previous state's duration, and the line's alarms raised or cleared. */
-    'line.event': LineEvent;
+    /** A `state_tag` change, with the previous state's duration. */
+    'line.state': LineEvent;
+    /** A line alarm raised or cleared (W204, F205, S101, or one recorded from the PLC). */
+    'line.alarm': LineEvent;
+    /** The line's KPIs over the current shift so far, at most once per second (LineKpiPublisher). */
+    'line.kpis': LineKpiUpdate;
   }
 }
 
@@ -34,6 +39,6 @@ export function lineBusHooks(
       });
       for (const defect of tracked.defects) bus.emit('line.defect', defect);
     },
-    onLineEvent: (event) => bus.emit('line.event', event),
+    onLineEvent: (event) => bus.emit(event.kind === 'state' ? 'line.state' : 'line.alarm', event),
   };
 }

@@ -60,6 +60,10 @@ describe('assembly1 tracked on the simulators', () => {
       const simulator = bt.instruments.simulator('vision');
       assert.ok(simulator instanceof CvxSimulatorServer);
       const cvx: CvxSimulatorServer['cvx'] = simulator.cvx;
+      const kpisOfAll = bt.bus.once(
+        'line.kpis',
+        (u) => u.kpis.produced >= 15 && u.kpis.produced === parts.length,
+      );
       await plc.write('Line.RunCmd', true);
       await until(() => parts.length >= 15);
       await plc.write('Line.RunCmd', false);
@@ -106,6 +110,9 @@ describe('assembly1 tracked on the simulators', () => {
       assert.equal(line.passCount, passed);
       assert.equal(line.failCountTotal, stored.length - passed);
       assert.equal((await plc.read('Quality.PassCount')).value, passed);
+      // The live KPIs (the stream's line.kpis) are computed from the same stored parts.
+      const { kpis } = await kpisOfAll;
+      assert.equal(kpis.good, passed);
       // The CV-X's seeded defect model fails some of the line's serials: both verdicts were checked.
       assert.ok(passed > 0 && passed < stored.length, `${passed} of ${stored.length} passed`);
     },
