@@ -4,7 +4,7 @@ import type { Clock } from '../core/clock.ts';
 import { type BenchtopError, toBenchtopError } from '../core/errors.ts';
 import { LineControl } from './line-control.ts';
 import type { LineAlarmSink, LinePlc, StationVision } from './line-interfaces.ts';
-import { LineTracker, type LineTrackerOptions } from './line-tracker.ts';
+import { type LineHealth, LineTracker, type LineTrackerOptions } from './line-tracker.ts';
 import { LineRetention } from './store/line-retention.ts';
 import type { LineStore } from './store/line-store.ts';
 import { LineWriteQueue } from './store/line-write-queue.ts';
@@ -110,8 +110,14 @@ export class ProductionLines {
     lines: readonly LineConfig[];
     store: LineStore;
     control: (lineId: string) => LineControl | undefined;
+    health: (lineId: string) => LineHealth | undefined;
   } {
-    return { lines: this.lines, store: this.store, control: (id) => this.controls.get(id) };
+    return {
+      lines: this.lines,
+      store: this.store,
+      control: (id) => this.controls.get(id),
+      health: (id) => this.tracker(id)?.health(),
+    };
   }
 
   tracker(lineId: string): LineTracker | undefined {

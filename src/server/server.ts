@@ -152,7 +152,8 @@ export async function buildServer(
       if (ctx.alarms) await api.register(alarmRoutes(ctx.alarms));
       if (ctx.production) await api.register(lineRoutes(ctx.production, ctx.clock));
       const control = ctx.production?.control;
-      if (control) await api.register(lineControlRoutes({ control }));
+      const health = ctx.production?.health;
+      if (control) await api.register(lineControlRoutes({ control, ...(health ? { health } : {}) }));
       if (ctx.engine) await api.register(runRoutes(ctx.engine, ctx.catalog, config.storage.output_dir));
       if (ctx.timeseries) await api.register(historyRoutes(ctx.timeseries, ctx.clock));
       if (ctx.recipes) {

@@ -98,6 +98,17 @@ describe('line control API: run, stop, reset, emergency stop by role', () => {
     ]);
   });
 
+  it('status: a viewer sees the commands the line has tags for, with their least roles', async () => {
+    const r = await app.inject({
+      method: 'GET',
+      url: '/api/v1/lines/assembly1/status',
+      headers: { 'x-api-key': keys.viewer },
+    });
+    assert.equal(r.statusCode, 200, r.body);
+    assert.deepEqual(r.json().commands, ['run', 'stop', 'reset', 'emergency_stop', 'release_emergency_stop']);
+    assert.equal(r.json().command_roles.reset, 'supervisor');
+  });
+
   it('an unknown line is 404', async () => {
     const r = await app.inject({
       method: 'POST',

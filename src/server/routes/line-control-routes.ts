@@ -2,11 +2,14 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { BenchtopError } from '../../core/errors.ts';
 import type { LineCommand, LineControl } from '../../production/line-control.ts';
+import type { LineHealth } from '../../production/line-tracker.ts';
 import type { Role } from '../auth/roles.ts';
 
 export interface LineControlContext {
   /** The control of each line with a PLC, by line id. */
   control(lineId: string): LineControl | undefined;
+  /** What the tracking path sees of the line now (state, last-100 quality, links). */
+  health?(lineId: string): LineHealth | undefined;
 }
 
 /**
@@ -63,6 +66,33 @@ const Written = Type.Object({
 /** POST /api/v1/lines/{id}/control/{run|stop|reset|emergency-stop…} and /plc/write (supervisor). */
 export function lineControlRoutes(ctx: LineControlContext) {
   return async (app: FastifyInstance) => {
+    app.get(
+      '/lines/:id/status',
+      {
+        schema: {
+          tags: ['lines'],
+          summary: 'The line now: state, quality of the last 100 parts, PLC and camera links, commands',
+          params: LineParams,
+        },
+      },
+      async (request) => {
+        const { id } = request.params as { id: string };
+        const control = controlOf(ctx, id);
+        const h = ctx.health?.(id);
+        return {
+          line: id,
+          state: h?.lineState ?? null,
+          parts: h?.parts ?? 0,
+          recent_parts: h?.recentParts ?? 0,
+          defect_rate: h?.defectRate ?? 0,
+          plc_connected: h?.plcConnected ?? null,
+          vision_connected: h?.visionConnected ?? {},
+          queued_records: h?.queuedRecords ?? 0,
+          commands: control.commands,
+          command_roles: LineCommandRoles,
+        };
+      },
+    );
     for (const r of routes) {
       app.post(
         `/lines/:id/control/${r.path}`,
