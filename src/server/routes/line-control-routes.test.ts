@@ -17,7 +17,9 @@ describe('line control API: run, stop, reset, emergency stop by role', () => {
   let store: SqliteLineStore;
   const clock = new ManualClock(Date.UTC(2026, 11, 1, 7, 0, 0));
   const plc = new FakeLinePlc(clock, { 'Line.RunCmd': false, 'Line.Reset': false, 'Emergency.Stop': false });
+  // The harness's motor stands in for the line's PLC instrument (its signal routes are guarded).
   const line = testLineConfig({
+    plc: 'motor',
     run_tag: 'Line.RunCmd',
     reset_tag: 'Line.Reset',
     emergency_stop_tag: 'Emergency.Stop',
@@ -76,6 +78,19 @@ describe('line control API: run, stop, reset, emergency stop by role', () => {
     assert.deepEqual(writesOf('Quality.Result'), [1]);
     assert.equal((await post('plc/write', 'admin', { tag: 'Line.RunCmd', value: 'yes' })).statusCode, 400);
     assert.deepEqual(writesOf('Quality.Result'), [1]);
+  });
+
+  it("the PLC instrument's own signal writes: supervisor and above too", async () => {
+    const put = (role: Role) =>
+      app.inject({
+        method: 'PUT',
+        url: '/api/v1/instruments/motor/signals/position',
+        headers: { 'x-api-key': keys[role] },
+        payload: { value: 1 },
+      });
+    assert.equal((await put('operator')).statusCode, 403);
+    const ok = await put('supervisor');
+    assert.equal(ok.statusCode, 200, ok.body);
   });
 
   it('emergency stop: operator and above, audited every time, refused or failed included', async () => {
