@@ -18,6 +18,10 @@ import { createRecipePlan } from '../engine/plans/recipe.ts';
 import { RunEngine } from '../engine/run-engine.ts';
 import type { RunWriter, WriterFactory } from '../engine/run-storage.ts';
 import type { InstrumentCatalog } from '../instruments/kind.ts';
+import { instrumentLineAdapters } from '../production/adapters/instrument-line-adapters.ts';
+import { lineBusHooks } from '../production/line-bus-events.ts';
+import { LineKpiPublisher } from '../production/line-kpi-publisher.ts';
+import { ProductionLines } from '../production/production-lines.ts';
 import { SecurityStore } from '../server/auth/security-store.ts';
 import { assertBindAllowed, describeBind } from '../server/bind-policy.ts';
 import { HealthService } from '../server/health/health-service.ts';
@@ -99,6 +103,9 @@ export class Benchtop {
   private parameterLogger: ParameterLogger | null = null;
   private retention: Retention | null = null;
   private server: FastifyInstance | null = null;
+  /** The `[[lines]]`: part tracking on the PLC and cameras, their store (null without lines). */
+  production: ProductionLines | null = null;
+  private kpiPublisher: LineKpiPublisher | null = null;
   private stopping: Promise<void> | null = null;
 
   constructor(loaded: LoadedConfig, logger: Logger, options: BenchtopOptions = {}) {
@@ -269,6 +276,7 @@ export class Benchtop {
     importConfiguredRecipes(this.recipes, this.config.process, this.loaded.file, this.logger);
     await this.startAcquisition();
     await this.startParameterLog();
+    await this.startProduction();
     this.startBackups();
     const built = await buildServer({
       config: this.config,
@@ -285,6 +293,7 @@ export class Benchtop {
       recipes: this.recipes,
       ...(this.timeseries ? { timeseries: this.timeseries } : {}),
       ...(this.logRing ? { logRing: this.logRing } : {}),
+      ...(this.production ? { production: this.production.context } : {}),
       startedAt: this.clock.now(),
     });
     this.server = built.app;
@@ -399,6 +408,38 @@ export class Benchtop {
     this.retention.start();
   }
 
+  /** The configured lines, tracking parts once the instruments are up. */
+  private async startProduction(): Promise<void> {
+    if (this.config.lines.length === 0) return;
+    const log = this.logger.child({ component: 'production' });
+    this.production = await ProductionLines.open(this.config, {
+      clock: this.clock,
+      adapters: instrumentLineAdapters({
+        directory: this.directory,
+        bus: this.bus,
+        instruments: this.config.instruments,
+      }),
+      ...lineBusHooks(this.bus),
+      onError: (error) => {
+        this.metrics.errors.inc({ kind: 'production' });
+        log.warn({ err: error }, 'production line problem');
+      },
+    });
+    this.metrics.attachLines(this.production.trackers);
+    const kpis = new LineKpiPublisher({
+      lines: this.config.lines,
+      store: this.production.store,
+      clock: this.clock,
+      publish: (update) => this.bus.emit('line.kpis', update),
+      onError: (error) => log.warn({ err: error }, 'live line KPIs not computed'),
+    });
+    this.kpiPublisher = kpis;
+    this.bus.on('line.part', ({ part }) => kpis.changed(part.lineId));
+    this.bus.on('line.state', (event) => kpis.changed(event.lineId));
+    await this.production.start();
+    log.info({ lines: this.config.lines.map((l) => l.id) }, 'production lines tracking');
+  }
+
   /** While the disk is full, look for space every few seconds (the alarm clears when it returns). */
   private watchDiskUntilFree(): void {
     if (this.diskRecheck) return;
@@ -442,6 +483,9 @@ export class Benchtop {
     // Then the last parameter-log tick is written while instruments still answer.
     await this.parameterLogger?.stop();
     await this.server?.close();
+    // The parts in progress are written back while the PLC still answers, then the store closes.
+    await this.kpiPublisher?.stop();
+    await this.production?.stop();
     const { timedOut } = await this.supervisor.stopAll();
     if (timedOut.length) this.logger.warn({ actors: timedOut }, 'actors exceeded the shutdown timeout');
     await this.instruments.closeSimulators();

@@ -90,6 +90,28 @@ export const LineEntry = Type.Object(
     state_tag: TagName,
     result_tag: TagName,
     cycle_time_tag: Type.Optional(TagName),
+    counter_tag: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          "The PLC's part counter (Part.Counter), read on each part event: an edge seen twice is one part, parts made while the link was down are counted as missed",
+      }),
+    ),
+    run_tag: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'BOOL written true to run the line, false to stop it (Line.RunCmd)',
+      }),
+    ),
+    reset_tag: Type.Optional(
+      Type.String({ minLength: 1, description: 'BOOL pulsed true → false to clear faults (Line.Reset)' }),
+    ),
+    emergency_stop_tag: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'BOOL written true to stop the line at once (Emergency.Stop)',
+      }),
+    ),
     ideal_cycle_ms: Type.Number({ exclusiveMinimum: 0 }),
     target_per_hour: Type.Number({ exclusiveMinimum: 0 }),
     utc_offset_minutes: Type.Integer({

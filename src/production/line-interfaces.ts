@@ -10,7 +10,8 @@ export interface LinePlc {
   /** Calls `listener` whenever the tag's value changes. */
   onChange(tag: string, listener: (value: unknown, time: number) => void): () => void;
   read(tags: readonly string[]): Promise<Record<string, unknown>>;
-  write(tag: string, value: number): Promise<void>;
+  /** A DINT takes a number, a BOOL (RunCmd, Reset, Emergency.Stop) a boolean. */
+  write(tag: string, value: number | boolean): Promise<void>;
 }
 
 /** One inspection's outputs by name (`scratch_score`, `judgement`, `width_mm`, `scratch_x` …). */

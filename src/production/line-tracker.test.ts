@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
+import type { LineConfig } from '../config/line-schema.ts';
 import { ManualClock } from '../core/clock.ts';
 import { judgeInspection } from './inspection-judgement.ts';
 import { alarmSpans } from './line-records.ts';
@@ -37,7 +38,13 @@ async function untilWaiting(vision: FakeStationVision): Promise<void> {
 }
 
 let n = 0;
-function rig(options: { timeoutsForCommFault?: number } = {}) {
+function rig({
+  line: lineOverrides,
+  ...options
+}: {
+  timeoutsForCommFault?: number;
+  line?: Partial<LineConfig>;
+} = {}) {
   const clock = new ManualClock(Date.UTC(2026, 11, 1, 7, 0, 0));
   const plc = new FakeLinePlc(clock, {
     'Line.State': 1,
@@ -51,7 +58,7 @@ function rig(options: { timeoutsForCommFault?: number } = {}) {
   const alarms: string[] = [];
   const tracked: TrackedPart[] = [];
   const waiters: (() => void)[] = [];
-  const line = testLineConfig();
+  const line = testLineConfig(lineOverrides);
   const tracker = new LineTracker({
     line,
     plc,
@@ -276,5 +283,37 @@ describe('LineTracker', () => {
     await r.clock.advance(100);
     await r.untilTracked(1);
     assert.deepEqual([r.tracked[0]!.part.attempt, r.tracked[0]!.resultWritten], [1, 1]);
+  });
+});
+
+describe('LineTracker with the PLC part counter (counter_tag)', () => {
+  it('an edge seen again is not a new part; parts made while the link was down are counted as missed', async () => {
+    const r = rig({ line: { counter_tag: 'Part.Counter' } });
+    r.plc.tags.set('Part.Counter', 10);
+    await r.tracker.start();
+    r.vision.script({ fields: OK }, { fields: OK }, { fields: OK });
+    r.plc.completePart({ 'Part.Id': 'C11', 'Part.Sku': 'X', 'Part.Counter': 11 });
+    await r.untilTracked(1);
+    // The same part's edge again (a reconnect republishing Part.Completed): the counter has not moved.
+    r.plc.completePart({ 'Part.Id': 'C11', 'Part.Sku': 'X', 'Part.Counter': 11 });
+    // Link down while parts 12..14 are made; back for part 15.
+    r.plc.linkDown = true;
+    r.plc.completePart({ 'Part.Id': 'C12', 'Part.Sku': 'X', 'Part.Counter': 12 });
+    r.plc.linkDown = false;
+    r.plc.tags.set('Part.Counter', 14);
+    r.plc.completePart({ 'Part.Id': 'C15', 'Part.Sku': 'X', 'Part.Counter': 15 });
+    await r.untilTracked(2);
+    await r.tracker.stop();
+    await r.queue.flush();
+    const stats = r.tracker.stats;
+    assert.equal(stats.repeatedEvents, 1);
+    assert.equal(stats.unreadParts, 1);
+    // 11 and 15 tracked, 12..14 missed: 5 = the counter's rise from 10 to 15, none invented.
+    assert.equal(stats.missedParts, 3);
+    assert.deepEqual(
+      (await r.store.parts(r.window)).map((p) => p.partId),
+      ['C11', 'C15'],
+    );
+    assert.equal(r.vision.triggers, 2);
   });
 });

@@ -66,6 +66,10 @@ export interface LineTrackerStats {
   pending: number;
   visionTimeouts: number;
   unreadParts: number;
+  /** Parts the PLC's counter says were made without an event seen (the link was down): counted, never invented. */
+  missedParts: number;
+  /** Part events whose counter was the one already tracked (an edge seen again after a reconnect). */
+  repeatedEvents: number;
   writeBackFailures: number;
   storeRejected: number;
 }
@@ -103,6 +107,8 @@ export class LineTracker {
   private state: LineState | null = null;
   private stateSince = 0;
   private lastPartTime: number | null = null;
+  /** `counter_tag` at the last part tracked (or read at start). */
+  private lastCounter: number | null = null;
   private readonly recentDefective: boolean[] = [];
   private plcOk: boolean | null = null;
   private readonly visionOk = new Map<string, boolean>();
@@ -111,6 +117,8 @@ export class LineTracker {
     pending: 0,
     visionTimeouts: 0,
     unreadParts: 0,
+    missedParts: 0,
+    repeatedEvents: 0,
     writeBackFailures: 0,
     storeRejected: 0,
   };
@@ -164,8 +172,31 @@ export class LineTracker {
         this.track(this.handlePartEvent());
       }),
     );
-    const now = await plc.read([line.state_tag]).catch(() => undefined);
+    const startTags = line.counter_tag ? [line.state_tag, line.counter_tag] : [line.state_tag];
+    const now = await plc.read(startTags).catch(() => undefined);
     if (now && this.state === null) this.stateChanged(now[line.state_tag]);
+    if (now && line.counter_tag) this.lastCounter = finiteOrNull(now[line.counter_tag]);
+  }
+
+  /**
+   * With `counter_tag`: false when the counter is the one already tracked (the same part's edge
+   * seen again, as after a reconnect republishes the tags), so no part is invented; a jump of
+   * more than one counts the parts made unseen (link down) as missed, so none goes unaccounted.
+   */
+  private reconcileCounter(values: Record<string, unknown>): boolean {
+    const tag = this.o.line.counter_tag;
+    if (!tag) return true;
+    const counter = finiteOrNull(values[tag]);
+    if (counter === null) return true;
+    const previous = this.lastCounter;
+    if (previous !== null && counter === previous) {
+      this.counters.repeatedEvents += 1;
+      return false;
+    }
+    // A counter that went back was reset at the PLC: start counting from it.
+    if (previous !== null && counter > previous + 1) this.counters.missedParts += counter - previous - 1;
+    this.lastCounter = counter;
+    return true;
   }
 
   /** Unsubscribes and waits for the parts in progress. */
@@ -208,7 +239,9 @@ export class LineTracker {
     const started = clock.monotonic();
     const time = clock.now();
     const fieldTags = Object.values(line.part_fields);
-    const tags = line.cycle_time_tag ? [...fieldTags, line.cycle_time_tag] : fieldTags;
+    const tags = [...fieldTags];
+    if (line.cycle_time_tag) tags.push(line.cycle_time_tag);
+    if (line.counter_tag) tags.push(line.counter_tag);
     let values: Record<string, unknown>;
     try {
       values = tags.length ? await plc.read(tags) : {};
@@ -220,6 +253,7 @@ export class LineTracker {
       this.o.onError?.(toBenchtopError(err, 'INSTRUMENT_UNAVAILABLE'));
       return undefined;
     }
+    if (!this.reconcileCounter(values)) return undefined;
     const field = (name: string) => {
       const tag = line.part_fields[name];
       return tag === undefined ? undefined : values[tag];
@@ -447,4 +481,9 @@ export class LineTracker {
     if (!this.o.queue.enqueue({ parts: [], defects: [], events: [event] })) this.counters.storeRejected += 1;
     this.o.onLineEvent?.(event);
   }
+}
+
+function finiteOrNull(value: unknown): number | null {
+  const n = typeof value === 'number' ? value : Number.NaN;
+  return Number.isFinite(n) ? n : null;
 }

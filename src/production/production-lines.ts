@@ -1,9 +1,10 @@
 import type { LineConfig } from '../config/line-schema.ts';
 import type { BenchtopConfig } from '../config/schema.ts';
 import type { Clock } from '../core/clock.ts';
-import type { BenchtopError } from '../core/errors.ts';
+import { type BenchtopError, toBenchtopError } from '../core/errors.ts';
+import { LineControl } from './line-control.ts';
 import type { LineAlarmSink, LinePlc, StationVision } from './line-interfaces.ts';
-import { LineTracker, type LineTrackerOptions } from './line-tracker.ts';
+import { type LineHealth, LineTracker, type LineTrackerOptions } from './line-tracker.ts';
 import { LineRetention } from './store/line-retention.ts';
 import type { LineStore } from './store/line-store.ts';
 import { LineWriteQueue } from './store/line-write-queue.ts';
@@ -39,6 +40,7 @@ export class ProductionLines {
   readonly store: LineStore;
   readonly queue: LineWriteQueue;
   readonly trackers: readonly LineTracker[];
+  private readonly controls = new Map<string, LineControl>();
   private readonly retention: LineRetention;
 
   static async open(
@@ -67,10 +69,20 @@ export class ProductionLines {
       },
     });
     for (const line of config.lines) {
+      const plc = options.adapters.plc(line.plc);
+      this.controls.set(
+        line.id,
+        new LineControl({
+          line,
+          plc,
+          clock: options.clock,
+          ...(options.onError ? { onError: (e) => options.onError?.(toBenchtopError(e)) } : {}),
+        }),
+      );
       trackers.push(
         new LineTracker({
           line,
-          plc: options.adapters.plc(line.plc),
+          plc,
           vision: Object.fromEntries(
             line.stations.map((s) => [s.id, options.adapters.vision(s.vision, s.id)]),
           ),
@@ -93,9 +105,19 @@ export class ProductionLines {
     });
   }
 
-  /** For the routes: the lines and the store they read. */
-  get context(): { lines: readonly LineConfig[]; store: LineStore } {
-    return { lines: this.lines, store: this.store };
+  /** For the routes: the lines, the store they read, and each line's run/stop/reset/e-stop. */
+  get context(): {
+    lines: readonly LineConfig[];
+    store: LineStore;
+    control: (lineId: string) => LineControl | undefined;
+    health: (lineId: string) => LineHealth | undefined;
+  } {
+    return {
+      lines: this.lines,
+      store: this.store,
+      control: (id) => this.controls.get(id),
+      health: (id) => this.tracker(id)?.health(),
+    };
   }
 
   tracker(lineId: string): LineTracker | undefined {

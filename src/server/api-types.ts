@@ -411,7 +411,8 @@ export type SystemInfo = Static<typeof SystemInfo>;
 export const LogRecord = JsonObject('a log record: `time`, `level`, `msg` and the logger’s own fields');
 export type LogRecord = { time: string; level: string; msg: string; [field: string]: unknown };
 
-export const Role = Literals(['viewer', 'operator', 'admin'] as const);
+/** The roles of src/server/auth/roles.ts, weakest first (spelled out: this file imports only core). */
+export const Role = Literals(['viewer', 'maintenance', 'operator', 'supervisor', 'admin'] as const);
 export type Role = Static<typeof Role>;
 export const Principal = strict({
   kind: Literals(['local', 'key', 'user'] as const),

@@ -13,6 +13,7 @@ import type { TimeSeriesStore } from '../storage/timeseries/timeseries-store.ts'
 import type { SecurityStore } from './auth/security-store.ts';
 import type { HealthService } from './health/health-service.ts';
 import type { BenchtopMetrics } from './metrics/benchtop-metrics.ts';
+import type { LineControlContext } from './routes/line-control-routes.ts';
 import type { ProductionContext } from './routes/line-routes.ts';
 
 /**
@@ -30,7 +31,7 @@ export interface ServerContext {
   security: SecurityStore;
   alarms?: AlarmService;
   /** Production lines and their store (/api/v1/lines). */
-  production?: ProductionContext;
+  production?: ProductionContext & Partial<LineControlContext>;
   engine?: RunEngine;
   catalog?: RunCatalog;
   timeseries?: TimeSeriesStore;

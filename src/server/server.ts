@@ -20,6 +20,7 @@ import { historyRoutes } from './routes/history-routes.ts';
 import { instrumentRoutes } from './routes/instrument-routes.ts';
 import { isiAnalysisRoutes } from './routes/isi-analysis-routes.ts';
 import { isiRoutes } from './routes/isi-routes.ts';
+import { lineControlRoutes } from './routes/line-control-routes.ts';
 import { lineRoutes } from './routes/line-routes.ts';
 import { recipeRoutes } from './routes/recipe-routes.ts';
 import { runRoutes } from './routes/run-routes.ts';
@@ -152,6 +153,9 @@ export async function buildServer(
       await api.register(instrumentRoutes(ctx));
       if (ctx.alarms) await api.register(alarmRoutes(ctx.alarms));
       if (ctx.production) await api.register(lineRoutes(ctx.production, ctx.clock));
+      const control = ctx.production?.control;
+      const health = ctx.production?.health;
+      if (control) await api.register(lineControlRoutes({ control, ...(health ? { health } : {}) }));
       if (ctx.engine) await api.register(runRoutes(ctx.engine, ctx.catalog, config.storage.output_dir));
       if (ctx.timeseries) await api.register(historyRoutes(ctx.timeseries, ctx.clock));
       if (ctx.recipes) {

@@ -9,6 +9,7 @@ import { AlarmsPage } from './pages/alarms-page.tsx';
 import { CameraPage } from './pages/camera-page.tsx';
 import { HistoryPage } from './pages/history-page.tsx';
 import { InstrumentPage } from './pages/instrument-page.tsx';
+import { LinePage } from './pages/line-page.tsx';
 import { LoginPage } from './pages/login-page.tsx';
 import { OverviewPage } from './pages/overview-page.tsx';
 import { ProcessPage } from './pages/process-page.tsx';
@@ -27,6 +28,7 @@ const NAV = [
   { to: '/history', label: 'History', prefix: '/history' },
   { to: '/alarms', label: 'Alarms', prefix: '/alarms' },
   { to: '/process', label: 'Process', prefix: '/process' },
+  { to: '/line', label: 'Line', prefix: '/line' },
   { to: '/system', label: 'System', prefix: '/system' },
 ];
 
@@ -158,6 +160,7 @@ const ROUTES: [string, (params: Record<string, string>) => ReactNode][] = [
   ['/history', () => <HistoryPage />],
   ['/alarms', () => <AlarmsPage />],
   ['/process', () => <ProcessPage />],
+  ['/line', () => <LinePage />],
   ['/system', () => <SystemPage />],
 ];
 

@@ -10,7 +10,7 @@ export interface AuthInfo {
 
 export const AuthContext = createContext<AuthInfo | null>(null);
 
-const rank: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
+const rank: Record<Role, number> = { viewer: 0, maintenance: 1, operator: 2, supervisor: 3, admin: 4 };
 
 /** Whether the current user's role allows something (controls are disabled when not). */
 export function useCan(role: Role): boolean {

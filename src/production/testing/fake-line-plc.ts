@@ -8,7 +8,7 @@ import type { LinePlc } from '../line-interfaces.ts';
  */
 export class FakeLinePlc implements LinePlc {
   readonly tags = new Map<string, unknown>();
-  readonly writes: { tag: string; value: number; time: number }[] = [];
+  readonly writes: { tag: string; value: number | boolean; time: number }[] = [];
   linkDown = false;
   private readonly clock: Clock;
   private readonly changeListeners = new Map<string, Set<(value: unknown, time: number) => void>>();
@@ -53,7 +53,7 @@ export class FakeLinePlc implements LinePlc {
     return out;
   }
 
-  async write(tag: string, value: number): Promise<void> {
+  async write(tag: string, value: number | boolean): Promise<void> {
     if (this.linkDown) throw new BenchtopError('LINK_LOST', 'PLC link down');
     this.tags.set(tag, value);
     this.writes.push({ tag, value, time: this.clock.now() });

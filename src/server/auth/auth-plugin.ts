@@ -18,7 +18,7 @@ import {
 import { scrubForAudit } from './audit-scrub.ts';
 import { signToken, verifyToken } from './jwt.ts';
 import { LoginBackoff } from './login-backoff.ts';
-import { type Principal, type Role, roleAtLeast } from './roles.ts';
+import { type Principal, type Role, Roles, roleAtLeast } from './roles.ts';
 import { type ActiveUser, AUDIT_PAGE_MAX, type SecurityStore } from './security-store.ts';
 
 const LOCAL: Principal = { kind: 'local', name: 'local', role: 'admin' };
@@ -345,7 +345,7 @@ export async function installAuth(app: FastifyInstance, options: AuthOptions): P
           body: Type.Object(
             {
               name: Type.String({ minLength: 1 }),
-              role: Type.Union([Type.Literal('viewer'), Type.Literal('operator'), Type.Literal('admin')]),
+              role: Type.Union(Roles.map((r) => Type.Literal(r))),
             },
             { additionalProperties: false },
           ),
@@ -396,7 +396,7 @@ export async function installAuth(app: FastifyInstance, options: AuthOptions): P
           body: Type.Object(
             {
               name: Type.String({ minLength: 1 }),
-              role: Type.Union([Type.Literal('viewer'), Type.Literal('operator'), Type.Literal('admin')]),
+              role: Type.Union(Roles.map((r) => Type.Literal(r))),
               password: Type.String({ minLength: 8 }),
             },
             { additionalProperties: false },

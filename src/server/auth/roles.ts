@@ -1,5 +1,9 @@
-/** Roles, weakest first: each includes the rights of those before it. */
-export const Roles = ['viewer', 'operator', 'admin'] as const;
+/**
+ * Roles, weakest first: each includes the rights of those before it. `maintenance` (the
+ * vision-line guide's fourth role, listed below operator) reads everything a viewer does and is
+ * named in the audit log; `supervisor` may reset the line and write PLC tags, which operators may not.
+ */
+export const Roles = ['viewer', 'maintenance', 'operator', 'supervisor', 'admin'] as const;
 export type Role = (typeof Roles)[number];
 
 export function roleAtLeast(role: Role, needed: Role): boolean {

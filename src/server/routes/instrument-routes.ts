@@ -11,6 +11,7 @@ import {
   SignalReadReply,
   SignalWriteReply,
 } from '../api-types.ts';
+import { roleAtLeast } from '../auth/roles.ts';
 import type { ServerContext } from '../context.ts';
 
 const IdParams = Type.Object({ id: Type.String() });
@@ -115,6 +116,16 @@ export function instrumentRoutes(ctx: ServerContext) {
         const { wait } = request.query as { wait: boolean };
         const { value } = request.body as { value: unknown };
         const instrument = ctx.instruments.get(id);
+        // A production line's PLC: the vision-line guide lets only supervisors write its tags.
+        if (
+          ctx.production?.lines.some((l) => l.plc === id) &&
+          !roleAtLeast(request.principal.role, 'supervisor')
+        )
+          throw new BenchtopError(
+            'FORBIDDEN',
+            `${request.principal.name} (${request.principal.role}) may not write ${id}: it is a production line's PLC (needs role supervisor)`,
+            { role: request.principal.role, needed: 'supervisor' },
+          );
         // The audit entry says what the value was and what the instrument reports after.
         const before = instrument.lastReading(signal)?.value ?? null;
         request.auditDetails = { before };

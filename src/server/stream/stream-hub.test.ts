@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { serverHarness } from '../../../test/support/server-harness.ts';
+import type { BenchtopEvents } from '../../core/events.ts';
+import type {} from '../../production/line-bus-events.ts';
+import { stateEvent, storedDefect, storedPart } from '../../production/testing/line-record-builders.ts';
 
 /** Collects messages from a WebSocket and lets a test await one that matches. */
 function messages(ws: WebSocket) {
@@ -77,5 +80,48 @@ describe('WebSocket stream', () => {
     ws.send(JSON.stringify({ type: 'ping' }));
     await inbox.next((m) => m.type === 'pong');
     ws.close();
+  });
+});
+
+describe('WebSocket stream: the lines channel', () => {
+  let h: Awaited<ReturnType<typeof serverHarness>>;
+  let url: string;
+  before(async () => {
+    h = await serverHarness();
+    const address = await h.app.listen({ port: 0, host: '127.0.0.1' });
+    url = `${address.replace('http', 'ws')}/api/v1/stream`;
+  });
+  after(async () => h.close());
+
+  it('carries parts, defects, line states and KPI updates to its subscribers only', async () => {
+    const subscriber = new WebSocket(url);
+    const other = new WebSocket(url);
+    const inbox = messages(subscriber);
+    const otherInbox = messages(other);
+    await Promise.all([subscriber, other].map((ws) => new Promise((resolve) => ws.once('open', resolve))));
+    subscriber.send(JSON.stringify({ type: 'subscribe', channels: ['lines'] }));
+    other.send(JSON.stringify({ type: 'subscribe', channels: ['states'] }));
+    await inbox.next((m) => m.type === 'subscribed');
+    await otherInbox.next((m) => m.type === 'subscribed');
+    const part = storedPart({ partId: 'P7', result: 'fail' });
+    h.bus.emit('line.part', { part, resultWritten: 2, latencyMs: 3 });
+    h.bus.emit('line.defect', storedDefect(part, { class: 'scratch' }));
+    h.bus.emit('line.state', stateEvent(part.time, 'fault', 60_000));
+    const kpis = { lineId: 'assembly1', title: 'shift A', window: { start: 0, end: 1 } };
+    h.bus.emit('line.kpis', kpis as unknown as BenchtopEvents['line.kpis']);
+    const got = await inbox.next((m) => m.type === 'line.kpis');
+    assert.equal(got.title, 'shift A');
+    assert.equal(((await inbox.next((m) => m.type === 'line.part')).part as { partId: string }).partId, 'P7');
+    assert.equal((await inbox.next((m) => m.type === 'line.defect')).class, 'scratch');
+    assert.equal((await inbox.next((m) => m.type === 'line.state')).state, 'fault');
+    // The other client asked for states only; a ping's answer shows it has been sent everything before it.
+    other.send(JSON.stringify({ type: 'ping' }));
+    await otherInbox.next((m) => m.type === 'pong');
+    assert.deepEqual(
+      otherInbox.seen.filter((m) => String(m.type).startsWith('line.')),
+      [],
+    );
+    subscriber.close();
+    other.close();
   });
 });

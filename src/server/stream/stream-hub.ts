@@ -48,6 +48,8 @@ function channelOf(topic: string): string | null {
   if (topic === 'actor.state') return 'states';
   if (topic.startsWith('run.')) return 'runs';
   if (topic.startsWith('alarm.') || topic.startsWith('setpoint.')) return 'alarms';
+  // line.part, line.defect, line.state, line.alarm, line.kpis (src/production/line-bus-events.ts)
+  if (topic.startsWith('line.')) return 'lines';
   if (topic === 'log.record') return 'logs';
   return null;
 }

@@ -6,7 +6,7 @@ import type { Role } from '../auth/roles.ts';
  * `{type, ...}` (reading, state, document, progress, alarm, error, subscribed) except camera
  * previews, which are binary (see camera-preview.ts).
  */
-export const Channels = ['states', 'runs', 'alarms', 'logs'] as const;
+export const Channels = ['states', 'runs', 'alarms', 'logs', 'lines'] as const;
 export type Channel = (typeof Channels)[number];
 
 /**
@@ -18,6 +18,7 @@ export const ChannelRoles: Record<Channel, Role> = {
   runs: 'viewer',
   alarms: 'viewer',
   logs: 'operator',
+  lines: 'viewer',
 };
 
 /** Signal and wildcard subscriptions one client may hold at once (500 per message, this many in all). */

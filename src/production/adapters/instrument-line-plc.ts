@@ -1,0 +1,71 @@
+import type { EventBus } from '../../core/bus.ts';
+import type { BenchtopEvents } from '../../core/events.ts';
+import type { InstrumentDirectory } from '../../core/instrument-directory.ts';
+import type { Reading } from '../../core/reading.ts';
+import type { LinePlc } from '../line-interfaces.ts';
+
+/**
+ * The line's PLC over a PLC instrument (LogixPlc): part events and state changes come from the
+ * readings its tag scan publishes on the bus (one reading per changed tag), reads and the
+ * write-back go through the Instrument facade, so the driver's one request queue, checks and
+ * reconnects apply to the line as to everyone else.
+ */
+export class InstrumentLinePlc implements LinePlc {
+  private readonly instrumentId: string;
+  private readonly directory: InstrumentDirectory;
+  private readonly bus: EventBus<BenchtopEvents>;
+
+  constructor(options: {
+    instrumentId: string;
+    directory: InstrumentDirectory;
+    bus: EventBus<BenchtopEvents>;
+  }) {
+    this.instrumentId = options.instrumentId;
+    this.directory = options.directory;
+    this.bus = options.bus;
+  }
+
+  /**
+   * An invalid reading (link lost) makes the tag's value unknown, and unknown → true is an
+   * edge: a part completed while the link came back is not lost. The same part's edge seen
+   * twice that way is told apart by the line's counter tag (LineTracker), not here.
+   */
+  onRisingEdge(tag: string, listener: (time: number) => void): () => void {
+    let last: unknown;
+    return this.readingsOf(tag, (reading) => {
+      const before = last;
+      last = reading.quality === 'good' ? reading.value : undefined;
+      if (reading.quality === 'good' && isOn(reading.value) && !isOn(before)) listener(reading.timestamp);
+    });
+  }
+
+  onChange(tag: string, listener: (value: unknown, time: number) => void): () => void {
+    let last: unknown;
+    return this.readingsOf(tag, (reading) => {
+      if (reading.quality !== 'good' || reading.value === last) return;
+      last = reading.value;
+      listener(reading.value, reading.timestamp);
+    });
+  }
+
+  async read(tags: readonly string[]): Promise<Record<string, unknown>> {
+    const instrument = this.directory.get(this.instrumentId);
+    const readings = await Promise.all(tags.map((t) => instrument.read(t)));
+    return Object.fromEntries(readings.map((r, i) => [tags[i], r.value]));
+  }
+
+  async write(tag: string, value: number | boolean): Promise<void> {
+    await this.directory.get(this.instrumentId).write(tag, value);
+  }
+
+  private readingsOf(tag: string, handle: (reading: Reading) => void): () => void {
+    return this.bus.on('instrument.reading', (reading) => {
+      if (reading.instrument === this.instrumentId && reading.signal === tag) handle(reading);
+    });
+  }
+}
+
+/** BOOL tags read as booleans, integer ones (a DINT used as a flag) as numbers. */
+function isOn(value: unknown): boolean {
+  return value === true || (typeof value === 'number' && value !== 0);
+}
