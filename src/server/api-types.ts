@@ -479,6 +479,7 @@ const IsiSessionResult = strict({
   cameraFramesBeforeStart: Type.Integer(),
   cameraFramesAfterEnd: Type.Integer(),
   cameraFramesLost: Type.Integer({ description: 'gaps in the camera frame numbers' }),
+  cameraFramesRefused: Type.Integer({ description: 'frames the session writer refused: its queue was full' }),
   stimulusFrames: Type.Integer(),
   directions: Type.Record(
     Type.String(),
