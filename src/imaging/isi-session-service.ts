@@ -7,6 +7,7 @@ import type { BenchtopEvents } from '../core/events.ts';
 import type { Instrument } from '../core/instrument.ts';
 import type { Logger } from '../core/logger.ts';
 import { exportGuideLayout } from './guide-layout.ts';
+import { cameraRate, framesPerDirection, PlaybackSequence } from './isi-playback.ts';
 import { type IsiSessionResult, recordIsiSession } from './isi-session-recorder.ts';
 
 export interface IsiSessionInfo {
@@ -33,6 +34,8 @@ export class IsiSessionService {
   private readonly clock: Clock;
   private readonly log: Logger;
   private recording: string | null = null;
+  private readonly playbacks = new Map<string, PlaybackSequence>();
+  private nextPlayback = 1;
 
   constructor(options: { outputDir: string; bus: EventBus<BenchtopEvents>; clock: Clock; log: Logger }) {
     this.dir = resolve(options.outputDir, 'isi');
@@ -95,5 +98,41 @@ export class IsiSessionService {
     if (info.state === 'recording' || info.state === 'failed')
       throw new BenchtopError('RUN_STATE_CONFLICT', `ISI session ${id} is ${info.state}`, { session: id });
     return exportGuideLayout(info.path, join(this.dir, id));
+  }
+
+  /**
+   * Playback mode: a replay of a session (finished or still recording: it reads what the
+   * writer last flushed) at the camera's rate unless `fps` is given, paused at frame 0.
+   */
+  async startPlayback(id: string, options: { direction?: string; fps?: number }): Promise<PlaybackSequence> {
+    const info = this.get(id);
+    const counts = await framesPerDirection(info.path);
+    const direction = options.direction ?? Object.keys(counts)[0];
+    if (!direction || counts[direction] === undefined)
+      throw new BenchtopError(
+        'NOT_FOUND',
+        `ISI session ${id} has no camera frames${options.direction ? ` for ${options.direction}` : ''} yet`,
+        {
+          session: id,
+          directions: Object.keys(counts),
+        },
+      );
+    const fps = options.fps ?? (await cameraRate(info.path, direction)) ?? 30;
+    const sequence = new PlaybackSequence({
+      id: `playback-${this.nextPlayback++}`,
+      session: id,
+      path: info.path,
+      direction,
+      fps,
+      clock: this.clock,
+    });
+    this.playbacks.set(sequence.id, sequence);
+    return sequence;
+  }
+
+  playback(id: string): PlaybackSequence {
+    const p = this.playbacks.get(id);
+    if (!p) throw new BenchtopError('NOT_FOUND', `no playback ${id}`, { playback: id });
+    return p;
   }
 }
