@@ -68,6 +68,18 @@ export function framesPerDirection(path: string): Promise<Record<string, number>
   });
 }
 
+/** The root attributes of a session file (format, session, camera, display, started_at, stop_state …). */
+export function sessionAttrs(path: string): Promise<Record<string, string | number>> {
+  return withFile(path, (file) =>
+    Object.fromEntries(
+      Object.entries(file.attrs).map(([k, a]) => [
+        k,
+        typeof a.value === 'bigint' ? Number(a.value) : (a.value as string | number),
+      ]),
+    ),
+  );
+}
+
 /** Frames per second of a direction's camera timestamps (null with fewer than two frames). */
 export function cameraRate(path: string, direction: string): Promise<number | null> {
   return withFile(path, (file) => {

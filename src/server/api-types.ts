@@ -499,3 +499,28 @@ export const IsiSessionInfo = strict({
   error: Nullable(Type.String()),
 });
 export type IsiSessionInfo = Static<typeof IsiSessionInfo>;
+
+/** A replay of one direction of a session (playback mode). */
+export const PlaybackState = strict({
+  id: Type.String(),
+  session: Type.String(),
+  direction: Literals(['LR', 'RL', 'TB', 'BT'] as const),
+  fps: Type.Number({ exclusiveMinimum: 0, description: 'replay rate, frames per second' }),
+  playing: Type.Boolean(),
+  index: Type.Integer({ minimum: 0, description: 'the frame due now' }),
+  frames: Type.Integer({
+    minimum: 0,
+    description: 'frames of the direction readable now (grows while recording)',
+  }),
+});
+
+export const PlaybackFrame = strict({
+  direction: Literals(['LR', 'RL', 'TB', 'BT'] as const),
+  index: Type.Integer({ minimum: 0 }),
+  frames: Type.Integer({ minimum: 0 }),
+  width: Type.Integer({ minimum: 1 }),
+  height: Type.Integer({ minimum: 1 }),
+  timestamp_us: Type.Number({ description: 'exposure time, server clock, µs since the epoch' }),
+  sequence: Type.Integer({ description: "the camera's frame number" }),
+  pixels_base64: Type.String({ description: 'uint16 little-endian, row-major, height × width' }),
+});
