@@ -7,6 +7,7 @@ import type { BenchtopEvents } from '../core/events.ts';
 import type { Instrument } from '../core/instrument.ts';
 import type { Logger } from '../core/logger.ts';
 import { exportGuideLayout } from './guide-layout.ts';
+import { IsiParameterStore } from './isi-parameters.ts';
 import { cameraRate, framesPerDirection, PlaybackSequence, sessionAttrs } from './isi-playback.ts';
 import { type IsiSessionResult, recordIsiSession } from './isi-session-recorder.ts';
 
@@ -31,14 +32,17 @@ export class IsiSessionService {
   private readonly sessions = new Map<string, IsiSessionInfo>();
   private readonly dir: string;
   private readonly bus: EventBus<BenchtopEvents>;
-  private readonly clock: Clock;
+  readonly clock: Clock;
   private readonly log: Logger;
   private recording: string | null = null;
+  /** The rig's parameters, `{output_dir}/isi/isi_parameters.json` (backups beside it). */
+  readonly parameters: IsiParameterStore;
   private readonly playbacks = new Map<string, PlaybackSequence>();
   private nextPlayback = 1;
 
   constructor(options: { outputDir: string; bus: EventBus<BenchtopEvents>; clock: Clock; log: Logger }) {
     this.dir = resolve(options.outputDir, 'isi');
+    this.parameters = new IsiParameterStore(join(this.dir, 'isi_parameters.json'));
     this.bus = options.bus;
     this.clock = options.clock;
     this.log = options.log;

@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { EventBus } from '../../core/bus.ts';
 import { ManualClock } from '../../core/clock.ts';
+import { BenchtopError } from '../../core/errors.ts';
 import type { BenchtopEvents } from '../../core/events.ts';
 import type { Frame } from '../../core/frame.ts';
 import type { InstrumentDirectory } from '../../core/instrument-directory.ts';
@@ -32,7 +33,14 @@ async function app(clock: ManualClock): Promise<FastifyInstance> {
   });
   installReplyCheck(a as unknown as FastifyInstance);
   installErrorReplies(a as unknown as FastifyInstance);
-  await a.register(isiRoutes(service, {} as InstrumentDirectory), { prefix: '/api/v1' });
+  // No instruments: the commands about sessions and parameters need none.
+  const none = {
+    list: () => [],
+    get: (id: string) => {
+      throw new BenchtopError('NOT_FOUND', `no instrument ${id}`);
+    },
+  } as unknown as InstrumentDirectory;
+  await a.register(isiRoutes(service, none), { prefix: '/api/v1' });
   return a as unknown as FastifyInstance;
 }
 
@@ -110,6 +118,53 @@ describe('ISI playback routes', () => {
     });
     assert.equal(missing.statusCode, 404);
     await writer.close({ stop_state: 'done' });
+    await a.close();
+  });
+
+  it("answers the guide's command set for sessions, parameters and playback", async () => {
+    const clock = new ManualClock();
+    const a = await app(clock);
+    const command = async (name: string, params: object = {}) => {
+      const r = await a.inject({
+        method: 'POST',
+        url: '/api/v1/isi/command',
+        payload: { command: name, params },
+      });
+      return { status: r.statusCode, body: r.json() };
+    };
+    const ping = await command('ping');
+    assert.deepEqual(ping, {
+      status: 200,
+      body: { command: 'ping', result: { pong: true, server_time: clock.now() } },
+    });
+    assert.equal((await command('get_all_parameters')).body.result.stimulus.bar_width_deg, 20);
+    const updated = await command('update_parameter_group', {
+      group: 'stimulus',
+      parameters: { bar_width_deg: 12 },
+    });
+    assert.equal(updated.status, 200, JSON.stringify(updated.body));
+    assert.equal((await command('get_all_parameters')).body.result.stimulus.bar_width_deg, 12);
+    const invalid = await command('update_parameter_group', {
+      group: 'stimulus',
+      parameters: { contrast: 5 },
+    });
+    assert.deepEqual([invalid.status, invalid.body.error.code], [400, 'VALUE_INVALID']);
+    assert.equal((await command('reset_to_defaults')).body.result.stimulus.bar_width_deg, 20);
+    assert.equal((await command('set_acquisition_mode', { mode: 'playback' })).body.result.mode, 'playback');
+    assert.equal((await command('get_system_status')).body.result.mode, 'playback');
+    assert.deepEqual((await command('detect_cameras')).body.result, { cameras: [] });
+    assert.equal((await command('start_preview')).status, 404, 'no camera to preview');
+    const sessions = (await command('list_sessions')).body.result.sessions;
+    assert.deepEqual(
+      sessions.map((s: { id: string }) => s.id),
+      ['older'],
+    );
+    assert.equal((await command('load_session', { session: 'older' })).body.result.state, 'done');
+    const playback = (await command('start_playback_sequence', { session: 'older', fps: 5 })).body.result;
+    assert.equal(playback.fps, 5);
+    const frame = await command('get_playback_frame', { playback: playback.id, index: 1 });
+    assert.deepEqual([frame.body.result.sequence, frame.body.result.frames], [1, 4]);
+    assert.equal((await command('warp_drive')).status, 400);
     await a.close();
   });
 });

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { InstrumentDirectory } from '../../core/instrument-directory.ts';
+import { ISI_COMMAND_NAMES, runIsiCommand } from '../../imaging/isi-commands.ts';
 import type { PlaybackSequence } from '../../imaging/isi-playback.ts';
 import type { IsiSessionService } from '../../imaging/isi-session-service.ts';
 import { ErrorResponses, IsiSessionInfo, PlaybackFrame, PlaybackState } from '../api-types.ts';
@@ -83,6 +84,40 @@ export function isiRoutes(service: IsiSessionService, instruments: InstrumentDir
         },
       },
       async (request) => ({ files: await service.exportGuide((request.params as { id: string }).id) }),
+    );
+    app.post(
+      '/isi/command',
+      {
+        config: { role: 'operator', audit: 'isi.command' },
+        schema: {
+          tags: ['imaging'],
+          summary:
+            "The imaging guide's command set, mapped onto Benchtop's instruments, sessions and parameters",
+          body: Type.Object(
+            {
+              command: Type.Union(ISI_COMMAND_NAMES.map((c) => Type.Literal(c))),
+              params: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
+            },
+            { additionalProperties: false },
+          ),
+          response: {
+            200: Type.Object(
+              { command: Type.String(), result: Type.Unknown() },
+              { additionalProperties: false },
+            ),
+            ...ErrorResponses,
+          },
+        },
+      },
+      async (request) => {
+        const body = request.body as { command: string; params: Record<string, unknown> };
+        const result = await runIsiCommand(
+          { service, instruments, parameters: service.parameters, now: () => service.clock.now() },
+          body.command,
+          body.params,
+        );
+        return { command: body.command, result };
+      },
     );
     // Playback mode (the guide's start_playback_sequence / get_playback_frame).
     app.post(
