@@ -6,6 +6,7 @@ import { commandLatencyBenchmark } from './command-latency.ts';
 import { fanoutBenchmark } from './fanout.ts';
 import { genicamBenchmark } from './genicam.ts';
 import { ingestBenchmark } from './ingest.ts';
+import { isiRecordingBenchmark } from './isi-recording.ts';
 import { lineTrackingBenchmark } from './line-tracking.ts';
 import { loggingJitterBenchmark } from './logging-jitter.ts';
 import { logixBenchmark } from './logix.ts';
@@ -32,4 +33,5 @@ export const benchmarks: Benchmark[] = [
   lineTrackingBenchmark,
   genicamBenchmark,
   retinotopyBenchmark,
+  isiRecordingBenchmark,
 ];

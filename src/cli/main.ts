@@ -3,7 +3,15 @@ import { ConfigError } from '../config/issues.ts';
 import { BenchtopError } from '../core/errors.ts';
 import { BENCHTOP_VERSION } from '../core/version.ts';
 import { CLI_EXPORT_FORMATS } from '../storage/export/export-formats.ts';
-import { addCommand, applySpec, type CommandSpec, lazy, loadHelpTexts, wantsHelp } from './command-spec.ts';
+import {
+  addCommand,
+  applySpec,
+  type CommandSpec,
+  lazy,
+  loadHelpTexts,
+  type OptionLine,
+  wantsHelp,
+} from './command-spec.ts';
 import {
   CONFIG,
   CONFIG_FILE_AND_SET,
@@ -19,6 +27,9 @@ import {
 // command-spec.ts): keep this file's imports to commander and small modules, or every
 // `benchtop get` pays for them. To add a command, add one entry to COMMANDS (or to a group's
 // `commands`), with its action in its own file under commands/.
+
+/** The guide's parameter file, relative to the working directory as in its deployment steps. */
+const ISI_PARAMS_FILE: OptionLine = ['--file <path>', 'parameter file', 'config/isi_parameters.json'];
 
 const RULE = `
 Client commands (run, runs, export, get, set, call, watch, restart, plc) talk to the Benchtop
@@ -252,6 +263,63 @@ export const COMMANDS: CommandSpec[] = [
           new Option('--set <analysis.key=value>', 'analysis parameter (repeatable)').argParser(collect),
         ],
         action: lazy(() => import('./commands/isi-commands.ts'), 'isiSegment'),
+      },
+      {
+        name: 'params',
+        description: "the imaging rig's parameters (the guide's groups) and their labelled backups",
+        commands: [
+          {
+            name: 'show',
+            description: 'print the parameters (defaults filled in), or one group',
+            options: [
+              ISI_PARAMS_FILE,
+              [
+                '--group <name>',
+                'one group (acquisition, analysis, camera, monitor, session, stimulus, system)',
+              ],
+            ],
+            action: lazy(() => import('./commands/isi-params-commands.ts'), 'isiParamsShow'),
+          },
+          {
+            name: 'validate',
+            description: 'check the parameter file (exit 1 with every problem)',
+            options: [ISI_PARAMS_FILE],
+            action: lazy(() => import('./commands/isi-params-commands.ts'), 'isiParamsValidate'),
+          },
+          {
+            name: 'backup',
+            description: 'copy the parameter file to backups/ under a label',
+            options: [
+              ISI_PARAMS_FILE,
+              new Option('--label <label>', 'e.g. pre_deployment').makeOptionMandatory(),
+            ],
+            action: lazy(() => import('./commands/isi-params-commands.ts'), 'isiParamsBackup'),
+          },
+          {
+            name: 'backups',
+            description: 'list the backup labels',
+            options: [ISI_PARAMS_FILE],
+            action: lazy(() => import('./commands/isi-params-commands.ts'), 'isiParamsBackups'),
+          },
+          {
+            name: 'restore <label>',
+            description: 'make a backup the parameters (it is checked first)',
+            options: [ISI_PARAMS_FILE],
+            action: lazy(() => import('./commands/isi-params-commands.ts'), 'isiParamsRestore'),
+          },
+          {
+            name: 'reset',
+            description: 'the parameters (or one group) back to the defaults',
+            options: [
+              ISI_PARAMS_FILE,
+              [
+                '--group <name>',
+                'one group (acquisition, analysis, camera, monitor, session, stimulus, system)',
+              ],
+            ],
+            action: lazy(() => import('./commands/isi-params-commands.ts'), 'isiParamsReset'),
+          },
+        ],
       },
     ],
   },

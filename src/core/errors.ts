@@ -42,6 +42,10 @@ export const ErrorCodes = {
   ALARM_NOT_FOUND: { status: 404, summary: 'No alarm with that id' },
   ALARM_STATE_CONFLICT: { status: 409, summary: 'The alarm is not in a state that allows this' },
   STORAGE_ERROR: { status: 500, summary: 'Storage failed' },
+  SESSION_FILE_BUSY: {
+    status: 503,
+    summary: 'The session file is being restructured by its writer; retry shortly',
+  },
   STORAGE_FULL: { status: 507, summary: 'The disk holding the data is full' },
   BACKUP_INVALID: { status: 400, summary: 'The backup archive is not valid' },
   UNAUTHORIZED: { status: 401, summary: 'Authentication is required' },

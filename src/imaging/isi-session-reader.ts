@@ -28,7 +28,8 @@ const DIRECTIONS = ['LR', 'RL', 'TB', 'BT'];
 export async function readSession(path: string): Promise<SessionContents> {
   const m = await h5wasm.ready;
   m.activate_throwing_error_handler();
-  const file = new h5wasm.File(path, 'r');
+  // SWMR read: a session still being written (flushed so far) opens as well as a closed one.
+  const file = new h5wasm.File(path, 'Sr');
   try {
     const dataset = (p: string) => {
       const d = file.get(p);

@@ -5,7 +5,7 @@ import type { BenchtopEvents } from '../core/events.ts';
 import type { Frame } from '../core/frame.ts';
 import type { Instrument } from '../core/instrument.ts';
 import type { PresentedStimulusFrame } from '../core/stimulus-frame.ts';
-import { IsiSessionFile } from './isi-session-file.ts';
+import { IsiSessionWriter } from './isi-session-writer.ts';
 
 /**
  * Records one intrinsic-imaging session: starts the camera's live stream (by its camera
@@ -15,7 +15,8 @@ import { IsiSessionFile } from './isi-session-file.ts';
  * was exposed, so camera frames wait (in memory, copied) until the page's reports cover their
  * time. Frames before the first stimulus frame are not kept (counted). The session ends when the
  * display's run ends (done, stalled or stopped) or the camera's actor leaves `ready`; the
- * reason is in the file.
+ * reason is in the file. The file is written on a worker thread (IsiSessionWriter) and flushed
+ * every `flushEveryFrames` camera frames, so playback can follow a session being recorded.
  */
 
 export interface IsiSessionRequest {
@@ -28,6 +29,8 @@ export interface IsiSessionRequest {
   leadS?: number;
   /** When the session started, server clock ms (the file's started_at). */
   startedAt: number;
+  /** Camera frames between SWMR flushes (what a reader of the growing file sees); default 30. */
+  flushEveryFrames?: number;
 }
 
 export interface IsiSessionResult {
@@ -39,6 +42,8 @@ export interface IsiSessionResult {
   cameraFramesAfterEnd: number;
   /** Gaps in the camera's frame numbers: frames it exposed but never delivered. */
   cameraFramesLost: number;
+  /** Frames the writer refused because its queue was full (the disk fell behind). */
+  cameraFramesRefused: number;
   stimulusFrames: number;
   directions: Record<string, { cameraFrames: number; stimulusFrames: number }>;
 }
@@ -88,7 +93,7 @@ export async function recordIsiSession(request: IsiSessionRequest): Promise<IsiS
     );
   const { protocol } = (await display.call('protocol', {})) as { protocol: unknown };
   const blocks = blocksOf(schedule);
-  const file = await IsiSessionFile.create(request.path, {
+  const file = await IsiSessionWriter.create(request.path, {
     session: request.session,
     camera: camera.id,
     display: display.id,
@@ -112,6 +117,7 @@ export async function recordIsiSession(request: IsiSessionRequest): Promise<IsiS
     cameraFramesBeforeStart: 0,
     cameraFramesAfterEnd: 0,
     cameraFramesLost: 0,
+    cameraFramesRefused: 0,
     stimulusFrames: 0,
     directions: {},
   };
@@ -128,6 +134,7 @@ export async function recordIsiSession(request: IsiSessionRequest): Promise<IsiS
   const { promise: ended, resolve: end } = Promise.withResolvers<void>();
   let finished = false;
   const periodMs = 1000 / schedule.refresh_hz;
+  const flushEvery = request.flushEveryFrames ?? 30;
 
   /** The block of the stimulus frame on screen at `t`, or null before the first. */
   const blockAt = (t: number): string | null => {
@@ -161,9 +168,14 @@ export async function recordIsiSession(request: IsiSessionRequest): Promise<IsiS
       if (lastSequence >= 0 && frame.frameNumber > lastSequence + 1)
         result.cameraFramesLost += frame.frameNumber - lastSequence - 1;
       lastSequence = frame.frameNumber;
-      file.appendCameraFrame(block, frame);
+      // The pending copy is ours: its buffer goes to the writer's thread.
+      if (!file.appendCameraFrame(block, frame)) {
+        result.cameraFramesRefused++;
+        continue;
+      }
       result.cameraFrames++;
       count(block).cameraFrames++;
+      if (result.cameraFrames % flushEvery === 0) file.flush().catch(() => undefined);
     }
   };
 
@@ -225,11 +237,12 @@ export async function recordIsiSession(request: IsiSessionRequest): Promise<IsiS
     for (const off of offs) off();
     await camera.call(stopLive, {}).catch(() => undefined);
     drain(true);
-    file.close({
+    await file.close({
       stop_state: result.state,
       stop_reason: result.reason ?? result.state,
       camera_frames: result.cameraFrames,
       camera_frames_lost: result.cameraFramesLost,
+      camera_frames_refused: result.cameraFramesRefused,
       stimulus_frames: result.stimulusFrames,
     });
   }

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EventBus } from '../core/bus.ts';
 import type { Clock } from '../core/clock.ts';
@@ -7,6 +7,8 @@ import type { BenchtopEvents } from '../core/events.ts';
 import type { Instrument } from '../core/instrument.ts';
 import type { Logger } from '../core/logger.ts';
 import { exportGuideLayout } from './guide-layout.ts';
+import { IsiParameterStore } from './isi-parameters.ts';
+import { cameraRate, framesPerDirection, PlaybackSequence, sessionAttrs } from './isi-playback.ts';
 import { type IsiSessionResult, recordIsiSession } from './isi-session-recorder.ts';
 
 export interface IsiSessionInfo {
@@ -30,12 +32,17 @@ export class IsiSessionService {
   private readonly sessions = new Map<string, IsiSessionInfo>();
   private readonly dir: string;
   private readonly bus: EventBus<BenchtopEvents>;
-  private readonly clock: Clock;
+  readonly clock: Clock;
   private readonly log: Logger;
   private recording: string | null = null;
+  /** The rig's parameters, `{output_dir}/isi/isi_parameters.json` (backups beside it). */
+  readonly parameters: IsiParameterStore;
+  private readonly playbacks = new Map<string, PlaybackSequence>();
+  private nextPlayback = 1;
 
   constructor(options: { outputDir: string; bus: EventBus<BenchtopEvents>; clock: Clock; log: Logger }) {
     this.dir = resolve(options.outputDir, 'isi');
+    this.parameters = new IsiParameterStore(join(this.dir, 'isi_parameters.json'));
     this.bus = options.bus;
     this.clock = options.clock;
     this.log = options.log;
@@ -45,10 +52,53 @@ export class IsiSessionService {
     return [...this.sessions.values()];
   }
 
+  /** `list()` and every session file on disk (a file that cannot be opened is left out). */
+  async listAll(): Promise<IsiSessionInfo[]> {
+    for (const id of this.onDisk()) if (!this.sessions.has(id)) await this.load(id).catch(() => undefined);
+    return this.list();
+  }
+
   get(id: string): IsiSessionInfo {
     const s = this.sessions.get(id);
     if (!s) throw new BenchtopError('NOT_FOUND', `no ISI session ${id}`, { session: id });
     return s;
+  }
+
+  /** Session files in `{output_dir}/isi/` (recorded by an earlier server too), by id. */
+  onDisk(): string[] {
+    if (!existsSync(this.dir)) return [];
+    return readdirSync(this.dir)
+      .filter((f) => f.endsWith('.h5'))
+      .map((f) => f.slice(0, -3))
+      .sort();
+  }
+
+  /** A session known to this server, or one of an earlier server's files opened from disk. */
+  async load(id: string): Promise<IsiSessionInfo> {
+    const known = this.sessions.get(id);
+    if (known) return known;
+    if (!/^[\w.-]+$/.test(id) || !this.onDisk().includes(id))
+      throw new BenchtopError('NOT_FOUND', `no ISI session ${id}`, { session: id });
+    const path = join(this.dir, `${id}.h5`);
+    const attrs = await sessionAttrs(path);
+    if (attrs.format !== 'benchtop-isi-session')
+      throw new BenchtopError('VALUE_INVALID', `${path} is not an ISI session file`, { session: id });
+    const stop = String(attrs.stop_state ?? 'stopped');
+    const info: IsiSessionInfo = {
+      id,
+      camera: String(attrs.camera ?? ''),
+      display: String(attrs.display ?? ''),
+      path,
+      state: (['done', 'stalled', 'stopped', 'camera_lost'].includes(stop)
+        ? stop
+        : 'stopped') as IsiSessionInfo['state'],
+      started_at: Date.parse(String(attrs.started_at)),
+      result: null,
+      error:
+        attrs.stop_state === undefined ? 'the file was not closed (its writer stopped before the end)' : null,
+    };
+    this.sessions.set(id, info);
+    return info;
   }
 
   /** Starts recording; resolves once it is under way (the session runs on in the background). */
@@ -95,5 +145,41 @@ export class IsiSessionService {
     if (info.state === 'recording' || info.state === 'failed')
       throw new BenchtopError('RUN_STATE_CONFLICT', `ISI session ${id} is ${info.state}`, { session: id });
     return exportGuideLayout(info.path, join(this.dir, id));
+  }
+
+  /**
+   * Playback mode: a replay of a session (finished or still recording: it reads what the
+   * writer last flushed) at the camera's rate unless `fps` is given, paused at frame 0.
+   */
+  async startPlayback(id: string, options: { direction?: string; fps?: number }): Promise<PlaybackSequence> {
+    const info = await this.load(id);
+    const counts = await framesPerDirection(info.path);
+    const direction = options.direction ?? Object.keys(counts)[0];
+    if (!direction || counts[direction] === undefined)
+      throw new BenchtopError(
+        'NOT_FOUND',
+        `ISI session ${id} has no camera frames${options.direction ? ` for ${options.direction}` : ''} yet`,
+        {
+          session: id,
+          directions: Object.keys(counts),
+        },
+      );
+    const fps = options.fps ?? (await cameraRate(info.path, direction)) ?? 30;
+    const sequence = new PlaybackSequence({
+      id: `playback-${this.nextPlayback++}`,
+      session: id,
+      path: info.path,
+      direction,
+      fps,
+      clock: this.clock,
+    });
+    this.playbacks.set(sequence.id, sequence);
+    return sequence;
+  }
+
+  playback(id: string): PlaybackSequence {
+    const p = this.playbacks.get(id);
+    if (!p) throw new BenchtopError('NOT_FOUND', `no playback ${id}`, { playback: id });
+    return p;
   }
 }

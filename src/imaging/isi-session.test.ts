@@ -118,6 +118,7 @@ describe('ISI session recording', () => {
     assert.equal(result.state, 'done');
     assert.equal(result.stimulusFrames, 32);
     assert.equal(result.cameraFramesLost, 0);
+    assert.equal(result.cameraFramesRefused, 0);
     // Exposures end every 100 ms from the request; those from frame 0's time to the last's are kept.
     assert.ok(result.cameraFrames >= 31, `camera frames ${result.cameraFrames}`);
     assert.ok(result.cameraFramesBeforeStart >= 4, `before start ${result.cameraFramesBeforeStart}`);

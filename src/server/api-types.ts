@@ -480,6 +480,7 @@ const IsiSessionResult = strict({
   cameraFramesBeforeStart: Type.Integer(),
   cameraFramesAfterEnd: Type.Integer(),
   cameraFramesLost: Type.Integer({ description: 'gaps in the camera frame numbers' }),
+  cameraFramesRefused: Type.Integer({ description: 'frames the session writer refused: its queue was full' }),
   stimulusFrames: Type.Integer(),
   directions: Type.Record(
     Type.String(),
@@ -532,3 +533,27 @@ export const IsiAnalysisLayer = strict({
   data: Type.String({ contentEncoding: 'base64' }),
 });
 export type IsiAnalysisLayer = Static<typeof IsiAnalysisLayer>;
+/** A replay of one direction of a session (playback mode). */
+export const PlaybackState = strict({
+  id: Type.String(),
+  session: Type.String(),
+  direction: Literals(['LR', 'RL', 'TB', 'BT'] as const),
+  fps: Type.Number({ exclusiveMinimum: 0, description: 'replay rate, frames per second' }),
+  playing: Type.Boolean(),
+  index: Type.Integer({ minimum: 0, description: 'the frame due now' }),
+  frames: Type.Integer({
+    minimum: 0,
+    description: 'frames of the direction readable now (grows while recording)',
+  }),
+});
+
+export const PlaybackFrame = strict({
+  direction: Literals(['LR', 'RL', 'TB', 'BT'] as const),
+  index: Type.Integer({ minimum: 0 }),
+  frames: Type.Integer({ minimum: 0 }),
+  width: Type.Integer({ minimum: 1 }),
+  height: Type.Integer({ minimum: 1 }),
+  timestamp_us: Type.Number({ description: 'exposure time, server clock, µs since the epoch' }),
+  sequence: Type.Integer({ description: "the camera's frame number" }),
+  pixels_base64: Type.String({ description: 'uint16 little-endian, row-major, height × width' }),
+});

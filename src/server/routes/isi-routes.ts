@@ -1,10 +1,24 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { InstrumentDirectory } from '../../core/instrument-directory.ts';
+import { ISI_COMMAND_NAMES, runIsiCommand } from '../../imaging/isi-commands.ts';
+import type { PlaybackSequence } from '../../imaging/isi-playback.ts';
 import type { IsiSessionService } from '../../imaging/isi-session-service.ts';
-import { ErrorResponses, IsiSessionInfo } from '../api-types.ts';
+import { ErrorResponses, IsiSessionInfo, PlaybackFrame, PlaybackState } from '../api-types.ts';
 
 const IdParams = Type.Object({ id: Type.String() });
+const Direction = Type.Union(['LR', 'RL', 'TB', 'BT'].map((d) => Type.Literal(d)));
+
+const frameBody = (f: Awaited<ReturnType<PlaybackSequence['frame']>>) => ({
+  direction: f.direction,
+  index: f.index,
+  frames: f.frames,
+  width: f.width,
+  height: f.height,
+  timestamp_us: f.timestamp_us,
+  sequence: f.sequence,
+  pixels_base64: Buffer.from(f.pixels.buffer, f.pixels.byteOffset, f.pixels.byteLength).toString('base64'),
+});
 
 /** The imaging rig's record mode: start a session, follow it, export it to the guide's layout. */
 export function isiRoutes(service: IsiSessionService, instruments: InstrumentDirectory) {
@@ -37,11 +51,11 @@ export function isiRoutes(service: IsiSessionService, instruments: InstrumentDir
       {
         schema: {
           tags: ['imaging'],
-          summary: 'Sessions recorded since the server started',
+          summary: 'Sessions recorded since the server started and the session files on disk',
           response: { 200: Type.Array(IsiSessionInfo), ...ErrorResponses },
         },
       },
-      async (): Promise<IsiSessionInfo[]> => service.list(),
+      async (): Promise<IsiSessionInfo[]> => service.listAll(),
     );
     app.get(
       '/isi/sessions/:id',
@@ -53,7 +67,7 @@ export function isiRoutes(service: IsiSessionService, instruments: InstrumentDir
           response: { 200: IsiSessionInfo, ...ErrorResponses },
         },
       },
-      async (request): Promise<IsiSessionInfo> => service.get((request.params as { id: string }).id),
+      async (request): Promise<IsiSessionInfo> => service.load((request.params as { id: string }).id),
     );
     app.post(
       '/isi/sessions/:id/export',
@@ -70,6 +84,126 @@ export function isiRoutes(service: IsiSessionService, instruments: InstrumentDir
         },
       },
       async (request) => ({ files: await service.exportGuide((request.params as { id: string }).id) }),
+    );
+    app.post(
+      '/isi/command',
+      {
+        config: { role: 'operator', audit: 'isi.command' },
+        schema: {
+          tags: ['imaging'],
+          summary:
+            "The imaging guide's command set, mapped onto Benchtop's instruments, sessions and parameters",
+          body: Type.Object(
+            {
+              command: Type.Union(ISI_COMMAND_NAMES.map((c) => Type.Literal(c))),
+              params: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
+            },
+            { additionalProperties: false },
+          ),
+          response: {
+            200: Type.Object(
+              { command: Type.String(), result: Type.Unknown() },
+              { additionalProperties: false },
+            ),
+            ...ErrorResponses,
+          },
+        },
+      },
+      async (request) => {
+        const body = request.body as { command: string; params: Record<string, unknown> };
+        const result = await runIsiCommand(
+          { service, instruments, parameters: service.parameters, now: () => service.clock.now() },
+          body.command,
+          body.params,
+        );
+        return { command: body.command, result };
+      },
+    );
+    // Playback mode (the guide's start_playback_sequence / get_playback_frame).
+    app.post(
+      '/isi/playback',
+      {
+        schema: {
+          tags: ['imaging'],
+          summary: 'Replay a session (finished or still recording) at camera rate; starts paused at frame 0',
+          body: Type.Object(
+            {
+              session: Type.String(),
+              direction: Type.Optional(Direction),
+              fps: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1000 })),
+            },
+            { additionalProperties: false },
+          ),
+          response: { 200: PlaybackState, ...ErrorResponses },
+        },
+      },
+      async (request) => {
+        const body = request.body as { session: string; direction?: string; fps?: number };
+        const sequence = await service.startPlayback(body.session, body);
+        return sequence.state();
+      },
+    );
+    app.get(
+      '/isi/playback/:id',
+      {
+        schema: {
+          tags: ['imaging'],
+          summary: 'Where a replay is: the frame due now',
+          params: IdParams,
+          response: { 200: PlaybackState, ...ErrorResponses },
+        },
+      },
+      async (request) => service.playback((request.params as { id: string }).id).state(),
+    );
+    app.post(
+      '/isi/playback/:id/control',
+      {
+        schema: {
+          tags: ['imaging'],
+          summary: 'Play, pause or seek a replay',
+          params: IdParams,
+          body: Type.Object(
+            {
+              action: Type.Union([Type.Literal('play'), Type.Literal('pause'), Type.Literal('seek')]),
+              index: Type.Optional(Type.Integer({ minimum: 0 })),
+              direction: Type.Optional(Direction),
+            },
+            { additionalProperties: false },
+          ),
+          response: { 200: PlaybackState, ...ErrorResponses },
+        },
+      },
+      async (request) => {
+        const p = service.playback((request.params as { id: string }).id);
+        const body = request.body as {
+          action: 'play' | 'pause' | 'seek';
+          index?: number;
+          direction?: string;
+        };
+        if (body.action === 'play') p.play();
+        else if (body.action === 'pause') p.pause();
+        else p.seek(body.index ?? 0, body.direction);
+        return p.state();
+      },
+    );
+    app.get(
+      '/isi/playback/:id/frame',
+      {
+        schema: {
+          tags: ['imaging'],
+          summary: 'A frame of a replay: the one due now, or `index`',
+          params: IdParams,
+          querystring: Type.Object(
+            { index: Type.Optional(Type.Integer({ minimum: 0 })) },
+            { additionalProperties: false },
+          ),
+          response: { 200: PlaybackFrame, ...ErrorResponses },
+        },
+      },
+      async (request) => {
+        const p = service.playback((request.params as { id: string }).id);
+        return frameBody(await p.frame((request.query as { index?: number }).index));
+      },
     );
   };
 }

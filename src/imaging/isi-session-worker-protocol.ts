@@ -1,0 +1,26 @@
+import type { Frame } from '../core/frame.ts';
+import type { PresentedStimulusFrame } from '../core/stimulus-frame.ts';
+import type { AttrValue } from '../storage/hdf5/swmr-run-file.ts';
+import type { SessionStart } from './isi-session-file.ts';
+
+/** Messages between `IsiSessionWriter` (main thread) and `isi-session-worker.ts`, in posting order. */
+
+export type ToSessionWorker =
+  /** The pixels' buffer is transferred, not copied. */
+  | { t: 'camera'; dir: string; frame: Frame }
+  | { t: 'stimulus'; dir: string; frames: PresentedStimulusFrame[] }
+  | { t: 'flush'; id: number }
+  | { t: 'close'; id: number; attrs: Record<string, AttrValue> };
+
+export interface SessionWorkerData {
+  path: string;
+  start: SessionStart;
+}
+
+export type FromSessionWorker =
+  | { t: 'opened' }
+  /** Messages handled so far (the writer's queue is posted − processed). */
+  | { t: 'progress'; processed: number; cameraFramesWritten: number }
+  | { t: 'done'; id: number; processed: number; cameraFramesWritten: number }
+  /** The first write failure; nothing more is written. */
+  | { t: 'failed'; message: string };
