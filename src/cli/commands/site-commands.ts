@@ -1,10 +1,8 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Benchtop } from '../../app/benchtop.ts';
-import { loadBenchtopConfig } from '../../app/load-benchtop-config.ts';
 import { parameterSampler } from '../../app/parameter-sampler.ts';
-import { LogRing } from '../../core/log-ring.ts';
-import { createLogger, type Logger } from '../../core/logger.ts';
+import type { Logger } from '../../core/logger.ts';
 import { BENCHTOP_VERSION } from '../../core/version.ts';
 import { Agent } from '../../distributed/agent.ts';
 import { LogForwarder, outboxStore } from '../../distributed/log-forwarder.ts';
@@ -14,7 +12,8 @@ import { RemoteDirectory } from '../../distributed/remote-directory.ts';
 import { SiteDirectory } from '../../distributed/site-directory.ts';
 import { ParameterLogger } from '../../storage/timeseries/parameter-logger.ts';
 import type { Invocation } from '../command-spec.ts';
-import { type ConfigFlags, flagOverrides, resolveConfigFile } from '../config-source.ts';
+import type { ConfigFlags } from '../config-source.ts';
+import { loadForServer, stopOnSignals } from '../server-process.ts';
 
 /**
  * `benchtop agent` and `benchtop hub`: several machines over NATS (src/distributed). The agent
@@ -22,44 +21,8 @@ import { type ConfigFlags, flagOverrides, resolveConfigFile } from '../config-so
  * sees the agents' instruments as its own.
  */
 
-function setUp(flags: ConfigFlags, env: NodeJS.ProcessEnv) {
-  const loaded = loadBenchtopConfig({
-    file: resolveConfigFile(flags.config, env),
-    env,
-    flags: flagOverrides(flags),
-  });
-  const { config } = loaded;
-  const logRing = new LogRing(500);
-  const logger = createLogger({
-    ring: logRing,
-    level: config.application.log_level,
-    format: config.logging.format,
-    name: config.application.name,
-    ...(config.logging.file ? { file: config.logging.file } : {}),
-  });
-  return { loaded, logger, logRing };
-}
-
-/** The first SIGTERM/SIGINT stops gracefully, a second exits at once. */
-function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (++signals > 1) process.exit(130);
-    logger.info({ signal }, 'shutting down (send the signal again to exit at once)');
-    stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-}
-
 export async function agentAction(inv: Invocation<ConfigFlags, unknown>): Promise<undefined> {
-  const { loaded, logger, logRing } = setUp(inv.options, inv.env);
+  const { loaded, logger, logRing } = loadForServer(inv.options, inv.env);
   const benchtop = new Benchtop(loaded, logger, { logRing });
   await benchtop.startAcquisition();
   const agent = new Agent({
@@ -140,7 +103,7 @@ function startAgentParameterLog(
 }
 
 export async function hubAction(inv: Invocation<ConfigFlags, unknown>): Promise<undefined> {
-  const { loaded, logger, logRing } = setUp(inv.options, inv.env);
+  const { loaded, logger, logRing } = loadForServer(inv.options, inv.env);
   let remote: RemoteDirectory | null = null;
   const benchtop = new Benchtop(loaded, logger, {
     logRing,
