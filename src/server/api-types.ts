@@ -557,3 +557,213 @@ export const PlaybackFrame = strict({
   sequence: Type.Integer({ description: "the camera's frame number" }),
   pixels_base64: Type.String({ description: 'uint16 little-endian, row-major, height × width' }),
 });
+
+// ---- recipes ---------------------------------------------------------------------------------
+
+/** The [process] map recipes are checked against (src/config/schema.ts, `process`). */
+export const ProcessMap = strict({
+  valves: Type.Record(
+    Type.String(),
+    strict({
+      signal: Type.String(),
+      feedback: Type.Optional(Type.String()),
+      interlock: Type.Optional(Type.String()),
+    }),
+  ),
+  gases: Type.Record(
+    Type.String(),
+    strict({ valve: Type.String(), flow_signal: Type.Optional(Type.String()) }),
+  ),
+  default_purge_gas: Nullable(Type.String()),
+  parameters: Type.Record(Type.String(), Type.String()),
+  sample_signals: Type.Array(Type.String()),
+  sample_interval_ms: Type.Integer(),
+  time_scale: Type.Number(),
+});
+export type ProcessMap = Static<typeof ProcessMap>;
+
+const RecipeVersionProperties = {
+  name: Type.String(),
+  version: Type.Integer({ minimum: 1 }),
+  hash: Type.String({ description: 'sha256 of the recipe as stored' }),
+  author: Type.String(),
+  created_at: Type.Number({ description: 'seconds since the epoch' }),
+};
+/** A recipe version as listed: everything but the body. */
+export const RecipeVersionInfo = strict({ ...RecipeVersionProperties, description: Nullable(Type.String()) });
+export type RecipeVersionInfo = Static<typeof RecipeVersionInfo>;
+/**
+ * A recipe as validated: its steps and preconditions follow src/engine/recipes/recipe-model.ts
+ * (a union of step kinds checked there), so only the outer fields are fixed here.
+ */
+const RecipeBodyJson = Type.Object(
+  {
+    name: Type.String(),
+    description: Type.Optional(Type.String()),
+    growth_per_cycle_nm: Type.Number(),
+    preconditions: Type.Array(Type.Object({}, { additionalProperties: true, description: 'a precondition' })),
+    steps: Type.Array(
+      Type.Object(
+        { type: Type.String() },
+        { additionalProperties: true, description: 'a step: valve, purge, set, wait, hold, ramp, loop, …' },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export const RecipeRecord = strict({
+  ...RecipeVersionProperties,
+  recipe: RecipeBodyJson,
+  source: Nullable(Type.String({ description: 'the file as it was given (TOML or JSON)' })),
+});
+export type RecipeRecord = Static<typeof RecipeRecord>;
+export const RecipeValidation = strict({ valid: Type.Literal(true), recipe: RecipeBodyJson });
+export type RecipeValidation = Static<typeof RecipeValidation>;
+
+// ---- production lines ------------------------------------------------------------------------
+
+export const LineInfo = strict({
+  id: Type.String(),
+  ideal_cycle_ms: Type.Number(),
+  target_per_hour: Type.Number(),
+  shifts: Type.Array(
+    strict({
+      name: Type.String(),
+      start: Type.String(),
+      end: Type.String(),
+      breaks: Type.Array(Type.String()),
+    }),
+  ),
+  stations: Type.Array(strict({ id: Type.String(), defect_classes: Type.Array(Type.String()) })),
+});
+export const LineList = strict({ lines: Type.Array(LineInfo) });
+export type LineList = Static<typeof LineList>;
+
+const TimeInterval = strict({ start: Type.Number(), end: Type.Number() }, 'epoch ms');
+const LineStateMs = strict({
+  stopped: Type.Number(),
+  running: Type.Number(),
+  paused: Type.Number(),
+  fault: Type.Number(),
+});
+const SampleSummary = strict({
+  n: Type.Integer(),
+  mean: Type.Number(),
+  p50: Type.Number(),
+  p95: Type.Number(),
+  sigma: Type.Number(),
+  min: Type.Number(),
+  max: Type.Number(),
+});
+const LineKpis = strict({
+  plannedBusyMs: Type.Number(),
+  actualProductionMs: Type.Number(),
+  stateMs: LineStateMs,
+  produced: Type.Integer(),
+  good: Type.Integer(),
+  scrap: Type.Integer(),
+  rework: Type.Integer(),
+  pending: Type.Integer(),
+  inspected: Type.Integer(),
+  availability: Type.Number(),
+  performance: Type.Number(),
+  performanceRaw: Type.Number(),
+  quality: Type.Number(),
+  oee: Type.Number(),
+  firstPassYield: Type.Number(),
+  finalYield: Type.Number(),
+  scrapRatio: Type.Number(),
+  reworkRatio: Type.Number(),
+  defectRate: Type.Number(),
+  throughputPerHour: Type.Number(),
+  targetPerHour: Type.Number(),
+  throughputVsTarget: Type.Number(),
+  cycleTime: Type.Optional(SampleSummary),
+  downtime: Type.Array(strict({ reason: Type.String(), durationMs: Type.Number(), stops: Type.Integer() })),
+});
+const ParetoBar = strict({
+  key: Type.String(),
+  count: Type.Integer(),
+  percent: Type.Number(),
+  cumulativePercent: Type.Number(),
+});
+const WesternElectricRule = Type.Union([1, 2, 3, 4].map((r) => Type.Literal(r)) as TLiteral<1 | 2 | 3 | 4>[]);
+const ChartPointProperties = {
+  index: Type.Integer(),
+  value: Type.Number(),
+  violations: Type.Array(WesternElectricRule),
+};
+const ControlLimitProperties = {
+  center: Type.Number(),
+  sigma: Type.Number(),
+  ucl: Type.Number(),
+  lcl: Type.Number(),
+};
+const IndividualsChart = strict({
+  ...ControlLimitProperties,
+  mrBar: Type.Number(),
+  mrUcl: Type.Number(),
+  points: Type.Array(strict(ChartPointProperties)),
+});
+const XbarRChart = strict({
+  ...ControlLimitProperties,
+  subgroupSize: Type.Integer(),
+  rBar: Type.Number(),
+  rUcl: Type.Number(),
+  rLcl: Type.Number(),
+  points: Type.Array(strict({ ...ChartPointProperties, range: Type.Number() })),
+});
+
+/** A line's KPIs, Pareto and SPC over a window or a shift (recomputed from the store). */
+export const LineReport = strict({
+  title: Type.String(),
+  lineId: Type.String(),
+  window: TimeInterval,
+  planned: Type.Array(TimeInterval),
+  kpis: LineKpis,
+  pareto: strict({
+    total: Type.Integer(),
+    byClass: Type.Array(ParetoBar),
+    byStation: Type.Array(ParetoBar),
+    byStationClass: Type.Array(ParetoBar),
+  }),
+  cycleTimeChart: Type.Optional(IndividualsChart),
+  cycleTimeXbarR: Type.Optional(XbarRChart),
+  measures: Type.Array(
+    strict({
+      name: Type.String(),
+      chart: Type.Optional(IndividualsChart),
+      capability: Nullable(strict({ cp: Nullable(Type.Number()), cpk: Nullable(Type.Number()) })),
+    }),
+  ),
+  alarmCounts: Type.Array(strict({ code: Type.String(), count: Type.Integer() })),
+  idealCycleMs: Type.Number(),
+});
+export type LineReport = Static<typeof LineReport>;
+
+/** One defect found on a part, and its disposition. */
+export const LineDefect = strict({
+  id: Type.String(),
+  inspectionId: Type.String(),
+  partId: Type.String(),
+  lineId: Type.String(),
+  station: Type.String(),
+  class: Type.String(),
+  confidence: Type.Number(),
+  box: Nullable(
+    strict({
+      x: Type.Number(),
+      y: Type.Number(),
+      width: Type.Optional(Type.Number()),
+      height: Type.Optional(Type.Number()),
+    }),
+  ),
+  disposition: Literals(['pending', 'accept', 'reject', 'rework'] as const),
+  note: Nullable(Type.String()),
+  dispositionBy: Nullable(Type.String()),
+  dispositionAt: Nullable(Type.Number({ description: 'epoch ms' })),
+  time: Type.Number({ description: 'epoch ms' }),
+});
+export type LineDefect = Static<typeof LineDefect>;
+export const LineDefectList = strict({ defects: Type.Array(LineDefect) });
+export type LineDefectList = Static<typeof LineDefectList>;

@@ -11,6 +11,7 @@ import {
   windowPeriod,
 } from '../../production/line-report-data.ts';
 import type { LineStore } from '../../production/store/line-store.ts';
+import { ErrorResponses, LineDefect, LineDefectList, LineList, LineReport } from '../api-types.ts';
 import { parseTimeSeconds } from './run-routes.ts';
 
 export interface ProductionContext {
@@ -43,15 +44,25 @@ function windowOf(q: { from?: string; to?: string }, clock: Clock): { from: numb
  */
 export function lineRoutes(ctx: ProductionContext, clock: Clock) {
   return async (app: FastifyInstance) => {
-    app.get('/lines', { schema: { tags: ['lines'], summary: 'Configured production lines' } }, async () => ({
-      lines: ctx.lines.map((l) => ({
-        id: l.id,
-        ideal_cycle_ms: l.ideal_cycle_ms,
-        target_per_hour: l.target_per_hour,
-        shifts: l.shifts,
-        stations: l.stations.map((s) => ({ id: s.id, defect_classes: Object.keys(s.defect_classes) })),
-      })),
-    }));
+    app.get(
+      '/lines',
+      {
+        schema: {
+          tags: ['lines'],
+          summary: 'Configured production lines',
+          response: { 200: LineList, ...ErrorResponses },
+        },
+      },
+      async (): Promise<LineList> => ({
+        lines: ctx.lines.map((l) => ({
+          id: l.id,
+          ideal_cycle_ms: l.ideal_cycle_ms,
+          target_per_hour: l.target_per_hour,
+          shifts: l.shifts,
+          stations: l.stations.map((s) => ({ id: s.id, defect_classes: Object.keys(s.defect_classes) })),
+        })),
+      }),
+    );
     app.get(
       '/lines/:id/kpis',
       {
@@ -67,9 +78,10 @@ export function lineRoutes(ctx: ProductionContext, clock: Clock) {
               Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'day the shift starts' }),
             ),
           }),
+          response: { 200: LineReport, ...ErrorResponses },
         },
       },
-      async (request) => {
+      async (request): Promise<LineReport> => {
         const line = lineOf(ctx, (request.params as { id: string }).id);
         const q = request.query as { from?: string; to?: string; shift?: string; date?: string };
         let period: ReportPeriod;
@@ -99,9 +111,10 @@ export function lineRoutes(ctx: ProductionContext, clock: Clock) {
             ),
             limit: Type.Integer({ minimum: 1, maximum: 10_000, default: 200 }),
           }),
+          response: { 200: LineDefectList, ...ErrorResponses },
         },
       },
-      async (request) => {
+      async (request): Promise<LineDefectList> => {
         const line = lineOf(ctx, (request.params as { id: string }).id);
         const q = request.query as { from?: string; to?: string; disposition?: string; limit: number };
         const { from, to } = windowOf(q, clock);
@@ -130,9 +143,10 @@ export function lineRoutes(ctx: ProductionContext, clock: Clock) {
             },
             { additionalProperties: false },
           ),
+          response: { 200: LineDefect, ...ErrorResponses },
         },
       },
-      async (request) => {
+      async (request): Promise<LineDefect> => {
         const { id, defect } = request.params as { id: string; defect: string };
         const line = lineOf(ctx, id);
         const existing = await ctx.store.defect(defect);

@@ -6,6 +6,13 @@ import type { DeviceCatalog } from '../../engine/device-catalog.ts';
 import { ProcessMap, validRecipe } from '../../engine/recipes/recipe-check.ts';
 import { parseRecipeText } from '../../engine/recipes/recipe-model.ts';
 import type { RecipeStore } from '../../storage/recipes/recipe-store.ts';
+import {
+  ErrorResponses,
+  ProcessMap as ProcessMapReply,
+  RecipeRecord,
+  RecipeValidation,
+  RecipeVersionInfo,
+} from '../api-types.ts';
 
 const NameParams = Type.Object({ name: Type.String() });
 /** A recipe as JSON (`recipe`), or a file's text (`text`, TOML or JSON). */
@@ -57,9 +64,10 @@ export function recipeRoutes(store: RecipeStore, process: ProcessConfig, devices
         schema: {
           tags: ['recipes'],
           summary: 'The [process] map: recipe valve, gas and parameter names to signals',
+          response: { 200: ProcessMapReply, ...ErrorResponses },
         },
       },
-      async () => ({
+      async (): Promise<ProcessMapReply> => ({
         valves: process.valves,
         gases: process.gases,
         default_purge_gas: process.default_purge_gas ?? null,
@@ -71,18 +79,29 @@ export function recipeRoutes(store: RecipeStore, process: ProcessConfig, devices
     );
     app.get(
       '/recipes',
-      { schema: { tags: ['recipes'], summary: 'Recipes, each at its latest version' } },
-      async () => store.list(),
+      {
+        schema: {
+          tags: ['recipes'],
+          summary: 'Recipes, each at its latest version',
+          response: { 200: Type.Array(RecipeVersionInfo), ...ErrorResponses },
+        },
+      },
+      async (): Promise<RecipeVersionInfo[]> => store.list(),
     );
     app.post(
       '/recipes',
       {
         config: { role: 'operator', audit: 'recipe.save' },
-        schema: { tags: ['recipes'], summary: 'Save a recipe: a new version of its name', body: RecipeBody },
+        schema: {
+          tags: ['recipes'],
+          summary: 'Save a recipe: a new version of its name',
+          body: RecipeBody,
+          response: { 201: RecipeRecord, ...ErrorResponses },
+        },
       },
       async (request, reply) => {
         const recipe = recipeOf(request.body as never);
-        const record = store.save(
+        const record: RecipeRecord = store.save(
           recipe,
           request.principal.name,
           (request.body as { text?: string }).text ?? null,
@@ -97,34 +116,54 @@ export function recipeRoutes(store: RecipeStore, process: ProcessConfig, devices
           tags: ['recipes'],
           summary: 'Check a recipe against [process] and the instruments without saving it',
           body: RecipeBody,
+          response: { 200: RecipeValidation, ...ErrorResponses },
         },
       },
-      async (request) => ({ valid: true, recipe: recipeOf(request.body as never) }),
+      async (request): Promise<RecipeValidation> => ({
+        valid: true,
+        recipe: recipeOf(request.body as never),
+      }),
     );
     app.get(
       '/recipes/:name',
       {
         schema: {
           tags: ['recipes'],
+          summary: 'One recipe: its latest version, or the version asked for',
           params: NameParams,
           querystring: Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1 })) }),
+          response: { 200: RecipeRecord, ...ErrorResponses },
         },
       },
-      async (request) =>
+      async (request): Promise<RecipeRecord> =>
         store.get((request.params as { name: string }).name, (request.query as { version?: number }).version),
     );
     app.get(
       '/recipes/:name/versions',
-      { schema: { tags: ['recipes'], params: NameParams } },
-      async (request) => store.versions((request.params as { name: string }).name),
+      {
+        schema: {
+          tags: ['recipes'],
+          summary: 'Every version of a recipe, oldest first',
+          params: NameParams,
+          response: { 200: Type.Array(RecipeVersionInfo), ...ErrorResponses },
+        },
+      },
+      async (request): Promise<RecipeVersionInfo[]> =>
+        store.versions((request.params as { name: string }).name),
     );
     app.put(
       '/recipes/:name',
       {
         config: { role: 'operator', audit: 'recipe.save' },
-        schema: { tags: ['recipes'], summary: 'Save a new version', params: NameParams, body: RecipeBody },
+        schema: {
+          tags: ['recipes'],
+          summary: 'Save a new version',
+          params: NameParams,
+          body: RecipeBody,
+          response: { 200: RecipeRecord, ...ErrorResponses },
+        },
       },
-      async (request) => {
+      async (request): Promise<RecipeRecord> => {
         const { name } = request.params as { name: string };
         const recipe = recipeOf(request.body as never, name);
         return store.save(recipe, request.principal.name, (request.body as { text?: string }).text ?? null);
@@ -134,7 +173,12 @@ export function recipeRoutes(store: RecipeStore, process: ProcessConfig, devices
       '/recipes/:name',
       {
         config: { role: 'operator', audit: 'recipe.delete' },
-        schema: { tags: ['recipes'], params: NameParams },
+        schema: {
+          tags: ['recipes'],
+          summary: 'Hide a recipe; its versions stay readable for the runs that used them',
+          params: NameParams,
+          response: { 204: Type.Null({ description: 'deleted: no body' }), ...ErrorResponses },
+        },
       },
       async (request, reply) => {
         store.delete((request.params as { name: string }).name);
