@@ -767,3 +767,27 @@ export const LineDefect = strict({
 export type LineDefect = Static<typeof LineDefect>;
 export const LineDefectList = strict({ defects: Type.Array(LineDefect) });
 export type LineDefectList = Static<typeof LineDefectList>;
+
+/** What a line control command or PLC write wrote. */
+export const LineWritten = strict({
+  line: Type.String(),
+  command: Type.String(),
+  tag: Type.String(),
+  value: Type.Union([Type.Boolean(), Type.Number()]),
+});
+export type LineWritten = Static<typeof LineWritten>;
+
+/** The line now, as its tracking path sees it, and the commands it accepts with their least role. */
+export const LineStatus = strict({
+  line: Type.String(),
+  state: Nullable(Literals(['stopped', 'running', 'paused', 'fault'] as const)),
+  parts: Type.Integer({ minimum: 0 }),
+  recent_parts: Type.Integer({ minimum: 0 }),
+  defect_rate: Type.Number({ minimum: 0, maximum: 1 }),
+  plc_connected: Nullable(Type.Boolean()),
+  vision_connected: Type.Record(Type.String(), Nullable(Type.Boolean())),
+  queued_records: Type.Integer({ minimum: 0 }),
+  commands: Type.Array(Type.String()),
+  command_roles: Type.Record(Type.String(), Type.String()),
+});
+export type LineStatus = Static<typeof LineStatus>;

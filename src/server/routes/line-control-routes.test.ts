@@ -29,10 +29,14 @@ describe('line control API: run, stop, reset, emergency stop by role', () => {
     h = await serverHarness(SECURED);
     store = new SqliteLineStore(`${h.dir}/production.sqlite`);
     const control = new LineControl({ line, plc, clock });
-    ({ app } = await buildServer({
-      ...h.ctx,
-      production: { lines: [line], store, control: (id) => (id === line.id ? control : undefined) },
-    }));
+    ({ app } = await buildServer(
+      {
+        ...h.ctx,
+        production: { lines: [line], store, control: (id) => (id === line.id ? control : undefined) },
+        // Every reply is checked against its route's response schema (a mismatch is a 500).
+      },
+      { checkReplies: true },
+    ));
     for (const role of ['viewer', 'maintenance', 'operator', 'supervisor', 'admin'] as const)
       keys[role] = h.security.createKey(`k-${role}`, role).key;
   });
@@ -131,5 +135,19 @@ describe('line control API: run, stop, reset, emergency stop by role', () => {
       headers: { 'x-api-key': keys.operator },
     });
     assert.equal(r.statusCode, 404);
+  });
+
+  it('status: a viewer reads the line, the commands it accepts and their least role, within the schema', async () => {
+    const r = await app.inject({
+      method: 'GET',
+      url: '/api/v1/lines/assembly1/status',
+      headers: { 'x-api-key': keys.viewer },
+    });
+    assert.equal(r.statusCode, 200, r.body);
+    const status = r.json();
+    assert.equal(status.line, 'assembly1');
+    assert.equal(status.command_roles.reset, 'supervisor');
+    assert.equal(status.command_roles.emergency_stop, 'operator');
+    assert.ok(Array.isArray(status.commands));
   });
 });

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { BenchtopError } from '../../core/errors.ts';
 import type { LineCommand, LineControl } from '../../production/line-control.ts';
 import type { LineHealth } from '../../production/line-tracker.ts';
+import { ErrorResponses, LineStatus, LineWritten } from '../api-types.ts';
 import type { Role } from '../auth/roles.ts';
 
 export interface LineControlContext {
@@ -56,12 +57,6 @@ function controlOf(ctx: LineControlContext, id: string): LineControl {
 }
 
 const LineParams = Type.Object({ id: Type.String() });
-const Written = Type.Object({
-  line: Type.String(),
-  command: Type.String(),
-  tag: Type.String(),
-  value: Type.Union([Type.Boolean(), Type.Number()]),
-});
 
 /** POST /api/v1/lines/{id}/control/{run|stop|reset|emergency-stop…} and /plc/write (supervisor). */
 export function lineControlRoutes(ctx: LineControlContext) {
@@ -73,9 +68,10 @@ export function lineControlRoutes(ctx: LineControlContext) {
           tags: ['lines'],
           summary: 'The line now: state, quality of the last 100 parts, PLC and camera links, commands',
           params: LineParams,
+          response: { 200: LineStatus, ...ErrorResponses },
         },
       },
-      async (request) => {
+      async (request): Promise<LineStatus> => {
         const { id } = request.params as { id: string };
         const control = controlOf(ctx, id);
         const h = ctx.health?.(id);
@@ -98,9 +94,14 @@ export function lineControlRoutes(ctx: LineControlContext) {
         `/lines/:id/control/${r.path}`,
         {
           config: { role: LineCommandRoles[r.command], audit: `line.${r.command}` },
-          schema: { tags: ['lines'], summary: r.summary, params: LineParams, response: { 200: Written } },
+          schema: {
+            tags: ['lines'],
+            summary: r.summary,
+            params: LineParams,
+            response: { 200: LineWritten, ...ErrorResponses },
+          },
         },
-        async (request) => {
+        async (request): Promise<LineWritten> => {
           const { id } = request.params as { id: string };
           request.auditDetails = { line: id };
           const { tag, value } = await controlOf(ctx, id).execute(r.command);
@@ -125,10 +126,10 @@ export function lineControlRoutes(ctx: LineControlContext) {
             },
             { additionalProperties: false },
           ),
-          response: { 200: Written },
+          response: { 200: LineWritten, ...ErrorResponses },
         },
       },
-      async (request) => {
+      async (request): Promise<LineWritten> => {
         const { id } = request.params as { id: string };
         const { tag, value } = request.body as { tag: string; value: unknown };
         if (typeof value !== 'boolean' && !(typeof value === 'number' && Number.isFinite(value)))
