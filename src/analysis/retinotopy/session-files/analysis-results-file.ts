@@ -1,10 +1,11 @@
-import h5wasm, { type Dataset, type File } from 'h5wasm/node';
+import type { Dataset } from 'h5wasm/node';
 import { BenchtopError } from '../../../core/errors.ts';
 import type { AnalysisParameters } from '../analysis-parameters.ts';
 import { DIRECTIONS } from '../direction-recording.ts';
 import type { Grid } from '../morphology/image.ts';
 import type { RetinotopyMaps } from '../retinotopy-maps.ts';
 import type { AreaSegmentation } from '../segmentation/area-segmentation.ts';
+import { h5Ready, openH5File } from './h5-files.ts';
 
 /**
  * The guide's `analysis_results.h5`. Maps are H × W datasets at the root: azimuth_map and
@@ -23,24 +24,9 @@ export interface AnalysisResults {
   parameters: AnalysisParameters;
 }
 
-async function ready(): Promise<void> {
-  const module = await h5wasm.ready;
-  module.activate_throwing_error_handler();
-}
-
 export async function writeAnalysisResults(path: string, results: AnalysisResults): Promise<void> {
-  await ready();
-  let file: File;
-  try {
-    file = new h5wasm.File(path, 'w');
-  } catch (err) {
-    throw new BenchtopError(
-      'STORAGE_ERROR',
-      `cannot create ${path}: ${(err as Error).message}`,
-      { path },
-      { cause: err },
-    );
-  }
+  await h5Ready();
+  const file = openH5File(path, 'w');
   try {
     const { width, height } = results.grid;
     const map = (
@@ -128,18 +114,8 @@ export async function writeAnalysisResults(path: string, results: AnalysisResult
 export async function readPositionMaps(
   path: string,
 ): Promise<{ grid: Grid; azimuth: Float64Array; altitude: Float64Array }> {
-  await ready();
-  let file: File;
-  try {
-    file = new h5wasm.File(path, 'r');
-  } catch (err) {
-    throw new BenchtopError(
-      'STORAGE_ERROR',
-      `cannot open ${path}: ${(err as Error).message}`,
-      { path },
-      { cause: err },
-    );
-  }
+  await h5Ready();
+  const file = openH5File(path, 'r');
   try {
     const read = (name: string) => {
       const entity = file.get(name);

@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import h5wasm, { type Dataset, type File } from 'h5wasm/node';
+import h5wasm, { type Dataset } from 'h5wasm/node';
 import { BenchtopError } from '../../../core/errors.ts';
 import {
   DIRECTIONS,
@@ -10,6 +9,7 @@ import {
 import type { FrameData } from '../fourier-accumulator.ts';
 import type { SweepTiming } from '../sweep-timing.ts';
 import type { GuideLayoutSession } from './guide-layout-session.ts';
+import { h5Ready, openH5File } from './h5-files.ts';
 
 /** docs/isi-session-file.md: phases column, 1 = a sweep frame (0 baseline, 2 gap). */
 const SWEEP_PHASE = 1;
@@ -81,20 +81,8 @@ function median(values: number[]): number {
  * direction. Frames are read a slice at a time; the file stays open until close().
  */
 export async function openBenchtopSession(path: string): Promise<GuideLayoutSession> {
-  if (!existsSync(path)) throw new BenchtopError('NOT_FOUND', `${path} does not exist`, { path });
-  const module = await h5wasm.ready;
-  module.activate_throwing_error_handler();
-  let file: File;
-  try {
-    file = new h5wasm.File(path, 'r');
-  } catch (err) {
-    throw new BenchtopError(
-      'STORAGE_ERROR',
-      `cannot open ${path}: ${(err as Error).message}`,
-      { path },
-      { cause: err },
-    );
-  }
+  await h5Ready();
+  const file = openH5File(path, 'r');
   try {
     if (file.attrs.format?.value !== 'benchtop-isi-session') {
       throw new BenchtopError(

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import h5wasm, { type Dataset, type File } from 'h5wasm/node';
+import type { Dataset, File } from 'h5wasm/node';
 import { BenchtopError } from '../../../core/errors.ts';
 import {
   DIRECTIONS,
@@ -9,6 +9,7 @@ import {
   type FrameChunk,
 } from '../direction-recording.ts';
 import type { FrameData } from '../fourier-accumulator.ts';
+import { h5Ready, openH5File } from './h5-files.ts';
 import { sweepTimingFromStimulus } from './stimulus-sweeps.ts';
 
 /**
@@ -31,23 +32,8 @@ function dataset(file: File, name: string, path: string): Dataset {
   return entity as Dataset;
 }
 
-function openReadOnly(path: string): File {
-  if (!existsSync(path)) throw new BenchtopError('NOT_FOUND', `${path} does not exist`, { path });
-  try {
-    return new h5wasm.File(path, 'r');
-  } catch (err) {
-    throw new BenchtopError(
-      'STORAGE_ERROR',
-      `cannot open ${path}: ${(err as Error).message}`,
-      { path },
-      { cause: err },
-    );
-  }
-}
-
 export async function openGuideLayoutSession(dir: string): Promise<GuideLayoutSession> {
-  const module = await h5wasm.ready;
-  module.activate_throwing_error_handler();
+  await h5Ready();
   const files: File[] = [];
   const close = () => {
     for (const f of files) f.close();
@@ -61,9 +47,9 @@ export async function openGuideLayoutSession(dir: string): Promise<GuideLayoutSe
     for (const direction of DIRECTIONS) {
       const cameraPath = join(dir, `${direction}_camera.h5`);
       const stimulusPath = join(dir, `${direction}_stimulus.h5`);
-      const camera = openReadOnly(cameraPath);
+      const camera = openH5File(cameraPath, 'r');
       files.push(camera);
-      const stimulus = openReadOnly(stimulusPath);
+      const stimulus = openH5File(stimulusPath, 'r');
       files.push(stimulus);
       const frames = dataset(camera, 'frames', cameraPath);
       const shape = frames.shape ?? [];
