@@ -9,7 +9,6 @@ import {
   type CommandSpec,
   lazy,
   loadHelpTexts,
-  type OptionLine,
   wantsHelp,
 } from './command-spec.ts';
 import {
@@ -28,8 +27,14 @@ import {
 // `benchtop get` pays for them. To add a command, add one entry to COMMANDS (or to a group's
 // `commands`), with its action in its own file under commands/.
 
-/** The guide's parameter file, relative to the working directory as in its deployment steps. */
-const ISI_PARAMS_FILE: OptionLine = ['--file <path>', 'parameter file', 'config/isi_parameters.json'];
+/** The rig's parameter file: the server's (src/imaging/isi-parameters-path.ts) unless --file names one. */
+const ISI_PARAMS_FILE = [
+  [
+    '--file <path>',
+    "parameter file (default: the server's, {storage.output_dir}/isi/isi_parameters.json of the configuration)",
+  ],
+  CONFIG_ONLY[0],
+] as const;
 
 const RULE = `
 Client commands (run, runs, export, get, set, call, watch, restart, plc) talk to the Benchtop

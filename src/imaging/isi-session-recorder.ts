@@ -190,8 +190,9 @@ export async function recordIsiSession(request: IsiSessionRequest): Promise<IsiS
   const offs = [
     bus.on('camera.frame', ({ instrument, frame }) => {
       if (instrument !== camera.id || finished) return;
-      // The camera may reuse the buffer once this returns: keep a copy.
-      pending.push({ ...frame, pixels: frame.pixels.slice() });
+      // The camera may reuse the buffer, and other listeners see this frame after us: keep a
+      // copy (in a buffer the writer gave back), whose buffer is then transferred to the writer.
+      pending.push({ ...frame, pixels: file.copyPixels(frame.pixels) });
       drain(false);
     }),
     bus.on('stimulus.frames', (e) => {

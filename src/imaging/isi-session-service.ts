@@ -8,6 +8,7 @@ import type { Instrument } from '../core/instrument.ts';
 import type { Logger } from '../core/logger.ts';
 import { exportGuideLayout } from './guide-layout.ts';
 import { IsiParameterStore } from './isi-parameters.ts';
+import { isiParametersPath } from './isi-parameters-path.ts';
 import { cameraRate, framesPerDirection, PlaybackSequence, sessionAttrs } from './isi-playback.ts';
 import { type IsiSessionResult, recordIsiSession } from './isi-session-recorder.ts';
 
@@ -35,14 +36,14 @@ export class IsiSessionService {
   readonly clock: Clock;
   private readonly log: Logger;
   private recording: string | null = null;
-  /** The rig's parameters, `{output_dir}/isi/isi_parameters.json` (backups beside it). */
+  /** The rig's parameters, where `isiParametersPath` says (backups beside it). */
   readonly parameters: IsiParameterStore;
   private readonly playbacks = new Map<string, PlaybackSequence>();
   private nextPlayback = 1;
 
   constructor(options: { outputDir: string; bus: EventBus<BenchtopEvents>; clock: Clock; log: Logger }) {
     this.dir = resolve(options.outputDir, 'isi');
-    this.parameters = new IsiParameterStore(join(this.dir, 'isi_parameters.json'));
+    this.parameters = new IsiParameterStore(isiParametersPath(options.outputDir));
     this.bus = options.bus;
     this.clock = options.clock;
     this.log = options.log;

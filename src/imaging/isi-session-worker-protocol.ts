@@ -20,7 +20,8 @@ export interface SessionWorkerData {
 export type FromSessionWorker =
   | { t: 'opened' }
   /** Messages handled so far (the writer's queue is posted − processed). */
-  | { t: 'progress'; processed: number; cameraFramesWritten: number }
+  /** `spares`: pixel buffers of frames written, given back (transferred) for the next copies. */
+  | { t: 'progress'; processed: number; cameraFramesWritten: number; spares: ArrayBuffer[] }
   | { t: 'done'; id: number; processed: number; cameraFramesWritten: number }
   /** The first write failure; nothing more is written. */
   | { t: 'failed'; message: string };

@@ -18,6 +18,8 @@ let processed = 0;
 let cameraFramesWritten = 0;
 let reportScheduled = false;
 let file: IsiSessionFile | null = null;
+/** Buffers of frames written since the last report, sent back so the main thread allocates none. */
+let spares: ArrayBuffer[] = [];
 
 function fail(err: unknown, operation: string): void {
   if (failed) return;
@@ -44,6 +46,7 @@ function handle(message: ToSessionWorker): void {
     case 'camera':
       file.appendCameraFrame(message.dir, message.frame);
       cameraFramesWritten++;
+      spares.push(message.frame.pixels.buffer as ArrayBuffer);
       break;
     case 'stimulus':
       file.appendStimulusFrames(message.dir, message.frames);
@@ -77,7 +80,9 @@ port.on('message', (message: ToSessionWorker) => {
     reportScheduled = true;
     setImmediate(() => {
       reportScheduled = false;
-      post({ t: 'progress', processed, cameraFramesWritten });
+      const given = spares;
+      spares = [];
+      port.postMessage({ t: 'progress', processed, cameraFramesWritten, spares: given } satisfies FromSessionWorker, given);
     });
   }
 });

@@ -8,6 +8,8 @@ import type { FromSessionWorker, SessionWorkerData, ToSessionWorker } from './is
 
 /** Camera frames waiting for the worker before more are refused (≈ 8.5 s of 512² at 30 fps, 128 MiB). */
 export const DEFAULT_QUEUE_FRAMES = 256;
+/** Spare pixel buffers kept for `copyPixels` (more are let go). */
+const MAX_SPARES = 32;
 
 /**
  * Writes one ISI session file (IsiSessionFile) from a worker thread, so a session never blocks
@@ -28,6 +30,10 @@ export class IsiSessionWriter {
   private error: BenchtopError | null = null;
   private closed: Promise<void> | null = null;
   framesRefused = 0;
+  /** Pixel buffers the worker has written and given back, for the next copies. */
+  private spares: ArrayBuffer[] = [];
+  /** Copies that found no spare buffer of their size (allocated). */
+  buffersAllocated = 0;
 
   private constructor(path: string, worker: Worker, queueFrames: number) {
     this.path = path;
@@ -84,6 +90,21 @@ export class IsiSessionWriter {
     return this.cameraWritten;
   }
 
+  /**
+   * A copy of a camera's pixels (the camera may reuse its own) in a buffer the worker gave back
+   * after writing an earlier frame: at 30 fps of 512² frames, allocating the copies (and the
+   * garbage collections that external memory forces) was the largest share of the event loop's
+   * work while recording.
+   */
+  copyPixels(pixels: Uint16Array): Uint16Array {
+    let spare = this.spares.pop();
+    while (spare && spare.byteLength !== pixels.byteLength) spare = this.spares.pop();
+    if (!spare) this.buffersAllocated++;
+    const copy = spare ? new Uint16Array(spare) : new Uint16Array(pixels.length);
+    copy.set(pixels);
+    return copy;
+  }
+
   /** Transfers `frame.pixels`' buffer: the caller must not use it afterwards. False when refused. */
   appendCameraFrame(dir: string, frame: Frame): boolean {
     if (this.error || this.closed) return false;
@@ -137,6 +158,8 @@ export class IsiSessionWriter {
     else if (m.t === 'progress' || m.t === 'done') {
       this.processed = m.processed;
       this.cameraWritten = m.cameraFramesWritten;
+      if (m.t === 'progress')
+        for (const b of m.spares) if (this.spares.length < MAX_SPARES) this.spares.push(b);
       if (m.t === 'done') {
         this.requests.get(m.id)?.();
         this.requests.delete(m.id);
