@@ -241,7 +241,7 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'isi',
-    description: 'intrinsic-signal imaging: retinotopy analysis',
+    description: "intrinsic-signal imaging: the guide's commands, parameters, retinotopy analysis",
     commands: [
       {
         name: 'analyze <session>',
@@ -268,6 +268,27 @@ export const COMMANDS: CommandSpec[] = [
           new Option('--set <analysis.key=value>', 'analysis parameter (repeatable)').argParser(collect),
         ],
         action: lazy(() => import('./commands/isi-commands.ts'), 'isiSegment'),
+      },
+      {
+        name: 'command <name>',
+        description:
+          "one of the imaging guide's commands on the server (ping, get_system_status, capture_anatomical, list_sessions, …)",
+        options: [
+          SERVER,
+          new Option('--param <key=value>', 'a parameter (JSON values parsed; repeatable)').argParser(collect),
+        ],
+        action: lazy(() => import('./commands/isi-guide-commands.ts'), 'isiCommand'),
+      },
+      {
+        name: 'capture-anatomical',
+        description:
+          "the anatomical snapshot (mean of a few camera frames, the illumination switched on if configured), stored with the session being recorded or the next one",
+        options: [
+          SERVER,
+          ['--camera <id>', 'camera instrument (default: camera.instrument, else the first)'],
+          ['--frames <n>', 'frames averaged (default: camera.anatomical_frames)'],
+        ],
+        action: lazy(() => import('./commands/isi-guide-commands.ts'), 'isiCaptureAnatomical'),
       },
       {
         name: 'params',

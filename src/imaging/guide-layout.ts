@@ -1,10 +1,11 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import h5wasm, { type Dataset } from 'h5wasm/node';
 import type { Frame } from '../core/frame.ts';
 import type { PresentedStimulusFrame } from '../core/stimulus-frame.ts';
 import { IsiSessionFile } from './isi-session-file.ts';
 import { readSession, type SessionBlock } from './isi-session-reader.ts';
+import { decodeNpy, encodeNpy } from './npy-array.ts';
 
 /**
  * The imaging guide's (KimLabISI's) session layout, a directory of:
@@ -13,6 +14,7 @@ import { readSession, type SessionBlock } from './isi-session-reader.ts';
  *   {DIR}_stimulus.h5  timestamps int64 µs, frame_indices int32, angles float32
  *                      (+ sweeps int32, phases uint8: what the guide's events.json would hold)
  *   metadata.json      the session's attributes and parameters
+ *   anatomical.npy     the anatomical snapshot, float32 [h, w] (NumPy's .npy), when one was taken
  * `exportGuideLayout` writes it from a session file, `importGuideLayout` makes a session file
  * of it; a round trip gives back the same datasets.
  */
@@ -72,11 +74,20 @@ export async function exportGuideLayout(sessionPath: string, outDir: string): Pr
     written.push(c, s);
   }
   const meta = join(outDir, 'metadata.json');
+  const anatomical = session.anatomical;
   writeFileSync(
     meta,
-    `${JSON.stringify({ ...session.attrs, directions: Object.keys(session.directions), parameters: session.parameters }, null, 2)}\n`,
+    `${JSON.stringify({ ...session.attrs, directions: Object.keys(session.directions), parameters: session.parameters, ...(anatomical ? { anatomical: anatomical.attrs } : {}) }, null, 2)}\n`,
   );
   written.push(meta);
+  if (anatomical) {
+    const npy = join(outDir, 'anatomical.npy');
+    writeFileSync(
+      npy,
+      encodeNpy({ dtype: '<f4', shape: [anatomical.height, anatomical.width], data: anatomical.pixels }),
+    );
+    written.push(npy);
+  }
   return written;
 }
 
@@ -106,6 +117,7 @@ export async function importGuideLayout(inDir: string, sessionPath: string): Pro
     stop_reason?: string;
     directions: string[];
     parameters: Record<string, unknown>;
+    anatomical?: Record<string, string | number>;
   };
   const file = await IsiSessionFile.create(sessionPath, {
     session: meta.session,
@@ -147,6 +159,21 @@ export async function importGuideLayout(inDir: string, sessionPath: string): Pro
       presentedAt: Number(sts[i]!) / 1000,
     }));
     file.appendStimulusFrames(dir, presented);
+  }
+  const npyPath = join(inDir, 'anatomical.npy');
+  if (existsSync(npyPath)) {
+    const npy = decodeNpy(readFileSync(npyPath));
+    const [height, width] = npy.shape as [number, number];
+    const a = meta.anatomical ?? {};
+    file.writeAnatomical({
+      camera: String(a.camera ?? meta.camera),
+      width,
+      height,
+      frames: Number(a.frames_averaged ?? 1),
+      capturedAt: a.captured_at ? Date.parse(String(a.captured_at)) : Date.parse(meta.started_at),
+      illumination: String(a.illumination ?? ''),
+      pixels: npy.dtype === '<f4' ? npy.data : Float32Array.from(npy.data),
+    });
   }
   file.close({ stop_reason: meta.stop_reason ?? 'imported', imported_from: inDir });
 }

@@ -119,6 +119,34 @@ export const ISI_COMMANDS: Record<string, Handler> = {
     await display.call('stop', {});
     return { display: display.id, stopped: true };
   },
+  capture_anatomical: async (ctx, p) => {
+    const image = await ctx.service.captureAnatomical(
+      cameraOf(ctx, p),
+      ctx.instruments,
+      typeof p.frames === 'number' ? p.frames : undefined,
+    );
+    let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
+    let sum = 0;
+    for (const v of image.pixels) {
+      if (v < min) min = v;
+      if (v > max) max = v;
+      sum += v;
+    }
+    return {
+      camera: image.camera,
+      width: image.width,
+      height: image.height,
+      frames: image.frames,
+      captured_at: image.capturedAt,
+      illumination: image.illumination || null,
+      mean: sum / image.pixels.length,
+      min,
+      max,
+      // Where it is stored: the session recording now, else the next one.
+      session: image.session,
+    };
+  },
   list_sessions: async (ctx) => ({ sessions: await ctx.service.listAll() }),
   load_session: (ctx, p) => ctx.service.load(str(p, 'session')),
   start_playback_sequence: async (ctx, p) =>

@@ -54,6 +54,21 @@ export const IsiParameterGroups = {
       exposure_us: Type.Integer({ minimum: 1, default: 33000 }),
       gain: Type.Number({ minimum: 0, default: 0 }),
       binning: Type.Integer({ minimum: 1, maximum: 8, default: 1 }),
+      anatomical_frames: Type.Integer({
+        minimum: 1,
+        maximum: 1000,
+        default: 4,
+        description: 'frames averaged into the anatomical snapshot',
+      }),
+      anatomical_illumination: Type.String({
+        default: '',
+        pattern: '^$|^[^.]+\\..+$',
+        description: 'signal ("instrument.signal") switched on for the snapshot, e.g. a green LED; "" = none',
+      }),
+      anatomical_illumination_on: Type.Union([Type.Number(), Type.Boolean()], {
+        default: 1,
+        description: 'the value that switches it on (the old value is put back afterwards)',
+      }),
     },
     'the camera watching the cortex',
   ),

@@ -1,5 +1,6 @@
 import h5wasm from 'h5wasm/node';
 import type { Frame } from '../core/frame.ts';
+import type { AnatomicalImage } from './anatomical-image.ts';
 import type { PresentedStimulusFrame } from '../core/stimulus-frame.ts';
 import { type AttrValue, SwmrRunFile } from '../storage/hdf5/swmr-run-file.ts';
 
@@ -17,6 +18,7 @@ import { type AttrValue, SwmrRunFile } from '../storage/hdf5/swmr-run-file.ts';
  *   /{DIR}/stimulus/angles        float32 [m] bar centre, degrees (NaN on the background)
  *   /{DIR}/stimulus/sweeps        int32 [m]  sweep number (-1 in a baseline)
  *   /{DIR}/stimulus/phases        uint8 [m]  0 baseline, 1 sweep, 2 gap
+ *   /anatomical                   float32 [h, w] the anatomical snapshot (mean of a few frames)
  *
  * DIR is LR, RL, TB or BT; a direction's block holds the baseline before it (and the last one
  * also the final baseline), so each block is a complete recording of that direction.
@@ -44,6 +46,7 @@ export class IsiSessionFile {
   readonly path: string;
   private readonly file: SwmrRunFile;
   private readonly blocks = new Map<string, BlockState>();
+  private anatomicalWritten = false;
 
   private constructor(path: string, file: SwmrRunFile) {
     this.path = path;
@@ -160,6 +163,24 @@ export class IsiSessionFile {
       'phases',
       Uint8Array.from(frames, (f) => PHASE_CODES[f.phase]),
     );
+  }
+
+  /** The anatomical snapshot, once (a later one replaces nothing: the first taken is kept). */
+  writeAnatomical(image: AnatomicalImage): void {
+    if (this.anatomicalWritten) return;
+    this.anatomicalWritten = true;
+    this.file.createExtendible(
+      '/anatomical',
+      { dtype: '<f', rowShape: [image.width], chunkRows: image.height, gzipLevel: 0 },
+      {
+        units: 'ADU',
+        camera: image.camera,
+        frames_averaged: image.frames,
+        captured_at: new Date(image.capturedAt).toISOString(),
+        illumination: image.illumination,
+      },
+    );
+    this.file.writeRows('/anatomical', 0, image.height, [image.width], bytesOf(image.pixels));
   }
 
   flush(): void {

@@ -21,6 +21,8 @@ export interface SessionContents {
   attrs: Record<string, string | number>;
   parameters: Record<string, unknown>;
   directions: Record<string, SessionBlock>;
+  /** The anatomical snapshot, float32 [height, width], with its attributes; null when none was taken. */
+  anatomical: { pixels: Float32Array; width: number; height: number; attrs: Record<string, string | number> } | null;
 }
 
 const DIRECTIONS = ['LR', 'RL', 'TB', 'BT'];
@@ -65,7 +67,22 @@ export async function readSession(path: string): Promise<SessionContents> {
         },
       };
     }
-    return { attrs, parameters, directions };
+    const a = file.get('/anatomical');
+    const anatomical =
+      a instanceof h5wasm.Dataset
+        ? {
+            pixels: a.value as Float32Array,
+            height: a.shape![0]!,
+            width: a.shape![1]!,
+            attrs: Object.fromEntries(
+              Object.entries(a.attrs).map(([k, v]) => [
+                k,
+                typeof v.value === 'bigint' ? Number(v.value) : (v.value as string | number),
+              ]),
+            ),
+          }
+        : null;
+    return { attrs, parameters, directions, anatomical };
   } finally {
     file.close();
   }

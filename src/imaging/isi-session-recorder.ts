@@ -5,6 +5,7 @@ import type { BenchtopEvents } from '../core/events.ts';
 import type { Frame } from '../core/frame.ts';
 import type { Instrument } from '../core/instrument.ts';
 import type { PresentedStimulusFrame } from '../core/stimulus-frame.ts';
+import type { AnatomicalImage } from './anatomical-image.ts';
 import { IsiSessionWriter } from './isi-session-writer.ts';
 
 /**
@@ -29,6 +30,8 @@ export interface IsiSessionRequest {
   leadS?: number;
   /** When the session started, server clock ms (the file's started_at). */
   startedAt: number;
+  /** The anatomical snapshot to store, asked for when the session ends (the latest taken by then). */
+  anatomical?: () => AnatomicalImage | null;
   /** Camera frames between SWMR flushes (what a reader of the growing file sees); default 30. */
   flushEveryFrames?: number;
 }
@@ -238,6 +241,8 @@ export async function recordIsiSession(request: IsiSessionRequest): Promise<IsiS
     for (const off of offs) off();
     await camera.call(stopLive, {}).catch(() => undefined);
     drain(true);
+    const anatomical = request.anatomical?.() ?? null;
+    if (anatomical) file.writeAnatomical(anatomical);
     await file.close({
       stop_state: result.state,
       stop_reason: result.reason ?? result.state,

@@ -6,6 +6,8 @@ import { BenchtopError } from '../core/errors.ts';
 import type { BenchtopEvents } from '../core/events.ts';
 import type { Instrument } from '../core/instrument.ts';
 import type { Logger } from '../core/logger.ts';
+import type { InstrumentDirectory } from '../core/instrument-directory.ts';
+import { type AnatomicalImage, captureAnatomical } from './anatomical-image.ts';
 import { exportGuideLayout } from './guide-layout.ts';
 import { IsiParameterStore } from './isi-parameters.ts';
 import { isiParametersPath } from './isi-parameters-path.ts';
@@ -39,6 +41,8 @@ export class IsiSessionService {
   /** The rig's parameters, where `isiParametersPath` says (backups beside it). */
   readonly parameters: IsiParameterStore;
   private readonly playbacks = new Map<string, PlaybackSequence>();
+  /** The last anatomical snapshot: stored in the session recording now, or else in the next one. */
+  private anatomical: AnatomicalImage | null = null;
   private nextPlayback = 1;
 
   constructor(options: { outputDir: string; bus: EventBus<BenchtopEvents>; clock: Clock; log: Logger }) {
@@ -123,7 +127,16 @@ export class IsiSessionService {
     };
     this.sessions.set(id, info);
     this.recording = id;
-    recordIsiSession({ session: id, camera, display, bus: this.bus, path: info.path, leadS, startedAt }).then(
+    recordIsiSession({
+      session: id,
+      camera,
+      display,
+      bus: this.bus,
+      path: info.path,
+      leadS,
+      startedAt,
+      anatomical: () => this.anatomical,
+    }).then(
       (result) => {
         info.result = result;
         info.state = result.state;
@@ -138,6 +151,36 @@ export class IsiSessionService {
       },
     );
     return info;
+  }
+
+  /**
+   * The guide's capture_anatomical: the mean of `camera.anatomical_frames` frames (the
+   * illumination switched on when configured), kept for the session being recorded or else the
+   * next one, whose file stores it as /anatomical.
+   */
+  async captureAnatomical(
+    camera: Instrument,
+    instruments: InstrumentDirectory,
+    frames?: number,
+  ): Promise<AnatomicalImage & { session: string | null }> {
+    const p = this.parameters.read().camera;
+    const image = await captureAnatomical({
+      camera,
+      instruments,
+      bus: this.bus,
+      clock: this.clock,
+      frames: frames ?? p.anatomical_frames,
+      illumination: p.anatomical_illumination,
+      illuminationOn: p.anatomical_illumination_on,
+      timeoutMs: 10_000,
+    });
+    this.anatomical = image;
+    return { ...image, session: this.recording };
+  }
+
+  /** The last anatomical snapshot, or null. */
+  lastAnatomical(): AnatomicalImage | null {
+    return this.anatomical;
   }
 
   /** Writes the guide's layout of a finished session into `{output_dir}/isi/{id}/`. */

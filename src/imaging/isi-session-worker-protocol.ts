@@ -1,6 +1,7 @@
 import type { Frame } from '../core/frame.ts';
 import type { PresentedStimulusFrame } from '../core/stimulus-frame.ts';
 import type { AttrValue } from '../storage/hdf5/swmr-run-file.ts';
+import type { AnatomicalImage } from './anatomical-image.ts';
 import type { SessionStart } from './isi-session-file.ts';
 
 /** Messages between `IsiSessionWriter` (main thread) and `isi-session-worker.ts`, in posting order. */
@@ -9,6 +10,7 @@ export type ToSessionWorker =
   /** The pixels' buffer is transferred, not copied. */
   | { t: 'camera'; dir: string; frame: Frame }
   | { t: 'stimulus'; dir: string; frames: PresentedStimulusFrame[] }
+  | { t: 'anatomical'; image: AnatomicalImage }
   | { t: 'flush'; id: number }
   | { t: 'close'; id: number; attrs: Record<string, AttrValue> };
 

@@ -51,6 +51,9 @@ function handle(message: ToSessionWorker): void {
     case 'stimulus':
       file.appendStimulusFrames(message.dir, message.frames);
       break;
+    case 'anatomical':
+      file.writeAnatomical(message.image);
+      break;
     case 'flush':
       file.flush();
       break;

@@ -3,6 +3,7 @@ import { BenchtopError } from '../core/errors.ts';
 import type { Frame } from '../core/frame.ts';
 import type { PresentedStimulusFrame } from '../core/stimulus-frame.ts';
 import type { AttrValue } from '../storage/hdf5/swmr-run-file.ts';
+import type { AnatomicalImage } from './anatomical-image.ts';
 import type { SessionStart } from './isi-session-file.ts';
 import type { FromSessionWorker, SessionWorkerData, ToSessionWorker } from './isi-session-worker-protocol.ts';
 
@@ -120,6 +121,11 @@ export class IsiSessionWriter {
   appendStimulusFrames(dir: string, frames: PresentedStimulusFrame[]): void {
     if (this.error || this.closed || frames.length === 0) return;
     this.post({ t: 'stimulus', dir, frames });
+  }
+
+  writeAnatomical(image: AnatomicalImage): void {
+    if (this.error || this.closed) return;
+    this.post({ t: 'anatomical', image });
   }
 
   /** Everything posted so far is readable by another reader of the file (SWMR). */
