@@ -142,6 +142,14 @@ export class Benchtop {
           beamWaistMm: sim.beam_waist_mm,
           knifeEdgeMm: sim.knife_edge_mm,
           warmupS: sim.warmup_s,
+          ...(sim.monitor_photodiode_latency_ms === undefined
+            ? {}
+            : {
+                monitorPhotodiode: {
+                  latencyMs: sim.monitor_photodiode_latency_ms,
+                  volts: sim.monitor_photodiode_volts,
+                },
+              }),
         })
       : undefined;
     this.instruments = new InstrumentManager({

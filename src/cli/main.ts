@@ -3,14 +3,7 @@ import { ConfigError } from '../config/issues.ts';
 import { BenchtopError } from '../core/errors.ts';
 import { BENCHTOP_VERSION } from '../core/version.ts';
 import { CLI_EXPORT_FORMATS } from '../storage/export/export-formats.ts';
-import {
-  addCommand,
-  applySpec,
-  type CommandSpec,
-  lazy,
-  loadHelpTexts,
-  wantsHelp,
-} from './command-spec.ts';
+import { addCommand, applySpec, type CommandSpec, lazy, loadHelpTexts, wantsHelp } from './command-spec.ts';
 import {
   CONFIG,
   CONFIG_FILE_AND_SET,
@@ -275,14 +268,16 @@ export const COMMANDS: CommandSpec[] = [
           "one of the imaging guide's commands on the server (ping, get_system_status, capture_anatomical, list_sessions, …)",
         options: [
           SERVER,
-          new Option('--param <key=value>', 'a parameter (JSON values parsed; repeatable)').argParser(collect),
+          new Option('--param <key=value>', 'a parameter (JSON values parsed; repeatable)').argParser(
+            collect,
+          ),
         ],
         action: lazy(() => import('./commands/isi-guide-commands.ts'), 'isiCommand'),
       },
       {
         name: 'capture-anatomical',
         description:
-          "the anatomical snapshot (mean of a few camera frames, the illumination switched on if configured), stored with the session being recorded or the next one",
+          'the anatomical snapshot (mean of a few camera frames, the illumination switched on if configured), stored with the session being recorded or the next one',
         options: [
           SERVER,
           ['--camera <id>', 'camera instrument (default: camera.instrument, else the first)'],

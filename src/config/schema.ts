@@ -341,6 +341,18 @@ export const ConfigSchema = Type.Object(
         beam_waist_mm: Type.Number({ exclusiveMinimum: 0, default: 0.5 }),
         knife_edge_mm: Type.Number({ default: 0, description: 'Knife-edge position on stage axis 1' }),
         warmup_s: Type.Number({ minimum: 0, default: 20, description: 'Simulated laser warm-up time' }),
+        monitor_photodiode_latency_ms: Type.Optional(
+          Type.Number({
+            minimum: 0,
+            maximum: 1000,
+            description:
+              "A photodiode on the stimulus monitor's corner patch, read by the DMM: the display's presentation latency it sees (absent: not fitted)",
+          }),
+        ),
+        monitor_photodiode_volts: Type.Number({
+          default: 1,
+          description: 'What a bright patch adds to the DMM reading, V',
+        }),
       },
       'The virtual lab',
     ),

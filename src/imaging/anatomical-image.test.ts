@@ -152,7 +152,11 @@ describe('anatomical snapshot', () => {
     if (existsSync(PYTHON)) {
       const py = spawnSync(
         PYTHON,
-        ['-c', 'import sys, numpy; a = numpy.load(sys.argv[1]); print(a.dtype, a.shape, float(a[3, 5]))', npy],
+        [
+          '-c',
+          'import sys, numpy; a = numpy.load(sys.argv[1]); print(a.dtype, a.shape, float(a[3, 5]))',
+          npy,
+        ],
         { encoding: 'utf8' },
       );
       if (!/No module named 'numpy'/.test(py.stderr)) {

@@ -1,7 +1,7 @@
 import type { EventBus } from '../core/bus.ts';
 import { cameraCapability } from '../core/capabilities.ts';
-import { BenchtopError } from '../core/errors.ts';
 import type { Clock } from '../core/clock.ts';
+import { BenchtopError } from '../core/errors.ts';
 import type { BenchtopEvents } from '../core/events.ts';
 import type { Instrument } from '../core/instrument.ts';
 import type { InstrumentDirectory } from '../core/instrument-directory.ts';

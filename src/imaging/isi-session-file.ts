@@ -1,8 +1,8 @@
 import h5wasm from 'h5wasm/node';
 import type { Frame } from '../core/frame.ts';
-import type { AnatomicalImage } from './anatomical-image.ts';
 import type { PresentedStimulusFrame } from '../core/stimulus-frame.ts';
 import { type AttrValue, SwmrRunFile } from '../storage/hdf5/swmr-run-file.ts';
+import type { AnatomicalImage } from './anatomical-image.ts';
 
 /**
  * One intrinsic-imaging session in one HDF5 file (docs/isi-session-file.md):
@@ -18,6 +18,8 @@ import { type AttrValue, SwmrRunFile } from '../storage/hdf5/swmr-run-file.ts';
  *   /{DIR}/stimulus/angles        float32 [m] bar centre, degrees (NaN on the background)
  *   /{DIR}/stimulus/sweeps        int32 [m]  sweep number (-1 in a baseline)
  *   /{DIR}/stimulus/phases        uint8 [m]  0 baseline, 1 sweep, 2 gap
+ *   /{DIR}/stimulus/reported_timestamps_us int64 [m] as the page reported them, when a
+ *                          photodiode's latency was applied to timestamps_us
  *   /anatomical                   float32 [h, w] the anatomical snapshot (mean of a few frames)
  *
  * DIR is LR, RL, TB or BT; a direction's block holds the baseline before it (and the last one
@@ -39,6 +41,8 @@ export interface SessionStart {
 interface BlockState {
   cameraRows: number;
   stimulusRows: number;
+  /** The page's presentation times as reported, ms (kept for applying a measured latency). */
+  reportedMs: number[];
   frameShape: [number, number] | null;
 }
 
@@ -71,7 +75,7 @@ export class IsiSessionFile {
   private block(dir: string, frameShape: [number, number] | null): BlockState {
     let block = this.blocks.get(dir);
     if (!block) {
-      block = { cameraRows: 0, stimulusRows: 0, frameShape: null };
+      block = { cameraRows: 0, stimulusRows: 0, reportedMs: [], frameShape: null };
       this.file.createGroup(`/${dir}`, { direction: dir });
       this.file.createGroup(`/${dir}/camera`);
       this.file.createGroup(`/${dir}/stimulus`);
@@ -140,6 +144,7 @@ export class IsiSessionFile {
     const block = this.block(dir, null);
     const first = block.stimulusRows;
     block.stimulusRows += frames.length;
+    for (const f of frames) block.reportedMs.push(f.presentedAt);
     const n = frames.length;
     const write = (name: string, data: ArrayBufferView) =>
       this.file.writeRows(`/${dir}/stimulus/${name}`, first, n, [], bytesOf(data));
@@ -181,6 +186,28 @@ export class IsiSessionFile {
       },
     );
     this.file.writeRows('/anatomical', 0, image.height, [image.width], bytesOf(image.pixels));
+  }
+
+  /**
+   * The photodiode's measured presentation latency: every direction's stimulus/timestamps_us
+   * becomes the reported time + `latencyMs` (when the light really changed), and the times as
+   * the page reported them move to stimulus/reported_timestamps_us.
+   */
+  applyPresentationLatency(latencyMs: number): void {
+    for (const [dir, block] of this.blocks) {
+      const n = block.reportedMs.length;
+      if (n === 0) continue;
+      const reported = BigInt64Array.from(block.reportedMs, microseconds);
+      const shifted = BigInt64Array.from(block.reportedMs, (t) => microseconds(t + latencyMs));
+      this.file.createExtendible(
+        `/${dir}/stimulus/reported_timestamps_us`,
+        { dtype: '<q', rowShape: [], chunkRows: 1024, gzipLevel: 0 },
+        { units: 'us' },
+      );
+      this.file.writeRows(`/${dir}/stimulus/reported_timestamps_us`, 0, n, [], bytesOf(reported));
+      this.file.writeRows(`/${dir}/stimulus/timestamps_us`, 0, n, [], bytesOf(shifted));
+      this.file.setAttrs(`/${dir}/stimulus/timestamps_us`, { presentation_latency_ms: latencyMs });
+    }
   }
 
   flush(): void {

@@ -22,7 +22,12 @@ export interface SessionContents {
   parameters: Record<string, unknown>;
   directions: Record<string, SessionBlock>;
   /** The anatomical snapshot, float32 [height, width], with its attributes; null when none was taken. */
-  anatomical: { pixels: Float32Array; width: number; height: number; attrs: Record<string, string | number> } | null;
+  anatomical: {
+    pixels: Float32Array;
+    width: number;
+    height: number;
+    attrs: Record<string, string | number>;
+  } | null;
 }
 
 const DIRECTIONS = ['LR', 'RL', 'TB', 'BT'];

@@ -7,6 +7,12 @@ import type { Instrument } from '../core/instrument.ts';
 import type { PresentedStimulusFrame } from '../core/stimulus-frame.ts';
 import type { AnatomicalImage } from './anatomical-image.ts';
 import { IsiSessionWriter } from './isi-session-writer.ts';
+import { estimateLatency, type Flip, patchLevel, type Sample } from './photodiode-latency.ts';
+
+function splitSignal(name: string): { instrument: string; signal: string } {
+  const dot = name.indexOf('.');
+  return { instrument: name.slice(0, dot), signal: name.slice(dot + 1) };
+}
 
 /**
  * Records one intrinsic-imaging session: starts the camera's live stream (by its camera
@@ -48,6 +54,8 @@ export interface IsiSessionResult {
   /** Frames the writer refused because its queue was full (the disk fell behind). */
   cameraFramesRefused: number;
   stimulusFrames: number;
+  /** Measured by the display's photodiode and applied to the stimulus times; null without one. */
+  presentationLatencyMs: number | null;
   directions: Record<string, { cameraFrames: number; stimulusFrames: number }>;
 }
 
@@ -94,7 +102,10 @@ export async function recordIsiSession(request: IsiSessionRequest): Promise<IsiS
         problems: schedule.problems,
       },
     );
-  const { protocol } = (await display.call('protocol', {})) as { protocol: unknown };
+  const { protocol, photodiode } = (await display.call('protocol', {})) as {
+    protocol: unknown;
+    photodiode?: { signal: string; threshold: number | null } | null;
+  };
   const blocks = blocksOf(schedule);
   const file = await IsiSessionWriter.create(request.path, {
     session: request.session,
@@ -122,6 +133,7 @@ export async function recordIsiSession(request: IsiSessionRequest): Promise<IsiS
     cameraFramesLost: 0,
     cameraFramesRefused: 0,
     stimulusFrames: 0,
+    presentationLatencyMs: null,
     directions: {},
   };
   const count = (dir: string) => {
@@ -190,7 +202,20 @@ export async function recordIsiSession(request: IsiSessionRequest): Promise<IsiS
     end();
   };
 
+  // The photodiode's samples and the patch's reported flips, for the presentation latency.
+  const samples: Sample[] = [];
+  const flips: Flip[] = [];
+  const diode = photodiode ? splitSignal(photodiode.signal) : null;
   const offs = [
+    bus.on('instrument.reading', (r) => {
+      if (
+        diode &&
+        r.instrument === diode.instrument &&
+        r.signal === diode.signal &&
+        typeof r.value === 'number'
+      )
+        samples.push({ t: r.timestamp, v: r.value });
+    }),
     bus.on('camera.frame', ({ instrument, frame }) => {
       if (instrument !== camera.id || finished) return;
       // The camera may reuse the buffer, and other listeners see this frame after us: keep a
@@ -216,6 +241,7 @@ export async function recordIsiSession(request: IsiSessionRequest): Promise<IsiS
         group.push(f);
         shownAt.push(f.presentedAt);
         shownBlock.push(block);
+        if (diode) flips.push({ t: f.presentedAt, level: patchLevel(f.index) });
       }
       flush();
       drain(false);
@@ -241,6 +267,15 @@ export async function recordIsiSession(request: IsiSessionRequest): Promise<IsiS
     for (const off of offs) off();
     await camera.call(stopLive, {}).catch(() => undefined);
     drain(true);
+    const latency = diode
+      ? estimateLatency(
+          samples,
+          flips,
+          photodiode?.threshold == null ? {} : { threshold: photodiode.threshold },
+        )
+      : null;
+    if (latency) file.applyPresentationLatency(latency.latencyMs);
+    result.presentationLatencyMs = latency?.latencyMs ?? null;
     const anatomical = request.anatomical?.() ?? null;
     if (anatomical) file.writeAnatomical(anatomical);
     await file.close({
@@ -250,6 +285,16 @@ export async function recordIsiSession(request: IsiSessionRequest): Promise<IsiS
       camera_frames_lost: result.cameraFramesLost,
       camera_frames_refused: result.cameraFramesRefused,
       stimulus_frames: result.stimulusFrames,
+      ...(photodiode
+        ? {
+            photodiode_signal: photodiode.signal,
+            photodiode_samples: samples.length,
+            photodiode_transitions: latency?.transitions ?? 0,
+            // NaN: configured, but its signal showed no transitions to measure.
+            presentation_latency_ms: latency?.latencyMs ?? Number.NaN,
+            presentation_latency_spread_ms: latency?.spreadMs ?? Number.NaN,
+          }
+        : {}),
     });
   }
   return result;

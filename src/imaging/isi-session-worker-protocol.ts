@@ -11,6 +11,7 @@ export type ToSessionWorker =
   | { t: 'camera'; dir: string; frame: Frame }
   | { t: 'stimulus'; dir: string; frames: PresentedStimulusFrame[] }
   | { t: 'anatomical'; image: AnatomicalImage }
+  | { t: 'latency'; latencyMs: number }
   | { t: 'flush'; id: number }
   | { t: 'close'; id: number; attrs: Record<string, AttrValue> };
 

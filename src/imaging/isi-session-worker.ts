@@ -54,6 +54,9 @@ function handle(message: ToSessionWorker): void {
     case 'anatomical':
       file.writeAnatomical(message.image);
       break;
+    case 'latency':
+      file.applyPresentationLatency(message.latencyMs);
+      break;
     case 'flush':
       file.flush();
       break;
@@ -85,7 +88,10 @@ port.on('message', (message: ToSessionWorker) => {
       reportScheduled = false;
       const given = spares;
       spares = [];
-      port.postMessage({ t: 'progress', processed, cameraFramesWritten, spares: given } satisfies FromSessionWorker, given);
+      port.postMessage(
+        { t: 'progress', processed, cameraFramesWritten, spares: given } satisfies FromSessionWorker,
+        given,
+      );
     });
   }
 });

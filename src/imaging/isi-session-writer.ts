@@ -128,6 +128,12 @@ export class IsiSessionWriter {
     this.post({ t: 'anatomical', image });
   }
 
+  /** See IsiSessionFile.applyPresentationLatency (the stimulus frames posted so far). */
+  applyPresentationLatency(latencyMs: number): void {
+    if (this.error || this.closed) return;
+    this.post({ t: 'latency', latencyMs });
+  }
+
   /** Everything posted so far is readable by another reader of the file (SWMR). */
   async flush(): Promise<void> {
     if (this.closed) throw new BenchtopError('RUN_STATE_CONFLICT', `${this.path}: flush after close`);

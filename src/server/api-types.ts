@@ -482,6 +482,9 @@ const IsiSessionResult = strict({
   cameraFramesLost: Type.Integer({ description: 'gaps in the camera frame numbers' }),
   cameraFramesRefused: Type.Integer({ description: 'frames the session writer refused: its queue was full' }),
   stimulusFrames: Type.Integer(),
+  presentationLatencyMs: Nullable(
+    Type.Number({ description: "the display photodiode's measured latency, applied to the stimulus times" }),
+  ),
   directions: Type.Record(
     Type.String(),
     strict({ cameraFrames: Type.Integer(), stimulusFrames: Type.Integer() }),

@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.ts';
 import { AldChamber } from './ald-chamber.ts';
+import { MonitorPatchTrace } from './monitor-patch-trace.ts';
 import { knifeEdgeTransmission, maiTaiPowerW, siliconResponsivity } from './physics.ts';
 import { ProductionLine, type ProductionLineOptions } from './production-line.ts';
 import { SeededRandom } from './random.ts';
@@ -14,6 +15,12 @@ export interface VirtualLabOptions {
   knifeEdgeMm: number;
   /** Laser warm-up time from power-on to 100 %, seconds. */
   warmupS: number;
+  /**
+   * A photodiode on the stimulus monitor's corner patch, wired to the DMM with the beam's: a
+   * bright patch adds `volts`, seen `latencyMs` after the page reported presenting it (the
+   * display's own latency, which the photodiode is there to measure). Absent: not fitted.
+   */
+  monitorPhotodiode?: { latencyMs: number; volts: number };
 }
 
 /** Time in seconds since `since` (monotonic ms). */
@@ -185,6 +192,9 @@ export class VirtualLab {
   readonly cameraPixelsPerMm = 40;
   /** What the stimulus monitor showed the animal (the simulated cortex responds to it). */
   readonly visualStimulus = new VisualStimulusTrace();
+  /** The monitor's photodiode patch, as the display reported it. */
+  readonly monitorPatch = new MonitorPatchTrace();
+  readonly monitorPhotodiode: { latencyMs: number; volts: number } | null;
   /**
    * Whether the OD3 attenuator is screwed onto the power meter's detector head. A physical part
    * in the beam path, so it lives here with the rest of the optics and not in the meter's
@@ -206,6 +216,7 @@ export class VirtualLab {
     this.random = new SeededRandom(options.seed);
     this.beamWaistMm = options.beamWaistMm;
     this.knifeEdgeMm = options.knifeEdgeMm;
+    this.monitorPhotodiode = options.monitorPhotodiode ?? null;
     this.laser = new LaserModel(options.clock, options.warmupS);
     this.axes = [1, 2, 3].map((n) => new AxisModel(options.clock, n));
   }
@@ -265,7 +276,11 @@ export class VirtualLab {
   /** Photodiode voltage read by the DMM, V. */
   photodiodeVoltage(): number {
     const offset = 1.2e-3;
-    return offset + this.photodiodeVPerW * this.beamPowerW() + 5e-5 * this.random.gaussian();
+    const monitor = this.monitorPhotodiode;
+    const patch = monitor
+      ? monitor.volts * this.monitorPatch.levelAt(this.clock.now() - monitor.latencyMs)
+      : 0;
+    return offset + this.photodiodeVPerW * this.beamPowerW() + patch + 5e-5 * this.random.gaussian();
   }
 
   /** What the camera sees, as parameters of its test pattern. */

@@ -27,7 +27,11 @@ export function parseParams(pairs: readonly string[]): Record<string, unknown> {
   return params;
 }
 
-async function send(inv: Invocation<CommandOptions, unknown>, command: string, params: Record<string, unknown>) {
+async function send(
+  inv: Invocation<CommandOptions, unknown>,
+  command: string,
+  params: Record<string, unknown>,
+) {
   const reply = await new ApiClient(clientOptions(inv.options, inv.env)).request<{ result: unknown }>(
     'POST',
     '/api/v1/isi/command',

@@ -27,7 +27,10 @@ describe('benchtop isi params', () => {
     const backup = cli('backup', '--label', 'pre_deployment');
     assert.equal(backup.status, 0, backup.err);
     assert.match(backup.out, /data\/isi\/backups\/isi_parameters\.pre_deployment\.json/);
-    writeFileSync(join(cwd, 'data', 'isi', 'isi_parameters.json'), JSON.stringify({ stimulus: { contrast: 3 } }));
+    writeFileSync(
+      join(cwd, 'data', 'isi', 'isi_parameters.json'),
+      JSON.stringify({ stimulus: { contrast: 3 } }),
+    );
     const invalid = cli('validate');
     assert.equal(invalid.status, 1);
     assert.match(invalid.err, /\/stimulus\/contrast/);

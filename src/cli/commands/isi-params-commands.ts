@@ -16,7 +16,10 @@ interface FileOption {
 /** --file, else the file the server on this configuration uses. */
 function storeOf(inv: Invocation<FileOption, unknown>): IsiParameterStore {
   if (inv.options.file) return new IsiParameterStore(inv.options.file);
-  const { config } = loadBenchtopConfig({ file: resolveConfigFile(inv.options.config, inv.env), env: inv.env });
+  const { config } = loadBenchtopConfig({
+    file: resolveConfigFile(inv.options.config, inv.env),
+    env: inv.env,
+  });
   return new IsiParameterStore(isiParametersPath(config.storage.output_dir));
 }
 

@@ -54,6 +54,18 @@ export const StimulusDisplayConfig = Type.Object(
       default: 30,
       description: 'The camera frame rate: a sweep must last at least two camera frames',
     }),
+    photodiode_signal: Type.Optional(
+      Type.String({
+        pattern: '^[^.]+\\..+$',
+        description:
+          "A photodiode on the corner patch (which then flips every frame): any Benchtop signal, 'instrument.signal', e.g. 'dmm.voltage', sampled at least twice per frame; its transitions give the presentation latency recorded and applied to the stimulus times",
+      }),
+    ),
+    photodiode_threshold: Type.Optional(
+      Type.Number({
+        description: 'Bright/dark threshold of that signal (default: midway between its levels)',
+      }),
+    ),
     stall_timeout_s: Type.Number({
       exclusiveMinimum: 0,
       maximum: 600,

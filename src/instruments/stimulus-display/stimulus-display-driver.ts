@@ -119,7 +119,17 @@ export class StimulusDisplayDriver implements InstrumentDriver {
       protocol: action({
         description: 'Protocol parameters and the current run, for the presentation page',
         args: noArgs,
-        run: async () => ({ protocol: this.protocol, run: this.describeRun() }),
+        run: async () => ({
+          protocol: this.protocol,
+          run: this.describeRun(),
+          // The page draws the flipping corner patch when a photodiode watches it.
+          photodiode: this.config.photodiode_signal
+            ? {
+                signal: this.config.photodiode_signal,
+                threshold: this.config.photodiode_threshold ?? null,
+              }
+            : null,
+        }),
       }),
       server_time: action({
         description: "The server's clock (ms since the epoch), for the page's offset measurement",
@@ -274,6 +284,9 @@ export class StimulusDisplayDriver implements InstrumentDriver {
     const lab = this.deps.lab;
     if (!lab) return;
     const periodMs = 1000 / this.config.refresh_hz;
+    const frameCount = this.run?.schedule.frameCount ?? 0;
+    if (this.config.photodiode_signal)
+      for (const f of frames) lab.monitorPatch.record(f.presentedAt, f.index, periodMs, frameCount);
     for (const f of frames)
       lab.visualStimulus.record(
         f.presentedAt,

@@ -31,7 +31,11 @@ async function call<T>(display: string, action: string, args: Record<string, unk
 
 export const displayApi = {
   protocol: (display: string) =>
-    call<{ protocol: StimulusProtocol; run: DisplayRun | null }>(display, 'protocol'),
+    call<{
+      protocol: StimulusProtocol;
+      run: DisplayRun | null;
+      photodiode: { signal: string; threshold: number | null } | null;
+    }>(display, 'protocol'),
   serverTime: (display: string) => call<{ now: number }>(display, 'server_time'),
   report: (display: string, run: string, frames: ReportedFrame[], offsetMs: number, uncertaintyMs: number) =>
     call<DisplayRun & { accepted: number }>(display, 'report', {

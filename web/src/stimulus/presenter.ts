@@ -38,13 +38,14 @@ const REMEASURE_MS = 30_000;
  * Frames are never skipped: a missed refresh delays the rest (counted, and each frame's real
  * presentation time is what gets reported), as stimulus programs that count vsyncs do. Each frame
  * is reported with that presentation time on the server's clock (the measured offset applied).
- * The photodiode patch (`&photodiode=1`) flips each frame, for measuring the remaining latency.
+ * The photodiode patch (`&photodiode=1`, or a display with a photodiode_signal) flips each frame
+ * (frame i bright when i is odd, dark while idle), for measuring the remaining latency.
  */
 export class StimulusPresenter {
   private readonly display: string;
   private readonly canvas: HTMLCanvasElement;
   private readonly onStatus: (s: PresenterStatus) => void;
-  private readonly photodiode: boolean;
+  private photodiode: boolean;
   private protocol: StimulusProtocol | null = null;
   private schedule: ProtocolSchedule | null = null;
   private renderer: BarRenderer | null = null;
@@ -90,8 +91,10 @@ export class StimulusPresenter {
 
   async start(): Promise<void> {
     try {
-      const { protocol, run } = await displayApi.protocol(this.display);
+      const { protocol, run, photodiode } = await displayApi.protocol(this.display);
       this.protocol = protocol;
+      // A photodiode configured on the display turns the patch on, as `&photodiode=1` does.
+      if (photodiode) this.photodiode = true;
       this.schedule = computeSchedule(protocol);
       this.renderer = new BarRenderer(this.canvas, protocol);
       // A run already under way when the page opened is not this page's to join half-way.
