@@ -22,7 +22,7 @@ const REFRESH_HZ = 60;
 /** A page reports its presented frames in batches; 6 frames = 100 ms at 60 Hz. */
 const REPORT_BATCH = 6;
 
-/** The guide's rig geometry with as many cycles as fill `seconds`. */
+/** The guide's rig geometry with enough cycles to last `seconds`. */
 function displayConfig(seconds: number) {
   const base = {
     monitor_width_cm: 50,
@@ -41,7 +41,8 @@ function displayConfig(seconds: number) {
   const once = computeSchedule(
     protocolOf(typedConfig('StimulusDisplay', StimulusDisplayConfig, 'screen', base)),
   );
-  return { ...base, cycles: Math.max(1, Math.round(seconds / once.totalS)) };
+  // At least `seconds`: the full run is 10 minutes, not the nearest whole number of protocols.
+  return { ...base, cycles: Math.max(1, Math.ceil(seconds / once.totalS)) };
 }
 
 /**
