@@ -38,11 +38,14 @@ function displayConfig(seconds: number) {
     camera_fps: FPS,
     stall_timeout_s: 2,
   };
-  const once = computeSchedule(
-    protocolOf(typedConfig('StimulusDisplay', StimulusDisplayConfig, 'screen', base)),
-  );
-  // At least `seconds`: the full run is 10 minutes, not the nearest whole number of protocols.
-  return { ...base, cycles: Math.max(1, Math.ceil(seconds / once.totalS)) };
+  const totalS = (cycles: number) =>
+    computeSchedule(
+      protocolOf(typedConfig('StimulusDisplay', StimulusDisplayConfig, 'screen', { ...base, cycles })),
+    ).totalS;
+  // At least `seconds` (the full run is 10 minutes): the baselines do not grow with the cycles.
+  const perCycle = totalS(2) - totalS(1);
+  const cycles = Math.max(1, Math.ceil((seconds - (totalS(1) - perCycle)) / perCycle));
+  return { ...base, cycles };
 }
 
 /**

@@ -8,6 +8,7 @@ import { stream } from './live/stream-connection.ts';
 import { AlarmsPage } from './pages/alarms-page.tsx';
 import { CameraPage } from './pages/camera-page.tsx';
 import { HistoryPage } from './pages/history-page.tsx';
+import { ImagingPage } from './pages/imaging-page.tsx';
 import { InstrumentPage } from './pages/instrument-page.tsx';
 import { LinePage } from './pages/line-page.tsx';
 import { LoginPage } from './pages/login-page.tsx';
@@ -23,6 +24,7 @@ const NAV = [
   { to: '/', label: 'Overview', prefix: null },
   { to: '/instruments', label: 'Instruments', prefix: '/instruments' },
   { to: '/camera', label: 'Camera', prefix: '/camera' },
+  { to: '/imaging', label: 'Imaging', prefix: '/imaging' },
   { to: '/scans', label: 'Scans', prefix: '/scans' },
   { to: '/runs', label: 'Runs', prefix: '/runs' },
   { to: '/history', label: 'History', prefix: '/history' },
@@ -154,6 +156,7 @@ const ROUTES: [string, (params: Record<string, string>) => ReactNode][] = [
   ['/instruments/:id', (p) => <InstrumentPage id={p.id!} />],
   ['/camera', () => <CameraPage id={null} />],
   ['/camera/:id', (p) => <CameraPage id={p.id!} />],
+  ['/imaging', () => <ImagingPage />],
   ['/scans', () => <ScansPage />],
   ['/runs', () => <RunsPage uid={null} />],
   ['/runs/:uid', (p) => <RunsPage uid={p.uid!} />],

@@ -127,14 +127,30 @@ export class TestCameraDriver implements InstrumentDriver {
     }
   }
 
+  private rampCache: Uint16Array | null = null;
+
+  /** k · 64 (mod 2¹⁶) for k up to 1024 + `span`. */
+  private ramp(span: number): Uint16Array {
+    if (!this.rampCache || this.rampCache.length < 1024 + span) {
+      this.rampCache = new Uint16Array(1024 + span);
+      for (let k = 0; k < this.rampCache.length; k++) this.rampCache[k] = k * 64;
+    }
+    return this.rampCache;
+  }
+
   /** Waits one exposure, then renders the frame. */
   private async next(exposureMs: number, abort: AbortSignal): Promise<Frame> {
     await sleep(this.clock, exposureMs, abort);
     const { width, height } = this.config;
     const frameNumber = ++this.frameNumber;
     const pixels = new Uint16Array(width * height);
-    for (let y = 0; y < height; y++)
-      for (let x = 0; x < width; x++) pixels[y * width + x] = (x + y + frameNumber) * 64;
+    // (x + y + n) · 64 wraps at 1024 steps: each row is a slice of one ramp, copied, not computed
+    // pixel by pixel (a camera's frames come from native code; this one's should cost little).
+    const ramp = this.ramp(width + height);
+    for (let y = 0; y < height; y++) {
+      const start = (y + frameNumber) % 1024;
+      pixels.set(ramp.subarray(start, start + width), y * width);
+    }
     return { pixels, width, height, frameNumber, timestamp: this.clock.now(), bitDepth: 16, exposureMs };
   }
 }
