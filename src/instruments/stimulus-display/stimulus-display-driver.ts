@@ -94,19 +94,19 @@ export class StimulusDisplayDriver implements InstrumentDriver {
         'Reported frames that differ from the schedule',
         (r) => r.counters.mismatched,
       ),
+      // Published when a page reports its measurement; not polled, since before the first one
+      // there is no number to give (NaN is not a reading).
       clock_offset_ms: signal<number>({
         dtype: 'number',
         unit: 'ms',
-        monitored: true,
         description: "Server clock minus the page's clock, as the page measured it",
-        read: async () => this.clockOffsetMs,
+        read: async () => this.measured(this.clockOffsetMs),
       }),
       clock_uncertainty_ms: signal<number>({
         dtype: 'number',
         unit: 'ms',
-        monitored: true,
         description: 'Half the shortest round trip of the offset measurement',
-        read: async () => this.clockUncertaintyMs,
+        read: async () => this.measured(this.clockUncertaintyMs),
       }),
     };
     this.actions = {
@@ -166,6 +166,13 @@ export class StimulusDisplayDriver implements InstrumentDriver {
         run: async (args) => this.report(args),
       }),
     };
+  }
+
+  private measured(value: number): number {
+    if (Number.isFinite(value)) return value;
+    throw new BenchtopError('INSTRUMENT_ERROR', `${this.id}: no page has reported its clock offset yet`, {
+      instrument: this.id,
+    });
   }
 
   async connect(ctx: DriverContext): Promise<DriverIdentity> {
