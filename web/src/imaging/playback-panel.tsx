@@ -27,13 +27,20 @@ export function PlaybackPanel(props: { session: string }) {
     };
   }, [props.session]);
 
+  // One frame request at a time; a request made meanwhile (a scrub) is fetched right after.
+  const wanted = useRef<{ id: string; index: number | undefined } | null>(null);
   const show = useCallback(async (id: string, index?: number) => {
+    wanted.current = { id, index };
     if (fetching.current) return;
     fetching.current = true;
     try {
-      const f = await isiApi.frame(id, index);
-      setFrame(f);
-      if (canvas.current) drawUint16Frame(canvas.current, f);
+      while (wanted.current) {
+        const next = wanted.current;
+        wanted.current = null;
+        const f = await isiApi.frame(next.id, next.index);
+        setFrame(f);
+        if (canvas.current) drawUint16Frame(canvas.current, f);
+      }
     } catch (e) {
       setError(e);
     } finally {
