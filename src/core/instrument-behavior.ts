@@ -69,6 +69,13 @@ export interface InstrumentBehaviorOptions {
   driver: InstrumentDriver;
   log: Logger;
   pollIntervalMs: number;
+  /**
+   * Where in the interval this instrument's polls fall (ms, monotonic clock modulo the interval).
+   * Instruments polled at the same rate are given different phases so that their polls spread
+   * over the interval instead of all coming due at once; the first poll after a connect still
+   * runs at once. Absent: every interval from the connect.
+   */
+  pollPhaseMs?: number;
   publish: (reading: Reading) => void;
   onIdentity: (identity: DriverIdentity) => void;
   /** After connect, and whenever the driver says it changed a unit or limit. */
@@ -86,6 +93,8 @@ export class InstrumentBehavior implements ActorBehavior<InstrumentMessage, Inst
   private pollQueued = false;
   /** When the current poll was due (monotonic ms): the next one is due one interval later. */
   private pollDue = 0;
+  /** The next poll is the first after a connect: it moves the deadline grid onto the phase. */
+  private firstPoll = true;
   private driverCtx: DriverContext | null = null;
 
   constructor(options: InstrumentBehaviorOptions) {
@@ -110,6 +119,7 @@ export class InstrumentBehavior implements ActorBehavior<InstrumentMessage, Inst
     this.options.onIdentity(identity);
     log.info({ identity }, `connected: ${identity.model}`);
     this.pollDue = ctx.clock.monotonic();
+    this.firstPoll = true;
     this.schedulePoll(ctx, 0);
   }
 
@@ -174,6 +184,8 @@ export class InstrumentBehavior implements ActorBehavior<InstrumentMessage, Inst
           const interval = this.options.pollIntervalMs;
           const now = ctx.clock.monotonic();
           this.pollDue = Math.max(this.pollDue + interval, now - interval);
+          if (this.firstPoll) this.pollDue = this.onPhase(this.pollDue);
+          this.firstPoll = false;
           this.schedulePoll(ctx, Math.max(0, this.pollDue - now));
         }
         return {};
@@ -190,6 +202,15 @@ export class InstrumentBehavior implements ActorBehavior<InstrumentMessage, Inst
         this.options.log.warn({ err: error, signal: name }, `poll of ${name} failed`);
       }
     }
+  }
+
+  /** The deadline on the phase's grid nearest `due` (within half an interval of it). */
+  private onPhase(due: number): number {
+    const phase = this.options.pollPhaseMs;
+    const interval = this.options.pollIntervalMs;
+    if (phase === undefined || interval <= 0) return due;
+    const offset = (((phase - due) % interval) + interval) % interval;
+    return offset <= interval / 2 ? due + offset : due + offset - interval;
   }
 
   private schedulePoll(ctx: ActorContext, delayMs: number): void {

@@ -185,7 +185,8 @@ export async function buildServer(
         '/stream',
         { websocket: true, config: { credentialsInQuery: true }, schema: { hide: true } },
         (socket, request) => {
-          const session = hub.connect(socket, request.principal);
+          // The upgraded request's socket is the one the WebSocket writes to: corked per turn.
+          const session = hub.connect(socket, request.principal, request.raw.socket);
           socket.on('message', (data: Buffer, isBinary: boolean) => {
             if (isBinary)
               session.client.sendEvent({
