@@ -279,6 +279,19 @@ export const ConfigSchema = Type.Object(
               timescaledb: Type.Union([Type.Literal('auto'), Type.Literal('on'), Type.Literal('off')], {
                 default: 'auto',
               }),
+              schema: Type.Optional(
+                Type.String({
+                  pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+                  description:
+                    "Schema of the parameter log's table (created if missing); default: the connection's search_path",
+                }),
+              ),
+              table: Type.Optional(
+                Type.String({
+                  pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+                  description: 'Table of the parameter log (default parameter_log)',
+                }),
+              ),
             },
             { additionalProperties: false },
           ),
