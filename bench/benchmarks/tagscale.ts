@@ -93,8 +93,9 @@ export const tagScaleBenchmark: Benchmark = {
       const observed = await window();
       const after = await fetchMetrics(server.url);
       cpu.stop();
-      // The logger writes in batches behind the ticks: give the last deadlines time to land.
-      await sleep(5_000);
+      // The logger writes behind the ticks (a 20 000-signal SQLite log gathers 5 s of ticks per
+      // write): give the last deadlines time to land.
+      await sleep(12_000);
       const dbPath = join(server.dir, 'data', 'timeseries.sqlite');
       if (!existsSync(dbPath)) throw new Error(`no parameter log at ${dbPath}`);
       const rows = loggedRows(dbPath, from, to);

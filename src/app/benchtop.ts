@@ -45,6 +45,10 @@ import { logFailedRuns } from './run-end-log.ts';
 import { runWriterFactory } from './run-writer-factory.ts';
 import { watchExternalSetpoints } from './setpoint-watch.ts';
 
+/** Signals per tick (all groups) above which the SQLite parameter log gathers ticks before writing. */
+const LARGE_TICK_SIGNALS = 5000;
+const LARGE_TICK_COALESCE_MS = 5000;
+
 export interface BenchtopOptions {
   clock?: Clock;
   /** The logger's in-memory tail, shown on the System page and streamed on the `logs` channel. */
@@ -323,10 +327,24 @@ export class Benchtop {
     const log = this.logger.child({ component: 'parameter-log' });
     if (logging.groups.length > 0) {
       const shortest = Math.min(...logging.groups.map((g) => g.interval_s));
+      // SQLite keeps each signal's samples together: a tick of thousands of signals written on
+      // its own rewrites a page per signal, so such ticks are gathered and written 5 s at a time
+      // (SampleWriteQueue coalesce), with room in the queue for the ticks gathered.
+      const perTick = logging.groups.reduce((n, g) => n + g.signals.length, 0);
+      const coalesce = store.kind === 'sqlite' && perTick > LARGE_TICK_SIGNALS;
       this.parameterLogger = new ParameterLogger({
         groups: logging.groups,
         clock: this.clock,
         store,
+        ...(coalesce
+          ? {
+              coalesceMs: LARGE_TICK_COALESCE_MS,
+              queueCapacity: Math.max(
+                100_000,
+                perTick * ((2 * LARGE_TICK_COALESCE_MS) / (shortest * 1000) + 2),
+              ),
+            }
+          : {}),
         sample: parameterSampler(this.instruments, this.clock, shortest * 1000),
         onTick: (tick) => {
           this.metrics.parameterLogLateness.observe({ group: tick.group }, tick.latenessMs / 1000);
