@@ -47,41 +47,4 @@ describe('parameterSampler', () => {
     assert.equal(got?.value, 7);
     assert.equal(state.reads, 1);
   });
-
-  it("reads a stale instrument's signals one at a time, never more at once than one", async () => {
-    const clock = new ManualClock();
-    let inFlight = 0;
-    let most = 0;
-    const instrument = {
-      lastReading: () => null,
-      read: async (signal: string): Promise<Reading> => {
-        inFlight++;
-        most = Math.max(most, inFlight);
-        await Promise.resolve();
-        inFlight--;
-        return {
-          instrument: 'plc',
-          signal,
-          value: Number(signal.slice(1)),
-          timestamp: clock.now(),
-          quality: 'good',
-        };
-      },
-    };
-    const instruments = {
-      resolve: (path: string) => {
-        if (path.startsWith('gone.')) throw new Error('no instrument');
-        return { instrument, signal: path.split('.')[1]! };
-      },
-    } as unknown as InstrumentManager;
-    const sample = parameterSampler(instruments, clock, 1000);
-    const paths = [...Array.from({ length: 200 }, (_, i) => `plc.p${i}`), 'gone.x'];
-    const got = await sample(paths);
-    assert.equal(most, 1);
-    assert.deepEqual(
-      got.map((s) => s.value),
-      [...Array.from({ length: 200 }, (_, i) => i), null],
-    );
-    assert.equal(got.at(-1)!.quality, 'invalid');
-  });
 });

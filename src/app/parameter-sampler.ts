@@ -1,6 +1,5 @@
 import type { Clock } from '../core/clock.ts';
 import type { SignalValue } from '../core/device.ts';
-import type { Instrument } from '../core/instrument.ts';
 import type { Reading } from '../core/reading.ts';
 import type { SampledValue } from '../storage/timeseries/parameter-logger.ts';
 import type { InstrumentManager } from './instrument-manager.ts';
@@ -27,45 +26,18 @@ export function parameterSampler(instruments: InstrumentManager, clock: Clock, i
     const value = numeric(r.value);
     return { signal, value, timestamp: r.timestamp, quality: value === null ? 'invalid' : r.quality };
   };
-  const invalid = (path: string): SampledValue => ({
-    signal: path,
-    value: null,
-    timestamp: clock.now(),
-    quality: 'invalid',
-  });
-  return async (signals: string[]): Promise<SampledValue[]> => {
-    const out = new Array<SampledValue>(signals.length);
-    /** Signals to read through their instrument, by instrument: index in `signals` and name. */
-    const reads = new Map<Instrument, [number, string][]>();
-    signals.forEach((path, i) => {
-      try {
-        const { instrument, signal } = instruments.resolve(path);
-        const last = instrument.lastReading(signal);
-        if (last && last.quality === 'good' && clock.now() - last.timestamp <= freshMs) {
-          out[i] = fromReading(path, last);
-          return;
-        }
-        const queue = reads.get(instrument) ?? [];
-        queue.push([i, signal]);
-        reads.set(instrument, queue);
-      } catch {
-        out[i] = invalid(path);
-      }
-    });
-    // One read at a time per instrument (instruments in parallel): a late poll of a 200-point PLC
-    // makes 200 reads, more than its mailbox holds at once; in turn, the first one's scan answers
-    // the rest, and its actor runs one command at a time anyway.
-    await Promise.all(
-      [...reads].map(async ([instrument, queue]) => {
-        for (const [i, signal] of queue) {
-          try {
-            out[i] = fromReading(signals[i]!, await instrument.read(signal));
-          } catch {
-            out[i] = invalid(signals[i]!);
-          }
+  return async (signals: string[]): Promise<SampledValue[]> =>
+    Promise.all(
+      signals.map(async (path): Promise<SampledValue> => {
+        try {
+          const { instrument, signal } = instruments.resolve(path);
+          const last = instrument.lastReading(signal);
+          if (last && last.quality === 'good' && clock.now() - last.timestamp <= freshMs)
+            return fromReading(path, last);
+          return fromReading(path, await instrument.read(signal));
+        } catch {
+          return { signal: path, value: null, timestamp: clock.now(), quality: 'invalid' };
         }
       }),
     );
-    return out;
-  };
 }
