@@ -113,6 +113,9 @@ export const tagScaleBenchmark: Benchmark = {
         le: '0.1',
       });
       const dropped = delta('benchtop_websocket_dropped_total');
+      // Why samples or cycles went missing, when they did: the log's own drops, link faults.
+      const logDropped = delta('benchtop_storage_dropped_total', { writer: 'parameter_log' });
+      const linkErrors = delta('benchtop_modbus_errors_total', { exception: 'link' });
       const expectedCycles = PLCS * seconds;
       const common = `${PLCS} PLCs × ${POINTS} float32 points (4 FC3 requests per PLC per cycle), ${seconds} s after ${warmupS} s warm-up`;
       return [
@@ -139,6 +142,7 @@ export const tagScaleBenchmark: Benchmark = {
           targets: [{ kind: 'at-most', value: 0 }],
           notes: [
             `${deadlines} deadlines × ${PLCS * POINTS} signals = ${expected} expected; ${rows.valued} rows with a value, ${rows.nulls} stored as null (invalid)`,
+            `in the window: ${logDropped} samples dropped by the parameter log (queue full or write failed), ${linkErrors} Modbus requests failed on the link (timeout, connection lost)`,
           ],
         }),
         makeResult({
