@@ -48,6 +48,7 @@ import { watchExternalSetpoints } from './setpoint-watch.ts';
 /** Signals per tick (all groups) above which the SQLite parameter log gathers ticks before writing. */
 const LARGE_TICK_SIGNALS = 5000;
 const LARGE_TICK_COALESCE_MS = 5000;
+const LARGE_TICK_BATCH = 1000;
 
 export interface BenchtopOptions {
   clock?: Clock;
@@ -339,6 +340,9 @@ export class Benchtop {
         ...(coalesce
           ? {
               coalesceMs: LARGE_TICK_COALESCE_MS,
+              // Smaller writes of the gathered ticks: each holds the event loop (and SQLite's
+              // checkpoint after it) for a short while, so polls and sockets run in between.
+              batchSize: LARGE_TICK_BATCH,
               queueCapacity: Math.max(
                 100_000,
                 perTick * ((2 * LARGE_TICK_COALESCE_MS) / (shortest * 1000) + 2),
