@@ -12,6 +12,7 @@ import {
   type AlarmEventKind,
   type AlarmSnapshot,
   lifecycleOf,
+  type SiteCondition,
 } from './alarm-types.ts';
 import { type Condition, evaluate, type Limits, severityOf } from './limit-condition.ts';
 
@@ -116,6 +117,34 @@ export class AlarmService {
   addInstrument(inst: { id: string; type: string }): void {
     if (this.alarms.has(`comm:${inst.id}`)) return;
     this.addCommunication(inst, this.options.store.loadStates());
+  }
+
+  /**
+   * An alarm about the site rather than one signal (an agent's clock, its log buffer): raised
+   * and cleared by its owner through `setSiteCondition`, with the same life cycle, history and
+   * acknowledgement as every other alarm. Does nothing if it exists.
+   */
+  addSiteAlarm(def: {
+    id: string;
+    instrument: string;
+    description: string;
+    priority: AlarmSnapshot['priority'];
+  }): void {
+    if (this.alarms.has(def.id)) return;
+    this.add(
+      { ...def, kind: 'site', signal: null, suspend_runs: false },
+      null,
+      { on: 0, off: 0, maxShelve: 28_800_000 },
+      this.options.store.loadStates(),
+    );
+  }
+
+  /** Raises (a site condition) or clears ('NORMAL') a site alarm; `value` is what it measured. */
+  setSiteCondition(id: string, condition: SiteCondition | 'NORMAL', value: number | null): void {
+    const r = this.runtime(id);
+    if (r.snapshot.kind !== 'site')
+      throw new BenchtopError('VALIDATION_FAILED', `alarm "${id}" is not a site alarm`, { alarm: id });
+    this.setCondition(r, condition, value);
   }
 
   private addCommunication(inst: { id: string; type: string }, saved: Map<string, AlarmSnapshot>): void {
@@ -264,10 +293,7 @@ export class AlarmService {
       onDelayMs: delays.on,
       offDelayMs: delays.off,
       maxShelveMs: delays.maxShelve,
-      tracked:
-        snapshot.active && snapshot.condition !== 'COMM' && snapshot.condition !== 'DISK_FULL'
-          ? snapshot.condition
-          : 'NORMAL',
+      tracked: snapshot.active && limitCondition(snapshot.condition) ? snapshot.condition : 'NORMAL',
       onTimer: null,
       offTimer: null,
       shelveTimer: null,
@@ -305,7 +331,8 @@ export class AlarmService {
       r.offTimer?.cancel();
       r.offTimer = null;
       if (r.snapshot.active) {
-        const worse = severityOf(condition as Condition) === 'major' && r.snapshot.severity === 'minor';
+        const worse =
+          limitCondition(condition) && severityOf(condition) === 'major' && r.snapshot.severity === 'minor';
         if (worse) {
           r.snapshot.acknowledged = false;
           this.setActiveCondition(r, condition);
@@ -317,7 +344,7 @@ export class AlarmService {
       else
         r.onTimer ??= clock.setTimeout(() => {
           r.onTimer = null;
-          const now: AlarmCondition = r.snapshot.kind === 'communication' ? condition : r.tracked;
+          const now: AlarmCondition = r.snapshot.kind === 'limit' ? r.tracked : condition;
           if (now !== 'NORMAL') this.activate(r, now);
         }, r.onDelayMs);
       return;
@@ -335,7 +362,7 @@ export class AlarmService {
 
   private setActiveCondition(r: AlarmRuntime, condition: AlarmCondition): void {
     r.snapshot.condition = condition;
-    r.snapshot.severity = condition === 'COMM' || condition === 'DISK_FULL' ? 'major' : severityOf(condition);
+    r.snapshot.severity = limitCondition(condition) ? severityOf(condition) : 'major';
   }
 
   private activate(r: AlarmRuntime, condition: AlarmCondition): void {
@@ -413,4 +440,10 @@ export class AlarmService {
   private iso(): string {
     return new Date(this.options.clock.now()).toISOString();
   }
+}
+
+const NOT_LIMIT: readonly AlarmCondition[] = ['COMM', 'DISK_FULL', 'CLOCK_OFFSET', 'BUFFER_FULL'];
+
+function limitCondition(condition: AlarmCondition): condition is Condition {
+  return !NOT_LIMIT.includes(condition);
 }

@@ -67,6 +67,7 @@ export class Agent {
   private readonly offs: (() => void)[] = [];
   private commandSub: Subscription | null = null;
   private birth: AgentBirth | null = null;
+  private outboxReport: (() => Heartbeat['outbox']) | null = null;
 
   constructor(deps: AgentDeps) {
     this.deps = deps;
@@ -76,6 +77,11 @@ export class Agent {
     this.agentId = agent.id;
     this.host = agent.host ?? hostname();
     this.site = agent.site;
+  }
+
+  /** What every heartbeat says about the parameter-log buffer (set once logging starts). */
+  reportOutbox(report: () => Heartbeat['outbox']): void {
+    this.outboxReport = report;
   }
 
   /** The bus connection, once started (the parameter-log forwarder shares it). */
@@ -279,6 +285,7 @@ export class Agent {
       const error = i.status().lastError;
       states[i.id] = { state: i.state, at: now, ...(error ? { error } : {}) };
     }
+    const outbox = this.outboxReport?.();
     const heartbeat: Heartbeat = {
       v: PROTOCOL_VERSION,
       agentId: this.agentId,
@@ -286,6 +293,7 @@ export class Agent {
       seq: ++this.heartbeatSeq,
       at: now,
       states,
+      ...(outbox ? { outbox } : {}),
     };
     this.publish(subjects.heartbeat(this.agentId), encode(Heartbeat, heartbeat));
     this.birth = { ...this.birth, lastHeartbeat: now };

@@ -59,6 +59,15 @@ export const Heartbeat = Type.Object({
   at: Type.Number(),
   /** Every instrument's actor state, so a hub that missed an event catches up within one beat. */
   states: Type.Record(Type.String(), StateBody),
+  /** The parameter-log buffer on the agent's disk, when it logs: the hub alarms on its drops. */
+  outbox: Type.Optional(
+    Type.Object({
+      pendingBytes: Type.Number(),
+      capacityBytes: Type.Number(),
+      droppedSamples: Type.Number(),
+      overflowing: Type.Boolean(),
+    }),
+  ),
 });
 
 export const ReadingBatch = Type.Object({

@@ -52,6 +52,8 @@ interface AgentView {
   /** Agent clock minus hub clock (ms), from the latest request/reply round trip. */
   offsetMs: number | null;
   roundTripMs: number | null;
+  /** The agent's parameter-log buffer, from its latest heartbeat (absent when it does not log). */
+  outbox: Heartbeat['outbox'] | null;
 }
 
 /**
@@ -163,6 +165,7 @@ export class RemoteDirectory implements InstrumentDirectory {
         seenAt: birth.status === 'dead' ? seenAt : Math.max(seenAt, known?.seenAt ?? 0),
         offsetMs: known?.offsetMs ?? null,
         roundTripMs: known?.roundTripMs ?? null,
+        outbox: known?.outbox ?? null,
       });
       if (reborn)
         this.log.info({ agent: birth.agentId, epoch: birth.epoch }, `agent ${birth.agentId} was born again`);
@@ -233,6 +236,7 @@ export class RemoteDirectory implements InstrumentDirectory {
       if (!agent) return;
       agent.seenAt = this.deps.clock.now();
       agent.birth = { ...agent.birth, lastHeartbeat: beat.at, status: 'alive' };
+      agent.outbox = beat.outbox ?? null;
       for (const [id, s] of Object.entries(beat.states)) {
         const remote = this.remotes.get(id);
         if (remote && remote.record.agentId === beat.agentId)
@@ -419,6 +423,7 @@ export class RemoteDirectory implements InstrumentDirectory {
     epoch: number;
     offsetMs: number | null;
     roundTripMs: number | null;
+    outbox: Heartbeat['outbox'] | null;
   }[] {
     return [...this.agents.values()].map((a) => ({
       agentId: a.birth.agentId,
@@ -427,6 +432,7 @@ export class RemoteDirectory implements InstrumentDirectory {
       epoch: a.birth.epoch,
       offsetMs: a.offsetMs,
       roundTripMs: a.roundTripMs,
+      outbox: a.outbox,
     }));
   }
 

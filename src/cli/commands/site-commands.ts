@@ -9,6 +9,7 @@ import { LogForwarder, outboxStore } from '../../distributed/log-forwarder.ts';
 import { LogOutbox } from '../../distributed/log-outbox.ts';
 import { LogWriter } from '../../distributed/log-writer.ts';
 import { RemoteDirectory } from '../../distributed/remote-directory.ts';
+import { SiteAlarms } from '../../distributed/site-alarms.ts';
 import { SiteDirectory } from '../../distributed/site-directory.ts';
 import { ParameterLogger } from '../../storage/timeseries/parameter-logger.ts';
 import type { Invocation } from '../command-spec.ts';
@@ -40,6 +41,13 @@ export async function agentAction(inv: Invocation<ConfigFlags, unknown>): Promis
     throw error;
   }
   const parameterLog = startAgentParameterLog(loaded.config, agent, benchtop, logger);
+  if (parameterLog) {
+    const { outbox } = parameterLog;
+    agent.reportOutbox(() => {
+      const { pendingBytes, capacityBytes, droppedSamples, overflowing } = outbox.stats();
+      return { pendingBytes, capacityBytes, droppedSamples, overflowing };
+    });
+  }
   stopOnSignals(logger, async () => {
     await parameterLog?.stop();
     await agent.stop();
@@ -57,7 +65,7 @@ function startAgentParameterLog(
   agent: Agent,
   benchtop: Benchtop,
   logger: Logger,
-): { stop(): Promise<void> } | null {
+): { outbox: LogOutbox; stop(): Promise<void> } | null {
   const groups = config.logging.groups;
   const nc = agent.connection;
   if (groups.length === 0 || !nc) return null;
@@ -94,6 +102,7 @@ function startAgentParameterLog(
     'parameter logging to the bus started',
   );
   return {
+    outbox,
     stop: async () => {
       await parameterLogger.stop();
       await forwarder.stop();
@@ -140,6 +149,11 @@ export async function hubAction(inv: Invocation<ConfigFlags, unknown>): Promise<
         })
       : null;
   writer?.start();
+  const siteAlarms = new SiteAlarms(benchtop.alarms, loaded.config.bus.clock_offset_alarm_ms);
+  let alarmTimer = benchtop.clock.setTimeout(function watchAgents() {
+    siteAlarms.update(site.agentsView());
+    alarmTimer = benchtop.clock.setTimeout(watchAgents, loaded.config.agent.heartbeat_ms);
+  }, loaded.config.agent.heartbeat_ms);
   benchtop.health.addProbe(async () => {
     const agents = site.agentsView();
     const limit = loaded.config.bus.clock_offset_alarm_ms;
@@ -152,6 +166,7 @@ export async function hubAction(inv: Invocation<ConfigFlags, unknown>): Promise<
     };
   });
   stopOnSignals(logger, async () => {
+    alarmTimer.cancel();
     await writer?.stop();
     await benchtop.stop();
     await site.stop();

@@ -19,10 +19,13 @@ export function startSiteProcess(
   command: 'agent' | 'hub' | 'start',
   configFile: string,
   toml: string,
+  /** Extra environment, and Node flags before the script (a preloaded test clock). */
+  options: { env?: Record<string, string>; nodeArgs?: string[] } = {},
 ): SiteProcess {
   writeFileSync(configFile, toml);
-  const child = spawn(process.execPath, [main, command, '--config', configFile], {
-    env: { ...process.env, BENCHTOP_LOGGING__FORMAT: 'json' },
+  const args = [...(options.nodeArgs ?? []), main, command, '--config', configFile];
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, BENCHTOP_LOGGING__FORMAT: 'json', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
