@@ -84,6 +84,11 @@ export class Agent {
     this.outboxReport = report;
   }
 
+  /** The site's KV buckets, once started (delegated logging groups are read from them). */
+  get siteBuckets(): SiteBuckets | null {
+    return this.buckets;
+  }
+
   /** The bus connection, once started (the parameter-log forwarder shares it). */
   get connection(): NatsConnection | null {
     return this.nc;
@@ -155,7 +160,7 @@ export class Agent {
   /** Every reading passes here: a set, not a scan of the instrument list. */
   private readonly owned = new Set<string>();
 
-  private owns(id: string): boolean {
+  owns(id: string): boolean {
     return this.owned.has(id);
   }
 

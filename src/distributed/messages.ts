@@ -142,6 +142,19 @@ export const LogBatch = Type.Object({
   ),
 });
 
+/** A hub's logging groups over agents' signals (bucket `log_groups`, key = the hub): each agent samples its own. */
+export const DelegatedLogGroups = Type.Object({
+  v: Version,
+  hub: Type.String(),
+  groups: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      interval_s: Type.Number({ exclusiveMinimum: 0 }),
+      signals: Type.Array(Type.String()),
+    }),
+  ),
+});
+
 export type LogBatch = Static<typeof LogBatch>;
 export type InstrumentRecord = Static<typeof InstrumentRecord>;
 export type AgentBirth = Static<typeof AgentBirth>;

@@ -78,6 +78,11 @@ export class RemoteDirectory implements InstrumentDirectory {
     this.deps = deps;
   }
 
+  /** The site's KV buckets, once started. */
+  get siteBuckets(): SiteBuckets | null {
+    return this.buckets;
+  }
+
   /** The bus connection, once started (the parameter-log writer shares it). */
   get connection(): NatsConnection | null {
     return this.nc;

@@ -5,13 +5,18 @@ import { parameterSampler } from '../../app/parameter-sampler.ts';
 import type { Logger } from '../../core/logger.ts';
 import { BENCHTOP_VERSION } from '../../core/version.ts';
 import { Agent } from '../../distributed/agent.ts';
+import {
+  DelegatedGroupWatch,
+  publishDelegatedGroups,
+  splitGroups,
+} from '../../distributed/delegated-logging.ts';
 import { LogForwarder, outboxStore } from '../../distributed/log-forwarder.ts';
 import { LogOutbox } from '../../distributed/log-outbox.ts';
 import { LogWriter } from '../../distributed/log-writer.ts';
 import { RemoteDirectory } from '../../distributed/remote-directory.ts';
 import { SiteAlarms } from '../../distributed/site-alarms.ts';
 import { SiteDirectory } from '../../distributed/site-directory.ts';
-import { ParameterLogger } from '../../storage/timeseries/parameter-logger.ts';
+import { type ParameterLogGroupConfig, ParameterLogger } from '../../storage/timeseries/parameter-logger.ts';
 import type { Invocation } from '../command-spec.ts';
 import type { ConfigFlags } from '../config-source.ts';
 import { loadForServer, stopOnSignals } from '../server-process.ts';
@@ -58,7 +63,8 @@ export async function agentAction(inv: Invocation<ConfigFlags, unknown>): Promis
 
 /**
  * The agent samples its `[[logging.groups]]` itself (stamped at acquisition here) into the
- * on-disk outbox, which the forwarder drains to the site's LOG stream for the hub to store.
+ * on-disk outbox, which the forwarder drains to the site's LOG stream for the hub to store;
+ * so it does the hubs' groups over its instruments' signals (delegated-logging.ts).
  */
 function startAgentParameterLog(
   config: Benchtop['config'],
@@ -68,7 +74,8 @@ function startAgentParameterLog(
 ): { outbox: LogOutbox; stop(): Promise<void> } | null {
   const groups = config.logging.groups;
   const nc = agent.connection;
-  if (groups.length === 0 || !nc) return null;
+  const buckets = agent.siteBuckets;
+  if (!nc || !buckets) return null;
   const log = logger.child({ component: 'parameter-log' });
   const outbox = new LogOutbox({
     path: join(config.storage.output_dir, 'log-outbox.sqlite'),
@@ -87,16 +94,40 @@ function startAgentParameterLog(
     site: config.agent.site,
     bus: config.bus,
   });
-  const shortest = Math.min(...groups.map((g) => g.interval_s));
-  const parameterLogger = new ParameterLogger({
-    groups,
-    clock: benchtop.clock,
-    store: outboxStore(outbox, () => forwarder.wake()),
-    sample: parameterSampler(benchtop.instruments, benchtop.clock, shortest * 1000),
-    onError: (error) => log.warn({ err: error }, 'parameter log problem'),
+  const store = outboxStore(outbox, () => forwarder.wake());
+  const logging = (list: ParameterLogGroupConfig[]) =>
+    new ParameterLogger({
+      groups: list,
+      clock: benchtop.clock,
+      store,
+      sample: parameterSampler(
+        benchtop.instruments,
+        benchtop.clock,
+        Math.min(...list.map((g) => g.interval_s)) * 1000,
+      ),
+      onError: (error) => log.warn({ err: error }, 'parameter log problem'),
+    });
+  const own = groups.length > 0 ? logging(groups) : null;
+  // The hubs' groups: the logger is rebuilt when they change, one change at a time.
+  let delegated: ParameterLogger | null = null;
+  let changing = Promise.resolve();
+  const watch = new DelegatedGroupWatch({
+    kv: buckets.logGroups,
+    owns: (id) => agent.owns(id),
+    logger,
+    apply: (list) => {
+      changing = changing.then(async () => {
+        await delegated?.stop();
+        delegated = list.length > 0 ? logging(list) : null;
+        delegated?.start();
+      });
+    },
   });
   forwarder.start();
-  parameterLogger.start();
+  own?.start();
+  void watch
+    .start()
+    .catch((error: unknown) => log.error({ err: error }, 'delegated logging groups not watched'));
   log.info(
     { groups: groups.map((g) => g.name), buffered: outbox.stats() },
     'parameter logging to the bus started',
@@ -104,7 +135,10 @@ function startAgentParameterLog(
   return {
     outbox,
     stop: async () => {
-      await parameterLogger.stop();
+      watch.stop();
+      await changing;
+      await delegated?.stop();
+      await own?.stop();
       await forwarder.stop();
       outbox.close();
     },
@@ -112,7 +146,21 @@ function startAgentParameterLog(
 }
 
 export async function hubAction(inv: Invocation<ConfigFlags, unknown>): Promise<undefined> {
-  const { loaded, logger, logRing } = loadForServer(inv.options, inv.env);
+  const {
+    loaded: configured,
+    logger,
+    logRing,
+  } = loadForServer(inv.options, inv.env, {
+    remoteInstruments: true,
+  });
+  // Groups over agents' signals are sampled by those agents; the hub samples only its own.
+  const localIds = new Set(configured.config.instruments.filter((i) => i.enabled).map((i) => i.id));
+  const groups = splitGroups(configured.config.logging.groups, (id) => localIds.has(id));
+  const loaded = {
+    ...configured,
+    config: { ...configured.config, logging: { ...configured.config.logging, groups: groups.local } },
+  };
+  const hubId = `${loaded.config.application.name}@${hostname()}`;
   let remote: RemoteDirectory | null = null;
   const benchtop = new Benchtop(loaded, logger, {
     logRing,
@@ -122,7 +170,7 @@ export async function hubAction(inv: Invocation<ConfigFlags, unknown>): Promise<
         bus,
         clock,
         logger,
-        hubId: `${loaded.config.application.name}@${hostname()}`,
+        hubId,
       });
       return new SiteDirectory(local, remote);
     },
@@ -138,6 +186,12 @@ export async function hubAction(inv: Invocation<ConfigFlags, unknown>): Promise<
     throw error;
   }
   const nc = site.connection;
+  await publishDelegatedGroups(site.siteBuckets!.logGroups, hubId, groups.remote);
+  if (groups.remote.length > 0)
+    logger.info(
+      { groups: groups.remote },
+      `logging groups over agents' signals handed to the agents: ${groups.remote.map((g) => g.name).join(', ')}`,
+    );
   const writer =
     benchtop.timeseries && nc
       ? new LogWriter({
