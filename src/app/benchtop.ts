@@ -24,6 +24,7 @@ import { LineKpiPublisher } from '../production/line-kpi-publisher.ts';
 import { ProductionLines } from '../production/production-lines.ts';
 import { SecurityStore } from '../server/auth/security-store.ts';
 import { assertBindAllowed, describeBind } from '../server/bind-policy.ts';
+import type { RemoteRunFiles } from '../server/context.ts';
 import { HealthService } from '../server/health/health-service.ts';
 import { BenchtopMetrics } from '../server/metrics/benchtop-metrics.ts';
 import { buildServer } from '../server/server.ts';
@@ -60,6 +61,8 @@ export interface BenchtopOptions {
     bus: EventBus<BenchtopEvents>;
     clock: Clock;
   }) => InstrumentDirectory;
+  /** A hub's run files kept on agents (camera frames), served by the run file route. */
+  remoteFiles?: RemoteRunFiles;
 }
 
 /**
@@ -107,6 +110,7 @@ export class Benchtop {
   production: ProductionLines | null = null;
   private kpiPublisher: LineKpiPublisher | null = null;
   private stopping: Promise<void> | null = null;
+  private readonly remoteFiles: RemoteRunFiles | undefined;
 
   constructor(loaded: LoadedConfig, logger: Logger, options: BenchtopOptions = {}) {
     this.loaded = loaded;
@@ -114,6 +118,7 @@ export class Benchtop {
     this.logger = logger;
     this.clock = options.clock ?? systemClock;
     this.logRing = options.logRing;
+    this.remoteFiles = options.remoteFiles;
     this.bus = new EventBus<BenchtopEvents>(({ topic, error }) => {
       logger.error({ err: error, topic }, 'bus subscriber failed');
     });
@@ -294,6 +299,7 @@ export class Benchtop {
       ...(this.timeseries ? { timeseries: this.timeseries } : {}),
       ...(this.logRing ? { logRing: this.logRing } : {}),
       ...(this.production ? { production: this.production.context } : {}),
+      ...(this.remoteFiles ? { remoteFiles: this.remoteFiles } : {}),
       startedAt: this.clock.now(),
     });
     this.server = built.app;

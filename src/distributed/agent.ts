@@ -9,6 +9,8 @@ import type { Instrument } from '../core/instrument.ts';
 import type { InstrumentDirectory } from '../core/instrument-directory.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Reading } from '../core/reading.ts';
+import { frameSourceOf } from '../engine/frame-source.ts';
+import { AgentAcquisitions } from './agent-frames.ts';
 import { openBuckets, type SiteBuckets } from './buckets.ts';
 import { connectBus } from './bus-connection.ts';
 import { CommandCache } from './command-cache.ts';
@@ -64,6 +66,8 @@ export class Agent {
   private readonly outbox = new Map<string, { inst: string; samples: ReadingBatch['samples'] }>();
   private readonly commands = new CommandCache();
   private readonly pending = new Map<string, Pending>();
+  /** Camera acquisitions for hubs' runs: frames into files here, only their metadata on the bus. */
+  private readonly acquisitions: AgentAcquisitions;
   private readonly offs: (() => void)[] = [];
   private commandSub: Subscription | null = null;
   private birth: AgentBirth | null = null;
@@ -77,6 +81,7 @@ export class Agent {
     this.agentId = agent.id;
     this.host = agent.host ?? hostname();
     this.site = agent.site;
+    this.acquisitions = new AgentAcquisitions(deps.config.storage.output_dir);
   }
 
   /** What every heartbeat says about the parameter-log buffer (set once logging starts). */
@@ -391,6 +396,16 @@ export class Agent {
     try {
       if (inst === AGENT_TARGET) {
         if (verb === 'time') return done({ now: this.deps.clock.now() });
+        if (verb === 'file_size')
+          return done({ size: await this.acquisitions.size(String(request.args.file)) });
+        if (verb === 'file_read')
+          return done(
+            await this.acquisitions.readChunk(
+              String(request.args.file),
+              Number(request.args.offset),
+              Number(request.args.length),
+            ),
+          );
         throw new BenchtopError('VALIDATION_FAILED', `agent ${this.agentId} has no verb "${verb}"`);
       }
       if (request.deadline < this.deps.clock.now())
@@ -401,7 +416,7 @@ export class Agent {
         };
       const instrument = this.deps.instruments.get(inst);
       const args = request.args;
-      if (verb === 'write' || verb === 'call' || verb === 'restart')
+      if (verb === 'write' || verb === 'call' || verb === 'restart' || verb === 'acquire')
         await checkLease(this.buckets!.leases, inst, request.lease);
       switch (verb) {
         case 'read':
@@ -439,6 +454,32 @@ export class Agent {
         case 'restart':
           await this.deps.instruments.restart?.(inst);
           return done({});
+        case 'acquire': {
+          const source = frameSourceOf(instrument);
+          if (!source)
+            throw new BenchtopError('VALIDATION_FAILED', `${inst} is not a camera (it offers no frames)`, {
+              camera: inst,
+            });
+          const num = (key: string) => (typeof args[key] === 'number' ? { [key]: args[key] as number } : {});
+          return done(
+            this.acquisitions.start(request.cmdId, inst, source, String(args.run), {
+              ...num('count'),
+              ...num('durationMs'),
+              ...num('exposureMs'),
+            }),
+          );
+        }
+        case 'frames':
+          return done(
+            await this.acquisitions.frames(
+              String(args.acquisition),
+              Number(args.from),
+              Math.min(Number(args.waitMs) || 0, 5_000),
+            ),
+          );
+        case 'stop_acquisition':
+          this.acquisitions.stop(String(args.acquisition));
+          return done({});
         default:
           throw new BenchtopError('VALIDATION_FAILED', `unknown command verb "${verb}"`);
       }
@@ -472,6 +513,7 @@ export class Agent {
   /** A clean stop: the death certificate, so hubs mark the instruments unavailable at once. */
   async stop(): Promise<void> {
     for (const off of this.offs.splice(0)) off();
+    this.acquisitions.stopAll();
     this.heartbeatTimer?.cancel();
     this.flushTimer?.cancel();
     this.flush();

@@ -3,6 +3,7 @@ import { type NatsConnection, RequestError, TimeoutError } from '@nats-io/transp
 import type { BenchtopConfig } from '../config/schema.ts';
 import type { ActorState } from '../core/actor-state.ts';
 import type { EventBus } from '../core/bus.ts';
+import { cameraCapability } from '../core/capabilities.ts';
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { DeviceDescription } from '../core/device.ts';
 import { BenchtopError } from '../core/errors.ts';
@@ -25,6 +26,7 @@ import {
   ReadingBatch,
   StateChange,
 } from './messages.ts';
+import { AgentFiles, RemoteFrameSource } from './remote-frames.ts';
 import { describedDriver, RemoteActor, unwrap } from './remote-instrument.ts';
 import { agentCommand, fromKvKey, subjects } from './subjects.ts';
 
@@ -196,9 +198,24 @@ export class RemoteDirectory implements InstrumentDirectory {
         (verb, args, timeoutMs) => this.request(record.agentId, record.id, verb, args, timeoutMs),
         10 * 60_000,
       );
+      const description = record.description as DeviceDescription;
+      const driver = describedDriver(description);
       const instrument = new Instrument({
         id: record.id,
-        driver: describedDriver(record.description as DeviceDescription),
+        // A camera's frames stay on its host: the engine gets a source that references them there.
+        driver: cameraCapability(description.capabilities)
+          ? {
+              ...driver,
+              frameSource: new RemoteFrameSource({
+                send: (verb, args, timeoutMs) =>
+                  this.request(record.agentId, record.id, verb, args, timeoutMs),
+                agentId: record.agentId,
+                host: record.host,
+                camera: record.id,
+                timeoutMs: this.deps.config.bus.request_timeout_ms,
+              }),
+            }
+          : driver,
         actor,
         clock: this.deps.clock,
         askTimeoutMs: this.deps.config.bus.request_timeout_ms,
@@ -347,7 +364,7 @@ export class RemoteDirectory implements InstrumentDirectory {
     if (!nc) throw new BenchtopError('BUS_UNAVAILABLE', 'the hub is not connected to the NATS server');
     // Driving an instrument needs its control lease; reading does not.
     const lease =
-      inst !== '' && (verb === 'write' || verb === 'call' || verb === 'restart')
+      inst !== '' && (verb === 'write' || verb === 'call' || verb === 'restart' || verb === 'acquire')
         ? await this.leases!.ensure(inst)
         : undefined;
     const now = this.deps.clock.now();
@@ -413,6 +430,11 @@ export class RemoteDirectory implements InstrumentDirectory {
       // Offline or hung: liveness says so.
     }
   }
+
+  /** Run files kept on agents (camera frames), fetched from them in chunks on request. */
+  readonly files = new AgentFiles(async (agentId, verb, args) =>
+    unwrap(await this.request(agentId, '', verb, args, this.deps.config.bus.request_timeout_ms)),
+  );
 
   /** Told about every remote instrument, those known now and those that appear (the communication alarms). */
   onInstrumentAdded(listener: (instrument: { id: string; type: string }) => void): void {

@@ -65,6 +65,8 @@ interface FrameKey {
   resource: ResourceBundle;
   /** `frame()` calls so far: row n of the writer's dataset is call n. */
   rows: number;
+  /** The frames stay in a file where the camera is (Frame.storedAt): the writer gets none. */
+  elsewhere: boolean;
   pending: { startRow: number; startSeq: number; count: number } | null;
 }
 
@@ -257,20 +259,32 @@ export class RunOutput {
       );
     }
     const shape: [number, number] = [frame.height, frame.width];
-    const location = this.writer!.frameResource?.(stream, camera, shape) ?? {
-      mimetype: `application/x-benchtop-${this.writer!.format}-frames`,
-      uri: `benchtop:${this.writer!.format}`,
-      parameters: { stream, data_key: camera },
-    };
+    const stored = frame.storedAt;
+    if (stored) this.catalog((recorder) => recorder.addFiles?.(this.deps.uid, [stored.file]));
+    const location = (stored
+      ? { mimetype: stored.mimetype, uri: stored.uri, parameters: stored.parameters }
+      : undefined) ??
+      this.writer!.frameResource?.(stream, camera, shape) ?? {
+        mimetype: `application/x-benchtop-${this.writer!.format}-frames`,
+        uri: `benchtop:${this.writer!.format}`,
+        parameters: { stream, data_key: camera },
+      };
     const resource = this.bundle!.streamResource({ data_key: camera, ...location });
-    this.frameKeys.set(camera, { stream, descriptor, resource, rows: 0, pending: null });
+    this.frameKeys.set(camera, {
+      stream,
+      descriptor,
+      resource,
+      rows: 0,
+      pending: null,
+      elsewhere: stored !== undefined,
+    });
     this.emit({ name: 'stream_resource', doc: resource.doc });
   }
 
   private writeFrame(camera: string, frame: Frame, seqNum: number): void {
     const key = this.frameKeys.get(camera)!;
     try {
-      this.writer!.frame(camera, frame);
+      if (!key.elsewhere) this.writer!.frame(camera, frame);
     } catch (error) {
       this.onWriterFailed(error);
     }

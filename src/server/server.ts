@@ -156,7 +156,8 @@ export async function buildServer(
       const control = ctx.production?.control;
       const health = ctx.production?.health;
       if (control) await api.register(lineControlRoutes({ control, ...(health ? { health } : {}) }));
-      if (ctx.engine) await api.register(runRoutes(ctx.engine, ctx.catalog, config.storage.output_dir));
+      if (ctx.engine)
+        await api.register(runRoutes(ctx.engine, ctx.catalog, config.storage.output_dir, ctx.remoteFiles));
       if (ctx.timeseries) await api.register(historyRoutes(ctx.timeseries, ctx.clock));
       if (ctx.recipes) {
         const engine = ctx.engine;

@@ -164,6 +164,10 @@ export async function hubAction(inv: Invocation<ConfigFlags, unknown>): Promise<
   let remote: RemoteDirectory | null = null;
   const benchtop = new Benchtop(loaded, logger, {
     logRing,
+    remoteFiles: {
+      owns: (file) => remote?.files.owns(file) ?? false,
+      open: (file) => remote!.files.open(file),
+    },
     directory: ({ local, bus, clock }) => {
       remote = new RemoteDirectory({
         config: loaded.config,
