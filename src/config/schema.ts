@@ -478,6 +478,13 @@ export const ConfigSchema = Type.Object(
             'The JetStream LOG stream is a transit buffer (PostgreSQL is the record): kept this long at most',
         }),
         log_stream_max_bytes: Type.Integer({ minimum: 1024 ** 2, default: 1024 ** 3 }),
+        doc_stream_max_age_days: Type.Number({
+          exclusiveMinimum: 0,
+          default: 30,
+          description:
+            "The JetStream DOCS stream (every run's documents, for the hubs' stores and any reader): kept this long",
+        }),
+        doc_stream_max_bytes: Type.Integer({ minimum: 1024 ** 2, default: 10 * 1024 ** 3 }),
         clock_offset_alarm_ms: Type.Number({
           minimum: 0,
           default: 100,

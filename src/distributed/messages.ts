@@ -155,6 +155,17 @@ export const DelegatedLogGroups = Type.Object({
   ),
 });
 
+/** One run document on `daq.doc.<site>.<host>.<run>` (stream DOCS); its uid is the message id and the database key. */
+export const RunDocumentMessage = Type.Object({
+  v: Version,
+  /** Who ran the plan (the hub's id). */
+  host: Type.String(),
+  run: Type.String(),
+  name: Type.String(),
+  doc: Type.Record(Type.String(), Type.Unknown()),
+});
+
+export type RunDocumentMessage = Static<typeof RunDocumentMessage>;
 export type LogBatch = Static<typeof LogBatch>;
 export type InstrumentRecord = Static<typeof InstrumentRecord>;
 export type AgentBirth = Static<typeof AgentBirth>;

@@ -10,12 +10,15 @@ import {
   publishDelegatedGroups,
   splitGroups,
 } from '../../distributed/delegated-logging.ts';
+import { DocPublisher } from '../../distributed/doc-publisher.ts';
+import { DocWriter } from '../../distributed/doc-writer.ts';
 import { LogForwarder, outboxStore } from '../../distributed/log-forwarder.ts';
 import { LogOutbox } from '../../distributed/log-outbox.ts';
 import { LogWriter } from '../../distributed/log-writer.ts';
 import { RemoteDirectory } from '../../distributed/remote-directory.ts';
 import { SiteAlarms } from '../../distributed/site-alarms.ts';
 import { SiteDirectory } from '../../distributed/site-directory.ts';
+import { PostgresRunDocuments } from '../../storage/catalog/postgres-run-documents.ts';
 import { type ParameterLogGroupConfig, ParameterLogger } from '../../storage/timeseries/parameter-logger.ts';
 import type { Invocation } from '../command-spec.ts';
 import type { ConfigFlags } from '../config-source.ts';
@@ -207,6 +210,24 @@ export async function hubAction(inv: Invocation<ConfigFlags, unknown>): Promise<
         })
       : null;
   writer?.start();
+  // The hub runs the plans, so it publishes their documents (DOCS stream); with PostgreSQL it stores the site's.
+  const publisher = nc
+    ? new DocPublisher({ nc, site: loaded.config.agent.site, host: hubId, bus: loaded.config.bus, logger })
+    : null;
+  publisher?.start(benchtop.bus);
+  const postgres = loaded.config.storage.postgres;
+  const documents = postgres && nc ? await PostgresRunDocuments.connect(postgres.url) : null;
+  const docWriter =
+    documents && nc
+      ? new DocWriter({
+          nc,
+          store: documents,
+          site: loaded.config.agent.site,
+          bus: loaded.config.bus,
+          logger,
+        })
+      : null;
+  docWriter?.start();
   const siteAlarms = new SiteAlarms(benchtop.alarms, loaded.config.bus.clock_offset_alarm_ms);
   let alarmTimer = benchtop.clock.setTimeout(function watchAgents() {
     siteAlarms.update(site.agentsView());
@@ -220,13 +241,23 @@ export async function hubAction(inv: Invocation<ConfigFlags, unknown>): Promise<
     return {
       name: 'agents',
       status: stale.length > 0 || off.length > 0 ? 'degraded' : 'healthy',
-      details: { agents, clockOffsetLimitMs: limit, samplesWritten: writer?.written ?? 0 },
+      details: {
+        agents,
+        clockOffsetLimitMs: limit,
+        samplesWritten: writer?.written ?? 0,
+        documentsPublished: publisher?.published ?? 0,
+        documentsDropped: publisher?.dropped ?? 0,
+        documentsStored: docWriter?.written ?? 0,
+      },
     };
   });
   stopOnSignals(logger, async () => {
     alarmTimer.cancel();
     await writer?.stop();
     await benchtop.stop();
+    await publisher?.stop();
+    await docWriter?.stop();
+    await documents?.close();
     await site.stop();
   });
   return undefined;
