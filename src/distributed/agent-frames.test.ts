@@ -36,21 +36,17 @@ describe('camera frames kept on the agent host, served by the hub', { timeout: 1
   const nats = new PrivateNatsServer();
   const procs: SiteProcess[] = [];
   let base = '';
-
-  before(async () => {
-    await nats.start();
-    const agent = startSiteProcess(
-      'agent',
-      join(dir, 'agent.toml'),
-      `
+  let agent: SiteProcess;
+  let agentToml = `
 [application]
 name = "camhost"
 [agent]
 id = "camhost"
 host = "camhost.lab"
 heartbeat_ms = 300
+stale_after_ms = 1500
 [bus]
-url = "${nats.url}"
+url = "NATS_URL"
 [simulation]
 enabled = true
 [storage]
@@ -59,8 +55,12 @@ output_dir = "${join(dir, 'agent')}"
 id = "cam"
 type = "PVCAMInstrument"
 config = { camera_name = "PrimeBSI" }
-`,
-    );
+`;
+
+  before(async () => {
+    await nats.start();
+    agentToml = agentToml.replace('NATS_URL', nats.url);
+    agent = startSiteProcess('agent', join(dir, 'agent.toml'), agentToml);
     procs.push(agent);
     await agent.waitFor(/joined site/);
     const hub = startSiteProcess(
@@ -72,6 +72,7 @@ instruments = []
 name = "hub"
 [agent]
 heartbeat_ms = 300
+stale_after_ms = 1500
 [bus]
 url = "${nats.url}"
 [server]
@@ -146,5 +147,60 @@ output_dir = "${join(dir, 'hub')}"
     assert.ok(got.equals(expected), 'the downloaded file equals the agent file byte for byte');
     // No pixel crossed into the hub's own output directory's run file as frames.
     assert.equal(run.files?.filter((f) => f.startsWith('agent://')).length, 1);
+  });
+
+  it('an agent killed mid-acquisition: the run suspends, resumes with the rest, and the file has each frame once', async () => {
+    const FRAMES = 6;
+    const submitted = await api(base, '/runs', {
+      method: 'POST',
+      body: JSON.stringify({
+        plan: 'camera_acquire',
+        args: { camera: 'cam', frames: FRAMES, exposure_ms: 500 },
+      }),
+    });
+    assert.equal(submitted.status, 201, JSON.stringify(submitted.body));
+    const uid = submitted.body.uid as string;
+    await until(
+      'two frames in',
+      async () => (await api(base, `/runs/${uid}/documents?name=event`)).body as unknown[],
+      (d) => d.length >= 2,
+    );
+    agent.child.kill('SIGKILL');
+    await agent.exited;
+    await until(
+      'run suspended',
+      async () => (await api(base, `/runs/${uid}`)).body as { live?: { state: string } },
+      (r) => r.live?.state === 'suspended',
+    );
+    agent = startSiteProcess('agent', join(dir, 'agent.toml'), agentToml);
+    procs.push(agent);
+    const run = await until(
+      'run finished',
+      async () => (await api(base, `/runs/${uid}`)).body as { status?: string },
+      (r) => r.status !== undefined && r.status !== 'running',
+    );
+    assert.equal(run.status, 'success', JSON.stringify(run));
+    const docs = (await api(base, `/runs/${uid}/documents`)).body as {
+      name: string;
+      // biome-ignore lint/suspicious/noExplicitAny: documents of several kinds, checked field by field
+      doc: Record<string, any>;
+    }[];
+    assert.equal(docs.filter((d) => d.name === 'event').length, FRAMES);
+    const rows = docs
+      .filter((d) => d.name === 'stream_datum')
+      .map((d) => d.doc.indices as { start: number; stop: number });
+    // Every row of the file referenced once, in order, across the suspension.
+    assert.deepEqual(
+      rows.flatMap((r) => Array.from({ length: r.stop - r.start }, (_, i) => r.start + i)),
+      Array.from({ length: FRAMES }, (_, i) => i),
+    );
+    const resource = docs.find((d) => d.name === 'stream_resource')!.doc;
+    const [height, width] = resource.parameters.shape as [number, number];
+    const expected = readFileSync(join(dir, 'agent', resource.parameters.path as string));
+    assert.equal(expected.length, FRAMES * height * width * 2, 'no frame twice, none missing');
+    const got = Buffer.from(
+      await (await fetch(`${base}/api/v1/runs/${uid}/files/cam-frames.u16`)).arrayBuffer(),
+    );
+    assert.ok(got.equals(expected), 'the downloaded file equals the agent file');
   });
 });

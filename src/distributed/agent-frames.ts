@@ -58,6 +58,8 @@ export class AgentAcquisitions {
     source: FrameSource,
     run: string,
     request: Omit<FrameRequest, 'signal'>,
+    /** What the hub has counted of this file: frames written after that (an agent killed mid-run) are cut off. */
+    keepBytes = 0,
   ): { acquisition: string; file: string } {
     const existing = this.acquisitions.get(id);
     if (existing) return { acquisition: id, file: existing.file };
@@ -73,7 +75,7 @@ export class AgentAcquisitions {
     };
     this.acquisitions.set(id, acquisition);
     this.forgetOld();
-    void this.run(acquisition, source, request);
+    void this.run(acquisition, source, request, keepBytes);
     return { acquisition: id, file };
   }
 
@@ -81,13 +83,16 @@ export class AgentAcquisitions {
     a: Acquisition,
     source: FrameSource,
     request: Omit<FrameRequest, 'signal'>,
+    keepBytes: number,
   ): Promise<void> {
     let handle: FileHandle | null = null;
     try {
       const path = join(this.outputDir, a.file);
       mkdirSync(dirname(path), { recursive: true });
-      // Appended to: a resumed step of the same run adds its frames after the first ones.
+      // A resumed step of the same run adds its frames after those the hub counted: row n of
+      // the file stays the run's frame n even if frames were written but never reported.
       handle = await open(path, 'a');
+      if ((await handle.stat()).size > keepBytes) await handle.truncate(keepBytes);
       for await (const frame of source.acquire({ ...request, signal: a.abort.signal })) {
         if (a.abort.signal.aborted) break;
         const { pixels } = frame;

@@ -462,11 +462,14 @@ export class Agent {
             });
           const num = (key: string) => (typeof args[key] === 'number' ? { [key]: args[key] as number } : {});
           return done(
-            this.acquisitions.start(request.cmdId, inst, source, String(args.run), {
-              ...num('count'),
-              ...num('durationMs'),
-              ...num('exposureMs'),
-            }),
+            this.acquisitions.start(
+              request.cmdId,
+              inst,
+              source,
+              String(args.run),
+              { ...num('count'), ...num('durationMs'), ...num('exposureMs') },
+              Number(args.keepBytes) || 0,
+            ),
           );
         }
         case 'frames':

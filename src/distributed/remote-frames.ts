@@ -19,6 +19,8 @@ export class RemoteFrameSource implements FrameSource {
   private readonly camera: string;
   private readonly timeoutMs: number;
   private sequence = 0;
+  /** Bytes of each run's frames file this hub has counted: a resumed acquisition cuts the file back to them. */
+  private readonly counted = new Map<string, number>();
 
   constructor(options: {
     send: SendCommand;
@@ -41,6 +43,7 @@ export class RemoteFrameSource implements FrameSource {
         'acquire',
         {
           run,
+          keepBytes: this.counted.get(run) ?? 0,
           ...(request.count !== undefined ? { count: request.count } : {}),
           ...(request.durationMs !== undefined ? { durationMs: request.durationMs } : {}),
           ...(request.exposureMs !== undefined ? { exposureMs: request.exposureMs } : {}),
@@ -78,6 +81,7 @@ export class RemoteFrameSource implements FrameSource {
         };
         for (const meta of report.frames) {
           from++;
+          this.counted.set(run, (this.counted.get(run) ?? 0) + meta.width * meta.height * 2);
           yield {
             pixels: new Uint16Array(0),
             width: meta.width,
