@@ -98,7 +98,6 @@ config = { serial_port = "/dev/ttyUSB2" }
       'hub',
       join(dir, 'hub.toml'),
       `
-instruments = []
 [application]
 name = "hub"
 [agent]
@@ -112,6 +111,13 @@ output_dir = "${join(dir, 'hub')}"
 [storage.postgres]
 url = "${dbUrl}"
 timescaledb = "off"
+[simulation]
+enabled = true
+[[instruments]]
+id = "hubmeter"
+type = "Newport1830C"
+poll_interval_ms = 200
+config = { serial_port = "/dev/ttyUSB3" }
 `,
     );
     procs.push(hub);
@@ -119,7 +125,7 @@ timescaledb = "off"
     await until(
       'instruments ready at the hub',
       async () => (await api(base, '/instruments')).body as { id: string; state: string }[],
-      (l) => l.filter((i) => i.state === 'ready').length === 2,
+      (l) => l.filter((i) => i.state === 'ready').length === 3,
     );
   });
 
@@ -201,5 +207,37 @@ timescaledb = "off"
       await nc.close();
     }
     assert.equal((await stored()).length, catalog.length, 'stored once');
+  });
+
+  it("publishes a run's documents made while NATS was down once it is back (the catalog is the outbox)", async () => {
+    await nats.stop();
+    const submitted = await api(base, '/runs', {
+      method: 'POST',
+      body: JSON.stringify({ plan: 'count', args: { detectors: ['hubmeter.power'], num: 3 } }),
+    });
+    assert.equal(submitted.status, 201, JSON.stringify(submitted.body));
+    const uid = submitted.body.uid as string;
+    const run = await until(
+      'count finished on the hub while the bus is away',
+      async () => (await api(base, `/runs/${uid}`)).body as { status?: string },
+      (r) => r.status !== undefined && r.status !== 'running',
+    );
+    assert.equal(run.status, 'success', JSON.stringify(run));
+    const catalog = (await api(base, `/runs/${uid}/documents`)).body as {
+      name: string;
+      doc: { uid: string };
+    }[];
+    assert.equal(catalog.length, 6);
+    const stored = async () =>
+      sql<{ uid: string }>(dbUrl, 'SELECT uid FROM run_documents WHERE run_uid = $1 ORDER BY stream_seq', [
+        uid,
+      ]).catch(() => []);
+    assert.equal((await stored()).length, 0, 'nothing could reach the bus during the outage');
+    await nats.start();
+    const rows = await until('documents stored after recovery', stored, (r) => r.length >= catalog.length);
+    assert.deepEqual(
+      rows.map((r) => r.uid),
+      catalog.map((d) => d.doc.uid),
+    );
   });
 });

@@ -212,7 +212,15 @@ export async function hubAction(inv: Invocation<ConfigFlags, unknown>): Promise<
   writer?.start();
   // The hub runs the plans, so it publishes their documents (DOCS stream); with PostgreSQL it stores the site's.
   const publisher = nc
-    ? new DocPublisher({ nc, site: loaded.config.agent.site, host: hubId, bus: loaded.config.bus, logger })
+    ? new DocPublisher({
+        nc,
+        site: loaded.config.agent.site,
+        host: hubId,
+        bus: loaded.config.bus,
+        logger,
+        source: benchtop.catalog,
+        path: join(loaded.config.storage.output_dir, 'doc-publish.sqlite'),
+      })
     : null;
   publisher?.start(benchtop.bus);
   const postgres = loaded.config.storage.postgres;
@@ -246,7 +254,6 @@ export async function hubAction(inv: Invocation<ConfigFlags, unknown>): Promise<
         clockOffsetLimitMs: limit,
         samplesWritten: writer?.written ?? 0,
         documentsPublished: publisher?.published ?? 0,
-        documentsDropped: publisher?.dropped ?? 0,
         documentsStored: docWriter?.written ?? 0,
       },
     };
