@@ -203,4 +203,44 @@ output_dir = "${join(dir, 'hub')}"
     );
     assert.ok(got.equals(expected), 'the downloaded file equals the agent file');
   });
+
+  it('aborting the run stops the camera on the agent: the file ends with the frames the run counted', async () => {
+    const submitted = await api(base, '/runs', {
+      method: 'POST',
+      body: JSON.stringify({
+        plan: 'camera_acquire',
+        args: { camera: 'cam', frames: 1000, exposure_ms: 200 },
+      }),
+    });
+    const uid = submitted.body.uid as string;
+    await until(
+      'a frame in',
+      async () => (await api(base, `/runs/${uid}/documents?name=event`)).body as unknown[],
+      (d) => d.length >= 1,
+    );
+    const aborted = await api(base, `/runs/${uid}/abort`, { method: 'POST', body: JSON.stringify({}) });
+    assert.equal(aborted.status, 200, JSON.stringify(aborted.body));
+    const run = await until(
+      'run ended',
+      async () => (await api(base, `/runs/${uid}`)).body as { status?: string },
+      (r) => r.status !== undefined && r.status !== 'running',
+    );
+    assert.equal(run.status, 'abort', JSON.stringify(run));
+    const docs = (await api(base, `/runs/${uid}/documents`)).body as {
+      name: string;
+      // biome-ignore lint/suspicious/noExplicitAny: documents of several kinds, checked field by field
+      doc: Record<string, any>;
+    }[];
+    const events = docs.filter((d) => d.name === 'event').length;
+    const resource = docs.find((d) => d.name === 'stream_resource')!.doc;
+    const [height, width] = resource.parameters.shape as [number, number];
+    const path = join(dir, 'agent', resource.parameters.path as string);
+    // The agent says its acquisition ended, stopped: its file holds what the run saw (plus the one frame in flight).
+    const ended = await agent.waitFor(
+      new RegExp(`acquisition of cam ended: .*${uid}.* \\(stopped by the hub\\)`),
+    );
+    const frames = readFileSync(path).length / (height * width * 2);
+    assert.equal(frames, ended.frames);
+    assert.ok(frames >= events && frames <= events + 1, `${frames} frames in the file, ${events} events`);
+  });
 });

@@ -24,8 +24,19 @@ export interface FrameMeta {
   exposureMs: number;
 }
 
+/** How an acquisition ended (the agent logs it). */
+export interface AcquisitionEnded {
+  acquisition: string;
+  camera: string;
+  file: string;
+  frames: number;
+  stopped: boolean;
+  error: { code: string; message: string } | null;
+}
+
 interface Acquisition {
   id: string;
+  camera: string;
   file: string;
   frames: FrameMeta[];
   done: boolean;
@@ -46,9 +57,11 @@ export const FRAMES_DIR = 'frames';
 export class AgentAcquisitions {
   private readonly outputDir: string;
   private readonly acquisitions = new Map<string, Acquisition>();
+  private readonly onEnd: (ended: AcquisitionEnded) => void;
 
-  constructor(outputDir: string) {
+  constructor(outputDir: string, onEnd: (ended: AcquisitionEnded) => void = () => {}) {
     this.outputDir = resolve(outputDir);
+    this.onEnd = onEnd;
   }
 
   /** Starts acquiring into the run's file; returns at once with the file (relative to output_dir). */
@@ -66,6 +79,7 @@ export class AgentAcquisitions {
     const file = join(FRAMES_DIR, safe(run), `${safe(camera)}-frames.u16`);
     const acquisition: Acquisition = {
       id,
+      camera,
       file,
       frames: [],
       done: false,
@@ -119,6 +133,14 @@ export class AgentAcquisitions {
       await handle?.close().catch(() => {});
       a.done = true;
       this.wake(a);
+      this.onEnd({
+        acquisition: a.id,
+        camera: a.camera,
+        file: a.file,
+        frames: a.frames.length,
+        stopped: a.abort.signal.aborted,
+        error: a.error,
+      });
     }
   }
 

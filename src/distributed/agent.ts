@@ -81,7 +81,12 @@ export class Agent {
     this.agentId = agent.id;
     this.host = agent.host ?? hostname();
     this.site = agent.site;
-    this.acquisitions = new AgentAcquisitions(deps.config.storage.output_dir);
+    this.acquisitions = new AgentAcquisitions(deps.config.storage.output_dir, (ended) =>
+      this.log.info(
+        ended,
+        `acquisition of ${ended.camera} ended: ${ended.frames} frames in ${ended.file}${ended.stopped ? ' (stopped by the hub)' : ''}${ended.error ? `; ${ended.error.message}` : ''}`,
+      ),
+    );
   }
 
   /** What every heartbeat says about the parameter-log buffer (set once logging starts). */
