@@ -10,7 +10,7 @@ import type {
 } from '../core/documents.ts';
 import { BenchtopError, toBenchtopError } from '../core/errors.ts';
 import type { BenchtopEvents } from '../core/events.ts';
-import type { Frame } from '../core/frame.ts';
+import { type Frame, frameShape } from '../core/frame.ts';
 import {
   composeRun,
   type DescriptorBundle,
@@ -256,7 +256,7 @@ export class RunOutput {
         { camera, stream, existing: existing.stream },
       );
     }
-    const shape: [number, number] = [frame.height, frame.width];
+    const shape = frameShape(frame);
     const location = this.writer!.frameResource?.(stream, camera, shape) ?? {
       mimetype: `application/x-benchtop-${this.writer!.format}-frames`,
       uri: `benchtop:${this.writer!.format}`,

@@ -3,13 +3,17 @@ import {
   ARV_BUFFER_STATUS_SUCCESS,
   ARV_GV_STREAM_SOCKET_BUFFER_AUTO,
   aravis,
-  copyBytes,
   gerror,
   type Handle,
-  pixelFormatByCode,
   viewBytes,
 } from './aravis-library.ts';
 import type { GenicamSettings, StreamStatistics, WorkerFrame } from './genicam-protocol.ts';
+import {
+  decodePixels,
+  pixelFormatByCode,
+  requirePixelFormat,
+  SUPPORTED_PIXEL_FORMATS,
+} from './pixel-formats.ts';
 
 /** SFNC features Benchtop types; anything else goes through the GenICam node by name, as a string. */
 export const TypedFeatures = [
@@ -43,6 +47,9 @@ export class AravisCamera {
   private bufferFrames = 0;
   private exposureUs = 0;
   private lastBlockId: number | null = null;
+  /** Buffers in a pixel format Benchtop does not read, and the last such PFNC code. */
+  private unsupportedFrames = 0;
+  private unsupportedCode: number | null = null;
   private blockEpoch = 0;
   private totals: StreamStatistics = {
     completed: 0,
@@ -94,6 +101,7 @@ export class AravisCamera {
       a.arv_camera_gv_set_packet_size(this.camera, settings.packetSize, e.slot);
       e.check('packet size');
     }
+    requirePixelFormat(settings.pixelFormat);
     a.arv_camera_set_pixel_format_from_string(this.camera, settings.pixelFormat, e.slot);
     e.check(`PixelFormat ${settings.pixelFormat}`);
     if (settings.binning !== 1) {
@@ -193,6 +201,8 @@ export class AravisCamera {
         a.arv_camera_set_frame_rate(c, Number(value), e.slot);
         break;
       case 'PixelFormat':
+        // Refused before the camera is touched: a format Benchtop cannot read would stop the stream.
+        requirePixelFormat(String(value));
         a.arv_camera_set_pixel_format_from_string(c, String(value), e.slot);
         break;
       case 'Width':
@@ -298,7 +308,7 @@ export class AravisCamera {
    * Waits up to `timeoutUs` for the next buffer. A completed one is copied out (one native copy
    * for 16-bit formats, one native widening for 8-bit) and its buffer queued again at once.
    */
-  pop(timeoutUs: number): { frame?: WorkerFrame; failed: boolean } | null {
+  pop(timeoutUs: number): { frame?: WorkerFrame; failed: boolean; unsupported?: true } | null {
     const stream = this.stream;
     if (!stream) return null;
     const a = this.arv;
@@ -310,25 +320,15 @@ export class AravisCamera {
       const height = a.arv_buffer_get_image_height(buffer) as number;
       const code = a.arv_buffer_get_image_pixel_format(buffer) as number;
       const format = pixelFormatByCode(code);
+      // Set behind Benchtop's back (another tool, the camera's own default): counted, not decoded.
       if (!format) {
-        throw new BenchtopError(
-          'VALUE_INVALID',
-          `pixel format 0x${code.toString(16)} is not a mono format Benchtop reads`,
-          {
-            pixelFormat: code,
-          },
-        );
+        this.unsupportedFrames++;
+        this.unsupportedCode = code;
+        return { failed: true, unsupported: true };
       }
       const size = [0];
       const data = a.arv_buffer_get_data(buffer, size);
-      const pixels = width * height;
-      let out: ArrayBuffer;
-      if (format.bytesPerPixel === 2) out = copyBytes(data, pixels * 2);
-      else {
-        const wide = new Uint16Array(pixels);
-        wide.set(viewBytes(data, pixels));
-        out = wide.buffer;
-      }
+      const out = decodePixels(format, viewBytes(data, size[0]!), width, height);
       return {
         failed: false,
         frame: {
@@ -339,6 +339,8 @@ export class AravisCamera {
           timestamp: Number(a.arv_buffer_get_system_timestamp(buffer)) / 1e6,
           bitDepth: format.bitDepth,
           exposureMs: this.exposureUs / 1000,
+          ...(format.channels === 3 ? { channels: 3 as const } : {}),
+          ...(format.bayerPattern ? { bayerPattern: format.bayerPattern } : {}),
         },
       };
     } finally {
@@ -364,6 +366,15 @@ export class AravisCamera {
     const sum = { ...this.totals };
     for (const key of Object.keys(sum) as (keyof StreamStatistics)[]) sum[key] += current[key];
     return sum;
+  }
+
+  /** Why frames are being refused, if the camera sends a format Benchtop does not read. */
+  unsupportedFormat(): { frames: number; message: string } | null {
+    if (this.unsupportedCode === null) return null;
+    return {
+      frames: this.unsupportedFrames,
+      message: `the camera sends pixel format 0x${this.unsupportedCode.toString(16)}, which Benchtop does not read; set PixelFormat to one of ${SUPPORTED_PIXEL_FORMATS.join(', ')}`,
+    };
   }
 
   private streamStatistics(): StreamStatistics {

@@ -168,6 +168,67 @@ config = { device_id = "${fake.deviceId}", pixel_format = "Mono8", roi = { width
       assert.equal(await value('ExposureTime'), 1000);
     });
 
+    it('streams raw Bayer and RGB8, recording the pattern and the colour axis in HDF5', async () => {
+      const h5 = (uid: string) => join(dir, bt.catalog.get(uid)!.files[0]!);
+      const record = async () => {
+        const { uid } = bt.engine.submit('camera_acquire', { camera: 'gige', frames: 3, exposure_ms: 1 });
+        const run = await bt.engine.whenFinished(uid);
+        assert.equal(run.exit_status, 'success', run.reason ?? '');
+        return h5(uid);
+      };
+      const firstFrame = () =>
+        new Promise<Frame>((resolve) => {
+          const off = bt.bus.on('camera.frame', ({ instrument, frame }) => {
+            if (instrument !== 'gige') return;
+            off();
+            resolve({ ...frame, pixels: frame.pixels.slice() });
+          });
+        });
+
+      // The fake's GenICam description offers BayerRG8 / GB8 / GR8 / BG8 and RGB8 beside Mono8/16.
+      await cam().write('PixelFormat', 'BayerGB8');
+      let next = firstFrame();
+      await cam().call('snap');
+      const bayer = await next;
+      assert.deepEqual(
+        [bayer.bayerPattern, bayer.channels, bayer.bitDepth, bayer.pixels.length],
+        ['GBRG', undefined, 8, 128 * 128],
+      );
+      const bayerFile = await record();
+      assert.match(
+        execFileSync('h5ls', ['-r', bayerFile], { encoding: 'utf8' }),
+        /gige\s+Dataset \{3\/Inf, 128, 128\}/,
+      );
+      const bayerAttr = execFileSync('h5dump', ['-a', '/entry/data/gige/bayer_pattern', bayerFile], {
+        encoding: 'utf8',
+      });
+      assert.match(bayerAttr, /"GBRG"/, bayerAttr);
+
+      await cam().write('PixelFormat', 'RGB8');
+      next = firstFrame();
+      await cam().call('snap');
+      const rgb = await next;
+      assert.deepEqual([rgb.channels, rgb.bayerPattern, rgb.pixels.length], [3, undefined, 128 * 128 * 3]);
+      const rgbFile = await record();
+      assert.match(
+        execFileSync('h5ls', ['-r', rgbFile], { encoding: 'utf8' }),
+        /gige\s+Dataset \{3\/Inf, 128, 128, 3\}/,
+      );
+      const interpretation = execFileSync('h5dump', ['-a', '/entry/data/gige/interpretation', rgbFile], {
+        encoding: 'utf8',
+      });
+      assert.match(interpretation, /"rgb-image"/, interpretation);
+
+      // Unsupported formats are refused before the camera is touched, naming the ones read.
+      await assert.rejects(cam().write('PixelFormat', 'YUV422_8'), /"BayerRG8"/);
+      await assert.rejects(
+        cam().call('set_feature', { name: 'PixelFormat', value: 'YUV422_8' }),
+        /pixel format "YUV422_8" is not one Benchtop reads; supported: Mono8, .*RGB8, BGR8/,
+      );
+      assert.equal(await value('PixelFormat'), 'RGB8');
+      await cam().write('PixelFormat', 'Mono8');
+    });
+
     it('is lost when the fake is killed and recovers when it returns', async () => {
       const failed = bt.bus.once('actor.state', (c) => c.id === 'gige' && c.state !== 'ready');
       await cam().call('start_live');

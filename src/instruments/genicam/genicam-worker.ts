@@ -25,6 +25,7 @@ let maxInFlight = 1;
 let consumerDrops = 0;
 let pumping = false;
 let idleProbe: NodeJS.Timeout | null = null;
+let refusalReported = false;
 
 function post(message: WorkerToMain, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(message, transfer);
@@ -68,6 +69,11 @@ async function pump(): Promise<void> {
       const popped = camera.pop(POP_TIMEOUT_US);
       if (popped) {
         lastActivity = Date.now();
+        if (popped.unsupported && !refusalReported) {
+          refusalReported = true;
+          const refused = camera.unsupportedFormat();
+          if (refused) post({ refused: { code: 'VALUE_INVALID', message: refused.message } });
+        }
         if (popped.frame) {
           if (inFlight >= maxInFlight) consumerDrops++;
           else {
@@ -108,6 +114,7 @@ function handle(request: WorkerRequest): unknown {
     case 'read':
       return open().read(request.feature);
     case 'write':
+      refusalReported = false;
       open().write(request.feature, request.value);
       return open().read(request.feature);
     case 'set_region':
@@ -125,7 +132,13 @@ function handle(request: WorkerRequest): unknown {
       camera?.stop();
       return null;
     case 'statistics': {
-      const stats: WorkerStatistics = { ...open().statistics(), consumerDrops };
+      const refused = open().unsupportedFormat();
+      const stats: WorkerStatistics = {
+        ...open().statistics(),
+        consumerDrops,
+        unsupportedFormatFrames: refused?.frames ?? 0,
+        ...(refused ? { unsupportedFormat: refused.message } : {}),
+      };
       return stats;
     }
     case 'close':
