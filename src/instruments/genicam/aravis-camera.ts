@@ -7,6 +7,13 @@ import {
   type Handle,
   viewBytes,
 } from './aravis-library.ts';
+import {
+  type CameraTransport,
+  cameraTransport,
+  FrameNumbering,
+  gigeSettings,
+  streamCounters,
+} from './camera-transport.ts';
 import type { GenicamSettings, StreamStatistics, WorkerFrame } from './genicam-protocol.ts';
 import {
   decodePixels,
@@ -46,11 +53,12 @@ export class AravisCamera {
   private stream: Handle | null = null;
   private bufferFrames = 0;
   private exposureUs = 0;
-  private lastBlockId: number | null = null;
+  /** GigE Vision or USB3 Vision: decides the transport-only settings and counters (camera-transport.ts). */
+  readonly transport: CameraTransport;
+  private readonly numbering: FrameNumbering;
   /** Buffers in a pixel format Benchtop does not read, and the last such PFNC code. */
   private unsupportedFrames = 0;
   private unsupportedCode: number | null = null;
-  private blockEpoch = 0;
   private totals: StreamStatistics = {
     completed: 0,
     failures: 0,
@@ -71,6 +79,11 @@ export class AravisCamera {
     if (!camera)
       throw new BenchtopError('INSTRUMENT_UNAVAILABLE', `no camera ${deviceId ?? ''}`.trim(), { deviceId });
     this.camera = camera;
+    this.transport = cameraTransport({
+      isGv: this.arv.arv_camera_is_gv_device(camera) as boolean,
+      isUv: this.arv.arv_camera_is_uv_device(camera) as boolean,
+    });
+    this.numbering = new FrameNumbering(this.transport);
   }
 
   identity(): { model: string; serial: string; vendor: string; deviceId: string } {
@@ -93,12 +106,16 @@ export class AravisCamera {
     };
   }
 
-  /** Applies the configured settings in the order GenICam needs (format and binning before the region). */
-  apply(settings: GenicamSettings): void {
+  /**
+   * Applies the configured settings in the order GenICam needs (format and binning before the
+   * region); returns the ones that do not apply to this transport.
+   */
+  apply(settings: GenicamSettings): string[] {
     const a = this.arv;
     const e = this.error;
-    if (settings.packetSize !== undefined && a.arv_camera_is_gv_device(this.camera)) {
-      a.arv_camera_gv_set_packet_size(this.camera, settings.packetSize, e.slot);
+    const gige = gigeSettings(this.transport, settings);
+    if (gige.packetSize !== undefined) {
+      a.arv_camera_gv_set_packet_size(this.camera, gige.packetSize, e.slot);
       e.check('packet size');
     }
     requirePixelFormat(settings.pixelFormat);
@@ -121,6 +138,7 @@ export class AravisCamera {
       a.arv_camera_set_trigger(this.camera, settings.trigger, e.slot);
       e.check(`trigger ${settings.trigger}`);
     }
+    return gige.ignored;
   }
 
   sensorSize(): { width: number; height: number } {
@@ -289,7 +307,7 @@ export class AravisCamera {
     if (!stream) throw new BenchtopError('INSTRUMENT_ERROR', 'the camera gave no stream');
     // A socket buffer that holds a whole frame rides out the receive thread being descheduled
     // on a busy machine (the kernel's default drops packets, then frames).
-    if (a.arv_camera_is_gv_device(this.camera)) {
+    if (gigeSettings(this.transport, {}).socketBufferAuto) {
       a.g_object_set(stream, 'socket-buffer', 'int', ARV_GV_STREAM_SOCKET_BUFFER_AUTO, 'void *', null);
     }
     for (let i = 0; i < bufferFrames; i++) a.arv_stream_push_buffer(stream, a.arv_buffer_new(payload, null));
@@ -335,7 +353,7 @@ export class AravisCamera {
           pixels: out,
           width,
           height,
-          frameNumber: this.frameNumber(Number(a.arv_buffer_get_frame_id(buffer))),
+          frameNumber: this.numbering.next(Number(a.arv_buffer_get_frame_id(buffer))),
           timestamp: Number(a.arv_buffer_get_system_timestamp(buffer)) / 1e6,
           bitDepth: format.bitDepth,
           exposureMs: this.exposureUs / 1000,
@@ -349,18 +367,6 @@ export class AravisCamera {
   }
 
   /** Counters summed over every stream since the camera opened (a restart keeps counting). */
-  /**
-   * GigE Vision 1 block ids are 16 bits and wrap from 65535 to 1 (0 is never used): unwrapped
-   * here, so a frame-number gap always means lost frames.
-   */
-  private frameNumber(blockId: number): number {
-    if (this.lastBlockId !== null && blockId < this.lastBlockId && this.lastBlockId - blockId > 0x8000) {
-      this.blockEpoch += 0xffff;
-    }
-    this.lastBlockId = blockId;
-    return this.blockEpoch + blockId;
-  }
-
   statistics(): StreamStatistics {
     const current = this.streamStatistics();
     const sum = { ...this.totals };
@@ -379,16 +385,19 @@ export class AravisCamera {
 
   private streamStatistics(): StreamStatistics {
     const stream = this.stream;
-    const info = (name: string) =>
-      stream ? Number(this.arv.arv_stream_get_info_uint64_by_name(stream, name)) : 0;
+    const counters = streamCounters(this.transport);
+    const info = (field: keyof StreamStatistics) => {
+      const name = counters[field];
+      return stream && name ? Number(this.arv.arv_stream_get_info_uint64_by_name(stream, name)) : 0;
+    };
     return {
-      completed: info('n_completed_buffers'),
-      failures: info('n_failures'),
-      underruns: info('n_underruns'),
-      missingFrames: info('n_missing_frames'),
-      missingPackets: info('n_missing_packets'),
-      resendRequests: info('n_resend_requests'),
-      resentPackets: info('n_resent_packets'),
+      completed: info('completed'),
+      failures: info('failures'),
+      underruns: info('underruns'),
+      missingFrames: info('missingFrames'),
+      missingPackets: info('missingPackets'),
+      resendRequests: info('resendRequests'),
+      resentPackets: info('resentPackets'),
     };
   }
 

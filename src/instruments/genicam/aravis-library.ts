@@ -98,6 +98,7 @@ function declare(lib: LibraryHandle) {
     ),
     arv_camera_get_payload: f('unsigned int arv_camera_get_payload(void *camera, _Out_ void **error)'),
     arv_camera_is_gv_device: f('bool arv_camera_is_gv_device(void *camera)'),
+    arv_camera_is_uv_device: f('bool arv_camera_is_uv_device(void *camera)'),
     arv_camera_gv_set_packet_size: f(
       'void arv_camera_gv_set_packet_size(void *camera, int size, _Out_ void **error)',
     ),

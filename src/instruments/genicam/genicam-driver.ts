@@ -109,10 +109,16 @@ export class GenicamCameraDriver implements InstrumentDriver {
       refused: (error) => this.refused(link, error),
     });
     try {
-      const opened = await link.request<{ model: string; vendor: string; serial: string; deviceId: string }>({
-        op: 'open',
-        settings: this.settings(),
-      });
+      const opened = await link.request<{
+        model: string;
+        vendor: string;
+        serial: string;
+        deviceId: string;
+        transport: string;
+        ignored: string[];
+      }>({ op: 'open', settings: this.settings() });
+      for (const why of opened.ignored)
+        this.log.warn({ instrument: this.id, transport: opened.transport }, why);
       this.link = link;
       this.ctx = ctx;
       return {
@@ -228,9 +234,18 @@ export class GenicamCameraDriver implements InstrumentDriver {
         'Frames lost: incomplete in the stream, no free buffer, missing frame ids, consumers too slow, or in a pixel format Benchtop does not read',
         framesDropped,
       ),
-      packets_missing: counter('GVSP packets never received', (s) => s.missingPackets),
-      packet_resend_requests: counter('GVSP packet resend requests sent', (s) => s.resendRequests),
-      packets_resent: counter('GVSP packets received after a resend request', (s) => s.resentPackets),
+      packets_missing: counter(
+        'GVSP packets never received (GigE Vision; 0 on USB3 Vision)',
+        (s) => s.missingPackets,
+      ),
+      packet_resend_requests: counter(
+        'GVSP packet resend requests sent (GigE Vision; 0 on USB3 Vision)',
+        (s) => s.resendRequests,
+      ),
+      packets_resent: counter(
+        'GVSP packets received after a resend request (GigE Vision; 0 on USB3 Vision)',
+        (s) => s.resentPackets,
+      ),
       acquiring: signal<boolean>({
         dtype: 'boolean',
         monitored: true,

@@ -105,11 +105,11 @@ function handle(request: WorkerRequest): unknown {
     case 'open': {
       camera?.close();
       camera = new AravisCamera(request.settings.deviceId);
-      camera.apply(request.settings);
+      const ignored = camera.apply(request.settings);
       idleProbe = setInterval(() => {
         if (camera && !camera.streaming) probe();
       }, PROBE_AFTER_MS * 2);
-      return { ...camera.identity(), sensor: camera.sensorSize() };
+      return { ...camera.identity(), sensor: camera.sensorSize(), transport: camera.transport, ignored };
     }
     case 'read':
       return open().read(request.feature);
