@@ -94,12 +94,25 @@ config = { device_id = "${fake.deviceId}", pixel_format = "Mono8", roi = { width
         });
       });
 
-    it('benchtop cameras list finds it with the device_id a config takes', () => {
+    it('benchtop cameras list finds it with the device_id a config takes, PVCAM absent or not', () => {
       const main = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
-      const listed = JSON.parse(
-        execFileSync(process.execPath, [main, 'cameras', 'list', '--json'], { encoding: 'utf8' }),
-      ) as { deviceId: string; address: string; protocol: string }[];
-      const found = listed.find((c) => c.deviceId === fake.deviceId);
+      const missing = join(dir, 'no-libpvcam.so.2');
+      const { cameras: listed, unlisted } = JSON.parse(
+        execFileSync(process.execPath, [main, 'cameras', 'list', '--json', '--pvcam-library', missing], {
+          encoding: 'utf8',
+        }),
+      ) as {
+        cameras: { type: string; id: string; address: string; protocol: string }[];
+        unlisted: { type: string; reason: string }[];
+      };
+      assert.deepEqual(
+        unlisted.map((u) => [
+          u.type,
+          u.reason.includes(`PVCAM runtime (${missing}), which is not installed`),
+        ]),
+        [['PVCAMInstrument', true]],
+      );
+      const found = listed.find((c) => c.type === 'GenicamCamera' && c.id === fake.deviceId);
       assert.deepEqual(
         found && [found.address, found.protocol],
         ['127.0.0.1', 'GigEVision'],

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { EventBus } from '../../../core/bus.ts';
 import { systemClock } from '../../../core/clock.ts';
 import { isBenchtopError } from '../../../core/errors.ts';
@@ -66,6 +67,26 @@ describe('PVCAMInstrument with backend = "pvcam" (stand-in libpvcam)', { skip },
         }
       });
     });
+
+  it('benchtop cameras list names the camera through pl_cam_get_total / pl_cam_get_name', () => {
+    // A process of its own: PVCAM's initialisation is per process, and this one has the camera open.
+    const main = fileURLToPath(new URL('../../../cli/main.ts', import.meta.url));
+    const run = (...extra: string[]) =>
+      execFileSync(process.execPath, [main, 'cameras', 'list', '--pvcam-library', library, ...extra], {
+        encoding: 'utf8',
+      });
+    const { cameras, unlisted } = JSON.parse(run('--json')) as {
+      cameras: { type: string; id: string; protocol: string }[];
+      unlisted: { type: string }[];
+    };
+    const pvcamOnes = cameras.filter((c) => c.type === 'PVCAMInstrument');
+    assert.deepEqual(
+      pvcamOnes.map((c) => [c.id, c.protocol]),
+      [['StandInCam', 'PVCAM']],
+    );
+    assert.ok(!unlisted.some((u) => u.type === 'PVCAMInstrument'), JSON.stringify(unlisted));
+    assert.match(run(), /^PVCAMInstrument\s+StandInCam\s+Teledyne Photometrics\s+PVCAM$/m);
+  });
 
   it('opens the camera by name and reads its sensor and readout table through pl_get_param', async () => {
     assert.equal(cam().state, 'ready', JSON.stringify(cam().status().lastError));
