@@ -239,7 +239,22 @@ config = { device_id = "${fake.deviceId}", pixel_format = "Mono8", roi = { width
         /pixel format "YUV422_8" is not one Benchtop reads; supported: Mono8, .*RGB8, BGR8/,
       );
       assert.equal(await value('PixelFormat'), 'RGB8');
+
+      // Switched behind Benchtop's back (the fake's raw register, here RGBa8): frames are counted
+      // as dropped and a snap fails at once, naming the format and the supported ones.
+      const rgba8 = 0x02200016;
+      await cam().call('set_feature', { name: 'PixelFormatRegister', value: String(rgba8) });
+      await assert.rejects(
+        cam().call('snap'),
+        (e: Error & { code?: string }) =>
+          e.code === 'VALUE_INVALID' &&
+          e.message.includes(`pixel format 0x${rgba8.toString(16)}, which Benchtop does not read`) &&
+          e.message.includes('Mono8, '),
+      );
+      const stats = (await cam().call('stream_statistics')) as { unsupportedFormatFrames: number };
+      assert.ok(stats.unsupportedFormatFrames > 0, JSON.stringify(stats));
       await cam().write('PixelFormat', 'Mono8');
+      await cam().call('snap');
     });
 
     it('is lost when the fake is killed and recovers when it returns', async () => {
