@@ -57,7 +57,7 @@ export async function runWriterFactory(
     });
     return Object.assign(writer, {
       plannedFiles: () => [runFileName(start)],
-      frameResource: (stream: string, dataKey: string, shape: [number, number]) =>
+      frameResource: (stream: string, dataKey: string, shape: readonly number[]) =>
         hdf5FrameResource(start, stream, dataKey, shape),
     });
   };

@@ -494,7 +494,7 @@ export class RunExecution {
       objectKeys[instrument.id] = [...(objectKeys[instrument.id] ?? []), key];
     }
     for (const [camera, frame] of frames) {
-      dataKeys[camera] = frameDataKey(camera, frame.height, frame.width);
+      dataKeys[camera] = frameDataKey(camera, frame.height, frame.width, frame.channels ?? 1);
       objectKeys[camera] = [...(objectKeys[camera] ?? []), camera];
     }
     const configuration: DescriptorFields['configuration'] = {};

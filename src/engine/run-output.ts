@@ -10,7 +10,7 @@ import type {
 } from '../core/documents.ts';
 import { BenchtopError, toBenchtopError } from '../core/errors.ts';
 import type { BenchtopEvents } from '../core/events.ts';
-import type { Frame } from '../core/frame.ts';
+import { type Frame, frameShape } from '../core/frame.ts';
 import {
   composeRun,
   type DescriptorBundle,
@@ -258,7 +258,7 @@ export class RunOutput {
         { camera, stream, existing: existing.stream },
       );
     }
-    const shape: [number, number] = [frame.height, frame.width];
+    const shape = frameShape(frame);
     const stored = frame.storedAt;
     if (stored) this.catalog((recorder) => recorder.addFiles?.(this.deps.uid, [stored.file]));
     const location = (stored

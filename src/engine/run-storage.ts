@@ -72,7 +72,8 @@ export type EngineRunWriter = RunWriter & {
   frameResource?(
     stream: string,
     dataKey: string,
-    shape: [height: number, width: number],
+    /** [height, width], or [height, width, 3] for RGB frames. */
+    shape: readonly number[],
   ): FrameResourceFields;
 };
 

@@ -1,5 +1,5 @@
 import type { DataKey } from '../../core/documents.ts';
-import type { Frame } from '../../core/frame.ts';
+import { type Frame, frameShape } from '../../core/frame.ts';
 import { Column, extendibleSpec } from './column.ts';
 import type { AttrValue, SwmrRunFile } from './swmr-run-file.ts';
 
@@ -14,7 +14,9 @@ export interface FrameSettings {
 }
 
 /**
- * One camera data key: `<key>` (n, height, width) uint16 chunked one frame per chunk, with
+ * One camera data key: `<key>` (n, height, width) uint16 chunked one frame per chunk — (n,
+ * height, width, 3) for RGB, and raw Bayer frames with the mosaic's `bayer_pattern` attribute
+ * (decision 0014) — with
  * `<key>_frame_number` (int64, the camera's counter), `<key>_timestamp` (float64 epoch
  * seconds), `<key>_bit_depth` (int64) and `<key>_exposure_ms` (float64) beside it. Row n holds the n-th frame the run engine passed for this key; a frame
  * the queue refused leaves its row with frame_number -1 and pixels reading 0, so rows still
@@ -29,7 +31,10 @@ export class FrameSeries {
   private readonly exposurePath: string;
   private readonly settings: FrameSettings;
   private readonly dataKeyDoc: DataKey;
-  private shape: [number, number] | null = null;
+  /** [height, width] or [height, width, 3]. */
+  private shape: number[] | null = null;
+  /** The Bayer pattern the dataset records (null: not a mosaic); undefined until the first frame. */
+  private bayerPattern: string | null | undefined;
   private readonly frameNumbers = new Column({ kind: 'int64', rowShape: [] });
   private readonly timestamps = new Column({ kind: 'float64', rowShape: [] });
   private readonly bitDepths = new Column({ kind: 'int64', rowShape: [] });
@@ -53,19 +58,25 @@ export class FrameSeries {
     return this.shape !== null;
   }
 
-  /** The [height, width] the descriptor declares, if it declares one. */
-  declaredShape(): [number, number] | null {
-    const [h, w] = this.dataKeyDoc.shape;
-    return this.dataKeyDoc.shape.length === 2 && isDimension(h) && isDimension(w) ? [h, w] : null;
+  /** The [height, width] (or [height, width, 3]) the descriptor declares, if it declares one. */
+  declaredShape(): number[] | null {
+    const shape = this.dataKeyDoc.shape;
+    const [h, w, c] = shape;
+    const image = isDimension(h) && isDimension(w);
+    if (shape.length === 2 && image) return [h, w];
+    return shape.length === 3 && image && c === 3 ? [h, w, 3] : null;
   }
 
-  create(file: SwmrRunFile, shape: [number, number]): void {
-    const [height, width] = shape;
-    const attrs: Record<string, AttrValue> = { source: this.dataKeyDoc.source, interpretation: 'image' };
+  create(file: SwmrRunFile, shape: number[]): void {
+    const attrs: Record<string, AttrValue> = {
+      source: this.dataKeyDoc.source,
+      // NeXus NXdata interpretations: the last axis of an RGB frame is its colour.
+      interpretation: shape.length === 3 ? 'rgb-image' : 'image',
+    };
     if (this.dataKeyDoc.units) attrs.units = this.dataKeyDoc.units;
     file.createExtendible(
       this.path,
-      { dtype: '<H', rowShape: [height, width], chunkRows: 1, gzipLevel: this.settings.gzipLevel },
+      { dtype: '<H', rowShape: shape, chunkRows: 1, gzipLevel: this.settings.gzipLevel },
       attrs,
     );
     const meta = (kind: 'int64' | 'float64') =>
@@ -92,12 +103,18 @@ export class FrameSeries {
     const shape = this.shape;
     if (!shape) throw new Error(`frame dataset ${this.path} not created`);
     if (row < this.nextRow) return `row ${row} of ${this.dataKey} was already written`;
-    if (
-      frame.height !== shape[0] ||
-      frame.width !== shape[1] ||
-      frame.pixels.length !== shape[0] * shape[1]
-    ) {
-      return `frame ${frame.frameNumber} of ${this.dataKey} is ${frame.width}×${frame.height} (${frame.pixels.length} pixels) but the dataset holds ${shape[1]}×${shape[0]}; row ${row} left empty`;
+    const given = frameShape(frame);
+    const samples = shape.reduce((a, b) => a * b, 1);
+    if (given.join('×') !== shape.join('×') || frame.pixels.length !== samples) {
+      return `frame ${frame.frameNumber} of ${this.dataKey} is ${given.join('×')} (${frame.pixels.length} samples) but the dataset holds ${shape.join('×')} (height×width[×colour]); row ${row} left empty`;
+    }
+    const pattern = frame.bayerPattern ?? null;
+    if (this.bayerPattern === undefined) {
+      // A raw mosaic: readers need the tile to demosaic it (areaDetector's BayerPattern, OpenCV's COLOR_Bayer*).
+      if (pattern) file.setAttrs(this.path, { bayer_pattern: pattern, color_mode: 'bayer' });
+      this.bayerPattern = pattern;
+    } else if (pattern !== this.bayerPattern) {
+      return `frame ${frame.frameNumber} of ${this.dataKey} has Bayer pattern ${pattern ?? 'none'} but the dataset records ${this.bayerPattern ?? 'none'}; row ${row} left empty`;
     }
     this.skipTo(row);
     const pixels = frame.pixels;

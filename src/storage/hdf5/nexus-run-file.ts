@@ -8,7 +8,7 @@ import type {
   RunStop,
   StreamResource,
 } from '../../core/documents.ts';
-import type { Frame } from '../../core/frame.ts';
+import { type Frame, frameShape } from '../../core/frame.ts';
 import { toJson } from './column.ts';
 import { FrameSeries } from './frame-series.ts';
 import {
@@ -117,7 +117,7 @@ export class NexusRunFile {
       });
       return;
     }
-    if (!series.created) series.create(file, [frame.height, frame.width]);
+    if (!series.created) series.create(file, frameShape(frame));
     const problem = series.write(file, row, frame);
     if (problem) this.problem(problem, { dataKey, row, frameNumber: frame.frameNumber });
     else this.framesWritten++;
@@ -320,8 +320,9 @@ export class NexusRunFile {
     }
     if (!series.created) {
       const shape = resource.parameters.chunk_shape;
-      if (Array.isArray(shape) && shape.length === 3)
-        series.create(file, [Number(shape[1]), Number(shape[2])]);
+      // [1, height, width], or [1, height, width, 3] for RGB.
+      if (Array.isArray(shape) && (shape.length === 3 || shape.length === 4))
+        series.create(file, shape.slice(1).map(Number));
     }
     if (series.created) file.setAttrs(series.path, { [`stream_resource_${resource.uid}`]: toJson(resource) });
   }

@@ -51,12 +51,13 @@ export function hdf5FrameResource(
   start: Pick<RunStart, 'time' | 'plan_name' | 'uid'>,
   stream: string,
   dataKey: string,
-  shape: [height: number, width: number],
+  /** [height, width], or [height, width, 3] for RGB. */
+  shape: readonly number[],
 ): Pick<StreamResource, 'data_key' | 'mimetype' | 'uri' | 'parameters'> {
   return {
     data_key: dataKey,
     mimetype: HDF5_MIMETYPE,
     uri: `file://${runFileName(start)}`,
-    parameters: { dataset: frameDatasetPath(stream, dataKey), chunk_shape: [1, shape[0], shape[1]] },
+    parameters: { dataset: frameDatasetPath(stream, dataKey), chunk_shape: [1, ...shape] },
   };
 }
