@@ -3,7 +3,7 @@ import h5wasm, { type Dataset, type File, type Group } from 'h5wasm/node';
 import type { EventDescriptor, RunStart } from '../../core/documents.ts';
 import { BenchtopError, isBenchtopError } from '../../core/errors.ts';
 import { safeFileName } from '../arrow/run-directory.ts';
-import { ENTRY, fieldName } from '../hdf5/run-file-layout.ts';
+import { ENTRY, FRAMES_FILE_SUFFIX, fieldName } from '../hdf5/run-file-layout.ts';
 import { Hdf5EventStream } from './hdf5-event-stream.ts';
 import { Hdf5FrameStream } from './hdf5-frame-stream.ts';
 import type { RunDataReader, RunDataReaderFactory, StreamData, StreamInfo } from './run-data-reader.ts';
@@ -90,7 +90,8 @@ export class Hdf5RunReader implements RunDataReader {
 
 /** The catalog lists an HDF5 run's one `.h5` file, relative to output_dir. */
 export const openHdf5Run: RunDataReaderFactory = async (run, outputDir) => {
-  const file = run.files.find((f) => f.endsWith('.h5'));
+  // Compressed camera frames sit beside it in frames files (decision 0012), linked from it.
+  const file = run.files.find((f) => f.endsWith('.h5') && !f.endsWith(FRAMES_FILE_SUFFIX));
   if (!file) {
     throw new BenchtopError('STORAGE_ERROR', `run ${run.uid}: no .h5 file among its files`, {
       runUid: run.uid,

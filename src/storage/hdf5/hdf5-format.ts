@@ -14,7 +14,7 @@ const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 /** Children per chunk B-tree node: 2 × HDF5's default K of 32 (the superblock stores none). */
 export const BTREE_NODE_ENTRIES = 64;
 
-/** A growable little-endian byte buffer. */
+/** A growable little-endian byte buffer (`room` may replace the buffer: call it before touching it). */
 export class ByteWriter {
   private bytes = new Uint8Array(256);
   private view = new DataView(this.bytes.buffer);
@@ -57,12 +57,14 @@ export class ByteWriter {
   }
 
   raw(b: ArrayLike<number>): this {
-    this.bytes.set(b, this.room(b.length));
+    const at = this.room(b.length);
+    this.bytes.set(b, at);
     return this;
   }
 
   zeros(n: number): this {
-    this.bytes.fill(0, this.room(n), this.length);
+    const at = this.room(n);
+    this.bytes.fill(0, at, this.length);
     return this;
   }
 
