@@ -277,7 +277,8 @@ export const ConfigSchema = Type.Object(
           minimum: 0,
           maximum: 22,
           default: 1,
-          description: 'Level of camera_compression: deflate 1-9, zstd 1-22, lz4 0 (every block) or 1 (skips blocks LZ4 barely shrinks)',
+          description:
+            'Level of camera_compression: deflate 1-9, zstd 1-22, lz4 0 (every block) or 1 (skips blocks LZ4 barely shrinks)',
         }),
         queue_capacity: Type.Integer({
           exclusiveMinimum: 0,

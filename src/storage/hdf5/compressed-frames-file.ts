@@ -4,7 +4,6 @@ import { DirectChunkWriter } from './direct-chunk-writer.ts';
 import {
   BTREE_NODE_ENTRIES,
   btreeNode,
-  btreeNodeSize,
   type ChunkKey,
   chunkedLayout,
   dataspace,
@@ -109,7 +108,8 @@ export class CompressedFramesFile {
   writeChunk(row: number, compressed: Uint8Array): void {
     this.assertOpen();
     const last = this.rows.at(-1);
-    if (last !== undefined && row <= last) throw new Error(`frame row ${row} after row ${last} in ${this.path}`);
+    if (last !== undefined && row <= last)
+      throw new Error(`frame row ${row} after row ${last} in ${this.path}`);
     const at = this.end;
     if (this.direct) this.direct.write(compressed, at);
     else this.writeBuffered(compressed, at);
@@ -204,7 +204,8 @@ export class CompressedFramesFile {
     /** Chunks under one entry of the current level. */
     let span = 1;
     for (let level = 0; ; level++) {
-      const sealed = (this.sealed[level] ??= []);
+      if (!this.sealed[level]) this.sealed[level] = [];
+      const sealed = this.sealed[level];
       const nodes = Math.ceil(entries / BTREE_NODE_ENTRIES);
       const addresses: number[] = [];
       const firsts: ChunkKey[] = [];

@@ -91,7 +91,9 @@ port.on('message', (message: ToWorker) => {
 });
 
 function needsDrain(message: ToWorker): boolean {
-  return message.t === 'flush' || message.t === 'close' || (message.t === 'doc' && message.doc.name === 'stop');
+  return (
+    message.t === 'flush' || message.t === 'close' || (message.t === 'doc' && message.doc.name === 'stop')
+  );
 }
 
 async function receive(message: ToWorker): Promise<void> {

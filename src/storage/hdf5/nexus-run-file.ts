@@ -9,8 +9,8 @@ import type {
   StreamResource,
 } from '../../core/documents.ts';
 import type { Frame } from '../../core/frame.ts';
-import { toJson } from './column.ts';
 import type { FrameCodec } from './chunk-codecs.ts';
+import { toJson } from './column.ts';
 import { CompressedFrameStore, type CompressionStats } from './compressed-frame-store.ts';
 import { FRAME_REFUSED, FrameSeries } from './frame-series.ts';
 import {
@@ -291,7 +291,8 @@ export class NexusRunFile {
     this.byDescriptor.set(descriptor.uid, table);
     for (const [key, dataKey] of Object.entries(descriptor.data_keys)) {
       if (!dataKey.external || this.frames.has(key)) continue;
-      const framesFile = this.store && this.fileName ? framesFileName(this.fileName, descriptor.name, key) : null;
+      const framesFile =
+        this.store && this.fileName ? framesFileName(this.fileName, descriptor.name, key) : null;
       if (framesFile) this.framesFiles.set(key, framesFile);
       const series = new FrameSeries(key, frameDatasetPath(descriptor.name, key), dataKey, {
         gzipLevel: this.options.cameraCompression === 'gzip' ? Math.max(1, this.options.compressionLevel) : 0,

@@ -6,8 +6,8 @@
  */
 import { join } from 'node:path';
 import { Hdf5RunWriter } from '../hdf5-run-writer.ts';
-import type { CameraCompression } from '../worker-protocol.ts';
 import { runFileName } from '../run-file-layout.ts';
+import type { CameraCompression } from '../worker-protocol.ts';
 import {
   cameraDescriptor,
   cameraResource,
