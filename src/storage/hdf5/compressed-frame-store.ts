@@ -22,6 +22,8 @@ export interface CompressedFrameStoreOptions {
   threads?: number;
   /** A compressor thread or a chunk write failed; the run fails with it. */
   onError(error: unknown): void;
+  /** After each chunk written (progress reports). */
+  onWritten?(): void;
 }
 
 /**
@@ -160,6 +162,7 @@ export class CompressedFrameStore {
             this.fail(err);
           }
         }
+        this.options.onWritten?.();
         if (this.pending.size === 0) this.wake();
       },
       onError: (error) => this.fail(error),

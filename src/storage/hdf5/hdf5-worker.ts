@@ -25,6 +25,7 @@ const run = new NexusRunFile({
   warn: (problem) => post({ t: 'warning', problem }),
   refused: (dataKey, row) => post({ t: 'refused', dataKey, row }),
   fail: (err) => fail(err, 'frame compression'),
+  frameStored: () => reportSoon(),
 });
 let failed = false;
 let processed = 0;
@@ -112,14 +113,19 @@ async function receive(message: ToWorker): Promise<void> {
     const files = failed ? closeAfterFailure() : closedFiles;
     await run.shutdown().catch(() => {});
     post({ t: 'closed', id: message.id, files, ...progress() });
-  } else if (!reportScheduled) {
-    // One progress report per burst of messages, not one per message.
-    reportScheduled = true;
-    setImmediate(() => {
-      reportScheduled = false;
-      post({ t: 'progress', ...progress() });
-    });
+  } else {
+    reportSoon();
   }
+}
+
+/** One progress report per burst of messages or stored chunks, not one per message. */
+function reportSoon(): void {
+  if (reportScheduled) return;
+  reportScheduled = true;
+  setImmediate(() => {
+    reportScheduled = false;
+    post({ t: 'progress', ...progress() });
+  });
 }
 
 /**

@@ -37,6 +37,8 @@ export interface NexusRunFileOptions extends Hdf5FileSettings {
   refused?(dataKey: string, row: number): void;
   /** Compressor threads or frames-file writes failed (asynchronously); the run fails with it. */
   fail?(error: unknown): void;
+  /** A compressed frame reached its frames file. */
+  frameStored?(): void;
 }
 
 /** The `[storage] camera_compression` values compressed on worker threads into frames files. */
@@ -76,6 +78,7 @@ export class NexusRunFile {
           level: options.cameraCompressionLevel,
           directWrites: options.directFrameWrites,
           onError: (err) => options.fail?.(err),
+          onWritten: () => options.frameStored?.(),
         })
       : null;
   }
