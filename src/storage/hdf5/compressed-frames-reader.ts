@@ -26,7 +26,8 @@ export class CompressedFramesReader {
       const sb = this.read(0, 48);
       const version = sb[8];
       if (version !== 2 && version !== 3) throw new Error(`superblock version ${version}`);
-      if (lookup3(sb.subarray(0, 44)) !== view(sb).getUint32(44, true)) throw new Error('superblock checksum');
+      if (lookup3(sb.subarray(0, 44)) !== view(sb).getUint32(44, true))
+        throw new Error('superblock checksum');
       const root = this.messages(u64(sb, 36));
       const name = datasetPath.replace(/^\/+/, '');
       const link = root.filter((m) => m.type === 6).find((m) => linkName(m.body) === name);
@@ -62,7 +63,10 @@ export class CompressedFramesReader {
     for (let row = first; row < end; row++) {
       const chunk = this.chunks.get(row);
       if (!chunk) continue;
-      out.set(decodeChunk(this.read(chunk.address, chunk.size), this.filters, frameBytes), (row - first) * frameBytes);
+      out.set(
+        decodeChunk(this.read(chunk.address, chunk.size), this.filters, frameBytes),
+        (row - first) * frameBytes,
+      );
     }
     return new Uint16Array(out.buffer);
   }
