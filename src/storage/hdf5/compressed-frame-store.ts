@@ -20,6 +20,8 @@ export interface CompressedFrameStoreOptions {
   directWrites: boolean;
   /** Compressor threads (default: ChunkCompressorPool's). */
   threads?: number;
+  /** Chunks queued for the threads before frames are refused (default COMPRESSOR_QUEUE_CAPACITY). */
+  capacity?: number;
   /** A compressor thread or a chunk write failed; the run fails with it. */
   onError(error: unknown): void;
   /** After each chunk written (progress reports). */
@@ -150,7 +152,7 @@ export class CompressedFrameStore {
       codec: this.options.codec,
       level: this.options.level,
       elementSize: 2,
-      capacity: COMPRESSOR_QUEUE_CAPACITY,
+      capacity: this.options.capacity ?? COMPRESSOR_QUEUE_CAPACITY,
       ...(this.options.threads !== undefined ? { threads: this.options.threads } : {}),
       onCompressed: (chunk) => {
         const target = this.pending.get(chunk.seq);
