@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compressChunk, type FrameCodec, filterPipeline } from './chunk-codecs.ts';
+import { type ChunkScratch, compressChunk, type FrameCodec, filterPipeline } from './chunk-codecs.ts';
 import { decodeChunk } from './chunk-decoders.ts';
 
 /** Noisy 16-bit pixels: compressible high bytes, noisy low bytes, as camera frames are. */
@@ -32,6 +32,18 @@ describe('decodeChunk', () => {
       });
     }
   }
+
+  it('gives the same chunks with reused scratch buffers, from chunk to chunk of different sizes', () => {
+    for (const [codec, level] of codecs) {
+      const scratch: ChunkScratch = {};
+      for (const count of [4096 + 13, 7, 1 << 18, 4096 + 13]) {
+        const raw = pixels(count, count + 1);
+        const stored = new Uint8Array(compressChunk(codec, level, 2, raw, scratch));
+        assert.deepEqual(stored, new Uint8Array(compressChunk(codec, level, 2, raw)), `${codec} ${count}`);
+        assert.deepEqual(decodeChunk(stored, filterPipeline(codec, level, 2), raw.byteLength), raw);
+      }
+    }
+  });
 
   it('refuses a chunk that decodes to the wrong size', () => {
     const raw = pixels(100, 1);
