@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { compressChunk, filterPipeline } from './chunk-codecs.ts';
 import { CompressedFramesFile } from './compressed-frames-file.ts';
+import { DirectChunkWriter } from './direct-chunk-writer.ts';
 import { BTREE_NODE_ENTRIES } from './hdf5-format.ts';
 import { hasCommand, hasH5py, PYTHON, RunFileReader } from './test-support/run-file-reader.ts';
 
@@ -126,6 +127,48 @@ describe('CompressedFramesFile', () => {
     const first = Array.from({ length: W }, (_, i) => pixel(2, i)).join(', ');
     assert.ok(dump.stdout.replace(/\s+/g, ' ').includes(`(2,0,0): ${first}`), dump.stdout.slice(0, 2000));
   });
+
+  it(
+    'sends whole pages of large chunks with O_DIRECT, and they read back exactly (h5py)',
+    {
+      skip: !h5pyPresent && 'python3-h5py not installed',
+    },
+    () => {
+      const path = join(root, 'direct.h5');
+      const [h, w] = [128, 96];
+      const noisy = (row: number) => {
+        const px = new Uint16Array(h * w);
+        let x = row + 1;
+        for (let i = 0; i < px.length; i++) {
+          x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+          px[i] = x >>> 16;
+        }
+        return px;
+      };
+      const file = CompressedFramesFile.create(path, {
+        height: h,
+        width: w,
+        elementSize: 2,
+        filters: filterPipeline('deflate', 1, 2),
+      });
+      for (let row = 0; row < 5; row++) {
+        file.writeChunk(row, compressChunk('deflate', 1, 2, new Uint8Array(noisy(row).buffer)));
+      }
+      file.close();
+      const probe = DirectChunkWriter.open(path);
+      probe?.close();
+      if (probe) assert.ok(file.directBytes > 0, 'whole pages went out with O_DIRECT');
+      const script = `import h5py, json, sys, numpy as np
+d = h5py.File(sys.argv[1], 'r')['data']
+print(json.dumps([int(v) for v in d[:, 0, :3].ravel()] + [int(d[4].astype(np.int64).sum())]))`;
+      const out = spawnSync(PYTHON, ['-c', script, path], { encoding: 'utf8' });
+      assert.equal(out.status, 0, out.stderr);
+      const frames = [0, 1, 2, 3, 4].map(noisy);
+      const expected = frames.flatMap((px) => [px[0]!, px[1]!, px[2]!]);
+      expected.push(frames[4]!.reduce((sum, v) => sum + v, 0));
+      assert.deepEqual(JSON.parse(out.stdout), expected);
+    },
+  );
 
   it('refuses rows that do not increase', () => {
     const { file } = writeFile('order.h5', [5], new Set());
