@@ -182,6 +182,43 @@ describe('Hdf5RunWriter: compressed camera frames (camera_compression codecs)', 
     });
   }
 
+  it('frames the compressor queue refuses are reported as drops, their rows left empty', async () => {
+    const outputDir = join(root, 'refused');
+    const drops: WriterDrop[] = [];
+    const writer = new Hdf5RunWriter({
+      outputDir,
+      compressionLevel: 6,
+      cameraCompression: 'zstd',
+      compressorQueueCapacity: 1,
+      queueCapacity: 256,
+      autoFlushIntervalSecs: 3600,
+      onDrop: (d) => drops.push(d),
+    });
+    writer.document({ name: 'start', doc: startDoc() });
+    writer.document({ name: 'descriptor', doc: cameraDescriptor() });
+    writer.document({ name: 'stream_resource', doc: cameraResource() });
+    // One burst: posting takes microseconds, compressing one frame far longer, so with room for
+    // one frame in the compressor queue the writer thread must refuse some.
+    const burst = 30;
+    for (let n = 0; n < burst; n++) writer.frame('cam_image', syntheticFrame(n));
+    writer.document({ name: 'stop', doc: stopDoc({ camera: burst }) });
+    await writer.close();
+    const stats = writer.stats();
+    assert.ok(drops.length > 0, 'some frames refused');
+    assert.ok(drops.every((d) => d.reason === 'compressor_full' && d.capacity === 1 && d.kind === 'frame'));
+    assert.equal(stats.dropped, drops.length);
+    assert.equal(stats.compression?.overflow, drops.length);
+    assert.equal(stats.compression?.limitingStage, 'compressor');
+    assert.equal(stats.framesWritten, burst - drops.length);
+    const reader = await Hdf5RunReader.open(join(outputDir, runFileName(startDoc())));
+    try {
+      const info = (await reader.streams()).find((s) => s.kind === 'frames');
+      assert.equal(info?.rows, burst - drops.length, 'refused rows are not frames');
+    } finally {
+      await reader.close();
+    }
+  });
+
   it(
     'a run killed with SIGKILL after a flush keeps its flushed frames readable (lz4, h5py)',
     {

@@ -115,6 +115,9 @@ export class Hdf5RunWriter implements RunWriter {
       compressionLevel: options.compressionLevel,
       cameraCompression: options.cameraCompression,
       cameraCompressionLevel: options.cameraCompressionLevel ?? 1,
+      ...(options.compressorQueueCapacity !== undefined
+        ? { compressorQueueCapacity: options.compressorQueueCapacity }
+        : {}),
       directFrameWrites: options.directFrameWrites ?? true,
     };
     this.worker = new Worker(new URL('./hdf5-worker.ts', import.meta.url), { workerData: settings });
@@ -318,7 +321,10 @@ export class Hdf5RunWriter implements RunWriter {
       source,
       index,
       dropped: this.dropped,
-      capacity: reason === 'queue_full' ? this.options.queueCapacity : COMPRESSOR_QUEUE_CAPACITY,
+      capacity:
+        reason === 'queue_full'
+          ? this.options.queueCapacity
+          : (this.options.compressorQueueCapacity ?? COMPRESSOR_QUEUE_CAPACITY),
       reason,
     });
   }

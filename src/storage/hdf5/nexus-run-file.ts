@@ -76,6 +76,9 @@ export class NexusRunFile {
       ? new CompressedFrameStore({
           codec,
           level: options.cameraCompressionLevel,
+          ...(options.compressorQueueCapacity !== undefined
+            ? { capacity: options.compressorQueueCapacity }
+            : {}),
           directWrites: options.directFrameWrites,
           onError: (err) => options.fail?.(err),
           onWritten: () => options.frameStored?.(),

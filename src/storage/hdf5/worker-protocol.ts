@@ -18,6 +18,8 @@ export interface Hdf5FileSettings {
   cameraCompression: CameraCompression;
   /** Level of the codec (`deflate` 1–9, `zstd` 1–22, `lz4` 0 or 1; ignored by bitshuffle-lz4). */
   cameraCompressionLevel: number;
+  /** Frames queued for the compressor threads before they are refused (default 32). */
+  compressorQueueCapacity?: number;
   /** Uncompressed frame chunks go out with O_DIRECT where the filesystem allows (DirectChunkWriter). */
   directFrameWrites: boolean;
 }
