@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { FilterSpec } from './chunk-codecs.ts';
 import { decodeChunk } from './chunk-decoders.ts';
-import { lookup3 } from './jenkins-lookup3.ts';
+import { lookup3 } from './run-file-recovery.ts';
 
 const UNDEFINED = 2 ** 64 - 1;
 

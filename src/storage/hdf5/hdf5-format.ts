@@ -1,5 +1,5 @@
 import type { FilterSpec } from './chunk-codecs.ts';
-import { lookup3 } from './jenkins-lookup3.ts';
+import { lookup3 } from './run-file-recovery.ts';
 
 /**
  * Encoders for the few HDF5 file-format structures a chunked, filtered dataset needs (HDF5
