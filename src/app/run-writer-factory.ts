@@ -51,7 +51,7 @@ export async function runWriterFactory(
       ...hdf5WriterOptions(storage),
       clock,
       onDrop: (drop) =>
-        report.dropped({ dropped: drop.dropped, kind: drop.kind, key: drop.source, reason: 'queue_full' }),
+        report.dropped({ dropped: drop.dropped, kind: drop.kind, key: drop.source, reason: drop.reason }),
       onError: (error) => report.failed(explain(error, 'HDF5')),
       onWarning: (warning) => report.warned(warning.message, { code: warning.code, ...warning.details }),
     });

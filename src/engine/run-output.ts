@@ -352,9 +352,22 @@ export class RunOutput {
     const now = this.deps.clock.monotonic();
     if (now - this.lastDropWarningAt < 1000) return;
     this.lastDropWarningAt = now;
-    this.deps.warn('writer_dropped', `the writer dropped data: ${total} events/frames lost so far`, {
+    // With compressed camera frames, which stage falls behind: compressor threads or the disk.
+    const compression = this.writer?.stats().compression;
+    const stage = compression
+      ? `; the ${compression.limitingStage} is the limit (compressor threads ${Math.round(compression.busy * 100)} % busy, disk writes ${Math.round(compression.diskBusy * 100)} %)`
+      : '';
+    this.deps.warn('writer_dropped', `the writer dropped data: ${total} events/frames lost so far${stage}`, {
       ...details,
       dropped: total,
+      ...(compression
+        ? {
+            limitingStage: compression.limitingStage,
+            compressorBusy: compression.busy,
+            diskBusy: compression.diskBusy,
+            compressorOverflow: compression.overflow,
+          }
+        : {}),
     });
   }
 

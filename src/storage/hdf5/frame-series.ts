@@ -1,7 +1,8 @@
 import type { DataKey } from '../../core/documents.ts';
 import { type Frame, frameShape } from '../../core/frame.ts';
 import { Column, extendibleSpec } from './column.ts';
-import type { AttrValue, SwmrRunFile } from './swmr-run-file.ts';
+import type { CompressedFrameStore } from './compressed-frame-store.ts';
+import type { SwmrRunFile } from './swmr-run-file.ts';
 
 /** Rows per chunk of the per-frame metadata datasets (`_frame_number`, `_timestamp`, …). */
 const META_CHUNK_ROWS = 1024;
@@ -11,7 +12,18 @@ export interface FrameSettings {
   gzipLevel: number;
   /** gzip level for the frame number and timestamp datasets. */
   metaGzipLevel: number;
+  /**
+   * Pixels compressed on worker threads into a frames file of their own beside the run file
+   * (CompressedFrameStore), `<key>` in the run file an external link to its `/data`.
+   */
+  compressed?: { store: CompressedFrameStore; framesPath: string; framesFileName: string };
 }
+
+/** `write`'s answer when the compressor queue was full: the row stays empty, the caller reports it. */
+export const FRAME_REFUSED = Symbol('frame refused by the compressor queue');
+
+/** The dataset inside a frames file that the run file's external link points at. */
+export const FRAMES_DATASET = '/data';
 
 /**
  * One camera data key: `<key>` (n, height, width) uint16 chunked one frame per chunk — (n,
@@ -42,6 +54,8 @@ export class FrameSeries {
   /** Next row expected; rows below it are written or accounted for as gaps. */
   private nextRow = 0;
   private metaRowsWritten = 0;
+  /** The pixels go to the compressed frames file (set at create: RGB frames stay in the run file). */
+  private store: CompressedFrameStore | null = null;
 
   constructor(dataKey: string, path: string, key: DataKey, settings: FrameSettings) {
     this.dataKey = dataKey;
@@ -68,17 +82,25 @@ export class FrameSeries {
   }
 
   create(file: SwmrRunFile, shape: number[]): void {
-    const attrs: Record<string, AttrValue> = {
+    const attrs: Record<string, string> = {
       source: this.dataKeyDoc.source,
       // NeXus NXdata interpretations: the last axis of an RGB frame is its colour.
       interpretation: shape.length === 3 ? 'rgb-image' : 'image',
     };
     if (this.dataKeyDoc.units) attrs.units = this.dataKeyDoc.units;
-    file.createExtendible(
-      this.path,
-      { dtype: '<H', rowShape: shape, chunkRows: 1, gzipLevel: this.settings.gzipLevel },
-      attrs,
-    );
+    const compressed = this.settings.compressed;
+    // The frames file holds (rows, height, width) uint16 only; RGB frames stay in the run file.
+    if (compressed && shape.length === 2) {
+      compressed.store.open(this.dataKey, compressed.framesPath, [shape[0]!, shape[1]!], attrs);
+      this.store = compressed.store;
+      file.createExternalLink(this.path, compressed.framesFileName, FRAMES_DATASET);
+    } else {
+      file.createExtendible(
+        this.path,
+        { dtype: '<H', rowShape: shape, chunkRows: 1, gzipLevel: this.settings.gzipLevel },
+        attrs,
+      );
+    }
     const meta = (kind: 'int64' | 'float64') =>
       extendibleSpec({ kind, rowShape: [] }, META_CHUNK_ROWS, this.settings.metaGzipLevel);
     file.createExtendible(this.numberPath, meta('int64'), {
@@ -99,7 +121,7 @@ export class FrameSeries {
    * Writes one frame at `row` with a single hyperslab write of its pixel buffer. Returns a
    * problem description instead of writing if the frame does not fit the dataset.
    */
-  write(file: SwmrRunFile, row: number, frame: Frame): string | null {
+  write(file: SwmrRunFile, row: number, frame: Frame): string | null | typeof FRAME_REFUSED {
     const shape = this.shape;
     if (!shape) throw new Error(`frame dataset ${this.path} not created`);
     if (row < this.nextRow) return `row ${row} of ${this.dataKey} was already written`;
@@ -111,20 +133,26 @@ export class FrameSeries {
     const pattern = frame.bayerPattern ?? null;
     if (this.bayerPattern === undefined) {
       // A raw mosaic: readers need the tile to demosaic it (areaDetector's BayerPattern, OpenCV's COLOR_Bayer*).
-      if (pattern) file.setAttrs(this.path, { bayer_pattern: pattern, color_mode: 'bayer' });
+      if (pattern) this.setAttrs(file, { bayer_pattern: pattern, color_mode: 'bayer' });
       this.bayerPattern = pattern;
     } else if (pattern !== this.bayerPattern) {
       return `frame ${frame.frameNumber} of ${this.dataKey} has Bayer pattern ${pattern ?? 'none'} but the dataset records ${this.bayerPattern ?? 'none'}; row ${row} left empty`;
     }
     this.skipTo(row);
     const pixels = frame.pixels;
-    file.writeRows(
-      this.path,
-      row,
-      1,
-      shape,
-      new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength),
-    );
+    const store = this.store;
+    if (store) {
+      // Refused: the row is left for the next frame (or padding) to mark as never stored.
+      if (!store.submit(this.dataKey, row, pixels)) return FRAME_REFUSED;
+    } else {
+      file.writeRows(
+        this.path,
+        row,
+        1,
+        shape,
+        new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength),
+      );
+    }
     this.frameNumbers.push(frame.frameNumber);
     this.timestamps.push(frame.timestamp / 1000);
     this.bitDepths.push(frame.bitDepth);
@@ -141,7 +169,14 @@ export class FrameSeries {
   padTo(file: SwmrRunFile, rows: number): void {
     if (!this.shape || rows <= this.nextRow) return;
     this.skipTo(rows);
-    file.extend(this.path, rows, this.shape);
+    if (this.store) this.store.extendTo(this.dataKey, rows);
+    else file.extend(this.path, rows, this.shape);
+  }
+
+  /** Attributes of the pixel dataset (in the frames file when compressed: the link holds none). */
+  setAttrs(file: SwmrRunFile, attrs: Record<string, string>): void {
+    if (this.store) this.store.setAttrs(this.dataKey, attrs);
+    else file.setAttrs(this.path, attrs);
   }
 
   /** Marks rows up to (not including) `row` that never got a frame. */

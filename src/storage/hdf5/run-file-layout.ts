@@ -61,3 +61,16 @@ export function hdf5FrameResource(
     parameters: { dataset: frameDatasetPath(stream, dataKey), chunk_shape: [1, ...shape] },
   };
 }
+
+/** Suffix of the frames files that hold a run's compressed camera frames beside its run file. */
+export const FRAMES_FILE_SUFFIX = '.frames.h5';
+
+/**
+ * The frames file of a camera data key whose frames are compressed (decision 0012):
+ * `<run file stem>_<stream>_<key>.frames.h5` beside the run file, linked from its frame dataset.
+ */
+export function framesFileName(runFile: string, stream: string, dataKey: string): string {
+  const stem = runFile.replace(/\.h5$/, '');
+  const part = (s: string) => s.replace(/[^A-Za-z0-9_-]+/g, '-').slice(0, 40);
+  return `${stem}_${part(stream)}_${part(dataKey)}${FRAMES_FILE_SUFFIX}`;
+}
