@@ -5,12 +5,15 @@ export type AlarmPriority = 'low' | 'medium' | 'high' | 'critical';
 /** ISA-18.2 states, derived from `active` and `acknowledged` (tracked separately) and shelving. */
 export type AlarmLifecycle = 'normal' | 'unack_active' | 'ack_active' | 'unack_rtn' | 'shelved';
 
-/** A limit condition, an instrument's link lost (COMM), or the data disk full (DISK_FULL). */
-export type AlarmCondition = Condition | 'COMM' | 'DISK_FULL';
+/**
+ * A limit condition, an instrument's link lost (COMM), the data disk full (DISK_FULL), or
+ * RAISED: an application alarm its source raises and clears itself (the line's W204, F205…).
+ */
+export type AlarmCondition = Condition | 'COMM' | 'DISK_FULL' | 'RAISED';
 
 export interface AlarmSnapshot {
   id: string;
-  kind: 'limit' | 'communication' | 'storage';
+  kind: 'limit' | 'communication' | 'storage' | 'line';
   instrument: string;
   signal: string | null;
   description: string;

@@ -15,4 +15,36 @@ export const LineAlarmCodes = {
   W204: 'W204',
   /** Parts are waiting for the database (it is slow or down); none are lost while the queue holds. */
   STORAGE_BACKLOG: 'S101',
+  /** The write queue is full: parts and events are refused (counted) and not stored. */
+  STORAGE_OVERFLOW: 'S102',
 } as const;
+
+export interface LineAlarmDefinition {
+  code: string;
+  title: string;
+  /**
+   * EPICS severity: F… faults stop the line (major), W… warnings it runs through (minor), as
+   * the guide's codes say; S101 holds records without losing any (minor), S102 loses them (major).
+   */
+  severity: 'major' | 'minor';
+  /** ISA-18.2 priority: MAJOR → high, MINOR → medium (the line's own alarms are never low). */
+  priority: 'high' | 'medium';
+}
+
+/** The alarms LineTracker raises and clears itself, with what the reference says of them. */
+export const TRACKER_ALARMS: readonly LineAlarmDefinition[] = [
+  { code: LineAlarmCodes.W204, title: 'Quality gate failure', severity: 'minor', priority: 'medium' },
+  { code: LineAlarmCodes.F205, title: 'Vision comms error', severity: 'major', priority: 'high' },
+  {
+    code: LineAlarmCodes.STORAGE_BACKLOG,
+    title: 'Line store slow or down, records held',
+    severity: 'minor',
+    priority: 'medium',
+  },
+  {
+    code: LineAlarmCodes.STORAGE_OVERFLOW,
+    title: 'Line store queue full, records not stored',
+    severity: 'major',
+    priority: 'high',
+  },
+];

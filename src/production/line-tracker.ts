@@ -219,7 +219,10 @@ export class LineTracker {
     });
   }
 
-  /** The write queue's backlog (wire to LineWriteQueue's onBacklog): raises or clears S101. */
+  /**
+   * The write queue's backlog (wire to LineWriteQueue's onBacklog): raises S101 while records
+   * are held; once all are written clears it and S102 (the queue has room again).
+   */
   storageBacklog(state: 'holding' | 'drained', queuedRecords: number): void {
     if (state === 'holding')
       this.raise(
@@ -230,7 +233,19 @@ export class LineTracker {
           queuedRecords,
         },
       );
-    else this.clear(LineAlarmCodes.STORAGE_BACKLOG);
+    else {
+      this.clear(LineAlarmCodes.STORAGE_BACKLOG);
+      this.clear(LineAlarmCodes.STORAGE_OVERFLOW);
+    }
+  }
+
+  /** A batch the full queue refused: counted, and S102 raised (parts are being lost). */
+  private storeRefused(): void {
+    this.counters.storeRejected += 1;
+    this.raise(LineAlarmCodes.STORAGE_OVERFLOW, 'Line store queue full: parts are not being stored', {
+      line: this.o.line.id,
+      queuedRecords: this.o.queue.stats.queuedRecords,
+    });
   }
 
   /** One part: the whole tracking path. Public so the benchmark and tests can drive it directly. */
@@ -325,12 +340,7 @@ export class LineTracker {
       this.recentDefective.push(result !== 'pass');
       if (this.recentDefective.length > DEFECT_WINDOW) this.recentDefective.shift();
     }
-    if (!this.o.queue.enqueue({ parts: [part], defects, events: [] })) {
-      this.counters.storeRejected += 1;
-      this.raise(LineAlarmCodes.STORAGE_BACKLOG, 'Line store queue full: parts are not being stored', {
-        line: line.id,
-      });
-    }
+    if (!this.o.queue.enqueue({ parts: [part], defects, events: [] })) this.storeRefused();
     const code = result === 'pending' ? PENDING_WRITE_BACK : PlcResultCodes[result];
     let resultWritten: number | null = code;
     try {
@@ -431,7 +441,7 @@ export class LineTracker {
     this.visionOk.set(station.id, false);
     const inARow = (this.consecutiveTimeouts.get(station.id) ?? 0) + 1;
     this.consecutiveTimeouts.set(station.id, inARow);
-    const context = { line: this.o.line.id, station: station.id, reason };
+    const context = { line: this.o.line.id, station: station.id, reason, failures: inARow };
     this.raise(
       LineAlarmCodes.W204,
       `Quality gate failure at ${station.id}: part not judged (${reason})`,
@@ -478,7 +488,7 @@ export class LineTracker {
 
   private event(e: Omit<LineEvent, 'id' | 'lineId' | 'time'>): void {
     const event: LineEvent = { id: this.newId(), lineId: this.o.line.id, time: this.o.clock.now(), ...e };
-    if (!this.o.queue.enqueue({ parts: [], defects: [], events: [event] })) this.counters.storeRejected += 1;
+    if (!this.o.queue.enqueue({ parts: [], defects: [], events: [event] })) this.storeRefused();
     this.o.onLineEvent?.(event);
   }
 }

@@ -320,12 +320,12 @@ export type HistoryReply = Static<typeof HistoryReply>;
 
 export const AlarmSnapshot = strict({
   id: Type.String(),
-  kind: Literals(['limit', 'communication', 'storage'] as const),
+  kind: Literals(['limit', 'communication', 'storage', 'line'] as const),
   instrument: Type.String(),
   signal: Nullable(Type.String()),
   description: Type.String(),
   priority: Literals(['low', 'medium', 'high', 'critical'] as const),
-  condition: Literals(['NORMAL', 'HIHI', 'HIGH', 'LOW', 'LOLO', 'COMM', 'DISK_FULL'] as const),
+  condition: Literals(['NORMAL', 'HIHI', 'HIGH', 'LOW', 'LOLO', 'COMM', 'DISK_FULL', 'RAISED'] as const),
   severity: Literals(['major', 'minor', 'none'] as const),
   active: Type.Boolean(),
   acknowledged: Type.Boolean(),
