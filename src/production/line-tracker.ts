@@ -259,7 +259,7 @@ export class LineTracker {
     if (line.counter_tag) tags.push(line.counter_tag);
     let values: Record<string, unknown>;
     try {
-      values = tags.length ? await plc.read(tags) : {};
+      values = (await plc.scanned?.(tags)) ?? (tags.length ? await plc.read(tags) : {});
       this.plcOk = true;
     } catch (err) {
       this.plcOk = false;
