@@ -259,7 +259,8 @@ export class LineTracker {
     if (line.counter_tag) tags.push(line.counter_tag);
     let values: Record<string, unknown>;
     try {
-      values = (await plc.scanned?.(tags)) ?? (tags.length ? await plc.read(tags) : {});
+      const scanned = plc.scanned && tags.length ? await plc.scanned(tags) : undefined;
+      values = scanned ?? (tags.length ? await plc.read(tags) : {});
       this.plcOk = true;
     } catch (err) {
       this.plcOk = false;
