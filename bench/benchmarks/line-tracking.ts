@@ -36,11 +36,13 @@ interface SimulatorRound {
 /**
  * The line at 50 parts/s (20 ms cycle, a 10 ms Part.Completed pulse, the driver's fastest
  * 10 ms scan) with a CV-X program of 5 ms; and the same line with the simulator's default
- * 25 ms program, which alone caps one station at 40 inspections/s (the camera as the limit).
+ * 25 ms program, which alone caps one station at 40 inspections/s (the camera as the limit);
+ * and 40 parts/s (a 12.5 ms pulse), where a 10 ms scan has room to see every edge.
  */
 const SIMULATED = [
   { label: '50 parts/s, camera 5 ms', cycleMs: 20, scanMs: 10, cameraMs: 5 },
   { label: '50 parts/s, camera 25 ms', cycleMs: 20, scanMs: 10, cameraMs: 25 },
+  { label: '40 parts/s, camera 5 ms', cycleMs: 25, scanMs: 10, cameraMs: 5 },
 ] as const;
 
 async function postgresMissing(): Promise<string | null> {

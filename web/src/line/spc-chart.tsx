@@ -36,13 +36,17 @@ export function SpcChart({ report }: { report: LineReport }) {
     () =>
       baseOptions({
         scales: { x: { time: false } },
-        axes: [{ label: 'part' }, valueAxis({ label: current?.unit ?? '' })],
+        // parts are whole numbers: no 1.5th part on the axis
+        axes: [
+          { label: 'part', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] },
+          valueAxis({ label: current?.unit ?? '' }),
+        ],
         series: [
           { label: 'part' },
           { label: current?.name ?? 'value', stroke: seriesColor(0), width: 1.5 },
-          { label: 'centre', stroke: seriesColor(2), dash: [4, 4] },
-          { label: 'UCL (+3σ)', stroke: seriesColor(6), dash: [8, 4] },
-          { label: 'LCL (−3σ)', stroke: seriesColor(6), dash: [8, 4] },
+          { label: 'centre', stroke: seriesColor(2), dash: [4, 4], points: { show: false } },
+          { label: 'UCL (+3σ)', stroke: seriesColor(6), dash: [8, 4], points: { show: false } },
+          { label: 'LCL (−3σ)', stroke: seriesColor(6), dash: [8, 4], points: { show: false } },
           {
             label: 'rule violation',
             stroke: VIOLATION_COLOR,

@@ -220,16 +220,14 @@ export function LinePage() {
             </tbody>
           </table>
         </div>
-      </div>
-      <div className="card-grid">
-        <div className="card">
-          <h2>SPC</h2>
-          {view ? <SpcChart report={view} /> : null}
-        </div>
         <div className="card">
           <h2>Downtime by reason</h2>
           {view ? <DowntimeTable downtime={view.kpis.downtime} /> : null}
         </div>
+      </div>
+      <div className="card">
+        <h2>SPC</h2>
+        {view ? <SpcChart report={view} /> : null}
       </div>
       <div className="card">
         <h2>Defect timeline</h2>
