@@ -206,6 +206,24 @@ describe('LineTracker', () => {
     assert.deepEqual(r.alarms, ['+W204', '+F205']);
   });
 
+  it("a slow store look-up of one part's earlier inspections does not let the next part's trigger overtake it", async () => {
+    let releaseFirst: ((n: number) => void) | undefined;
+    r.store.inspectionCount = (_line: string, partId: string) =>
+      partId === 'S1'
+        ? new Promise<number>((resolve) => {
+            releaseFirst = resolve;
+          })
+        : Promise.resolve(0);
+    r.vision.script({ fields: OK }, { fields: SCRATCH });
+    r.plc.completePart({ 'Part.Id': 'S1', 'Part.Sku': 'X' });
+    r.plc.completePart({ 'Part.Id': 'S2', 'Part.Sku': 'X' });
+    await r.untilTracked(1);
+    releaseFirst?.(0);
+    await r.untilTracked(2);
+    const byId = Object.fromEntries(r.tracked.map((t) => [t.part.partId, t.part.result]));
+    assert.deepEqual(byId, { S1: 'pass', S2: 'fail' }, 'the first trigger is the first part');
+  });
+
   it('a part inspected again after rework is attempt 2', async () => {
     r.vision.script({ fields: DENT }, { fields: OK });
     r.plc.completePart({ 'Part.Id': 'R1', 'Part.Sku': 'X' });

@@ -277,9 +277,11 @@ export class LineTracker {
     const partId = String(field('id') ?? this.newId());
     const sku = String(field('sku') ?? '');
     const cycleTimeMs = this.cycleTime(time, line.cycle_time_tag ? values[line.cycle_time_tag] : undefined);
-    const attempt = await this.nextAttempt(partId);
-
-    const outcomes = await Promise.all(line.stations.map((s) => this.inspectAt(s)));
+    // Triggered at once, in the order the edges came (the cameras match results to parts first
+    // in first out), while the store says how often the part was inspected before: that look-up
+    // must neither delay the trigger nor let a later part's trigger overtake this one's.
+    const inspections = Promise.all(line.stations.map((s) => this.inspectAt(s)));
+    const [attempt, outcomes] = await Promise.all([this.nextAttempt(partId), inspections]);
     const inspectionId = this.newId();
     let result: PartResult = 'pass';
     const reasons: string[] = [];

@@ -207,6 +207,8 @@ describe('line page on the simulated vision line', { skip }, () => {
       await page.getByRole('combobox', { name: 'Shift' }).selectOption('');
       await page.getByRole('heading', { name: 'OEE', exact: true }).waitFor();
 
+      if (process.env.LINE_PAGE_SCREENSHOT)
+        await page.screenshot({ path: process.env.LINE_PAGE_SCREENSHOT, fullPage: true });
       const tracked = Number(await page.getByTestId('line-parts').textContent());
       assert.ok(tracked >= 1, `parts ${tracked}`);
       await button('Emergency stop').click();
