@@ -172,4 +172,36 @@ describe('assembly1 tracked on the simulators', () => {
       assert.equal((await plc.read('Part.Counter')).value, line.partCounter);
     },
   );
+
+  it(
+    'a camera fault raises W204, then F205, as alarm-service alarms; the next result clears them',
+    { timeout: 60_000 },
+    async () => {
+      const plc = bt.instruments.get('line_plc');
+      const simulator = bt.instruments.simulator('vision');
+      assert.ok(simulator instanceof CvxSimulatorServer);
+      const changed = (id: string, event: string) =>
+        bt.bus.once('alarm.changed', (c) => c.alarm.id === id && c.event.event === event);
+      const w204 = changed('line:assembly1:W204', 'activated');
+      const f205 = changed('line:assembly1:F205', 'activated');
+      simulator.cvx.injectError(); // triggers refused (ER,TA,03) until CE
+      await plc.write('Line.RunCmd', true);
+      await w204;
+      await f205;
+      const cleared = changed('line:assembly1:W204', 'cleared');
+      simulator.cvx.errorLatched = false;
+      await cleared;
+      await plc.write('Line.RunCmd', false);
+      const listed = bt.alarms.list().filter((a) => a.kind === 'line' && a.activations > 0);
+      assert.deepEqual(
+        listed.map((a) => [a.id, a.state, a.severity === 'none' ? a.priority : a.severity]),
+        [
+          ['line:assembly1:W204', 'unack_rtn', 'medium'],
+          ['line:assembly1:F205', 'unack_rtn', 'high'],
+        ],
+      );
+      const reason = bt.alarms.history({ alarm: 'line:assembly1:W204' }).at(-1)?.comment ?? '';
+      assert.match(reason, /Quality gate failure at station01: part not judged \(vision error/);
+    },
+  );
 });
