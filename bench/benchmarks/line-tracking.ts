@@ -60,8 +60,9 @@ async function postgresMissing(): Promise<string | null> {
 /**
  * Line tracking (issue 15): parts per second the tracking path sustains end to end (part event
  * → stored in PostgreSQL, result written back) and the p99 of event → write-back, on the
- * simulators over their real protocols: the whole app in simulation mode with the LogixPlc
- * simulator on EtherNet/IP and the KeyenceCvx simulator on its TCP port, the line store in
+ * simulators over their real protocols: the LogixPlc simulator on EtherNet/IP and the KeyenceCvx
+ * simulator on its TCP port in a process of their own (as the PLC and camera are machines of
+ * their own), Benchtop configured as for the real line connecting to them, the line store in
  * PostgreSQL at 127.0.0.1:5432. The anchor, run alternately in the same invocation, is the same
  * tracker and store with in-process fakes for the PLC and camera (Benchtop's path without the
  * wire, the scan or the camera's processing time).
@@ -103,6 +104,7 @@ export const lineTrackingBenchmark: Benchmark = {
             String(c.cycleMs),
             String(c.scanMs),
             String(c.cameraMs),
+            'separate',
           ],
           { timeoutMs: 600_000 },
         );

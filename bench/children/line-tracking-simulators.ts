@@ -7,7 +7,12 @@
  * its tag scan (SCAN_MS), reads the part's tags, triggers the CV-X, judges, queues the part
  * and its defects for PostgreSQL and writes Quality.Result back.
  *
- *   node bench/children/line-tracking-simulators.ts POSTGRES_URL PARTS CYCLE_MS SCAN_MS CAMERA_MS
+ *   node bench/children/line-tracking-simulators.ts POSTGRES_URL PARTS CYCLE_MS SCAN_MS CAMERA_MS [MODE]
+ *
+ * MODE `separate` (default) runs the simulators in a process of their own
+ * (vision-line-simulators.ts), as a PLC and a camera are machines of their own, and Benchtop
+ * with simulation off connects to them like to the real line; `in-process` is the app's own
+ * simulation mode (simulators on Benchtop's event loop, competing with it for one core).
  *
  * CAMERA_MS is the CV-X program's processing time (trigger → result line; the simulator's
  * default program takes 25 ms, which alone caps one station at 40 inspections/s).
@@ -23,9 +28,11 @@
  *   missed            parts the PLC counted whose edge the scan never saw (Part.Counter jumps)
  *   queue_high_water  most records waiting for PostgreSQL at once
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { Benchtop } from '../../src/app/benchtop.ts';
 import { loadBenchtopConfig } from '../../src/app/load-benchtop-config.ts';
@@ -33,7 +40,8 @@ import { silentLogger } from '../../src/core/logger.ts';
 import { CvxSimulatorServer } from '../../src/instruments/keyence/cvx-sim-server.ts';
 import { percentile } from '../lib/stats.ts';
 
-const [where, partsArg, cycleArg, scanArg, cameraArg] = process.argv.slice(2);
+const [where, partsArg, cycleArg, scanArg, cameraArg, modeArg] = process.argv.slice(2);
+const mode = modeArg ?? 'separate';
 const cameraMs = Number(cameraArg ?? 25);
 const total = Number(partsArg);
 const cycleMs = Number(cycleArg);
@@ -64,11 +72,56 @@ url = "${url.toString()}"
 timescaledb = "auto"
 `;
 
-const bt = new Benchtop(loadBenchtopConfig({ text, env: {} }), silentLogger());
-// First caller's options win: the PLC and CV-X simulators share this line. No jitter, so the
-// offered rate is exactly 1000 / cycle; the pulse is half the cycle.
-const line = bt.lab!.productionLine({ idealCycleMs: cycleMs, completedPulseMs: cycleMs / 2, jitter: 0 });
+const now = () => performance.timeOrigin + performance.now();
 const completedAt = new Map<string, number>();
+let bt: Benchtop;
+let line: ReturnType<NonNullable<Benchtop['lab']>['productionLine']> | undefined;
+let stopSimulators = async () => {};
+if (mode === 'separate') {
+  const file = join(dir, 'vision-line.toml');
+  writeFileSync(file, text);
+  const sims = spawn(
+    process.execPath,
+    [
+      new URL('./vision-line-simulators.ts', import.meta.url).pathname,
+      file,
+      String(cycleMs),
+      String(cameraMs),
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const lines = createInterface({ input: sims.stdout! });
+  const endpoints = await new Promise<Record<string, { host: string; port: number }>>((resolve, reject) => {
+    sims.once('exit', (code) => reject(new Error(`simulators exited (${code})`)));
+    lines.on('line', (l) => {
+      const m = JSON.parse(l) as {
+        endpoints?: Record<string, { host: string; port: number }>;
+        part?: number;
+        at?: number;
+      };
+      if (m.endpoints) resolve(m.endpoints);
+      else if (m.part !== undefined) completedAt.set(String(m.part), m.at!);
+    });
+  });
+  stopSimulators = async () => {
+    const exited = new Promise((resolve) => sims.once('exit', resolve));
+    sims.stdin!.end();
+    await exited;
+  };
+  const plc = endpoints[plcId]!;
+  const cvx = endpoints.vision!;
+  // The real line's configuration, pointed at the simulators' addresses.
+  const real = text
+    .replace(/^\[simulation\]\nenabled = true/m, '[simulation]\nenabled = false')
+    .replace('host = "192.168.1.20"', `host = "${plc.host}"`)
+    .replace('host = "192.168.1.30"\nport = 8500', `host = "${cvx.host}"\nport = ${cvx.port}`);
+  bt = new Benchtop(loadBenchtopConfig({ text: real, env: {} }), silentLogger());
+} else {
+  bt = new Benchtop(loadBenchtopConfig({ text, env: {} }), silentLogger());
+  // First caller's options win: the PLC and CV-X simulators share this line. No jitter, so the
+  // offered rate is exactly 1000 / cycle; the pulse is half the cycle.
+  line = bt.lab!.productionLine({ idealCycleMs: cycleMs, completedPulseMs: cycleMs / 2, jitter: 0 });
+}
 const seenAt = new Map<string, number>();
 const e2e: number[] = [];
 const path: number[] = [];
@@ -78,28 +131,30 @@ let firstAt = 0;
 let lastAt = 0;
 try {
   await bt.start();
-  const camera = bt.instruments.simulator('vision');
-  if (!(camera instanceof CvxSimulatorServer)) throw new Error('no CV-X simulator');
-  // The program the line's outputs run as (SD1 000), with this processing time.
-  const program = camera.cvx.programs['1:000']!;
-  camera.cvx.programs['1:000'] = { ...program, processingMs: cameraMs };
-  line.onPartCompleted((part) => completedAt.set(String(part.id), performance.now()));
+  if (line) {
+    const camera = bt.instruments.simulator('vision');
+    if (!(camera instanceof CvxSimulatorServer)) throw new Error('no CV-X simulator');
+    // The program the line's outputs run as (SD1 000), with this processing time.
+    const program = camera.cvx.programs['1:000']!;
+    camera.cvx.programs['1:000'] = { ...program, processingMs: cameraMs };
+    line.onPartCompleted((part) => completedAt.set(String(part.id), now()));
+  }
   const done = new Promise<void>((resolve) => {
     bt.bus.on('instrument.reading', (r) => {
       if (r.instrument === plcId && r.signal === 'Part.Id' && r.quality === 'good')
-        seenAt.set(String(r.value), performance.now());
+        seenAt.set(String(r.value), now());
     });
     bt.bus.on('line.part', ({ part, latencyMs, resultWritten }) => {
-      const now = performance.now();
+      const at = now();
       const made = completedAt.get(part.partId);
       completedAt.delete(part.partId);
       if (resultWritten === null) return;
       tracked++;
-      if (tracked === 1) firstAt = now;
-      lastAt = now;
+      if (tracked === 1) firstAt = at;
+      lastAt = at;
       path.push(latencyMs);
       if (made !== undefined) {
-        e2e.push(now - made);
+        e2e.push(at - made);
         const seen = seenAt.get(part.partId);
         if (seen !== undefined) scanWait.push(Math.max(0, seen - made));
       }
@@ -126,6 +181,7 @@ try {
       cycle_ms: cycleMs,
       scan_ms: scanMs,
       camera_ms: cameraMs,
+      simulators: mode,
       offered_per_s: 1000 / cycleMs,
       parts: tracked,
       stored,
@@ -147,7 +203,8 @@ try {
   );
 } finally {
   await bt.stop();
-  line.dispose();
+  line?.dispose();
+  await stopSimulators();
   rmSync(dir, { recursive: true, force: true });
   const cleanup = new pg.Client({ connectionString: where });
   await cleanup.connect();
