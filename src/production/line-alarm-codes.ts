@@ -48,3 +48,29 @@ export const TRACKER_ALARMS: readonly LineAlarmDefinition[] = [
     priority: 'high',
   },
 ];
+
+/** The guide's alarms the PLC raises (read from the line's `alarm_tag`). */
+export const PLC_ALARMS: readonly LineAlarmDefinition[] = [
+  { code: LineAlarmCodes.F103, title: 'Part-present timeout', severity: 'major', priority: 'high' },
+  { code: LineAlarmCodes.F301, title: 'Pneumatic pressure low', severity: 'major', priority: 'high' },
+  { code: LineAlarmCodes.W102, title: 'Cycle time exceeded', severity: 'minor', priority: 'medium' },
+];
+
+/**
+ * The definition of any line alarm code: the known ones as listed, another code by its letter
+ * (F… a fault, major; anything else a warning, minor), so a PLC code nobody listed still alarms.
+ */
+export function lineAlarmDefinition(code: string): LineAlarmDefinition {
+  const known = [...TRACKER_ALARMS, ...PLC_ALARMS].find((d) => d.code === code);
+  if (known) return known;
+  return code.startsWith('F')
+    ? { code, title: 'PLC fault', severity: 'major', priority: 'high' }
+    : { code, title: 'PLC warning', severity: 'minor', priority: 'medium' };
+}
+
+/** `alarm_tag`'s number as a code: 301 → F301, −102 → W102, 0 (or not a number) → none. */
+export function plcAlarmCode(value: unknown): string | null {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n) || n === 0) return null;
+  return `${n < 0 ? 'W' : 'F'}${String(Math.abs(n)).padStart(3, '0')}`;
+}

@@ -1,4 +1,4 @@
-import { TRACKER_ALARMS } from './line-alarm-codes.ts';
+import { lineAlarmDefinition, PLC_ALARMS, TRACKER_ALARMS } from './line-alarm-codes.ts';
 import type { LineAlarmSink } from './line-interfaces.ts';
 
 /** What the sink needs of the alarm service (AlarmService's defineRaised / setRaised). */
@@ -20,23 +20,27 @@ export function lineAlarmId(lineId: string, code: string): string {
 }
 
 /**
- * One line's alarms in the alarm service: every code the tracker raises is declared up front
+ * One line's alarms in the alarm service: every code the tracker or the PLC raises is declared up front
  * (so it is listed, counted in the metrics and keeps its acknowledgement across restarts), and
  * raise/clear set it active or normal. The number in the context that says how bad it is
  * (records queued, failures in a row) becomes the alarm's value.
  */
 export function lineAlarmSink(lineId: string, registry: RaisedAlarmRegistry): LineAlarmSink {
-  for (const def of TRACKER_ALARMS)
+  const define = (code: string) => {
+    const def = lineAlarmDefinition(code);
     registry.defineRaised({
-      id: lineAlarmId(lineId, def.code),
+      id: lineAlarmId(lineId, code),
       kind: 'line',
       source: lineId,
       description: `${def.code} ${def.title} (line ${lineId})`,
       priority: def.priority,
       severity: def.severity,
     });
+  };
+  for (const def of [...TRACKER_ALARMS, ...PLC_ALARMS]) define(def.code);
   return {
     raise(code, message, context) {
+      define(code); // a PLC code nobody listed (declaring is idempotent)
       const value = [context.queuedRecords, context.failures].find((v) => typeof v === 'number');
       registry.setRaised(lineAlarmId(lineId, code), true, {
         message,
@@ -44,6 +48,7 @@ export function lineAlarmSink(lineId: string, registry: RaisedAlarmRegistry): Li
       });
     },
     clear(code) {
+      define(code);
       registry.setRaised(lineAlarmId(lineId, code), false);
     },
   };

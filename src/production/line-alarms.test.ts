@@ -106,7 +106,7 @@ describe('line alarms in the alarm service', () => {
   const metric = async (line: string) =>
     (await app.inject({ method: 'GET', url: '/metrics' })).body.split('\n').find((l) => l.startsWith(line));
 
-  it('every code the tracker raises is declared, normal, with the severity and priority of its kind', () => {
+  it('every code the tracker or the PLC raises is declared, normal, with the severity and priority of its kind', () => {
     lineAlarmSink('assembly1', service);
     const declared = service
       .list()
@@ -117,6 +117,10 @@ describe('line alarms in the alarm service', () => {
       [F205, 'high', 'normal', 'assembly1'],
       [S101, 'medium', 'normal', 'assembly1'],
       [S102, 'high', 'normal', 'assembly1'],
+      // and the PLC's, for alarm_tag
+      [lineAlarmId('assembly1', 'F103'), 'high', 'normal', 'assembly1'],
+      [lineAlarmId('assembly1', 'F301'), 'high', 'normal', 'assembly1'],
+      [lineAlarmId('assembly1', 'W102'), 'medium', 'normal', 'assembly1'],
     ]);
   });
 

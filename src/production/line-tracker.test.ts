@@ -335,3 +335,28 @@ describe('LineTracker with the PLC part counter (counter_tag)', () => {
     assert.equal(r.vision.triggers, 2);
   });
 });
+
+describe("LineTracker with the PLC's alarm code (alarm_tag)", () => {
+  it('the PLC code active at start and each change after it are raised and cleared, as events and alarms', async () => {
+    const r = rig({ line: { alarm_tag: 'Alarm.Code' } });
+    r.plc.tags.set('Alarm.Code', -102);
+    await r.tracker.start();
+    assert.deepEqual(r.alarms, ['+W102'], 'the warning showing at start');
+    await r.clock.advance(60_000);
+    r.plc.set('Alarm.Code', 301);
+    r.plc.set('Alarm.Code', 301);
+    await r.clock.advance(60_000);
+    r.plc.set('Alarm.Code', 0);
+    assert.deepEqual(r.alarms, ['+W102', '-W102', '+F301', '-F301']);
+    await r.tracker.stop();
+    await r.queue.flush();
+    // a stop during F301 is blamed on it: the spans the KPIs use
+    assert.deepEqual(
+      alarmSpans(await r.store.events(r.window)).map((s) => [s.code, s.clearedAt !== null]),
+      [
+        ['W102', true],
+        ['F301', true],
+      ],
+    );
+  });
+});

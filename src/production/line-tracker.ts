@@ -3,7 +3,7 @@ import type { LineConfig, StationConfig } from '../config/line-schema.ts';
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import { BenchtopError, toBenchtopError } from '../core/errors.ts';
 import { type FoundDefect, judgeInspection } from './inspection-judgement.ts';
-import { LineAlarmCodes } from './line-alarm-codes.ts';
+import { LineAlarmCodes, plcAlarmCode } from './line-alarm-codes.ts';
 import { type LineAlarmSink, type LinePlc, PlcResultCodes, type StationVision } from './line-interfaces.ts';
 import {
   batchOf,
@@ -101,6 +101,8 @@ export class LineTracker {
   private readonly stationChains = new Map<string, Promise<unknown>>();
   private readonly consecutiveTimeouts = new Map<string, number>();
   private readonly activeAlarms = new Set<string>();
+  /** The code `alarm_tag` shows now (the PLC's one active alarm). */
+  private plcAlarm: string | null = null;
   /** Inspections seen per part id (bounded), so re-inspections get their attempt number. */
   private readonly attempts = new Map<string, number>();
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -172,9 +174,11 @@ export class LineTracker {
         this.track(this.handlePartEvent());
       }),
     );
-    const startTags = line.counter_tag ? [line.state_tag, line.counter_tag] : [line.state_tag];
+    if (line.alarm_tag) this.unsubscribe.push(plc.onChange(line.alarm_tag, (v) => this.plcAlarmChanged(v)));
+    const startTags = [line.state_tag, line.counter_tag, line.alarm_tag].filter((t) => t !== undefined);
     const now = await plc.read(startTags).catch(() => undefined);
     if (now && this.state === null) this.stateChanged(now[line.state_tag]);
+    if (now && line.alarm_tag && this.plcAlarm === null) this.plcAlarmChanged(now[line.alarm_tag]);
     if (now && line.counter_tag) this.lastCounter = finiteOrNull(now[line.counter_tag]);
   }
 
@@ -217,6 +221,21 @@ export class LineTracker {
       state: null,
       previousDurationMs: null,
     });
+  }
+
+  /**
+   * `alarm_tag` changed: the code it showed is cleared and the new one raised, as line events
+   * (so a stop is blamed on it) and in the alarm service.
+   */
+  private plcAlarmChanged(value: unknown): void {
+    const code = plcAlarmCode(value);
+    if (code === this.plcAlarm) return;
+    if (this.plcAlarm) this.clear(this.plcAlarm);
+    this.plcAlarm = code;
+    if (code)
+      this.raise(code, `PLC alarm ${code} (${this.o.line.alarm_tag} = ${String(value)})`, {
+        line: this.o.line.id,
+      });
   }
 
   /**

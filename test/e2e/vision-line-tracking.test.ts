@@ -204,4 +204,35 @@ describe('assembly1 tracked on the simulators', () => {
       assert.match(reason, /Quality gate failure at station01: part not judged \(vision error/);
     },
   );
+
+  it(
+    "the PLC's F301 (Alarm.Code) is an alarm-service alarm and the fault's downtime is blamed on it",
+    { timeout: 60_000 },
+    async () => {
+      const plc = bt.instruments.get('line_plc');
+      const changed = (event: string) =>
+        bt.bus.once('alarm.changed', (c) => c.alarm.id === 'line:assembly1:F301' && c.event.event === event);
+      const raised = changed('activated');
+      const cleared = changed('cleared');
+      await plc.write('Line.RunCmd', true);
+      await until(() => bt.production!.trackers[0]!.lineState === 'running');
+      line.injectAlarm('F301', 1500);
+      await raised;
+      await cleared;
+      await plc.write('Line.RunCmd', false);
+      await bt.production!.queue.flush();
+      const alarm = bt.alarms.get('line:assembly1:F301');
+      assert.deepEqual([alarm.state, alarm.priority, alarm.activations], ['unack_rtn', 'high', 1]);
+      const events = await bt.production!.store.events({
+        lineId: 'assembly1',
+        from: 0,
+        to: Number.MAX_SAFE_INTEGER,
+      });
+      assert.ok(
+        events.some((e) => e.kind === 'alarm_raised' && e.code === 'F301'),
+        'recorded as a line event, so the KPIs blame the fault on F301',
+      );
+      assert.ok(events.some((e) => e.kind === 'state' && e.state === 'fault'));
+    },
+  );
 });
