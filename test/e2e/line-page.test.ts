@@ -194,12 +194,17 @@ describe('line page on the simulated vision line', { skip }, () => {
       if (reasons.length === 0) await downtime.getByText('No downtime in this window.').waitFor();
       else for (const r of reasons) await downtime.getByRole('cell', { name: r, exact: true }).waitFor();
 
-      // A shift on a date: the KPIs of that period, from the API's shift query.
+      // A shift on a date: the page asks the API for that shift's KPIs and shows them (the
+      // reply it got, not a second request, which the running line would already have moved).
       const date = new Date().toISOString().slice(0, 10);
+      const shiftReply = page.waitForResponse(
+        (res) =>
+          res.url().includes('/kpis?') && res.url().includes('shift=A') && res.url().includes(`date=${date}`),
+      );
       await page.getByRole('combobox', { name: 'Shift' }).selectOption('A');
       await page.getByLabel('Shift date').fill(date);
+      const shift = (await (await shiftReply).json()) as { kpis: { oee: number } };
       await page.getByRole('heading', { name: `OEE — shift A, ${date}` }).waitFor();
-      const shift = await api<{ kpis: { oee: number } }>(`/api/v1/lines/assembly1/kpis?shift=A&date=${date}`);
       await page
         .getByTestId('line-oee')
         .getByText(new RegExp(`^${pct(shift.kpis.oee).replace('.', '\\.')}`))
