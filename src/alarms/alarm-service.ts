@@ -22,6 +22,8 @@ interface AlarmRuntime {
   onDelayMs: number;
   offDelayMs: number;
   maxShelveMs: number;
+  /** A raised alarm's severity while active (from its definition); null: from the condition. */
+  raisedSeverity: 'major' | 'minor' | null;
   /** Condition after hysteresis, before the on/off delays. */
   tracked: Condition;
   onTimer: TimerHandle | null;
@@ -44,6 +46,23 @@ export interface AlarmServiceOptions {
   logger: Logger;
   /** The data directory: adds the `storage` alarm, active while its disk is full ('storage.disk'). */
   storagePath?: string;
+}
+
+/**
+ * An application alarm that its source raises and clears (a production line's W204, F205,
+ * S101 …): the service gives it the same life cycle, history, API and metrics as its own.
+ */
+export interface RaisedAlarmDefinition {
+  id: string;
+  kind: 'line';
+  /** What raises it (a line id), shown where instrument alarms show their instrument. */
+  source: string;
+  description: string;
+  priority: AlarmSnapshot['priority'];
+  /** EPICS severity while active: F… faults major, W… warnings minor. */
+  severity: 'major' | 'minor';
+  /** Longest it may be shelved, s (default 8 h). */
+  maxShelveS?: number;
 }
 
 /** The alarm raised while the data disk is full. */
@@ -145,6 +164,45 @@ export class AlarmService {
     if (r.snapshot.kind !== 'site')
       throw new BenchtopError('VALIDATION_FAILED', `alarm "${id}" is not a site alarm`, { alarm: id });
     this.setCondition(r, condition, value);
+  }
+
+  /** Declares an application alarm (idempotent), keeping its saved state and acknowledgement. */
+  defineRaised(def: RaisedAlarmDefinition): void {
+    if (this.alarms.has(def.id)) return;
+    const runtime = this.add(
+      {
+        id: def.id,
+        kind: def.kind,
+        instrument: def.source,
+        signal: null,
+        description: def.description,
+        priority: def.priority,
+        suspend_runs: false,
+      },
+      null,
+      { on: 0, off: 0, maxShelve: (def.maxShelveS ?? 28_800) * 1000 },
+      this.options.store.loadStates(),
+    );
+    runtime.raisedSeverity = def.severity;
+    // Saved active by a process that has gone: its source starts afresh and raises it again if
+    // the cause is still there, so it must not stay active with nobody left to clear it.
+    if (runtime.snapshot.active) this.clear(runtime);
+    this.armShelveTimer(runtime);
+  }
+
+  /**
+   * Raises (active) or clears an alarm declared with defineRaised. `message` says why (kept in
+   * the activation's history entry); `value` is a number worth showing (records queued …).
+   * Raising an active alarm or clearing a normal one changes nothing.
+   */
+  setRaised(id: string, active: boolean, detail: { message?: string; value?: number } = {}): void {
+    const r = this.runtime(id);
+    if (r.raisedSeverity === null)
+      throw new BenchtopError('VALIDATION_FAILED', `${id} is not raised by its source`, { alarm: id });
+    if (active === r.snapshot.active) return;
+    if (detail.value !== undefined) r.snapshot.value = detail.value;
+    if (active) this.activate(r, 'RAISED', detail.message ?? null);
+    else this.clear(r);
   }
 
   private addCommunication(inst: { id: string; type: string }, saved: Map<string, AlarmSnapshot>): void {
@@ -293,6 +351,7 @@ export class AlarmService {
       onDelayMs: delays.on,
       offDelayMs: delays.off,
       maxShelveMs: delays.maxShelve,
+      raisedSeverity: null,
       tracked: snapshot.active && limitCondition(snapshot.condition) ? snapshot.condition : 'NORMAL',
       onTimer: null,
       offTimer: null,
@@ -362,17 +421,17 @@ export class AlarmService {
 
   private setActiveCondition(r: AlarmRuntime, condition: AlarmCondition): void {
     r.snapshot.condition = condition;
-    r.snapshot.severity = limitCondition(condition) ? severityOf(condition) : 'major';
+    r.snapshot.severity = r.raisedSeverity ?? (limitCondition(condition) ? severityOf(condition) : 'major');
   }
 
-  private activate(r: AlarmRuntime, condition: AlarmCondition): void {
+  private activate(r: AlarmRuntime, condition: AlarmCondition, why: string | null = null): void {
     r.snapshot.active = true;
     r.snapshot.acknowledged = false;
     r.snapshot.activated_at = this.iso();
     r.snapshot.activations++;
     this.setActiveCondition(r, condition);
     this.activations.push({ at: this.options.clock.monotonic(), alarm: r.snapshot.id });
-    this.commit(r, 'activated', null, null);
+    this.commit(r, 'activated', null, why);
     if (r.snapshot.suspend_runs)
       this.options.bus.emit('alarm.suspend_runs', {
         alarm: r.snapshot.id,
@@ -442,7 +501,7 @@ export class AlarmService {
   }
 }
 
-const NOT_LIMIT: readonly AlarmCondition[] = ['COMM', 'DISK_FULL', 'CLOCK_OFFSET', 'BUFFER_FULL'];
+const NOT_LIMIT: readonly AlarmCondition[] = ['COMM', 'DISK_FULL', 'CLOCK_OFFSET', 'BUFFER_FULL', 'RAISED'];
 
 function limitCondition(condition: AlarmCondition): condition is Condition {
   return !NOT_LIMIT.includes(condition);

@@ -6,18 +6,19 @@ export type AlarmPriority = 'low' | 'medium' | 'high' | 'critical';
 export type AlarmLifecycle = 'normal' | 'unack_active' | 'ack_active' | 'unack_rtn' | 'shelved';
 
 /**
- * A limit condition, an instrument's link lost (COMM), the data disk full (DISK_FULL), or on a
+ * A limit condition, an instrument's link lost (COMM), the data disk full (DISK_FULL), on a
  * site of several machines an agent's clock too far off (CLOCK_OFFSET) or its parameter-log
- * buffer dropping samples (BUFFER_FULL).
+ * buffer dropping samples (BUFFER_FULL), or RAISED: an application alarm its source raises and
+ * clears itself (the line's W204, F205…).
  */
-export type AlarmCondition = Condition | 'COMM' | 'DISK_FULL' | SiteCondition;
+export type AlarmCondition = Condition | 'COMM' | 'DISK_FULL' | SiteCondition | 'RAISED';
 
 /** The conditions of `site` alarms, raised and cleared by whoever watches the site (src/distributed). */
 export type SiteCondition = 'CLOCK_OFFSET' | 'BUFFER_FULL';
 
 export interface AlarmSnapshot {
   id: string;
-  kind: 'limit' | 'communication' | 'storage' | 'site';
+  kind: 'limit' | 'communication' | 'storage' | 'site' | 'line';
   instrument: string;
   signal: string | null;
   description: string;

@@ -19,6 +19,7 @@ import { RunEngine } from '../engine/run-engine.ts';
 import type { RunWriter, WriterFactory } from '../engine/run-storage.ts';
 import type { InstrumentCatalog } from '../instruments/kind.ts';
 import { instrumentLineAdapters } from '../production/adapters/instrument-line-adapters.ts';
+import { lineAlarmSink } from '../production/line-alarm-sink.ts';
 import { lineBusHooks } from '../production/line-bus-events.ts';
 import { LineKpiPublisher } from '../production/line-kpi-publisher.ts';
 import { ProductionLines } from '../production/production-lines.ts';
@@ -426,6 +427,8 @@ export class Benchtop {
         instruments: this.config.instruments,
       }),
       ...lineBusHooks(this.bus),
+      // W204, F205, S101, S102 are alarms like any other: life cycle, acknowledge, history, metrics.
+      alarmsFor: (lineId) => lineAlarmSink(lineId, this.alarms),
       onError: (error) => {
         this.metrics.errors.inc({ kind: 'production' });
         log.warn({ err: error }, 'production line problem');

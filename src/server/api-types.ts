@@ -320,7 +320,7 @@ export type HistoryReply = Static<typeof HistoryReply>;
 
 export const AlarmSnapshot = strict({
   id: Type.String(),
-  kind: Literals(['limit', 'communication', 'storage', 'site'] as const),
+  kind: Literals(['limit', 'communication', 'storage', 'site', 'line'] as const),
   instrument: Type.String(),
   signal: Nullable(Type.String()),
   description: Type.String(),
@@ -335,6 +335,7 @@ export const AlarmSnapshot = strict({
     'DISK_FULL',
     'CLOCK_OFFSET',
     'BUFFER_FULL',
+    'RAISED',
   ] as const),
   severity: Literals(['major', 'minor', 'none'] as const),
   active: Type.Boolean(),
