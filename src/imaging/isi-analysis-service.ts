@@ -226,20 +226,36 @@ export class IsiAnalysisService {
     return this.results(id);
   }
 
-  /** The finished analysis's results file (analysis_results.h5 beside the session). */
+  /**
+   * The finished analysis's results file (analysis_results.h5 beside the session): only the file
+   * this service wrote for `id`, and only while it is still a file inside the output directory
+   * (a symlink swapped in for it that leads elsewhere is refused).
+   */
   resultsFile(id: string): string {
     const entry = this.entry(id);
     if (!entry.resultsFile || entry.info.state !== 'done') {
       throw new BenchtopError(
         'RUN_STATE_CONFLICT',
         `analysis ${id} has no results file yet (${entry.info.state})`,
-        {
-          id,
-          state: entry.info.state,
-        },
+        { id, state: entry.info.state },
       );
     }
-    return entry.resultsFile;
+    let root: string;
+    let path: string;
+    try {
+      root = realpathSync(this.dir);
+      path = realpathSync(entry.resultsFile);
+    } catch {
+      throw new BenchtopError('NOT_FOUND', `the results file of analysis ${id} is gone`, { id });
+    }
+    if (!path.startsWith(root + sep) || !statSync(path).isFile()) {
+      throw new BenchtopError(
+        'NOT_FOUND',
+        `the results file of analysis ${id} is not inside the output directory`,
+        { id },
+      );
+    }
+    return path;
   }
 
   /** Waits until the analysis's latest start has finished (tests, and clients that long-poll). */
