@@ -16,7 +16,7 @@ export interface IsiOnlineMapsEvent {
   session: string;
   /** Its analysis id (the file's path under the output directory), for GET /isi/analysis/layer. */
   analysis: string;
-  /** Server clock ms when these maps were read out. */
+  /** Server clock ms when these maps were asked for (they hold every frame handed on by then). */
   at: number;
   /** Camera frames in each direction's maps so far. */
   frames: Record<string, number>;

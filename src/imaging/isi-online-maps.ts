@@ -117,7 +117,7 @@ export class IsiOnlineMaps implements IsiSessionObserver {
     );
     if (!this.publishing && this.clock.now() - this.lastPublished >= this.publishIntervalMs) {
       this.lastPublished = this.clock.now();
-      this.publishing = this.publish(false).finally(() => {
+      this.publishing = this.publish(false, this.lastPublished).finally(() => {
         this.publishing = null;
       });
     }
@@ -125,7 +125,7 @@ export class IsiOnlineMaps implements IsiSessionObserver {
 
   async end(): Promise<void> {
     await this.publishing;
-    await this.publish(true);
+    await this.publish(true, this.clock.now());
   }
 
   /** Frames in each direction's maps so far. */
@@ -138,7 +138,8 @@ export class IsiOnlineMaps implements IsiSessionObserver {
     return this.online.results(p);
   }
 
-  private async publish(final: boolean): Promise<void> {
+  /** `at`: when the read-out was asked for (the throttle's time), server clock ms. */
+  private async publish(final: boolean, at: number): Promise<void> {
     const results = await this.online.results(this.parameters());
     if (!results?.maps) return;
     const { width, height } = results.grid;
@@ -161,7 +162,7 @@ export class IsiOnlineMaps implements IsiSessionObserver {
     const event: IsiOnlineMapsEvent = {
       session: this.session,
       analysis: this.analysis,
-      at: this.clock.now(),
+      at,
       frames,
       full_width: width,
       full_height: height,

@@ -46,6 +46,8 @@ export class IsiSessionService {
   private readonly playbacks = new Map<string, PlaybackSequence>();
   private nextPlayback = 1;
   private readonly online: IsiOnlineFollower | undefined;
+  /** Settles when each session this server records has ended (and its follower was told). */
+  private readonly finished = new Map<string, Promise<void>>();
 
   constructor(options: {
     outputDir: string;
@@ -143,7 +145,7 @@ export class IsiSessionService {
     } catch (error) {
       this.log.warn({ session: id }, `ISI session ${id}: no online maps: ${(error as Error).message}`);
     }
-    recordIsiSession({
+    const recorded = recordIsiSession({
       session: id,
       camera,
       display,
@@ -177,7 +179,14 @@ export class IsiSessionService {
           this.log.warn({ session: id }, `ISI session ${id} failed: ${info.error}`);
         },
       );
+    this.finished.set(id, recorded);
     return info;
+  }
+
+  /** Resolves once session `id` (recorded by this server) has ended. */
+  async whenFinished(id: string): Promise<IsiSessionInfo> {
+    await this.finished.get(id);
+    return this.get(id);
   }
 
   /** Writes the guide's layout of a finished session into `{output_dir}/isi/{id}/`. */
