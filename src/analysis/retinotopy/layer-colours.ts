@@ -58,7 +58,10 @@ export interface PaintedLayer {
 }
 
 /** The layers painted in order over black, as RGBA bytes (opaque). */
-export function compositeRgba(stack: readonly PaintedLayer[], pixels: number): Uint8ClampedArray {
+export function compositeRgba(
+  stack: readonly PaintedLayer[],
+  pixels: number,
+): Uint8ClampedArray<ArrayBuffer> {
   const rgba = new Uint8ClampedArray(pixels * 4);
   const layers = stack.map((l) => ({ layer: l.layer, opacity: Math.max(0, Math.min(1, l.opacity)) }));
   for (let p = 0; p < pixels; p++) {
