@@ -309,7 +309,16 @@ function LayerControls(props: {
         const s = props.settings[l.key];
         const loaded = props.layers[apiLayer(l.key, props.direction)];
         return (
-          <div key={l.key} className="field-item">
+          <div
+            key={l.key}
+            className="field-item"
+            style={{
+              display: 'grid',
+              gridTemplateColumns: '8rem 1fr',
+              alignItems: 'center',
+              gap: '0 0.5rem',
+            }}
+          >
             <label className="checkbox-field">
               <input
                 type="checkbox"
@@ -340,9 +349,9 @@ function ColourScale({ layer, label, unit }: { layer: LoadedLayer; label: string
   const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3));
   return (
     <div
-      className="colorbar"
       role="img"
       aria-label={`${label} colour scale ${fmt(layer.min)} to ${fmt(layer.max)}`}
+      style={{ gridColumn: '1 / -1', display: 'flex', alignItems: 'center', fontSize: '0.85em' }}
     >
       <span>{fmt(layer.min)}</span>
       <span
@@ -371,7 +380,11 @@ function ParameterForm(props: {
     { type?: string; anyOf?: { const: string }[]; minimum?: number; description?: string }
   >;
   return (
-    <fieldset className="field-group" disabled={props.disabled}>
+    <fieldset
+      className="field-group"
+      disabled={props.disabled}
+      style={{ display: 'grid', gridTemplateColumns: '1fr 1fr', gap: '0.25rem 0.75rem' }}
+    >
       <legend>Parameters</legend>
       {PARAMETER_KEYS.map((key) => {
         const schema = properties[key]!;
