@@ -13,16 +13,28 @@ import type { SweepTiming } from './sweep-timing.ts';
  * first sweep is presented (its timing known) and takes the camera frames one by one, so the movie
  * is never held. results() reads the maps so far; an axis whose two directions have not both
  * been swept yet is NaN, and the field sign 0 there. Areas are not segmented online (stage 4
- * runs on the finished session): the segmentation layers are empty.
+ * runs on the finished session): the segmentation layers are empty. Large frames are binned.
  */
 export class OnlineRetinotopy {
   private readonly pool: FourierWorkerPool;
   private readonly timings = new Map<Direction, SweepTiming>();
   private readonly fourier = new Map<Direction, OnlineFourier>();
+  /** The camera's frame size, and the binned size the online maps have. */
+  private frameSize: { width: number; height: number } | null = null;
   private size: { width: number; height: number } | null = null;
+  private factor = 1;
+  /** Camera pixels in each binned pixel (fewer at the right and bottom edges). */
+  private binCounts: Float32Array | null = null;
+  private readonly maxSide: number;
 
-  constructor(pool: FourierWorkerPool) {
+  /**
+   * `maxSide`: frames larger than this on their long side are binned (block means) before they
+   * are accumulated, so a 2048 × 2048 camera costs the server what a 256 × 256 one does while it
+   * records; the file's analysis afterwards is at full resolution.
+   */
+  constructor(pool: FourierWorkerPool, options: { maxSide?: number } = {}) {
     this.pool = pool;
+    this.maxSide = options.maxSide ?? 256;
   }
 
   /** Sets a direction's timing (once: its first sweep's start fixes t = 0 of the phase model). */
@@ -50,14 +62,53 @@ export class OnlineRetinotopy {
   ): void {
     const timing = this.timings.get(direction);
     if (!timing) return;
-    this.size ??= { width, height };
-    if (width !== this.size.width || height !== this.size.height) return;
+    if (!this.frameSize) this.setFrameSize(width, height);
+    const frame = this.frameSize as { width: number; height: number };
+    const size = this.size as { width: number; height: number };
+    if (width !== frame.width || height !== frame.height) return;
     let fourier = this.fourier.get(direction);
     if (!fourier) {
-      fourier = new OnlineFourier(this.pool, width, height, timing);
+      fourier = new OnlineFourier(this.pool, size.width, size.height, timing);
       this.fourier.set(direction, fourier);
     }
-    fourier.addFrames(pixels, [timestampUs]).catch(() => undefined);
+    const data = this.factor === 1 ? pixels : this.bin(pixels);
+    fourier.addFrames(data, [timestampUs]).catch(() => undefined);
+  }
+
+  private setFrameSize(width: number, height: number): void {
+    this.frameSize = { width, height };
+    this.factor = Math.max(1, Math.ceil(Math.max(width, height) / this.maxSide));
+    const f = this.factor;
+    this.size = { width: Math.ceil(width / f), height: Math.ceil(height / f) };
+    if (f === 1) return;
+    const counts = new Float32Array(this.size.width * this.size.height);
+    for (let r = 0; r < height; r++)
+      for (let c = 0; c < width; c++) {
+        const i = Math.floor(r / f) * this.size.width + Math.floor(c / f);
+        counts[i] = (counts[i] as number) + 1;
+      }
+    this.binCounts = counts;
+  }
+
+  /** Block means of a frame, on a SharedArrayBuffer (the workers read it as it is). */
+  private bin(pixels: Uint16Array): Float32Array {
+    const { width, height } = this.frameSize as { width: number; height: number };
+    const out = this.size as { width: number; height: number };
+    const f = this.factor;
+    // float64 sums (a 16 × 16 block of 16-bit pixels is past float32's exact integers).
+    const sums = new Float64Array(out.width * out.height);
+    for (let r = 0; r < height; r++) {
+      const row = Math.floor(r / f) * out.width;
+      const from = r * width;
+      for (let c = 0; c < width; c++) {
+        const i = row + Math.floor(c / f);
+        sums[i] = (sums[i] as number) + (pixels[from + c] as number);
+      }
+    }
+    const counts = this.binCounts as Float32Array;
+    const means = new Float32Array(new SharedArrayBuffer(sums.length * 4));
+    for (let i = 0; i < sums.length; i++) means[i] = (sums[i] as number) / (counts[i] as number);
+    return means;
   }
 
   /** Frames in each direction's maps so far (in the window of whole cycles). */
@@ -74,6 +125,7 @@ export class OnlineRetinotopy {
     return n;
   }
 
+  /** The online maps' size (the frames', binned to at most maxSide). */
   get grid(): { width: number; height: number } | null {
     return this.size;
   }
