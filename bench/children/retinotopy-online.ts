@@ -67,6 +67,7 @@ console.log(
     cpu_share_of_one_core: (cpu.user + cpu.system) / 1e6 / wallS,
     max_frames_behind: maxBehind,
     median_frames_behind: behind.sort((a, b) => a - b)[Math.floor(behind.length / 2)] ?? 0,
+    p99_frames_behind: behind[Math.min(behind.length - 1, Math.floor(behind.length * 0.99))] ?? 0,
     mode: serial ? 'serial' : 'pipelined',
     used: fourier.framesUsed,
   }),
