@@ -10,7 +10,7 @@ import {
   SUMS_PER_PIXEL,
 } from './fourier-accumulator.ts';
 import type { FourierWorkerPool } from './fourier-worker-pool.ts';
-import type { FrameDtype } from './fourier-worker-protocol.ts';
+import type { FrameBinning, FrameDtype } from './fourier-worker-protocol.ts';
 import { frameTimeInWindow, type SweepTiming, sweepFrequencyHz } from './sweep-timing.ts';
 
 function dtypeOf(frames: FrameData): FrameDtype {
@@ -39,10 +39,25 @@ export class OnlineFourier {
   private last: Promise<void> = Promise.resolve();
   private inFlight = 0;
 
-  constructor(pool: FourierWorkerPool, width: number, height: number, timing: SweepTiming) {
+  /** Set: frames come at the source size and the workers bin them to width × height. */
+  private readonly binning: FrameBinning | undefined;
+
+  /**
+   * `binning`: frames are `binning.width` × `binning.height` and the maps (width × height, which
+   * must be the source size divided by the factor, rounded up) hold their block means; the workers
+   * do the binning, so a large camera costs the main thread one copy per frame.
+   */
+  constructor(
+    pool: FourierWorkerPool,
+    width: number,
+    height: number,
+    timing: SweepTiming,
+    binning?: FrameBinning,
+  ) {
     this.pool = pool;
     this.width = width;
     this.height = height;
+    this.binning = binning;
     this.timing = timing;
     this.omega = 2 * Math.PI * sweepFrequencyHz(timing);
     this.sumsBuffer = new SharedArrayBuffer(SUMS_PER_PIXEL * width * height * 8);
@@ -87,6 +102,7 @@ export class OnlineFourier {
         dtype: dtypeOf(frames),
         frameCount: used,
         phasors,
+        ...(this.binning ? { binning: this.binning } : {}),
       })
       .then(() => {
         // The frame sums move only once the pixel sums hold the chunk.
@@ -106,7 +122,7 @@ export class OnlineFourier {
     frames: FrameData,
     timestampsUs: ArrayLike<number | bigint>,
   ): { shared: FrameData; used: number; phasors: SharedArrayBuffer } | null {
-    const pixels = this.width * this.height;
+    const pixels = this.binning ? this.binning.width * this.binning.height : this.width * this.height;
     const count = timestampsUs.length;
     if (frames.length < count * pixels) {
       throw new RangeError(`${count} timestamps but only ${frames.length / pixels} frames`);

@@ -23,14 +23,12 @@ export class OnlineRetinotopy {
   private frameSize: { width: number; height: number } | null = null;
   private size: { width: number; height: number } | null = null;
   private factor = 1;
-  /** Camera pixels in each binned pixel (fewer at the right and bottom edges). */
-  private binCounts: Float32Array | null = null;
   private readonly maxSide: number;
 
   /**
    * `maxSide`: frames larger than this on their long side are binned (block means) before they
-   * are accumulated, so a 2048 × 2048 camera costs the server what a 256 × 256 one does while it
-   * records; the file's analysis afterwards is at full resolution.
+   * are accumulated (by the workers), so a 2048 × 2048 camera costs the server's main thread one
+   * frame copy while it records; the file's analysis afterwards is at full resolution.
    */
   constructor(pool: FourierWorkerPool, options: { maxSide?: number } = {}) {
     this.pool = pool;
@@ -68,11 +66,11 @@ export class OnlineRetinotopy {
     if (width !== frame.width || height !== frame.height) return;
     let fourier = this.fourier.get(direction);
     if (!fourier) {
-      fourier = new OnlineFourier(this.pool, size.width, size.height, timing);
+      const binning = this.factor > 1 ? { factor: this.factor, ...frame } : undefined;
+      fourier = new OnlineFourier(this.pool, size.width, size.height, timing, binning);
       this.fourier.set(direction, fourier);
     }
-    const data = this.factor === 1 ? pixels : this.bin(pixels);
-    fourier.addFrames(data, [timestampUs]).catch(() => undefined);
+    fourier.addFrames(pixels, [timestampUs]).catch(() => undefined);
   }
 
   private setFrameSize(width: number, height: number): void {
@@ -80,35 +78,6 @@ export class OnlineRetinotopy {
     this.factor = Math.max(1, Math.ceil(Math.max(width, height) / this.maxSide));
     const f = this.factor;
     this.size = { width: Math.ceil(width / f), height: Math.ceil(height / f) };
-    if (f === 1) return;
-    const counts = new Float32Array(this.size.width * this.size.height);
-    for (let r = 0; r < height; r++)
-      for (let c = 0; c < width; c++) {
-        const i = Math.floor(r / f) * this.size.width + Math.floor(c / f);
-        counts[i] = (counts[i] as number) + 1;
-      }
-    this.binCounts = counts;
-  }
-
-  /** Block means of a frame, on a SharedArrayBuffer (the workers read it as it is). */
-  private bin(pixels: Uint16Array): Float32Array {
-    const { width, height } = this.frameSize as { width: number; height: number };
-    const out = this.size as { width: number; height: number };
-    const f = this.factor;
-    // float64 sums (a 16 × 16 block of 16-bit pixels is past float32's exact integers).
-    const sums = new Float64Array(out.width * out.height);
-    for (let r = 0; r < height; r++) {
-      const row = Math.floor(r / f) * out.width;
-      const from = r * width;
-      for (let c = 0; c < width; c++) {
-        const i = row + Math.floor(c / f);
-        sums[i] = (sums[i] as number) + (pixels[from + c] as number);
-      }
-    }
-    const counts = this.binCounts as Float32Array;
-    const means = new Float32Array(new SharedArrayBuffer(sums.length * 4));
-    for (let i = 0; i < sums.length; i++) means[i] = (sums[i] as number) / (counts[i] as number);
-    return means;
   }
 
   /** Frames in each direction's maps so far (in the window of whole cycles). */
