@@ -253,7 +253,9 @@ function SessionAnalysis({ session }: { session: string }) {
           Download results file
         </button>
       </div>
-      <ErrorText error={error} />
+      <ErrorText
+        error={error ?? (info?.state === 'failed' ? new Error(info.error ?? 'the analysis failed') : null)}
+      />
       <div className="camera-layout">
         <div>
           <canvas
