@@ -516,7 +516,8 @@ export type IsiSessionInfo = Static<typeof IsiSessionInfo>;
 export const IsiAnalysisInfo = strict({
   id: Type.String({ description: 'the session path relative to the output directory' }),
   session: Type.String(),
-  state: Literals(['accumulating', 'computing', 'done', 'failed'] as const),
+  /** recording: online maps of a session still being recorded (layers readable, no areas yet). */
+  state: Literals(['recording', 'accumulating', 'computing', 'done', 'failed'] as const),
   frames_done: Type.Integer({ minimum: 0 }),
   frames_total: Type.Integer({ minimum: 0 }),
   parameters: Type.Record(Type.String(), Type.Union([Type.Number(), Type.Boolean(), Type.String()])),
