@@ -13,6 +13,8 @@ import { logixBenchmark } from './logix.ts';
 import { modbusBenchmark } from './modbus.ts';
 import { retinotopyBenchmark } from './retinotopy.ts';
 import { scpiBenchmark } from './scpi.ts';
+import { siteCommandBenchmark } from './site-command.ts';
+import { siteLatencyBenchmark } from './site-latency.ts';
 import { startupBenchmark } from './startup.ts';
 import { tagScaleBenchmark } from './tagscale.ts';
 
@@ -34,4 +36,6 @@ export const benchmarks: Benchmark[] = [
   genicamBenchmark,
   retinotopyBenchmark,
   isiRecordingBenchmark,
+  siteLatencyBenchmark,
+  siteCommandBenchmark,
 ];

@@ -12,7 +12,7 @@ import type { Reading } from '../core/reading.ts';
 import { openBuckets, type SiteBuckets } from './buckets.ts';
 import { connectBus } from './bus-connection.ts';
 import { CommandCache } from './command-cache.ts';
-import { checkLease } from './control-lease.ts';
+import { LeaseView } from './lease-view.ts';
 import { claimInstrument } from './liveness.ts';
 import {
   AgentBirth,
@@ -67,6 +67,7 @@ export class Agent {
   private readonly offs: (() => void)[] = [];
   private commandSub: Subscription | null = null;
   private birth: AgentBirth | null = null;
+  private leaseView: LeaseView | null = null;
 
   constructor(deps: AgentDeps) {
     this.deps = deps;
@@ -93,6 +94,8 @@ export class Agent {
     this.nc = nc;
     try {
       this.buckets = await openBuckets(nc, this.site);
+      this.leaseView = new LeaseView(this.buckets.leases);
+      await this.leaseView.start();
       await this.born();
     } catch (error) {
       await nc.close().catch(() => {});
@@ -389,7 +392,7 @@ export class Agent {
       const instrument = this.deps.instruments.get(inst);
       const args = request.args;
       if (verb === 'write' || verb === 'call' || verb === 'restart')
-        await checkLease(this.buckets!.leases, inst, request.lease);
+        await this.leaseView!.check(inst, request.lease);
       switch (verb) {
         case 'read':
           return done({ reading: await instrument.read(String(args.signal)) });
@@ -465,6 +468,7 @@ export class Agent {
     const nc = this.nc;
     if (!nc) return;
     this.commandSub?.unsubscribe();
+    this.leaseView?.stop();
     if (this.birth && this.buckets)
       await this.buckets.agents
         .put(
