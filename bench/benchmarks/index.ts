@@ -14,6 +14,7 @@ import { modbusBenchmark } from './modbus.ts';
 import { retinotopyBenchmark } from './retinotopy.ts';
 import { scpiBenchmark } from './scpi.ts';
 import { siteCommandBenchmark } from './site-command.ts';
+import { siteIngestBenchmark } from './site-ingest.ts';
 import { siteLatencyBenchmark } from './site-latency.ts';
 import { startupBenchmark } from './startup.ts';
 import { tagScaleBenchmark } from './tagscale.ts';
@@ -38,4 +39,5 @@ export const benchmarks: Benchmark[] = [
   isiRecordingBenchmark,
   siteLatencyBenchmark,
   siteCommandBenchmark,
+  siteIngestBenchmark,
 ];
