@@ -1,0 +1,297 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { after, before, describe, it } from 'node:test';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { openBuckets } from './buckets.ts';
+import { logStreamName } from './log-stream.ts';
+import { AgentBirth, decode, LogBatch } from './messages.ts';
+import { kvKey } from './subjects.ts';
+import { PrivateNatsServer } from './testing/nats-server.ts';
+import {
+  nodeInNamespace,
+  PARTITION_ENV,
+  type PartitionedHosts,
+  setAgentLink,
+  twoHosts,
+  whyNoNamespaces,
+} from './testing/network-namespaces.ts';
+import { type SiteProcess, startSiteProcess } from './testing/site-process.ts';
+
+/**
+ * A real network partition: the agent in one network namespace, the hub and nats-server in
+ * another, joined by a veth pair; the agent's end is taken down (`ip link set … down`, silent:
+ * no reset reaches anyone) mid-run and brought up again. The test runs itself again inside the
+ * hub's namespace, so it reaches the hub and the NATS server on their loopback there.
+ */
+
+const inside = process.env[PARTITION_ENV];
+
+if (!inside) {
+  describe('network partition between agent and hub (ip netns)', () => {
+    const why = whyNoNamespaces();
+    it(
+      'agent and hub on two namespaces',
+      { skip: why ? `skipped: ${why}` : false, timeout: 240_000 },
+      async () => {
+        const hosts = twoHosts('part');
+        try {
+          const code = await nodeInNamespace(
+            hosts.hub.namespace,
+            ['--test', '--test-reporter=spec', import.meta.filename],
+            { [PARTITION_ENV]: JSON.stringify({ hub: hosts.hub, agent: hosts.agent }) },
+          );
+          assert.equal(code, 0, 'the partition test inside the hub namespace failed (its output is above)');
+        } finally {
+          hosts.remove();
+        }
+      },
+    );
+  });
+} else {
+  partitionTest(JSON.parse(inside) as PartitionedHosts);
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: replies of many shapes, checked field by field
+async function api(base: string, path: string, init?: RequestInit): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${base}/api/v1${path}`, {
+    ...init,
+    headers: init?.body ? { 'content-type': 'application/json' } : {},
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+/** Polls until `check` passes: state crosses processes and the network, not at a fixed time. */
+async function until<T>(
+  what: string,
+  get: () => Promise<T>,
+  check: (v: T) => boolean,
+  tries = 600,
+): Promise<T> {
+  let last: T | undefined;
+  for (let i = 0; i < tries; i++) {
+    last = await get();
+    if (check(last)) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`gave up waiting for ${what}; last: ${JSON.stringify(last)}`);
+}
+
+function partitionTest(hosts: PartitionedHosts): void {
+  describe('inside the hub namespace', { timeout: 200_000 }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'benchtop-partition-'));
+    // Listening on every address of the hub namespace: its loopback and its end of the cable.
+    const nats = new PrivateNatsServer(['-a', '0.0.0.0']);
+    const procs: SiteProcess[] = [];
+    let nc: NatsConnection | null = null;
+
+    before(async () => {
+      await nats.start();
+      nc = await connect({ servers: nats.url });
+    });
+
+    after(async () => {
+      // Whatever happened, the cable is up again before the namespaces go.
+      try {
+        setAgentLink(hosts, true);
+      } catch {}
+      await nc?.close();
+      for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+      await Promise.all(procs.map((p) => p.exited));
+      await nats.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('the agent logs through the cut, is stale at the hub, replays in order with a fresh birth; the run suspends and resumes', async () => {
+      const agent = startSiteProcess(
+        'agent',
+        join(dir, 'agent.toml'),
+        `
+[application]
+name = "hostA"
+[agent]
+id = "hostA"
+host = "hostA.lab"
+heartbeat_ms = 300
+stale_after_ms = 1500
+[bus]
+url = "nats://${hosts.hub.address}:${nats.port}"
+request_timeout_ms = 2000
+[simulation]
+enabled = true
+[storage]
+output_dir = "${join(dir, 'agent')}"
+[[instruments]]
+id = "meter"
+type = "Newport1830C"
+poll_interval_ms = 200
+config = { serial_port = "/dev/ttyUSB2" }
+[[instruments]]
+id = "stage"
+type = "ESP300"
+poll_interval_ms = 200
+config = { serial_port = "/dev/ttyUSB0", axes = 1 }
+[[logging.groups]]
+name = "cut"
+signals = ["meter.power", "meter.wavelength"]
+interval_s = 1
+`,
+        { namespace: hosts.agent.namespace },
+      );
+      procs.push(agent);
+      await agent.waitFor(/parameter logging to the bus started/);
+      const hub = startSiteProcess(
+        'hub',
+        join(dir, 'hub.toml'),
+        `
+instruments = []
+[application]
+name = "hub"
+[agent]
+heartbeat_ms = 300
+stale_after_ms = 1500
+[bus]
+url = "${nats.url}"
+request_timeout_ms = 2000
+[engine]
+suspend_timeout_s = 120
+[server]
+port = 0
+[storage]
+output_dir = "${join(dir, 'hub')}"
+`,
+      );
+      procs.push(hub);
+      const base = String((await hub.waitFor(/Benchtop ready at/)).url);
+      const states = async () =>
+        Object.fromEntries(
+          ((await api(base, '/instruments')).body as { id: string; state: string }[]).map((i) => [
+            i.id,
+            i.state,
+          ]),
+        ) as Record<string, string>;
+      await until('both remote instruments ready', states, (s) => s.meter === 'ready' && s.stage === 'ready');
+      const agents = (await openBuckets(nc!, 'lab')).agents;
+      const birth = async () => {
+        const entry = await agents.get(kvKey('hostA'));
+        return decode(AgentBirth, entry!.value, 'agent record');
+      };
+      const epochBefore = (await birth()).epoch;
+
+      // A cross-host run: the hub's engine drives the stage and reads the meter on hostA.
+      const submitted = await api(base, '/runs', {
+        method: 'POST',
+        body: JSON.stringify({
+          plan: 'scan',
+          args: {
+            detectors: ['meter.power'],
+            motor: 'stage.axis1.position',
+            start: 0,
+            stop: 1,
+            num: 16,
+            settle_s: 0.2,
+          },
+        }),
+      });
+      assert.equal(submitted.status, 201, JSON.stringify(submitted.body));
+      const uid = submitted.body.uid as string;
+      await until(
+        'two events before the cut',
+        async () => (await api(base, `/runs/${uid}/documents?name=event`)).body as unknown[],
+        (d) => d.length >= 2,
+      );
+
+      const cutAt = Date.now();
+      setAgentLink(hosts, false);
+      await until(
+        'the hub shows the agent stale',
+        states,
+        (s) => s.meter === 'failed' && s.stage === 'failed',
+      );
+      const suspended = await until(
+        'the run suspended',
+        async () => (await api(base, `/runs/${uid}`)).body as { live?: { state: string } },
+        (r) => r.live?.state === 'suspended',
+      );
+      assert.equal(suspended.live?.state, 'suspended');
+      const read = await api(base, '/instruments/meter/signals/power');
+      assert.ok(read.status === 503 || read.status === 504, JSON.stringify(read.body));
+      // The agent notices the silent cut by its pings (busConnectionOptions: 5 s × 2).
+      await agent.waitFor(/lost the NATS server/);
+      const outbox = new DatabaseSync(join(dir, 'agent', 'log-outbox.sqlite'), { readOnly: true });
+      const pending = () =>
+        Number((outbox.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n);
+      await until(
+        'the agent keeps logging into its outbox',
+        async () => pending(),
+        (n) => n >= 3,
+      );
+      const healAt = Date.now();
+      setAgentLink(hosts, true);
+
+      await agent.waitFor(/NATS server back: sending a fresh birth/);
+      const reborn = await until('a fresh birth in KV', birth, (b) => b.epoch > epochBefore);
+      assert.ok(reborn.epoch > epochBefore, 'a new epoch');
+      await until('ready at the hub again', states, (s) => s.meter === 'ready' && s.stage === 'ready');
+      const done = await until(
+        'the run finished',
+        async () => (await api(base, `/runs/${uid}`)).body as { status?: string },
+        (r) => r.status !== undefined && r.status !== 'running',
+      );
+      assert.equal(done.status, 'success', JSON.stringify(done));
+      const events = (await api(base, `/runs/${uid}/documents?name=event`)).body as unknown[];
+      assert.equal(events.length, 16);
+      await until(
+        'the outbox drained',
+        async () => pending(),
+        (n) => n === 0,
+      );
+      outbox.close();
+
+      // Replayed in order: the stream holds the outbox's batches in outbox order, once each.
+      const jsm = await jetstreamManager(nc!);
+      const stream = logStreamName('lab');
+      const { state } = await jsm.streams.info(stream);
+      const batches: LogBatch[] = [];
+      for (let seq = state.first_seq; seq <= state.last_seq; seq++)
+        batches.push(decode(LogBatch, (await jsm.streams.getMessage(stream, { seq })).data, 'log batch'));
+      const seqs = batches.map((b) => b.seq);
+      assert.deepEqual(
+        seqs,
+        [...seqs].sort((a, b) => a - b),
+        'outbox order kept',
+      );
+      assert.equal(new Set(seqs).size, seqs.length, 'each batch once in the stream');
+      const times = batches.flatMap((b) =>
+        b.samples.filter((s) => s.signal === 'meter.power').map((s) => s.time),
+      );
+      for (let i = 1; i < times.length; i++)
+        assert.equal(times[i]! - times[i - 1]!, 1000, `meter.power: gap or disorder at ${times[i]}`);
+      const cutTimes = times.filter((t) => t > cutAt && t < healAt);
+      assert.ok(cutTimes.length >= 3, `${cutTimes.length} samples stamped during the cut`);
+
+      // And the hub stored them all: every second of the cut, once per signal.
+      await until(
+        'the hub stored everything the stream holds',
+        async () => {
+          const db = new DatabaseSync(join(dir, 'hub', 'timeseries.sqlite'), { readOnly: true });
+          try {
+            return (
+              db
+                .prepare(
+                  "SELECT count(*) AS n FROM samples JOIN signals ON signals.id = samples.signal_id WHERE name = 'meter.power'",
+                )
+                .get() as { n: number }
+            ).n;
+          } finally {
+            db.close();
+          }
+        },
+        (n) => Number(n) === times.length,
+      );
+    });
+  });
+}
