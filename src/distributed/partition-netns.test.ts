@@ -64,6 +64,19 @@ async function api(base: string, path: string, init?: RequestInit): Promise<{ st
   return { status: res.status, body: await res.json() };
 }
 
+/** `promise`, or a failure naming what did not happen within `ms` (an awaited log line, not a sleep). */
+async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Polls until `check` passes: state crosses processes and the network, not at a fixed time. */
 async function until<T>(
   what: string,
@@ -87,6 +100,25 @@ function partitionTest(hosts: PartitionedHosts): void {
     const nats = new PrivateNatsServer(['-a', '0.0.0.0']);
     const procs: SiteProcess[] = [];
     let nc: NatsConnection | null = null;
+    let hub: SiteProcess | null = null;
+
+    const hubToml = (name: string, suspendTimeoutS: number) => `
+instruments = []
+[application]
+name = "${name}"
+[agent]
+heartbeat_ms = 300
+stale_after_ms = 1500
+[bus]
+url = "${nats.url}"
+request_timeout_ms = 2000
+[engine]
+suspend_timeout_s = ${suspendTimeoutS}
+[server]
+port = 0
+[storage]
+output_dir = "${join(dir, name)}"
+`;
 
     before(async () => {
       await nats.start();
@@ -143,27 +175,7 @@ interval_s = 1
       );
       procs.push(agent);
       await agent.waitFor(/parameter logging to the bus started/);
-      const hub = startSiteProcess(
-        'hub',
-        join(dir, 'hub.toml'),
-        `
-instruments = []
-[application]
-name = "hub"
-[agent]
-heartbeat_ms = 300
-stale_after_ms = 1500
-[bus]
-url = "${nats.url}"
-request_timeout_ms = 2000
-[engine]
-suspend_timeout_s = 120
-[server]
-port = 0
-[storage]
-output_dir = "${join(dir, 'hub')}"
-`,
-      );
+      hub = startSiteProcess('hub', join(dir, 'hub.toml'), hubToml('hub', 120));
       procs.push(hub);
       const base = String((await hub.waitFor(/Benchtop ready at/)).url);
       const states = async () =>
@@ -220,7 +232,7 @@ output_dir = "${join(dir, 'hub')}"
       const read = await api(base, '/instruments/meter/signals/power');
       assert.ok(read.status === 503 || read.status === 504, JSON.stringify(read.body));
       // The agent notices the silent cut by its pings (busConnectionOptions: 5 s × 2).
-      await agent.waitFor(/lost the NATS server/);
+      await within(60_000, 'the agent notices the cut', agent.waitFor(/lost the NATS server/));
       const outbox = new DatabaseSync(join(dir, 'agent', 'log-outbox.sqlite'), { readOnly: true });
       const pending = () =>
         Number((outbox.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n);
@@ -232,7 +244,13 @@ output_dir = "${join(dir, 'hub')}"
       const healAt = Date.now();
       setAgentLink(hosts, true);
 
-      await agent.waitFor(/NATS server back: sending a fresh birth/);
+      await within(
+        60_000,
+        'the agent reconnects after the cut',
+        agent.waitFor(/NATS server back: sending a fresh birth/),
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}; agent log:\n${agent.lines.slice(-30).join('\n')}`);
+      });
       const reborn = await until('a fresh birth in KV', birth, (b) => b.epoch > epochBefore);
       assert.ok(reborn.epoch > epochBefore, 'a new epoch');
       await until('ready at the hub again', states, (s) => s.meter === 'ready' && s.stage === 'ready');
@@ -292,6 +310,57 @@ output_dir = "${join(dir, 'hub')}"
         },
         (n) => Number(n) === times.length,
       );
+    });
+
+    it('a cross-host run cut off longer than [engine] suspend_timeout_s fails with the reason', async () => {
+      // The first hub stops cleanly (its control leases released), one with a 3 s limit takes over.
+      hub!.child.kill('SIGTERM');
+      await hub!.exited;
+      const strict = startSiteProcess('hub', join(dir, 'strict.toml'), hubToml('strict', 3));
+      procs.push(strict);
+      const base = String((await strict.waitFor(/Benchtop ready at/)).url);
+      await until(
+        'the stage ready at the new hub',
+        async () => (await api(base, '/instruments')).body as { id: string; state: string }[],
+        (l) => l.find((i) => i.id === 'stage')?.state === 'ready',
+      );
+      const submitted = await api(base, '/runs', {
+        method: 'POST',
+        body: JSON.stringify({
+          plan: 'scan',
+          args: {
+            detectors: ['meter.power'],
+            motor: 'stage.axis1.position',
+            start: 0,
+            stop: 1,
+            num: 16,
+            settle_s: 0.2,
+          },
+        }),
+      });
+      assert.equal(submitted.status, 201, JSON.stringify(submitted.body));
+      const uid = submitted.body.uid as string;
+      await until(
+        'an event before the cut',
+        async () => (await api(base, `/runs/${uid}/documents?name=event`)).body as unknown[],
+        (d) => d.length >= 1,
+      );
+      setAgentLink(hosts, false);
+      try {
+        const failed = await until(
+          'the run failed',
+          async () => (await api(base, `/runs/${uid}`)).body as { status?: string; reason?: string },
+          (r) => r.status !== undefined && r.status !== 'running',
+        );
+        assert.equal(failed.status, 'fail', JSON.stringify(failed));
+        assert.match(
+          String(failed.reason),
+          /(meter|stage) was unavailable for 3 s \(\[engine\] suspend_timeout_s\)/,
+        );
+        assert.match(String(failed.reason), /hostA/, 'the reason names the agent');
+      } finally {
+        setAgentLink(hosts, true);
+      }
     });
   });
 }
