@@ -83,7 +83,7 @@ export class BenchSite {
       const spawnSite = (command: 'agent' | 'hub', config: object, nodeArgs: string[] | undefined) => {
         const file = join(dir, `${command}.toml`);
         writeFileSync(file, stringify(config));
-        const env = { ...process.env, BENCHTOP_LOGGING__FORMAT: 'json' };
+        const env: NodeJS.ProcessEnv = { ...process.env, BENCHTOP_LOGGING__FORMAT: 'json' };
         delete env.BENCHTOP_CONFIG;
         const args = [...(nodeArgs ?? []), cli, command, '--config', file];
         if (command === 'hub') args.push('--port', '0', '--bind', '127.0.0.1');

@@ -398,8 +398,13 @@ export class Agent {
           return done({ reading: await instrument.read(String(args.signal)) });
         case 'write': {
           const signal = String(args.signal);
-          const completes = instrument.describe().signals.find((s) => s.name === signal)?.completes === true;
-          if (!completes) return done({ reading: await instrument.writeAndRead(signal, args.value) });
+          const desc = instrument.describe().signals.find((s) => s.name === signal);
+          if (desc?.completes !== true) {
+            const reading = await instrument.writeAndRead(signal, args.value);
+            // The hub reads the value back next (a PUT reporting it): done here, one round trip fewer.
+            if (reading || args.readBack !== true || !desc?.readable) return done({ reading });
+            return done({ reading: await instrument.read(signal) });
+          }
           return this.accept(
             request.cmdId,
             `${inst}.${signal} = ${String(args.value)}`,

@@ -274,8 +274,11 @@ interval_s = 1
       const stream = logStreamName('lab');
       const { state } = await jsm.streams.info(stream);
       const batches: LogBatch[] = [];
-      for (let seq = state.first_seq; seq <= state.last_seq; seq++)
-        batches.push(decode(LogBatch, (await jsm.streams.getMessage(stream, { seq })).data, 'log batch'));
+      for (let seq = state.first_seq; seq <= state.last_seq; seq++) {
+        const stored = await jsm.streams.getMessage(stream, { seq });
+        assert.ok(stored, `stream message ${seq}`);
+        batches.push(decode(LogBatch, stored.data, 'log batch'));
+      }
       const seqs = batches.map((b) => b.seq);
       assert.deepEqual(
         seqs,
