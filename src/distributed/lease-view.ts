@@ -8,7 +8,7 @@ import { kvKey } from './subjects.ts';
  * every write/call/restart costs no JetStream round trip (a direct get was a second network
  * hop on every remote command, and the slowest one at p99). Only an acceptance is answered
  * from the copy: a command whose lease the copy does not show (not there yet, released,
- * taken over) is judged by reading the bucket itself, as before. See decision 0031.
+ * taken over) is judged by reading the bucket itself, as before. See decision 0017.
  */
 export class LeaseView {
   private readonly kv: KV;
