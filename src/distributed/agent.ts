@@ -26,6 +26,7 @@ import {
   ReadingBatch,
   StateChange,
 } from './messages.ts';
+import { ReadingBatcher } from './reading-batcher.ts';
 import { AGENT_TARGET, kvKey, parseCommandSubject, subjects } from './subjects.ts';
 
 export interface AgentDeps {
@@ -60,8 +61,7 @@ export class Agent {
   private seq = 0;
   private heartbeatSeq = 0;
   private heartbeatTimer: TimerHandle | null = null;
-  private flushTimer: TimerHandle | null = null;
-  private readonly outbox = new Map<string, { inst: string; samples: ReadingBatch['samples'] }>();
+  private readonly readings: ReadingBatcher;
   private readonly commands = new CommandCache();
   private readonly pending = new Map<string, Pending>();
   private readonly offs: (() => void)[] = [];
@@ -77,6 +77,21 @@ export class Agent {
     this.agentId = agent.id;
     this.host = agent.host ?? hostname();
     this.site = agent.site;
+    this.readings = new ReadingBatcher({
+      clock: deps.clock,
+      batchMs: agent.reading_batch_ms,
+      send: (subject, inst, samples) => {
+        const batch: ReadingBatch = {
+          v: PROTOCOL_VERSION,
+          agentId: this.agentId,
+          epoch: this.epoch,
+          seq: ++this.seq,
+          inst,
+          samples,
+        };
+        this.publish(subject, encode(ReadingBatch, batch));
+      },
+    });
   }
 
   /** The bus connection, once started (the parameter-log forwarder shares it). */
@@ -306,38 +321,17 @@ export class Agent {
 
   private queueReading(reading: Reading): void {
     if (!this.owns(reading.instrument)) return;
-    const key = subjects.readings(this.site, this.agentId, reading.instrument, reading.signal);
-    let batch = this.outbox.get(key);
-    if (!batch) {
-      batch = { inst: reading.instrument, samples: [] };
-      this.outbox.set(key, batch);
-    }
-    batch.samples.push({
-      signal: reading.signal,
-      value: reading.value,
-      ts: reading.timestamp,
-      quality: reading.quality,
-      ...(reading.unit !== undefined ? { unit: reading.unit } : {}),
-    });
-    const batchMs = this.deps.config.agent.reading_batch_ms;
-    if (batchMs === 0) this.flush();
-    else this.flushTimer ??= this.deps.clock.setTimeout(() => this.flush(), batchMs);
-  }
-
-  private flush(): void {
-    this.flushTimer = null;
-    for (const [subject, { inst, samples }] of this.outbox) {
-      const batch: ReadingBatch = {
-        v: PROTOCOL_VERSION,
-        agentId: this.agentId,
-        epoch: this.epoch,
-        seq: ++this.seq,
-        inst,
-        samples,
-      };
-      this.publish(subject, encode(ReadingBatch, batch));
-    }
-    this.outbox.clear();
+    this.readings.add(
+      subjects.readings(this.site, this.agentId, reading.instrument, reading.signal),
+      reading.instrument,
+      {
+        signal: reading.signal,
+        value: reading.value,
+        ts: reading.timestamp,
+        quality: reading.quality,
+        ...(reading.unit !== undefined ? { unit: reading.unit } : {}),
+      },
+    );
   }
 
   private async serve(msg: Msg): Promise<void> {
@@ -468,8 +462,7 @@ export class Agent {
   async stop(): Promise<void> {
     for (const off of this.offs.splice(0)) off();
     this.heartbeatTimer?.cancel();
-    this.flushTimer?.cancel();
-    this.flush();
+    this.readings.flush();
     const nc = this.nc;
     if (!nc) return;
     this.commandSub?.unsubscribe();
