@@ -156,6 +156,10 @@ export class Agent {
   /** Reconnected after a cut: a fresh birth with a new epoch (the hub rebuilds its view). */
   private async watchStatus(nc: NatsConnection): Promise<void> {
     for await (const status of nc.status()) {
+      // A silent cut shows first as unanswered pings; the client then closes the connection, but
+      // only once what it had written reached the kernel, which can wait for the link to return.
+      if (status.type === 'staleConnection')
+        this.log.warn('the NATS server stopped answering pings: connection stale');
       if (status.type === 'disconnect') this.log.warn('lost the NATS server; retrying');
       if (status.type === 'reconnect') {
         this.log.info('NATS server back: sending a fresh birth');

@@ -216,33 +216,44 @@ interval_s = 1
         (d) => d.length >= 2,
       );
 
-      const cutAt = Date.now();
-      setAgentLink(hosts, false);
-      await until(
-        'the hub shows the agent stale',
-        states,
-        (s) => s.meter === 'failed' && s.stage === 'failed',
-      );
-      const suspended = await until(
-        'the run suspended',
-        async () => (await api(base, `/runs/${uid}`)).body as { live?: { state: string } },
-        (r) => r.live?.state === 'suspended',
-      );
-      assert.equal(suspended.live?.state, 'suspended');
-      const read = await api(base, '/instruments/meter/signals/power');
-      assert.ok(read.status === 503 || read.status === 504, JSON.stringify(read.body));
-      // The agent notices the silent cut by its pings (busConnectionOptions: 5 s × 2).
-      await within(60_000, 'the agent notices the cut', agent.waitFor(/lost the NATS server/));
       const outbox = new DatabaseSync(join(dir, 'agent', 'log-outbox.sqlite'), { readOnly: true });
       const pending = () =>
         Number((outbox.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n);
-      await until(
-        'the agent keeps logging into its outbox',
-        async () => pending(),
-        (n) => n >= 3,
-      );
-      const healAt = Date.now();
-      setAgentLink(hosts, true);
+      const cutAt = Date.now();
+      setAgentLink(hosts, false);
+      let healAt = Number.NaN;
+      try {
+        await until(
+          'the hub shows the agent stale',
+          states,
+          (s) => s.meter === 'failed' && s.stage === 'failed',
+        );
+        const suspended = await until(
+          'the run suspended',
+          async () => (await api(base, `/runs/${uid}`)).body as { live?: { state: string } },
+          (r) => r.live?.state === 'suspended',
+        );
+        assert.equal(suspended.live?.state, 'suspended');
+        const read = await api(base, '/instruments/meter/signals/power');
+        assert.ok(read.status === 503 || read.status === 504, JSON.stringify(read.body));
+        // The agent notices the silent cut by its pings (busConnectionOptions: 5 s × 2). The
+        // disconnect itself may only be reported once the link is back (see Agent.watchStatus).
+        await within(
+          60_000,
+          'the agent notices the cut',
+          agent.waitFor(/stopped answering pings|lost the NATS server/),
+        ).catch((error: Error) => {
+          throw new Error(`${error.message}; agent log:\n${agent.lines.slice(-30).join('\n')}`);
+        });
+        await until(
+          'the agent keeps logging into its outbox',
+          async () => pending(),
+          (n) => n >= 3,
+        );
+      } finally {
+        healAt = Date.now();
+        setAgentLink(hosts, true);
+      }
 
       await within(
         60_000,
