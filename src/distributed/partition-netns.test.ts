@@ -300,8 +300,12 @@ interval_s = 1
       const times = batches.flatMap((b) =>
         b.samples.filter((s) => s.signal === 'meter.power').map((s) => s.time),
       );
+      // In order on the 1 s deadline grid. (Whether every second was sampled is the logger's
+      // business — it skips a deadline it is more than one interval late for, which a machine
+      // this loaded can make happen; the 50-signal test checks completeness on a fake clock.)
       for (let i = 1; i < times.length; i++)
-        assert.equal(times[i]! - times[i - 1]!, 1000, `meter.power: gap or disorder at ${times[i]}`);
+        assert.ok(times[i]! > times[i - 1]!, `meter.power: out of order or twice at ${times[i]}`);
+      for (const t of times) assert.equal(t % 1000, 0, `meter.power at ${t}: on the deadline grid`);
       const cutTimes = times.filter((t) => t > cutAt && t < healAt);
       assert.ok(cutTimes.length >= 3, `${cutTimes.length} samples stamped during the cut`);
 
