@@ -35,7 +35,7 @@ if (!inside) {
     const why = whyNoNamespaces();
     it(
       'agent and hub on two namespaces',
-      { skip: why ? `skipped: ${why}` : false, timeout: 240_000 },
+      { skip: why ? `skipped: ${why}` : false, timeout: 300_000 },
       async () => {
         const hosts = twoHosts('part');
         try {
@@ -58,6 +58,7 @@ if (!inside) {
 // biome-ignore lint/suspicious/noExplicitAny: replies of many shapes, checked field by field
 async function api(base: string, path: string, init?: RequestInit): Promise<{ status: number; body: any }> {
   const res = await fetch(`${base}/api/v1${path}`, {
+    signal: AbortSignal.timeout(10_000),
     ...init,
     headers: init?.body ? { 'content-type': 'application/json' } : {},
   });
@@ -78,23 +79,33 @@ async function within<T>(ms: number, what: string, promise: Promise<T>): Promise
 }
 
 /** Polls until `check` passes: state crosses processes and the network, not at a fixed time. */
+const started = Date.now();
+/** Progress on stderr, so a slow step can be told from a stuck one in CI's log. */
+function step(what: string): void {
+  process.stderr.write(`  [partition +${((Date.now() - started) / 1000).toFixed(1)} s] ${what}\n`);
+}
+
 async function until<T>(
   what: string,
   get: () => Promise<T>,
   check: (v: T) => boolean,
-  tries = 600,
+  limitMs = 60_000,
 ): Promise<T> {
   let last: T | undefined;
-  for (let i = 0; i < tries; i++) {
+  const deadline = Date.now() + limitMs;
+  while (Date.now() < deadline) {
     last = await get();
-    if (check(last)) return last;
+    if (check(last)) {
+      step(what);
+      return last;
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   assert.fail(`gave up waiting for ${what}; last: ${JSON.stringify(last)}`);
 }
 
 function partitionTest(hosts: PartitionedHosts): void {
-  describe('inside the hub namespace', { timeout: 200_000 }, () => {
+  describe('inside the hub namespace', { timeout: 280_000 }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'benchtop-partition-'));
     // Listening on every address of the hub namespace: its loopback and its end of the cable.
     const nats = new PrivateNatsServer(['-a', '0.0.0.0']);
@@ -174,10 +185,11 @@ interval_s = 1
         { namespace: hosts.agent.namespace },
       );
       procs.push(agent);
-      await agent.waitFor(/parameter logging to the bus started/);
+      await within(60_000, 'agent started', agent.waitFor(/parameter logging to the bus started/));
+      step('agent started');
       hub = startSiteProcess('hub', join(dir, 'hub.toml'), hubToml('hub', 120));
       procs.push(hub);
-      const base = String((await hub.waitFor(/Benchtop ready at/)).url);
+      const base = String((await within(60_000, 'hub ready', hub.waitFor(/Benchtop ready at/))).url);
       const states = async () =>
         Object.fromEntries(
           ((await api(base, '/instruments')).body as { id: string; state: string }[]).map((i) => [
@@ -242,9 +254,12 @@ interval_s = 1
           60_000,
           'the agent notices the cut',
           agent.waitFor(/stopped answering pings|lost the NATS server/),
-        ).catch((error: Error) => {
-          throw new Error(`${error.message}; agent log:\n${agent.lines.slice(-30).join('\n')}`);
-        });
+        ).then(
+          () => step('the agent noticed the cut'),
+          (error: Error) => {
+            throw new Error(`${error.message}; agent log:\n${agent.lines.slice(-30).join('\n')}`);
+          },
+        );
         await until(
           'the agent keeps logging into its outbox',
           async () => pending(),
@@ -259,9 +274,12 @@ interval_s = 1
         60_000,
         'the agent reconnects after the cut',
         agent.waitFor(/NATS server back: sending a fresh birth/),
-      ).catch((error: Error) => {
-        throw new Error(`${error.message}; agent log:\n${agent.lines.slice(-30).join('\n')}`);
-      });
+      ).then(
+        () => step('the agent reconnected'),
+        (error: Error) => {
+          throw new Error(`${error.message}; agent log:\n${agent.lines.slice(-30).join('\n')}`);
+        },
+      );
       const reborn = await until('a fresh birth in KV', birth, (b) => b.epoch > epochBefore);
       assert.ok(reborn.epoch > epochBefore, 'a new epoch');
       await until('ready at the hub again', states, (s) => s.meter === 'ready' && s.stage === 'ready');
@@ -336,7 +354,9 @@ interval_s = 1
       await hub!.exited;
       const strict = startSiteProcess('hub', join(dir, 'strict.toml'), hubToml('strict', 3));
       procs.push(strict);
-      const base = String((await strict.waitFor(/Benchtop ready at/)).url);
+      const base = String(
+        (await within(60_000, 'second hub ready', strict.waitFor(/Benchtop ready at/))).url,
+      );
       await until(
         'the stage ready at the new hub',
         async () => (await api(base, '/instruments')).body as { id: string; state: string }[],
