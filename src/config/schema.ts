@@ -458,7 +458,8 @@ export const ConfigSchema = Type.Object(
         reading_batch_ms: Type.Integer({
           minimum: 0,
           default: 10,
-          description: 'Readings are published in batches this often',
+          description:
+            "A signal's live readings go out at most this often: one not sent within this time goes at once, faster ones wait and share a message",
         }),
       },
       'Several machines: this host as a Benchtop agent (benchtop agent / benchtop hub)',

@@ -14,7 +14,16 @@ import type { Reading } from './reading.ts';
 
 export type InstrumentMessage =
   | { op: 'read'; signal: string }
-  | { op: 'write'; signal: string; value: SignalValue }
+  | {
+      op: 'write';
+      signal: string;
+      value: SignalValue;
+      /**
+       * The caller reads the value back right after (a PUT reporting it): an actor across a
+       * network reads it in the same exchange; a local one ignores it (its read is cheap).
+       */
+      readBack?: boolean;
+    }
   | { op: 'call'; action: string; args: Record<string, unknown> }
   | { op: 'check'; completion: Completion }
   | { op: 'poll' };

@@ -175,3 +175,20 @@ test('while the agent is stale the instrument is unavailable without a request',
   );
   assert.equal(sent.length, 0);
 });
+
+test('a write whose caller reads the value back asks the agent for it in the same request; a plain write does not', async () => {
+  const reading = { instrument: 'stage', signal: 'axis1.position', value: 2, timestamp: 5, quality: 'good' };
+  const { instrument, sent } = remote((_verb, args) => done('w', args.readBack ? { reading } : {}));
+  // No completion here: the agent's reply is `done`, as for a setpoint that takes effect at once.
+  assert.deepEqual(await instrument.writeAndRead('axis1.position', 2), reading);
+  await instrument.write('axis1.position', 3);
+  assert.equal(await instrument.writeAndRead('axis1.position', 4, { wait: false }), undefined);
+  assert.deepEqual(
+    sent.map((s) => s.args),
+    [
+      { signal: 'axis1.position', value: 2, readBack: true },
+      { signal: 'axis1.position', value: 3 },
+      { signal: 'axis1.position', value: 4 },
+    ],
+  );
+});

@@ -107,7 +107,11 @@ export class RemoteActor implements InstrumentActor {
       }
       case 'write':
         return this.reply(
-          await this.send('write', { signal: message.signal, value: message.value }, timeoutMs),
+          await this.send(
+            'write',
+            { signal: message.signal, value: message.value, ...(message.readBack ? { readBack: true } : {}) },
+            timeoutMs,
+          ),
         );
       case 'call':
         return this.reply(await this.send('call', { action: message.action, args: message.args }, timeoutMs));
