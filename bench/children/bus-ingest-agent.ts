@@ -44,6 +44,8 @@ const bus = {
   lease_ttl_ms: 15_000,
   log_stream_max_age_days: 1,
   log_stream_max_bytes: 4 * 1024 ** 3,
+  doc_stream_max_age_days: 1,
+  doc_stream_max_bytes: 1024 ** 3,
   clock_offset_alarm_ms: 100,
 };
 const nc = await connectBus(bus, 'agent:bench');

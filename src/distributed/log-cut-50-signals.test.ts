@@ -116,6 +116,8 @@ timescaledb = "off"
       lease_ttl_ms: 15_000,
       log_stream_max_age_days: 7,
       log_stream_max_bytes: 1024 ** 3,
+      doc_stream_max_age_days: 1,
+      doc_stream_max_bytes: 1024 ** 3,
       clock_offset_alarm_ms: 100,
     };
     nc = await connectBus(bus, 'agent:cut50');
