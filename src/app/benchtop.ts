@@ -19,11 +19,13 @@ import { RunEngine } from '../engine/run-engine.ts';
 import type { RunWriter, WriterFactory } from '../engine/run-storage.ts';
 import type { InstrumentCatalog } from '../instruments/kind.ts';
 import { instrumentLineAdapters } from '../production/adapters/instrument-line-adapters.ts';
+import { lineAlarmSink } from '../production/line-alarm-sink.ts';
 import { lineBusHooks } from '../production/line-bus-events.ts';
 import { LineKpiPublisher } from '../production/line-kpi-publisher.ts';
 import { ProductionLines } from '../production/production-lines.ts';
 import { SecurityStore } from '../server/auth/security-store.ts';
 import { assertBindAllowed, describeBind } from '../server/bind-policy.ts';
+import type { RemoteRunFiles } from '../server/context.ts';
 import { HealthService } from '../server/health/health-service.ts';
 import { BenchtopMetrics } from '../server/metrics/benchtop-metrics.ts';
 import { buildServer } from '../server/server.ts';
@@ -65,6 +67,8 @@ export interface BenchtopOptions {
     bus: EventBus<BenchtopEvents>;
     clock: Clock;
   }) => InstrumentDirectory;
+  /** A hub's run files kept on agents (camera frames), served by the run file route. */
+  remoteFiles?: RemoteRunFiles;
 }
 
 /**
@@ -112,6 +116,7 @@ export class Benchtop {
   production: ProductionLines | null = null;
   private kpiPublisher: LineKpiPublisher | null = null;
   private stopping: Promise<void> | null = null;
+  private readonly remoteFiles: RemoteRunFiles | undefined;
 
   constructor(loaded: LoadedConfig, logger: Logger, options: BenchtopOptions = {}) {
     this.loaded = loaded;
@@ -119,6 +124,7 @@ export class Benchtop {
     this.logger = logger;
     this.clock = options.clock ?? systemClock;
     this.logRing = options.logRing;
+    this.remoteFiles = options.remoteFiles;
     this.bus = new EventBus<BenchtopEvents>(({ topic, error }) => {
       logger.error({ err: error, topic }, 'bus subscriber failed');
     });
@@ -299,6 +305,7 @@ export class Benchtop {
       ...(this.timeseries ? { timeseries: this.timeseries } : {}),
       ...(this.logRing ? { logRing: this.logRing } : {}),
       ...(this.production ? { production: this.production.context } : {}),
+      ...(this.remoteFiles ? { remoteFiles: this.remoteFiles } : {}),
       startedAt: this.clock.now(),
     });
     this.server = built.app;
@@ -442,6 +449,8 @@ export class Benchtop {
         instruments: this.config.instruments,
       }),
       ...lineBusHooks(this.bus),
+      // W204, F205, S101, S102 are alarms like any other: life cycle, acknowledge, history, metrics.
+      alarmsFor: (lineId) => lineAlarmSink(lineId, this.alarms),
       onError: (error) => {
         this.metrics.errors.inc({ kind: 'production' });
         log.warn({ err: error }, 'production line problem');

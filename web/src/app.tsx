@@ -9,6 +9,7 @@ import { AlarmsPage } from './pages/alarms-page.tsx';
 import { CameraPage } from './pages/camera-page.tsx';
 import { HistoryPage } from './pages/history-page.tsx';
 import { InstrumentPage } from './pages/instrument-page.tsx';
+import { IsiAnalysisPage } from './pages/isi-analysis-page.tsx';
 import { LinePage } from './pages/line-page.tsx';
 import { LoginPage } from './pages/login-page.tsx';
 import { OverviewPage } from './pages/overview-page.tsx';
@@ -29,6 +30,7 @@ const NAV = [
   { to: '/alarms', label: 'Alarms', prefix: '/alarms' },
   { to: '/process', label: 'Process', prefix: '/process' },
   { to: '/line', label: 'Line', prefix: '/line' },
+  { to: '/imaging/analysis', label: 'ISI analysis', prefix: '/imaging/analysis' },
   { to: '/system', label: 'System', prefix: '/system' },
 ];
 
@@ -161,6 +163,7 @@ const ROUTES: [string, (params: Record<string, string>) => ReactNode][] = [
   ['/alarms', () => <AlarmsPage />],
   ['/process', () => <ProcessPage />],
   ['/line', () => <LinePage />],
+  ['/imaging/analysis', () => <IsiAnalysisPage />],
   ['/system', () => <SystemPage />],
 ];
 

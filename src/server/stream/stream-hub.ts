@@ -58,6 +58,8 @@ function channelOf(topic: string): string | null {
   if (topic.startsWith('alarm.') || topic.startsWith('setpoint.')) return 'alarms';
   // line.part, line.defect, line.state, line.alarm, line.kpis (src/production/line-bus-events.ts)
   if (topic.startsWith('line.')) return 'lines';
+  // isi.online_maps (src/imaging/isi-online-events.ts)
+  if (topic.startsWith('isi.')) return 'imaging';
   if (topic === 'log.record') return 'logs';
   return null;
 }
