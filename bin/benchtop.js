@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --expose-gc
 // Entry point installed as `benchtop`. Benchtop's sources are TypeScript run by Node's type
 // stripping (Node >= 22.18, or 22.12+ with a flag). On an older Node, re-run this file with the
 // Node 24 that the project pins in node_modules.
@@ -20,7 +20,11 @@ if (process.features.typescript) {
 } else {
   const pinned = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url));
   const node = existsSync(pinned) ? pinned : process.execPath;
-  const flags = existsSync(pinned) ? [] : ['--experimental-strip-types', '--no-warnings=ExperimentalWarning'];
+  const flags = [
+    // The server frees its start-up garbage with gc() once it is up (src/app/startup-memory.ts).
+    '--expose-gc',
+    ...(existsSync(pinned) ? [] : ['--experimental-strip-types', '--no-warnings=ExperimentalWarning']),
+  ];
   const child = spawn(node, [...flags, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: 'inherit',
     env: { ...process.env, _BENCHTOP_REEXECUTED: '1' },

@@ -13,6 +13,9 @@ import { logixBenchmark } from './logix.ts';
 import { modbusBenchmark } from './modbus.ts';
 import { retinotopyBenchmark } from './retinotopy.ts';
 import { scpiBenchmark } from './scpi.ts';
+import { siteCommandBenchmark } from './site-command.ts';
+import { siteIngestBenchmark } from './site-ingest.ts';
+import { siteLatencyBenchmark } from './site-latency.ts';
 import { startupBenchmark } from './startup.ts';
 import { tagScaleBenchmark } from './tagscale.ts';
 
@@ -34,4 +37,7 @@ export const benchmarks: Benchmark[] = [
   genicamBenchmark,
   retinotopyBenchmark,
   isiRecordingBenchmark,
+  siteLatencyBenchmark,
+  siteCommandBenchmark,
+  siteIngestBenchmark,
 ];

@@ -6,9 +6,9 @@
  *   node bench/children/line-tracking.ts postgres URL PARTS
  *   node bench/children/line-tracking.ts sqlite DIR PARTS
  *
- * The PLC and camera are the in-process fakes answering on the next event-loop turn (the
- * LogixPlc and KeyenceCvx simulators are not on this branch), so the figure is Benchtop's own
- * path and its store. Prints {"parts_per_s", "p50_ms", "p99_ms", …}: throughput counts until
+ * The PLC and camera are the in-process fakes answering on the next event-loop turn, so the
+ * figure is Benchtop's own path and its store: the anchor beside the run on the simulators
+ * (line-tracking-simulators.ts). Prints {"parts_per_s", "p50_ms", "p99_ms", …}: throughput counts until
  * the last part is stored; latency is event → result written back.
  */
 import { join } from 'node:path';

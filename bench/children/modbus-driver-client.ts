@@ -1,11 +1,17 @@
 /**
  * Benchmark "modbus", ours: the ModbusPlc driver (point table, merged read, pool, decoding)
- * reading 50 float32 points = 100 contiguous holding registers, one FC3 request per scan, one
- * scan at a time on one connection, against a simulator in another process.
+ * scanning BLOCKS groups of 50 float32 points, each group 100 contiguous holding registers
+ * 1000 addresses from the next (so each is one FC3 request of 100 registers), over a pool of
+ * CONNECTIONS connections, one scan at a time, against a simulator in another process. A scan's
+ * requests go out in parallel over the pool, as in any poll.
  *
- *   node bench/children/modbus-driver-client.ts PORT SCANS WARMUP
+ *   node bench/children/modbus-driver-client.ts PORT SCANS WARMUP [CONNECTIONS BLOCKS IN_FLIGHT]
  *
- * Prints {"requests_per_s", "n", "seconds", "cpu_us_per_request"} (user + system CPU of this process).
+ * (default 1 1 1). IN_FLIGHT > 1 pipelines up to that many requests on each connection
+ * (`max_in_flight`, matched by transaction id) and writes those made together in one go.
+ *
+ * Prints {"requests_per_s", "n" (requests), "seconds", "cpu_us_per_request"} (user + system CPU
+ * of this process per request).
  */
 
 import { systemClock } from '../../src/core/clock.ts';
@@ -13,16 +19,19 @@ import type { CallContext } from '../../src/core/device.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { modbusPlcKind } from '../../src/instruments/modbus/kind.ts';
 
-const [port, scans, warmup] = process.argv.slice(2).map(Number) as [number, number, number];
+const [port, scans, warmup, connections = 1, blocks = 1, inFlight = 1] = process.argv
+  .slice(2)
+  .map(Number) as number[] as [number, number, number, number?, number?, number?];
 const config = {
   host: '127.0.0.1',
   port,
   unit_id: 1,
-  max_connections: 1,
-  points: Array.from({ length: 50 }, (_, i) => ({
-    name: `p${String(i).padStart(2, '0')}`,
+  max_connections: connections,
+  max_in_flight: inFlight,
+  points: Array.from({ length: 50 * blocks }, (_, i) => ({
+    name: `p${String(i).padStart(3, '0')}`,
     table: 'holding',
-    address: 2 * i,
+    address: 1000 * Math.floor(i / 50) + 2 * (i % 50),
     type: 'float32',
   })),
 };
@@ -39,8 +48,11 @@ const ctx: CallContext = {
   publish: () => {},
 };
 await driver.connect(ctx);
-// Each read of one point is a fresh scan of all 50 (one request): values are handed out once.
-const scan = () => driver.signals.p00!.read!(ctx);
+const requestsPerScan = (driver as unknown as { blocks: readonly unknown[] }).blocks.length;
+if (requestsPerScan !== blocks)
+  throw new Error(`expected ${blocks} requests per scan, planned ${requestsPerScan}`);
+// Each read of one point is a fresh scan of them all (BLOCKS requests): values are handed out once.
+const scan = () => driver.signals.p000!.read!(ctx);
 for (let i = 0; i < warmup; i++) await scan();
 const started = performance.now();
 const cpuStarted = process.cpuUsage();
@@ -51,9 +63,9 @@ await driver.disconnect();
 console.log(
   JSON.stringify({
     client: 'benchtop',
-    n: scans,
+    n: scans * blocks,
     seconds,
-    requests_per_s: scans / seconds,
-    cpu_us_per_request: (cpu.user + cpu.system) / scans,
+    requests_per_s: (scans * blocks) / seconds,
+    cpu_us_per_request: (cpu.user + cpu.system) / (scans * blocks),
   }),
 );

@@ -53,6 +53,8 @@ export async function startBenchtop(options: {
   const child = new ChildHandle(
     nodeBin,
     [
+      // As `npm start`, bin/benchtop.js and deploy/benchtop.service run it (src/app/startup-memory.ts).
+      '--expose-gc',
       ...(options.nodeArgs ?? []),
       cli,
       'start',

@@ -214,4 +214,52 @@ describe('alarm life cycle (ISA-18.2)', () => {
     read(1);
     assert.deepEqual(requests, [true, false]);
   });
+
+  it('raised alarms: set by their source, severity from the definition, shelved and counted like the rest', async () => {
+    const { service, changes, clock } = setup([{ high: 1 }]);
+    service.defineRaised({
+      id: 'line:l1:W204',
+      kind: 'line',
+      source: 'l1',
+      description: 'W204 Quality gate failure (line l1)',
+      priority: 'medium',
+      severity: 'minor',
+    });
+    service.defineRaised({
+      id: 'line:l1:W204',
+      kind: 'line',
+      source: 'l1',
+      description: 'again',
+      priority: 'high',
+      severity: 'major',
+    });
+    assert.equal(
+      service.get('line:l1:W204').description,
+      'W204 Quality gate failure (line l1)',
+      'idempotent',
+    );
+    service.setRaised('line:l1:W204', true, { message: 'station01 timed out', value: 2 });
+    service.setRaised('line:l1:W204', true, { message: 'again' });
+    let a = service.get('line:l1:W204');
+    assert.deepEqual(
+      [a.state, a.condition, a.severity, a.value, a.activations],
+      ['unack_active', 'RAISED', 'minor', 2, 1],
+    );
+    assert.deepEqual(
+      changes.map((c) => [c.event.event, c.event.comment]),
+      [['activated', 'station01 timed out']],
+    );
+    assert.equal(service.rates().floodActivations, 1, 'counted towards a flood');
+    service.shelve('line:l1:W204', 'ada', 'camera being replaced', 600);
+    assert.equal(service.get('line:l1:W204').state, 'shelved');
+    await clock.advance(600_000);
+    service.setRaised('line:l1:W204', false);
+    a = service.get('line:l1:W204');
+    assert.deepEqual([a.active, a.shelved, a.state], [false, null, 'unack_rtn']);
+    assert.throws(
+      () => service.setRaised('meter.power', true),
+      (e: unknown) => isBenchtopError(e) && e.code === 'VALIDATION_FAILED',
+      'a limit alarm is evaluated by the service, not raised',
+    );
+  });
 });

@@ -12,6 +12,7 @@ import {
   type AlarmEventKind,
   type AlarmSnapshot,
   lifecycleOf,
+  type SiteCondition,
 } from './alarm-types.ts';
 import { type Condition, evaluate, type Limits, severityOf } from './limit-condition.ts';
 
@@ -21,6 +22,8 @@ interface AlarmRuntime {
   onDelayMs: number;
   offDelayMs: number;
   maxShelveMs: number;
+  /** A raised alarm's severity while active (from its definition); null: from the condition. */
+  raisedSeverity: 'major' | 'minor' | null;
   /** Condition after hysteresis, before the on/off delays. */
   tracked: Condition;
   onTimer: TimerHandle | null;
@@ -43,6 +46,23 @@ export interface AlarmServiceOptions {
   logger: Logger;
   /** The data directory: adds the `storage` alarm, active while its disk is full ('storage.disk'). */
   storagePath?: string;
+}
+
+/**
+ * An application alarm that its source raises and clears (a production line's W204, F205,
+ * S101 …): the service gives it the same life cycle, history, API and metrics as its own.
+ */
+export interface RaisedAlarmDefinition {
+  id: string;
+  kind: 'line';
+  /** What raises it (a line id), shown where instrument alarms show their instrument. */
+  source: string;
+  description: string;
+  priority: AlarmSnapshot['priority'];
+  /** EPICS severity while active: F… faults major, W… warnings minor. */
+  severity: 'major' | 'minor';
+  /** Longest it may be shelved, s (default 8 h). */
+  maxShelveS?: number;
 }
 
 /** The alarm raised while the data disk is full. */
@@ -116,6 +136,73 @@ export class AlarmService {
   addInstrument(inst: { id: string; type: string }): void {
     if (this.alarms.has(`comm:${inst.id}`)) return;
     this.addCommunication(inst, this.options.store.loadStates());
+  }
+
+  /**
+   * An alarm about the site rather than one signal (an agent's clock, its log buffer): raised
+   * and cleared by its owner through `setSiteCondition`, with the same life cycle, history and
+   * acknowledgement as every other alarm. Does nothing if it exists.
+   */
+  addSiteAlarm(def: {
+    id: string;
+    instrument: string;
+    description: string;
+    priority: AlarmSnapshot['priority'];
+  }): void {
+    if (this.alarms.has(def.id)) return;
+    this.add(
+      { ...def, kind: 'site', signal: null, suspend_runs: false },
+      null,
+      { on: 0, off: 0, maxShelve: 28_800_000 },
+      this.options.store.loadStates(),
+    );
+  }
+
+  /** Raises (a site condition) or clears ('NORMAL') a site alarm; `value` is what it measured. */
+  setSiteCondition(id: string, condition: SiteCondition | 'NORMAL', value: number | null): void {
+    const r = this.runtime(id);
+    if (r.snapshot.kind !== 'site')
+      throw new BenchtopError('VALIDATION_FAILED', `alarm "${id}" is not a site alarm`, { alarm: id });
+    this.setCondition(r, condition, value);
+  }
+
+  /** Declares an application alarm (idempotent), keeping its saved state and acknowledgement. */
+  defineRaised(def: RaisedAlarmDefinition): void {
+    if (this.alarms.has(def.id)) return;
+    const runtime = this.add(
+      {
+        id: def.id,
+        kind: def.kind,
+        instrument: def.source,
+        signal: null,
+        description: def.description,
+        priority: def.priority,
+        suspend_runs: false,
+      },
+      null,
+      { on: 0, off: 0, maxShelve: (def.maxShelveS ?? 28_800) * 1000 },
+      this.options.store.loadStates(),
+    );
+    runtime.raisedSeverity = def.severity;
+    // Saved active by a process that has gone: its source starts afresh and raises it again if
+    // the cause is still there, so it must not stay active with nobody left to clear it.
+    if (runtime.snapshot.active) this.clear(runtime);
+    this.armShelveTimer(runtime);
+  }
+
+  /**
+   * Raises (active) or clears an alarm declared with defineRaised. `message` says why (kept in
+   * the activation's history entry); `value` is a number worth showing (records queued …).
+   * Raising an active alarm or clearing a normal one changes nothing.
+   */
+  setRaised(id: string, active: boolean, detail: { message?: string; value?: number } = {}): void {
+    const r = this.runtime(id);
+    if (r.raisedSeverity === null)
+      throw new BenchtopError('VALIDATION_FAILED', `${id} is not raised by its source`, { alarm: id });
+    if (active === r.snapshot.active) return;
+    if (detail.value !== undefined) r.snapshot.value = detail.value;
+    if (active) this.activate(r, 'RAISED', detail.message ?? null);
+    else this.clear(r);
   }
 
   private addCommunication(inst: { id: string; type: string }, saved: Map<string, AlarmSnapshot>): void {
@@ -264,10 +351,8 @@ export class AlarmService {
       onDelayMs: delays.on,
       offDelayMs: delays.off,
       maxShelveMs: delays.maxShelve,
-      tracked:
-        snapshot.active && snapshot.condition !== 'COMM' && snapshot.condition !== 'DISK_FULL'
-          ? snapshot.condition
-          : 'NORMAL',
+      raisedSeverity: null,
+      tracked: snapshot.active && limitCondition(snapshot.condition) ? snapshot.condition : 'NORMAL',
       onTimer: null,
       offTimer: null,
       shelveTimer: null,
@@ -305,7 +390,8 @@ export class AlarmService {
       r.offTimer?.cancel();
       r.offTimer = null;
       if (r.snapshot.active) {
-        const worse = severityOf(condition as Condition) === 'major' && r.snapshot.severity === 'minor';
+        const worse =
+          limitCondition(condition) && severityOf(condition) === 'major' && r.snapshot.severity === 'minor';
         if (worse) {
           r.snapshot.acknowledged = false;
           this.setActiveCondition(r, condition);
@@ -317,7 +403,7 @@ export class AlarmService {
       else
         r.onTimer ??= clock.setTimeout(() => {
           r.onTimer = null;
-          const now: AlarmCondition = r.snapshot.kind === 'communication' ? condition : r.tracked;
+          const now: AlarmCondition = r.snapshot.kind === 'limit' ? r.tracked : condition;
           if (now !== 'NORMAL') this.activate(r, now);
         }, r.onDelayMs);
       return;
@@ -335,17 +421,17 @@ export class AlarmService {
 
   private setActiveCondition(r: AlarmRuntime, condition: AlarmCondition): void {
     r.snapshot.condition = condition;
-    r.snapshot.severity = condition === 'COMM' || condition === 'DISK_FULL' ? 'major' : severityOf(condition);
+    r.snapshot.severity = r.raisedSeverity ?? (limitCondition(condition) ? severityOf(condition) : 'major');
   }
 
-  private activate(r: AlarmRuntime, condition: AlarmCondition): void {
+  private activate(r: AlarmRuntime, condition: AlarmCondition, why: string | null = null): void {
     r.snapshot.active = true;
     r.snapshot.acknowledged = false;
     r.snapshot.activated_at = this.iso();
     r.snapshot.activations++;
     this.setActiveCondition(r, condition);
     this.activations.push({ at: this.options.clock.monotonic(), alarm: r.snapshot.id });
-    this.commit(r, 'activated', null, null);
+    this.commit(r, 'activated', null, why);
     if (r.snapshot.suspend_runs)
       this.options.bus.emit('alarm.suspend_runs', {
         alarm: r.snapshot.id,
@@ -413,4 +499,10 @@ export class AlarmService {
   private iso(): string {
     return new Date(this.options.clock.now()).toISOString();
   }
+}
+
+const NOT_LIMIT: readonly AlarmCondition[] = ['COMM', 'DISK_FULL', 'CLOCK_OFFSET', 'BUFFER_FULL', 'RAISED'];
+
+function limitCondition(condition: AlarmCondition): condition is Condition {
+  return !NOT_LIMIT.includes(condition);
 }

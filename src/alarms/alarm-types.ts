@@ -5,12 +5,20 @@ export type AlarmPriority = 'low' | 'medium' | 'high' | 'critical';
 /** ISA-18.2 states, derived from `active` and `acknowledged` (tracked separately) and shelving. */
 export type AlarmLifecycle = 'normal' | 'unack_active' | 'ack_active' | 'unack_rtn' | 'shelved';
 
-/** A limit condition, an instrument's link lost (COMM), or the data disk full (DISK_FULL). */
-export type AlarmCondition = Condition | 'COMM' | 'DISK_FULL';
+/**
+ * A limit condition, an instrument's link lost (COMM), the data disk full (DISK_FULL), on a
+ * site of several machines an agent's clock too far off (CLOCK_OFFSET) or its parameter-log
+ * buffer dropping samples (BUFFER_FULL), or RAISED: an application alarm its source raises and
+ * clears itself (the line's W204, F205…).
+ */
+export type AlarmCondition = Condition | 'COMM' | 'DISK_FULL' | SiteCondition | 'RAISED';
+
+/** The conditions of `site` alarms, raised and cleared by whoever watches the site (src/distributed). */
+export type SiteCondition = 'CLOCK_OFFSET' | 'BUFFER_FULL';
 
 export interface AlarmSnapshot {
   id: string;
-  kind: 'limit' | 'communication' | 'storage';
+  kind: 'limit' | 'communication' | 'storage' | 'site' | 'line';
   instrument: string;
   signal: string | null;
   description: string;

@@ -19,11 +19,13 @@ import { RunEngine } from '../engine/run-engine.ts';
 import type { RunWriter, WriterFactory } from '../engine/run-storage.ts';
 import type { InstrumentCatalog } from '../instruments/kind.ts';
 import { instrumentLineAdapters } from '../production/adapters/instrument-line-adapters.ts';
+import { lineAlarmSink } from '../production/line-alarm-sink.ts';
 import { lineBusHooks } from '../production/line-bus-events.ts';
 import { LineKpiPublisher } from '../production/line-kpi-publisher.ts';
 import { ProductionLines } from '../production/production-lines.ts';
 import { SecurityStore } from '../server/auth/security-store.ts';
 import { assertBindAllowed, describeBind } from '../server/bind-policy.ts';
+import type { RemoteRunFiles } from '../server/context.ts';
 import { HealthService } from '../server/health/health-service.ts';
 import { BenchtopMetrics } from '../server/metrics/benchtop-metrics.ts';
 import { buildServer } from '../server/server.ts';
@@ -45,6 +47,11 @@ import { logFailedRuns } from './run-end-log.ts';
 import { runWriterFactory } from './run-writer-factory.ts';
 import { watchExternalSetpoints } from './setpoint-watch.ts';
 
+/** Signals per tick (all groups) above which the SQLite parameter log gathers ticks before writing. */
+const LARGE_TICK_SIGNALS = 5000;
+const LARGE_TICK_COALESCE_MS = 5000;
+const LARGE_TICK_BATCH = 1000;
+
 export interface BenchtopOptions {
   clock?: Clock;
   /** The logger's in-memory tail, shown on the System page and streamed on the `logs` channel. */
@@ -60,6 +67,8 @@ export interface BenchtopOptions {
     bus: EventBus<BenchtopEvents>;
     clock: Clock;
   }) => InstrumentDirectory;
+  /** A hub's run files kept on agents (camera frames), served by the run file route. */
+  remoteFiles?: RemoteRunFiles;
 }
 
 /**
@@ -107,6 +116,7 @@ export class Benchtop {
   production: ProductionLines | null = null;
   private kpiPublisher: LineKpiPublisher | null = null;
   private stopping: Promise<void> | null = null;
+  private readonly remoteFiles: RemoteRunFiles | undefined;
 
   constructor(loaded: LoadedConfig, logger: Logger, options: BenchtopOptions = {}) {
     this.loaded = loaded;
@@ -114,6 +124,7 @@ export class Benchtop {
     this.logger = logger;
     this.clock = options.clock ?? systemClock;
     this.logRing = options.logRing;
+    this.remoteFiles = options.remoteFiles;
     this.bus = new EventBus<BenchtopEvents>(({ topic, error }) => {
       logger.error({ err: error, topic }, 'bus subscriber failed');
     });
@@ -302,6 +313,7 @@ export class Benchtop {
       ...(this.timeseries ? { timeseries: this.timeseries } : {}),
       ...(this.logRing ? { logRing: this.logRing } : {}),
       ...(this.production ? { production: this.production.context } : {}),
+      ...(this.remoteFiles ? { remoteFiles: this.remoteFiles } : {}),
       startedAt: this.clock.now(),
     });
     this.server = built.app;
@@ -331,10 +343,27 @@ export class Benchtop {
     const log = this.logger.child({ component: 'parameter-log' });
     if (logging.groups.length > 0) {
       const shortest = Math.min(...logging.groups.map((g) => g.interval_s));
+      // SQLite keeps each signal's samples together: a tick of thousands of signals written on
+      // its own rewrites a page per signal, so such ticks are gathered and written 5 s at a time
+      // (SampleWriteQueue coalesce), with room in the queue for the ticks gathered.
+      const perTick = logging.groups.reduce((n, g) => n + g.signals.length, 0);
+      const coalesce = store.kind === 'sqlite' && perTick > LARGE_TICK_SIGNALS;
       this.parameterLogger = new ParameterLogger({
         groups: logging.groups,
         clock: this.clock,
         store,
+        ...(coalesce
+          ? {
+              coalesceMs: LARGE_TICK_COALESCE_MS,
+              // Smaller writes of the gathered ticks: each holds the event loop (and SQLite's
+              // checkpoint after it) for a short while, so polls and sockets run in between.
+              batchSize: LARGE_TICK_BATCH,
+              queueCapacity: Math.max(
+                100_000,
+                perTick * ((2 * LARGE_TICK_COALESCE_MS) / (shortest * 1000) + 2),
+              ),
+            }
+          : {}),
         sample: parameterSampler(this.instruments, this.clock, shortest * 1000),
         onTick: (tick) => {
           this.metrics.parameterLogLateness.observe({ group: tick.group }, tick.latenessMs / 1000);
@@ -428,6 +457,8 @@ export class Benchtop {
         instruments: this.config.instruments,
       }),
       ...lineBusHooks(this.bus),
+      // W204, F205, S101, S102 are alarms like any other: life cycle, acknowledge, history, metrics.
+      alarmsFor: (lineId) => lineAlarmSink(lineId, this.alarms),
       onError: (error) => {
         this.metrics.errors.inc({ kind: 'production' });
         log.warn({ err: error }, 'production line problem');

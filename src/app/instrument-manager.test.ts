@@ -7,7 +7,7 @@ import { silentLogger } from '../core/logger.ts';
 import { Supervisor } from '../core/supervisor.ts';
 import { instrumentKinds } from '../instruments/catalog.ts';
 import { VirtualLab } from '../sim/virtual-lab.ts';
-import { InstrumentManager, START_BATCH } from './instrument-manager.ts';
+import { InstrumentManager, pollPhases, START_BATCH } from './instrument-manager.ts';
 import { loadBenchtopConfig } from './load-benchtop-config.ts';
 
 describe('InstrumentManager start-up', () => {
@@ -57,5 +57,21 @@ describe('InstrumentManager start-up', () => {
       await supervisor.stopAll();
       await manager.closeSimulators();
     }
+  });
+});
+
+describe('pollPhases', () => {
+  const entry = (id: string, poll_interval_ms: number) => ({ id, poll_interval_ms }) as never;
+  it('spreads instruments sharing an interval evenly over it, in configuration order', () => {
+    const phases = pollPhases([
+      entry('a', 1000),
+      entry('b', 1000),
+      entry('c', 200),
+      entry('d', 1000),
+      entry('e', 1000),
+      entry('off', 0),
+      entry('off2', 0),
+    ]);
+    assert.deepEqual(Object.fromEntries(phases), { a: 0, b: 250, d: 500, e: 750 });
   });
 });

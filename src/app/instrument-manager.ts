@@ -27,12 +27,39 @@ export interface InstrumentManagerDeps {
 /** Instruments whose start begins in one turn of the event loop. */
 export const START_BATCH = 20;
 
+/**
+ * Instruments polled at the same interval, spread evenly over it in configuration order: 100
+ * PLCs polled each second then poll 10 ms apart rather than all in the same millisecond, so
+ * their replies, readings and stream messages come as a steady flow instead of one burst that
+ * makes the last PLC of every second late. An instrument alone at its interval keeps polling
+ * from its connect.
+ */
+export function pollPhases(entries: readonly InstrumentEntry[]): Map<string, number> {
+  const byInterval = new Map<number, string[]>();
+  for (const e of entries) {
+    if (e.poll_interval_ms <= 0) continue;
+    const ids = byInterval.get(e.poll_interval_ms) ?? [];
+    ids.push(e.id);
+    byInterval.set(e.poll_interval_ms, ids);
+  }
+  const phases = new Map<string, number>();
+  for (const [interval, ids] of byInterval) {
+    if (ids.length < 2) continue;
+    ids.forEach((id, i) => {
+      phases.set(id, Math.floor((i * interval) / ids.length));
+    });
+  }
+  return phases;
+}
+
 /** Builds every enabled instrument from the configuration: its simulator (if simulating), driver and actor. */
 export class InstrumentManager {
   private readonly deps: InstrumentManagerDeps;
   private readonly instruments = new Map<string, Instrument>();
   private readonly simulators = new Map<string, SimulatorServer>();
   private readonly offs: (() => void)[];
+  /** Poll phase of each instrument that shares its poll interval with others (see pollPhases). */
+  private phases = new Map<string, number>();
 
   constructor(deps: InstrumentManagerDeps) {
     this.deps = deps;
@@ -54,6 +81,7 @@ export class InstrumentManager {
   /** Starts every enabled instrument in parallel; one that cannot connect keeps retrying without holding up the rest. */
   async startAll(): Promise<void> {
     const enabled = this.deps.config.instruments.filter((e) => e.enabled);
+    this.phases = pollPhases(enabled);
     const started: Promise<void>[] = [];
     // In batches, a turn of the event loop apart: thousands started in one go would hold the
     // loop for seconds (timers, the server's start-up and polls all wait behind them).
@@ -99,6 +127,7 @@ export class InstrumentManager {
       clock,
       log,
       pollIntervalMs: entry.poll_interval_ms,
+      ...(this.phases.has(entry.id) ? { pollPhaseMs: this.phases.get(entry.id)! } : {}),
       askTimeoutMs: timeoutMs * 2 + 1000,
       onSpawned: () => log.info(`${entry.type} actor spawned: ${entry.id}`),
     });

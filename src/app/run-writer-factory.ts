@@ -51,13 +51,13 @@ export async function runWriterFactory(
       ...hdf5WriterOptions(storage),
       clock,
       onDrop: (drop) =>
-        report.dropped({ dropped: drop.dropped, kind: drop.kind, key: drop.source, reason: 'queue_full' }),
+        report.dropped({ dropped: drop.dropped, kind: drop.kind, key: drop.source, reason: drop.reason }),
       onError: (error) => report.failed(explain(error, 'HDF5')),
       onWarning: (warning) => report.warned(warning.message, { code: warning.code, ...warning.details }),
     });
     return Object.assign(writer, {
       plannedFiles: () => [runFileName(start)],
-      frameResource: (stream: string, dataKey: string, shape: [number, number]) =>
+      frameResource: (stream: string, dataKey: string, shape: readonly number[]) =>
         hdf5FrameResource(start, stream, dataKey, shape),
     });
   };

@@ -450,8 +450,11 @@ export const COMMANDS: CommandSpec[] = [
       {
         name: 'list',
         description:
-          'GenICam cameras (GigE Vision, USB3 Vision) found through libaravis, with their device_id',
-        options: [['--json', 'print JSON']],
+          'GenICam cameras (GigE Vision, USB3 Vision) through libaravis and PVCAM cameras through libpvcam, with the id a config takes (device_id / camera_name)',
+        options: [
+          ['--json', 'print JSON'],
+          ['--pvcam-library <path>', 'libpvcam to ask for PVCAM cameras', 'libpvcam.so.2'],
+        ],
         action: lazy(() => import('./commands/cameras-command.ts'), 'camerasListAction'),
       },
     ],

@@ -7,11 +7,17 @@ import { type ConfigFlags, flagOverrides, resolveConfigFile } from './config-sou
 // configuration layers, the same logger, the same two-signal shutdown.
 
 /** The configuration from file, environment and flags, and a logger feeding a log ring. */
-export function loadForServer(flags: ConfigFlags, env: NodeJS.ProcessEnv) {
+export function loadForServer(
+  flags: ConfigFlags,
+  env: NodeJS.ProcessEnv,
+  /** `benchtop hub`: logging groups may name agents' instruments. */
+  options: { remoteInstruments?: boolean } = {},
+) {
   const loaded = loadBenchtopConfig({
     file: resolveConfigFile(flags.config, env),
     env,
     flags: flagOverrides(flags),
+    ...(options.remoteInstruments ? { remoteInstruments: true } : {}),
   });
   const { config } = loaded;
   const logRing = new LogRing(500);

@@ -95,6 +95,18 @@ describe('[[lines]] configuration', () => {
     );
   });
 
+  it('an alarm_tag the PLC does not declare is an error too', () => {
+    const text = (instruments + line()).replace('result_tag =', 'alarm_tag = "Alarm.Cod"\nresult_tag =');
+    const problems = lineProblems(text);
+    assert.equal(problems.length, 1);
+    assert.ok(
+      problems[0]!.startsWith(
+        'lines[0].alarm_tag: tag "Alarm.Cod" is not in the tags of instrument "line_plc"',
+      ),
+      problems[0],
+    );
+  });
+
   it('a vision output the camera does not declare is an error', () => {
     const text = (instruments + line()).replace('dent = "dent_score"', 'dent = "dent_scor"');
     assert.deepEqual(lineProblems(text).length, 1);

@@ -97,6 +97,13 @@ export const LineEntry = Type.Object(
           "The PLC's part counter (Part.Counter), read on each part event: an edge seen twice is one part, parts made while the link was down are counted as missed",
       }),
     ),
+    alarm_tag: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          "A DINT with the PLC's active alarm (Alarm.Code): the code's number, negative for a warning (F301 → 301, W102 → −102), 0 for none; recorded for downtime and raised in the alarm service",
+      }),
+    ),
     run_tag: Type.Optional(
       Type.String({
         minLength: 1,

@@ -74,6 +74,7 @@ export function lineIssues(lines: unknown, instruments: readonly unknown[]): Con
         check(at('result_tag'), line.result_tag);
         check(at('cycle_time_tag'), line.cycle_time_tag);
         check(at('counter_tag'), line.counter_tag);
+        check(at('alarm_tag'), line.alarm_tag);
         check(at('run_tag'), line.run_tag);
         check(at('reset_tag'), line.reset_tag);
         check(at('emergency_stop_tag'), line.emergency_stop_tag);

@@ -22,6 +22,11 @@ export interface LoadOptions {
    * type is not in it is reported as an unknown type.
    */
   instrumentSchemas: InstrumentConfigSchemas;
+  /**
+   * A hub's configuration: its logging groups may name instruments of the site's agents, so an
+   * id not among its own `[[instruments]]` is not an error there (the owning agent samples it).
+   */
+  remoteInstruments?: boolean;
 }
 
 export interface LoadedConfig {
@@ -109,7 +114,9 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
   const issues: ConfigIssue[] = [
     ...envIssues,
     ...includeIssues,
-    ...validateConfig(withDefaults, options.instrumentSchemas),
+    ...validateConfig(withDefaults, options.instrumentSchemas, {
+      remoteInstruments: options.remoteInstruments === true,
+    }),
   ];
   if (issues.length > 0) {
     for (const issue of issues) locate(issue, sources, positions);

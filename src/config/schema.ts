@@ -258,9 +258,27 @@ export const ConfigSchema = Type.Object(
         output_dir: Type.String({ default: './data' }),
         compression_level: Type.Integer({ minimum: 0, maximum: 9, default: 6 }),
         auto_flush_interval_secs: Type.Number({ exclusiveMinimum: 0, default: 5 }),
-        camera_compression: Type.Union([Type.Literal('none'), Type.Literal('gzip')], {
-          default: 'none',
-          description: 'Camera streams are written uncompressed by default to keep up with the sensor',
+        camera_compression: Type.Union(
+          [
+            Type.Literal('none'),
+            Type.Literal('gzip'),
+            Type.Literal('deflate'),
+            Type.Literal('lz4'),
+            Type.Literal('bitshuffle-lz4'),
+            Type.Literal('zstd'),
+          ],
+          {
+            default: 'none',
+            description:
+              'Camera frames: none (default), gzip (HDF5 deflate on the writer thread, slow), or lossless codecs compressed on worker threads into a frames file per camera: deflate (shuffle + deflate, every HDF5 reads it), lz4 (shuffle + LZ4 filter 32004), bitshuffle-lz4 (32008), zstd (shuffle + 32015)',
+          },
+        ),
+        camera_compression_level: Type.Integer({
+          minimum: 0,
+          maximum: 22,
+          default: 1,
+          description:
+            'Level of camera_compression: deflate 1-9, zstd 1-22, lz4 0 (every block) or 1 (skips blocks LZ4 barely shrinks)',
         }),
         queue_capacity: Type.Integer({
           exclusiveMinimum: 0,
@@ -279,6 +297,19 @@ export const ConfigSchema = Type.Object(
               timescaledb: Type.Union([Type.Literal('auto'), Type.Literal('on'), Type.Literal('off')], {
                 default: 'auto',
               }),
+              schema: Type.Optional(
+                Type.String({
+                  pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+                  description:
+                    "Schema of the parameter log's table (created if missing); default: the connection's search_path",
+                }),
+              ),
+              table: Type.Optional(
+                Type.String({
+                  pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+                  description: 'Table of the parameter log (default parameter_log)',
+                }),
+              ),
             },
             { additionalProperties: false },
           ),
@@ -452,7 +483,8 @@ export const ConfigSchema = Type.Object(
         reading_batch_ms: Type.Integer({
           minimum: 0,
           default: 10,
-          description: 'Readings are published in batches this often',
+          description:
+            "A signal's live readings go out at most this often: one not sent within this time goes at once, faster ones wait and share a message",
         }),
       },
       'Several machines: this host as a Benchtop agent (benchtop agent / benchtop hub)',
@@ -490,6 +522,13 @@ export const ConfigSchema = Type.Object(
             'The JetStream LOG stream is a transit buffer (PostgreSQL is the record): kept this long at most',
         }),
         log_stream_max_bytes: Type.Integer({ minimum: 1024 ** 2, default: 1024 ** 3 }),
+        doc_stream_max_age_days: Type.Number({
+          exclusiveMinimum: 0,
+          default: 30,
+          description:
+            "The JetStream DOCS stream (every run's documents, for the hubs' stores and any reader): kept this long",
+        }),
+        doc_stream_max_bytes: Type.Integer({ minimum: 1024 ** 2, default: 10 * 1024 ** 3 }),
         clock_offset_alarm_ms: Type.Number({
           minimum: 0,
           default: 100,

@@ -158,7 +158,12 @@ function requireOneOfRules(schema: TSchema, value: unknown, base: TomlPath): Con
  * instrument's `config` against its type's schema in `instrumentSchemas`, and the
  * cross-references between sections.
  */
-export function validateConfig(config: unknown, instrumentSchemas: InstrumentConfigSchemas): ConfigIssue[] {
+export function validateConfig(
+  config: unknown,
+  instrumentSchemas: InstrumentConfigSchemas,
+  /** A hub's: logging groups may name the agents' instruments (LoadOptions.remoteInstruments). */
+  options: { remoteInstruments?: boolean } = {},
+): ConfigIssue[] {
   const issues = schemaIssues(ConfigSchema, config);
   const root = config as Partial<BenchtopConfig>;
   const instruments = Array.isArray(root.instruments) ? root.instruments : [];
@@ -247,7 +252,7 @@ export function validateConfig(config: unknown, instrumentSchemas: InstrumentCon
     if (!Array.isArray(group?.signals)) return;
     group.signals.forEach((signal, s) => {
       const instrumentId = typeof signal === 'string' ? signal.split('.')[0]! : '';
-      if (instrumentId && !ids.has(instrumentId)) {
+      if (instrumentId && !ids.has(instrumentId) && !options.remoteInstruments) {
         issues.push({
           path: ['logging', 'groups', g, 'signals', s],
           message: `no instrument with id "${instrumentId}"`,

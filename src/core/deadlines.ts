@@ -5,10 +5,23 @@ export interface Deadline {
   cancel(): void;
 }
 
-interface Entry {
-  at: number;
-  fire: () => void;
-  live: boolean;
+/** A deadline is its own handle: no cancel closure per request on a fast round trip. */
+class Entry implements Deadline {
+  readonly at: number;
+  readonly fire: () => void;
+  live = true;
+  private readonly owner: Set<Entry>;
+
+  constructor(owner: Set<Entry>, at: number, fire: () => void) {
+    this.owner = owner;
+    this.at = at;
+    this.fire = fire;
+  }
+
+  cancel(): void {
+    this.live = false;
+    this.owner.delete(this);
+  }
 }
 
 /**
@@ -33,15 +46,10 @@ export class Deadlines {
 
   /** Calls `fire` after `ms` unless the returned deadline is cancelled first. */
   add(ms: number, fire: () => void): Deadline {
-    const entry: Entry = { at: this.clock.monotonic() + Math.max(0, ms), fire, live: true };
+    const entry = new Entry(this.pending, this.clock.monotonic() + Math.max(0, ms), fire);
     this.pending.add(entry);
     if (entry.at < this.timerAt) this.arm(entry.at);
-    return {
-      cancel: () => {
-        entry.live = false;
-        this.pending.delete(entry);
-      },
-    };
+    return entry;
   }
 
   /** Deadlines still waiting. */

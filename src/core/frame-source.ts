@@ -9,6 +9,8 @@ export interface FrameRequest {
   exposureMs?: number;
   /** Aborted when the run stops waiting (pause, suspend, abort): acquisition must stop. */
   signal: AbortSignal;
+  /** The run the frames are for (a camera on another host names its frames file by it). */
+  run?: string;
 }
 
 /**

@@ -14,7 +14,16 @@ import type { Reading } from './reading.ts';
 
 export type InstrumentMessage =
   | { op: 'read'; signal: string }
-  | { op: 'write'; signal: string; value: SignalValue }
+  | {
+      op: 'write';
+      signal: string;
+      value: SignalValue;
+      /**
+       * The caller reads the value back right after (a PUT reporting it): an actor across a
+       * network reads it in the same exchange; a local one ignores it (its read is cheap).
+       */
+      readBack?: boolean;
+    }
   | { op: 'call'; action: string; args: Record<string, unknown> }
   | { op: 'check'; completion: Completion }
   | { op: 'poll' };
@@ -69,6 +78,13 @@ export interface InstrumentBehaviorOptions {
   driver: InstrumentDriver;
   log: Logger;
   pollIntervalMs: number;
+  /**
+   * Where in the interval this instrument's polls fall (ms, monotonic clock modulo the interval).
+   * Instruments polled at the same rate are given different phases so that their polls spread
+   * over the interval instead of all coming due at once; the first poll after a connect still
+   * runs at once. Absent: every interval from the connect.
+   */
+  pollPhaseMs?: number;
   publish: (reading: Reading) => void;
   onIdentity: (identity: DriverIdentity) => void;
   /** After connect, and whenever the driver says it changed a unit or limit. */
@@ -86,6 +102,8 @@ export class InstrumentBehavior implements ActorBehavior<InstrumentMessage, Inst
   private pollQueued = false;
   /** When the current poll was due (monotonic ms): the next one is due one interval later. */
   private pollDue = 0;
+  /** The next poll is the first after a connect: it moves the deadline grid onto the phase. */
+  private firstPoll = true;
   private driverCtx: DriverContext | null = null;
 
   constructor(options: InstrumentBehaviorOptions) {
@@ -110,17 +128,35 @@ export class InstrumentBehavior implements ActorBehavior<InstrumentMessage, Inst
     this.options.onIdentity(identity);
     log.info({ identity }, `connected: ${identity.model}`);
     this.pollDue = ctx.clock.monotonic();
+    this.firstPoll = true;
     this.schedulePoll(ctx, 0);
   }
 
-  async handle(message: InstrumentMessage, ctx: MessageContext): Promise<InstrumentReply> {
+  handle(message: InstrumentMessage, ctx: MessageContext): Promise<InstrumentReply> {
     const call = new CallScope(this.driverCtx!, ctx);
-    try {
-      return await this.dispatch(message, call, ctx);
-    } catch (error) {
+    const failed = (error: unknown): never => {
       if (isLinkFault(error)) ctx.fail(error);
       throw error;
+    };
+    // Reads are the hot path (pollers, the parameter log, scripted loops): one `.then` from the
+    // driver's promise to the reply, where the async dispatch below costs three more microtask
+    // hops (its await, its return, this function's await) per read.
+    if (message.op === 'read') {
+      const def = this.options.driver.signals[message.signal];
+      if (!def?.read) {
+        return Promise.reject(
+          new BenchtopError('SIGNAL_WRITE_ONLY', `${this.options.id}.${message.signal} cannot be read`),
+        );
+      }
+      let value: Promise<SignalValue>;
+      try {
+        value = def.read(call);
+      } catch (error) {
+        return Promise.reject(error).catch(failed);
+      }
+      return value.then((v) => ({ reading: this.publish(ctx, message.signal, v) }), failed);
     }
+    return this.dispatch(message, call, ctx).catch(failed);
   }
 
   async stop(): Promise<void> {
@@ -129,20 +165,14 @@ export class InstrumentBehavior implements ActorBehavior<InstrumentMessage, Inst
     await this.options.driver.disconnect();
   }
 
+  /** Everything but reads (handle() answers those itself). */
   private async dispatch(
-    message: InstrumentMessage,
+    message: Exclude<InstrumentMessage, { op: 'read' }>,
     call: CallContext,
     ctx: MessageContext,
   ): Promise<InstrumentReply> {
     const { driver } = this.options;
     switch (message.op) {
-      case 'read': {
-        const def = driver.signals[message.signal];
-        if (!def?.read)
-          throw new BenchtopError('SIGNAL_WRITE_ONLY', `${this.options.id}.${message.signal} cannot be read`);
-        const value = await def.read(call);
-        return { reading: this.publish(ctx, message.signal, value) };
-      }
       case 'write': {
         // The Instrument facade checked the value and that the signal is writable.
         const def = driver.signals[message.signal]!;
@@ -174,6 +204,8 @@ export class InstrumentBehavior implements ActorBehavior<InstrumentMessage, Inst
           const interval = this.options.pollIntervalMs;
           const now = ctx.clock.monotonic();
           this.pollDue = Math.max(this.pollDue + interval, now - interval);
+          if (this.firstPoll) this.pollDue = this.onPhase(this.pollDue);
+          this.firstPoll = false;
           this.schedulePoll(ctx, Math.max(0, this.pollDue - now));
         }
         return {};
@@ -192,6 +224,15 @@ export class InstrumentBehavior implements ActorBehavior<InstrumentMessage, Inst
     }
   }
 
+  /** The deadline on the phase's grid nearest `due` (within half an interval of it). */
+  private onPhase(due: number): number {
+    const phase = this.options.pollPhaseMs;
+    const interval = this.options.pollIntervalMs;
+    if (phase === undefined || interval <= 0) return due;
+    const offset = (((phase - due) % interval) + interval) % interval;
+    return offset <= interval / 2 ? due + offset : due + offset - interval;
+  }
+
   private schedulePoll(ctx: ActorContext, delayMs: number): void {
     const interval = this.options.pollIntervalMs;
     const hasMonitored = Object.values(this.options.driver.signals).some((d) => d.monitored && d.read);
@@ -208,14 +249,12 @@ export class InstrumentBehavior implements ActorBehavior<InstrumentMessage, Inst
 
   private publish(ctx: ActorContext, signal: string, value: SignalValue): Reading {
     const def = this.options.driver.signals[signal];
-    const reading: Reading = {
-      instrument: this.options.id,
-      signal,
-      value,
-      timestamp: ctx.clock.now(),
-      ...(def?.unit ? { unit: def.unit } : {}),
-      quality: 'good',
-    };
+    // Two literals rather than a spread: no temporary object per reading.
+    const timestamp = ctx.clock.now();
+    const id = this.options.id;
+    const reading: Reading = def?.unit
+      ? { instrument: id, signal, value, timestamp, unit: def.unit, quality: 'good' }
+      : { instrument: id, signal, value, timestamp, quality: 'good' };
     this.options.publish(reading);
     return reading;
   }

@@ -123,4 +123,47 @@ describe('polling monitored signals', () => {
     await clock.advance(50);
     await stopping;
   });
+
+  it('with a phase, polls once at connect and then on the phase of its interval', async () => {
+    const { ManualClock } = await import('./clock.ts');
+    const { spawnInstrument } = await import('./testing/instrument-harness.ts');
+    const clock = new ManualClock();
+    const bus = new EventBus<BenchtopEvents>();
+    const started: number[] = [];
+    const driver = {
+      type: 'Sensor',
+      signals: {
+        value: {
+          dtype: 'number' as const,
+          description: 'read at once',
+          monitored: true,
+          read: async () => {
+            started.push(clock.monotonic());
+            return 1;
+          },
+        },
+      },
+      actions: {},
+      connect: async () => ({ model: 'sensor' }),
+      disconnect: async () => {},
+    };
+    const run = async (pollPhaseMs: number) => {
+      started.length = 0;
+      const t0 = clock.monotonic();
+      const { stop } = await spawnInstrument({
+        id: 's',
+        driver,
+        bus,
+        clock,
+        pollIntervalMs: 100,
+        pollPhaseMs,
+      });
+      for (let t = 0; t < 400; t += 5) await clock.advance(5);
+      await stop();
+      return started.map((t) => t - t0);
+    };
+    // Nearest grid point to the second deadline (100): 30 is later, 80 earlier (-20).
+    assert.deepEqual(await run(30), [0, 130, 230, 330]);
+    assert.deepEqual(await run(80), [0, 80, 180, 280, 380]);
+  });
 });

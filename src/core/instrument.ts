@@ -162,7 +162,7 @@ export class Instrument {
 
   /** Writes a signal; with `wait` (default) resolves when the instrument has finished. */
   async write(signal: string, value: unknown, options: WriteOptions = {}): Promise<void> {
-    await this.writeAndRead(signal, value, options);
+    await this.timed('write', () => this.doWrite(signal, value, options, false));
   }
 
   /**
@@ -170,7 +170,7 @@ export class Instrument {
    * (`verifies`): the caller needs no second exchange to report the value.
    */
   writeAndRead(signal: string, value: unknown, options: WriteOptions = {}): Promise<Reading | undefined> {
-    return this.timed('write', () => this.doWrite(signal, value, options));
+    return this.timed('write', () => this.doWrite(signal, value, options, options.wait !== false));
   }
 
   call(action: string, args: unknown = {}, options: WriteOptions = {}): Promise<unknown> {
@@ -189,10 +189,15 @@ export class Instrument {
     }
   }
 
-  private async doWrite(signal: string, value: unknown, options: WriteOptions): Promise<Reading | undefined> {
+  private async doWrite(
+    signal: string,
+    value: unknown,
+    options: WriteOptions,
+    readBack: boolean,
+  ): Promise<Reading | undefined> {
     const desc = this.signal(signal);
     const checked = checkWrite(this.id, desc, value);
-    const reply = await this.ask({ op: 'write', signal, value: checked });
+    const reply = await this.ask({ op: 'write', signal, value: checked, ...(readBack ? { readBack } : {}) });
     this.onWritten?.(signal, checked);
     if (reply.completion && options.wait !== false) await this.await(reply.completion);
     return reply.reading;

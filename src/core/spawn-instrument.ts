@@ -16,6 +16,8 @@ export interface SpawnInstrumentActorOptions {
   clock: Clock;
   log: Logger;
   pollIntervalMs: number;
+  /** See InstrumentBehaviorOptions.pollPhaseMs. */
+  pollPhaseMs?: number;
   /** How long the facade waits for the actor's reply. */
   askTimeoutMs: number;
   policy?: RestartPolicy;
@@ -42,6 +44,7 @@ export async function spawnInstrumentActor(
         driver,
         log: options.log,
         pollIntervalMs: options.pollIntervalMs,
+        ...(options.pollPhaseMs !== undefined ? { pollPhaseMs: options.pollPhaseMs } : {}),
         publish: (reading) => bus.emit('instrument.reading', reading),
         onDescriptionChanged: () => instrument?.descriptionChanged(),
         onIdentity: (found) => {

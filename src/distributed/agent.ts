@@ -9,10 +9,12 @@ import type { Instrument } from '../core/instrument.ts';
 import type { InstrumentDirectory } from '../core/instrument-directory.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Reading } from '../core/reading.ts';
+import { frameSourceOf } from '../engine/frame-source.ts';
+import { AgentAcquisitions } from './agent-frames.ts';
 import { openBuckets, type SiteBuckets } from './buckets.ts';
 import { connectBus } from './bus-connection.ts';
 import { CommandCache } from './command-cache.ts';
-import { checkLease } from './control-lease.ts';
+import { LeaseView } from './lease-view.ts';
 import { claimInstrument } from './liveness.ts';
 import {
   AgentBirth,
@@ -26,6 +28,7 @@ import {
   ReadingBatch,
   StateChange,
 } from './messages.ts';
+import { ReadingBatcher } from './reading-batcher.ts';
 import { AGENT_TARGET, kvKey, parseCommandSubject, subjects } from './subjects.ts';
 
 export interface AgentDeps {
@@ -60,13 +63,16 @@ export class Agent {
   private seq = 0;
   private heartbeatSeq = 0;
   private heartbeatTimer: TimerHandle | null = null;
-  private flushTimer: TimerHandle | null = null;
-  private readonly outbox = new Map<string, { inst: string; samples: ReadingBatch['samples'] }>();
+  private readonly readings: ReadingBatcher;
   private readonly commands = new CommandCache();
   private readonly pending = new Map<string, Pending>();
+  /** Camera acquisitions for hubs' runs: frames into files here, only their metadata on the bus. */
+  private readonly acquisitions: AgentAcquisitions;
   private readonly offs: (() => void)[] = [];
   private commandSub: Subscription | null = null;
   private birth: AgentBirth | null = null;
+  private outboxReport: (() => Heartbeat['outbox']) | null = null;
+  private leaseView: LeaseView | null = null;
 
   constructor(deps: AgentDeps) {
     this.deps = deps;
@@ -76,6 +82,37 @@ export class Agent {
     this.agentId = agent.id;
     this.host = agent.host ?? hostname();
     this.site = agent.site;
+    this.acquisitions = new AgentAcquisitions(deps.config.storage.output_dir, (ended) =>
+      this.log.info(
+        ended,
+        `acquisition of ${ended.camera} ended: ${ended.frames} frames in ${ended.file}${ended.stopped ? ' (stopped by the hub)' : ''}${ended.error ? `; ${ended.error.message}` : ''}`,
+      ),
+    );
+    this.readings = new ReadingBatcher({
+      clock: deps.clock,
+      batchMs: agent.reading_batch_ms,
+      send: (subject, inst, samples) => {
+        const batch: ReadingBatch = {
+          v: PROTOCOL_VERSION,
+          agentId: this.agentId,
+          epoch: this.epoch,
+          seq: ++this.seq,
+          inst,
+          samples,
+        };
+        this.publish(subject, encode(ReadingBatch, batch));
+      },
+    });
+  }
+
+  /** What every heartbeat says about the parameter-log buffer (set once logging starts). */
+  reportOutbox(report: () => Heartbeat['outbox']): void {
+    this.outboxReport = report;
+  }
+
+  /** The site's KV buckets, once started (delegated logging groups are read from them). */
+  get siteBuckets(): SiteBuckets | null {
+    return this.buckets;
   }
 
   /** The bus connection, once started (the parameter-log forwarder shares it). */
@@ -93,6 +130,8 @@ export class Agent {
     this.nc = nc;
     try {
       this.buckets = await openBuckets(nc, this.site);
+      this.leaseView = new LeaseView(this.buckets.leases);
+      await this.leaseView.start();
       await this.born();
     } catch (error) {
       await nc.close().catch(() => {});
@@ -138,6 +177,10 @@ export class Agent {
   /** Reconnected after a cut: a fresh birth with a new epoch (the hub rebuilds its view). */
   private async watchStatus(nc: NatsConnection): Promise<void> {
     for await (const status of nc.status()) {
+      // A silent cut shows first as unanswered pings; the client then closes the connection, but
+      // only once what it had written reached the kernel, which can wait for the link to return.
+      if (status.type === 'staleConnection')
+        this.log.warn('the NATS server stopped answering pings: connection stale');
       if (status.type === 'disconnect') this.log.warn('lost the NATS server; retrying');
       if (status.type === 'reconnect') {
         this.log.info('NATS server back: sending a fresh birth');
@@ -149,7 +192,7 @@ export class Agent {
   /** Every reading passes here: a set, not a scan of the instrument list. */
   private readonly owned = new Set<string>();
 
-  private owns(id: string): boolean {
+  owns(id: string): boolean {
     return this.owned.has(id);
   }
 
@@ -279,6 +322,7 @@ export class Agent {
       const error = i.status().lastError;
       states[i.id] = { state: i.state, at: now, ...(error ? { error } : {}) };
     }
+    const outbox = this.outboxReport?.();
     const heartbeat: Heartbeat = {
       v: PROTOCOL_VERSION,
       agentId: this.agentId,
@@ -286,6 +330,7 @@ export class Agent {
       seq: ++this.heartbeatSeq,
       at: now,
       states,
+      ...(outbox ? { outbox } : {}),
     };
     this.publish(subjects.heartbeat(this.agentId), encode(Heartbeat, heartbeat));
     this.birth = { ...this.birth, lastHeartbeat: now };
@@ -303,38 +348,17 @@ export class Agent {
 
   private queueReading(reading: Reading): void {
     if (!this.owns(reading.instrument)) return;
-    const key = subjects.readings(this.site, this.agentId, reading.instrument, reading.signal);
-    let batch = this.outbox.get(key);
-    if (!batch) {
-      batch = { inst: reading.instrument, samples: [] };
-      this.outbox.set(key, batch);
-    }
-    batch.samples.push({
-      signal: reading.signal,
-      value: reading.value,
-      ts: reading.timestamp,
-      quality: reading.quality,
-      ...(reading.unit !== undefined ? { unit: reading.unit } : {}),
-    });
-    const batchMs = this.deps.config.agent.reading_batch_ms;
-    if (batchMs === 0) this.flush();
-    else this.flushTimer ??= this.deps.clock.setTimeout(() => this.flush(), batchMs);
-  }
-
-  private flush(): void {
-    this.flushTimer = null;
-    for (const [subject, { inst, samples }] of this.outbox) {
-      const batch: ReadingBatch = {
-        v: PROTOCOL_VERSION,
-        agentId: this.agentId,
-        epoch: this.epoch,
-        seq: ++this.seq,
-        inst,
-        samples,
-      };
-      this.publish(subject, encode(ReadingBatch, batch));
-    }
-    this.outbox.clear();
+    this.readings.add(
+      subjects.readings(this.site, this.agentId, reading.instrument, reading.signal),
+      reading.instrument,
+      {
+        signal: reading.signal,
+        value: reading.value,
+        ts: reading.timestamp,
+        quality: reading.quality,
+        ...(reading.unit !== undefined ? { unit: reading.unit } : {}),
+      },
+    );
   }
 
   private async serve(msg: Msg): Promise<void> {
@@ -378,6 +402,16 @@ export class Agent {
     try {
       if (inst === AGENT_TARGET) {
         if (verb === 'time') return done({ now: this.deps.clock.now() });
+        if (verb === 'file_size')
+          return done({ size: await this.acquisitions.size(String(request.args.file)) });
+        if (verb === 'file_read')
+          return done(
+            await this.acquisitions.readChunk(
+              String(request.args.file),
+              Number(request.args.offset),
+              Number(request.args.length),
+            ),
+          );
         throw new BenchtopError('VALIDATION_FAILED', `agent ${this.agentId} has no verb "${verb}"`);
       }
       if (request.deadline < this.deps.clock.now())
@@ -388,15 +422,20 @@ export class Agent {
         };
       const instrument = this.deps.instruments.get(inst);
       const args = request.args;
-      if (verb === 'write' || verb === 'call' || verb === 'restart')
-        await checkLease(this.buckets!.leases, inst, request.lease);
+      if (verb === 'write' || verb === 'call' || verb === 'restart' || verb === 'acquire')
+        await this.leaseView!.check(inst, request.lease);
       switch (verb) {
         case 'read':
           return done({ reading: await instrument.read(String(args.signal)) });
         case 'write': {
           const signal = String(args.signal);
-          const completes = instrument.describe().signals.find((s) => s.name === signal)?.completes === true;
-          if (!completes) return done({ reading: await instrument.writeAndRead(signal, args.value) });
+          const desc = instrument.describe().signals.find((s) => s.name === signal);
+          if (desc?.completes !== true) {
+            const reading = await instrument.writeAndRead(signal, args.value);
+            // The hub reads the value back next (a PUT reporting it): done here, one round trip fewer.
+            if (reading || args.readBack !== true || !desc?.readable) return done({ reading });
+            return done({ reading: await instrument.read(signal) });
+          }
           return this.accept(
             request.cmdId,
             `${inst}.${signal} = ${String(args.value)}`,
@@ -425,6 +464,35 @@ export class Agent {
         }
         case 'restart':
           await this.deps.instruments.restart?.(inst);
+          return done({});
+        case 'acquire': {
+          const source = frameSourceOf(instrument);
+          if (!source)
+            throw new BenchtopError('VALIDATION_FAILED', `${inst} is not a camera (it offers no frames)`, {
+              camera: inst,
+            });
+          const num = (key: string) => (typeof args[key] === 'number' ? { [key]: args[key] as number } : {});
+          return done(
+            this.acquisitions.start(
+              request.cmdId,
+              inst,
+              source,
+              String(args.run),
+              { ...num('count'), ...num('durationMs'), ...num('exposureMs') },
+              Number(args.keepBytes) || 0,
+            ),
+          );
+        }
+        case 'frames':
+          return done(
+            await this.acquisitions.frames(
+              String(args.acquisition),
+              Number(args.from),
+              Math.min(Number(args.waitMs) || 0, 5_000),
+            ),
+          );
+        case 'stop_acquisition':
+          this.acquisitions.stop(String(args.acquisition));
           return done({});
         default:
           throw new BenchtopError('VALIDATION_FAILED', `unknown command verb "${verb}"`);
@@ -459,12 +527,13 @@ export class Agent {
   /** A clean stop: the death certificate, so hubs mark the instruments unavailable at once. */
   async stop(): Promise<void> {
     for (const off of this.offs.splice(0)) off();
+    this.acquisitions.stopAll();
     this.heartbeatTimer?.cancel();
-    this.flushTimer?.cancel();
-    this.flush();
+    this.readings.flush();
     const nc = this.nc;
     if (!nc) return;
     this.commandSub?.unsubscribe();
+    this.leaseView?.stop();
     if (this.birth && this.buckets)
       await this.buckets.agents
         .put(

@@ -12,17 +12,20 @@ export interface SiteBuckets {
   state: KV;
   /** Control leases: which hub drives which instrument (control-lease.ts). */
   leases: KV;
+  /** Hubs' logging groups over agents' signals, sampled by the owning agents (delegated-logging.ts). */
+  logGroups: KV;
 }
 
 export async function openBuckets(nc: NatsConnection, site: string): Promise<SiteBuckets> {
   const kvm = new Kvm(nc);
   const open = (name: string) =>
     kvm.create(`${site.replace(/[^A-Za-z0-9_-]/g, '_')}_${name}`, { history: 1 });
-  const [agents, instruments, state, leases] = await Promise.all([
+  const [agents, instruments, state, leases, logGroups] = await Promise.all([
     open('agents'),
     open('instruments'),
     open('state'),
     open('leases'),
+    open('log_groups'),
   ]);
-  return { agents, instruments, state, leases };
+  return { agents, instruments, state, leases, logGroups };
 }

@@ -41,6 +41,8 @@ export class LogForwarder {
   private wakeUp: (() => void) | null = null;
   private loop: Promise<void> | null = null;
   sentBatches = 0;
+  /** Attempts that failed (server away, stream missing, publish timed out): the batch stayed in the outbox. */
+  failedSends = 0;
 
   constructor(options: {
     nc: NatsConnection;
@@ -104,6 +106,7 @@ export class LogForwarder {
         }
       } catch {
         // Disconnected, or the stream is not there yet: the batches stay in the outbox.
+        this.failedSends++;
         if (!this.stopped) await this.pause(500);
       }
     }

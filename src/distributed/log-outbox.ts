@@ -16,6 +16,11 @@ export interface OutboxStats {
   /** Samples dropped because the buffer was full, since this process started. */
   droppedSamples: number;
   policy: OverflowPolicy;
+  /**
+   * Samples were dropped and the buffer has not yet drained below half its capacity: what the
+   * hub's `log_buffer:<agent>` alarm shows (raised at the first drop, cleared once drained).
+   */
+  overflowing: boolean;
 }
 
 /**
@@ -33,6 +38,7 @@ export class LogOutbox {
   private pendingBytes: number;
   private pendingBatches: number;
   private droppedSamples = 0;
+  private overflowing = false;
   private readonly insertRow: StatementSync;
   private readonly oldest: StatementSync;
   private readonly deleteRow: StatementSync;
@@ -101,6 +107,7 @@ export class LogOutbox {
 
   private drop(samples: number): void {
     this.droppedSamples += samples;
+    this.overflowing = true;
     this.onDrop(samples, this.stats());
   }
 
@@ -121,6 +128,7 @@ export class LogOutbox {
     this.deleteRow.run(seq);
     this.pendingBytes -= Number(row.bytes);
     this.pendingBatches--;
+    if (this.pendingBytes < this.capacityBytes / 2) this.overflowing = false;
   }
 
   stats(): OutboxStats {
@@ -130,6 +138,7 @@ export class LogOutbox {
       capacityBytes: this.capacityBytes,
       droppedSamples: this.droppedSamples,
       policy: this.policy,
+      overflowing: this.overflowing,
     };
   }
 

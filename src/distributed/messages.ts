@@ -59,6 +59,15 @@ export const Heartbeat = Type.Object({
   at: Type.Number(),
   /** Every instrument's actor state, so a hub that missed an event catches up within one beat. */
   states: Type.Record(Type.String(), StateBody),
+  /** The parameter-log buffer on the agent's disk, when it logs: the hub alarms on its drops. */
+  outbox: Type.Optional(
+    Type.Object({
+      pendingBytes: Type.Number(),
+      capacityBytes: Type.Number(),
+      droppedSamples: Type.Number(),
+      overflowing: Type.Boolean(),
+    }),
+  ),
 });
 
 export const ReadingBatch = Type.Object({
@@ -133,6 +142,30 @@ export const LogBatch = Type.Object({
   ),
 });
 
+/** A hub's logging groups over agents' signals (bucket `log_groups`, key = the hub): each agent samples its own. */
+export const DelegatedLogGroups = Type.Object({
+  v: Version,
+  hub: Type.String(),
+  groups: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      interval_s: Type.Number({ exclusiveMinimum: 0 }),
+      signals: Type.Array(Type.String()),
+    }),
+  ),
+});
+
+/** One run document on `daq.doc.<site>.<host>.<run>` (stream DOCS); its uid is the message id and the database key. */
+export const RunDocumentMessage = Type.Object({
+  v: Version,
+  /** Who ran the plan (the hub's id). */
+  host: Type.String(),
+  run: Type.String(),
+  name: Type.String(),
+  doc: Type.Record(Type.String(), Type.Unknown()),
+});
+
+export type RunDocumentMessage = Static<typeof RunDocumentMessage>;
 export type LogBatch = Static<typeof LogBatch>;
 export type InstrumentRecord = Static<typeof InstrumentRecord>;
 export type AgentBirth = Static<typeof AgentBirth>;

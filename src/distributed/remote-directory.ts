@@ -3,6 +3,7 @@ import { type NatsConnection, RequestError, TimeoutError } from '@nats-io/transp
 import type { BenchtopConfig } from '../config/schema.ts';
 import type { ActorState } from '../core/actor-state.ts';
 import type { EventBus } from '../core/bus.ts';
+import { cameraCapability } from '../core/capabilities.ts';
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { DeviceDescription } from '../core/device.ts';
 import { BenchtopError } from '../core/errors.ts';
@@ -25,6 +26,7 @@ import {
   ReadingBatch,
   StateChange,
 } from './messages.ts';
+import { AgentFiles, RemoteFrameSource } from './remote-frames.ts';
 import { describedDriver, RemoteActor, unwrap } from './remote-instrument.ts';
 import { agentCommand, fromKvKey, subjects } from './subjects.ts';
 
@@ -52,6 +54,8 @@ interface AgentView {
   /** Agent clock minus hub clock (ms), from the latest request/reply round trip. */
   offsetMs: number | null;
   roundTripMs: number | null;
+  /** The agent's parameter-log buffer, from its latest heartbeat (absent when it does not log). */
+  outbox: Heartbeat['outbox'] | null;
 }
 
 /**
@@ -74,6 +78,11 @@ export class RemoteDirectory implements InstrumentDirectory {
 
   constructor(deps: RemoteDirectoryDeps) {
     this.deps = deps;
+  }
+
+  /** The site's KV buckets, once started. */
+  get siteBuckets(): SiteBuckets | null {
+    return this.buckets;
   }
 
   /** The bus connection, once started (the parameter-log writer shares it). */
@@ -163,6 +172,7 @@ export class RemoteDirectory implements InstrumentDirectory {
         seenAt: birth.status === 'dead' ? seenAt : Math.max(seenAt, known?.seenAt ?? 0),
         offsetMs: known?.offsetMs ?? null,
         roundTripMs: known?.roundTripMs ?? null,
+        outbox: known?.outbox ?? null,
       });
       if (reborn)
         this.log.info({ agent: birth.agentId, epoch: birth.epoch }, `agent ${birth.agentId} was born again`);
@@ -188,9 +198,24 @@ export class RemoteDirectory implements InstrumentDirectory {
         (verb, args, timeoutMs) => this.request(record.agentId, record.id, verb, args, timeoutMs),
         10 * 60_000,
       );
+      const description = record.description as DeviceDescription;
+      const driver = describedDriver(description);
       const instrument = new Instrument({
         id: record.id,
-        driver: describedDriver(record.description as DeviceDescription),
+        // A camera's frames stay on its host: the engine gets a source that references them there.
+        driver: cameraCapability(description.capabilities)
+          ? {
+              ...driver,
+              frameSource: new RemoteFrameSource({
+                send: (verb, args, timeoutMs) =>
+                  this.request(record.agentId, record.id, verb, args, timeoutMs),
+                agentId: record.agentId,
+                host: record.host,
+                camera: record.id,
+                timeoutMs: this.deps.config.bus.request_timeout_ms,
+              }),
+            }
+          : driver,
         actor,
         clock: this.deps.clock,
         askTimeoutMs: this.deps.config.bus.request_timeout_ms,
@@ -233,6 +258,7 @@ export class RemoteDirectory implements InstrumentDirectory {
       if (!agent) return;
       agent.seenAt = this.deps.clock.now();
       agent.birth = { ...agent.birth, lastHeartbeat: beat.at, status: 'alive' };
+      agent.outbox = beat.outbox ?? null;
       for (const [id, s] of Object.entries(beat.states)) {
         const remote = this.remotes.get(id);
         if (remote && remote.record.agentId === beat.agentId)
@@ -338,7 +364,7 @@ export class RemoteDirectory implements InstrumentDirectory {
     if (!nc) throw new BenchtopError('BUS_UNAVAILABLE', 'the hub is not connected to the NATS server');
     // Driving an instrument needs its control lease; reading does not.
     const lease =
-      inst !== '' && (verb === 'write' || verb === 'call' || verb === 'restart')
+      inst !== '' && (verb === 'write' || verb === 'call' || verb === 'restart' || verb === 'acquire')
         ? await this.leases!.ensure(inst)
         : undefined;
     const now = this.deps.clock.now();
@@ -405,6 +431,11 @@ export class RemoteDirectory implements InstrumentDirectory {
     }
   }
 
+  /** Run files kept on agents (camera frames), fetched from them in chunks on request. */
+  readonly files = new AgentFiles(async (agentId, verb, args) =>
+    unwrap(await this.request(agentId, '', verb, args, this.deps.config.bus.request_timeout_ms)),
+  );
+
   /** Told about every remote instrument, those known now and those that appear (the communication alarms). */
   onInstrumentAdded(listener: (instrument: { id: string; type: string }) => void): void {
     this.onAdded = listener;
@@ -419,6 +450,7 @@ export class RemoteDirectory implements InstrumentDirectory {
     epoch: number;
     offsetMs: number | null;
     roundTripMs: number | null;
+    outbox: Heartbeat['outbox'] | null;
   }[] {
     return [...this.agents.values()].map((a) => ({
       agentId: a.birth.agentId,
@@ -427,6 +459,7 @@ export class RemoteDirectory implements InstrumentDirectory {
       epoch: a.birth.epoch,
       offsetMs: a.offsetMs,
       roundTripMs: a.roundTripMs,
+      outbox: a.outbox,
     }));
   }
 

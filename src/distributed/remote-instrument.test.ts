@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { Type } from '@sinclair/typebox';
 import { ManualClock } from '../core/clock.ts';
 import type { DeviceDescription } from '../core/device.ts';
 import { isBenchtopError } from '../core/errors.ts';
@@ -174,4 +175,51 @@ test('while the agent is stale the instrument is unavailable without a request',
     isBenchtopError(e, 'INSTRUMENT_UNAVAILABLE'),
   );
   assert.equal(sent.length, 0);
+});
+
+test('a write whose caller reads the value back asks the agent for it in the same request; a plain write does not', async () => {
+  const reading = { instrument: 'stage', signal: 'axis1.position', value: 2, timestamp: 5, quality: 'good' };
+  const { instrument, sent } = remote((_verb, args) => done('w', args.readBack ? { reading } : {}));
+  // No completion here: the agent's reply is `done`, as for a setpoint that takes effect at once.
+  assert.deepEqual(await instrument.writeAndRead('axis1.position', 2), reading);
+  await instrument.write('axis1.position', 3);
+  assert.equal(await instrument.writeAndRead('axis1.position', 4, { wait: false }), undefined);
+  assert.deepEqual(
+    sent.map((s) => s.args),
+    [
+      { signal: 'axis1.position', value: 2, readBack: true },
+      { signal: 'axis1.position', value: 3 },
+      { signal: 'axis1.position', value: 4 },
+    ],
+  );
+});
+
+test("a remote action's arguments are checked at the hub against the schema that crossed the bus as JSON", async () => {
+  const args = Type.Object(
+    { axis: Type.Integer({ minimum: 1, maximum: 3 }) },
+    { additionalProperties: false },
+  );
+  const withAction: DeviceDescription = JSON.parse(
+    JSON.stringify({
+      ...description,
+      actions: [{ name: 'home', description: 'home an axis', args, completes: false }],
+    }),
+  );
+  const sent: string[] = [];
+  const actor = new RemoteActor(async (verb) => {
+    sent.push(verb);
+    return done('c', { result: null });
+  }, 60_000);
+  actor.state = 'ready';
+  const instrument = new Instrument({
+    id: 'stage',
+    driver: describedDriver(withAction),
+    actor,
+    clock: new ManualClock(),
+    askTimeoutMs: 1000,
+  });
+  await assert.rejects(instrument.call('home', { axis: 7 }), (e) => isBenchtopError(e, 'VALIDATION_FAILED'));
+  assert.deepEqual(sent, []);
+  await instrument.call('home', { axis: 2 });
+  assert.deepEqual(sent, ['call']);
 });

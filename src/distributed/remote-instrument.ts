@@ -4,6 +4,7 @@ import { BenchtopError, ErrorCodes } from '../core/errors.ts';
 import type { InstrumentActor } from '../core/instrument.ts';
 import type { InstrumentMessage, InstrumentReply } from '../core/instrument-behavior.ts';
 import type { Reading } from '../core/reading.ts';
+import { schemaFromJson } from '../core/schema-from-json.ts';
 import type { CommandReply } from './messages.ts';
 
 /** Sends one command to the owning agent; rejects with INSTRUMENT_UNAVAILABLE (offline) or INSTRUMENT_TIMEOUT (hung). */
@@ -43,7 +44,8 @@ export function describedDriver(description: DeviceDescription): InstrumentDrive
   for (const a of description.actions)
     (actions as Record<string, unknown>)[a.name] = {
       description: a.description,
-      args: a.args,
+      // Its TypeBox form: the description crossed the bus as JSON (schema-from-json.ts says why).
+      args: schemaFromJson(a.args),
       completes: a.completes,
       run: remoteOnly,
     };
@@ -107,7 +109,11 @@ export class RemoteActor implements InstrumentActor {
       }
       case 'write':
         return this.reply(
-          await this.send('write', { signal: message.signal, value: message.value }, timeoutMs),
+          await this.send(
+            'write',
+            { signal: message.signal, value: message.value, ...(message.readBack ? { readBack: true } : {}) },
+            timeoutMs,
+          ),
         );
       case 'call':
         return this.reply(await this.send('call', { action: message.action, args: message.args }, timeoutMs));

@@ -25,6 +25,7 @@ export const subjects = {
   allEvents: (site: string) => `daq.evt.${token(site)}.>`,
   documents: (site: string, host: string, runUid: string) =>
     `daq.doc.${token(site)}.${token(host)}.${token(runUid)}`,
+  allDocuments: (site: string) => `daq.doc.${token(site)}.>`,
   command: (host: string, inst: string, verb: string) =>
     `daq.cmd.${token(host)}.${token(inst)}.${token(verb)}`,
   allCommands: (host: string) => `daq.cmd.${token(host)}.>`,

@@ -39,11 +39,14 @@ export function signalDataKey(path: string, desc: SignalDescription): DataKey {
   };
 }
 
-/** A camera's frames: a 2-D uint16 array stored outside the events (`STREAM:`). */
-export function frameDataKey(camera: string, height: number, width: number): DataKey {
+/**
+ * A camera's frames: a uint16 array stored outside the events (`STREAM:`), [height, width] or,
+ * for RGB, [height, width, 3].
+ */
+export function frameDataKey(camera: string, height: number, width: number, channels: 1 | 3 = 1): DataKey {
   return {
     dtype: 'array',
-    shape: [height, width],
+    shape: channels === 3 ? [height, width, 3] : [height, width],
     source: `${camera}.frames`,
     dtype_numpy: '<u2',
     external: 'STREAM:',

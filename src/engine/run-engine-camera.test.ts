@@ -41,7 +41,7 @@ describe('camera frames by reference', () => {
     const { uid } = engine.submit('camera_acquire', { camera: 'camera', frames, exposure_ms: 5 });
     const info = await engine.whenFinished(uid);
     assert.equal(info.exit_status, 'success');
-    assert.deepEqual(lab.camera.requests, [{ count: frames, exposureMs: 5 }]);
+    assert.deepEqual(lab.camera.requests, [{ count: frames, exposureMs: 5, run: uid }]);
 
     const writer = lab.writers[0]!;
     const written = writer.documents;

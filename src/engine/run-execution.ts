@@ -385,6 +385,7 @@ export class RunExecution {
         ...(durationMs !== undefined ? { durationMs } : {}),
         ...(msg.exposure_ms !== undefined ? { exposureMs: msg.exposure_ms } : {}),
         signal,
+        run: this.deps.uid,
       });
       for await (const frame of frames) {
         if (signal.aborted) break;
@@ -441,6 +442,7 @@ export class RunExecution {
     for await (const frame of this.frameSourceFor(camera).acquire({
       count: 1,
       signal: this.control.stepSignal,
+      run: this.deps.uid,
     })) {
       return frame;
     }
@@ -492,7 +494,7 @@ export class RunExecution {
       objectKeys[instrument.id] = [...(objectKeys[instrument.id] ?? []), key];
     }
     for (const [camera, frame] of frames) {
-      dataKeys[camera] = frameDataKey(camera, frame.height, frame.width);
+      dataKeys[camera] = frameDataKey(camera, frame.height, frame.width, frame.channels ?? 1);
       objectKeys[camera] = [...(objectKeys[camera] ?? []), camera];
     }
     const configuration: DescriptorFields['configuration'] = {};

@@ -10,7 +10,7 @@ import type {
 } from '../core/documents.ts';
 import { BenchtopError, toBenchtopError } from '../core/errors.ts';
 import type { BenchtopEvents } from '../core/events.ts';
-import type { Frame } from '../core/frame.ts';
+import { type Frame, frameShape } from '../core/frame.ts';
 import {
   composeRun,
   type DescriptorBundle,
@@ -65,6 +65,8 @@ interface FrameKey {
   resource: ResourceBundle;
   /** `frame()` calls so far: row n of the writer's dataset is call n. */
   rows: number;
+  /** The frames stay in a file where the camera is (Frame.storedAt): the writer gets none. */
+  elsewhere: boolean;
   pending: { startRow: number; startSeq: number; count: number } | null;
 }
 
@@ -256,21 +258,33 @@ export class RunOutput {
         { camera, stream, existing: existing.stream },
       );
     }
-    const shape: [number, number] = [frame.height, frame.width];
-    const location = this.writer!.frameResource?.(stream, camera, shape) ?? {
-      mimetype: `application/x-benchtop-${this.writer!.format}-frames`,
-      uri: `benchtop:${this.writer!.format}`,
-      parameters: { stream, data_key: camera },
-    };
+    const shape = frameShape(frame);
+    const stored = frame.storedAt;
+    if (stored) this.catalog((recorder) => recorder.addFiles?.(this.deps.uid, [stored.file]));
+    const location = (stored
+      ? { mimetype: stored.mimetype, uri: stored.uri, parameters: stored.parameters }
+      : undefined) ??
+      this.writer!.frameResource?.(stream, camera, shape) ?? {
+        mimetype: `application/x-benchtop-${this.writer!.format}-frames`,
+        uri: `benchtop:${this.writer!.format}`,
+        parameters: { stream, data_key: camera },
+      };
     const resource = this.bundle!.streamResource({ data_key: camera, ...location });
-    this.frameKeys.set(camera, { stream, descriptor, resource, rows: 0, pending: null });
+    this.frameKeys.set(camera, {
+      stream,
+      descriptor,
+      resource,
+      rows: 0,
+      pending: null,
+      elsewhere: stored !== undefined,
+    });
     this.emit({ name: 'stream_resource', doc: resource.doc });
   }
 
   private writeFrame(camera: string, frame: Frame, seqNum: number): void {
     const key = this.frameKeys.get(camera)!;
     try {
-      this.writer!.frame(camera, frame);
+      if (!key.elsewhere) this.writer!.frame(camera, frame);
     } catch (error) {
       this.onWriterFailed(error);
     }
@@ -338,9 +352,22 @@ export class RunOutput {
     const now = this.deps.clock.monotonic();
     if (now - this.lastDropWarningAt < 1000) return;
     this.lastDropWarningAt = now;
-    this.deps.warn('writer_dropped', `the writer dropped data: ${total} events/frames lost so far`, {
+    // With compressed camera frames, which stage falls behind: compressor threads or the disk.
+    const compression = this.writer?.stats().compression;
+    const stage = compression
+      ? `; the ${compression.limitingStage} is the limit (compressor threads ${Math.round(compression.busy * 100)} % busy, disk writes ${Math.round(compression.diskBusy * 100)} %)`
+      : '';
+    this.deps.warn('writer_dropped', `the writer dropped data: ${total} events/frames lost so far${stage}`, {
       ...details,
       dropped: total,
+      ...(compression
+        ? {
+            limitingStage: compression.limitingStage,
+            compressorBusy: compression.busy,
+            diskBusy: compression.diskBusy,
+            compressorOverflow: compression.overflow,
+          }
+        : {}),
     });
   }
 

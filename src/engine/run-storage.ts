@@ -13,6 +13,25 @@ export interface WriterStats {
   bytesWrittenDirect?: number;
   framesWritten: number;
   eventsWritten: number;
+  /**
+   * Camera frames compressed on worker threads (HDF5 `camera_compression`): the compressor
+   * queue (peak, overflow = frames refused), how busy its threads and the writer's disk writes
+   * are, and which of the two limits the writer.
+   */
+  compression?: {
+    codec: string;
+    level: number;
+    threads: number;
+    queued: number;
+    peak: number;
+    capacity: number;
+    overflow: number;
+    rawBytes: number;
+    compressedBytes: number;
+    busy: number;
+    diskBusy: number;
+    limitingStage: 'compressor' | 'disk';
+  };
   lastFlushAt: number | null;
   /** First write error, if any; the run is marked with it. */
   error: string | null;
@@ -72,7 +91,8 @@ export type EngineRunWriter = RunWriter & {
   frameResource?(
     stream: string,
     dataKey: string,
-    shape: [height: number, width: number],
+    /** [height, width], or [height, width, 3] for RGB frames. */
+    shape: readonly number[],
   ): FrameResourceFields;
 };
 

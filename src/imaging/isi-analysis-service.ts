@@ -1,18 +1,26 @@
-import { isAbsolute, relative, resolve } from 'node:path';
+import { mkdirSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { AnalysisParameters, defaultAnalysisParameters } from '../analysis/retinotopy/analysis-parameters.ts';
 import { openSession } from '../analysis/retinotopy/analyze-session.ts';
 import { FourierWorkerPool } from '../analysis/retinotopy/fourier-worker-pool.ts';
 import { RetinotopyAnalysis } from '../analysis/retinotopy/retinotopy-analysis.ts';
 import { assertSameFrameSize } from '../analysis/retinotopy/retinotopy-maps.ts';
-import type { AnalysisResults } from '../analysis/retinotopy/session-files/analysis-results-file.ts';
+import {
+  type AnalysisResults,
+  writeAnalysisResults,
+} from '../analysis/retinotopy/session-files/analysis-results-file.ts';
+import type { EventBus } from '../core/bus.ts';
+import type { Clock } from '../core/clock.ts';
 import { BenchtopError } from '../core/errors.ts';
+import type { BenchtopEvents } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
+import { IsiOnlineMaps } from './isi-online-maps.ts';
 
 export interface IsiAnalysisInfo {
   id: string;
   session: string;
-  state: 'accumulating' | 'computing' | 'done' | 'failed';
+  state: 'recording' | 'accumulating' | 'computing' | 'done' | 'failed';
   frames_done: number;
   frames_total: number;
   parameters: AnalysisParameters;
@@ -24,6 +32,10 @@ interface Entry {
   info: IsiAnalysisInfo;
   analysis?: RetinotopyAnalysis;
   results?: AnalysisResults;
+  /** The session's online maps while (and after) it was recorded by this server. */
+  online?: IsiOnlineMaps;
+  /** Where the finished results were written (the guide's analysis_results.h5). */
+  resultsFile?: string;
   /** Settles when the latest start (accumulation or recompute) has finished. */
   settled: Promise<void>;
 }
@@ -66,7 +78,11 @@ export class IsiAnalysisService {
       });
     }
     const id = relative(this.dir, path);
-    const previous = this.entries.get(id);
+    const known = this.entries.get(id);
+    if (known?.info.state === 'recording') {
+      throw new BenchtopError('RUN_STATE_CONFLICT', `session ${id} is still being recorded`, { id });
+    }
+    const previous = known;
     const entry: Entry = previous ?? {
       info: {
         id,
@@ -85,6 +101,7 @@ export class IsiAnalysisService {
       parameters,
       error: null,
       state: previous?.analysis ? 'computing' : 'accumulating',
+      ...(previous?.analysis ? {} : { frames_done: 0, frames_total: 0 }),
     };
     this.entries.set(id, entry);
     entry.settled = entry.settled
@@ -113,6 +130,10 @@ export class IsiAnalysisService {
       entry.info = { ...entry.info, state: 'computing' };
     }
     const results = await entry.analysis.results(parameters);
+    const file = resultsFileOf(path);
+    mkdirSync(dirname(file), { recursive: true });
+    await writeAnalysisResults(file, results);
+    entry.resultsFile = file;
     entry.results = results;
     entry.info = {
       ...entry.info,
@@ -128,7 +149,113 @@ export class IsiAnalysisService {
   }
 
   get(id: string): IsiAnalysisInfo {
-    return this.entry(id).info;
+    const entry = this.entry(id);
+    if (entry.info.state === 'recording' && entry.online) {
+      const frames = Object.values(entry.online.framesPerDirection()).reduce((a, b) => a + b, 0);
+      entry.info = { ...entry.info, frames_done: frames, frames_total: frames };
+    }
+    return entry.info;
+  }
+
+  /**
+   * The online maps of a session the server is recording into `path` (under the output
+   * directory): its analysis id is the file's relative path, as for start_analysis, and its
+   * layers are readable (layerResults) while it records. The returned observer goes to the
+   * recorder.
+   */
+  follow(options: {
+    session: string;
+    path: string;
+    bus: EventBus<BenchtopEvents>;
+    clock: Clock;
+  }): IsiOnlineMaps {
+    const path = this.sessionPath(options.path);
+    const id = relative(this.dir, path);
+    this.pool ??= new FourierWorkerPool();
+    const parameters = defaultAnalysisParameters();
+    const online = new IsiOnlineMaps({
+      session: options.session,
+      analysis: id,
+      pool: this.pool,
+      bus: options.bus,
+      clock: options.clock,
+      parameters: () => this.entries.get(id)?.info.parameters ?? parameters,
+    });
+    this.entries.set(id, {
+      info: {
+        id,
+        session: id,
+        state: 'recording',
+        frames_done: 0,
+        frames_total: 0,
+        parameters,
+        areas: [],
+        error: null,
+      },
+      online,
+      settled: Promise.resolve(),
+    });
+    return online;
+  }
+
+  /**
+   * The recording behind `id` has ended: its analysis starts from the file (areas, the results
+   * file); until it is done, layers still come from the online maps.
+   */
+  recordingEnded(id: string): void {
+    const entry = this.entries.get(id);
+    if (entry?.info.state !== 'recording') return;
+    entry.info = { ...entry.info, state: 'accumulating' };
+    this.start(id, entry.info.parameters);
+  }
+
+  /**
+   * What get_analysis_layer draws from: the finished results, or while the session is still
+   * being recorded (or analysed after it), its online maps so far.
+   */
+  async layerResults(id: string): Promise<AnalysisResults> {
+    const entry = this.entry(id);
+    if (entry.online && !(entry.info.state === 'done' && entry.results)) {
+      const online = await entry.online.results(entry.info.parameters);
+      if (online) return online;
+      throw new BenchtopError('RUN_STATE_CONFLICT', `session ${id} has no camera frame of a sweep yet`, {
+        id,
+        state: entry.info.state,
+      });
+    }
+    return this.results(id);
+  }
+
+  /**
+   * The finished analysis's results file (analysis_results.h5 beside the session): only the file
+   * this service wrote for `id`, and only while it is still a file inside the output directory
+   * (a symlink swapped in for it that leads elsewhere is refused).
+   */
+  resultsFile(id: string): string {
+    const entry = this.entry(id);
+    if (!entry.resultsFile || entry.info.state !== 'done') {
+      throw new BenchtopError(
+        'RUN_STATE_CONFLICT',
+        `analysis ${id} has no results file yet (${entry.info.state})`,
+        { id, state: entry.info.state },
+      );
+    }
+    let root: string;
+    let path: string;
+    try {
+      root = realpathSync(this.dir);
+      path = realpathSync(entry.resultsFile);
+    } catch {
+      throw new BenchtopError('NOT_FOUND', `the results file of analysis ${id} is gone`, { id });
+    }
+    if (!path.startsWith(root + sep) || !statSync(path).isFile()) {
+      throw new BenchtopError(
+        'NOT_FOUND',
+        `the results file of analysis ${id} is not inside the output directory`,
+        { id },
+      );
+    }
+    return path;
   }
 
   /** Waits until the analysis's latest start has finished (tests, and clients that long-poll). */
@@ -158,4 +285,15 @@ export class IsiAnalysisService {
     await Promise.all([...this.entries.values()].map((e) => e.settled));
     await this.pool?.close();
   }
+}
+
+/**
+ * Where a session's analysis_results.h5 goes: inside a guide-layout directory, or for a session
+ * file `X.h5` in the directory `X/` beside it (where the session's guide export also goes).
+ */
+export function resultsFileOf(sessionPath: string): string {
+  if (extname(sessionPath) === '.h5') {
+    return join(dirname(sessionPath), basename(sessionPath, '.h5'), 'analysis_results.h5');
+  }
+  return join(sessionPath, 'analysis_results.h5');
 }

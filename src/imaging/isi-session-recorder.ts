@@ -40,6 +40,21 @@ export interface IsiSessionRequest {
   anatomical?: () => AnatomicalImage | null;
   /** Camera frames between SWMR flushes (what a reader of the growing file sees); default 30. */
   flushEveryFrames?: number;
+  /** Sees the session as it is written (the online maps); its errors never stop the recording. */
+  observer?: IsiSessionObserver;
+}
+
+/**
+ * What follows a session while it is recorded. `cameraFrame` is called with each camera frame
+ * going into the file, in order, just before its pixel buffer is handed to the writer's thread:
+ * an observer that keeps the pixels copies them before it returns.
+ */
+export interface IsiSessionObserver {
+  begin(schedule: ScheduleSummary): void;
+  stimulusFrames(block: string, frames: readonly PresentedStimulusFrame[]): void;
+  cameraFrame(block: string, frame: Frame): void;
+  /** The recording has ended (the file is closed). */
+  end(): Promise<void>;
 }
 
 export interface IsiSessionResult {
@@ -59,7 +74,7 @@ export interface IsiSessionResult {
   directions: Record<string, { cameraFrames: number; stimulusFrames: number }>;
 }
 
-interface ScheduleSummary {
+export interface ScheduleSummary {
   problems: string[];
   refresh_hz: number;
   frame_count: number;
@@ -107,6 +122,17 @@ export async function recordIsiSession(request: IsiSessionRequest): Promise<IsiS
     photodiode?: { signal: string; threshold: number | null } | null;
   };
   const blocks = blocksOf(schedule);
+  const observer = request.observer;
+  /** An observer's failure is logged by its owner, never the recording's. */
+  const observe = (f: (o: IsiSessionObserver) => void) => {
+    if (!observer) return;
+    try {
+      f(observer);
+    } catch {
+      // The file is the record; the online maps are a view of it.
+    }
+  };
+  observe((o) => o.begin(schedule));
   const file = await IsiSessionWriter.create(request.path, {
     session: request.session,
     camera: camera.id,
@@ -183,6 +209,7 @@ export async function recordIsiSession(request: IsiSessionRequest): Promise<IsiS
       if (lastSequence >= 0 && frame.frameNumber > lastSequence + 1)
         result.cameraFramesLost += frame.frameNumber - lastSequence - 1;
       lastSequence = frame.frameNumber;
+      observe((o) => o.cameraFrame(block, frame));
       // The pending copy is ours: its buffer goes to the writer's thread.
       if (!file.appendCameraFrame(block, frame)) {
         result.cameraFramesRefused++;
@@ -229,6 +256,8 @@ export async function recordIsiSession(request: IsiSessionRequest): Promise<IsiS
       let groupBlock = '';
       const flush = () => {
         if (group.length === 0) return;
+        const frames = group;
+        observe((o) => o.stimulusFrames(groupBlock, frames));
         file.appendStimulusFrames(groupBlock, group);
         count(groupBlock).stimulusFrames += group.length;
         result.stimulusFrames += group.length;
@@ -296,6 +325,7 @@ export async function recordIsiSession(request: IsiSessionRequest): Promise<IsiS
           }
         : {}),
     });
+    await observer?.end().catch(() => undefined);
   }
   return result;
 }

@@ -12,7 +12,13 @@ import { exportGuideLayout } from './guide-layout.ts';
 import { IsiParameterStore } from './isi-parameters.ts';
 import { isiParametersPath } from './isi-parameters-path.ts';
 import { cameraRate, framesPerDirection, PlaybackSequence, sessionAttrs } from './isi-playback.ts';
-import { type IsiSessionResult, recordIsiSession } from './isi-session-recorder.ts';
+import { type IsiSessionObserver, type IsiSessionResult, recordIsiSession } from './isi-session-recorder.ts';
+
+/** Makes the online maps of a session about to be recorded into `path`; `ended` once it has stopped. */
+export type IsiOnlineFollower = (session: { id: string; path: string }) => {
+  observer: IsiSessionObserver;
+  ended(): void;
+};
 
 export interface IsiSessionInfo {
   id: string;
@@ -44,8 +50,19 @@ export class IsiSessionService {
   /** The last anatomical snapshot: stored in the session recording now, or else in the next one. */
   private anatomical: AnatomicalImage | null = null;
   private nextPlayback = 1;
+  private readonly online: IsiOnlineFollower | undefined;
+  /** Settles when each session this server records has ended (and its follower was told). */
+  private readonly finished = new Map<string, Promise<void>>();
 
-  constructor(options: { outputDir: string; bus: EventBus<BenchtopEvents>; clock: Clock; log: Logger }) {
+  constructor(options: {
+    outputDir: string;
+    bus: EventBus<BenchtopEvents>;
+    clock: Clock;
+    log: Logger;
+    /** Follows each recording with online maps (the analysis service). */
+    online?: IsiOnlineFollower;
+  }) {
+    this.online = options.online;
     this.dir = resolve(options.outputDir, 'isi');
     this.parameters = new IsiParameterStore(isiParametersPath(options.outputDir));
     this.bus = options.bus;
@@ -127,7 +144,13 @@ export class IsiSessionService {
     };
     this.sessions.set(id, info);
     this.recording = id;
-    recordIsiSession({
+    let follower: ReturnType<IsiOnlineFollower> | undefined;
+    try {
+      follower = this.online?.({ id, path: info.path });
+    } catch (error) {
+      this.log.warn({ session: id }, `ISI session ${id}: no online maps: ${(error as Error).message}`);
+    }
+    const recorded = recordIsiSession({
       session: id,
       camera,
       display,
@@ -136,21 +159,40 @@ export class IsiSessionService {
       leadS,
       startedAt,
       anatomical: () => this.anatomical,
-    }).then(
-      (result) => {
-        info.result = result;
-        info.state = result.state;
-        this.recording = null;
-        this.log.info({ session: id, reason: result.reason }, `ISI session ${id} ${result.state}`);
-      },
-      (error: unknown) => {
-        info.state = 'failed';
-        info.error = error instanceof Error ? error.message : String(error);
-        this.recording = null;
-        this.log.warn({ session: id }, `ISI session ${id} failed: ${info.error}`);
-      },
-    );
+      ...(follower ? { observer: follower.observer } : {}),
+    })
+      .finally(() => {
+        try {
+          follower?.ended();
+        } catch (error) {
+          this.log.warn(
+            { session: id },
+            `ISI session ${id}: analysis not started: ${(error as Error).message}`,
+          );
+        }
+      })
+      .then(
+        (result) => {
+          info.result = result;
+          info.state = result.state;
+          this.recording = null;
+          this.log.info({ session: id, reason: result.reason }, `ISI session ${id} ${result.state}`);
+        },
+        (error: unknown) => {
+          info.state = 'failed';
+          info.error = error instanceof Error ? error.message : String(error);
+          this.recording = null;
+          this.log.warn({ session: id }, `ISI session ${id} failed: ${info.error}`);
+        },
+      );
+    this.finished.set(id, recorded);
     return info;
+  }
+
+  /** Resolves once session `id` (recorded by this server) has ended. */
+  async whenFinished(id: string): Promise<IsiSessionInfo> {
+    await this.finished.get(id);
+    return this.get(id);
   }
 
   /**

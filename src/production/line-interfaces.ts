@@ -10,6 +10,13 @@ export interface LinePlc {
   /** Calls `listener` whenever the tag's value changes. */
   onChange(tag: string, listener: (value: unknown, time: number) => void): () => void;
   read(tags: readonly string[]): Promise<Record<string, unknown>>;
+  /**
+   * The tags' values as of the latest tag scan, once the whole of that scan is published (so,
+   * called on a part's edge, the part's id and fields from the same scan as the edge), or
+   * undefined when any of them has no good scanned value (then `read` them). Optional: a PLC
+   * without a scan image is always read.
+   */
+  scanned?(tags: readonly string[]): Promise<Record<string, unknown> | undefined>;
   /** A DINT takes a number, a BOOL (RunCmd, Reset, Emergency.Stop) a boolean. */
   write(tag: string, value: number | boolean): Promise<void>;
 }

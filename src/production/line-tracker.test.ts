@@ -206,6 +206,24 @@ describe('LineTracker', () => {
     assert.deepEqual(r.alarms, ['+W204', '+F205']);
   });
 
+  it("a slow store look-up of one part's earlier inspections does not let the next part's trigger overtake it", async () => {
+    let releaseFirst: ((n: number) => void) | undefined;
+    r.store.inspectionCount = (_line: string, partId: string) =>
+      partId === 'S1'
+        ? new Promise<number>((resolve) => {
+            releaseFirst = resolve;
+          })
+        : Promise.resolve(0);
+    r.vision.script({ fields: OK }, { fields: SCRATCH });
+    r.plc.completePart({ 'Part.Id': 'S1', 'Part.Sku': 'X' });
+    r.plc.completePart({ 'Part.Id': 'S2', 'Part.Sku': 'X' });
+    await r.untilTracked(1);
+    releaseFirst?.(0);
+    await r.untilTracked(2);
+    const byId = Object.fromEntries(r.tracked.map((t) => [t.part.partId, t.part.result]));
+    assert.deepEqual(byId, { S1: 'pass', S2: 'fail' }, 'the first trigger is the first part');
+  });
+
   it('a part inspected again after rework is attempt 2', async () => {
     r.vision.script({ fields: DENT }, { fields: OK });
     r.plc.completePart({ 'Part.Id': 'R1', 'Part.Sku': 'X' });
@@ -315,5 +333,30 @@ describe('LineTracker with the PLC part counter (counter_tag)', () => {
       ['C11', 'C15'],
     );
     assert.equal(r.vision.triggers, 2);
+  });
+});
+
+describe("LineTracker with the PLC's alarm code (alarm_tag)", () => {
+  it('the PLC code active at start and each change after it are raised and cleared, as events and alarms', async () => {
+    const r = rig({ line: { alarm_tag: 'Alarm.Code' } });
+    r.plc.tags.set('Alarm.Code', -102);
+    await r.tracker.start();
+    assert.deepEqual(r.alarms, ['+W102'], 'the warning showing at start');
+    await r.clock.advance(60_000);
+    r.plc.set('Alarm.Code', 301);
+    r.plc.set('Alarm.Code', 301);
+    await r.clock.advance(60_000);
+    r.plc.set('Alarm.Code', 0);
+    assert.deepEqual(r.alarms, ['+W102', '-W102', '+F301', '-F301']);
+    await r.tracker.stop();
+    await r.queue.flush();
+    // a stop during F301 is blamed on it: the spans the KPIs use
+    assert.deepEqual(
+      alarmSpans(await r.store.events(r.window)).map((s) => [s.code, s.clearedAt !== null]),
+      [
+        ['W102', true],
+        ['F301', true],
+      ],
+    );
   });
 });

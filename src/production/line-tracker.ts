@@ -3,7 +3,7 @@ import type { LineConfig, StationConfig } from '../config/line-schema.ts';
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import { BenchtopError, toBenchtopError } from '../core/errors.ts';
 import { type FoundDefect, judgeInspection } from './inspection-judgement.ts';
-import { LineAlarmCodes } from './line-alarm-codes.ts';
+import { LineAlarmCodes, plcAlarmCode } from './line-alarm-codes.ts';
 import { type LineAlarmSink, type LinePlc, PlcResultCodes, type StationVision } from './line-interfaces.ts';
 import {
   batchOf,
@@ -101,6 +101,8 @@ export class LineTracker {
   private readonly stationChains = new Map<string, Promise<unknown>>();
   private readonly consecutiveTimeouts = new Map<string, number>();
   private readonly activeAlarms = new Set<string>();
+  /** The code `alarm_tag` shows now (the PLC's one active alarm). */
+  private plcAlarm: string | null = null;
   /** Inspections seen per part id (bounded), so re-inspections get their attempt number. */
   private readonly attempts = new Map<string, number>();
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -172,9 +174,11 @@ export class LineTracker {
         this.track(this.handlePartEvent());
       }),
     );
-    const startTags = line.counter_tag ? [line.state_tag, line.counter_tag] : [line.state_tag];
+    if (line.alarm_tag) this.unsubscribe.push(plc.onChange(line.alarm_tag, (v) => this.plcAlarmChanged(v)));
+    const startTags = [line.state_tag, line.counter_tag, line.alarm_tag].filter((t) => t !== undefined);
     const now = await plc.read(startTags).catch(() => undefined);
     if (now && this.state === null) this.stateChanged(now[line.state_tag]);
+    if (now && line.alarm_tag && this.plcAlarm === null) this.plcAlarmChanged(now[line.alarm_tag]);
     if (now && line.counter_tag) this.lastCounter = finiteOrNull(now[line.counter_tag]);
   }
 
@@ -219,7 +223,25 @@ export class LineTracker {
     });
   }
 
-  /** The write queue's backlog (wire to LineWriteQueue's onBacklog): raises or clears S101. */
+  /**
+   * `alarm_tag` changed: the code it showed is cleared and the new one raised, as line events
+   * (so a stop is blamed on it) and in the alarm service.
+   */
+  private plcAlarmChanged(value: unknown): void {
+    const code = plcAlarmCode(value);
+    if (code === this.plcAlarm) return;
+    if (this.plcAlarm) this.clear(this.plcAlarm);
+    this.plcAlarm = code;
+    if (code)
+      this.raise(code, `PLC alarm ${code} (${this.o.line.alarm_tag} = ${String(value)})`, {
+        line: this.o.line.id,
+      });
+  }
+
+  /**
+   * The write queue's backlog (wire to LineWriteQueue's onBacklog): raises S101 while records
+   * are held; once all are written clears it and S102 (the queue has room again).
+   */
   storageBacklog(state: 'holding' | 'drained', queuedRecords: number): void {
     if (state === 'holding')
       this.raise(
@@ -230,7 +252,19 @@ export class LineTracker {
           queuedRecords,
         },
       );
-    else this.clear(LineAlarmCodes.STORAGE_BACKLOG);
+    else {
+      this.clear(LineAlarmCodes.STORAGE_BACKLOG);
+      this.clear(LineAlarmCodes.STORAGE_OVERFLOW);
+    }
+  }
+
+  /** A batch the full queue refused: counted, and S102 raised (parts are being lost). */
+  private storeRefused(): void {
+    this.counters.storeRejected += 1;
+    this.raise(LineAlarmCodes.STORAGE_OVERFLOW, 'Line store queue full: parts are not being stored', {
+      line: this.o.line.id,
+      queuedRecords: this.o.queue.stats.queuedRecords,
+    });
   }
 
   /** One part: the whole tracking path. Public so the benchmark and tests can drive it directly. */
@@ -244,7 +278,8 @@ export class LineTracker {
     if (line.counter_tag) tags.push(line.counter_tag);
     let values: Record<string, unknown>;
     try {
-      values = tags.length ? await plc.read(tags) : {};
+      const scanned = plc.scanned && tags.length ? await plc.scanned(tags) : undefined;
+      values = scanned ?? (tags.length ? await plc.read(tags) : {});
       this.plcOk = true;
     } catch (err) {
       this.plcOk = false;
@@ -261,9 +296,11 @@ export class LineTracker {
     const partId = String(field('id') ?? this.newId());
     const sku = String(field('sku') ?? '');
     const cycleTimeMs = this.cycleTime(time, line.cycle_time_tag ? values[line.cycle_time_tag] : undefined);
-    const attempt = await this.nextAttempt(partId);
-
-    const outcomes = await Promise.all(line.stations.map((s) => this.inspectAt(s)));
+    // Triggered at once, in the order the edges came (the cameras match results to parts first
+    // in first out), while the store says how often the part was inspected before: that look-up
+    // must neither delay the trigger nor let a later part's trigger overtake this one's.
+    const inspections = Promise.all(line.stations.map((s) => this.inspectAt(s)));
+    const [attempt, outcomes] = await Promise.all([this.nextAttempt(partId), inspections]);
     const inspectionId = this.newId();
     let result: PartResult = 'pass';
     const reasons: string[] = [];
@@ -325,12 +362,7 @@ export class LineTracker {
       this.recentDefective.push(result !== 'pass');
       if (this.recentDefective.length > DEFECT_WINDOW) this.recentDefective.shift();
     }
-    if (!this.o.queue.enqueue({ parts: [part], defects, events: [] })) {
-      this.counters.storeRejected += 1;
-      this.raise(LineAlarmCodes.STORAGE_BACKLOG, 'Line store queue full: parts are not being stored', {
-        line: line.id,
-      });
-    }
+    if (!this.o.queue.enqueue({ parts: [part], defects, events: [] })) this.storeRefused();
     const code = result === 'pending' ? PENDING_WRITE_BACK : PlcResultCodes[result];
     let resultWritten: number | null = code;
     try {
@@ -431,7 +463,7 @@ export class LineTracker {
     this.visionOk.set(station.id, false);
     const inARow = (this.consecutiveTimeouts.get(station.id) ?? 0) + 1;
     this.consecutiveTimeouts.set(station.id, inARow);
-    const context = { line: this.o.line.id, station: station.id, reason };
+    const context = { line: this.o.line.id, station: station.id, reason, failures: inARow };
     this.raise(
       LineAlarmCodes.W204,
       `Quality gate failure at ${station.id}: part not judged (${reason})`,
@@ -478,7 +510,7 @@ export class LineTracker {
 
   private event(e: Omit<LineEvent, 'id' | 'lineId' | 'time'>): void {
     const event: LineEvent = { id: this.newId(), lineId: this.o.line.id, time: this.o.clock.now(), ...e };
-    if (!this.o.queue.enqueue({ parts: [], defects: [], events: [event] })) this.counters.storeRejected += 1;
+    if (!this.o.queue.enqueue({ parts: [], defects: [], events: [event] })) this.storeRefused();
     this.o.onLineEvent?.(event);
   }
 }

@@ -20,7 +20,8 @@ export interface ProductionAdapters {
 export interface ProductionLinesOptions {
   clock: Clock;
   adapters: ProductionAdapters;
-  alarms?: LineAlarmSink;
+  /** Where each line's own alarms go (the alarm service through lineAlarmSink). */
+  alarmsFor?: (lineId: string) => LineAlarmSink;
   /** The store to use instead of the configured one (tests). */
   store?: LineStore;
   /** Records the write queue holds at most while the store is slow or down. */
@@ -89,7 +90,7 @@ export class ProductionLines {
           store,
           queue: this.queue,
           clock: options.clock,
-          ...(options.alarms ? { alarms: options.alarms } : {}),
+          ...(options.alarmsFor ? { alarms: options.alarmsFor(line.id) } : {}),
           ...(options.onError ? { onError: options.onError } : {}),
           ...(options.onTracked ? { onTracked: options.onTracked } : {}),
           ...(options.onLineEvent ? { onLineEvent: options.onLineEvent } : {}),

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,6 +18,7 @@ import { silentLogger } from '../core/logger.ts';
 import { RunEngine } from '../engine/run-engine.ts';
 import { MemoryWriter } from '../engine/testing/fake-lab.ts';
 import { RunCatalog } from '../storage/catalog/run-catalog.ts';
+import { hasH5py, PYTHON } from '../storage/hdf5/test-support/run-file-reader.ts';
 import { SqliteTimeSeriesStore } from '../storage/timeseries/sqlite-timeseries-store.ts';
 import { ErrorResponses } from './api-types.ts';
 import { buildServer } from './server.ts';
@@ -192,6 +194,29 @@ for (const checkReplies of [true, false])
       await call('GET', '/api/v1/audit');
 
       const key = await call('POST', '/api/v1/keys', { name: 'ci', role: 'viewer' });
+      // A viewer downloads the results file; h5py (the guide's reader) opens it.
+      const download = await app.inject({
+        method: 'GET',
+        url: '/api/v1/isi/analysis/results.h5?id=isi-session.h5',
+        headers: { 'x-api-key': key.body.key },
+      });
+      assert.equal(download.statusCode, 200, download.body);
+      assert.equal(download.headers['content-type'], 'application/x-hdf5');
+      if (hasH5py()) {
+        const path = join(h.dir, 'downloaded_results.h5');
+        writeFileSync(path, download.rawPayload);
+        const read = spawnSync(
+          PYTHON,
+          [
+            '-c',
+            'import sys, h5py; f = h5py.File(sys.argv[1], "r"); print(f["azimuth_map"].shape, f["areas/label"].shape[0] >= 0)',
+            path,
+          ],
+          { encoding: 'utf8' },
+        );
+        assert.equal(read.status, 0, read.stderr);
+        assert.equal(read.stdout.trim(), '(10, 12) True');
+      }
       await call('GET', '/api/v1/keys');
       await call('DELETE', `/api/v1/keys/${key.body.id}`);
       await call('POST', '/api/v1/users', {

@@ -320,12 +320,23 @@ export type HistoryReply = Static<typeof HistoryReply>;
 
 export const AlarmSnapshot = strict({
   id: Type.String(),
-  kind: Literals(['limit', 'communication', 'storage'] as const),
+  kind: Literals(['limit', 'communication', 'storage', 'site', 'line'] as const),
   instrument: Type.String(),
   signal: Nullable(Type.String()),
   description: Type.String(),
   priority: Literals(['low', 'medium', 'high', 'critical'] as const),
-  condition: Literals(['NORMAL', 'HIHI', 'HIGH', 'LOW', 'LOLO', 'COMM', 'DISK_FULL'] as const),
+  condition: Literals([
+    'NORMAL',
+    'HIHI',
+    'HIGH',
+    'LOW',
+    'LOLO',
+    'COMM',
+    'DISK_FULL',
+    'CLOCK_OFFSET',
+    'BUFFER_FULL',
+    'RAISED',
+  ] as const),
   severity: Literals(['major', 'minor', 'none'] as const),
   active: Type.Boolean(),
   acknowledged: Type.Boolean(),
@@ -508,7 +519,8 @@ export type IsiSessionInfo = Static<typeof IsiSessionInfo>;
 export const IsiAnalysisInfo = strict({
   id: Type.String({ description: 'the session path relative to the output directory' }),
   session: Type.String(),
-  state: Literals(['accumulating', 'computing', 'done', 'failed'] as const),
+  /** recording: online maps of a session still being recorded (layers readable, no areas yet). */
+  state: Literals(['recording', 'accumulating', 'computing', 'done', 'failed'] as const),
   frames_done: Type.Integer({ minimum: 0 }),
   frames_total: Type.Integer({ minimum: 0 }),
   parameters: Type.Record(Type.String(), Type.Union([Type.Number(), Type.Boolean(), Type.String()])),

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { AlarmService } from '../alarms/alarm-service.ts';
 import type { BenchtopConfig } from '../config/schema.ts';
 import type { EventBus } from '../core/bus.ts';
@@ -15,6 +16,12 @@ import type { HealthService } from './health/health-service.ts';
 import type { BenchtopMetrics } from './metrics/benchtop-metrics.ts';
 import type { LineControlContext } from './routes/line-control-routes.ts';
 import type { ProductionContext } from './routes/line-routes.ts';
+
+/** Run files that are not in output_dir (camera frames kept on an agent's host), served on request. */
+export interface RemoteRunFiles {
+  owns(file: string): boolean;
+  open(file: string): Promise<{ size: number; stream: Readable }>;
+}
 
 /**
  * What the HTTP/WebSocket layer needs from the rest of Benchtop. Route plugins take only
@@ -39,6 +46,8 @@ export interface ServerContext {
   recipes?: RecipeStore;
   /** Recent log records for the System page. */
   logRing?: LogRing;
+  /** A hub's run files on agents (src/distributed): downloaded through the run's file route. */
+  remoteFiles?: RemoteRunFiles;
   /** Epoch ms the process started serving. */
   startedAt?: number;
 }

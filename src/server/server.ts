@@ -156,13 +156,17 @@ export async function buildServer(
       const control = ctx.production?.control;
       const health = ctx.production?.health;
       if (control) await api.register(lineControlRoutes({ control, ...(health ? { health } : {}) }));
-      if (ctx.engine) await api.register(runRoutes(ctx.engine, ctx.catalog, config.storage.output_dir));
+      if (ctx.engine)
+        await api.register(runRoutes(ctx.engine, ctx.catalog, config.storage.output_dir, ctx.remoteFiles));
       if (ctx.timeseries) await api.register(historyRoutes(ctx.timeseries, ctx.clock));
       if (ctx.recipes) {
         const engine = ctx.engine;
         await api.register(recipeRoutes(ctx.recipes, config.process, engine && (() => engine.devices())));
       }
       await api.register(systemRoutes(ctx, ctx.logRing, ctx.startedAt ?? ctx.clock.now()));
+      // Offline analysis needs no instrument: sessions under the output directory, from any rig.
+      const isiAnalysis = new IsiAnalysisService({ outputDir: config.storage.output_dir, log: ctx.logger });
+      app.addHook('onClose', () => isiAnalysis.close());
       // Record mode needs a stimulus display to present the protocol; without one there is nothing to record.
       if (config.instruments.some((e) => e.enabled && e.type === 'StimulusDisplay'))
         await api.register(
@@ -172,20 +176,28 @@ export async function buildServer(
               bus: ctx.bus,
               clock: ctx.clock,
               log: ctx.logger,
+              // Each recording's online maps: on the stream's imaging channel and as layers.
+              online: (session) => {
+                const online = isiAnalysis.follow({
+                  session: session.id,
+                  path: session.path,
+                  bus: ctx.bus,
+                  clock: ctx.clock,
+                });
+                return { observer: online, ended: () => isiAnalysis.recordingEnded(online.analysis) };
+              },
             }),
             ctx.instruments,
           ),
         );
-      // Offline analysis needs no instrument: sessions under the output directory, from any rig.
-      const isiAnalysis = new IsiAnalysisService({ outputDir: config.storage.output_dir, log: ctx.logger });
-      app.addHook('onClose', () => isiAnalysis.close());
       await api.register(isiAnalysisRoutes(isiAnalysis));
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
       api.get(
         '/stream',
         { websocket: true, config: { credentialsInQuery: true }, schema: { hide: true } },
         (socket, request) => {
-          const session = hub.connect(socket, request.principal);
+          // The upgraded request's socket is the one the WebSocket writes to: corked per turn.
+          const session = hub.connect(socket, request.principal, request.raw.socket);
           socket.on('message', (data: Buffer, isBinary: boolean) => {
             if (isBinary)
               session.client.sendEvent({

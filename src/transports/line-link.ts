@@ -4,6 +4,9 @@ import { LineFramer, LineTooLongError, type Terminator } from './line-framer.ts'
 import { RequestReplyLink } from './request-reply-link.ts';
 import type { ByteTransport } from './transport.ts';
 
+/** Distinct commands whose bytes are kept (a setpoint sweep sends new ones: the cache restarts). */
+const ENCODED_COMMANDS_KEPT = 64;
+
 export interface LineLinkOptions {
   readTermination: Terminator;
   writeTermination: string;
@@ -29,6 +32,7 @@ export class LineLink extends RequestReplyLink<string> {
   private nextKey = 0;
   /** Lines dropped: unsolicited, stale, or overflowed. */
   discarded = 0;
+  private readonly encoded = new Map<string, Buffer>();
 
   constructor(transport: ByteTransport, options: LineLinkOptions) {
     super(transport, options.clock);
@@ -74,8 +78,18 @@ export class LineLink extends RequestReplyLink<string> {
     return reply;
   }
 
+  /**
+   * The bytes of a command with its termination. Pollers and loops send the same few queries
+   * over and over: their bytes are kept (never mutated, so one Buffer can be queued to the
+   * socket several times), which saves a string concatenation and an encode per query.
+   */
   private encode(command: string): Buffer {
-    return Buffer.from(command + this.options.writeTermination, 'latin1');
+    const known = this.encoded.get(command);
+    if (known) return known;
+    const bytes = Buffer.from(command + this.options.writeTermination, 'latin1');
+    if (this.encoded.size >= ENCODED_COMMANDS_KEPT) this.encoded.clear();
+    this.encoded.set(command, bytes);
+    return bytes;
   }
 
   /** The next line, waiting at most `timeoutMs`. */

@@ -172,4 +172,67 @@ describe('assembly1 tracked on the simulators', () => {
       assert.equal((await plc.read('Part.Counter')).value, line.partCounter);
     },
   );
+
+  it(
+    'a camera fault raises W204, then F205, as alarm-service alarms; the next result clears them',
+    { timeout: 60_000 },
+    async () => {
+      const plc = bt.instruments.get('line_plc');
+      const simulator = bt.instruments.simulator('vision');
+      assert.ok(simulator instanceof CvxSimulatorServer);
+      const changed = (id: string, event: string) =>
+        bt.bus.once('alarm.changed', (c) => c.alarm.id === id && c.event.event === event);
+      const w204 = changed('line:assembly1:W204', 'activated');
+      const f205 = changed('line:assembly1:F205', 'activated');
+      simulator.cvx.injectError(); // triggers refused (ER,TA,03) until CE
+      await plc.write('Line.RunCmd', true);
+      await w204;
+      await f205;
+      const cleared = changed('line:assembly1:W204', 'cleared');
+      simulator.cvx.errorLatched = false;
+      await cleared;
+      await plc.write('Line.RunCmd', false);
+      const listed = bt.alarms.list().filter((a) => a.kind === 'line' && a.activations > 0);
+      assert.deepEqual(
+        listed.map((a) => [a.id, a.state, a.severity === 'none' ? a.priority : a.severity]),
+        [
+          ['line:assembly1:W204', 'unack_rtn', 'medium'],
+          ['line:assembly1:F205', 'unack_rtn', 'high'],
+        ],
+      );
+      const reason = bt.alarms.history({ alarm: 'line:assembly1:W204' }).at(-1)?.comment ?? '';
+      assert.match(reason, /Quality gate failure at station01: part not judged \(vision error/);
+    },
+  );
+
+  it(
+    "the PLC's F301 (Alarm.Code) is an alarm-service alarm and the fault's downtime is blamed on it",
+    { timeout: 60_000 },
+    async () => {
+      const plc = bt.instruments.get('line_plc');
+      const changed = (event: string) =>
+        bt.bus.once('alarm.changed', (c) => c.alarm.id === 'line:assembly1:F301' && c.event.event === event);
+      const raised = changed('activated');
+      const cleared = changed('cleared');
+      await plc.write('Line.RunCmd', true);
+      await until(() => bt.production!.trackers[0]!.lineState === 'running');
+      line.injectAlarm('F301', 1500);
+      await raised;
+      await cleared;
+      await plc.write('Line.RunCmd', false);
+      await bt.production!.queue.flush();
+      const alarm = bt.alarms.get('line:assembly1:F301');
+      assert.deepEqual([alarm.state, alarm.priority, alarm.activations], ['unack_rtn', 'high', 1]);
+      const events = await bt.production!.store.events({
+        lineId: 'assembly1',
+        from: 0,
+        to: Number.MAX_SAFE_INTEGER,
+      });
+      assert.ok(
+        events.some((e) => e.kind === 'alarm_raised' && e.code === 'F301'),
+        'recorded as a line event, so the KPIs blame the fault on F301',
+      );
+      assert.ok(events.some((e) => e.kind === 'state' && e.state === 'fault'));
+    },
+  );
 });

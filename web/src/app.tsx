@@ -10,6 +10,7 @@ import { CameraPage } from './pages/camera-page.tsx';
 import { HistoryPage } from './pages/history-page.tsx';
 import { ImagingPage } from './pages/imaging-page.tsx';
 import { InstrumentPage } from './pages/instrument-page.tsx';
+import { IsiAnalysisPage } from './pages/isi-analysis-page.tsx';
 import { LinePage } from './pages/line-page.tsx';
 import { LoginPage } from './pages/login-page.tsx';
 import { OverviewPage } from './pages/overview-page.tsx';
@@ -31,6 +32,7 @@ const NAV = [
   { to: '/alarms', label: 'Alarms', prefix: '/alarms' },
   { to: '/process', label: 'Process', prefix: '/process' },
   { to: '/line', label: 'Line', prefix: '/line' },
+  { to: '/imaging/analysis', label: 'ISI analysis', prefix: '/imaging/analysis' },
   { to: '/system', label: 'System', prefix: '/system' },
 ];
 
@@ -164,6 +166,7 @@ const ROUTES: [string, (params: Record<string, string>) => ReactNode][] = [
   ['/alarms', () => <AlarmsPage />],
   ['/process', () => <ProcessPage />],
   ['/line', () => <LinePage />],
+  ['/imaging/analysis', () => <IsiAnalysisPage />],
   ['/system', () => <SystemPage />],
 ];
 

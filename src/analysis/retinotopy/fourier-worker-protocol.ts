@@ -6,8 +6,10 @@ export interface AccumulateRequest {
   /** The direction's PixelSums (SUMS_PER_PIXEL × pixels float64). */
   sums: SharedArrayBuffer;
   pixels: number;
-  /** frameCount frames of `pixels` values each, of type dtype. */
+  /** frameCount frames of `pixels` values each (or of the source size when binned), of type dtype. */
   frames: SharedArrayBuffer;
+  /** Set: the frames are `width` × `height` and each of the `pixels` sums takes a factor × factor block's mean. */
+  binning?: FrameBinning;
   dtype: FrameDtype;
   frameCount: number;
   /** cos(ωt) for each frame, then sin(ωt) (2 × frameCount float64). */
@@ -18,4 +20,11 @@ export interface AccumulateRequest {
 
 export interface AccumulateDone {
   id: number;
+}
+
+/** Source frames binned by block means before they are accumulated (the online maps of a large camera). */
+export interface FrameBinning {
+  factor: number;
+  width: number;
+  height: number;
 }

@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { accumulateFrames, type FrameData, pixelSumsOn } from './fourier-accumulator.ts';
-import type { AccumulateRequest, FrameDtype } from './fourier-worker-protocol.ts';
+import type { AccumulateRequest, FrameBinning, FrameDtype } from './fourier-worker-protocol.ts';
 
 /**
  * A stage-1 worker: adds a chunk of frames to the sums of its own pixel range. Frames, phasors and
@@ -16,11 +16,51 @@ const views: Record<FrameDtype, (b: ArrayBufferLike) => FrameData> = {
   float64: (b) => new Float64Array(b),
 };
 
+/** One binned frame, reused: only [from, to) is written and read. */
+let binned = new Float64Array(0);
+
+/** Block means of source frame `k` for binned pixels [from, to) (the binned row width is ⌈width / factor⌉). */
+function binFrame(frames: FrameData, k: number, b: FrameBinning, pixels: number, from: number, to: number) {
+  if (binned.length < pixels) binned = new Float64Array(pixels);
+  const outWidth = Math.ceil(b.width / b.factor);
+  const base = k * b.width * b.height;
+  for (let p = from; p < to; p++) {
+    const r0 = Math.floor(p / outWidth) * b.factor;
+    const c0 = (p % outWidth) * b.factor;
+    const r1 = Math.min(r0 + b.factor, b.height);
+    const c1 = Math.min(c0 + b.factor, b.width);
+    let sum = 0;
+    for (let r = r0; r < r1; r++) {
+      const row = base + r * b.width;
+      for (let c = c0; c < c1; c++) sum += frames[row + c] as number;
+    }
+    binned[p] = sum / ((r1 - r0) * (c1 - c0));
+  }
+  return binned;
+}
+
 parentPort?.on('message', (request: AccumulateRequest) => {
   const sums = pixelSumsOn(request.sums, request.pixels);
   const frames = views[request.dtype](request.frames);
   const cos = new Float64Array(request.phasors, 0, request.frameCount);
   const sin = new Float64Array(request.phasors, request.frameCount * 8, request.frameCount);
-  accumulateFrames(sums, frames, request.pixels, request.frameCount, cos, sin, request.from, request.to);
+  const binning = request.binning;
+  if (!binning) {
+    accumulateFrames(sums, frames, request.pixels, request.frameCount, cos, sin, request.from, request.to);
+  } else {
+    for (let k = 0; k < request.frameCount; k++) {
+      const frame = binFrame(frames, k, binning, request.pixels, request.from, request.to);
+      accumulateFrames(
+        sums,
+        frame,
+        request.pixels,
+        1,
+        cos.subarray(k, k + 1),
+        sin.subarray(k, k + 1),
+        request.from,
+        request.to,
+      );
+    }
+  }
   parentPort?.postMessage({ id: request.id });
 });

@@ -10,7 +10,7 @@ import {
   SUMS_PER_PIXEL,
 } from './fourier-accumulator.ts';
 import type { FourierWorkerPool } from './fourier-worker-pool.ts';
-import type { FrameDtype } from './fourier-worker-protocol.ts';
+import type { FrameBinning, FrameDtype } from './fourier-worker-protocol.ts';
 import { frameTimeInWindow, type SweepTiming, sweepFrequencyHz } from './sweep-timing.ts';
 
 function dtypeOf(frames: FrameData): FrameDtype {
@@ -35,12 +35,29 @@ export class OnlineFourier {
   private readonly sumsBuffer: SharedArrayBuffer;
   private readonly frame: FrameSums = emptyFrameSums();
   private readonly omega: number;
-  private tail: Promise<void> = Promise.resolve();
+  /** The last chunk posted to the workers (settles after every earlier one). */
+  private last: Promise<void> = Promise.resolve();
+  private inFlight = 0;
 
-  constructor(pool: FourierWorkerPool, width: number, height: number, timing: SweepTiming) {
+  /** Set: frames come at the source size and the workers bin them to width × height. */
+  private readonly binning: FrameBinning | undefined;
+
+  /**
+   * `binning`: frames are `binning.width` × `binning.height` and the maps (width × height, which
+   * must be the source size divided by the factor, rounded up) hold their block means; the workers
+   * do the binning, so a large camera costs the main thread one copy per frame.
+   */
+  constructor(
+    pool: FourierWorkerPool,
+    width: number,
+    height: number,
+    timing: SweepTiming,
+    binning?: FrameBinning,
+  ) {
     this.pool = pool;
     this.width = width;
     this.height = height;
+    this.binning = binning;
     this.timing = timing;
     this.omega = 2 * Math.PI * sweepFrequencyHz(timing);
     this.sumsBuffer = new SharedArrayBuffer(SUMS_PER_PIXEL * width * height * 8);
@@ -50,21 +67,62 @@ export class OnlineFourier {
     return this.frame.frames;
   }
 
+  /** Chunks posted to the workers and not yet in the maps. */
+  get chunksInFlight(): number {
+    return this.inFlight;
+  }
+
   /**
    * Adds `timestampsUs.length` frames stored one after the other in `frames` (T × H × W). Frames
    * outside the window of whole cycles are skipped. If `frames` is not on a SharedArrayBuffer the
-   * frames in the window are copied once into one.
+   * frames in the window are copied once into one, before this returns: the caller may reuse or
+   * give away `frames` at once (the recorder hands the buffer to its writer thread next).
+   *
+   * The chunk goes to the workers now, not after the chunks before it have finished: each worker
+   * takes its messages in order and owns its pixel range, so every pixel still sees its frames in
+   * order, and the workers never sit idle waiting for the main thread to hand on the next chunk
+   * (that round trip per frame, queued behind a busy event loop, is what made the online maps
+   * lag 1.5–3 frames). Chunks finish in the order they were posted.
    */
   addFrames(frames: FrameData, timestampsUs: ArrayLike<number | bigint>): Promise<void> {
-    // Chunks are applied one after another (a live camera may deliver the next before the
-    // workers finish the last), so maps() always sees whole chunks, in order.
-    const done = this.tail.then(() => this.accumulate(frames, timestampsUs));
-    this.tail = done.catch(() => undefined);
+    let chunk: { shared: FrameData; used: number; phasors: SharedArrayBuffer } | null;
+    try {
+      chunk = this.prepare(frames, timestampsUs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (!chunk) return this.last;
+    const { shared, used, phasors } = chunk;
+    this.inFlight++;
+    const done = this.pool
+      .accumulate({
+        sums: this.sumsBuffer,
+        pixels: this.width * this.height,
+        frames: shared.buffer as SharedArrayBuffer,
+        dtype: dtypeOf(frames),
+        frameCount: used,
+        phasors,
+        ...(this.binning ? { binning: this.binning } : {}),
+      })
+      .then(() => {
+        // The frame sums move only once the pixel sums hold the chunk.
+        const cos = new Float64Array(phasors, 0, used);
+        const sin = new Float64Array(phasors, used * 8, used);
+        for (let k = 0; k < used; k++) addFramePhasor(this.frame, cos[k] as number, sin[k] as number);
+      })
+      .finally(() => {
+        this.inFlight--;
+      });
+    this.last = done.catch(() => undefined);
     return done;
   }
 
-  private async accumulate(frames: FrameData, timestampsUs: ArrayLike<number | bigint>): Promise<void> {
-    const pixels = this.width * this.height;
+  /** The frames in the window on a SharedArrayBuffer and their phasors, or null when none is. */
+  private prepare(
+    frames: FrameData,
+    timestampsUs: ArrayLike<number | bigint>,
+  ): { shared: FrameData; used: number; phasors: SharedArrayBuffer } | null {
+    const pixels = this.binning ? this.binning.width * this.binning.height : this.width * this.height;
     const count = timestampsUs.length;
     if (frames.length < count * pixels) {
       throw new RangeError(`${count} timestamps but only ${frames.length / pixels} frames`);
@@ -77,7 +135,7 @@ export class OnlineFourier {
       keep.push(k);
       times.push(t);
     }
-    if (keep.length === 0) return;
+    if (keep.length === 0) return null;
     const used = keep.length;
     const phasors = new SharedArrayBuffer(2 * used * 8);
     const cos = new Float64Array(phasors, 0, used);
@@ -88,32 +146,23 @@ export class OnlineFourier {
       sin[k] = Math.sin(angle);
     }
     const contiguous = keep[0] === 0 && keep[used - 1] === used - 1;
-    let shared: FrameData;
     if (contiguous && frames.buffer instanceof SharedArrayBuffer && frames.byteOffset === 0) {
-      shared = frames;
-    } else {
-      const Ctor = frames.constructor as new (b: SharedArrayBuffer) => FrameData;
-      shared = new Ctor(new SharedArrayBuffer(used * pixels * frames.BYTES_PER_ELEMENT));
-      for (let k = 0; k < used; k++) {
-        const src = (keep[k] as number) * pixels;
-        shared.set(frames.subarray(src, src + pixels) as never, k * pixels);
-      }
+      return { shared: frames, used, phasors };
     }
-    await this.pool.accumulate({
-      sums: this.sumsBuffer,
-      pixels,
-      frames: shared.buffer as SharedArrayBuffer,
-      dtype: dtypeOf(frames),
-      frameCount: used,
-      phasors,
-    });
-    // The frame sums move only once the pixel sums hold the chunk.
-    for (let k = 0; k < used; k++) addFramePhasor(this.frame, cos[k] as number, sin[k] as number);
+    const Ctor = frames.constructor as new (b: SharedArrayBuffer) => FrameData;
+    const shared = new Ctor(new SharedArrayBuffer(used * pixels * frames.BYTES_PER_ELEMENT));
+    for (let k = 0; k < used; k++) {
+      const src = (keep[k] as number) * pixels;
+      shared.set(frames.subarray(src, src + pixels) as never, k * pixels);
+    }
+    return { shared, used, phasors };
   }
 
   /** The maps from every frame added so far (waits for chunks still being accumulated). */
   async maps(options: ReadOutOptions = {}): Promise<FourierMaps> {
-    await this.tail;
+    // Read out only when no chunk is with the workers: the read-out below is synchronous, so no
+    // chunk can be posted during it, and the pixel sums and frame sums agree (whole chunks).
+    while (this.inFlight > 0) await this.last;
     const sums = pixelSumsOn(this.sumsBuffer, this.width * this.height);
     return readOutMaps(sums, this.frame, this.width, this.height, options);
   }

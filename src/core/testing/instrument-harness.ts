@@ -46,6 +46,8 @@ export interface SpawnInstrumentOptions extends TestSupervisorOptions {
   driver: InstrumentDriver;
   /** Default 0: monitored signals are not polled. */
   pollIntervalMs?: number;
+  /** Where in the interval the polls fall (see InstrumentBehaviorOptions.pollPhaseMs). */
+  pollPhaseMs?: number;
   /** Default: testRestartPolicy. */
   policy?: RestartPolicy;
   /** How long the facade waits for the actor's reply (default 5 s). */
@@ -85,6 +87,7 @@ export async function spawnInstrument(options: SpawnInstrumentOptions): Promise<
     clock,
     log: silentLogger(),
     pollIntervalMs: options.pollIntervalMs ?? 0,
+    ...(options.pollPhaseMs !== undefined ? { pollPhaseMs: options.pollPhaseMs } : {}),
     askTimeoutMs: options.askTimeoutMs ?? 5_000,
     policy: options.policy ?? testRestartPolicy,
   });

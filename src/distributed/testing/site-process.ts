@@ -14,15 +14,24 @@ export interface SiteProcess {
   exited: Promise<number | null>;
 }
 
-/** `benchtop <command> --config <file>` as its own process, its JSON log lines collected. */
+/**
+ * `benchtop <command> --config <file>` as its own process, its JSON log lines collected;
+ * inside network namespace `namespace` (`ip netns exec`, root) when one is given.
+ */
 export function startSiteProcess(
   command: 'agent' | 'hub' | 'start',
   configFile: string,
   toml: string,
+  /** Extra environment, Node flags before the script (a preloaded test clock), a network namespace to run in. */
+  options: { env?: Record<string, string>; nodeArgs?: string[]; namespace?: string } = {},
 ): SiteProcess {
   writeFileSync(configFile, toml);
-  const child = spawn(process.execPath, [main, command, '--config', configFile], {
-    env: { ...process.env, BENCHTOP_LOGGING__FORMAT: 'json' },
+  const args = [...(options.nodeArgs ?? []), main, command, '--config', configFile];
+  const [file, argv] = options.namespace
+    ? ['ip', ['netns', 'exec', options.namespace, process.execPath, ...args]]
+    : [process.execPath, args];
+  const child = spawn(file, argv, {
+    env: { ...process.env, BENCHTOP_LOGGING__FORMAT: 'json', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

@@ -259,7 +259,7 @@ export class MemoryWriter implements EngineRunWriter {
     return { files: ['run.mem'] };
   }
 
-  frameResource(stream: string, dataKey: string, shape: [number, number]) {
+  frameResource(stream: string, dataKey: string, shape: readonly number[]) {
     return { mimetype: 'application/x-memory', uri: 'memory://run', parameters: { stream, dataKey, shape } };
   }
 

@@ -3,13 +3,24 @@ import {
   ARV_BUFFER_STATUS_SUCCESS,
   ARV_GV_STREAM_SOCKET_BUFFER_AUTO,
   aravis,
-  copyBytes,
   gerror,
   type Handle,
-  pixelFormatByCode,
   viewBytes,
 } from './aravis-library.ts';
+import {
+  type CameraTransport,
+  cameraTransport,
+  FrameNumbering,
+  gigeSettings,
+  streamCounters,
+} from './camera-transport.ts';
 import type { GenicamSettings, StreamStatistics, WorkerFrame } from './genicam-protocol.ts';
+import {
+  decodePixels,
+  pixelFormatByCode,
+  requirePixelFormat,
+  SUPPORTED_PIXEL_FORMATS,
+} from './pixel-formats.ts';
 
 /** SFNC features Benchtop types; anything else goes through the GenICam node by name, as a string. */
 export const TypedFeatures = [
@@ -42,8 +53,12 @@ export class AravisCamera {
   private stream: Handle | null = null;
   private bufferFrames = 0;
   private exposureUs = 0;
-  private lastBlockId: number | null = null;
-  private blockEpoch = 0;
+  /** GigE Vision or USB3 Vision: decides the transport-only settings and counters (camera-transport.ts). */
+  readonly transport: CameraTransport;
+  private readonly numbering: FrameNumbering;
+  /** Buffers in a pixel format Benchtop does not read, and the last such PFNC code. */
+  private unsupportedFrames = 0;
+  private unsupportedCode: number | null = null;
   private totals: StreamStatistics = {
     completed: 0,
     failures: 0,
@@ -64,6 +79,11 @@ export class AravisCamera {
     if (!camera)
       throw new BenchtopError('INSTRUMENT_UNAVAILABLE', `no camera ${deviceId ?? ''}`.trim(), { deviceId });
     this.camera = camera;
+    this.transport = cameraTransport({
+      isGv: this.arv.arv_camera_is_gv_device(camera) as boolean,
+      isUv: this.arv.arv_camera_is_uv_device(camera) as boolean,
+    });
+    this.numbering = new FrameNumbering(this.transport);
   }
 
   identity(): { model: string; serial: string; vendor: string; deviceId: string } {
@@ -86,14 +106,19 @@ export class AravisCamera {
     };
   }
 
-  /** Applies the configured settings in the order GenICam needs (format and binning before the region). */
-  apply(settings: GenicamSettings): void {
+  /**
+   * Applies the configured settings in the order GenICam needs (format and binning before the
+   * region); returns the ones that do not apply to this transport.
+   */
+  apply(settings: GenicamSettings): string[] {
     const a = this.arv;
     const e = this.error;
-    if (settings.packetSize !== undefined && a.arv_camera_is_gv_device(this.camera)) {
-      a.arv_camera_gv_set_packet_size(this.camera, settings.packetSize, e.slot);
+    const gige = gigeSettings(this.transport, settings);
+    if (gige.packetSize !== undefined) {
+      a.arv_camera_gv_set_packet_size(this.camera, gige.packetSize, e.slot);
       e.check('packet size');
     }
+    requirePixelFormat(settings.pixelFormat);
     a.arv_camera_set_pixel_format_from_string(this.camera, settings.pixelFormat, e.slot);
     e.check(`PixelFormat ${settings.pixelFormat}`);
     if (settings.binning !== 1) {
@@ -113,6 +138,7 @@ export class AravisCamera {
       a.arv_camera_set_trigger(this.camera, settings.trigger, e.slot);
       e.check(`trigger ${settings.trigger}`);
     }
+    return gige.ignored;
   }
 
   sensorSize(): { width: number; height: number } {
@@ -193,6 +219,8 @@ export class AravisCamera {
         a.arv_camera_set_frame_rate(c, Number(value), e.slot);
         break;
       case 'PixelFormat':
+        // Refused before the camera is touched: a format Benchtop cannot read would stop the stream.
+        requirePixelFormat(String(value));
         a.arv_camera_set_pixel_format_from_string(c, String(value), e.slot);
         break;
       case 'Width':
@@ -279,7 +307,7 @@ export class AravisCamera {
     if (!stream) throw new BenchtopError('INSTRUMENT_ERROR', 'the camera gave no stream');
     // A socket buffer that holds a whole frame rides out the receive thread being descheduled
     // on a busy machine (the kernel's default drops packets, then frames).
-    if (a.arv_camera_is_gv_device(this.camera)) {
+    if (gigeSettings(this.transport, {}).socketBufferAuto) {
       a.g_object_set(stream, 'socket-buffer', 'int', ARV_GV_STREAM_SOCKET_BUFFER_AUTO, 'void *', null);
     }
     for (let i = 0; i < bufferFrames; i++) a.arv_stream_push_buffer(stream, a.arv_buffer_new(payload, null));
@@ -298,7 +326,7 @@ export class AravisCamera {
    * Waits up to `timeoutUs` for the next buffer. A completed one is copied out (one native copy
    * for 16-bit formats, one native widening for 8-bit) and its buffer queued again at once.
    */
-  pop(timeoutUs: number): { frame?: WorkerFrame; failed: boolean } | null {
+  pop(timeoutUs: number): { frame?: WorkerFrame; failed: boolean; unsupported?: true } | null {
     const stream = this.stream;
     if (!stream) return null;
     const a = this.arv;
@@ -310,35 +338,27 @@ export class AravisCamera {
       const height = a.arv_buffer_get_image_height(buffer) as number;
       const code = a.arv_buffer_get_image_pixel_format(buffer) as number;
       const format = pixelFormatByCode(code);
+      // Set behind Benchtop's back (another tool, the camera's own default): counted, not decoded.
       if (!format) {
-        throw new BenchtopError(
-          'VALUE_INVALID',
-          `pixel format 0x${code.toString(16)} is not a mono format Benchtop reads`,
-          {
-            pixelFormat: code,
-          },
-        );
+        this.unsupportedFrames++;
+        this.unsupportedCode = code;
+        return { failed: true, unsupported: true };
       }
       const size = [0];
       const data = a.arv_buffer_get_data(buffer, size);
-      const pixels = width * height;
-      let out: ArrayBuffer;
-      if (format.bytesPerPixel === 2) out = copyBytes(data, pixels * 2);
-      else {
-        const wide = new Uint16Array(pixels);
-        wide.set(viewBytes(data, pixels));
-        out = wide.buffer;
-      }
+      const out = decodePixels(format, viewBytes(data, size[0]!), width, height);
       return {
         failed: false,
         frame: {
           pixels: out,
           width,
           height,
-          frameNumber: this.frameNumber(Number(a.arv_buffer_get_frame_id(buffer))),
+          frameNumber: this.numbering.next(Number(a.arv_buffer_get_frame_id(buffer))),
           timestamp: Number(a.arv_buffer_get_system_timestamp(buffer)) / 1e6,
           bitDepth: format.bitDepth,
           exposureMs: this.exposureUs / 1000,
+          ...(format.channels === 3 ? { channels: 3 as const } : {}),
+          ...(format.bayerPattern ? { bayerPattern: format.bayerPattern } : {}),
         },
       };
     } finally {
@@ -347,18 +367,6 @@ export class AravisCamera {
   }
 
   /** Counters summed over every stream since the camera opened (a restart keeps counting). */
-  /**
-   * GigE Vision 1 block ids are 16 bits and wrap from 65535 to 1 (0 is never used): unwrapped
-   * here, so a frame-number gap always means lost frames.
-   */
-  private frameNumber(blockId: number): number {
-    if (this.lastBlockId !== null && blockId < this.lastBlockId && this.lastBlockId - blockId > 0x8000) {
-      this.blockEpoch += 0xffff;
-    }
-    this.lastBlockId = blockId;
-    return this.blockEpoch + blockId;
-  }
-
   statistics(): StreamStatistics {
     const current = this.streamStatistics();
     const sum = { ...this.totals };
@@ -366,18 +374,30 @@ export class AravisCamera {
     return sum;
   }
 
+  /** Why frames are being refused, if the camera sends a format Benchtop does not read. */
+  unsupportedFormat(): { frames: number; message: string } | null {
+    if (this.unsupportedCode === null) return null;
+    return {
+      frames: this.unsupportedFrames,
+      message: `the camera sends pixel format 0x${this.unsupportedCode.toString(16)}, which Benchtop does not read; set PixelFormat to one of ${SUPPORTED_PIXEL_FORMATS.join(', ')}`,
+    };
+  }
+
   private streamStatistics(): StreamStatistics {
     const stream = this.stream;
-    const info = (name: string) =>
-      stream ? Number(this.arv.arv_stream_get_info_uint64_by_name(stream, name)) : 0;
+    const counters = streamCounters(this.transport);
+    const info = (field: keyof StreamStatistics) => {
+      const name = counters[field];
+      return stream && name ? Number(this.arv.arv_stream_get_info_uint64_by_name(stream, name)) : 0;
+    };
     return {
-      completed: info('n_completed_buffers'),
-      failures: info('n_failures'),
-      underruns: info('n_underruns'),
-      missingFrames: info('n_missing_frames'),
-      missingPackets: info('n_missing_packets'),
-      resendRequests: info('n_resend_requests'),
-      resentPackets: info('n_resent_packets'),
+      completed: info('completed'),
+      failures: info('failures'),
+      underruns: info('underruns'),
+      missingFrames: info('missingFrames'),
+      missingPackets: info('missingPackets'),
+      resendRequests: info('resendRequests'),
+      resentPackets: info('resentPackets'),
     };
   }
 

@@ -13,25 +13,6 @@ export const ARV_GV_STREAM_SOCKET_BUFFER_AUTO = 1;
 /** ARV_BUFFER_STATUS_SUCCESS; every other status is a frame the stream failed to complete. */
 export const ARV_BUFFER_STATUS_SUCCESS = 0;
 
-/** PFNC pixel format codes for the formats Benchtop turns into uint16 frames. */
-export const PixelFormats: Readonly<
-  Record<string, { code: number; bytesPerPixel: 1 | 2; bitDepth: number }>
-> = {
-  Mono8: { code: 0x01080001, bytesPerPixel: 1, bitDepth: 8 },
-  Mono10: { code: 0x01100003, bytesPerPixel: 2, bitDepth: 10 },
-  Mono12: { code: 0x01100005, bytesPerPixel: 2, bitDepth: 12 },
-  Mono14: { code: 0x01100025, bytesPerPixel: 2, bitDepth: 14 },
-  Mono16: { code: 0x01100007, bytesPerPixel: 2, bitDepth: 16 },
-};
-
-export function pixelFormatByCode(
-  code: number,
-): { name: string; bytesPerPixel: 1 | 2; bitDepth: number } | undefined {
-  for (const [name, format] of Object.entries(PixelFormats))
-    if (format.code === code) return { name, ...format };
-  return undefined;
-}
-
 type Koffi = typeof import('koffi');
 let koffiModule: Koffi | undefined;
 let gErrorType: ReturnType<Koffi['struct']> | undefined;
@@ -117,6 +98,7 @@ function declare(lib: LibraryHandle) {
     ),
     arv_camera_get_payload: f('unsigned int arv_camera_get_payload(void *camera, _Out_ void **error)'),
     arv_camera_is_gv_device: f('bool arv_camera_is_gv_device(void *camera)'),
+    arv_camera_is_uv_device: f('bool arv_camera_is_uv_device(void *camera)'),
     arv_camera_gv_set_packet_size: f(
       'void arv_camera_gv_set_packet_size(void *camera, int size, _Out_ void **error)',
     ),
@@ -211,11 +193,4 @@ export function gerror(): { slot: [unknown]; check(what: string): void } {
 /** The `size` bytes at `pointer`, without copying: valid only until the buffer is queued again. */
 export function viewBytes(pointer: unknown, size: number): Uint8Array {
   return new Uint8Array(koffi().view(pointer, size));
-}
-
-/** A copy of `size` bytes at `pointer` (native memcpy through a view; the pointer is then free to reuse). */
-export function copyBytes(pointer: unknown, size: number): ArrayBuffer {
-  const out = new ArrayBuffer(size);
-  new Uint8Array(out).set(viewBytes(pointer, size));
-  return out;
 }

@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { SUPPORTED_PIXEL_FORMATS } from './pixel-formats.ts';
 
 export const GenicamCameraConfig = Type.Object(
   {
@@ -10,8 +11,12 @@ export const GenicamCameraConfig = Type.Object(
       }),
     ),
     pixel_format: Type.Union(
-      ['Mono8', 'Mono10', 'Mono12', 'Mono14', 'Mono16'].map((f) => Type.Literal(f)),
-      { default: 'Mono8', description: 'GenICam PixelFormat (mono formats; frames are uint16 either way)' },
+      SUPPORTED_PIXEL_FORMATS.map((f) => Type.Literal(f)),
+      {
+        default: 'Mono8',
+        description:
+          'GenICam PixelFormat: mono (packed ones unpacked), raw Bayer (the pattern is recorded) or RGB8/BGR8 (three samples per pixel); uint16 samples either way',
+      },
     ),
     roi: Type.Object(
       {

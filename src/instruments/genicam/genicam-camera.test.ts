@@ -94,12 +94,25 @@ config = { device_id = "${fake.deviceId}", pixel_format = "Mono8", roi = { width
         });
       });
 
-    it('benchtop cameras list finds it with the device_id a config takes', () => {
+    it('benchtop cameras list finds it with the device_id a config takes, PVCAM absent or not', () => {
       const main = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
-      const listed = JSON.parse(
-        execFileSync(process.execPath, [main, 'cameras', 'list', '--json'], { encoding: 'utf8' }),
-      ) as { deviceId: string; address: string; protocol: string }[];
-      const found = listed.find((c) => c.deviceId === fake.deviceId);
+      const missing = join(dir, 'no-libpvcam.so.2');
+      const { cameras: listed, unlisted } = JSON.parse(
+        execFileSync(process.execPath, [main, 'cameras', 'list', '--json', '--pvcam-library', missing], {
+          encoding: 'utf8',
+        }),
+      ) as {
+        cameras: { type: string; id: string; address: string; protocol: string }[];
+        unlisted: { type: string; reason: string }[];
+      };
+      assert.deepEqual(
+        unlisted.map((u) => [
+          u.type,
+          u.reason.includes(`PVCAM runtime (${missing}), which is not installed`),
+        ]),
+        [['PVCAMInstrument', true]],
+      );
+      const found = listed.find((c) => c.type === 'GenicamCamera' && c.id === fake.deviceId);
       assert.deepEqual(
         found && [found.address, found.protocol],
         ['127.0.0.1', 'GigEVision'],
@@ -166,6 +179,82 @@ config = { device_id = "${fake.deviceId}", pixel_format = "Mono8", roi = { width
       const listing = execFileSync('h5ls', ['-r', file], { encoding: 'utf8' });
       assert.match(listing, /\/entry\/data\/gige\s+Dataset \{20\/Inf, 128, 128\}/, listing);
       assert.equal(await value('ExposureTime'), 1000);
+    });
+
+    it('streams raw Bayer and RGB8, recording the pattern and the colour axis in HDF5', async () => {
+      const h5 = (uid: string) => join(dir, bt.catalog.get(uid)!.files[0]!);
+      const record = async () => {
+        const { uid } = bt.engine.submit('camera_acquire', { camera: 'gige', frames: 3, exposure_ms: 1 });
+        const run = await bt.engine.whenFinished(uid);
+        assert.equal(run.exit_status, 'success', run.reason ?? '');
+        return h5(uid);
+      };
+      const firstFrame = () =>
+        new Promise<Frame>((resolve) => {
+          const off = bt.bus.on('camera.frame', ({ instrument, frame }) => {
+            if (instrument !== 'gige') return;
+            off();
+            resolve({ ...frame, pixels: frame.pixels.slice() });
+          });
+        });
+
+      // The fake's GenICam description offers BayerRG8 / GB8 / GR8 / BG8 and RGB8 beside Mono8/16.
+      await cam().write('PixelFormat', 'BayerGB8');
+      let next = firstFrame();
+      await cam().call('snap');
+      const bayer = await next;
+      assert.deepEqual(
+        [bayer.bayerPattern, bayer.channels, bayer.bitDepth, bayer.pixels.length],
+        ['GBRG', undefined, 8, 128 * 128],
+      );
+      const bayerFile = await record();
+      assert.match(
+        execFileSync('h5ls', ['-r', bayerFile], { encoding: 'utf8' }),
+        /gige\s+Dataset \{3\/Inf, 128, 128\}/,
+      );
+      const bayerAttr = execFileSync('h5dump', ['-a', '/entry/data/gige/bayer_pattern', bayerFile], {
+        encoding: 'utf8',
+      });
+      assert.match(bayerAttr, /"GBRG"/, bayerAttr);
+
+      await cam().write('PixelFormat', 'RGB8');
+      next = firstFrame();
+      await cam().call('snap');
+      const rgb = await next;
+      assert.deepEqual([rgb.channels, rgb.bayerPattern, rgb.pixels.length], [3, undefined, 128 * 128 * 3]);
+      const rgbFile = await record();
+      assert.match(
+        execFileSync('h5ls', ['-r', rgbFile], { encoding: 'utf8' }),
+        /gige\s+Dataset \{3\/Inf, 128, 128, 3\}/,
+      );
+      const interpretation = execFileSync('h5dump', ['-a', '/entry/data/gige/interpretation', rgbFile], {
+        encoding: 'utf8',
+      });
+      assert.match(interpretation, /"rgb-image"/, interpretation);
+
+      // Unsupported formats are refused before the camera is touched, naming the ones read.
+      await assert.rejects(cam().write('PixelFormat', 'YUV422_8'), /"BayerRG8"/);
+      await assert.rejects(
+        cam().call('set_feature', { name: 'PixelFormat', value: 'YUV422_8' }),
+        /pixel format "YUV422_8" is not one Benchtop reads; supported: Mono8, .*RGB8, BGR8/,
+      );
+      assert.equal(await value('PixelFormat'), 'RGB8');
+
+      // Switched behind Benchtop's back (the fake's raw register, here RGBa8): frames are counted
+      // as dropped and a snap fails at once, naming the format and the supported ones.
+      const rgba8 = 0x02200016;
+      await cam().call('set_feature', { name: 'PixelFormatRegister', value: String(rgba8) });
+      await assert.rejects(
+        cam().call('snap'),
+        (e: Error & { code?: string }) =>
+          e.code === 'VALUE_INVALID' &&
+          e.message.includes(`pixel format 0x${rgba8.toString(16)}, which Benchtop does not read`) &&
+          e.message.includes('Mono8, '),
+      );
+      const stats = (await cam().call('stream_statistics')) as { unsupportedFormatFrames: number };
+      assert.ok(stats.unsupportedFormatFrames > 0, JSON.stringify(stats));
+      await cam().write('PixelFormat', 'Mono8');
+      await cam().call('snap');
     });
 
     it('is lost when the fake is killed and recovers when it returns', async () => {

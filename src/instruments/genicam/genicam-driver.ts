@@ -12,6 +12,7 @@ import { aravis } from './aravis-library.ts';
 import type { GenicamCameraConfig } from './config.ts';
 import { GenicamLink } from './genicam-link.ts';
 import type { GenicamSettings, WorkerStatistics } from './genicam-protocol.ts';
+import { SUPPORTED_PIXEL_FORMATS } from './pixel-formats.ts';
 
 const noArgs = Type.Object({}, { additionalProperties: false });
 const featureArgs = Type.Object({ name: Type.String({ minLength: 1 }) }, { additionalProperties: false });
@@ -36,11 +37,12 @@ const emptyStatistics: WorkerStatistics = {
   resendRequests: 0,
   resentPackets: 0,
   consumerDrops: 0,
+  unsupportedFormatFrames: 0,
 };
 
 /** Frames lost anywhere between the sensor and Benchtop's consumers. */
 function framesDropped(s: WorkerStatistics): number {
-  return s.failures + s.underruns + s.missingFrames + s.consumerDrops;
+  return s.failures + s.underruns + s.missingFrames + s.consumerDrops + s.unsupportedFormatFrames;
 }
 
 /**
@@ -82,11 +84,17 @@ export class GenicamCameraDriver implements InstrumentDriver {
   private live = false;
   private delivering: Promise<void> = Promise.resolve();
   private statistics: WorkerStatistics = emptyStatistics;
+  /** Set while the camera sends frames in a format Benchtop does not read; cleared by a write. */
+  private refusal: BenchtopError | null = null;
+  /** Frame waiters to wake when that happens, so they fail at once naming the format. */
+  private readonly refusalWaiters = new Set<() => void>();
+  private readonly log: DriverDeps['log'];
 
   constructor(id: string, config: GenicamCameraConfig, deps: DriverDeps) {
     this.id = id;
     this.config = config;
     this.clock = deps.clock;
+    this.log = deps.log;
     this.dispatcher = new FrameDispatcher({ instrument: id, bus: deps.bus, log: deps.log });
     this.frameSource = { acquire: (request) => this.acquireFrames(request) };
     this.signals = this.buildSignals();
@@ -98,12 +106,19 @@ export class GenicamCameraDriver implements InstrumentDriver {
     const link = new GenicamLink({
       frame: (frame) => this.received(link, frame),
       lost: (error) => this.lost(link, error),
+      refused: (error) => this.refused(link, error),
     });
     try {
-      const opened = await link.request<{ model: string; vendor: string; serial: string; deviceId: string }>({
-        op: 'open',
-        settings: this.settings(),
-      });
+      const opened = await link.request<{
+        model: string;
+        vendor: string;
+        serial: string;
+        deviceId: string;
+        transport: string;
+        ignored: string[];
+      }>({ op: 'open', settings: this.settings() });
+      for (const why of opened.ignored)
+        this.log.warn({ instrument: this.id, transport: opened.transport }, why);
       this.link = link;
       this.ctx = ctx;
       return {
@@ -127,6 +142,13 @@ export class GenicamCameraDriver implements InstrumentDriver {
   /** Frames delivered one at a time, in order; each is acknowledged once every consumer is done with it. */
   private received(link: GenicamLink, frame: Frame): void {
     this.delivering = this.delivering.then(() => this.dispatcher.deliver(frame)).finally(() => link.ack());
+  }
+
+  private refused(link: GenicamLink, error: BenchtopError): void {
+    if (this.link !== link) return;
+    this.refusal = error;
+    this.log.warn({ instrument: this.id }, error.message);
+    for (const wake of this.refusalWaiters) wake();
   }
 
   private lost(link: GenicamLink, error: BenchtopError): void {
@@ -176,6 +198,7 @@ export class GenicamCameraDriver implements InstrumentDriver {
         verifies: true,
         read: async () => (await this.connected().request<T>({ op: 'read', feature: name })) as T,
         write: async (value) => {
+          this.refusal = null;
           await this.connected().request({ op: 'write', feature: name, value });
           return undefined;
         },
@@ -190,7 +213,11 @@ export class GenicamCameraDriver implements InstrumentDriver {
       ExposureTime: feature<number>('ExposureTime', 'number', 'Exposure per frame', 'us'),
       Gain: feature<number>('Gain', 'number', 'Analog gain', 'dB'),
       AcquisitionFrameRate: feature<number>('AcquisitionFrameRate', 'number', 'Frame rate in free run', 'Hz'),
-      PixelFormat: feature<string>('PixelFormat', 'string', 'Pixel format'),
+      PixelFormat: {
+        ...feature<string>('PixelFormat', 'string', 'Pixel format: mono, raw Bayer (pattern kept) or RGB'),
+        dtype: 'enum',
+        choices: SUPPORTED_PIXEL_FORMATS,
+      },
       Width: feature<number>('Width', 'integer', 'Region width, binned pixels', 'px'),
       Height: feature<number>('Height', 'integer', 'Region height, binned pixels', 'px'),
       OffsetX: feature<number>('OffsetX', 'integer', 'Region left edge', 'px'),
@@ -204,12 +231,21 @@ export class GenicamCameraDriver implements InstrumentDriver {
         read: async () => this.dispatcher.framesDelivered,
       }),
       frames_dropped: counter(
-        'Frames lost: incomplete in the stream, no free buffer, missing frame ids, or consumers too slow',
+        'Frames lost: incomplete in the stream, no free buffer, missing frame ids, consumers too slow, or in a pixel format Benchtop does not read',
         framesDropped,
       ),
-      packets_missing: counter('GVSP packets never received', (s) => s.missingPackets),
-      packet_resend_requests: counter('GVSP packet resend requests sent', (s) => s.resendRequests),
-      packets_resent: counter('GVSP packets received after a resend request', (s) => s.resentPackets),
+      packets_missing: counter(
+        'GVSP packets never received (GigE Vision; 0 on USB3 Vision)',
+        (s) => s.missingPackets,
+      ),
+      packet_resend_requests: counter(
+        'GVSP packet resend requests sent (GigE Vision; 0 on USB3 Vision)',
+        (s) => s.resendRequests,
+      ),
+      packets_resent: counter(
+        'GVSP packets received after a resend request (GigE Vision; 0 on USB3 Vision)',
+        (s) => s.resentPackets,
+      ),
       acquiring: signal<boolean>({
         dtype: 'boolean',
         monitored: true,
@@ -275,10 +311,10 @@ export class GenicamCameraDriver implements InstrumentDriver {
           { name: Type.String({ minLength: 1 }), value: Type.String() },
           { additionalProperties: false },
         ),
-        run: async ({ name, value }) => ({
-          name,
-          value: await this.connected().request({ op: 'write', feature: name, value }),
-        }),
+        run: async ({ name, value }) => {
+          this.refusal = null;
+          return { name, value: await this.connected().request({ op: 'write', feature: name, value }) };
+        },
       }),
       execute_feature: action({
         description: 'Execute a GenICam command feature by name (e.g. TriggerSoftware)',
@@ -322,9 +358,14 @@ export class GenicamCameraDriver implements InstrumentDriver {
     const queue: { frame: Frame; done: () => void }[] = [];
     let wake: (() => void) | null = null;
     let finished = false;
+    let failure: BenchtopError | undefined;
     const stopWaiting = () => {
       finished = true;
       wake?.();
+    };
+    const refused = () => {
+      failure ??= this.refusal ?? undefined;
+      stopWaiting();
     };
     const off = this.dispatcher.onFrame(
       (frame) =>
@@ -334,10 +375,10 @@ export class GenicamCameraDriver implements InstrumentDriver {
         }),
     );
     request.signal.addEventListener('abort', stopWaiting, { once: true });
+    this.refusalWaiters.add(refused);
     let timer: TimerHandle | null = null;
     let noFrame: TimerHandle | null = null;
     const startedHere = !this.live;
-    let failure: BenchtopError | undefined;
     try {
       if (request.exposureMs !== undefined) {
         await this.connected().request({
@@ -347,6 +388,7 @@ export class GenicamCameraDriver implements InstrumentDriver {
         });
       }
       await this.startLive();
+      if (this.refusal) refused();
       if (request.durationMs !== undefined) timer = this.clock.setTimeout(stopWaiting, request.durationMs);
       const frameRate = this.config.frame_rate;
       let delivered = 0;
@@ -404,6 +446,7 @@ export class GenicamCameraDriver implements InstrumentDriver {
       timer?.cancel();
       noFrame?.cancel();
       request.signal.removeEventListener('abort', stopWaiting);
+      this.refusalWaiters.delete(refused);
       for (const item of queue.splice(0)) item.done();
       if (startedHere) await this.stopLive().catch(() => undefined);
     }

@@ -21,11 +21,16 @@ export class GenicamLink {
   private nextId = 1;
   private exited: BenchtopError | null = null;
 
-  constructor(events: { frame(frame: Frame): void; lost(error: BenchtopError): void }) {
+  constructor(events: {
+    frame(frame: Frame): void;
+    lost(error: BenchtopError): void;
+    refused(error: BenchtopError): void;
+  }) {
     this.worker = new Worker(new URL('./genicam-worker.ts', import.meta.url));
     this.worker.on('message', (message: WorkerToMain) => {
       if ('frame' in message) events.frame(toFrame(message.frame));
       else if ('lost' in message) events.lost(asError(message.lost));
+      else if ('refused' in message) events.refused(asError(message.refused));
       else {
         const waiting = this.pending.get(message.id);
         this.pending.delete(message.id);

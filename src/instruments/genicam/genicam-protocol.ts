@@ -1,3 +1,5 @@
+import type { BayerPattern } from '../../core/frame.ts';
+
 /** Messages between the GenicamCamera driver (main thread) and its acquisition worker. */
 
 export interface GenicamSettings {
@@ -12,7 +14,10 @@ export interface GenicamSettings {
   packetSize?: number;
 }
 
-/** A frame as the worker sends it: `pixels` is a transferred buffer of uint16 row-major pixels. */
+/**
+ * A frame as the worker sends it: `pixels` is a transferred buffer of uint16 row-major samples
+ * (three per pixel, R G B, when `channels` is 3).
+ */
 export interface WorkerFrame {
   pixels: ArrayBuffer;
   width: number;
@@ -21,6 +26,8 @@ export interface WorkerFrame {
   timestamp: number;
   bitDepth: number;
   exposureMs: number;
+  channels?: 3;
+  bayerPattern?: BayerPattern;
 }
 
 /** Aravis's stream counters, summed over every stream since the camera opened. */
@@ -50,10 +57,16 @@ export type MainToWorker = { id: number; request: WorkerRequest } | { ack: numbe
 export interface WorkerStatistics extends StreamStatistics {
   /** Frames dropped because the main thread still held `maxInFlight` frames. */
   consumerDrops: number;
+  /** Frames refused because the camera sent a pixel format Benchtop does not read. */
+  unsupportedFormatFrames: number;
+  /** What that format was and which ones are read (absent while every frame was readable). */
+  unsupportedFormat?: string;
 }
 
 export type WorkerToMain =
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; error: { code: string; message: string; details?: Record<string, unknown> } }
   | { frame: WorkerFrame }
-  | { lost: { code: string; message: string } };
+  | { lost: { code: string; message: string } }
+  /** The camera sends a pixel format Benchtop does not read (posted once until the next write). */
+  | { refused: { code: string; message: string; details?: Record<string, unknown> } };

@@ -25,6 +25,7 @@ let maxInFlight = 1;
 let consumerDrops = 0;
 let pumping = false;
 let idleProbe: NodeJS.Timeout | null = null;
+let refusalReported = false;
 
 function post(message: WorkerToMain, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(message, transfer);
@@ -68,6 +69,11 @@ async function pump(): Promise<void> {
       const popped = camera.pop(POP_TIMEOUT_US);
       if (popped) {
         lastActivity = Date.now();
+        if (popped.unsupported && !refusalReported) {
+          refusalReported = true;
+          const refused = camera.unsupportedFormat();
+          if (refused) post({ refused: { code: 'VALUE_INVALID', message: refused.message } });
+        }
         if (popped.frame) {
           if (inFlight >= maxInFlight) consumerDrops++;
           else {
@@ -99,15 +105,16 @@ function handle(request: WorkerRequest): unknown {
     case 'open': {
       camera?.close();
       camera = new AravisCamera(request.settings.deviceId);
-      camera.apply(request.settings);
+      const ignored = camera.apply(request.settings);
       idleProbe = setInterval(() => {
         if (camera && !camera.streaming) probe();
       }, PROBE_AFTER_MS * 2);
-      return { ...camera.identity(), sensor: camera.sensorSize() };
+      return { ...camera.identity(), sensor: camera.sensorSize(), transport: camera.transport, ignored };
     }
     case 'read':
       return open().read(request.feature);
     case 'write':
+      refusalReported = false;
       open().write(request.feature, request.value);
       return open().read(request.feature);
     case 'set_region':
@@ -125,7 +132,13 @@ function handle(request: WorkerRequest): unknown {
       camera?.stop();
       return null;
     case 'statistics': {
-      const stats: WorkerStatistics = { ...open().statistics(), consumerDrops };
+      const refused = open().unsupportedFormat();
+      const stats: WorkerStatistics = {
+        ...open().statistics(),
+        consumerDrops,
+        unsupportedFormatFrames: refused?.frames ?? 0,
+        ...(refused ? { unsupportedFormat: refused.message } : {}),
+      };
       return stats;
     }
     case 'close':

@@ -65,6 +65,13 @@ export const ModbusPlcConfig = Type.Object(
       default: 4,
       description: 'Connection pool size',
     }),
+    max_in_flight: Type.Integer({
+      minimum: 1,
+      maximum: 16,
+      default: 1,
+      description:
+        'Requests outstanding on each connection, matched to their replies by transaction id; 1 for PLCs that take one at a time',
+    }),
     max_gap: Type.Integer({
       minimum: 0,
       maximum: 124,

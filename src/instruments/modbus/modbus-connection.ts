@@ -27,8 +27,6 @@ export class ModbusExceptionReply extends Error {
   }
 }
 
-const settled = () => {};
-
 interface Pending {
   transactionId: number;
   request: ModbusRequest;
@@ -38,9 +36,11 @@ interface Pending {
 }
 
 /**
- * One Modbus TCP connection: one request in flight at a time (many PLCs accept no more), the
- * next queued behind it; replies matched by transaction id. A timeout or a reply that does not
- * fit its request means the stream is no longer trusted: INSTRUMENT_TIMEOUT / PROTOCOL_ERROR.
+ * One Modbus TCP connection: up to `maxInFlight` requests outstanding (default 1: many PLCs
+ * accept no more), the rest queued in order; replies matched by transaction id, in whatever
+ * order they come. Requests made in the same turn are written together, one system call for
+ * the lot. A timeout or a reply that does not fit its request means the stream is no longer
+ * trusted: INSTRUMENT_TIMEOUT / PROTOCOL_ERROR.
  */
 export class ModbusConnection {
   private readonly transport: ByteTransport;
@@ -48,16 +48,25 @@ export class ModbusConnection {
   private readonly timeoutMs: number;
   private readonly clock: Clock;
   private readonly framer: LengthPrefixedFramer;
+  private readonly maxInFlight: number;
   private nextTransaction = 1;
-  private pending: Pending | null = null;
-  private tail: Promise<unknown> = Promise.resolve();
+  /** Sent and not answered, by transaction id. */
+  private readonly pending = new Map<number, Pending>();
+  /** Waiting for a free slot, in order. */
+  private readonly waiting: { request: ModbusRequest; start: () => void }[] = [];
+  /** Frames made this turn, written together at the end of it (maxInFlight > 1). */
+  private outbox: Uint8Array[] = [];
   private lostListener: (error: BenchtopError) => void = () => {};
   private lost: BenchtopError | null = null;
   /** Requests queued or in flight (the pool sends to the least busy connection). */
   queued = 0;
 
-  constructor(transport: ByteTransport, options: { unitId: number; timeoutMs: number; clock: Clock }) {
+  constructor(
+    transport: ByteTransport,
+    options: { unitId: number; timeoutMs: number; clock: Clock; maxInFlight?: number },
+  ) {
     this.transport = transport;
+    this.maxInFlight = options.maxInFlight ?? 1;
     this.unitId = options.unitId;
     this.timeoutMs = options.timeoutMs;
     this.clock = options.clock;
@@ -94,20 +103,31 @@ export class ModbusConnection {
 
   /** Sends a request and resolves with the reply; an exception reply rejects with ModbusExceptionReply. */
   request(request: ModbusRequest): Promise<ModbusResponse> {
-    // Idle (the usual case for a poll): send now rather than a microtask later behind the tail.
-    const run = this.queued === 0 ? this.send(request) : this.tail.then(() => this.send(request));
+    if (this.lost) return Promise.reject(this.lost);
     this.queued++;
-    this.tail = run.then(settled, settled);
+    // A free slot (the usual case for a poll): send now rather than behind a queue.
+    const run =
+      this.pending.size < this.maxInFlight && this.waiting.length === 0
+        ? this.send(request)
+        : new Promise<ModbusResponse>((resolve, reject) => {
+            this.waiting.push({ request, start: () => this.send(request).then(resolve, reject) });
+          });
     return run.then(
       (response) => {
-        this.queued--;
+        this.done();
         return response;
       },
       (error: unknown) => {
-        this.queued--;
+        this.done();
         throw error;
       },
     );
+  }
+
+  /** A request is over: the first waiting one takes its slot. */
+  private done(): void {
+    this.queued--;
+    if (this.pending.size < this.maxInFlight) this.waiting.shift()?.start();
   }
 
   private send(request: ModbusRequest): Promise<ModbusResponse> {
@@ -124,22 +144,38 @@ export class ModbusConnection {
           ),
         );
       }, this.timeoutMs);
-      this.pending = { transactionId, request, resolve, reject, timer };
-      this.transport.write(encodeAdu(transactionId, this.unitId, encodeRequest(request))).catch((error) => {
-        this.fail(error instanceof BenchtopError ? error : new BenchtopError('LINK_LOST', String(error)));
-      });
+      this.pending.set(transactionId, { transactionId, request, resolve, reject, timer });
+      const frame = encodeAdu(transactionId, this.unitId, encodeRequest(request));
+      if (this.maxInFlight === 1) this.write(frame);
+      else {
+        if (this.outbox.length === 0) queueMicrotask(this.flush);
+        this.outbox.push(frame);
+      }
     }).then((response) => {
       if ('exception' in response) throw new ModbusExceptionReply(request.fc, response.exception);
       return response;
     });
   }
 
+  private readonly flush = () => {
+    const frames = this.outbox;
+    this.outbox = [];
+    if (frames.length === 0 || this.lost) return;
+    this.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
+  };
+
+  private write(bytes: Uint8Array): void {
+    this.transport.write(bytes).catch((error) => {
+      this.fail(error instanceof BenchtopError ? error : new BenchtopError('LINK_LOST', String(error)));
+    });
+  }
+
   private onFrame(frame: Buffer): void {
     const adu = decodeAdu(frame);
-    const p = this.pending;
+    const p = this.pending.get(adu.transactionId);
     // A late reply to a request that already timed out, or not Modbus at all: not ours.
-    if (!p || adu.transactionId !== p.transactionId || adu.protocolId !== 0) return;
-    this.pending = null;
+    if (!p || adu.protocolId !== 0) return;
+    this.pending.delete(adu.transactionId);
     p.timer.cancel();
     try {
       p.resolve(decodeResponse(adu.pdu, p.request));
@@ -154,12 +190,15 @@ export class ModbusConnection {
   }
 
   private rejectPending(error: BenchtopError): void {
-    const p = this.pending;
-    this.pending = null;
-    if (p) {
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    this.outbox = [];
+    for (const p of pending) {
       p.timer.cancel();
       p.reject(error);
     }
+    // Those still waiting fail as they start: the connection is lost.
+    for (const w of this.waiting.splice(0)) w.start();
   }
 
   /** The connection is unusable: reject what waits, close it, tell the owner once. */

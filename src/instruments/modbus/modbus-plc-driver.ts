@@ -134,6 +134,7 @@ export class ModbusPlcDriver implements InstrumentDriver {
             unitId: c.unit_id,
             timeoutMs: c.timeout_ms,
             clock: ctx.clock,
+            maxInFlight: c.max_in_flight,
           },
         ),
     );
@@ -161,7 +162,7 @@ export class ModbusPlcDriver implements InstrumentDriver {
     this.unread.clear();
     return {
       model: 'Modbus TCP PLC',
-      raw: `${describeEndpoint(endpoint)} unit ${c.unit_id}, ${this.points.length} points in ${this.blocks.length} requests over ${c.max_connections} connections${failed.length ? `, ${failed.length} points unreadable` : ''}`,
+      raw: `${describeEndpoint(endpoint)} unit ${c.unit_id}, ${this.points.length} points in ${this.blocks.length} requests over ${c.max_connections} connections${c.max_in_flight > 1 ? ` (${c.max_in_flight} in flight each)` : ''}${failed.length ? `, ${failed.length} points unreadable` : ''}`,
     };
   }
 

@@ -28,6 +28,33 @@ const reading = (signal: string, value: Reading['value'], quality: Reading['qual
 });
 
 describe('InstrumentLinePlc', () => {
+  it("a part's fields come from the scan that raised its edge, once all of that scan is published", async () => {
+    const bus = new EventBus<BenchtopEvents>();
+    const latest = new Map<string, Reading>();
+    bus.on('instrument.reading', (r) => latest.set(r.signal, r));
+    const plc = new InstrumentLinePlc({
+      instrumentId: 'line_plc',
+      directory: directoryOf('line_plc', { lastReading: (s: string) => latest.get(s) }),
+      bus,
+    });
+    const seen: (Record<string, unknown> | undefined)[] = [];
+    plc.onRisingEdge('Part.Completed', () => {
+      void plc.scanned(['Part.Id', 'Part.Sku']).then((v) => seen.push(v));
+    });
+    const publish = (r: Reading) => bus.emit('instrument.reading', r);
+    publish(reading('Part.Sku', 2));
+    // one scan: the edge is published before the part's id, as the tag order has it
+    publish(reading('Part.Completed', true));
+    publish(reading('Part.Id', 41));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(seen, [{ 'Part.Id': 41, 'Part.Sku': 2 }]);
+    publish(reading('Part.Completed', false));
+    publish(reading('Part.Sku', 2, 'invalid'));
+    publish(reading('Part.Completed', true));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(seen[1], undefined, 'a tag without a good scanned value: read instead');
+  });
+
   it('rising edges from the published readings; an invalid reading makes the value unknown', () => {
     const bus = new EventBus<BenchtopEvents>();
     const plc = new InstrumentLinePlc({

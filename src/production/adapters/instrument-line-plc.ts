@@ -54,6 +54,24 @@ export class InstrumentLinePlc implements LinePlc {
     return Object.fromEntries(readings.map((r, i) => [tags[i], r.value]));
   }
 
+  /**
+   * The driver publishes a scan's changed tags one after another in one go, and the instrument
+   * remembers each; after a microtask the edge's whole scan is there. One Multiple Service
+   * Packet read them together, so they are the PLC's values at the edge: no second round trip
+   * per tag, and never the next part's id if it completed meanwhile.
+   */
+  async scanned(tags: readonly string[]): Promise<Record<string, unknown> | undefined> {
+    await Promise.resolve();
+    const instrument = this.directory.get(this.instrumentId);
+    const values: Record<string, unknown> = {};
+    for (const tag of tags) {
+      const last = instrument.lastReading(tag);
+      if (last?.quality !== 'good') return undefined;
+      values[tag] = last.value;
+    }
+    return values;
+  }
+
   async write(tag: string, value: number | boolean): Promise<void> {
     await this.directory.get(this.instrumentId).write(tag, value);
   }

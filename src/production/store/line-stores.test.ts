@@ -70,6 +70,39 @@ describe('PostgresLineStore migrations', { skip }, () => {
     await store.close();
     assert.deepEqual([status.version, status.latest, status.applied.length], [0, 1, 0]);
   });
+
+  // Debian 12 packages no TimescaleDB (`apt-cache search timescale` finds nothing), so on this
+  // machine the hypertable path runs up to its extension check; where the extension exists the
+  // same test asserts the hypertables instead.
+  it('TimescaleDB: "auto" falls back to plain tables without the extension, "on" refuses with the reason', async () => {
+    const client = new pg.Client({ connectionString: (await throwaway()).url });
+    await client.connect();
+    const { rows } = await client.query(
+      "SELECT count(*)::int AS n FROM pg_available_extensions WHERE name = 'timescaledb'",
+    );
+    await client.end();
+    const available = (rows[0] as { n: number }).n > 0;
+    const auto = await PostgresLineStore.open({
+      url: (await throwaway()).url,
+      timescaledb: 'auto',
+      retentionDays: 30,
+    });
+    const status = await auto.status();
+    await auto.close();
+    assert.equal(status.backend, available ? 'timescaledb' : 'postgres');
+    assert.equal(status.version, 1, 'the schema is migrated either way');
+    const on = PostgresLineStore.open({ url: (await throwaway()).url, timescaledb: 'on', retentionDays: 30 });
+    if (available) {
+      const store = await on;
+      assert.equal(store.kind, 'timescaledb');
+      await store.close();
+    } else
+      await assert.rejects(on, (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'STORAGE_ERROR');
+        assert.match(err.message, /timescaledb is "on" but the extension cannot be created/);
+        return true;
+      });
+  });
 });
 
 /**

@@ -13,7 +13,13 @@ export interface LineWriteQueueOptions {
   retryMs?: number;
   /** Each failed attempt (the records stay queued and are retried). */
   onWriteError?: (error: BenchtopError, queuedRecords: number) => void;
-  /** Called once when the backlog first fails to write and once when it has all been written. */
+  /**
+   * Records waiting that make the store "slow" even while its writes succeed: the backlog is
+   * then held (and reported) as when a write fails (default capacity / 100, at least 100, so
+   * the few records an alarm's own events add never count as a backlog).
+   */
+  backlogRecords?: number;
+  /** Called once when the backlog first fails to write (or passes `backlogRecords`) and once when it has all been written. */
   onBacklog?: (state: 'holding' | 'drained', queuedRecords: number) => void;
   /** A batch refused because the queue was full. */
   onRejected?: (batch: LineWriteBatch) => void;
@@ -41,6 +47,7 @@ export class LineWriteQueue {
   private readonly options: LineWriteQueueOptions;
   private readonly maxPerWrite: number;
   private readonly retryMs: number;
+  private readonly backlogRecords: number;
   private pending: LineWriteBatch[] = [];
   private queued = 0;
   private draining: Promise<void> | null = null;
@@ -52,6 +59,7 @@ export class LineWriteQueue {
     this.options = options;
     this.maxPerWrite = options.maxRecordsPerWrite ?? 500;
     this.retryMs = options.retryMs ?? 1_000;
+    this.backlogRecords = options.backlogRecords ?? Math.max(100, Math.floor(options.capacity / 100));
   }
 
   get stats(): LineWriteQueueStats {
@@ -76,6 +84,7 @@ export class LineWriteQueue {
     this.queued += n;
     this.counters.highWater = Math.max(this.counters.highWater, this.queued);
     this.draining ??= this.drain();
+    if (!this.holdingBacklog && this.queued >= this.backlogRecords) this.hold();
     return true;
   }
 
@@ -88,6 +97,11 @@ export class LineWriteQueue {
   async close(): Promise<void> {
     this.closed = true;
     await this.flush();
+  }
+
+  private hold(): void {
+    this.holdingBacklog = true;
+    this.options.onBacklog?.('holding', this.queued);
   }
 
   private take(): LineWriteBatch {
@@ -116,10 +130,7 @@ export class LineWriteQueue {
             break;
           } catch (err) {
             this.counters.failedAttempts += 1;
-            if (!this.holdingBacklog) {
-              this.holdingBacklog = true;
-              this.options.onBacklog?.('holding', this.queued);
-            }
+            if (!this.holdingBacklog) this.hold();
             this.options.onWriteError?.(toBenchtopError(err, 'STORAGE_ERROR'), this.queued);
             await sleep(this.options.clock, this.retryMs);
           }

@@ -1,3 +1,4 @@
+import { createReadStream, statSync } from 'node:fs';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { analysisLayer, LAYER_NAMES, type LayerName } from '../../analysis/retinotopy/analysis-layers.ts';
@@ -59,7 +60,8 @@ export function isiAnalysisRoutes(service: IsiAnalysisService) {
       {
         schema: {
           tags: ['imaging'],
-          summary: 'get_analysis_layer: one map of a finished analysis as float32 values',
+          summary:
+            'get_analysis_layer: one map as float32 values, of a finished analysis or, while the session is recorded, of its online maps so far',
           querystring: Type.Object(
             { id: Type.String({ minLength: 1 }), layer: LayerNameSchema },
             { additionalProperties: false },
@@ -69,7 +71,7 @@ export function isiAnalysisRoutes(service: IsiAnalysisService) {
       },
       async (request): Promise<IsiAnalysisLayer> => {
         const q = request.query as { id: string; layer: LayerName };
-        const layer = analysisLayer(service.results(q.id), q.layer);
+        const layer = analysisLayer(await service.layerResults(q.id), q.layer);
         return {
           name: layer.name,
           width: layer.width,
@@ -81,6 +83,35 @@ export function isiAnalysisRoutes(service: IsiAnalysisService) {
             'base64',
           ),
         };
+      },
+    );
+    app.get(
+      '/isi/analysis/results.h5',
+      {
+        schema: {
+          tags: ['imaging'],
+          summary:
+            "The finished analysis's analysis_results.h5 (the imaging guide's results file), as written beside the session",
+          querystring: Type.Object({ id: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+          produces: ['application/x-hdf5'],
+          response: {
+            200: {
+              description: 'analysis_results.h5',
+              content: { 'application/x-hdf5': { schema: Type.String({ format: 'binary' }) } },
+            },
+            ...ErrorResponses,
+          },
+        },
+      },
+      async (request, reply) => {
+        const q = request.query as { id: string };
+        // The path is the one the service wrote for this analysis, never one the client names.
+        const path = service.resultsFile(q.id);
+        return reply
+          .header('content-type', 'application/x-hdf5')
+          .header('content-length', statSync(path).size)
+          .header('content-disposition', 'attachment; filename="analysis_results.h5"')
+          .send(createReadStream(path));
       },
     );
     app.get(
@@ -131,7 +162,7 @@ export function isiAnalysisRoutes(service: IsiAnalysisService) {
             }
             return { name: name as LayerName, opacity: Number(opacity) };
           });
-        const png = compositeImage(service.results(q.id), layers);
+        const png = compositeImage(await service.layerResults(q.id), layers);
         return reply.type('image/png').send(png);
       },
     );

@@ -16,6 +16,7 @@ import {
   StoredDocument,
   SubmitReply,
 } from '../api-types.ts';
+import type { RemoteRunFiles } from '../context.ts';
 
 const UidParams = Type.Object({ uid: Type.String() });
 
@@ -61,7 +62,12 @@ function confinedFile(outputDir: string, file: string): string {
  * /api/v1/plans and /api/v1/runs: plans with live argument schemas, submitting runs,
  * searching the catalog, a run's documents and files, and run control.
  */
-export function runRoutes(engine: RunEngine, catalog: RunCatalog | undefined, outputDir: string) {
+export function runRoutes(
+  engine: RunEngine,
+  catalog: RunCatalog | undefined,
+  outputDir: string,
+  remoteFiles?: RemoteRunFiles,
+) {
   const find = (uid: string): { live: RunInfo | undefined; record: ReturnType<RunCatalog['get']> } => {
     const live = engine.get(uid);
     const record = catalog?.get(uid);
@@ -303,6 +309,15 @@ export function runRoutes(engine: RunEngine, catalog: RunCatalog | undefined, ou
             uid,
             files: files.map((f) => basename(f)),
           });
+        if (remoteFiles?.owns(match)) {
+          // Camera frames kept on an agent's host: fetched from it chunk by chunk as the client reads.
+          const { size, stream } = await remoteFiles.open(match);
+          return reply
+            .header('content-type', 'application/octet-stream')
+            .header('content-length', size)
+            .header('content-disposition', `attachment; filename="${basename(match)}"`)
+            .send(stream);
+        }
         const path = confinedFile(outputDir, match);
         return reply
           .header('content-type', 'application/octet-stream')

@@ -20,6 +20,18 @@ describe('camera preview', () => {
     assert.ok(r.pixels[256]! > 100 && r.pixels[256]! < 155, `middle is grey: ${r.pixels[256]}`);
   });
 
+  it('previews an RGB frame (interleaved R, G, B) as its luminance', () => {
+    // Left pixel pure red, right pixel pure green, the rest black: green is the brighter luma.
+    const pixels = new Uint16Array(4 * 1 * 3);
+    pixels.set([200, 0, 0], 0);
+    pixels.set([0, 200, 0], 3);
+    const r = renderPreview({ id: 2, pixels, width: 4, height: 1, maxWidth: 4, channels: 3 });
+    assert.deepEqual([r.width, r.height, r.low], [4, 1, 0]);
+    assert.equal(r.pixels[1], 255, 'green is the brightest');
+    assert.ok(r.pixels[0]! > 0 && r.pixels[0]! < r.pixels[1]!, `red is darker: ${r.pixels[0]}`);
+    assert.equal(r.pixels[3], 0);
+  });
+
   it('encodes a length-prefixed JSON header followed by the pixels', () => {
     const frame: Frame = {
       pixels: ramp(8, 8),

@@ -48,7 +48,14 @@ export class CameraPreviewRenderer {
         resolve(r);
       });
       // The frame may go on to a writer, so the worker gets a copy, not the original buffer.
-      worker.postMessage({ id, pixels: frame.pixels, width: frame.width, height: frame.height, maxWidth });
+      worker.postMessage({
+        id,
+        pixels: frame.pixels,
+        width: frame.width,
+        height: frame.height,
+        maxWidth,
+        ...(frame.channels === 3 ? { channels: 3 } : {}),
+      });
     });
   }
 

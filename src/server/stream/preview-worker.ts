@@ -11,6 +11,8 @@ export interface PreviewRequest {
   width: number;
   height: number;
   maxWidth: number;
+  /** 3 for RGB frames (interleaved R, G, B): previewed as luminance. 1 when absent. */
+  channels?: 1 | 3;
 }
 
 export interface PreviewResult {
@@ -23,13 +25,19 @@ export interface PreviewResult {
 }
 
 export function renderPreview(req: PreviewRequest): PreviewResult {
+  const px = req.pixels;
+  // Rec. 601 luma in integers; a raw Bayer mosaic is previewed as its raw grey values.
+  const value =
+    req.channels === 3
+      ? (i: number) => (px[i * 3]! * 77 + px[i * 3 + 1]! * 150 + px[i * 3 + 2]! * 29) >> 8
+      : (i: number) => px[i]!;
   const step = Math.max(1, Math.ceil(req.width / req.maxWidth));
   const w = Math.floor(req.width / step);
   const h = Math.floor(req.height / step);
   const sample = new Uint16Array(Math.min(4096, w * h));
   for (let i = 0; i < sample.length; i++) {
     const p = Math.floor((i * (w * h)) / sample.length);
-    sample[i] = req.pixels[Math.floor(p / w) * step * req.width + (p % w) * step]!;
+    sample[i] = value(Math.floor(p / w) * step * req.width + (p % w) * step);
   }
   sample.sort();
   const low = sample[Math.floor(sample.length * 0.005)] ?? 0;
@@ -40,7 +48,7 @@ export function renderPreview(req: PreviewRequest): PreviewResult {
   for (let y = 0; y < h; y++) {
     const row = y * step * req.width;
     for (let x = 0; x < w; x++) {
-      out[y * w + x] = (req.pixels[row + x * step]! - low) * scale;
+      out[y * w + x] = (value(row + x * step) - low) * scale;
     }
   }
   return { id: req.id, pixels: out, width: w, height: h, low, high };

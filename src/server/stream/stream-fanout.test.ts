@@ -104,4 +104,45 @@ describe('StreamHub fan-out in slices', () => {
     }
     await hub.close();
   });
+
+  it('offers a reading only to its subscribers: the one subscriber of a signal is not kept waiting behind the rest', async () => {
+    const { bus, hub, inboxes } = hubWith(FANOUT_CHECK_CLIENTS * 3);
+    const late: string[] = [];
+    const { client } = hub.connect(
+      { bufferedAmount: 0, send: (d) => late.push(String(d)), close: () => {} },
+      null,
+    );
+    client.subscribeSignal('dmm.resistance', 1000);
+    bus.emit('instrument.reading', reading('resistance', 7));
+    // With no time left in the slice, a fan-out to every client would reach the last one turns later.
+    assert.equal(late.length, 1);
+    assert.ok(inboxes.every((m) => m.length === 0));
+    client.unsubscribeSignal('dmm.resistance');
+    bus.emit('instrument.reading', reading('resistance', 8));
+    await nextTurn();
+    assert.equal(late.length, 1);
+    await hub.close();
+  });
+
+  it("corks a client's wire while it sends in one turn and uncorks it after", async () => {
+    const { bus, hub } = hubWith(0);
+    const events: string[] = [];
+    const { client } = hub.connect(
+      {
+        bufferedAmount: 0,
+        send: (d) => events.push(`send ${(JSON.parse(String(d)) as { value: number }).value}`),
+        close: () => {},
+      },
+      null,
+      { cork: () => events.push('cork'), uncork: () => events.push('uncork') },
+    );
+    client.subscribeSignal('dmm.voltage', 1000);
+    client.subscribeSignal('dmm.current', 1000);
+    bus.emit('instrument.reading', reading('voltage', 1));
+    bus.emit('instrument.reading', reading('current', 2));
+    assert.deepEqual(events, ['cork', 'send 1', 'send 2']);
+    await nextTurn();
+    assert.deepEqual(events, ['cork', 'send 1', 'send 2', 'uncork']);
+    await hub.close();
+  });
 });

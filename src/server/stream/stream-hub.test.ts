@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { serverHarness } from '../../../test/support/server-harness.ts';
 import type { BenchtopEvents } from '../../core/events.ts';
+import type {} from '../../imaging/isi-online-events.ts';
 import type {} from '../../production/line-bus-events.ts';
 import { stateEvent, storedDefect, storedPart } from '../../production/testing/line-record-builders.ts';
 
@@ -119,6 +120,51 @@ describe('WebSocket stream: the lines channel', () => {
     await otherInbox.next((m) => m.type === 'pong');
     assert.deepEqual(
       otherInbox.seen.filter((m) => String(m.type).startsWith('line.')),
+      [],
+    );
+    subscriber.close();
+    other.close();
+  });
+});
+
+describe('WebSocket stream: the imaging channel', () => {
+  let h: Awaited<ReturnType<typeof serverHarness>>;
+  let url: string;
+  before(async () => {
+    h = await serverHarness();
+    const address = await h.app.listen({ port: 0, host: '127.0.0.1' });
+    url = `${address.replace('http', 'ws')}/api/v1/stream`;
+  });
+  after(async () => h.close());
+
+  it('carries the online maps of a recording to its subscribers only', async () => {
+    const subscriber = new WebSocket(url);
+    const other = new WebSocket(url);
+    const inbox = messages(subscriber);
+    const otherInbox = messages(other);
+    await Promise.all([subscriber, other].map((ws) => new Promise((resolve) => ws.once('open', resolve))));
+    subscriber.send(JSON.stringify({ type: 'subscribe', channels: ['imaging'] }));
+    other.send(JSON.stringify({ type: 'subscribe', channels: ['lines'] }));
+    await inbox.next((m) => m.type === 'subscribed');
+    await otherInbox.next((m) => m.type === 'subscribed');
+    h.bus.emit('isi.online_maps', {
+      session: 'isi-1',
+      analysis: 'isi/isi-1.h5',
+      at: 1,
+      frames: { LR: 3, RL: 0, TB: 0, BT: 0 },
+      full_width: 4,
+      full_height: 2,
+      width: 4,
+      height: 2,
+      layers: { azimuth: { min: 0, max: 1, data: 'AAAAAAAAAAA=' } },
+      final: false,
+    });
+    const got = await inbox.next((m) => m.type === 'isi.online_maps');
+    assert.equal(got.analysis, 'isi/isi-1.h5');
+    other.send(JSON.stringify({ type: 'ping' }));
+    await otherInbox.next((m) => m.type === 'pong');
+    assert.deepEqual(
+      otherInbox.seen.filter((m) => String(m.type).startsWith('isi.')),
       [],
     );
     subscriber.close();

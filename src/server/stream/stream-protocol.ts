@@ -6,7 +6,7 @@ import type { Role } from '../auth/roles.ts';
  * `{type, ...}` (reading, state, document, progress, alarm, error, subscribed) except camera
  * previews, which are binary (see camera-preview.ts).
  */
-export const Channels = ['states', 'runs', 'alarms', 'logs', 'lines'] as const;
+export const Channels = ['states', 'runs', 'alarms', 'logs', 'lines', 'imaging'] as const;
 export type Channel = (typeof Channels)[number];
 
 /**
@@ -19,6 +19,7 @@ export const ChannelRoles: Record<Channel, Role> = {
   alarms: 'viewer',
   logs: 'operator',
   lines: 'viewer',
+  imaging: 'viewer',
 };
 
 /** Signal and wildcard subscriptions one client may hold at once (500 per message, this many in all). */

@@ -15,6 +15,12 @@ import type { EventDescriptor, RunStart } from '../../core/documents.ts';
 import { frameSchema } from '../arrow/frame-batch.ts';
 import { timeType } from '../arrow/stream-schema.ts';
 
+/** What the stream reads pixels from: an h5wasm dataset, or a frames file decoded here. */
+export interface FramePixels {
+  readonly shape: number[] | null;
+  slice(ranges: [[number, number]]): unknown;
+}
+
 /** Frame numbers are scanned in slices of this many rows when counting stored frames. */
 const SCAN_ROWS = 65_536;
 
@@ -36,7 +42,7 @@ const OPTIONAL = new Set(['bit_depth', 'exposure_ms']);
 export class Hdf5FrameStream {
   readonly dataKey: string;
   readonly schema: Schema;
-  private readonly pixels: Dataset;
+  private readonly pixels: FramePixels;
   private readonly frameNumbers: Dataset;
   private readonly timestamps: Dataset;
   private readonly bitDepths: Dataset | undefined;
@@ -53,7 +59,7 @@ export class Hdf5FrameStream {
     descriptor: EventDescriptor,
     dataKey: string,
     datasets: {
-      pixels: Dataset;
+      pixels: FramePixels;
       frameNumbers: Dataset;
       timestamps: Dataset;
       bitDepths?: Dataset;

@@ -68,35 +68,61 @@ export function filterPipeline(codec: FrameCodec, level: number, elementSize: nu
   }
 }
 
-/** One chunk's bytes as the codec's filters store them. */
+/**
+ * Buffers a caller reuses from chunk to chunk (one per thread): fresh 8 MiB buffers per frame
+ * cost page faults and unmapping, on a loaded machine as much as the shuffle itself. A result
+ * may then be a view of `out`: copy it before the next call.
+ */
+export interface ChunkScratch {
+  shuffled?: Uint8Array;
+  out?: Uint8Array;
+}
+
+/** `scratch.<name>` of at least `size` bytes (grown when too small), or a new buffer without scratch. */
+function scratchBuffer(
+  scratch: ChunkScratch | undefined,
+  name: keyof ChunkScratch,
+  size: number,
+): Uint8Array {
+  if (!scratch) return new Uint8Array(size);
+  const have = scratch[name];
+  if (have && have.byteLength >= size) return have;
+  const made = new Uint8Array(size);
+  scratch[name] = made;
+  return made;
+}
+
+/** One chunk's bytes as the codec's filters store them (see ChunkScratch for `scratch`). */
 export function compressChunk(
   codec: FrameCodec,
   level: number,
   elementSize: number,
   chunk: Uint8Array,
+  scratch?: ChunkScratch,
 ): Uint8Array {
+  const shuffle = () => byteShuffle(chunk, elementSize, scratchBuffer(scratch, 'shuffled', chunk.byteLength));
   switch (codec) {
     case 'deflate':
-      return deflateSync(byteShuffle(chunk, elementSize), { level });
+      return deflateSync(shuffle(), { level });
     case 'zstd': {
-      const shuffled = byteShuffle(chunk, elementSize);
+      const shuffled = shuffle();
       return zstdCompressSync(shuffled, {
         params: { [constants.ZSTD_c_compressionLevel]: level, [constants.ZSTD_c_contentSizeFlag]: 1 },
         pledgedSrcSize: shuffled.byteLength,
       });
     }
     case 'lz4':
-      return lz4Filter(byteShuffle(chunk, elementSize), level >= 1);
+      return lz4Filter(shuffle(), level >= 1, scratch);
     case 'bitshuffle-lz4':
-      return bitshuffleLz4(chunk, elementSize);
+      return bitshuffleLz4(chunk, elementSize, scratch);
   }
 }
 
 /** The HDF5 LZ4 filter's chunk format (see the module comment). */
-export function lz4Filter(bytes: Uint8Array, skipIncompressible = false): Uint8Array {
+export function lz4Filter(bytes: Uint8Array, skipIncompressible = false, scratch?: ChunkScratch): Uint8Array {
   const blocks = Math.ceil(bytes.byteLength / LZ4_FILTER_BLOCK);
-  const out = new Uint8Array(12 + blocks * 4 + lz4BlockBound(bytes.byteLength) + blocks * 16);
-  const view = new DataView(out.buffer);
+  const out = scratchBuffer(scratch, 'out', 12 + blocks * 4 + lz4BlockBound(bytes.byteLength) + blocks * 16);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   view.setUint32(0, Math.floor(bytes.byteLength / 2 ** 32));
   view.setUint32(4, bytes.byteLength >>> 0);
   view.setUint32(8, LZ4_FILTER_BLOCK);
@@ -121,14 +147,25 @@ export function lz4Filter(bytes: Uint8Array, skipIncompressible = false): Uint8A
 const LITTLE_ENDIAN = endianness() === 'LE';
 
 /** HDF5's shuffle filter: all first bytes of the elements, then all second bytes, …; a ragged tail as is. */
-export function byteShuffle(bytes: Uint8Array, elementSize: number): Uint8Array {
-  const out = new Uint8Array(bytes.byteLength);
+export function byteShuffle(
+  bytes: Uint8Array,
+  elementSize: number,
+  into: Uint8Array = new Uint8Array(bytes.byteLength),
+): Uint8Array {
+  // Every byte of `out` is written below, so a reused buffer needs no clearing.
+  const out = into.byteLength === bytes.byteLength ? into : into.subarray(0, bytes.byteLength);
   const n = Math.floor(bytes.byteLength / elementSize);
-  if (elementSize === 2 && LITTLE_ENDIAN && bytes.byteOffset % 4 === 0 && n % 4 === 0) {
+  if (
+    elementSize === 2 &&
+    LITTLE_ENDIAN &&
+    bytes.byteOffset % 4 === 0 &&
+    out.byteOffset % 4 === 0 &&
+    n % 4 === 0
+  ) {
     // Four elements per step: two 32-bit loads, one 32-bit store into each half.
     const words = new Uint32Array(bytes.buffer, bytes.byteOffset, n / 2);
-    const low = new Uint32Array(out.buffer, 0, n / 4);
-    const high = new Uint32Array(out.buffer, n, n / 4);
+    const low = new Uint32Array(out.buffer, out.byteOffset, n / 4);
+    const high = new Uint32Array(out.buffer, out.byteOffset + n, n / 4);
     for (let q = 0; q < n / 4; q++) {
       const a = words[2 * q]!;
       const b = words[2 * q + 1]!;
@@ -216,7 +253,7 @@ function worthCompressing(block: Uint8Array): boolean {
 }
 
 /** The bitshuffle filter's LZ4 chunk format (see the module comment). */
-export function bitshuffleLz4(chunk: Uint8Array, elementSize: number): Uint8Array {
+export function bitshuffleLz4(chunk: Uint8Array, elementSize: number, scratch?: ChunkScratch): Uint8Array {
   const elements = Math.floor(chunk.byteLength / elementSize);
   const blockElements = bitshuffleBlockElements(elementSize);
   const blockBytes = blockElements * elementSize;
@@ -224,8 +261,12 @@ export function bitshuffleLz4(chunk: Uint8Array, elementSize: number): Uint8Arra
   const lastElements = elements - fullBlocks * blockElements;
   const lastBlockElements = lastElements - (lastElements % 8);
   const tailBytes = chunk.byteLength - (fullBlocks * blockElements + lastBlockElements) * elementSize;
-  const out = new Uint8Array(12 + (fullBlocks + 1) * (4 + lz4BlockBound(blockBytes)) + tailBytes);
-  const view = new DataView(out.buffer);
+  const out = scratchBuffer(
+    scratch,
+    'out',
+    12 + (fullBlocks + 1) * (4 + lz4BlockBound(blockBytes)) + tailBytes,
+  );
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   view.setUint32(0, Math.floor(chunk.byteLength / 2 ** 32));
   view.setUint32(4, chunk.byteLength >>> 0);
   view.setUint32(8, blockBytes);

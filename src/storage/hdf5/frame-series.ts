@@ -1,7 +1,8 @@
 import type { DataKey } from '../../core/documents.ts';
-import type { Frame } from '../../core/frame.ts';
+import { type Frame, frameShape } from '../../core/frame.ts';
 import { Column, extendibleSpec } from './column.ts';
-import type { AttrValue, SwmrRunFile } from './swmr-run-file.ts';
+import type { CompressedFrameStore } from './compressed-frame-store.ts';
+import type { SwmrRunFile } from './swmr-run-file.ts';
 
 /** Rows per chunk of the per-frame metadata datasets (`_frame_number`, `_timestamp`, …). */
 const META_CHUNK_ROWS = 1024;
@@ -11,10 +12,23 @@ export interface FrameSettings {
   gzipLevel: number;
   /** gzip level for the frame number and timestamp datasets. */
   metaGzipLevel: number;
+  /**
+   * Pixels compressed on worker threads into a frames file of their own beside the run file
+   * (CompressedFrameStore), `<key>` in the run file an external link to its `/data`.
+   */
+  compressed?: { store: CompressedFrameStore; framesPath: string; framesFileName: string };
 }
 
+/** `write`'s answer when the compressor queue was full: the row stays empty, the caller reports it. */
+export const FRAME_REFUSED = Symbol('frame refused by the compressor queue');
+
+/** The dataset inside a frames file that the run file's external link points at. */
+export const FRAMES_DATASET = '/data';
+
 /**
- * One camera data key: `<key>` (n, height, width) uint16 chunked one frame per chunk, with
+ * One camera data key: `<key>` (n, height, width) uint16 chunked one frame per chunk — (n,
+ * height, width, 3) for RGB, and raw Bayer frames with the mosaic's `bayer_pattern` attribute
+ * (decision 0014) — with
  * `<key>_frame_number` (int64, the camera's counter), `<key>_timestamp` (float64 epoch
  * seconds), `<key>_bit_depth` (int64) and `<key>_exposure_ms` (float64) beside it. Row n holds the n-th frame the run engine passed for this key; a frame
  * the queue refused leaves its row with frame_number -1 and pixels reading 0, so rows still
@@ -29,7 +43,10 @@ export class FrameSeries {
   private readonly exposurePath: string;
   private readonly settings: FrameSettings;
   private readonly dataKeyDoc: DataKey;
-  private shape: [number, number] | null = null;
+  /** [height, width] or [height, width, 3]. */
+  private shape: number[] | null = null;
+  /** The Bayer pattern the dataset records (null: not a mosaic); undefined until the first frame. */
+  private bayerPattern: string | null | undefined;
   private readonly frameNumbers = new Column({ kind: 'int64', rowShape: [] });
   private readonly timestamps = new Column({ kind: 'float64', rowShape: [] });
   private readonly bitDepths = new Column({ kind: 'int64', rowShape: [] });
@@ -37,6 +54,8 @@ export class FrameSeries {
   /** Next row expected; rows below it are written or accounted for as gaps. */
   private nextRow = 0;
   private metaRowsWritten = 0;
+  /** The pixels go to the compressed frames file (set at create: RGB frames stay in the run file). */
+  private store: CompressedFrameStore | null = null;
 
   constructor(dataKey: string, path: string, key: DataKey, settings: FrameSettings) {
     this.dataKey = dataKey;
@@ -53,21 +72,35 @@ export class FrameSeries {
     return this.shape !== null;
   }
 
-  /** The [height, width] the descriptor declares, if it declares one. */
-  declaredShape(): [number, number] | null {
-    const [h, w] = this.dataKeyDoc.shape;
-    return this.dataKeyDoc.shape.length === 2 && isDimension(h) && isDimension(w) ? [h, w] : null;
+  /** The [height, width] (or [height, width, 3]) the descriptor declares, if it declares one. */
+  declaredShape(): number[] | null {
+    const shape = this.dataKeyDoc.shape;
+    const [h, w, c] = shape;
+    const image = isDimension(h) && isDimension(w);
+    if (shape.length === 2 && image) return [h, w];
+    return shape.length === 3 && image && c === 3 ? [h, w, 3] : null;
   }
 
-  create(file: SwmrRunFile, shape: [number, number]): void {
-    const [height, width] = shape;
-    const attrs: Record<string, AttrValue> = { source: this.dataKeyDoc.source, interpretation: 'image' };
+  create(file: SwmrRunFile, shape: number[]): void {
+    const attrs: Record<string, string> = {
+      source: this.dataKeyDoc.source,
+      // NeXus NXdata interpretations: the last axis of an RGB frame is its colour.
+      interpretation: shape.length === 3 ? 'rgb-image' : 'image',
+    };
     if (this.dataKeyDoc.units) attrs.units = this.dataKeyDoc.units;
-    file.createExtendible(
-      this.path,
-      { dtype: '<H', rowShape: [height, width], chunkRows: 1, gzipLevel: this.settings.gzipLevel },
-      attrs,
-    );
+    const compressed = this.settings.compressed;
+    // The frames file holds (rows, height, width) uint16 only; RGB frames stay in the run file.
+    if (compressed && shape.length === 2) {
+      compressed.store.open(this.dataKey, compressed.framesPath, [shape[0]!, shape[1]!], attrs);
+      this.store = compressed.store;
+      file.createExternalLink(this.path, compressed.framesFileName, FRAMES_DATASET);
+    } else {
+      file.createExtendible(
+        this.path,
+        { dtype: '<H', rowShape: shape, chunkRows: 1, gzipLevel: this.settings.gzipLevel },
+        attrs,
+      );
+    }
     const meta = (kind: 'int64' | 'float64') =>
       extendibleSpec({ kind, rowShape: [] }, META_CHUNK_ROWS, this.settings.metaGzipLevel);
     file.createExtendible(this.numberPath, meta('int64'), {
@@ -88,26 +121,38 @@ export class FrameSeries {
    * Writes one frame at `row` with a single hyperslab write of its pixel buffer. Returns a
    * problem description instead of writing if the frame does not fit the dataset.
    */
-  write(file: SwmrRunFile, row: number, frame: Frame): string | null {
+  write(file: SwmrRunFile, row: number, frame: Frame): string | null | typeof FRAME_REFUSED {
     const shape = this.shape;
     if (!shape) throw new Error(`frame dataset ${this.path} not created`);
     if (row < this.nextRow) return `row ${row} of ${this.dataKey} was already written`;
-    if (
-      frame.height !== shape[0] ||
-      frame.width !== shape[1] ||
-      frame.pixels.length !== shape[0] * shape[1]
-    ) {
-      return `frame ${frame.frameNumber} of ${this.dataKey} is ${frame.width}×${frame.height} (${frame.pixels.length} pixels) but the dataset holds ${shape[1]}×${shape[0]}; row ${row} left empty`;
+    const given = frameShape(frame);
+    const samples = shape.reduce((a, b) => a * b, 1);
+    if (given.join('×') !== shape.join('×') || frame.pixels.length !== samples) {
+      return `frame ${frame.frameNumber} of ${this.dataKey} is ${given.join('×')} (${frame.pixels.length} samples) but the dataset holds ${shape.join('×')} (height×width[×colour]); row ${row} left empty`;
+    }
+    const pattern = frame.bayerPattern ?? null;
+    if (this.bayerPattern === undefined) {
+      // A raw mosaic: readers need the tile to demosaic it (areaDetector's BayerPattern, OpenCV's COLOR_Bayer*).
+      if (pattern) this.setAttrs(file, { bayer_pattern: pattern, color_mode: 'bayer' });
+      this.bayerPattern = pattern;
+    } else if (pattern !== this.bayerPattern) {
+      return `frame ${frame.frameNumber} of ${this.dataKey} has Bayer pattern ${pattern ?? 'none'} but the dataset records ${this.bayerPattern ?? 'none'}; row ${row} left empty`;
     }
     this.skipTo(row);
     const pixels = frame.pixels;
-    file.writeRows(
-      this.path,
-      row,
-      1,
-      shape,
-      new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength),
-    );
+    const store = this.store;
+    if (store) {
+      // Refused: the row is left for the next frame (or padding) to mark as never stored.
+      if (!store.submit(this.dataKey, row, pixels)) return FRAME_REFUSED;
+    } else {
+      file.writeRows(
+        this.path,
+        row,
+        1,
+        shape,
+        new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength),
+      );
+    }
     this.frameNumbers.push(frame.frameNumber);
     this.timestamps.push(frame.timestamp / 1000);
     this.bitDepths.push(frame.bitDepth);
@@ -124,7 +169,14 @@ export class FrameSeries {
   padTo(file: SwmrRunFile, rows: number): void {
     if (!this.shape || rows <= this.nextRow) return;
     this.skipTo(rows);
-    file.extend(this.path, rows, this.shape);
+    if (this.store) this.store.extendTo(this.dataKey, rows);
+    else file.extend(this.path, rows, this.shape);
+  }
+
+  /** Attributes of the pixel dataset (in the frames file when compressed: the link holds none). */
+  setAttrs(file: SwmrRunFile, attrs: Record<string, string>): void {
+    if (this.store) this.store.setAttrs(this.dataKey, attrs);
+    else file.setAttrs(this.path, attrs);
   }
 
   /** Marks rows up to (not including) `row` that never got a frame. */

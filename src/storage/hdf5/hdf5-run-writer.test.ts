@@ -8,7 +8,7 @@ import { ManualClock } from '../../core/clock.ts';
 import type { BenchtopError } from '../../core/errors.ts';
 import { DirectChunkWriter } from './direct-chunk-writer.ts';
 import { Hdf5RunWriter, type Hdf5RunWriterOptions, type WriterDrop } from './hdf5-run-writer.ts';
-import { runFileName } from './run-file-layout.ts';
+import { hdf5FrameResource, runFileName } from './run-file-layout.ts';
 import { hasCommand, hasH5py, PYTHON, RunFileReader } from './test-support/run-file-reader.ts';
 import {
   CAMERA_UID,
@@ -571,6 +571,75 @@ describe('Hdf5RunWriter: bounded queue', () => {
     try {
       assert.deepEqual(file.values('/entry/data/seq_num'), [1, 2, 6]);
       assert.deepEqual(file.values('/entry/data/motor_position'), [0, 1, 5].map(motorPosition));
+    } finally {
+      file.close();
+    }
+  });
+
+  it('records a Bayer frame series with its pattern and refuses a frame with another pattern', async () => {
+    const run = harness();
+    run.writer.document({ name: 'start', doc: startDoc() });
+    run.writer.document({ name: 'descriptor', doc: cameraDescriptor() });
+    run.writer.document({ name: 'stream_resource', doc: cameraResource() });
+    run.writer.frame('cam_image', { ...syntheticFrame(0), bayerPattern: 'RGGB' });
+    run.writer.frame('cam_image', { ...syntheticFrame(1), bayerPattern: 'RGGB' });
+    run.writer.frame('cam_image', { ...syntheticFrame(2), bayerPattern: 'GBRG' });
+    run.writer.document({ name: 'stream_datum', doc: cameraDatum(0, 3) });
+    run.writer.document({ name: 'stop', doc: stopDoc({ camera: 3 }) });
+    await run.writer.close();
+    assert.deepEqual(
+      run.warnings.map((w) => w.message),
+      ['frame 102 of cam_image has Bayer pattern GBRG but the dataset records RGGB; row 2 left empty'],
+    );
+    const file = await RunFileReader.open(run.path);
+    try {
+      assert.equal(file.attr('/entry/data_camera/cam_image', 'bayer_pattern'), 'RGGB');
+      assert.equal(file.attr('/entry/data_camera/cam_image', 'color_mode'), 'bayer');
+      assert.deepEqual(file.values('/entry/data_camera/cam_image_frame_number'), [100, 101, -1]);
+    } finally {
+      file.close();
+    }
+  });
+
+  it('writes RGB frames as (n, height, width, 3) with interpretation rgb-image', async () => {
+    const run = harness();
+    const rgb = (n: number) => {
+      const pixels = new Uint16Array(FRAME_HEIGHT * FRAME_WIDTH * 3);
+      for (let i = 0; i < pixels.length; i++) pixels[i] = (n * 1000 + i) & 0xffff;
+      return { ...syntheticFrame(n), pixels, channels: 3 as const };
+    };
+    const descriptor = cameraDescriptor();
+    descriptor.data_keys.cam_image!.shape = [FRAME_HEIGHT, FRAME_WIDTH, 3];
+    run.writer.document({ name: 'start', doc: startDoc() });
+    run.writer.document({ name: 'descriptor', doc: descriptor });
+    run.writer.document({
+      name: 'stream_resource',
+      doc: {
+        ...cameraResource(),
+        ...hdf5FrameResource(startDoc(), 'camera', 'cam_image', [FRAME_HEIGHT, FRAME_WIDTH, 3]),
+      },
+    });
+    run.writer.frame('cam_image', rgb(0));
+    run.writer.frame('cam_image', rgb(1));
+    // A mono frame does not fit an RGB series: its row stays empty, and says why.
+    run.writer.frame('cam_image', syntheticFrame(2));
+    run.writer.document({ name: 'stream_datum', doc: cameraDatum(0, 3) });
+    run.writer.document({ name: 'stop', doc: stopDoc({ camera: 3 }) });
+    await run.writer.close();
+    assert.deepEqual(
+      run.warnings.map((w) => w.message),
+      [
+        `frame 102 of cam_image is ${FRAME_HEIGHT}×${FRAME_WIDTH} (${FRAME_HEIGHT * FRAME_WIDTH} samples) but the dataset holds ${FRAME_HEIGHT}×${FRAME_WIDTH}×3 (height×width[×colour]); row 2 left empty`,
+      ],
+    );
+    const file = await RunFileReader.open(run.path);
+    try {
+      const data = file.dataset('/entry/data_camera/cam_image');
+      assert.deepEqual(data.shape, [3, FRAME_HEIGHT, FRAME_WIDTH, 3]);
+      assert.equal(file.attr('/entry/data_camera/cam_image', 'interpretation'), 'rgb-image');
+      const samples = data.value as Uint16Array;
+      const perFrame = FRAME_HEIGHT * FRAME_WIDTH * 3;
+      assert.deepEqual([samples[perFrame + 0], samples[perFrame + 5]], [1000, 1005]);
     } finally {
       file.close();
     }

@@ -6,6 +6,7 @@ import type { RunDocument } from '../../core/documents.ts';
 import { BenchtopError, toBenchtopError } from '../../core/errors.ts';
 import type { Frame } from '../../core/frame.ts';
 import type { RunWriter, WriterStats } from '../../engine/run-storage.ts';
+import { COMPRESSOR_QUEUE_CAPACITY } from './compressed-frame-store.ts';
 import { FrameRowLedger } from './frame-row-ledger.ts';
 import { recoverRunFile } from './run-file-recovery.ts';
 import type { FromWorker, Hdf5FileSettings, ToWorker, WorkerProgress } from './worker-protocol.ts';
@@ -20,9 +21,14 @@ export interface WriterDrop {
   /** Refused so far in this run. */
   dropped: number;
   capacity: number;
+  /** The writer's queue was full, or (compressed frames) the compressor threads' queue. */
+  reason: 'queue_full' | 'compressor_full';
 }
 
-export interface Hdf5RunWriterOptions extends Omit<Hdf5FileSettings, 'directFrameWrites'> {
+export interface Hdf5RunWriterOptions
+  extends Omit<Hdf5FileSettings, 'directFrameWrites' | 'cameraCompressionLevel'> {
+  /** Default 1 (`[storage] camera_compression_level`). */
+  cameraCompressionLevel?: number;
   /** Default true, as `[storage] direct_frame_writes`. */
   directFrameWrites?: boolean;
   /** Messages (documents and frames) waiting for the worker before events and frames are refused. */
@@ -45,6 +51,7 @@ export function hdf5WriterOptions(
   | 'outputDir'
   | 'compressionLevel'
   | 'cameraCompression'
+  | 'cameraCompressionLevel'
   | 'directFrameWrites'
   | 'queueCapacity'
   | 'autoFlushIntervalSecs'
@@ -53,6 +60,7 @@ export function hdf5WriterOptions(
     outputDir: storage.output_dir,
     compressionLevel: storage.compression_level,
     cameraCompression: storage.camera_compression,
+    cameraCompressionLevel: storage.camera_compression_level,
     directFrameWrites: storage.direct_frame_writes,
     queueCapacity: storage.queue_capacity,
     autoFlushIntervalSecs: storage.auto_flush_interval_secs,
@@ -88,6 +96,7 @@ export class Hdf5RunWriter implements RunWriter {
     directBytes: 0,
     framesWritten: 0,
     eventsWritten: 0,
+    compression: null,
   };
   private dropped = 0;
   private lastFlushAt: number | null = null;
@@ -105,6 +114,10 @@ export class Hdf5RunWriter implements RunWriter {
       outputDir: options.outputDir,
       compressionLevel: options.compressionLevel,
       cameraCompression: options.cameraCompression,
+      cameraCompressionLevel: options.cameraCompressionLevel ?? 1,
+      ...(options.compressorQueueCapacity !== undefined
+        ? { compressorQueueCapacity: options.compressorQueueCapacity }
+        : {}),
       directFrameWrites: options.directFrameWrites ?? true,
     };
     this.worker = new Worker(new URL('./hdf5-worker.ts', import.meta.url), { workerData: settings });
@@ -171,6 +184,7 @@ export class Hdf5RunWriter implements RunWriter {
       bytesWrittenDirect: this.progress.directBytes,
       framesWritten: this.progress.framesWritten,
       eventsWritten: this.progress.eventsWritten,
+      ...(this.progress.compression ? { compression: this.progress.compression } : {}),
       lastFlushAt: this.lastFlushAt,
       error: this.error?.message ?? null,
     };
@@ -265,6 +279,9 @@ export class Hdf5RunWriter implements RunWriter {
         else request.resolve([]);
         break;
       }
+      case 'refused':
+        this.drop('frame', message.dataKey, message.row, 'compressor_full');
+        break;
       case 'warning':
         this.options.onWarning?.(
           new BenchtopError(message.problem.code, message.problem.message, message.problem.details),
@@ -292,14 +309,23 @@ export class Hdf5RunWriter implements RunWriter {
     this.options.onError?.(error);
   }
 
-  private drop(kind: WriterDrop['kind'], source: string, index: number): void {
+  private drop(
+    kind: WriterDrop['kind'],
+    source: string,
+    index: number,
+    reason: WriterDrop['reason'] = 'queue_full',
+  ): void {
     this.dropped++;
     this.options.onDrop?.({
       kind,
       source,
       index,
       dropped: this.dropped,
-      capacity: this.options.queueCapacity,
+      capacity:
+        reason === 'queue_full'
+          ? this.options.queueCapacity
+          : (this.options.compressorQueueCapacity ?? COMPRESSOR_QUEUE_CAPACITY),
+      reason,
     });
   }
 
@@ -335,6 +361,16 @@ function exitedError(code?: number): BenchtopError {
   );
 }
 
+/** Levels each camera codec accepts (`none` and `gzip` take theirs from compression_level). */
+const LEVELS: Record<string, [number, number]> = {
+  none: [0, 22],
+  gzip: [0, 22],
+  deflate: [1, 9],
+  lz4: [0, 1],
+  'bitshuffle-lz4': [0, 22],
+  zstd: [1, 22],
+};
+
 function checkOptions(options: Hdf5RunWriterOptions): void {
   const bad = (setting: string, expected: string, got: unknown) =>
     new BenchtopError(
@@ -358,7 +394,13 @@ function checkOptions(options: Hdf5RunWriterOptions): void {
   if (!(options.autoFlushIntervalSecs > 0)) {
     throw bad('autoFlushIntervalSecs', 'number > 0', options.autoFlushIntervalSecs);
   }
-  if (options.cameraCompression !== 'none' && options.cameraCompression !== 'gzip') {
-    throw bad('cameraCompression', '"none" or "gzip"', options.cameraCompression);
+  const codecs = ['none', 'gzip', 'deflate', 'lz4', 'bitshuffle-lz4', 'zstd'];
+  if (!codecs.includes(options.cameraCompression)) {
+    throw bad('cameraCompression', codecs.map((c) => `"${c}"`).join(', '), options.cameraCompression);
+  }
+  const [low, high] = LEVELS[options.cameraCompression] ?? [0, 0];
+  const level = options.cameraCompressionLevel ?? 1;
+  if (!Number.isInteger(level) || level < low || level > high) {
+    throw bad('cameraCompressionLevel', `integer ${low}..${high} for ${options.cameraCompression}`, level);
   }
 }

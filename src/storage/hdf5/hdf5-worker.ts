@@ -19,7 +19,14 @@ const module = await h5wasm.ready;
 // Without this, HDF5 prints its error stack and h5wasm carries on as if nothing failed.
 module.activate_throwing_error_handler();
 
-const run = new NexusRunFile({ ...settings, module, warn: (problem) => post({ t: 'warning', problem }) });
+const run = new NexusRunFile({
+  ...settings,
+  module,
+  warn: (problem) => post({ t: 'warning', problem }),
+  refused: (dataKey, row) => post({ t: 'refused', dataKey, row }),
+  fail: (err) => fail(err, 'frame compression'),
+  frameStored: () => reportSoon(),
+});
 let failed = false;
 let processed = 0;
 let reportScheduled = false;
@@ -32,6 +39,7 @@ function progress(): WorkerProgress {
     directBytes: run.directBytes,
     framesWritten: run.framesWritten,
     eventsWritten: run.eventsWritten,
+    compression: run.compressionStats(),
   };
 }
 
@@ -73,7 +81,24 @@ function operationOf(message: ToWorker): string {
   return message.t;
 }
 
+/**
+ * Messages are handled one after another; those after which frames must be in their files
+ * (flush, close, the stop document) first wait for the compressor threads to hand every
+ * submitted frame back (NexusRunFile.drain).
+ */
+let queue: Promise<void> = Promise.resolve();
 port.on('message', (message: ToWorker) => {
+  queue = queue.then(() => receive(message));
+});
+
+function needsDrain(message: ToWorker): boolean {
+  return (
+    message.t === 'flush' || message.t === 'close' || (message.t === 'doc' && message.doc.name === 'stop')
+  );
+}
+
+async function receive(message: ToWorker): Promise<void> {
+  if (!failed && needsDrain(message)) await run.drain();
   if (!failed) {
     try {
       handle(message);
@@ -86,16 +111,22 @@ port.on('message', (message: ToWorker) => {
     post({ t: 'flushed', id: message.id, ...progress() });
   } else if (message.t === 'close') {
     const files = failed ? closeAfterFailure() : closedFiles;
+    await run.shutdown().catch(() => {});
     post({ t: 'closed', id: message.id, files, ...progress() });
-  } else if (!reportScheduled) {
-    // One progress report per burst of messages, not one per message.
-    reportScheduled = true;
-    setImmediate(() => {
-      reportScheduled = false;
-      post({ t: 'progress', ...progress() });
-    });
+  } else {
+    reportSoon();
   }
-});
+}
+
+/** One progress report per burst of messages or stored chunks, not one per message. */
+function reportSoon(): void {
+  if (reportScheduled) return;
+  reportScheduled = true;
+  setImmediate(() => {
+    reportScheduled = false;
+    post({ t: 'progress', ...progress() });
+  });
+}
 
 /**
  * Releases the file without writing anything more to it (see SwmrRunFile.abandon): the file

@@ -8,13 +8,16 @@ import type {
   RunStop,
   StreamResource,
 } from '../../core/documents.ts';
-import type { Frame } from '../../core/frame.ts';
+import { type Frame, frameShape } from '../../core/frame.ts';
+import type { FrameCodec } from './chunk-codecs.ts';
 import { toJson } from './column.ts';
-import { FrameSeries } from './frame-series.ts';
+import { CompressedFrameStore, type CompressionStats } from './compressed-frame-store.ts';
+import { FRAME_REFUSED, FrameSeries } from './frame-series.ts';
 import {
   ENTRY,
   fieldName,
   frameDatasetPath,
+  framesFileName,
   linkName,
   runFileName,
   streamGroupPath,
@@ -30,6 +33,17 @@ export interface NexusRunFileOptions extends Hdf5FileSettings {
   module: H5Module;
   /** Data that could not be stored as given; the run goes on. */
   warn(problem: WorkerProblem): void;
+  /** A frame the compressor queue refused (row `row` of `dataKey` stays empty). */
+  refused?(dataKey: string, row: number): void;
+  /** Compressor threads or frames-file writes failed (asynchronously); the run fails with it. */
+  fail?(error: unknown): void;
+  /** A compressed frame reached its frames file. */
+  frameStored?(): void;
+}
+
+/** The `[storage] camera_compression` values compressed on worker threads into frames files. */
+export function frameCodecOf(setting: Hdf5FileSettings['cameraCompression']): FrameCodec | null {
+  return setting === 'none' || setting === 'gzip' ? null : setting;
 }
 
 /**
@@ -48,25 +62,59 @@ export class NexusRunFile {
   private readonly byDescriptor = new Map<string, StreamTable>();
   private readonly frames = new Map<string, FrameSeries>();
   private readonly resources = new Set<string>();
+  /** Compressed camera frames (frames files), when `cameraCompression` names a codec. */
+  private readonly store: CompressedFrameStore | null;
+  /** Frames file of each compressed camera key (it exists once the key's dataset is created). */
+  private readonly framesFiles = new Map<string, string>();
   framesWritten = 0;
   eventsWritten = 0;
 
   constructor(options: NexusRunFileOptions) {
     this.options = options;
+    const codec = frameCodecOf(options.cameraCompression);
+    this.store = codec
+      ? new CompressedFrameStore({
+          codec,
+          level: options.cameraCompressionLevel,
+          ...(options.compressorQueueCapacity !== undefined
+            ? { capacity: options.compressorQueueCapacity }
+            : {}),
+          directWrites: options.directFrameWrites,
+          onError: (err) => options.fail?.(err),
+          onWritten: () => options.frameStored?.(),
+        })
+      : null;
   }
 
-  /** The run's file, relative to the output directory, once it exists. */
+  /** The run's files relative to the output directory: the run file first, then frames files. */
   get files(): string[] {
-    return this.fileName ? [this.fileName] : [];
+    if (!this.fileName) return [];
+    const frames = [...this.framesFiles].filter(([key]) => this.frames.get(key)?.created).map(([, f]) => f);
+    return [this.fileName, ...frames];
   }
 
   /** Frame bytes that went past the page cache (DirectChunkWriter). */
   get directBytes(): number {
-    return this.file?.frameWriteMode().directBytes ?? 0;
+    return (this.file?.frameWriteMode().directBytes ?? 0) + (this.store?.directBytes ?? 0);
   }
 
+  /** Raw data bytes written; compressed frames count as stored (compressed). */
   get bytesWritten(): number {
-    return this.file?.bytesWritten ?? 0;
+    return (this.file?.bytesWritten ?? 0) + (this.store?.bytesWritten ?? 0);
+  }
+
+  compressionStats(): CompressionStats | null {
+    return this.store?.stats() ?? null;
+  }
+
+  /** Resolves when every frame handed to the compressor is in its frames file. */
+  drain(): Promise<void> {
+    return this.store?.drain() ?? Promise.resolve();
+  }
+
+  /** Ends the compressor threads (after close or abandon). */
+  async shutdown(): Promise<void> {
+    await this.store?.stop();
   }
 
   /** `frameRows` (with the stop document): rows assigned per camera key, see FrameSeries.padTo. */
@@ -117,9 +165,10 @@ export class NexusRunFile {
       });
       return;
     }
-    if (!series.created) series.create(file, [frame.height, frame.width]);
+    if (!series.created) series.create(file, frameShape(frame));
     const problem = series.write(file, row, frame);
-    if (problem) this.problem(problem, { dataKey, row, frameNumber: frame.frameNumber });
+    if (problem === FRAME_REFUSED) this.options.refused?.(dataKey, row);
+    else if (problem) this.problem(problem, { dataKey, row, frameNumber: frame.frameNumber });
     else this.framesWritten++;
   }
 
@@ -128,6 +177,8 @@ export class NexusRunFile {
     const file = this.file;
     if (!file || this.fileClosed) return;
     this.writePending(file, frameRows);
+    // Frames files first: the run file's rows then never name frames a reader cannot find.
+    this.store?.flush();
     file.flush();
   }
 
@@ -135,7 +186,11 @@ export class NexusRunFile {
   abandon(): string[] {
     if (this.file && !this.fileClosed) {
       this.fileClosed = true;
-      this.file.abandon();
+      try {
+        this.store?.abandonFiles();
+      } finally {
+        this.file.abandon();
+      }
     }
     return this.files;
   }
@@ -147,6 +202,7 @@ export class NexusRunFile {
       this.fileClosed = true;
       try {
         this.writePending(file, frameRows);
+        this.store?.closeFiles();
       } finally {
         file.close();
       }
@@ -241,9 +297,21 @@ export class NexusRunFile {
     this.byDescriptor.set(descriptor.uid, table);
     for (const [key, dataKey] of Object.entries(descriptor.data_keys)) {
       if (!dataKey.external || this.frames.has(key)) continue;
+      const framesFile =
+        this.store && this.fileName ? framesFileName(this.fileName, descriptor.name, key) : null;
+      if (framesFile) this.framesFiles.set(key, framesFile);
       const series = new FrameSeries(key, frameDatasetPath(descriptor.name, key), dataKey, {
         gzipLevel: this.options.cameraCompression === 'gzip' ? Math.max(1, this.options.compressionLevel) : 0,
         metaGzipLevel: this.options.compressionLevel,
+        ...(this.store && framesFile
+          ? {
+              compressed: {
+                store: this.store,
+                framesPath: join(this.options.outputDir, framesFile),
+                framesFileName: framesFile,
+              },
+            }
+          : {}),
       });
       const shape = series.declaredShape();
       if (shape) series.create(file, shape);
@@ -320,10 +388,11 @@ export class NexusRunFile {
     }
     if (!series.created) {
       const shape = resource.parameters.chunk_shape;
-      if (Array.isArray(shape) && shape.length === 3)
-        series.create(file, [Number(shape[1]), Number(shape[2])]);
+      // [1, height, width], or [1, height, width, 3] for RGB.
+      if (Array.isArray(shape) && (shape.length === 3 || shape.length === 4))
+        series.create(file, shape.slice(1).map(Number));
     }
-    if (series.created) file.setAttrs(series.path, { [`stream_resource_${resource.uid}`]: toJson(resource) });
+    if (series.created) series.setAttrs(file, { [`stream_resource_${resource.uid}`]: toJson(resource) });
   }
 
   private onStop(file: SwmrRunFile, stop: RunStop, frameRows: Record<string, number>): void {
@@ -331,6 +400,7 @@ export class NexusRunFile {
     this.fileClosed = true;
     try {
       this.writePending(file, frameRows);
+      this.store?.closeFiles();
       file.writeScalar(`${ENTRY}/end_time`, isoTime(stop.time));
       file.writeScalar(`${ENTRY}/exit_status`, stop.exit_status);
       file.writeScalar(`${ENTRY}/stop_reason`, stop.reason ?? '');

@@ -51,12 +51,26 @@ export function hdf5FrameResource(
   start: Pick<RunStart, 'time' | 'plan_name' | 'uid'>,
   stream: string,
   dataKey: string,
-  shape: [height: number, width: number],
+  /** [height, width], or [height, width, 3] for RGB. */
+  shape: readonly number[],
 ): Pick<StreamResource, 'data_key' | 'mimetype' | 'uri' | 'parameters'> {
   return {
     data_key: dataKey,
     mimetype: HDF5_MIMETYPE,
     uri: `file://${runFileName(start)}`,
-    parameters: { dataset: frameDatasetPath(stream, dataKey), chunk_shape: [1, shape[0], shape[1]] },
+    parameters: { dataset: frameDatasetPath(stream, dataKey), chunk_shape: [1, ...shape] },
   };
+}
+
+/** Suffix of the frames files that hold a run's compressed camera frames beside its run file. */
+export const FRAMES_FILE_SUFFIX = '.frames.h5';
+
+/**
+ * The frames file of a camera data key whose frames are compressed (decision 0012):
+ * `<run file stem>_<stream>_<key>.frames.h5` beside the run file, linked from its frame dataset.
+ */
+export function framesFileName(runFile: string, stream: string, dataKey: string): string {
+  const stem = runFile.replace(/\.h5$/, '');
+  const part = (s: string) => s.replace(/[^A-Za-z0-9_-]+/g, '-').slice(0, 40);
+  return `${stem}_${part(stream)}_${part(dataKey)}${FRAMES_FILE_SUFFIX}`;
 }

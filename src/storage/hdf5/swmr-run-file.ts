@@ -110,6 +110,19 @@ export class SwmrRunFile {
     this.setAttrs(path, attrs);
   }
 
+  /**
+   * An external link at `path` to `target` in `fileName` (relative names resolve beside this
+   * file). The target is not opened: it may not exist yet.
+   */
+  createExternalLink(path: string, fileName: string, target: string): void {
+    const file = this.forStructure();
+    const cut = path.lastIndexOf('/');
+    const parent = cut <= 0 ? file : file.get(path.slice(0, cut));
+    if (!parent || !('create_external_link' in parent)) throw new Error(`no HDF5 group above ${path}`);
+    const status = parent.create_external_link(fileName, target, path.slice(cut + 1));
+    if (status < 0) throw new Error(`could not link ${path} to ${fileName}:${target}`);
+  }
+
   /** An empty dataset of rows that grows along its first axis (maxshape None). */
   createExtendible(path: string, spec: ExtendibleSpec, attrs: Record<string, AttrValue> = {}): void {
     const file = this.forStructure();

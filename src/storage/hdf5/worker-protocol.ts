@@ -1,6 +1,9 @@
 import type { RunDocument } from '../../core/documents.ts';
 import type { ErrorCode } from '../../core/errors.ts';
 import type { Frame } from '../../core/frame.ts';
+import type { CompressionStats } from './compressed-frame-store.ts';
+
+export type CameraCompression = 'none' | 'gzip' | 'deflate' | 'lz4' | 'bitshuffle-lz4' | 'zstd';
 
 /** Messages between `Hdf5RunWriter` (main thread) and `hdf5-worker.ts`, in posting order. */
 
@@ -8,7 +11,15 @@ export interface Hdf5FileSettings {
   outputDir: string;
   /** gzip level for scalar and array datasets; 0 writes them uncompressed. */
   compressionLevel: number;
-  cameraCompression: 'none' | 'gzip';
+  /**
+   * `gzip`: HDF5's deflate inside h5wasm on the writer thread (slow). A codec name: chunks
+   * compressed on worker threads into a frames file per camera (decision 0012).
+   */
+  cameraCompression: CameraCompression;
+  /** Level of the codec (`deflate` 1–9, `zstd` 1–22, `lz4` 0 or 1; ignored by bitshuffle-lz4). */
+  cameraCompressionLevel: number;
+  /** Frames queued for the compressor threads before they are refused (default 32). */
+  compressorQueueCapacity?: number;
   /** Uncompressed frame chunks go out with O_DIRECT where the filesystem allows (DirectChunkWriter). */
   directFrameWrites: boolean;
 }
@@ -33,6 +44,8 @@ export interface WorkerProgress {
   directBytes: number;
   framesWritten: number;
   eventsWritten: number;
+  /** Compressed camera frames: the compressor queue, its overflow and which stage limits. */
+  compression: CompressionStats | null;
 }
 
 export interface WorkerProblem {
@@ -45,6 +58,8 @@ export type FromWorker =
   | ({ t: 'progress' } & WorkerProgress)
   | ({ t: 'flushed'; id: number } & WorkerProgress)
   | ({ t: 'closed'; id: number; files: string[] } & WorkerProgress)
+  /** A frame the compressor queue refused: counted and reported like the writer queue's refusals. */
+  | { t: 'refused'; dataKey: string; row: number }
   /** Data that could not be stored as given (wrong type, wrong frame size); the run goes on. */
   | { t: 'warning'; problem: WorkerProblem }
   /** A write failed; nothing more is written and close() reports it. */

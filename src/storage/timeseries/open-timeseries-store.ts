@@ -10,6 +10,8 @@ export async function openTimeSeriesStore(storage: BenchtopConfig['storage']): P
     return PostgresTimeSeriesStore.connect({
       url: storage.postgres.url,
       timescaledb: storage.postgres.timescaledb,
+      ...(storage.postgres.schema !== undefined ? { schema: storage.postgres.schema } : {}),
+      ...(storage.postgres.table !== undefined ? { table: storage.postgres.table } : {}),
     });
   }
   return SqliteTimeSeriesStore.inOutputDir(storage.output_dir);

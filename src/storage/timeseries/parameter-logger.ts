@@ -70,6 +70,8 @@ export interface ParameterLoggerOptions {
   queueCapacity?: number;
   /** Samples per store write at most (default 5000). */
   batchSize?: number;
+  /** Gather this long (ms) of ticks per write, regrouped by signal (SampleWriteQueueOptions.coalesce); default 0. */
+  coalesceMs?: number;
   /**
    * A full disk: classifies a failed write (STORAGE_FULL, or undefined for other failures) and
    * says when there is space again. While full, samples are held in memory (up to
@@ -161,6 +163,7 @@ export class ParameterLogger {
       store: options.store,
       capacity: options.queueCapacity ?? 100_000,
       batchSize: options.batchSize ?? 5000,
+      ...(options.coalesceMs ? { coalesce: { ms: options.coalesceMs, clock: options.clock } } : {}),
       onWritten: (group, n) => {
         byName.get(group)!.samplesWritten += n;
       },

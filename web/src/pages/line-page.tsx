@@ -1,7 +1,12 @@
 import { useState } from 'react';
 import { getJson, query, sendJson } from '../api/http.ts';
+import type { LineDefect, LineList, LineReport } from '../api/types.ts';
 import { ErrorText } from '../components/error-text.tsx';
 import { useAsync, useCan, useStreamMessages } from '../hooks.ts';
+import { DefectTimeline } from '../line/defect-timeline.tsx';
+import { DowntimeTable } from '../line/downtime-table.tsx';
+import { type KpiPeriod, periodQuery, ShiftPicker } from '../line/shift-picker.tsx';
+import { SpcChart } from '../line/spc-chart.tsx';
 
 interface LineStatus {
   line: string;
@@ -13,37 +18,10 @@ interface LineStatus {
   commands: string[];
 }
 
-interface Kpis {
-  availability: number;
-  performance: number;
-  quality: number;
-  oee: number;
-  produced: number;
-  throughputPerHour: number;
-  targetPerHour: number;
-}
+type Defect = LineDefect;
 
-interface ParetoBar {
-  key: string;
-  count: number;
-  percent: number;
-  cumulativePercent: number;
-}
-
-interface KpiView {
-  kpis: Kpis;
-  pareto: { byClass: ParetoBar[] };
-}
-
-interface Defect {
-  id: string;
-  partId: string;
-  station: string;
-  class: string;
-  confidence: number;
-  box: { x: number; y: number } | null;
-  disposition: string;
-}
+/** Defects kept in the live timeline. */
+const TIMELINE = 30;
 
 /** The guide's OEE target. */
 const OEE_TARGET = 0.85;
@@ -52,14 +30,19 @@ const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 /**
  * A production line: its state with run/stop/reset/emergency stop (by role), OEE and its three
  * factors against the 85 % target, throughput against target, the quality of the last 100 parts,
- * the defect Pareto and the pending defects to disposition. Live from the stream's `lines` channel.
+ * the defect Pareto, the SPC chart with its limits and rule violations, downtime by reason, a
+ * live defect timeline and the pending defects to disposition; live from the stream's `lines`
+ * channel, or for a chosen shift and date.
  */
 export function LinePage() {
-  const lines = useAsync((signal) => getJson<{ lines: { id: string }[] }>('/api/v1/lines', signal), []);
-  const id = lines.data?.lines[0]?.id;
+  const lines = useAsync((signal) => getJson<LineList>('/api/v1/lines', signal), []);
+  const info = lines.data?.lines[0];
+  const id = info?.id;
   const [status, setStatus] = useState<LineStatus | null>(null);
-  const [view, setView] = useState<KpiView | null>(null);
+  const [view, setView] = useState<LineReport | null>(null);
+  const [period, setPeriod] = useState<KpiPeriod>({ kind: 'live' });
   const [defects, setDefects] = useState<Defect[]>([]);
+  const [timeline, setTimeline] = useState<Defect[]>([]);
   const [error, setError] = useState<unknown>(null);
   const canRun = useCan('operator');
   const canSupervise = useCan('supervisor');
@@ -76,18 +59,42 @@ export function LinePage() {
     setStatus(s);
     setDefects(d.defects);
   };
+  const loadReport = async (lineId: string, p: KpiPeriod, signal?: AbortSignal) =>
+    setView(
+      await getJson<LineReport>(
+        `/api/v1/lines/${encodeURIComponent(lineId)}/kpis${query(periodQuery(p))}`,
+        signal,
+      ),
+    );
   useAsync(
     async (signal) => {
       if (!id) return;
       await refresh(id, signal);
-      setView(await getJson<KpiView>(`/api/v1/lines/${encodeURIComponent(id)}/kpis`, signal));
+      const recent = await getJson<{ defects: Defect[] }>(
+        `/api/v1/lines/${encodeURIComponent(id)}/defects${query({ limit: TIMELINE })}`,
+        signal,
+      );
+      setTimeline(recent.defects);
     },
     [id],
   );
+  const report = useAsync(
+    async (signal) => {
+      if (id) await loadReport(id, period, signal);
+    },
+    [id, period],
+  );
+  // The publisher says at most once a second that the KPIs moved; the live view then reloads
+  // the whole report (SPC and downtime are not in the update). A chosen shift stays as it was.
   useStreamMessages('lines', 'line.kpis', (m) => {
     if (m.lineId !== id || !id) return;
-    setView({ kpis: m.kpis as Kpis, pareto: m.pareto as KpiView['pareto'] });
+    if (period.kind === 'live') void loadReport(id, period).catch(setError);
     void refresh(id).catch(setError);
+  });
+  useStreamMessages('lines', 'line.defect', (m) => {
+    if (m.lineId !== id) return;
+    const { type: _type, ...defect } = m;
+    setTimeline((t) => [defect as unknown as Defect, ...t].slice(0, TIMELINE));
   });
   useStreamMessages('lines', 'line.state', (m) => {
     if (m.lineId === id) setStatus((s) => (s ? { ...s, state: String(m.state) } : s));
@@ -127,7 +134,8 @@ export function LinePage() {
       <header className="page-header">
         <h1 id="line-title">Line {id ?? ''}</h1>
       </header>
-      <ErrorText error={lines.error ?? error} />
+      <ErrorText error={lines.error ?? report.error ?? error} />
+      {info ? <ShiftPicker shifts={info.shifts} period={period} onChange={setPeriod} /> : null}
       {lines.data && !id ? <p>No production lines are configured.</p> : null}
       <div className="card-grid">
         <div className="card">
@@ -167,7 +175,7 @@ export function LinePage() {
           </div>
         </div>
         <div className="card">
-          <h2>OEE</h2>
+          <h2>OEE{period.kind === 'shift' ? ` — shift ${period.shift}, ${period.date}` : ''}</h2>
           <dl className="values" aria-label="OEE">
             <dt>OEE</dt>
             <dd data-testid="line-oee">
@@ -212,6 +220,18 @@ export function LinePage() {
             </tbody>
           </table>
         </div>
+        <div className="card">
+          <h2>Downtime by reason</h2>
+          {view ? <DowntimeTable downtime={view.kpis.downtime} /> : null}
+        </div>
+      </div>
+      <div className="card">
+        <h2>SPC</h2>
+        {view ? <SpcChart report={view} /> : null}
+      </div>
+      <div className="card">
+        <h2>Defect timeline</h2>
+        <DefectTimeline defects={timeline} />
       </div>
       <div className="card">
         <h2>Defects to review</h2>

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { EventBus } from '../../../core/bus.ts';
 import { systemClock } from '../../../core/clock.ts';
 import { isBenchtopError } from '../../../core/errors.ts';
@@ -53,6 +54,11 @@ describe('PVCAMInstrument with backend = "pvcam" (stand-in libpvcam)', { skip },
     rmSync(work, { recursive: true, force: true });
   });
   const cam = () => spawned.instrument;
+  /** A test hook of the stand-in library (the process has it loaded already: same handle). */
+  const standInHook = (signature: string) =>
+    createRequire(import.meta.url)('koffi')
+      .load(library)
+      .func(signature) as (...args: unknown[]) => unknown;
   const value = async (signal: string) => (await cam().read(signal)).value;
   const frames = (count: number) =>
     new Promise<Frame[]>((resolve) => {
@@ -67,6 +73,26 @@ describe('PVCAMInstrument with backend = "pvcam" (stand-in libpvcam)', { skip },
       });
     });
 
+  it('benchtop cameras list names the camera through pl_cam_get_total / pl_cam_get_name', () => {
+    // A process of its own: PVCAM's initialisation is per process, and this one has the camera open.
+    const main = fileURLToPath(new URL('../../../cli/main.ts', import.meta.url));
+    const run = (...extra: string[]) =>
+      execFileSync(process.execPath, [main, 'cameras', 'list', '--pvcam-library', library, ...extra], {
+        encoding: 'utf8',
+      });
+    const { cameras, unlisted } = JSON.parse(run('--json')) as {
+      cameras: { type: string; id: string; protocol: string }[];
+      unlisted: { type: string }[];
+    };
+    const pvcamOnes = cameras.filter((c) => c.type === 'PVCAMInstrument');
+    assert.deepEqual(
+      pvcamOnes.map((c) => [c.id, c.protocol]),
+      [['StandInCam', 'PVCAM']],
+    );
+    assert.ok(!unlisted.some((u) => u.type === 'PVCAMInstrument'), JSON.stringify(unlisted));
+    assert.match(run(), /^PVCAMInstrument\s+StandInCam\s+Teledyne Photometrics\s+PVCAM$/m);
+  });
+
   it('opens the camera by name and reads its sensor and readout table through pl_get_param', async () => {
     assert.equal(cam().state, 'ready', JSON.stringify(cam().status().lastError));
     assert.deepEqual([await value('roi.width'), await value('roi.height')], [256, 256]);
@@ -75,10 +101,19 @@ describe('PVCAMInstrument with backend = "pvcam" (stand-in libpvcam)', { skip },
   });
 
   it('streams frames copied out of the SDK circular buffer, in order, none lost', async () => {
+    // The stand-in's sensor waits for a free slot here: on a busy machine the event loop may not
+    // keep up with 2 ms exposures, and losing frames then is the drop test's subject, not this one's.
+    const waitForSlots = standInHook('void stand_in_wait_for_slots(int on)');
+    waitForSlots(1);
     const got = frames(30);
-    await cam().call('start_live');
-    const seen = await got;
-    await cam().call('stop');
+    let seen: Frame[];
+    try {
+      await cam().call('start_live');
+      seen = await got;
+      await cam().call('stop');
+    } finally {
+      waitForSlots(0);
+    }
     for (let i = 1; i < seen.length; i++) assert.equal(seen[i]!.frameNumber, seen[i - 1]!.frameNumber + 1);
     for (const f of seen) {
       assert.deepEqual([f.width, f.height, f.bitDepth], [256, 256, 16]);
@@ -150,9 +185,7 @@ describe('PVCAMInstrument with backend = "pvcam" (stand-in libpvcam)', { skip },
     const lost = bus.once('actor.state', (c) => c.id === 'camera' && c.state !== 'ready');
     const back = bus.once('instrument.identity', (e) => e.instrument === 'camera');
     await cam().call('start_live');
-    const unplug = createRequire(import.meta.url)('koffi')
-      .load(library)
-      .func('void stand_in_unplug()');
+    const unplug = standInHook('void stand_in_unplug()');
     unplug();
     await lost;
     // pl_pvcam_init on the reconnect brings the stand-in back, as re-plugging would.

@@ -2,11 +2,12 @@
  * Child process for the crash-safety test: writes a run, flushes, prints `flushed <file>`, then
  * writes more events and frames without flushing (printing `unflushed <n>` after each) until
  * the test kills it with SIGKILL.
- * Usage: node kill-after-flush-child.ts <output_dir>
+ * Usage: node kill-after-flush-child.ts <output_dir> [camera_compression]
  */
 import { join } from 'node:path';
 import { Hdf5RunWriter } from '../hdf5-run-writer.ts';
 import { runFileName } from '../run-file-layout.ts';
+import type { CameraCompression } from '../worker-protocol.ts';
 import {
   cameraDescriptor,
   cameraResource,
@@ -22,7 +23,7 @@ if (!outputDir) throw new Error('usage: kill-after-flush-child.ts <output_dir>')
 const writer = new Hdf5RunWriter({
   outputDir,
   compressionLevel: 6,
-  cameraCompression: 'none',
+  cameraCompression: (process.argv[3] ?? 'none') as CameraCompression,
   queueCapacity: 256,
   autoFlushIntervalSecs: 3600,
   onError: (err) => console.error(`error ${err.code}: ${err.message}`),

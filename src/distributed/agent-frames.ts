@@ -1,0 +1,225 @@
+import { mkdirSync } from 'node:fs';
+import { type FileHandle, open, stat } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { BenchtopError } from '../core/errors.ts';
+import type { FrameRequest, FrameSource } from '../core/frame-source.ts';
+
+/**
+ * Camera frames on the agent's host: a run on the hub asks the agent to acquire, the agent
+ * writes every frame into a file of its own (`<output_dir>/frames/<run>/<camera>-frames.u16`:
+ * raw little-endian uint16 rows, one frame after the other, row-major) and tells the hub only
+ * what each frame is (number, time, shape), so pixels never cross the bus during the run. The
+ * hub's run documents reference the file; it fetches the file in bounded chunks when someone
+ * downloads it (`readChunk`).
+ */
+
+/** What the hub learns of one frame (the pixels stay in the file, row `index`). */
+export interface FrameMeta {
+  index: number;
+  frameNumber: number;
+  timestamp: number;
+  width: number;
+  height: number;
+  bitDepth: number;
+  exposureMs: number;
+}
+
+/** How an acquisition ended (the agent logs it). */
+export interface AcquisitionEnded {
+  acquisition: string;
+  camera: string;
+  file: string;
+  frames: number;
+  stopped: boolean;
+  error: { code: string; message: string } | null;
+}
+
+interface Acquisition {
+  id: string;
+  camera: string;
+  file: string;
+  frames: FrameMeta[];
+  done: boolean;
+  error: { code: string; message: string } | null;
+  abort: AbortController;
+  /** Woken when a frame is on disk or the acquisition ends (long polls wait on it). */
+  waiters: (() => void)[];
+}
+
+/** Frames per `frames` reply at most, and the most bytes of one file chunk (JSON base64 stays under 1 MB). */
+const MAX_FRAMES_PER_REPLY = 500;
+export const MAX_CHUNK_BYTES = 384 * 1024;
+/** Finished acquisitions kept for late polls. */
+const KEEP_FINISHED = 16;
+
+export const FRAMES_DIR = 'frames';
+
+export class AgentAcquisitions {
+  private readonly outputDir: string;
+  private readonly acquisitions = new Map<string, Acquisition>();
+  private readonly onEnd: (ended: AcquisitionEnded) => void;
+
+  constructor(outputDir: string, onEnd: (ended: AcquisitionEnded) => void = () => {}) {
+    this.outputDir = resolve(outputDir);
+    this.onEnd = onEnd;
+  }
+
+  /** Starts acquiring into the run's file; returns at once with the file (relative to output_dir). */
+  start(
+    id: string,
+    camera: string,
+    source: FrameSource,
+    run: string,
+    request: Omit<FrameRequest, 'signal'>,
+    /** What the hub has counted of this file: frames written after that (an agent killed mid-run) are cut off. */
+    keepBytes = 0,
+  ): { acquisition: string; file: string } {
+    const existing = this.acquisitions.get(id);
+    if (existing) return { acquisition: id, file: existing.file };
+    const file = join(FRAMES_DIR, safe(run), `${safe(camera)}-frames.u16`);
+    const acquisition: Acquisition = {
+      id,
+      camera,
+      file,
+      frames: [],
+      done: false,
+      error: null,
+      abort: new AbortController(),
+      waiters: [],
+    };
+    this.acquisitions.set(id, acquisition);
+    this.forgetOld();
+    void this.run(acquisition, source, request, keepBytes);
+    return { acquisition: id, file };
+  }
+
+  private async run(
+    a: Acquisition,
+    source: FrameSource,
+    request: Omit<FrameRequest, 'signal'>,
+    keepBytes: number,
+  ): Promise<void> {
+    let handle: FileHandle | null = null;
+    try {
+      const path = join(this.outputDir, a.file);
+      mkdirSync(dirname(path), { recursive: true });
+      // A resumed step of the same run adds its frames after those the hub counted: row n of
+      // the file stays the run's frame n even if frames were written but never reported.
+      handle = await open(path, 'a');
+      if ((await handle.stat()).size > keepBytes) await handle.truncate(keepBytes);
+      for await (const frame of source.acquire({ ...request, signal: a.abort.signal })) {
+        if (a.abort.signal.aborted) break;
+        const { pixels } = frame;
+        await handle.write(Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength));
+        a.frames.push({
+          index: a.frames.length,
+          frameNumber: frame.frameNumber,
+          timestamp: frame.timestamp,
+          width: frame.width,
+          height: frame.height,
+          bitDepth: frame.bitDepth,
+          exposureMs: frame.exposureMs,
+        });
+        this.wake(a);
+        if (request.count !== undefined && a.frames.length >= request.count) break;
+      }
+    } catch (error) {
+      const e = error as { code?: string; message?: string };
+      a.error = {
+        code: typeof e.code === 'string' ? e.code : 'INSTRUMENT_ERROR',
+        message: e.message ?? String(error),
+      };
+    } finally {
+      await handle?.close().catch(() => {});
+      a.done = true;
+      this.wake(a);
+      this.onEnd({
+        acquisition: a.id,
+        camera: a.camera,
+        file: a.file,
+        frames: a.frames.length,
+        stopped: a.abort.signal.aborted,
+        error: a.error,
+      });
+    }
+  }
+
+  /** The frames from `from` on, waiting up to `waitMs` for one if there is none yet. */
+  async frames(
+    id: string,
+    from: number,
+    waitMs: number,
+  ): Promise<{ frames: FrameMeta[]; done: boolean; total: number; error: Acquisition['error'] }> {
+    const a = this.acquisitions.get(id);
+    if (!a)
+      throw new BenchtopError('NOT_FOUND', `no acquisition ${id} on this agent (restarted since?)`, {
+        acquisition: id,
+      });
+    if (a.frames.length <= from && !a.done) {
+      await new Promise<void>((resolveWait) => {
+        const timer = setTimeout(resolveWait, waitMs);
+        a.waiters.push(() => {
+          clearTimeout(timer);
+          resolveWait();
+        });
+      });
+    }
+    return {
+      frames: a.frames.slice(from, from + MAX_FRAMES_PER_REPLY),
+      done: a.done,
+      total: a.frames.length,
+      error: a.error,
+    };
+  }
+
+  /** The run stopped waiting (pause, abort): the camera stops. */
+  stop(id: string): void {
+    this.acquisitions.get(id)?.abort.abort();
+  }
+
+  stopAll(): void {
+    for (const a of this.acquisitions.values()) if (!a.done) a.abort.abort();
+  }
+
+  /** Size of a frames file; only files under `<output_dir>/frames` are served. */
+  async size(file: string): Promise<number> {
+    return (await stat(this.confined(file))).size;
+  }
+
+  /** One bounded chunk of a frames file, base64 (a command reply is JSON). */
+  async readChunk(file: string, offset: number, length: number): Promise<{ data: string; bytes: number }> {
+    const handle = await open(this.confined(file), 'r');
+    try {
+      const buffer = Buffer.alloc(Math.max(0, Math.min(length, MAX_CHUNK_BYTES)));
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
+      return { data: buffer.subarray(0, bytesRead).toString('base64'), bytes: bytesRead };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private confined(file: string): string {
+    const root = join(this.outputDir, FRAMES_DIR);
+    const path = resolve(this.outputDir, file);
+    if (!path.startsWith(root + sep) || relative(root, path).startsWith('..'))
+      throw new BenchtopError('NOT_FOUND', `this agent serves only its frames files, not "${file}"`, {
+        file,
+      });
+    return path;
+  }
+
+  private wake(a: Acquisition): void {
+    for (const w of a.waiters.splice(0)) w();
+  }
+
+  private forgetOld(): void {
+    const finished = [...this.acquisitions.values()].filter((a) => a.done);
+    for (const a of finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED)))
+      this.acquisitions.delete(a.id);
+  }
+}
+
+/** A run uid or camera id as one path segment. */
+function safe(id: string): string {
+  return id.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\.+/, '_');
+}

@@ -1,0 +1,147 @@
+import { inflateSync, zstdDecompressSync } from 'node:zlib';
+import type { FilterSpec } from './chunk-codecs.ts';
+
+/**
+ * The inverse of chunk-codecs.ts: a stored chunk back to its raw bytes through the dataset's
+ * filter pipeline (last filter undone first). For readers whose HDF5 lacks a filter (h5wasm has
+ * deflate and shuffle built in, not LZ4, bitshuffle or Zstandard).
+ */
+export function decodeChunk(stored: Uint8Array, filters: FilterSpec[], rawBytes: number): Uint8Array {
+  let bytes = stored;
+  for (let i = filters.length - 1; i >= 0; i--) {
+    const filter = filters[i]!;
+    switch (filter.id) {
+      case 1:
+        bytes = new Uint8Array(inflateSync(bytes));
+        break;
+      case 2:
+        bytes = byteUnshuffle(bytes, filter.cdValues[0] ?? 1);
+        break;
+      case 32004:
+        bytes = lz4FilterDecode(bytes);
+        break;
+      case 32008:
+        bytes = bitshuffleLz4Decode(bytes, filter.cdValues[2] ?? 1);
+        break;
+      case 32015:
+        bytes = new Uint8Array(zstdDecompressSync(bytes));
+        break;
+      default:
+        throw new Error(`HDF5 filter ${filter.id} cannot be decoded here`);
+    }
+  }
+  if (bytes.byteLength !== rawBytes) {
+    throw new Error(`chunk decoded to ${bytes.byteLength} bytes, expected ${rawBytes}`);
+  }
+  return bytes;
+}
+
+/** Undoes HDF5's shuffle filter. */
+export function byteUnshuffle(bytes: Uint8Array, elementSize: number): Uint8Array {
+  const out = new Uint8Array(bytes.byteLength);
+  const n = Math.floor(bytes.byteLength / elementSize);
+  for (let b = 0; b < elementSize; b++) {
+    const row = b * n;
+    for (let i = 0; i < n; i++) out[i * elementSize + b] = bytes[row + i]!;
+  }
+  out.set(bytes.subarray(n * elementSize), n * elementSize);
+  return out;
+}
+
+/** Decompresses one LZ4 block (no frame) into `out` at `at`; returns the bytes written. */
+export function decompressLz4Block(src: Uint8Array, out: Uint8Array, at: number): number {
+  let s = 0;
+  let o = at;
+  while (s < src.byteLength) {
+    const token = src[s++]!;
+    let literals = token >>> 4;
+    if (literals === 15) {
+      let b: number;
+      do {
+        b = src[s++]!;
+        literals += b;
+      } while (b === 255);
+    }
+    out.set(src.subarray(s, s + literals), o);
+    s += literals;
+    o += literals;
+    if (s >= src.byteLength) break; // the last sequence has literals only
+    const offset = src[s]! | (src[s + 1]! << 8);
+    s += 2;
+    let match = (token & 15) + 4;
+    if ((token & 15) === 15) {
+      let b: number;
+      do {
+        b = src[s++]!;
+        match += b;
+      } while (b === 255);
+    }
+    if (offset === 0 || offset > o - at) throw new Error('LZ4 block: match before the start of the output');
+    for (let k = 0; k < match; k++, o++) out[o] = out[o - offset]!;
+  }
+  return o - at;
+}
+
+/** The HDF5 LZ4 filter's chunk (chunk-codecs.ts `lz4Filter`) back to its bytes. */
+export function lz4FilterDecode(bytes: Uint8Array): Uint8Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const total = view.getUint32(0) * 2 ** 32 + view.getUint32(4);
+  const blockSize = view.getUint32(8);
+  const out = new Uint8Array(total);
+  let s = 12;
+  for (let o = 0; o < total; ) {
+    const block = Math.min(blockSize, total - o);
+    const size = view.getUint32(s);
+    s += 4;
+    if (size === block) out.set(bytes.subarray(s, s + size), o);
+    else if (decompressLz4Block(bytes.subarray(s, s + size), out, o) !== block) {
+      throw new Error('LZ4 filter: a block decoded to the wrong size');
+    }
+    s += size;
+    o += block;
+  }
+  return out;
+}
+
+/** The bitshuffle filter's LZ4 chunk (chunk-codecs.ts `bitshuffleLz4`) back to its bytes. */
+export function bitshuffleLz4Decode(bytes: Uint8Array, elementSize: number): Uint8Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const total = view.getUint32(0) * 2 ** 32 + view.getUint32(4);
+  const blockBytes = view.getUint32(8);
+  const out = new Uint8Array(total);
+  const elements = Math.floor(total / elementSize);
+  const blockElements = blockBytes / elementSize;
+  const transposed = new Uint8Array(blockBytes);
+  let s = 12;
+  let done = 0;
+  const decodeBlock = (count: number) => {
+    const size = view.getUint32(s);
+    s += 4;
+    const n = decompressLz4Block(bytes.subarray(s, s + size), transposed, 0);
+    if (n !== count * elementSize) throw new Error('bitshuffle: a block decoded to the wrong size');
+    s += size;
+    bitUntranspose(transposed, count, elementSize, out, done * elementSize);
+    done += count;
+  };
+  while (elements - done >= blockElements) decodeBlock(blockElements);
+  const last = elements - done - ((elements - done) % 8);
+  if (last > 0) decodeBlock(last);
+  out.set(bytes.subarray(s, s + (total - done * elementSize)), done * elementSize);
+  return out;
+}
+
+/** Inverse of chunk-codecs.ts `bitTranspose`: row 8 × byte + bit holds that bit of every element. */
+function bitUntranspose(rows: Uint8Array, count: number, elementSize: number, out: Uint8Array, at: number) {
+  const rowBytes = count / 8;
+  for (let byte = 0; byte < elementSize; byte++) {
+    const rowBase = byte * 8 * rowBytes;
+    for (let g = 0; g < rowBytes; g++) {
+      for (let bit = 0; bit < 8; bit++) {
+        const v = rows[rowBase + bit * rowBytes + g]!;
+        for (let j = 0; j < 8; j++) {
+          if ((v >>> j) & 1) out[at + (g * 8 + j) * elementSize + byte]! |= 1 << bit;
+        }
+      }
+    }
+  }
+}
