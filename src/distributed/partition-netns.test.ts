@@ -66,10 +66,12 @@ async function api(base: string, path: string, init?: RequestInit): Promise<{ st
 }
 
 /** `promise`, or a failure naming what did not happen within `ms` (an awaited log line, not a sleep). */
-async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+async function within<T>(ms: number, what: string, promise: Promise<T>, proc?: SiteProcess): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms / 1000} s`)), ms);
+    // The process's last log lines say where it is stuck.
+    const tail = proc ? `; its last lines:\n${proc.lines.slice(-30).join('\n')}` : '';
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms / 1000} s${tail}`)), ms);
   });
   try {
     return await Promise.race([promise, timeout]);
@@ -189,7 +191,7 @@ interval_s = 1
       step('agent started');
       hub = startSiteProcess('hub', join(dir, 'hub.toml'), hubToml('hub', 120));
       procs.push(hub);
-      const base = String((await within(60_000, 'hub ready', hub.waitFor(/Benchtop ready at/))).url);
+      const base = String((await within(60_000, 'hub ready', hub.waitFor(/Benchtop ready at/), hub)).url);
       const states = async () =>
         Object.fromEntries(
           ((await api(base, '/instruments')).body as { id: string; state: string }[]).map((i) => [
@@ -355,7 +357,7 @@ interval_s = 1
       const strict = startSiteProcess('hub', join(dir, 'strict.toml'), hubToml('strict', 3));
       procs.push(strict);
       const base = String(
-        (await within(60_000, 'second hub ready', strict.waitFor(/Benchtop ready at/))).url,
+        (await within(60_000, 'second hub ready', strict.waitFor(/Benchtop ready at/), strict)).url,
       );
       await until(
         'the stage ready at the new hub',
