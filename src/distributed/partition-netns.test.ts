@@ -69,9 +69,11 @@ async function api(base: string, path: string, init?: RequestInit): Promise<{ st
 async function within<T>(ms: number, what: string, promise: Promise<T>, proc?: SiteProcess): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    // The process's last log lines say where it is stuck.
-    const tail = proc ? `; its last lines:\n${proc.lines.slice(-30).join('\n')}` : '';
-    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms / 1000} s${tail}`)), ms);
+    timer = setTimeout(() => {
+      // The process's last log lines, as they are when the time is up, say where it is stuck.
+      const tail = proc ? `; its last lines:\n${proc.lines.slice(-30).join('\n')}` : '';
+      reject(new Error(`${what}: not within ${ms / 1000} s${tail}`));
+    }, ms);
   });
   try {
     return await Promise.race([promise, timeout]);
