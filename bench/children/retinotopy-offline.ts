@@ -28,11 +28,15 @@ const fourier = new OnlineFourier(pool, width, height, {
   startDeg: -70,
   endDeg: 70,
 });
+// One chunk with the workers while the next is read (as accumulateDirection does).
+let pending: Promise<void> = Promise.resolve();
 for (let k = 0; k < n; k += chunk) {
   const count = Math.min(chunk, n - k);
   const data = frames.slice([[k, k + count], [], []]) as Uint16Array;
-  await fourier.addFrames(data, stamps.subarray(k, k + count));
+  await pending;
+  pending = fourier.addFrames(data, stamps.subarray(k, k + count));
 }
+await pending;
 const maps = await fourier.maps({ leakageCorrection: false });
 const seconds = (performance.now() - start) / 1000;
 file.close();

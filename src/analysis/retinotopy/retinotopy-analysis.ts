@@ -65,13 +65,17 @@ export class RetinotopyAnalysis {
     let done = 0;
     for (const d of DIRECTIONS) {
       const recording = this.recordings[d];
+      // One chunk with the workers while the next is read (accumulateDirection says why).
+      let pending: Promise<void> = Promise.resolve();
       for (let start = 0; start < recording.frameCount; start += chunkFrames) {
         const count = Math.min(chunkFrames, recording.frameCount - start);
         const chunk = await recording.readFrames(start, count);
-        await this.fourier[d].addFrames(chunk.frames, chunk.timestampsUs);
+        await pending;
+        pending = this.fourier[d].addFrames(chunk.frames, chunk.timestampsUs);
         done += count;
         onProgress?.(done, total);
       }
+      await pending;
     }
     this.readOut = undefined;
   }

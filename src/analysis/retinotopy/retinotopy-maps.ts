@@ -40,12 +40,17 @@ export async function accumulateDirection(
   options: ReadOutOptions = {},
 ): Promise<FourierMaps> {
   const fourier = new OnlineFourier(pool, recording.width, recording.height, recording.timing);
+  // One chunk with the workers while the next is read: reading and accumulating overlap, and
+  // at most two chunks are held (addFrames posts chunks in order, so the sums are the same).
+  let pending: Promise<void> = Promise.resolve();
   for (let start = 0; start < recording.frameCount; start += chunkFrames) {
     const count = Math.min(chunkFrames, recording.frameCount - start);
     const chunk = await recording.readFrames(start, count);
-    await fourier.addFrames(chunk.frames, chunk.timestampsUs);
+    await pending;
+    pending = fourier.addFrames(chunk.frames, chunk.timestampsUs);
     onChunk?.(count);
   }
+  await pending;
   return await fourier.maps(options);
 }
 
