@@ -1,3 +1,4 @@
+import { lastAtOrBefore } from './last-at-or-before.ts';
 /**
  * The stimulus monitor's photodiode patch as the lab's photodiode sees it: the levels of the
  * frames a display reported (frame-locked: a frame stays until the next), seen `latencyMs`
@@ -27,16 +28,7 @@ export class MonitorPatchTrace {
   /** The patch level (0 dark, 1 bright) on screen at `atMs`. */
   levelAt(atMs: number): 0 | 1 {
     const { times } = this;
-    let lo = 0;
-    let hi = times.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (times[mid]! <= atMs) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
+    const found = lastAtOrBefore(times, atMs);
     if (found < 0) return 0;
     const beyond = found === times.length - 1 ? Math.floor((atMs - times[found]!) / this.periodMs) : 0;
     const index = this.indices[found]! + beyond;

@@ -1,3 +1,4 @@
+import { lastAtOrBefore } from './last-at-or-before.ts';
 /**
  * What the stimulus monitor showed, as the lab's animal saw it: the presented frames a stimulus
  * display reported, on the lab's clock. The simulated cortex looks up the bar it saw at a past
@@ -38,16 +39,7 @@ export class VisualStimulusTrace {
   /** The bar on screen at `atMs`: the last frame presented by then, if it is still showing. */
   at(atMs: number): ShownBar {
     const { times } = this;
-    let lo = 0;
-    let hi = times.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (times[mid]! <= atMs) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
+    const found = lastAtOrBefore(times, atMs);
     if (found < 0 || atMs - times[found]! > this.holdMs) return NOTHING;
     return this.bars[found]!;
   }

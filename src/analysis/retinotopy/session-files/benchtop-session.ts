@@ -10,6 +10,7 @@ import type { FrameData } from '../fourier-accumulator.ts';
 import type { SweepTiming } from '../sweep-timing.ts';
 import type { GuideLayoutSession } from './guide-layout-session.ts';
 import { h5Ready, openH5File } from './h5-files.ts';
+import { median } from './stimulus-sweeps.ts';
 
 /** docs/isi-session-file.md: phases column, 1 = a sweep frame (0 baseline, 2 gap). */
 const SWEEP_PHASE = 1;
@@ -66,14 +67,6 @@ export function sweepTimingFromLabelledStimulus(
     startDeg: angles[k0] as number,
     endDeg: angles[k1] as number,
   };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /**

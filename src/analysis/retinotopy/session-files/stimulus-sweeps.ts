@@ -59,7 +59,8 @@ export function sweepTimingFromStimulus(
   };
 }
 
-function median(values: number[]): number {
+/** The median (the mean of the middle two for an even count). */
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2
