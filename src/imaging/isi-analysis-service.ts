@@ -205,6 +205,18 @@ export class IsiAnalysisService {
   recordingEnded(id: string): void {
     const entry = this.entries.get(id);
     if (entry?.info.state !== 'recording') return;
+    // A session cut short before every direction was swept cannot give maps from its file:
+    // say which directions are missing instead of reading the whole file to find out. Its
+    // online maps stay readable as layers.
+    const unswept = entry.online?.unswept() ?? [];
+    if (unswept.length > 0) {
+      entry.info = {
+        ...entry.info,
+        state: 'failed',
+        error: `session ${id} has no sweep of ${unswept.join(', ')}; the analysis needs all four directions`,
+      };
+      return;
+    }
     entry.info = { ...entry.info, state: 'accumulating' };
     this.start(id, entry.info.parameters);
   }

@@ -123,6 +123,11 @@ export class IsiOnlineMaps implements IsiSessionObserver {
     }
   }
 
+  /** The directions no presented sweep has started in yet (the file analysis needs all four). */
+  unswept(): Direction[] {
+    return DIRECTIONS.filter((d) => !this.online.hasTiming(d));
+  }
+
   async end(): Promise<void> {
     await this.publishing;
     await this.publish(true, this.clock.now());
