@@ -6,13 +6,13 @@ import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, it } from 'node:test';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { nodeInNamespace } from '../../test/support/node-in-namespace.ts';
 import { openBuckets } from './buckets.ts';
 import { logStreamName } from './log-stream.ts';
 import { AgentBirth, decode, LogBatch } from './messages.ts';
 import { kvKey } from './subjects.ts';
 import { PrivateNatsServer } from './testing/nats-server.ts';
 import {
-  nodeInNamespace,
   PARTITION_ENV,
   type PartitionedHosts,
   setAgentLink,
@@ -39,12 +39,12 @@ if (!inside) {
       async () => {
         const hosts = twoHosts('part');
         try {
-          const code = await nodeInNamespace(
+          const run = await nodeInNamespace(
             hosts.hub.namespace,
             ['--test', '--test-reporter=spec', import.meta.filename],
             { [PARTITION_ENV]: JSON.stringify({ hub: hosts.hub, agent: hosts.agent }) },
           );
-          assert.equal(code, 0, 'the partition test inside the hub namespace failed (its output is above)');
+          assert.equal(run.code, 0, `the partition test inside the hub namespace failed:\n${run.report}`);
         } finally {
           hosts.remove();
         }

@@ -1,4 +1,4 @@
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 
 /** Set in the environment of the test process re-run inside the hub's namespace. */
 // Not BENCHTOP_…: those are configuration overrides for the processes the test starts.
@@ -64,19 +64,4 @@ export function twoHosts(tag: string): PartitionedHosts & { remove(): void } {
 /** Takes the agent's end of the cable down (`up = false`) or up again: a silent partition, no reset sent. */
 export function setAgentLink(hosts: PartitionedHosts, up: boolean): void {
   execFileSync('ip', ['-n', hosts.agent.namespace, 'link', 'set', hosts.agent.device, up ? 'up' : 'down']);
-}
-
-/** Runs `node <args>` inside `namespace` with `env` added; resolves with its exit code. */
-export function nodeInNamespace(
-  namespace: string,
-  args: string[],
-  env: Record<string, string>,
-): Promise<number> {
-  // Without NODE_TEST_CONTEXT the child's `node --test` runs its file instead of reporting to us.
-  const { NODE_TEST_CONTEXT: _, ...rest } = process.env;
-  const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, ...args], {
-    env: { ...rest, ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
 }

@@ -31,17 +31,6 @@ export function loopbackNamespace(tag: string): { name: string; remove(): void }
   return { name, remove: () => void spawnSync('ip', ['netns', 'delete', name]) };
 }
 
-/** Runs `node <args>` inside the namespace with NAMESPACE_ENV set; resolves with its exit code. */
-export function nodeInNamespace(namespace: string, args: string[]): Promise<number> {
-  // Without NODE_TEST_CONTEXT the child's `node --test` runs its file instead of deferring to us.
-  const { NODE_TEST_CONTEXT: _, ...env } = process.env;
-  const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, ...args], {
-    env: { ...env, [NAMESPACE_ENV]: namespace },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
-}
-
 /** A running fake camera, listening on 127.0.0.1 (call only inside the namespace). */
 export class FakeCamera {
   private process: ChildProcess | null = null;

@@ -5,17 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { nodeInNamespace } from '../../../test/support/node-in-namespace.ts';
 import { Benchtop } from '../../app/benchtop.ts';
 import { loadBenchtopConfig } from '../../app/load-benchtop-config.ts';
 import type { Frame } from '../../core/frame.ts';
 import { silentLogger } from '../../core/logger.ts';
-import {
-  FakeCamera,
-  loopbackNamespace,
-  NAMESPACE_ENV,
-  nodeInNamespace,
-  whyNoFakeCamera,
-} from './fake-camera-rig.ts';
+import { FakeCamera, loopbackNamespace, NAMESPACE_ENV, whyNoFakeCamera } from './fake-camera-rig.ts';
 
 /**
  * GenicamCamera against Aravis's own fake GigE Vision camera, an independent implementation of
@@ -31,8 +26,10 @@ if (!insideNamespace) {
     it('passes inside a loopback-only network namespace', { skip }, async () => {
       const namespace = loopbackNamespace('genicam');
       try {
-        const code = await nodeInNamespace(namespace.name, ['--test', fileURLToPath(import.meta.url)]);
-        assert.equal(code, 0, 'the tests inside the namespace failed (their output is above)');
+        const run = await nodeInNamespace(namespace.name, ['--test', fileURLToPath(import.meta.url)], {
+          [NAMESPACE_ENV]: namespace.name,
+        });
+        assert.equal(run.code, 0, `the tests inside the namespace failed:\n${run.report}`);
       } finally {
         namespace.remove();
       }
