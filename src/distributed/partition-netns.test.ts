@@ -6,7 +6,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, it } from 'node:test';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { nodeInNamespace } from '../../test/support/node-in-namespace.ts';
+import { nodeInNamespace, whyNoNamespaces } from '../../test/support/node-in-namespace.ts';
 import { openBuckets } from './buckets.ts';
 import { logStreamName } from './log-stream.ts';
 import { AgentBirth, decode, LogBatch } from './messages.ts';
@@ -17,7 +17,6 @@ import {
   type PartitionedHosts,
   setAgentLink,
   twoHosts,
-  whyNoNamespaces,
 } from './testing/network-namespaces.ts';
 import { type SiteProcess, startSiteProcess } from './testing/site-process.ts';
 

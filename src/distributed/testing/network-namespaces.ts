@@ -4,17 +4,6 @@ import { execFileSync, spawnSync } from 'node:child_process';
 // Not BENCHTOP_…: those are configuration overrides for the processes the test starts.
 export const PARTITION_ENV = 'PARTITION_TEST_HOSTS';
 
-/** Why network namespaces cannot be made here (not root, no iproute2, a container that forbids them), or false. */
-export function whyNoNamespaces(): string | false {
-  if (spawnSync('ip', ['-V']).status !== 0) return 'the ip command (iproute2) is not installed';
-  const probe = `btprobe${process.pid}`;
-  const added = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' });
-  if (added.status !== 0)
-    return `network namespaces are not permitted here (ip netns add needs root): ${added.stderr.trim()}`;
-  spawnSync('ip', ['netns', 'delete', probe]);
-  return false;
-}
-
 export interface PartitionedHosts {
   /** Namespace of the hub and the NATS server, and its address on the link. */
   hub: { namespace: string; address: string };

@@ -1,5 +1,6 @@
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { whyNoNamespaces } from '../../../test/support/node-in-namespace.ts';
 
 /**
  * Test support for Aravis's own fake GigE Vision camera (`arv-fake-gv-camera-0.8`, Debian
@@ -15,12 +16,7 @@ export const NAMESPACE_ENV = 'BENCHTOP_TEST_NETNS';
 /** Why the fake-camera tests cannot run here, or false when they can. */
 export function whyNoFakeCamera(): string | false {
   if (!existsSync(FAKE_CAMERA)) return `${FAKE_CAMERA} not installed (Debian aravis-tools)`;
-  if (spawnSync('ip', ['-V']).status !== 0) return 'the ip command (iproute2) is not installed';
-  const probe = `benchtop-probe-${process.pid}`;
-  const added = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' });
-  if (added.status !== 0) return `network namespaces are not permitted here: ${added.stderr.trim()}`;
-  spawnSync('ip', ['netns', 'delete', probe]);
-  return false;
+  return whyNoNamespaces();
 }
 
 /** A fresh namespace with only loopback, up. */
