@@ -95,10 +95,45 @@ let passed = 0;
 function it(name: string, fn: () => Promise<void>): void {
   scenarios++;
   test(name, async () => {
-    await fn();
+    try {
+      await fn();
+    } catch (error) {
+      throw await explained(error);
+    }
     passed++;
   });
 }
+
+/**
+ * The failure with what the page showed as errors and what the server logged as warnings, so a
+ * timeout on a loaded CI machine says whether the write was refused, the instrument fell over, or
+ * the value never came.
+ */
+async function explained(error: unknown): Promise<Error> {
+  const alerts = await currentPage
+    ?.getByRole('alert')
+    .allTextContents()
+    .catch((e: unknown) => [`(alerts unreadable: ${String(e)})`]);
+  const problems = currentServer?.recentProblems() ?? [];
+  const states = await fetch(`${currentServer?.url}/api/v1/instruments`)
+    .then(async (r) =>
+      JSON.stringify(
+        ((await r.json()) as { id: string; state: string; lastError: unknown }[]).map((i) => [
+          i.id,
+          i.state,
+          i.lastError,
+        ]),
+      ),
+    )
+    .catch((e: unknown) => `(unreadable: ${String(e)})`);
+  const message = error instanceof Error ? error.message : String(error);
+  return new Error(
+    `${message}\npage alerts: ${JSON.stringify(alerts ?? [])}\ninstrument states: ${states}\nserver warnings and errors (last ${problems.length}):\n${problems.join('\n')}`,
+    { cause: error },
+  );
+}
+let currentPage: Page | undefined;
+let currentServer: BenchtopChild | undefined;
 
 describe('dashboard on the simulated lab', { skip }, () => {
   let server: BenchtopChild;
@@ -115,6 +150,8 @@ describe('dashboard on the simulated lab', { skip }, () => {
     browser = await launchBrowser();
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
     consoleWatch = new ConsoleWatch(page);
+    currentPage = page;
+    currentServer = server;
   });
   after(async () => {
     await browser?.close();
@@ -436,6 +473,8 @@ jwt_secret = "dashboard-e2e-secret-at-least-32-characters"
     browser = await launchBrowser();
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
     consoleWatch = new ConsoleWatch(page);
+    currentPage = page;
+    currentServer = server;
   });
   after(async () => {
     await browser?.close();

@@ -7,6 +7,7 @@ const MAIN = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url))
 
 interface LogLine {
   msg?: string;
+  level?: number;
   url?: string;
   [field: string]: unknown;
 }
@@ -28,6 +29,8 @@ export class BenchtopChild {
   private readonly config: string;
   url = '';
   port = 0;
+  /** The last warnings and errors it logged, for a failing test to say what the server saw. */
+  private readonly problems: string[] = [];
 
   constructor(config: string) {
     this.config = config;
@@ -53,6 +56,11 @@ export class BenchtopChild {
         } catch {
           return;
         }
+        // pino levels: 40 warn, 50 error, 60 fatal.
+        if (typeof line.level === 'number' && line.level >= 40) {
+          this.problems.push(text.length > 600 ? `${text.slice(0, 600)}…` : text);
+          if (this.problems.length > 20) this.problems.shift();
+        }
         if (typeof line.msg === 'string' && line.msg.startsWith('Benchtop ready at ') && line.url)
           resolve(line.url);
       });
@@ -63,6 +71,11 @@ export class BenchtopChild {
     this.url = url;
     this.port = Number(new URL(url).port);
     return url;
+  }
+
+  /** Its last warnings and errors (at most 20 log lines), oldest first. */
+  recentProblems(): string[] {
+    return [...this.problems];
   }
 
   async stop(): Promise<void> {
