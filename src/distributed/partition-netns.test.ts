@@ -34,7 +34,7 @@ if (!inside) {
     const why = whyNoNamespaces();
     it(
       'agent and hub on two namespaces',
-      { skip: why ? `skipped: ${why}` : false, timeout: 300_000 },
+      { skip: why ? `skipped: ${why}` : false, timeout: 600_000 },
       async () => {
         const hosts = twoHosts('part');
         try {
@@ -63,6 +63,13 @@ async function api(base: string, path: string, init?: RequestInit): Promise<{ st
   });
   return { status: res.status, body: await res.json() };
 }
+
+/**
+ * How long a process may take to log that it started. Generous: on a two-core machine under a
+ * load of 50 a Node process printed nothing for 60 s while importing the server, and a wait that
+ * short failed the test without anything being wrong. A process that exits fails the wait at once.
+ */
+const START_WAIT_MS = 150_000;
 
 /** `promise`, or a failure naming what did not happen within `ms` (an awaited log line, not a sleep). */
 async function within<T>(ms: number, what: string, promise: Promise<T>, proc?: SiteProcess): Promise<T> {
@@ -108,7 +115,7 @@ async function until<T>(
 }
 
 function partitionTest(hosts: PartitionedHosts): void {
-  describe('inside the hub namespace', { timeout: 280_000 }, () => {
+  describe('inside the hub namespace', { timeout: 580_000 }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'benchtop-partition-'));
     // Listening on every address of the hub namespace: its loopback and its end of the cable.
     const nats = new PrivateNatsServer(['-a', '0.0.0.0']);
@@ -188,11 +195,13 @@ interval_s = 1
         { namespace: hosts.agent.namespace },
       );
       procs.push(agent);
-      await within(60_000, 'agent started', agent.waitFor(/parameter logging to the bus started/));
+      await within(START_WAIT_MS, 'agent started', agent.waitFor(/parameter logging to the bus started/));
       step('agent started');
       hub = startSiteProcess('hub', join(dir, 'hub.toml'), hubToml('hub', 120));
       procs.push(hub);
-      const base = String((await within(60_000, 'hub ready', hub.waitFor(/Benchtop ready at/), hub)).url);
+      const base = String(
+        (await within(START_WAIT_MS, 'hub ready', hub.waitFor(/Benchtop ready at/), hub)).url,
+      );
       const states = async () =>
         Object.fromEntries(
           ((await api(base, '/instruments')).body as { id: string; state: string }[]).map((i) => [
@@ -358,7 +367,7 @@ interval_s = 1
       const strict = startSiteProcess('hub', join(dir, 'strict.toml'), hubToml('strict', 3));
       procs.push(strict);
       const base = String(
-        (await within(60_000, 'second hub ready', strict.waitFor(/Benchtop ready at/), strict)).url,
+        (await within(START_WAIT_MS, 'second hub ready', strict.waitFor(/Benchtop ready at/), strict)).url,
       );
       await until(
         'the stage ready at the new hub',
