@@ -142,6 +142,16 @@ describe('imaging page in Chromium', { skip }, () => {
     );
     await page.getByRole('img', { name: 'Histogram of the preview' }).waitFor();
     await waitText('Saturation', /saturated/i);
+    // The focus aid: the frame's focus score against the best seen, reset on demand.
+    await page
+      .getByRole('status', { name: 'Focus', exact: true })
+      .filter({ hasText: /^focus \d/ })
+      .waitFor();
+    const held = Number(
+      await page.getByRole('meter', { name: 'Focus relative to peak' }).getAttribute('value'),
+    );
+    assert.ok(held > 0 && held <= 1, `focus relative to peak: ${held}`);
+    await page.getByRole('button', { name: 'Reset focus peak' }).click();
 
     await page.getByRole('button', { name: 'Capture anatomical' }).click();
     await page.getByText(/^Anatomical image: \d+ × \d+, mean of 4 frames/).waitFor({ timeout: 60_000 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Frame } from '../../core/frame.ts';
 import { CameraPreviewRenderer, encodePreview } from './camera-preview.ts';
+import { focusScore } from './focus-measure.ts';
 import { decodePreviewMessage } from './preview-wire.ts';
 import { renderPreview } from './preview-worker.ts';
 
@@ -30,6 +31,18 @@ describe('camera preview', () => {
     assert.equal(r.pixels[1], 255, 'green is the brightest');
     assert.ok(r.pixels[0]! > 0 && r.pixels[0]! < r.pixels[1]!, `red is darker: ${r.pixels[0]}`);
     assert.equal(r.pixels[3], 0);
+  });
+
+  it('carries the focus score of the full frame, whose detail the decimated preview no longer shows', () => {
+    // Stripes 2 px wide, previewed at every 4th column: the preview is flat, the frame is not.
+    const width = 1024;
+    const height = 32;
+    const pixels = new Uint16Array(width * height);
+    for (let i = 0; i < pixels.length; i++) pixels[i] = Math.floor((i % width) / 2) % 2 ? 3000 : 1000;
+    const r = renderPreview({ id: 3, pixels, width, height, maxWidth: 256 });
+    assert.equal(r.focus, focusScore(pixels, width, height));
+    assert.ok(r.focus > 0.1, `full frame: ${r.focus}`);
+    assert.equal(focusScore(r.pixels, r.width, r.height), 0, 'the preview itself is uniform');
   });
 
   it('encodes a length-prefixed JSON header followed by the pixels', () => {
@@ -81,6 +94,7 @@ describe('camera preview', () => {
       height: result.height,
       low: result.low,
       high: result.high,
+      focus: result.focus,
     });
     assert.deepEqual([...decoded.pixels], [...result.pixels]);
     assert.equal(decodePreviewMessage(bytes.slice(0, bytes.length - 1).buffer), null);

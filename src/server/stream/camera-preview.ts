@@ -17,6 +17,7 @@ export function encodePreview(instrument: string, frame: Frame, result: PreviewR
       height: result.height,
       low: result.low,
       high: result.high,
+      focus: result.focus,
     },
     result.pixels,
   );

@@ -16,6 +16,8 @@ export interface PreviewHeader {
   height: number;
   low: number;
   high: number;
+  /** Focus score of the full-resolution frame (normalised Brenner gradient): larger is sharper. */
+  focus: number;
   /** The camera frame's size. */
   source_width: number;
   source_height: number;

@@ -1,9 +1,11 @@
 import { parentPort } from 'node:worker_threads';
+import { focusScore } from './focus-measure.ts';
 
 /**
  * Turns a 16-bit frame into an 8-bit preview, off the main event loop: decimated to at most
  * `maxWidth` columns and levelled between the 0.5 and 99.5 percentiles of a pixel sample
- * (auto-contrast), so a browser gets a small image it can draw at once.
+ * (auto-contrast), so a browser gets a small image it can draw at once; with it the focus score
+ * of the full frame.
  */
 export interface PreviewRequest {
   id: number;
@@ -22,6 +24,8 @@ export interface PreviewResult {
   height: number;
   low: number;
   high: number;
+  /** The full-resolution frame's focus score (focus-measure.ts), for the focus aid. */
+  focus: number;
 }
 
 export function renderPreview(req: PreviewRequest): PreviewResult {
@@ -51,7 +55,8 @@ export function renderPreview(req: PreviewRequest): PreviewResult {
       out[y * w + x] = (value(row + x * step) - low) * scale;
     }
   }
-  return { id: req.id, pixels: out, width: w, height: h, low, high };
+  const focus = focusScore(px, req.width, req.height, req.channels ?? 1);
+  return { id: req.id, pixels: out, width: w, height: h, low, high, focus };
 }
 
 parentPort?.on('message', (req: PreviewRequest) => {

@@ -10,6 +10,7 @@ import { sendJson } from '../api/http.ts';
 import { instrumentPath, isCamera, loadAllInstruments } from '../api/instruments.ts';
 import type { InstrumentDetail } from '../api/types.ts';
 import { CameraView } from '../camera/camera-view.tsx';
+import { FocusAid } from '../camera/focus-aid.tsx';
 import { SaturationWarning } from '../camera/saturation-warning.tsx';
 import { ErrorText } from '../components/error-text.tsx';
 import { LiveValue } from '../components/live-value.tsx';
@@ -216,6 +217,7 @@ function Rig(props: { mode: Mode; camera: InstrumentDetail; display: InstrumentD
               </button>
             </div>
             <SaturationWarning instrument={camera.id} />
+            <FocusAid instrument={camera.id} />
             <CameraView instrument={camera.id} canSetRoi={false} onRoi={() => {}} />
           </div>
           <div className="side-column">
