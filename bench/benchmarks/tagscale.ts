@@ -116,6 +116,18 @@ export const tagScaleBenchmark: Benchmark = {
       // Why samples or cycles went missing, when they did: the log's own drops, link faults.
       const logDropped = delta('benchtop_storage_dropped_total', { writer: 'parameter_log' });
       const linkErrors = delta('benchtop_modbus_errors_total', { exception: 'link' });
+      // The logger's own count of samples it stored as null (a read refused or failed).
+      const invalid = delta('benchtop_parameter_log_invalid_samples_total', { group: TAG_SCALE_GROUP });
+      // Reads through the actors: in this plant only the logger's own, of signals whose poll was
+      // stale at its tick. Refused ones (a full mailbox, an actor down) are the errors.
+      const ownReads = delta('benchtop_command_duration_seconds_count', { op: 'read' });
+      const ownReadsFailed = delta('benchtop_command_duration_seconds_count', {
+        op: 'read',
+        outcome: 'error',
+      });
+      ctx.log(
+        `  parameter log: ${invalid} invalid samples in the window, ${rows.nulls} null rows in the file; ${ownReads} own reads, ${ownReadsFailed} failed`,
+      );
       const expectedCycles = PLCS * seconds;
       const common = `${PLCS} PLCs × ${POINTS} float32 points (4 FC3 requests per PLC per cycle), ${seconds} s after ${warmupS} s warm-up`;
       return [
@@ -142,7 +154,7 @@ export const tagScaleBenchmark: Benchmark = {
           targets: [{ kind: 'at-most', value: 0 }],
           notes: [
             `${deadlines} deadlines × ${PLCS * POINTS} signals = ${expected} expected; ${rows.valued} rows with a value, ${rows.nulls} stored as null (invalid)`,
-            `in the window: ${logDropped} samples dropped by the parameter log (queue full or write failed), ${linkErrors} Modbus requests failed on the link (timeout, connection lost)`,
+            `in the window: ${invalid} samples the logger counted invalid (benchtop_parameter_log_invalid_samples_total) after ${ownReads} reads of its own (${ownReadsFailed} failed), ${logDropped} samples dropped by the parameter log (queue full or write failed), ${linkErrors} Modbus requests failed on the link (timeout, connection lost)`,
           ],
         }),
         makeResult({

@@ -365,12 +365,7 @@ export class Benchtop {
             }
           : {}),
         sample: parameterSampler(this.instruments, this.clock, shortest * 1000),
-        onTick: (tick) => {
-          this.metrics.parameterLogLateness.observe({ group: tick.group }, tick.latenessMs / 1000);
-          this.metrics.parameterLogLatenessLast.set({ group: tick.group }, tick.latenessMs / 1000);
-          if (tick.intervalMs !== null)
-            this.metrics.parameterLogInterval.set({ group: tick.group }, tick.intervalMs / 1000);
-        },
+        onTick: (tick) => this.metrics.parameterLogTick(tick),
         onError: (error) => {
           this.metrics.errors.inc({ kind: 'parameter_log' });
           log.warn({ err: error }, 'parameter log problem');

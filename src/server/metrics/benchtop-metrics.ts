@@ -33,6 +33,7 @@ export class BenchtopMetrics {
   readonly parameterLogInterval: Gauge<'group'>;
   readonly parameterLogLateness: Histogram<'group'>;
   readonly parameterLogLatenessLast: Gauge<'group'>;
+  readonly parameterLogInvalid: Counter<'group'>;
   readonly runs: Counter<'status'>;
   readonly websocketClients: Gauge;
   readonly websocketDropped: Counter<'reason'>;
@@ -99,6 +100,12 @@ export class BenchtopMetrics {
     this.parameterLogLatenessLast = new Gauge({
       name: 'benchtop_parameter_log_lateness_last_seconds',
       help: 'Lateness of the latest parameter-log tick',
+      labelNames: ['group'],
+      registers: [r],
+    });
+    this.parameterLogInvalid = new Counter({
+      name: 'benchtop_parameter_log_invalid_samples_total',
+      help: 'Parameter-log samples stored as null because the signal could not be read',
       labelNames: ['group'],
       registers: [r],
     });
@@ -279,6 +286,23 @@ export class BenchtopMetrics {
       if (g.dropped > before) this.storageDropped.inc({ writer: 'parameter_log' }, g.dropped - before);
       this.parameterLogDropped.set(g.group, Math.max(before, g.dropped));
     }
+  }
+
+  /**
+   * One parameter-log tick. The invalid-sample counter moves by 0 too, so a group's series
+   * exists (and reads 0) before anything fails.
+   */
+  parameterLogTick(tick: {
+    group: string;
+    latenessMs: number;
+    intervalMs: number | null;
+    invalid: number;
+  }): void {
+    const labels = { group: tick.group };
+    this.parameterLogLateness.observe(labels, tick.latenessMs / 1000);
+    this.parameterLogLatenessLast.set(labels, tick.latenessMs / 1000);
+    if (tick.intervalMs !== null) this.parameterLogInterval.set(labels, tick.intervalMs / 1000);
+    this.parameterLogInvalid.inc(labels, tick.invalid);
   }
 
   /** Alarm gauges read the live service at scrape time. */
