@@ -144,6 +144,11 @@ export class CompressedFramesFile {
     for (const [name, value] of Object.entries(attrs)) this.attrs.set(name, value);
   }
 
+  /** [height, width] of every frame. */
+  get frameShape(): [number, number] {
+    return [this.options.height, this.options.width];
+  }
+
   /** Rows of the dataset, with or without a chunk. */
   get rowsExtent(): number {
     return this.extent;
