@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { frameDatasetPath } from '../storage/hdf5/run-file-layout.ts';
 import { hasH5py, PYTHON } from '../storage/hdf5/test-support/run-file-reader.ts';
 import { PrivateNatsServer } from './testing/nats-server.ts';
 import { type SiteProcess, startSiteProcess } from './testing/site-process.ts';
@@ -162,15 +163,24 @@ output_dir = "${join(dir, 'hub')}"
       const got = Buffer.from(await res.arrayBuffer());
       assert.equal(got.length, expected.length);
       assert.ok(got.equals(expected), 'the downloaded file equals the agent file byte for byte');
-      const downloaded = join(dir, 'downloaded.h5');
-      writeFileSync(downloaded, got);
-      const frames = h5pyFrames(downloaded, resource.parameters.dataset);
+      const downloads = join(dir, 'downloads');
+      mkdirSync(downloads);
+      writeFileSync(join(downloads, 'cam.frames.h5'), got);
+      const frames = h5pyFrames(join(downloads, 'cam.frames.h5'), resource.parameters.dataset);
       assert.deepEqual(frames.shape, [FRAMES, height, width], 'the file holds every frame');
       assert.equal(frames.dtype, 'uint16');
       assert.ok(
         frames.sums.every((sum) => sum > 0),
         'with pixels in each',
       );
+      // The hub's run file, downloaded beside it, reads the frames through its link to that file.
+      const runFile = basename(run.files!.find((f) => f.endsWith('.h5') && !f.startsWith('agent://'))!);
+      const hubFile = Buffer.from(
+        await (await fetch(`${base}/api/v1/runs/${uid}/files/${runFile}`)).arrayBuffer(),
+      );
+      writeFileSync(join(downloads, runFile), hubFile);
+      const stream = docs.find((d) => d.name === 'descriptor' && d.doc.data_keys.cam)!.doc.name as string;
+      assert.deepEqual(h5pyFrames(join(downloads, runFile), frameDatasetPath(stream, 'cam')), frames);
       // No pixel crossed into the hub's own output directory's run file as frames.
       assert.equal(run.files?.filter((f) => f.startsWith('agent://')).length, 1);
     });

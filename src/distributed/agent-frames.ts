@@ -9,6 +9,7 @@ import {
   type CompressedFramesOptions,
 } from '../storage/hdf5/compressed-frames-file.ts';
 import { CompressedFramesReader } from '../storage/hdf5/compressed-frames-reader.ts';
+import { FRAMES_DATASET } from '../storage/hdf5/frame-series.ts';
 import { FRAMES_FILE_SUFFIX } from '../storage/hdf5/run-file-layout.ts';
 
 /**
@@ -20,9 +21,6 @@ import { FRAMES_FILE_SUFFIX } from '../storage/hdf5/run-file-layout.ts';
  * (number, time, shape), so pixels never cross the bus during the run. The hub's run documents
  * reference the file; it fetches the file in bounded chunks when someone downloads it (`readChunk`).
  */
-
-/** The dataset holding the frames in an agent's frames file (the stream_resource names it). */
-export const AGENT_FRAMES_DATASET = '/data';
 
 /** What the hub learns of one frame (the pixels stay in the file, row `index` of `/data`). */
 export interface FrameMeta {
@@ -260,7 +258,7 @@ function pixelBytes(frame: Frame, file: CompressedFramesFile): Uint8Array {
 
 /** Reopens a frames file at its own frame shape to drop the rows after `keepFrames`. */
 function resumeAsStored(path: string, keepFrames: number): CompressedFramesFile {
-  const reader = CompressedFramesReader.open(path, AGENT_FRAMES_DATASET);
+  const reader = CompressedFramesReader.open(path, FRAMES_DATASET);
   const [, height, width] = reader.shape;
   reader.close();
   return CompressedFramesFile.resume(path, framesFileOptions({ height, width }), keepFrames);

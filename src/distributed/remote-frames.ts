@@ -2,8 +2,9 @@ import { Readable } from 'node:stream';
 import { BenchtopError } from '../core/errors.ts';
 import type { Frame, StoredFrames } from '../core/frame.ts';
 import type { FrameRequest, FrameSource } from '../core/frame-source.ts';
+import { FRAMES_DATASET } from '../storage/hdf5/frame-series.ts';
 import { HDF5_MIMETYPE } from '../storage/hdf5/run-file-layout.ts';
-import { AGENT_FRAMES_DATASET, type FrameMeta, MAX_CHUNK_BYTES } from './agent-frames.ts';
+import { type FrameMeta, MAX_CHUNK_BYTES } from './agent-frames.ts';
 import { type SendCommand, unwrap } from './remote-instrument.ts';
 
 /**
@@ -61,7 +62,7 @@ export class RemoteFrameSource implements FrameSource {
         host: this.host,
         agent: this.agentId,
         path: started.file,
-        dataset: AGENT_FRAMES_DATASET,
+        dataset: FRAMES_DATASET,
         data_key: this.camera,
         shape,
         chunk_shape: [1, ...shape],
