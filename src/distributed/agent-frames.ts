@@ -239,7 +239,7 @@ function framesFileOptions(frame: Pick<Frame, 'width' | 'height'>): CompressedFr
   return { height: frame.height, width: frame.width, elementSize: 2, filters: [], directWrites: false };
 }
 
-/** The file's frames from a camera that offers more than one shape or colour frames are refused, not garbled. */
+/** The frame's pixels as one chunk; a colour frame or one of another shape is refused rather than garbling the file. */
 function pixelBytes(frame: Frame, file: CompressedFramesFile): Uint8Array {
   const { pixels } = frame;
   if (frame.channels === 3 || pixels.length !== frame.width * frame.height)
