@@ -1,19 +1,28 @@
-import { mkdirSync } from 'node:fs';
-import { type FileHandle, open, stat } from 'node:fs/promises';
+import { existsSync, mkdirSync } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { BenchtopError } from '../core/errors.ts';
+import type { Frame } from '../core/frame.ts';
 import type { FrameRequest, FrameSource } from '../core/frame-source.ts';
+import {
+  CompressedFramesFile,
+  type CompressedFramesOptions,
+} from '../storage/hdf5/compressed-frames-file.ts';
+import { CompressedFramesReader } from '../storage/hdf5/compressed-frames-reader.ts';
+import { FRAMES_DATASET } from '../storage/hdf5/frame-series.ts';
+import { FRAMES_FILE_SUFFIX } from '../storage/hdf5/run-file-layout.ts';
 
 /**
  * Camera frames on the agent's host: a run on the hub asks the agent to acquire, the agent
- * writes every frame into a file of its own (`<output_dir>/frames/<run>/<camera>-frames.u16`:
- * raw little-endian uint16 rows, one frame after the other, row-major) and tells the hub only
- * what each frame is (number, time, shape), so pixels never cross the bus during the run. The
- * hub's run documents reference the file; it fetches the file in bounded chunks when someone
- * downloads it (`readChunk`).
+ * writes every frame into an HDF5 file of its own (`<output_dir>/frames/<run>/<camera>.frames.h5`,
+ * dataset `/data` of (frames, height, width) uint16, one uncompressed chunk per frame, written by
+ * CompressedFramesFile and flushed before the frame is reported, so every frame the hub knows of
+ * is readable even if the agent is killed next) and tells the hub only what each frame is
+ * (number, time, shape), so pixels never cross the bus during the run. The hub's run documents
+ * reference the file; it fetches the file in bounded chunks when someone downloads it (`readChunk`).
  */
 
-/** What the hub learns of one frame (the pixels stay in the file, row `index`). */
+/** What the hub learns of one frame (the pixels stay in the file, row `index` of `/data`). */
 export interface FrameMeta {
   index: number;
   frameNumber: number;
@@ -71,12 +80,12 @@ export class AgentAcquisitions {
     source: FrameSource,
     run: string,
     request: Omit<FrameRequest, 'signal'>,
-    /** What the hub has counted of this file: frames written after that (an agent killed mid-run) are cut off. */
-    keepBytes = 0,
+    /** Frames of this file the hub has counted: frames written after them (an agent killed mid-run) are dropped. */
+    keepFrames = 0,
   ): { acquisition: string; file: string } {
     const existing = this.acquisitions.get(id);
     if (existing) return { acquisition: id, file: existing.file };
-    const file = join(FRAMES_DIR, safe(run), `${safe(camera)}-frames.u16`);
+    const file = join(FRAMES_DIR, safe(run), `${safe(camera)}${FRAMES_FILE_SUFFIX}`);
     const acquisition: Acquisition = {
       id,
       camera,
@@ -89,7 +98,7 @@ export class AgentAcquisitions {
     };
     this.acquisitions.set(id, acquisition);
     this.forgetOld();
-    void this.run(acquisition, source, request, keepBytes);
+    void this.run(acquisition, source, request, keepFrames);
     return { acquisition: id, file };
   }
 
@@ -97,22 +106,22 @@ export class AgentAcquisitions {
     a: Acquisition,
     source: FrameSource,
     request: Omit<FrameRequest, 'signal'>,
-    keepBytes: number,
+    keepFrames: number,
   ): Promise<void> {
-    let handle: FileHandle | null = null;
+    const path = join(this.outputDir, a.file);
+    let file: CompressedFramesFile | null = null;
     try {
-      const path = join(this.outputDir, a.file);
       mkdirSync(dirname(path), { recursive: true });
-      // A resumed step of the same run adds its frames after those the hub counted: row n of
-      // the file stays the run's frame n even if frames were written but never reported.
-      handle = await open(path, 'a');
-      if ((await handle.stat()).size > keepBytes) await handle.truncate(keepBytes);
       for await (const frame of source.acquire({ ...request, signal: a.abort.signal })) {
         if (a.abort.signal.aborted) break;
-        const { pixels } = frame;
-        await handle.write(Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength));
+        // A resumed step of the same run goes on after the frames the hub counted: row n of
+        // the file stays the run's frame n even if frames were written but never reported.
+        file ??= CompressedFramesFile.resume(path, framesFileOptions(frame), keepFrames);
+        const row = keepFrames + a.frames.length;
+        file.writeChunk(row, pixelBytes(frame, file));
+        file.flush();
         a.frames.push({
-          index: a.frames.length,
+          index: row,
           frameNumber: frame.frameNumber,
           timestamp: frame.timestamp,
           width: frame.width,
@@ -123,6 +132,8 @@ export class AgentAcquisitions {
         this.wake(a);
         if (request.count !== undefined && a.frames.length >= request.count) break;
       }
+      // Resumed without a new frame: the file still drops the frames the hub never counted.
+      if (!file && keepFrames > 0 && existsSync(path)) file = resumeAsStored(path, keepFrames);
     } catch (error) {
       const e = error as { code?: string; message?: string };
       a.error = {
@@ -130,7 +141,11 @@ export class AgentAcquisitions {
         message: e.message ?? String(error),
       };
     } finally {
-      await handle?.close().catch(() => {});
+      try {
+        file?.close();
+      } catch (error) {
+        a.error ??= { code: 'STORAGE_ERROR', message: (error as Error).message };
+      }
       a.done = true;
       this.wake(a);
       this.onEnd({
@@ -217,6 +232,36 @@ export class AgentAcquisitions {
     for (const a of finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED)))
       this.acquisitions.delete(a.id);
   }
+}
+
+/** One uncompressed uint16 chunk per frame: any HDF5 reader (h5py, h5wasm, h5dump) reads it without filters. */
+function framesFileOptions(frame: Pick<Frame, 'width' | 'height'>): CompressedFramesOptions {
+  return { height: frame.height, width: frame.width, elementSize: 2, filters: [], directWrites: false };
+}
+
+/** The frame's pixels as one chunk; a colour frame or one of another shape is refused rather than garbling the file. */
+function pixelBytes(frame: Frame, file: CompressedFramesFile): Uint8Array {
+  const { pixels } = frame;
+  if (frame.channels === 3 || pixels.length !== frame.width * frame.height)
+    throw new BenchtopError('VALIDATION_FAILED', `${file.path}: agents store monochrome frames only`, {
+      file: file.path,
+    });
+  const [height, width] = file.frameShape;
+  if (frame.height !== height || frame.width !== width)
+    throw new BenchtopError(
+      'VALIDATION_FAILED',
+      `a ${frame.height}×${frame.width} frame for ${file.path}, whose frames are ${height}×${width}`,
+      { file: file.path },
+    );
+  return new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength);
+}
+
+/** Reopens a frames file at its own frame shape to drop the rows after `keepFrames`. */
+function resumeAsStored(path: string, keepFrames: number): CompressedFramesFile {
+  const reader = CompressedFramesReader.open(path, FRAMES_DATASET);
+  const [, height, width] = reader.shape;
+  reader.close();
+  return CompressedFramesFile.resume(path, framesFileOptions({ height, width }), keepFrames);
 }
 
 /** A run uid or camera id as one path segment. */

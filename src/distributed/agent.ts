@@ -479,7 +479,7 @@ export class Agent {
               source,
               String(args.run),
               { ...num('count'), ...num('durationMs'), ...num('exposureMs') },
-              Number(args.keepBytes) || 0,
+              Number(args.keepFrames) || 0,
             ),
           );
         }

@@ -2,6 +2,8 @@ import { Readable } from 'node:stream';
 import { BenchtopError } from '../core/errors.ts';
 import type { Frame, StoredFrames } from '../core/frame.ts';
 import type { FrameRequest, FrameSource } from '../core/frame-source.ts';
+import { FRAMES_DATASET } from '../storage/hdf5/frame-series.ts';
+import { HDF5_MIMETYPE } from '../storage/hdf5/run-file-layout.ts';
 import { type FrameMeta, MAX_CHUNK_BYTES } from './agent-frames.ts';
 import { type SendCommand, unwrap } from './remote-instrument.ts';
 
@@ -19,7 +21,7 @@ export class RemoteFrameSource implements FrameSource {
   private readonly camera: string;
   private readonly timeoutMs: number;
   private sequence = 0;
-  /** Bytes of each run's frames file this hub has counted: a resumed acquisition cuts the file back to them. */
+  /** Frames of each run's frames file this hub has counted: a resumed acquisition keeps exactly those. */
   private readonly counted = new Map<string, number>();
 
   constructor(options: {
@@ -43,7 +45,7 @@ export class RemoteFrameSource implements FrameSource {
         'acquire',
         {
           run,
-          keepBytes: this.counted.get(run) ?? 0,
+          keepFrames: this.counted.get(run) ?? 0,
           ...(request.count !== undefined ? { count: request.count } : {}),
           ...(request.durationMs !== undefined ? { durationMs: request.durationMs } : {}),
           ...(request.exposureMs !== undefined ? { exposureMs: request.exposureMs } : {}),
@@ -51,17 +53,19 @@ export class RemoteFrameSource implements FrameSource {
         this.timeoutMs,
       ),
     ) as { acquisition: string; file: string };
+    // As the hub's own HDF5 frames (run-file-layout's hdf5FrameResource): the dataset and its
+    // chunk shape, plus where the file is (host, agent, path under the agent's output_dir).
     const storedAt = (shape: [number, number]): StoredFrames => ({
-      mimetype: 'application/x-benchtop-raw-frames',
+      mimetype: HDF5_MIMETYPE,
       uri: agentFileName(this.agentId, started.file),
       parameters: {
         host: this.host,
         agent: this.agentId,
         path: started.file,
+        dataset: FRAMES_DATASET,
         data_key: this.camera,
         shape,
-        dtype: 'uint16',
-        byte_order: 'little',
+        chunk_shape: [1, ...shape],
       },
       file: agentFileName(this.agentId, started.file),
     });
@@ -81,7 +85,7 @@ export class RemoteFrameSource implements FrameSource {
         };
         for (const meta of report.frames) {
           from++;
-          this.counted.set(run, (this.counted.get(run) ?? 0) + meta.width * meta.height * 2);
+          this.counted.set(run, (this.counted.get(run) ?? 0) + 1);
           yield {
             pixels: new Uint16Array(0),
             width: meta.width,

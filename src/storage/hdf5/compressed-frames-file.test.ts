@@ -175,4 +175,60 @@ print(json.dumps([int(v) for v in d[:, 0, :3].ravel()] + [int(d[4].astype(np.int
     assert.throws(() => file.writeChunk(5, new Uint8Array(4)), /row 5 after row 5/);
     file.close();
   });
+
+  it(
+    'resumes a file left mid-run after its first keepFrames rows, across B-tree nodes (h5py)',
+    { skip: !h5pyPresent && 'python3-h5py not installed' },
+    () => {
+      const options = {
+        height: H,
+        width: W,
+        elementSize: 2,
+        filters: filterPipeline('deflate', 1, 2),
+        directWrites: false,
+      };
+      // 70 rows flushed (two leaf nodes), then 3 more written and never flushed: a killed writer.
+      const { path, file } = writeFile('resumed.h5', range(0, 73), new Set([69]));
+      file.abandon();
+      // The run counted 66 of them: rows 66.. are dropped, the next writer goes on at row 66.
+      const resumed = CompressedFramesFile.resume(path, options, 66);
+      resumed.setAttrs({ interpretation: 'image' });
+      assert.equal(resumed.rowsStored, 66);
+      assert.equal(resumed.rowsExtent, 66);
+      assert.throws(() => resumed.writeChunk(65, frame(65)), /row 65 after row 65/);
+      for (const row of range(66, 80)) {
+        resumed.writeChunk(row, compressChunk('deflate', 1, 2, frame(row)));
+        resumed.flush();
+      }
+      resumed.close();
+      const got = h5pyCheck(path, range(0, 80));
+      assert.deepEqual(got.shape, [80, H, W]);
+      assert.equal(got.chunks, 80);
+      assert.deepEqual(got.bad, []);
+    },
+  );
+
+  it('resumes nothing with keepFrames 0 and refuses a file of other frames', () => {
+    const { path, file } = writeFile('restart.h5', [0, 1], new Set([1]));
+    file.close();
+    const options = {
+      height: H,
+      width: W,
+      elementSize: 2,
+      filters: filterPipeline('deflate', 1, 2),
+      directWrites: false,
+    };
+    const fresh = CompressedFramesFile.resume(path, options, 0);
+    assert.equal(fresh.rowsStored, 0);
+    fresh.writeChunk(0, compressChunk('deflate', 1, 2, frame(0)));
+    fresh.close();
+    assert.throws(
+      () => CompressedFramesFile.resume(path, { ...options, width: W + 1 }, 1),
+      /holds 6×10 frames of 2-byte pixels, not 6×11/,
+    );
+  });
 });
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from }, (_, i) => from + i);
+}

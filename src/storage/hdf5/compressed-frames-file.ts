@@ -1,5 +1,6 @@
-import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, fstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import type { FilterSpec } from './chunk-codecs.ts';
+import { CompressedFramesReader } from './compressed-frames-reader.ts';
 import { DirectChunkWriter } from './direct-chunk-writer.ts';
 import {
   BTREE_NODE_ENTRIES,
@@ -71,7 +72,7 @@ export class CompressedFramesFile {
   bytesWritten = 0;
   flushes = 0;
 
-  private constructor(path: string, options: CompressedFramesOptions) {
+  private constructor(path: string, options: CompressedFramesOptions, flags: 'wx' | 'r+' = 'wx') {
     this.path = path;
     this.options = {
       directWrites: true,
@@ -79,13 +80,52 @@ export class CompressedFramesFile {
       datasetName: 'data',
       ...options,
     };
-    this.fd = openSync(path, 'wx');
+    this.fd = openSync(path, flags);
     this.direct = this.options.directWrites ? DirectChunkWriter.open(path) : null;
   }
 
   /** Creates the file (fails if it exists) with an empty dataset, readable at once. */
   static create(path: string, options: CompressedFramesOptions): CompressedFramesFile {
     const file = new CompressedFramesFile(path, options);
+    file.flush();
+    return file;
+  }
+
+  /**
+   * Opens the frames file an earlier writer left (a process killed mid-run) to go on after its
+   * first `keepFrames` rows: their chunks, as of the file's last flush, stay where they are and
+   * later rows are dropped from the index. New chunks and metadata go after the file's end, so
+   * nothing the current superblock points to is overwritten before the next flush repoints it.
+   * With `keepFrames` 0, or no file, it starts a new file. The next row written is `keepFrames`
+   * (rows the old file never flushed read as zeros).
+   */
+  static resume(path: string, options: CompressedFramesOptions, keepFrames: number): CompressedFramesFile {
+    if (keepFrames <= 0 || !existsSync(path)) {
+      if (existsSync(path)) unlinkSync(path);
+      return CompressedFramesFile.create(path, options);
+    }
+    const reader = CompressedFramesReader.open(path, options.datasetName ?? 'data');
+    let kept: { row: number; address: number; size: number }[];
+    try {
+      const [, height, width] = reader.shape;
+      if (height !== options.height || width !== options.width || reader.elementSize !== options.elementSize)
+        throw new Error(
+          `${path} holds ${height}×${width} frames of ${reader.elementSize}-byte pixels, not ${options.height}×${options.width} of ${options.elementSize}`,
+        );
+      if (JSON.stringify(reader.filters) !== JSON.stringify(options.filters))
+        throw new Error(`${path} was written with other filters than these frames`);
+      kept = reader.storedChunks().filter((c) => c.row < keepFrames);
+    } finally {
+      reader.close();
+    }
+    const file = new CompressedFramesFile(path, options, 'r+');
+    file.end = alignUp(fstatSync(file.fd).size);
+    for (const chunk of kept) {
+      file.rows.push(chunk.row);
+      file.addresses.push(chunk.address);
+      file.sizes.push(chunk.size);
+    }
+    file.extent = keepFrames;
     file.flush();
     return file;
   }
@@ -102,6 +142,16 @@ export class CompressedFramesFile {
   /** Scalar string attributes of the dataset, written with the next flush. */
   setAttrs(attrs: Record<string, string>): void {
     for (const [name, value] of Object.entries(attrs)) this.attrs.set(name, value);
+  }
+
+  /** [height, width] of every frame. */
+  get frameShape(): [number, number] {
+    return [this.options.height, this.options.width];
+  }
+
+  /** Rows of the dataset, with or without a chunk. */
+  get rowsExtent(): number {
+    return this.extent;
   }
 
   /** Appends the compressed chunk of frame `row`; rows must increase (gaps read as zeros). */

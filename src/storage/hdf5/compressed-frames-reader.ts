@@ -18,7 +18,7 @@ export class CompressedFramesReader {
   private readonly fd: number;
   /** Chunk address and stored size by row (rows without a chunk read as zeros). */
   private readonly chunks = new Map<number, { address: number; size: number }>();
-  private readonly elementSize: number;
+  readonly elementSize: number;
 
   private constructor(path: string, datasetPath: string) {
     this.fd = openSync(path, 'r');
@@ -69,6 +69,11 @@ export class CompressedFramesReader {
       );
     }
     return new Uint16Array(out.buffer);
+  }
+
+  /** Where each stored frame's chunk is, by increasing row (a writer resuming the file keeps them). */
+  storedChunks(): { row: number; address: number; size: number }[] {
+    return [...this.chunks].map(([row, c]) => ({ row, ...c })).sort((a, b) => a.row - b.row);
   }
 
   close(): void {

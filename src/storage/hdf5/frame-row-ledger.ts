@@ -1,4 +1,5 @@
 import type { RunDocument } from '../../core/documents.ts';
+import { framesOnAnotherHost } from './run-file-layout.ts';
 
 /**
  * The main thread's record of camera rows: which data keys descriptors declared external, how
@@ -10,6 +11,8 @@ export class FrameRowLedger {
   private readonly cameraKeys = new Set<string>();
   private readonly rows = new Map<string, number>();
   private readonly resources = new Map<string, string>();
+  /** Resources for frames in a file on another host: their rows are that file's, not this writer's. */
+  private readonly elsewhere = new Set<string>();
 
   /** Records the document; returns a description of what is inconsistent about it, if anything. */
   observe(doc: RunDocument): string | null {
@@ -21,6 +24,7 @@ export class FrameRowLedger {
         return null;
       case 'stream_resource':
         this.resources.set(doc.doc.uid, doc.doc.data_key);
+        if (framesOnAnotherHost(doc.doc)) this.elsewhere.add(doc.doc.uid);
         return this.cameraKeys.has(doc.doc.data_key)
           ? null
           : `stream_resource ${doc.doc.uid}: data key "${doc.doc.data_key}" is not declared external by any descriptor`;
@@ -56,7 +60,7 @@ export class FrameRowLedger {
     if (!Number.isInteger(start) || !Number.isInteger(stop) || start < 0 || stop < start) {
       return `stream_datum ${datum.uid}: indices ${start}..${stop} are not a row range`;
     }
-    if (stop > rows) {
+    if (stop > rows && !this.elsewhere.has(datum.stream_resource)) {
       return `stream_datum ${datum.uid}: indices ${start}..${stop} of "${key}" but only ${rows} frames were passed to the writer`;
     }
     if (datum.seq_nums.stop - datum.seq_nums.start !== stop - start) {

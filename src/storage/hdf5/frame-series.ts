@@ -54,6 +54,8 @@ export class FrameSeries {
   /** Next row expected; rows below it are written or accounted for as gaps. */
   private nextRow = 0;
   private metaRowsWritten = 0;
+  /** The pixels are in a file on another host, `<key>` a link to it: this series writes nothing. */
+  private linked = false;
   /** The pixels go to the compressed frames file (set at create: RGB frames stay in the run file). */
   private store: CompressedFrameStore | null = null;
 
@@ -79,6 +81,22 @@ export class FrameSeries {
     const image = isDimension(h) && isDimension(w);
     if (shape.length === 2 && image) return [h, w];
     return shape.length === 3 && image && c === 3 ? [h, w, 3] : null;
+  }
+
+  /** Frames kept in a file on another host: `<key>` becomes an external link to its dataset. */
+  linkTo(file: SwmrRunFile, fileName: string, dataset: string): void {
+    if (this.created || this.linked) return;
+    file.createExternalLink(this.path, fileName, dataset);
+    this.linked = true;
+  }
+
+  /**
+   * The datasets at the descriptor's shape, unless a frame or a stream_resource made them (or a
+   * link) already: created late, since until then the frames may turn out to be on another host.
+   */
+  createDeclared(file: SwmrRunFile): void {
+    const shape = this.declaredShape();
+    if (!this.created && !this.linked && shape) this.create(file, shape);
   }
 
   create(file: SwmrRunFile, shape: number[]): void {

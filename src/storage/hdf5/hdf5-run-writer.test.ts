@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ManualClock } from '../../core/clock.ts';
 import type { BenchtopError } from '../../core/errors.ts';
+import { CompressedFramesFile } from './compressed-frames-file.ts';
 import { DirectChunkWriter } from './direct-chunk-writer.ts';
 import { Hdf5RunWriter, type Hdf5RunWriterOptions, type WriterDrop } from './hdf5-run-writer.ts';
 import { hdf5FrameResource, runFileName } from './run-file-layout.ts';
@@ -389,6 +390,68 @@ describe('Hdf5RunWriter: camera frames', () => {
       ],
     );
   });
+});
+
+describe('Hdf5RunWriter: camera frames kept on another host', () => {
+  it(
+    'links the frame dataset to the file named by the stream_resource, with no warning for its rows (h5py)',
+    { skip: !h5pyPresent && 'python3-h5py not installed' },
+    async () => {
+      const run = harness();
+      const path = 'frames/run-1/cam_image.frames.h5';
+      run.writer.document({ name: 'start', doc: startDoc() });
+      run.writer.document({ name: 'descriptor', doc: cameraDescriptor() });
+      run.writer.document({
+        name: 'stream_resource',
+        doc: {
+          uid: 'resource-cam-0001',
+          run_start: RUN_UID,
+          data_key: 'cam_image',
+          mimetype: 'application/x-hdf5',
+          uri: `agent://camhost/${path}`,
+          parameters: {
+            host: 'camhost.lab',
+            agent: 'camhost',
+            path,
+            dataset: '/data',
+            shape: [FRAME_HEIGHT, FRAME_WIDTH],
+            chunk_shape: [1, FRAME_HEIGHT, FRAME_WIDTH],
+          },
+        },
+      });
+      run.writer.document({ name: 'stream_datum', doc: cameraDatum(0, 2) });
+      run.writer.document({ name: 'stop', doc: stopDoc({ camera: 2 }) });
+      await run.writer.close();
+      assert.deepEqual(run.warnings, []);
+      assert.equal(run.writer.stats().framesWritten, 0);
+      // The agent's file, downloaded beside the run file: the run's frame dataset reads through the link.
+      const frames = CompressedFramesFile.create(join(run.outputDir, 'cam_image.frames.h5'), {
+        height: FRAME_HEIGHT,
+        width: FRAME_WIDTH,
+        elementSize: 2,
+        filters: [],
+        directWrites: false,
+      });
+      for (const n of [0, 1]) {
+        const { pixels } = syntheticFrame(n);
+        frames.writeChunk(n, new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength));
+      }
+      frames.close();
+      const script = `import h5py, json, sys
+f = h5py.File(sys.argv[1], 'r')
+d = f['/entry/data_camera/cam_image']
+r = json.loads(f['/entry/data_camera'].attrs['stream_resource_resource-cam-0001'])
+print(json.dumps({'shape': d.shape, 'dtype': str(d.dtype), 'px': [int(d[1, 17, 33]), int(d[0, 0, 1])], 'host': r['parameters']['host']}))`;
+      const out = spawnSync(PYTHON, ['-c', script, run.path], { encoding: 'utf8' });
+      assert.equal(out.status, 0, out.stderr);
+      assert.deepEqual(JSON.parse(out.stdout), {
+        shape: [2, FRAME_HEIGHT, FRAME_WIDTH],
+        dtype: 'uint16',
+        px: [pixelValue(1, 17, 33), pixelValue(0, 0, 1)],
+        host: 'camhost.lab',
+      });
+    },
+  );
 });
 
 describe('Hdf5RunWriter: values that do not fit their data key', () => {

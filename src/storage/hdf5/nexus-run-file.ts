@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type {
   EventDescriptor,
   RunDocument,
@@ -12,12 +12,13 @@ import { type Frame, frameShape } from '../../core/frame.ts';
 import type { FrameCodec } from './chunk-codecs.ts';
 import { toJson } from './column.ts';
 import { CompressedFrameStore, type CompressionStats } from './compressed-frame-store.ts';
-import { FRAME_REFUSED, FrameSeries } from './frame-series.ts';
+import { FRAME_REFUSED, FRAMES_DATASET, FrameSeries } from './frame-series.ts';
 import {
   ENTRY,
   fieldName,
   frameDatasetPath,
   framesFileName,
+  framesOnAnotherHost,
   linkName,
   runFileName,
   streamGroupPath,
@@ -201,7 +202,7 @@ export class NexusRunFile {
     if (file && !this.fileClosed) {
       this.fileClosed = true;
       try {
-        this.writePending(file, frameRows);
+        this.writePending(file, frameRows, true);
         this.store?.closeFiles();
       } finally {
         file.close();
@@ -313,8 +314,6 @@ export class NexusRunFile {
             }
           : {}),
       });
-      const shape = series.declaredShape();
-      if (shape) series.create(file, shape);
       this.frames.set(key, series);
     }
   }
@@ -375,6 +374,10 @@ export class NexusRunFile {
       );
       return;
     }
+    if (framesOnAnotherHost(resource)) {
+      this.linkFramesElsewhere(file, series, resource);
+      return;
+    }
     const named = resource.parameters.dataset;
     if (named !== undefined && named !== series.path) {
       this.problem(
@@ -395,11 +398,23 @@ export class NexusRunFile {
     if (series.created) series.setAttrs(file, { [`stream_resource_${resource.uid}`]: toJson(resource) });
   }
 
+  /**
+   * Frames in a file on another host (a camera on an agent): the key's path becomes an external
+   * link to that file's dataset by its name, resolved once the file is downloaded beside this
+   * one (the hub serves it as one of the run's files), and the stream group records the resource.
+   */
+  private linkFramesElsewhere(file: SwmrRunFile, series: FrameSeries, resource: StreamResource): void {
+    const { path, dataset } = resource.parameters;
+    series.linkTo(file, basename(String(path)), String(dataset ?? FRAMES_DATASET));
+    const group = series.path.slice(0, series.path.lastIndexOf('/'));
+    file.setAttrs(group, { [`stream_resource_${resource.uid}`]: toJson(resource) });
+  }
+
   private onStop(file: SwmrRunFile, stop: RunStop, frameRows: Record<string, number>): void {
     // Stop is the last document: closing now clears the file's open-for-write mark at once.
     this.fileClosed = true;
     try {
-      this.writePending(file, frameRows);
+      this.writePending(file, frameRows, true);
       this.store?.closeFiles();
       file.writeScalar(`${ENTRY}/end_time`, isoTime(stop.time));
       file.writeScalar(`${ENTRY}/exit_status`, stop.exit_status);
@@ -410,7 +425,9 @@ export class NexusRunFile {
     }
   }
 
-  private writePending(file: SwmrRunFile, frameRows: Record<string, number>): void {
+  /** Writes what is pending; at the end (`last`), camera datasets no frame made still get the declared shape. */
+  private writePending(file: SwmrRunFile, frameRows: Record<string, number>, last = false): void {
+    if (last) for (const series of this.frames.values()) series.createDeclared(file);
     const report = (message: string, details: Record<string, unknown>) => this.problem(message, details);
     for (const table of this.streams.values()) table.writePending(file, report);
     for (const [key, series] of this.frames) {

@@ -62,6 +62,16 @@ export function hdf5FrameResource(
   };
 }
 
+/**
+ * Whether a stream_resource is for frames kept in a file on another host (a camera on an agent:
+ * its parameters name the `host` and the file's `path` there): such frames never reach this
+ * host's writer, which records only the reference, and its stream_datum rows are the other
+ * file's rows.
+ */
+export function framesOnAnotherHost(resource: Pick<StreamResource, 'parameters'>): boolean {
+  return typeof resource.parameters.host === 'string' && typeof resource.parameters.path === 'string';
+}
+
 /** Suffix of the frames files that hold a run's compressed camera frames beside its run file. */
 export const FRAMES_FILE_SUFFIX = '.frames.h5';
 
