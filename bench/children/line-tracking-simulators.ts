@@ -3,8 +3,8 @@
  * app (simulation mode, config/vision-line.toml) with the LogixPlc simulator on EtherNet/IP
  * (port 44818 of its own loopback address), the KeyenceCvx simulator on its TCP command port,
  * and the line store in PostgreSQL (a database of this process's own, dropped afterwards).
- * The simulated line makes a part every CYCLE_MS; Benchtop sees each Part.Completed edge in
- * its tag scan (SCAN_MS), reads the part's tags, triggers the CV-X, judges, queues the part
+ * The simulated line makes a part every CYCLE_MS; Benchtop sees each step of Part.Counter (the
+ * shipped config's part_event) in its tag scan (SCAN_MS), reads the part's tags, triggers the CV-X, judges, queues the part
  * and its defects for PostgreSQL and writes Quality.Result back.
  *
  *   node bench/children/line-tracking-simulators.ts POSTGRES_URL PARTS CYCLE_MS SCAN_MS CAMERA_MS [MODE]
@@ -25,7 +25,7 @@
  *                     acknowledged (includes waiting for the scan to see the edge)
  *   path_p50/p99_ms   the tracker's own part: edge seen on the bus → write-back acknowledged
  *   scan_wait_p99_ms  edge in the PLC → edge seen by the tracker
- *   missed            parts the PLC counted whose edge the scan never saw (Part.Counter jumps)
+ *   missed            parts the PLC counted that the scan never saw step (Part.Counter jumps)
  *   queue_high_water  most records waiting for PostgreSQL at once
  */
 import { spawn } from 'node:child_process';

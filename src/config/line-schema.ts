@@ -94,7 +94,7 @@ export const LineEntry = Type.Object(
       Type.String({
         minLength: 1,
         description:
-          "The PLC's part counter (Part.Counter), read on each part event: an edge seen twice is one part, parts made while the link was down are counted as missed",
+          "The PLC's part counter (Part.Counter), read on each part event: an edge seen twice is one part, parts made while the link was down are counted as missed. May be part_event itself: then each step of the counter is one part",
       }),
     ),
     alarm_tag: Type.Optional(

@@ -9,6 +9,11 @@ export interface LinePlc {
   onRisingEdge(tag: string, listener: (time: number) => void): () => void;
   /** Calls `listener` whenever the tag's value changes. */
   onChange(tag: string, listener: (value: unknown, time: number) => void): () => void;
+  /**
+   * Calls `listener` with every value reported for the tag, repeats included (as re-sent after a
+   * reconnect), and with `undefined` when its value becomes unknown (the link was lost).
+   */
+  onReading(tag: string, listener: (value: unknown, time: number) => void): () => void;
   read(tags: readonly string[]): Promise<Record<string, unknown>>;
   /**
    * The tags' values as of the latest tag scan, once the whole of that scan is published (so,

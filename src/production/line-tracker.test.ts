@@ -336,6 +336,102 @@ describe('LineTracker with the PLC part counter (counter_tag)', () => {
   });
 });
 
+describe('LineTracker with Part.Counter as the part event (part_event = counter_tag)', () => {
+  /** Started with the counter at 10; results scripted for more parts than any test makes, so a
+   * step counted twice shows as an extra stored part instead of a trigger nobody answers. */
+  async function counting({ linkDownAtStart = false } = {}) {
+    const r = rig({ line: { part_event: 'Part.Counter', counter_tag: 'Part.Counter' } });
+    r.plc.tags.set('Part.Counter', 10);
+    r.plc.linkDown = linkDownAtStart;
+    await r.tracker.start();
+    r.vision.script(...Array.from({ length: 10 }, () => ({ fields: OK })));
+    /** The PLC counts part `counter`: its fields, then the counter, in one scan. */
+    const count = (counter: number) => {
+      r.plc.tags.set('Part.Id', `C${counter}`);
+      r.plc.tags.set('Part.Sku', 'X');
+      r.plc.set('Part.Counter', counter);
+    };
+    /** Stops the tracker (every part in progress finished) and lists the stored part ids. */
+    const storedIds = async () => {
+      await r.tracker.stop();
+      await r.queue.flush();
+      return (await r.store.parts(r.window)).map((p) => p.partId);
+    };
+    return { ...r, count, storedIds };
+  }
+
+  it('each step of the counter is one part; the value at start and the same value again are none', async () => {
+    const r = await counting();
+    r.plc.set('Part.Counter', 10); // the start value published again
+    r.count(11);
+    await r.untilTracked(1);
+    r.plc.set('Part.Counter', 11); // re-sent unchanged (a read, a republish)
+    r.count(12);
+    await r.untilTracked(2);
+    assert.deepEqual(await r.storedIds(), ['C11', 'C12']);
+    assert.equal(r.vision.triggers, 2);
+    assert.deepEqual([r.tracker.stats.parts, r.tracker.stats.missedParts], [2, 0]);
+    assert.deepEqual(
+      r.plc.writes.map((w) => w.tag),
+      ['Quality.Result', 'Quality.Result'],
+    );
+  });
+
+  it('without a counter read at start, its first reading is where counting starts, not a part', async () => {
+    const r = await counting({ linkDownAtStart: true });
+    r.plc.restoreLink(); // the first scan: Part.Counter = 10
+    r.count(11);
+    await r.untilTracked(1);
+    assert.deepEqual(await r.storedIds(), ['C11']);
+    assert.equal(r.tracker.stats.missedParts, 0);
+  });
+
+  it('a counter reset (down to 0) is no part; counting goes on from it', async () => {
+    const r = await counting();
+    r.count(11);
+    await r.untilTracked(1);
+    r.plc.set('Part.Counter', 0);
+    r.count(1);
+    await r.untilTracked(2);
+    assert.deepEqual(await r.storedIds(), ['C11', 'C1']);
+    assert.deepEqual([r.tracker.stats.parts, r.tracker.stats.missedParts], [2, 0]);
+  });
+
+  it('a jump of more than one stores the part now showing and counts the skipped ones as missed', async () => {
+    const r = await counting();
+    r.count(13);
+    await r.untilTracked(1);
+    assert.deepEqual(await r.storedIds(), ['C13']);
+    // 11 and 12 missed, 13 stored: the counter's rise of 3.
+    assert.deepEqual([r.tracker.stats.parts, r.tracker.stats.missedParts], [1, 2]);
+  });
+
+  it('what the counter rose by while the link was down is missed; its first reading back is no part', async () => {
+    const r = await counting();
+    r.count(11);
+    await r.untilTracked(1);
+    r.plc.loseLink();
+    r.plc.restoreLink(); // back with the counter unchanged: nothing made, nothing missed
+    r.plc.loseLink();
+    r.plc.tags.set('Part.Id', 'C14');
+    r.plc.tags.set('Part.Counter', 14); // 12..14 made unseen
+    r.plc.restoreLink();
+    r.count(15);
+    await r.untilTracked(2);
+    assert.deepEqual(await r.storedIds(), ['C11', 'C15']);
+    assert.equal(r.tracker.stats.missedParts, 3);
+    assert.equal(r.tracker.stats.parts + r.tracker.stats.missedParts, 15 - 10);
+  });
+
+  it('a step whose part fields cannot be read is unread and missed, so stored + missed still = the counter', async () => {
+    const r = await counting();
+    r.plc.linkDown = true; // reads fail, the reading of the step still came
+    r.count(11);
+    assert.deepEqual(await r.storedIds(), []);
+    assert.deepEqual([r.tracker.stats.unreadParts, r.tracker.stats.missedParts], [1, 1]);
+  });
+});
+
 describe("LineTracker with the PLC's alarm code (alarm_tag)", () => {
   it('the PLC code active at start and each change after it are raised and cleared, as events and alarms', async () => {
     const r = rig({ line: { alarm_tag: 'Alarm.Code' } });

@@ -14,6 +14,7 @@ import {
   type PartRecord,
   type PartResult,
 } from './line-records.ts';
+import { PartCounterSteps } from './part-counter-steps.ts';
 import type { LineStore } from './store/line-store.ts';
 import type { LineWriteQueue } from './store/line-write-queue.ts';
 
@@ -66,9 +67,12 @@ export interface LineTrackerStats {
   pending: number;
   visionTimeouts: number;
   unreadParts: number;
-  /** Parts the PLC's counter says were made without an event seen (the link was down): counted, never invented. */
+  /**
+   * Parts the PLC's counter says were made without an event seen (the link was down), or, with
+   * the counter as the part event, whose fields could not be read: counted, never invented.
+   */
   missedParts: number;
-  /** Part events whose counter was the one already tracked (an edge seen again after a reconnect). */
+  /** Edges whose counter was the one already tracked (an edge seen again after a reconnect). */
   repeatedEvents: number;
   writeBackFailures: number;
   storeRejected: number;
@@ -87,7 +91,8 @@ const DEFECT_WINDOW = 100;
 const STORE_LOOKUP_MS = 100;
 
 /**
- * Runs one production line: on each rising edge of `part_event` it reads the part fields,
+ * Runs one production line: on each rising edge of `part_event` (or each step of it, when it is
+ * `counter_tag`: see PartCounterSteps) it reads the part fields,
  * has every station inspect the part (one inspection in flight per station, so results match
  * triggers first in first out), judges, queues the part and one defect per NG tool for the
  * store, and writes the result back (1 pass, 2 fail, 3 rework). A vision timeout leaves the part
@@ -109,8 +114,10 @@ export class LineTracker {
   private state: LineState | null = null;
   private stateSince = 0;
   private lastPartTime: number | null = null;
-  /** `counter_tag` at the last part tracked (or read at start). */
+  /** `counter_tag` at the last part tracked (or read at start), when parts come as edges. */
   private lastCounter: number | null = null;
+  /** Set when `part_event` is `counter_tag` itself: its steps are the parts. */
+  private readonly counterSteps: PartCounterSteps | null;
   private readonly recentDefective: boolean[] = [];
   private plcOk: boolean | null = null;
   private readonly visionOk = new Map<string, boolean>();
@@ -128,6 +135,8 @@ export class LineTracker {
   constructor(options: LineTrackerOptions) {
     this.o = options;
     this.newId = options.newId ?? randomUUID;
+    const { counter_tag, part_event } = options.line;
+    this.counterSteps = counter_tag === part_event ? new PartCounterSteps() : null;
     for (const station of options.line.stations) {
       if (!options.vision[station.id])
         throw new BenchtopError(
@@ -170,9 +179,11 @@ export class LineTracker {
     const { line, plc } = this.o;
     this.unsubscribe.push(
       plc.onChange(line.state_tag, (value) => this.stateChanged(value)),
-      plc.onRisingEdge(line.part_event, () => {
-        this.track(this.handlePartEvent());
-      }),
+      this.counterSteps
+        ? plc.onReading(line.part_event, (value) => this.counterRead(value))
+        : plc.onRisingEdge(line.part_event, () => {
+            this.track(this.handlePartEvent());
+          }),
     );
     if (line.alarm_tag) this.unsubscribe.push(plc.onChange(line.alarm_tag, (v) => this.plcAlarmChanged(v)));
     const startTags = [line.state_tag, line.counter_tag, line.alarm_tag].filter((t) => t !== undefined);
@@ -180,6 +191,14 @@ export class LineTracker {
     if (now && this.state === null) this.stateChanged(now[line.state_tag]);
     if (now && line.alarm_tag && this.plcAlarm === null) this.plcAlarmChanged(now[line.alarm_tag]);
     if (now && line.counter_tag) this.lastCounter = finiteOrNull(now[line.counter_tag]);
+    if (now && line.counter_tag) this.counterSteps?.startFrom(now[line.counter_tag]);
+  }
+
+  /** A reading of `part_event` when it is the counter: decided here, in the order they came. */
+  private counterRead(value: unknown): void {
+    const step = this.counterSteps!.next(value);
+    this.counters.missedParts += step.missed;
+    if (step.part) this.track(this.handlePartEvent({ counted: true }));
   }
 
   /**
@@ -267,8 +286,11 @@ export class LineTracker {
     });
   }
 
-  /** One part: the whole tracking path. Public so the benchmark and tests can drive it directly. */
-  async handlePartEvent(): Promise<TrackedPart | undefined> {
+  /**
+   * One part: the whole tracking path. Public so the benchmark and tests can drive it directly.
+   * `counted`: the counter's step already made it a part (no reconciling against it again).
+   */
+  async handlePartEvent({ counted = false } = {}): Promise<TrackedPart | undefined> {
     const { line, plc, clock } = this.o;
     const started = clock.monotonic();
     const time = clock.now();
@@ -285,10 +307,12 @@ export class LineTracker {
       this.plcOk = false;
       // Without its id the part cannot be recorded truthfully; the PLC's counter reconciles it.
       this.counters.unreadParts += 1;
+      // A counter step is not seen again, so it is missed now, keeping tracked + missed = counter.
+      if (counted) this.counters.missedParts += 1;
       this.o.onError?.(toBenchtopError(err, 'INSTRUMENT_UNAVAILABLE'));
       return undefined;
     }
-    if (!this.reconcileCounter(values)) return undefined;
+    if (!counted && !this.reconcileCounter(values)) return undefined;
     const field = (name: string) => {
       const tag = line.part_fields[name];
       return tag === undefined ? undefined : values[tag];

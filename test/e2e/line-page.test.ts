@@ -19,13 +19,29 @@ const PASSWORD = 'line-page-password-1';
 const REFUSED = (status: number) =>
   new RegExp(`Failed to load resource: the server responded with a status of ${status}`);
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+/** As the downtime table writes a duration. */
+const minutes = (ms: number) => `${(ms / 60_000).toFixed(1)} min`;
+
+/**
+ * Shift A from the hour before now to two hours after, without breaks, B the rest of the day:
+ * whenever the test runs, now is planned time, so a stop now is downtime.
+ */
+function shiftsAroundNow(): string {
+  const hour = new Date().getUTCHours();
+  const at = (h: number) => `${String((h + 24) % 24).padStart(2, '0')}:00`;
+  return JSON.stringify([
+    { name: 'A', start: at(hour - 1), end: at(hour + 2) },
+    { name: 'B', start: at(hour + 2), end: at(hour - 1) },
+  ]);
+}
 
 /**
  * The Line page in Chromium on config/vision-line.toml's simulated line (a 400 ms cycle), with
  * authentication on and a viewer, an operator and a supervisor logging in in turn: the viewer
  * sees everything and can press nothing; the operator runs the line but can neither reset nor
  * disposition; the supervisor dispositions a defect the CV-X found, sees the SPC chart, downtime
- * by reason, the live defect timeline and a chosen shift's KPIs, and emergency-stops the line.
+ * by reason (of a fault it causes), the live defect timeline and a chosen shift's KPIs, and
+ * emergency-stops the line.
  */
 describe('line page on the simulated vision line', { skip }, () => {
   const root = mkdtempSync(join(tmpdir(), 'benchtop-line-page-'));
@@ -45,6 +61,9 @@ describe('line page on the simulated vision line', { skip }, () => {
       `storage.output_dir=${root}`,
       'security.auth=required',
       'security.jwt_secret=line-page-e2e-secret-at-least-32-characters',
+      // The shipped shifts have breaks (a stop in one is no downtime): a shift of the test's own.
+      'lines[0].utc_offset_minutes=0',
+      `lines[0].shifts=${shiftsAroundNow()}`,
     ].map((s) => parseAssignment(s, '--set'));
     bt = new Benchtop(loadBenchtopConfig({ file: shipped, env: {}, flags }), silentLogger());
     bt.lab!.productionLine({ idealCycleMs: 400, completedPulseMs: 200 });
@@ -63,6 +82,9 @@ describe('line page on the simulated vision line', { skip }, () => {
   after(async () => {
     await browser?.close();
     await bt?.stop();
+    // The simulated line's timers outlive the app: a test that failed before the emergency stop
+    // leaves the line making parts, and the process would never exit.
+    bt?.lab?.productionLine().dispose();
     rmSync(root, { recursive: true, force: true });
   });
 
@@ -179,7 +201,7 @@ describe('line page on the simulated vision line', { skip }, () => {
         .getByText(/points; centre .* UCL .* LCL/)
         .waitFor();
       const report = await api<{
-        kpis: { oee: number; downtime: { reason: string; stops: number }[] };
+        kpis: { oee: number };
         cycleTimeChart?: { points: { violations: number[] }[] };
       }>('/api/v1/lines/assembly1/kpis');
       assert.ok(report.cycleTimeChart, 'the line has cycle times');
@@ -187,12 +209,32 @@ describe('line page on the simulated vision line', { skip }, () => {
       assert.match(violations ?? '', /Western Electric rule/);
       await page.getByRole('combobox', { name: 'SPC chart' }).waitFor();
 
-      // Downtime by reason: a fault of known cause in the running line shows up with its code
-      // when it falls inside planned time; the page lists what the API says, row for row.
-      const downtime = page.getByRole('heading', { name: 'Downtime by reason' }).locator('..');
-      const reasons = report.kpis.downtime.map((d) => d.reason);
-      if (reasons.length === 0) await downtime.getByText('No downtime in this window.').waitFor();
-      else for (const r of reasons) await downtime.getByRole('cell', { name: r, exact: true }).waitFor();
+      // Downtime by reason: the PLC faults the running line with F301 (low air pressure) for a
+      // few seconds, in the shift around now; the fault's downtime is blamed on F301 (Alarm.Code),
+      // and the page shows it with the duration the API computed.
+      const f301Cleared = bt.bus.once(
+        'alarm.changed',
+        (c) => c.alarm.id === 'line:assembly1:F301' && c.event.event === 'cleared',
+      );
+      // The fault's end: recorded by the tracker (running again), so its duration is final.
+      const runningAgain = bt.bus.once('line.state', (e) => e.state === 'running');
+      // Long enough to read as at least 0.1 min in the table.
+      bt.lab!.productionLine().injectAlarm('F301', 7_000);
+      await Promise.all([f301Cleared, runningAgain]);
+      await bt.production!.queue.flush();
+      const afterFault = await api<{
+        kpis: { downtime: { reason: string; stops: number; durationMs: number }[] };
+      }>('/api/v1/lines/assembly1/kpis');
+      const f301 = afterFault.kpis.downtime.find((d) => d.reason === 'F301');
+      assert.ok(f301, `F301 among the reasons: ${JSON.stringify(afterFault.kpis.downtime)}`);
+      assert.equal(f301.stops, 1);
+      assert.ok(f301.durationMs > 0, `F301 for ${f301.durationMs} ms`);
+      const downtime = page.getByRole('table', { name: 'Downtime by reason' });
+      const f301Row = downtime
+        .getByRole('row')
+        .filter({ has: page.getByRole('cell', { name: 'F301', exact: true }) });
+      await f301Row.getByRole('cell', { name: minutes(f301.durationMs), exact: true }).waitFor();
+      assert.notEqual(minutes(f301.durationMs), minutes(0), 'a duration the table shows as non-zero');
 
       // A shift on a date: the page asks the API for that shift's KPIs and shows them (the
       // reply it got, not a second request, which the running line would already have moved).

@@ -27,6 +27,17 @@ const reading = (signal: string, value: Reading['value'], quality: Reading['qual
   quality,
 });
 
+/** An InstrumentLinePlc that only sees the readings the test publishes on its bus. */
+function plcOnBus() {
+  const bus = new EventBus<BenchtopEvents>();
+  const plc = new InstrumentLinePlc({
+    instrumentId: 'line_plc',
+    directory: directoryOf('line_plc', {}),
+    bus,
+  });
+  return { plc, publish: (r: Reading) => bus.emit('instrument.reading', r) };
+}
+
 describe('InstrumentLinePlc', () => {
   it("a part's fields come from the scan that raised its edge, once all of that scan is published", async () => {
     const bus = new EventBus<BenchtopEvents>();
@@ -56,15 +67,9 @@ describe('InstrumentLinePlc', () => {
   });
 
   it('rising edges from the published readings; an invalid reading makes the value unknown', () => {
-    const bus = new EventBus<BenchtopEvents>();
-    const plc = new InstrumentLinePlc({
-      instrumentId: 'line_plc',
-      directory: directoryOf('line_plc', {}),
-      bus,
-    });
+    const { plc, publish } = plcOnBus();
     let edges = 0;
     const off = plc.onRisingEdge('Part.Completed', () => edges++);
-    const publish = (r: Reading) => bus.emit('instrument.reading', r);
     publish(reading('Part.Completed', false));
     publish(reading('Part.Completed', true));
     assert.equal(edges, 1);
@@ -83,6 +88,21 @@ describe('InstrumentLinePlc', () => {
     publish(reading('Part.Completed', 0));
     publish(reading('Part.Completed', 1));
     assert.equal(edges, 3);
+  });
+
+  it("every reading of a tag, repeats included; an invalid one as undefined (the counter's link lost)", () => {
+    const { plc, publish } = plcOnBus();
+    const values: unknown[] = [];
+    const off = plc.onReading('Part.Counter', (v) => values.push(v));
+    publish(reading('Part.Counter', 10));
+    publish(reading('Part.Counter', 10));
+    publish(reading('Part.Id', 7));
+    publish({ ...reading('Part.Counter', 11), instrument: 'other_plc' });
+    publish(reading('Part.Counter', 10, 'invalid'));
+    publish(reading('Part.Counter', 12));
+    off();
+    publish(reading('Part.Counter', 13));
+    assert.deepEqual(values, [10, 10, undefined, 12]);
   });
 
   it('changes skip invalid readings and repeats; reads and writes go through the Instrument', async () => {

@@ -48,6 +48,12 @@ export class InstrumentLinePlc implements LinePlc {
     });
   }
 
+  onReading(tag: string, listener: (value: unknown, time: number) => void): () => void {
+    return this.readingsOf(tag, (reading) =>
+      listener(reading.quality === 'good' ? reading.value : undefined, reading.timestamp),
+    );
+  }
+
   async read(tags: readonly string[]): Promise<Record<string, unknown>> {
     const instrument = this.directory.get(this.instrumentId);
     const readings = await Promise.all(tags.map((t) => instrument.read(t)));

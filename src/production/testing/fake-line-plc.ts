@@ -3,8 +3,10 @@ import { BenchtopError } from '../../core/errors.ts';
 import type { LinePlc } from '../line-interfaces.ts';
 
 /**
- * A PLC as a tag table: tests set tags (firing change and rising-edge listeners) and read what
- * the tracker wrote back. `linkDown` makes reads and writes fail as a lost link would.
+ * A PLC as a tag table: tests set tags (firing reading, change and rising-edge listeners) and
+ * read what the tracker wrote back. `linkDown` makes reads and writes fail as a lost link would;
+ * `loseLink` and `restoreLink` also report the tags unknown and then re-send them, as the
+ * LogixPlc driver does.
  */
 export class FakeLinePlc implements LinePlc {
   readonly tags = new Map<string, unknown>();
@@ -13,6 +15,7 @@ export class FakeLinePlc implements LinePlc {
   private readonly clock: Clock;
   private readonly changeListeners = new Map<string, Set<(value: unknown, time: number) => void>>();
   private readonly edgeListeners = new Map<string, Set<(time: number) => void>>();
+  private readonly readingListeners = new Map<string, Set<(value: unknown, time: number) => void>>();
 
   constructor(clock: Clock, initial: Record<string, unknown> = {}) {
     this.clock = clock;
@@ -22,8 +25,9 @@ export class FakeLinePlc implements LinePlc {
   set(tag: string, value: unknown): void {
     const before = this.tags.get(tag);
     this.tags.set(tag, value);
-    if (before === value) return;
     const time = this.clock.now();
+    for (const l of this.readingListeners.get(tag) ?? []) l(value, time);
+    if (before === value) return;
     for (const l of this.changeListeners.get(tag) ?? []) l(value, time);
     if (!before && value) for (const l of this.edgeListeners.get(tag) ?? []) l(time);
   }
@@ -33,6 +37,24 @@ export class FakeLinePlc implements LinePlc {
     for (const [tag, value] of Object.entries(fields)) this.tags.set(tag, value);
     this.set(eventTag, true);
     this.set(eventTag, false);
+  }
+
+  /** The link is lost: every tag's value becomes unknown. */
+  loseLink(): void {
+    this.linkDown = true;
+    for (const listeners of this.readingListeners.values())
+      for (const l of listeners) l(undefined, this.clock.now());
+  }
+
+  /** The link is back: every tag is re-sent, changed or not. */
+  restoreLink(): void {
+    this.linkDown = false;
+    for (const [tag, listeners] of this.readingListeners)
+      for (const l of listeners) l(this.tags.get(tag), this.clock.now());
+  }
+
+  onReading(tag: string, listener: (value: unknown, time: number) => void): () => void {
+    return this.subscribe(this.readingListeners, tag, listener);
   }
 
   onRisingEdge(tag: string, listener: (time: number) => void): () => void {
