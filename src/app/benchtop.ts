@@ -523,6 +523,8 @@ export class Benchtop {
     const { timedOut } = await this.supervisor.stopAll();
     if (timedOut.length) this.logger.warn({ actors: timedOut }, 'actors exceeded the shutdown timeout');
     await this.instruments.closeSimulators();
+    // A simulated line keeps cycling on its timers, which would keep the process alive.
+    this.lab?.dispose();
     this.backups?.stop();
     await this.retention?.stop();
     await this.timeseries?.close();

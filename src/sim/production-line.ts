@@ -303,11 +303,17 @@ export class ProductionLine implements LineStations {
     };
   }
 
+  /** Whether a timer of the line is armed (a part being made, a pulse or a pause running). */
+  get ticking(): boolean {
+    return this.cycleTimer !== null || this.pulseTimer !== null || this.pauseTimer !== null;
+  }
+
   /** Stops every timer (the line is being thrown away). */
   dispose(): void {
     this.cycleTimer?.cancel();
     this.pulseTimer?.cancel();
     this.pauseTimer?.cancel();
+    this.cycleTimer = this.pulseTimer = this.pauseTimer = null;
     for (const a of this.alarms.values()) a.timer.cancel();
     this.alarms.clear();
     this.partListeners.clear();

@@ -241,6 +241,12 @@ export class VirtualLab {
     return this.line;
   }
 
+  /** Stops the lab's own timers (the line's cycle); the lab is being thrown away with its app. */
+  dispose(): void {
+    this.line?.dispose();
+    this.line = null;
+  }
+
   axis(n: number): AxisModel {
     const axis = this.axes[n - 1];
     if (!axis) throw new RangeError(`no axis ${n}`);

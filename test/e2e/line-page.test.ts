@@ -82,9 +82,6 @@ describe('line page on the simulated vision line', { skip }, () => {
   after(async () => {
     await browser?.close();
     await bt?.stop();
-    // The simulated line's timers outlive the app: a test that failed before the emergency stop
-    // leaves the line making parts, and the process would never exit.
-    bt?.lab?.productionLine().dispose();
     rmSync(root, { recursive: true, force: true });
   });
 

@@ -77,4 +77,11 @@ describe('config/vision-line.toml in simulation', () => {
     assert.equal(result.fields.total, inspection.found.length > 0 ? 1 : 0);
     assert.deepEqual((await vision.read('result')).value, inspection.line.split(',').map(Number));
   });
+
+  it('stopping the app stops the simulated line, whose timers would keep the process alive', async () => {
+    const line = bt.lab!.productionLine();
+    assert.ok(line.ticking, 'the line is running before the stop');
+    await bt.stop();
+    assert.equal(line.ticking, false);
+  });
 });
