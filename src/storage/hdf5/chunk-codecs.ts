@@ -1,5 +1,5 @@
-import { endianness } from 'node:os';
 import { constants, deflateSync, zstdCompressSync } from 'node:zlib';
+import { bitTranspose, highBytes, LITTLE_ENDIAN, lowBytes } from './bit-transpose.ts';
 import { compressLz4Block, lz4BlockBound } from './lz4-block.ts';
 
 /**
@@ -139,9 +139,6 @@ export function lz4Filter(bytes: Uint8Array, skipIncompressible = false, scratch
   return out.subarray(0, at);
 }
 
-/** The word-at-a-time shuffles below read bytes through little-endian integer views. */
-const LITTLE_ENDIAN = endianness() === 'LE';
-
 /** HDF5's shuffle filter: all first bytes of the elements, then all second bytes, …; a ragged tail as is. */
 export function byteShuffle(
   bytes: Uint8Array,
@@ -165,8 +162,8 @@ export function byteShuffle(
     for (let q = 0; q < n / 4; q++) {
       const a = words[2 * q]!;
       const b = words[2 * q + 1]!;
-      low[q] = (a & 0xff) | ((a >>> 8) & 0xff00) | ((b & 0xff) << 16) | ((b >>> 16) << 24);
-      high[q] = ((a >>> 8) & 0xff) | ((a >>> 16) & 0xff00) | (((b >>> 8) & 0xff) << 16) | ((b >>> 24) << 24);
+      low[q] = lowBytes(a, b);
+      high[q] = highBytes(a, b);
     }
   } else if (elementSize === 2 && LITTLE_ENDIAN && bytes.byteOffset % 2 === 0) {
     // One 16-bit load per element.
@@ -184,59 +181,6 @@ export function byteShuffle(
   }
   out.set(bytes.subarray(n * elementSize), n * elementSize);
   return out;
-}
-
-/**
- * Bitshuffle's transpose of one block of `count` elements (a multiple of 8): output row
- * r = 8 × byte + bit holds that bit of every element, element i at bit i mod 8 of byte i / 8.
- * Same result as bshuf_trans_bit_elem: bytes transposed first, then 8 × 8 bit matrices.
- */
-export function bitTranspose(
-  block: Uint8Array,
-  count: number,
-  elementSize: number,
-  out: Uint8Array,
-  outOffset: number,
-): void {
-  const rowBytes = count / 8;
-  for (let byte = 0; byte < elementSize; byte++) {
-    const rowBase = outOffset + byte * 8 * rowBytes;
-    for (let g = 0; g < rowBytes; g++) {
-      // Byte `byte` of elements 8g … 8g+7, as a 64-bit word in two halves (element 8g lowest).
-      const e = g * 8 * elementSize + byte;
-      let lo =
-        block[e]! |
-        (block[e + elementSize]! << 8) |
-        (block[e + 2 * elementSize]! << 16) |
-        (block[e + 3 * elementSize]! << 24);
-      let hi =
-        block[e + 4 * elementSize]! |
-        (block[e + 5 * elementSize]! << 8) |
-        (block[e + 6 * elementSize]! << 16) |
-        (block[e + 7 * elementSize]! << 24);
-      // TRANS_BIT_8X8: the 8 × 8 bit matrix transposed, in 32-bit halves.
-      let t = (lo ^ (lo >>> 7)) & 0x00aa00aa;
-      lo = lo ^ t ^ (t << 7);
-      t = (hi ^ (hi >>> 7)) & 0x00aa00aa;
-      hi = hi ^ t ^ (t << 7);
-      t = (lo ^ (lo >>> 14)) & 0x0000cccc;
-      lo = lo ^ t ^ (t << 14);
-      t = (hi ^ (hi >>> 14)) & 0x0000cccc;
-      hi = hi ^ t ^ (t << 14);
-      t = (lo ^ ((lo >>> 28) | (hi << 4))) & 0xf0f0f0f0;
-      lo ^= t;
-      hi ^= t >>> 4;
-      // Byte k of the word is bit k of the 8 elements: it goes to row 8 × byte + k.
-      out[rowBase + g] = lo & 0xff;
-      out[rowBase + rowBytes + g] = (lo >>> 8) & 0xff;
-      out[rowBase + 2 * rowBytes + g] = (lo >>> 16) & 0xff;
-      out[rowBase + 3 * rowBytes + g] = lo >>> 24;
-      out[rowBase + 4 * rowBytes + g] = hi & 0xff;
-      out[rowBase + 5 * rowBytes + g] = (hi >>> 8) & 0xff;
-      out[rowBase + 6 * rowBytes + g] = (hi >>> 16) & 0xff;
-      out[rowBase + 7 * rowBytes + g] = hi >>> 24;
-    }
-  }
 }
 
 const TRIAL_BYTES = 64 * 1024;

@@ -100,7 +100,7 @@ export function bitshuffleLz4Decode(bytes: Uint8Array, elementSize: number): Uin
   return out;
 }
 
-/** Inverse of chunk-codecs.ts `bitTranspose`: row 8 × byte + bit holds that bit of every element. */
+/** Inverse of bit-transpose.ts `bitTranspose`: row 8 × byte + bit holds that bit of every element. */
 function bitUntranspose(rows: Uint8Array, count: number, elementSize: number, out: Uint8Array, at: number) {
   const rowBytes = count / 8;
   for (let byte = 0; byte < elementSize; byte++) {
