@@ -3,35 +3,6 @@ import { endianness } from 'node:os';
 /** The word-at-a-time paths read and write bytes through little-endian integer views. */
 export const LITTLE_ENDIAN = endianness() === 'LE';
 
-/** The low bytes of four uint16 elements held in two little-endian words `a`, `b` (element 0 lowest). */
-export function lowBytes(a: number, b: number): number {
-  return (a & 0xff) | ((a >>> 8) & 0xff00) | ((b & 0xff) << 16) | ((b >>> 16) << 24);
-}
-
-/** The high bytes of the same four elements. */
-export function highBytes(a: number, b: number): number {
-  return ((a >>> 8) & 0xff) | ((a >>> 16) & 0xff00) | (((b >>> 8) & 0xff) << 16) | ((b >>> 24) << 24);
-}
-
-/**
- * TRANS_BIT_8X8 of bitshuffle: the 8 × 8 bit matrix whose byte j is `lo` (j < 4) or `hi` (j ≥ 4)
- * transposed, so that byte k of the result holds bit k of the 8 input bytes. Written to
- * `into[at]` (bytes 0-3) and `into[at + 1]` (bytes 4-7): a typed array, not an allocated pair.
- */
-function transposeBits8x8(lo: number, hi: number, into: Int32Array, at: number): void {
-  let t = (lo ^ (lo >>> 7)) & 0x00aa00aa;
-  lo = lo ^ t ^ (t << 7);
-  t = (hi ^ (hi >>> 7)) & 0x00aa00aa;
-  hi = hi ^ t ^ (t << 7);
-  t = (lo ^ (lo >>> 14)) & 0x0000cccc;
-  lo = lo ^ t ^ (t << 14);
-  t = (hi ^ (hi >>> 14)) & 0x0000cccc;
-  hi = hi ^ t ^ (t << 14);
-  t = (lo ^ ((lo >>> 28) | (hi << 4))) & 0xf0f0f0f0;
-  into[at] = lo ^ t;
-  into[at + 1] = hi ^ (t >>> 4);
-}
-
 /**
  * The 4 × 4 byte transpose of words `a`…`d`: `out[at + k]` gets byte k of a, b, c, d, in that
  * order.
@@ -49,7 +20,7 @@ function byteColumns(a: number, b: number, c: number, d: number, out: Int32Array
 
 /**
  * Four 8 × 8 bit matrices side by side, one per byte lane: row r of them is `lanes[first + 2r]`.
- * Transposed with the same three swap stages as TRANS_BIT_8X8, each on whole words, so output
+ * Transposed in three swap stages (as TRANS_BIT_8X8), each on whole words, so output
  * row k (stored at `rows[index + k × stride]`) holds bit k of the 8 rows, in every lane at once.
  */
 function transposeLanes(
@@ -114,9 +85,6 @@ function transposeLanes(
   rows[index + 7 * stride] = r7;
 }
 
-/** The 8 × 8 matrix transposed last (one thread, so one scratch suffices). */
-const matrices = new Int32Array(2);
-
 /**
  * Bitshuffle's transpose of one block of `count` elements (a multiple of 8): output row
  * r = 8 × byte + bit holds that bit of every element, element i at bit i mod 8 of byte i / 8.
@@ -145,20 +113,37 @@ export function bitTranspose(
     for (let g = 0; g < rowBytes; g++) {
       // Byte `byte` of elements 8g … 8g+7, as a 64-bit word in two halves (element 8g lowest).
       const e = g * 8 * elementSize + byte;
-      transposeBits8x8(
+      let lo =
         block[e]! |
-          (block[e + elementSize]! << 8) |
-          (block[e + 2 * elementSize]! << 16) |
-          (block[e + 3 * elementSize]! << 24),
+        (block[e + elementSize]! << 8) |
+        (block[e + 2 * elementSize]! << 16) |
+        (block[e + 3 * elementSize]! << 24);
+      let hi =
         block[e + 4 * elementSize]! |
-          (block[e + 5 * elementSize]! << 8) |
-          (block[e + 6 * elementSize]! << 16) |
-          (block[e + 7 * elementSize]! << 24),
-        matrices,
-        0,
-      );
-      // Byte k of the matrix is bit k of the 8 elements: it goes to row 8 × byte + k.
-      for (let k = 0; k < 8; k++) out[rowBase + k * rowBytes + g] = matrices[k >> 2]! >>> (8 * (k & 3));
+        (block[e + 5 * elementSize]! << 8) |
+        (block[e + 6 * elementSize]! << 16) |
+        (block[e + 7 * elementSize]! << 24);
+      // TRANS_BIT_8X8: the 8 × 8 bit matrix transposed, in 32-bit halves.
+      let t = (lo ^ (lo >>> 7)) & 0x00aa00aa;
+      lo = lo ^ t ^ (t << 7);
+      t = (hi ^ (hi >>> 7)) & 0x00aa00aa;
+      hi = hi ^ t ^ (t << 7);
+      t = (lo ^ (lo >>> 14)) & 0x0000cccc;
+      lo = lo ^ t ^ (t << 14);
+      t = (hi ^ (hi >>> 14)) & 0x0000cccc;
+      hi = hi ^ t ^ (t << 14);
+      t = (lo ^ ((lo >>> 28) | (hi << 4))) & 0xf0f0f0f0;
+      lo ^= t;
+      hi ^= t >>> 4;
+      // Byte k of the word is bit k of the 8 elements: it goes to row 8 × byte + k.
+      out[rowBase + g] = lo & 0xff;
+      out[rowBase + rowBytes + g] = (lo >>> 8) & 0xff;
+      out[rowBase + 2 * rowBytes + g] = (lo >>> 16) & 0xff;
+      out[rowBase + 3 * rowBytes + g] = lo >>> 24;
+      out[rowBase + 4 * rowBytes + g] = hi & 0xff;
+      out[rowBase + 5 * rowBytes + g] = (hi >>> 8) & 0xff;
+      out[rowBase + 6 * rowBytes + g] = (hi >>> 16) & 0xff;
+      out[rowBase + 7 * rowBytes + g] = hi >>> 24;
     }
   }
 }

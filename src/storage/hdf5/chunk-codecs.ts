@@ -1,5 +1,5 @@
 import { constants, deflateSync, zstdCompressSync } from 'node:zlib';
-import { bitTranspose, highBytes, LITTLE_ENDIAN, lowBytes } from './bit-transpose.ts';
+import { bitTranspose, LITTLE_ENDIAN } from './bit-transpose.ts';
 import { compressLz4Block, lz4BlockBound } from './lz4-block.ts';
 
 /**
@@ -162,8 +162,8 @@ export function byteShuffle(
     for (let q = 0; q < n / 4; q++) {
       const a = words[2 * q]!;
       const b = words[2 * q + 1]!;
-      low[q] = lowBytes(a, b);
-      high[q] = highBytes(a, b);
+      low[q] = (a & 0xff) | ((a >>> 8) & 0xff00) | ((b & 0xff) << 16) | ((b >>> 16) << 24);
+      high[q] = ((a >>> 8) & 0xff) | ((a >>> 16) & 0xff00) | (((b >>> 8) & 0xff) << 16) | ((b >>> 24) << 24);
     }
   } else if (elementSize === 2 && LITTLE_ENDIAN && bytes.byteOffset % 2 === 0) {
     // One 16-bit load per element.
