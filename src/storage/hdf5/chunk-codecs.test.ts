@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { inflateSync, zstdDecompressSync } from 'node:zlib';
-import { bitTranspose, byteShuffle, compressChunk, type FrameCodec, filterPipeline } from './chunk-codecs.ts';
+import { bitTranspose } from './bit-transpose.ts';
+import { byteShuffle, compressChunk, type FrameCodec, filterPipeline } from './chunk-codecs.ts';
 
 const python = '/usr/bin/python3';
 const probe = (code: string) => spawnSync(python, ['-c', code], { stdio: 'ignore' }).status === 0;
@@ -82,12 +83,25 @@ describe('chunk codecs', () => {
   });
 
   it('bit-transposes as bitshuffle defines it, for 1, 2 and 4 byte elements', () => {
-    for (const size of [1, 2, 4]) {
-      const count = 64;
-      const block = new Uint8Array(count * size).map((_, i) => (i * 37 + (i >> 3) * 11) & 0xff);
+    // 64 and 4096 elements take the uint16 word path; 40 (not a multiple of 32) and an odd
+    // offset the byte loop.
+    for (const [size, count, offset] of [
+      [1, 64, 0],
+      [2, 64, 0],
+      [2, 4096, 0],
+      [2, 40, 0],
+      [2, 64, 1],
+      [4, 64, 0],
+    ] as const) {
+      const bytes = new Uint8Array(offset + count * size).map((_, i) => (i * 37 + (i >> 3) * 11) & 0xff);
+      const block = bytes.subarray(offset);
       const out = new Uint8Array(count * size);
       bitTranspose(block, count, size, out, 0);
-      assert.deepEqual(out, naiveBitTranspose(block, count, size), `element size ${size}`);
+      assert.deepEqual(
+        out,
+        naiveBitTranspose(block, count, size),
+        `element size ${size}, ${count}, +${offset}`,
+      );
     }
   });
 

@@ -1,5 +1,5 @@
-import { endianness } from 'node:os';
 import { constants, deflateSync, zstdCompressSync } from 'node:zlib';
+import { bitTranspose, LITTLE_ENDIAN } from './bit-transpose.ts';
 import { compressLz4Block, lz4BlockBound } from './lz4-block.ts';
 
 /**
@@ -15,7 +15,7 @@ import { compressLz4Block, lz4BlockBound } from './lz4-block.ts';
  *   shrink it (its stored size then equals the block's).
  *   `level` 1 (fast) stores a block as is straight away when LZ4 shrinks its first 64 KiB by less
  *   than a quarter: on camera frames that is the shuffled low bytes, which are mostly shot
- *   noise (LZ4 gets ≈ 1.26× there at 7× the time of the high bytes); level 0 compresses every
+ *   noise (LZ4 gets ≈ 1.1× there at ≈ 10× the time of the high bytes); level 0 compresses every
  *   block, as HDF5's own LZ4 filter does. Either decodes with any LZ4 filter.
  * - `zstd`: byte shuffle, then a Zstandard frame with its content size (filter 32015, the
  *   HDF5Plugin-Zstandard format that hdf5plugin and Debian's hdf5-filter-plugin read).
@@ -24,8 +24,8 @@ import { compressLz4Block, lz4BlockBound } from './lz4-block.ts';
  *   uint32 compressed size and the LZ4 block of that block's bit-transposed data; elements that
  *   do not fill a multiple of 8 at the end are copied as they are.
  *
- * node:zlib's deflate and zstd are native and release nothing to JavaScript but the output;
- * shuffles and LZ4 are plain loops over typed arrays.
+ * node:zlib's deflate and zstd and lz4-napi's LZ4 (lz4-block.ts) are native and release nothing
+ * to JavaScript but the output; the shuffles are plain loops over typed arrays.
  */
 export type FrameCodec = 'deflate' | 'lz4' | 'zstd' | 'bitshuffle-lz4';
 
@@ -121,7 +121,8 @@ export function compressChunk(
 /** The HDF5 LZ4 filter's chunk format (see the module comment). */
 export function lz4Filter(bytes: Uint8Array, skipIncompressible = false, scratch?: ChunkScratch): Uint8Array {
   const blocks = Math.ceil(bytes.byteLength / LZ4_FILTER_BLOCK);
-  const out = scratchBuffer(scratch, 'out', 12 + blocks * 4 + lz4BlockBound(bytes.byteLength) + blocks * 16);
+  // A block LZ4 does not shrink is stored as is, so no block is larger than its input.
+  const out = scratchBuffer(scratch, 'out', 12 + blocks * 4 + bytes.byteLength);
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   view.setUint32(0, Math.floor(bytes.byteLength / 2 ** 32));
   view.setUint32(4, bytes.byteLength >>> 0);
@@ -129,22 +130,14 @@ export function lz4Filter(bytes: Uint8Array, skipIncompressible = false, scratch
   let at = 12;
   for (let start = 0; start < bytes.byteLength; start += LZ4_FILTER_BLOCK) {
     const block = bytes.subarray(start, start + LZ4_FILTER_BLOCK);
-    let size =
-      skipIncompressible && !worthCompressing(block)
-        ? block.byteLength
-        : compressLz4Block(block, out, at + 4);
-    if (size >= block.byteLength) {
-      out.set(block, at + 4);
-      size = block.byteLength;
-    }
-    view.setUint32(at, size);
-    at += 4 + size;
+    const compressed = skipIncompressible && !worthCompressing(block) ? block : compressLz4Block(block);
+    const stored = compressed.byteLength < block.byteLength ? compressed : block;
+    out.set(stored, at + 4);
+    view.setUint32(at, stored.byteLength);
+    at += 4 + stored.byteLength;
   }
   return out.subarray(0, at);
 }
-
-/** The word-at-a-time shuffles below read bytes through little-endian integer views. */
-const LITTLE_ENDIAN = endianness() === 'LE';
 
 /** HDF5's shuffle filter: all first bytes of the elements, then all second bytes, …; a ragged tail as is. */
 export function byteShuffle(
@@ -190,66 +183,12 @@ export function byteShuffle(
   return out;
 }
 
-/**
- * Bitshuffle's transpose of one block of `count` elements (a multiple of 8): output row
- * r = 8 × byte + bit holds that bit of every element, element i at bit i mod 8 of byte i / 8.
- * Same result as bshuf_trans_bit_elem: bytes transposed first, then 8 × 8 bit matrices.
- */
-export function bitTranspose(
-  block: Uint8Array,
-  count: number,
-  elementSize: number,
-  out: Uint8Array,
-  outOffset: number,
-): void {
-  const rowBytes = count / 8;
-  for (let byte = 0; byte < elementSize; byte++) {
-    const rowBase = outOffset + byte * 8 * rowBytes;
-    for (let g = 0; g < rowBytes; g++) {
-      // Byte `byte` of elements 8g … 8g+7, as a 64-bit word in two halves (element 8g lowest).
-      const e = g * 8 * elementSize + byte;
-      let lo =
-        block[e]! |
-        (block[e + elementSize]! << 8) |
-        (block[e + 2 * elementSize]! << 16) |
-        (block[e + 3 * elementSize]! << 24);
-      let hi =
-        block[e + 4 * elementSize]! |
-        (block[e + 5 * elementSize]! << 8) |
-        (block[e + 6 * elementSize]! << 16) |
-        (block[e + 7 * elementSize]! << 24);
-      // TRANS_BIT_8X8: the 8 × 8 bit matrix transposed, in 32-bit halves.
-      let t = (lo ^ (lo >>> 7)) & 0x00aa00aa;
-      lo = lo ^ t ^ (t << 7);
-      t = (hi ^ (hi >>> 7)) & 0x00aa00aa;
-      hi = hi ^ t ^ (t << 7);
-      t = (lo ^ (lo >>> 14)) & 0x0000cccc;
-      lo = lo ^ t ^ (t << 14);
-      t = (hi ^ (hi >>> 14)) & 0x0000cccc;
-      hi = hi ^ t ^ (t << 14);
-      t = (lo ^ ((lo >>> 28) | (hi << 4))) & 0xf0f0f0f0;
-      lo ^= t;
-      hi ^= t >>> 4;
-      // Byte k of the word is bit k of the 8 elements: it goes to row 8 × byte + k.
-      out[rowBase + g] = lo & 0xff;
-      out[rowBase + rowBytes + g] = (lo >>> 8) & 0xff;
-      out[rowBase + 2 * rowBytes + g] = (lo >>> 16) & 0xff;
-      out[rowBase + 3 * rowBytes + g] = lo >>> 24;
-      out[rowBase + 4 * rowBytes + g] = hi & 0xff;
-      out[rowBase + 5 * rowBytes + g] = (hi >>> 8) & 0xff;
-      out[rowBase + 6 * rowBytes + g] = (hi >>> 16) & 0xff;
-      out[rowBase + 7 * rowBytes + g] = hi >>> 24;
-    }
-  }
-}
-
 const TRIAL_BYTES = 64 * 1024;
-const trialOut = new Uint8Array(lz4BlockBound(TRIAL_BYTES));
 
 /** Whether LZ4 shrinks the block's first 64 KiB by at least a quarter (see `lz4`, level 1). */
 function worthCompressing(block: Uint8Array): boolean {
   if (block.byteLength <= 2 * TRIAL_BYTES) return true;
-  return compressLz4Block(block.subarray(0, TRIAL_BYTES), trialOut, 0) * 4 <= TRIAL_BYTES * 3;
+  return compressLz4Block(block.subarray(0, TRIAL_BYTES)).byteLength * 4 <= TRIAL_BYTES * 3;
 }
 
 /** The bitshuffle filter's LZ4 chunk format (see the module comment). */
@@ -276,9 +215,10 @@ export function bitshuffleLz4(chunk: Uint8Array, elementSize: number, scratch?: 
     const bytes = count * elementSize;
     const source = chunk.subarray(start, start + bytes);
     bitTranspose(source, count, elementSize, transposed, 0);
-    const size = compressLz4Block(transposed.subarray(0, bytes), out, at + 4);
-    view.setUint32(at, size);
-    at += 4 + size;
+    const compressed = compressLz4Block(transposed.subarray(0, bytes));
+    out.set(compressed, at + 4);
+    view.setUint32(at, compressed.byteLength);
+    at += 4 + compressed.byteLength;
   };
   for (let b = 0; b < fullBlocks; b++) compressBlock(b * blockBytes, blockElements);
   if (lastBlockElements > 0) compressBlock(fullBlocks * blockBytes, lastBlockElements);

@@ -1,5 +1,6 @@
 import { inflateSync, zstdDecompressSync } from 'node:zlib';
 import type { FilterSpec } from './chunk-codecs.ts';
+import { decompressLz4Block } from './lz4-block.ts';
 
 /**
  * The inverse of chunk-codecs.ts: a stored chunk back to its raw bytes through the dataset's
@@ -48,40 +49,6 @@ export function byteUnshuffle(bytes: Uint8Array, elementSize: number): Uint8Arra
   return out;
 }
 
-/** Decompresses one LZ4 block (no frame) into `out` at `at`; returns the bytes written. */
-export function decompressLz4Block(src: Uint8Array, out: Uint8Array, at: number): number {
-  let s = 0;
-  let o = at;
-  while (s < src.byteLength) {
-    const token = src[s++]!;
-    let literals = token >>> 4;
-    if (literals === 15) {
-      let b: number;
-      do {
-        b = src[s++]!;
-        literals += b;
-      } while (b === 255);
-    }
-    out.set(src.subarray(s, s + literals), o);
-    s += literals;
-    o += literals;
-    if (s >= src.byteLength) break; // the last sequence has literals only
-    const offset = src[s]! | (src[s + 1]! << 8);
-    s += 2;
-    let match = (token & 15) + 4;
-    if ((token & 15) === 15) {
-      let b: number;
-      do {
-        b = src[s++]!;
-        match += b;
-      } while (b === 255);
-    }
-    if (offset === 0 || offset > o - at) throw new Error('LZ4 block: match before the start of the output');
-    for (let k = 0; k < match; k++, o++) out[o] = out[o - offset]!;
-  }
-  return o - at;
-}
-
 /** The HDF5 LZ4 filter's chunk (chunk-codecs.ts `lz4Filter`) back to its bytes. */
 export function lz4FilterDecode(bytes: Uint8Array): Uint8Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -94,8 +61,10 @@ export function lz4FilterDecode(bytes: Uint8Array): Uint8Array {
     const size = view.getUint32(s);
     s += 4;
     if (size === block) out.set(bytes.subarray(s, s + size), o);
-    else if (decompressLz4Block(bytes.subarray(s, s + size), out, o) !== block) {
-      throw new Error('LZ4 filter: a block decoded to the wrong size');
+    else {
+      const decoded = decompressLz4Block(bytes.subarray(s, s + size), block);
+      if (decoded.byteLength !== block) throw new Error('LZ4 filter: a block decoded to the wrong size');
+      out.set(decoded, o);
     }
     s += size;
     o += block;
@@ -111,14 +80,15 @@ export function bitshuffleLz4Decode(bytes: Uint8Array, elementSize: number): Uin
   const out = new Uint8Array(total);
   const elements = Math.floor(total / elementSize);
   const blockElements = blockBytes / elementSize;
-  const transposed = new Uint8Array(blockBytes);
   let s = 12;
   let done = 0;
   const decodeBlock = (count: number) => {
     const size = view.getUint32(s);
     s += 4;
-    const n = decompressLz4Block(bytes.subarray(s, s + size), transposed, 0);
-    if (n !== count * elementSize) throw new Error('bitshuffle: a block decoded to the wrong size');
+    const transposed = decompressLz4Block(bytes.subarray(s, s + size), count * elementSize);
+    if (transposed.byteLength !== count * elementSize) {
+      throw new Error('bitshuffle: a block decoded to the wrong size');
+    }
     s += size;
     bitUntranspose(transposed, count, elementSize, out, done * elementSize);
     done += count;
@@ -130,7 +100,7 @@ export function bitshuffleLz4Decode(bytes: Uint8Array, elementSize: number): Uin
   return out;
 }
 
-/** Inverse of chunk-codecs.ts `bitTranspose`: row 8 × byte + bit holds that bit of every element. */
+/** Inverse of bit-transpose.ts `bitTranspose`: row 8 × byte + bit holds that bit of every element. */
 function bitUntranspose(rows: Uint8Array, count: number, elementSize: number, out: Uint8Array, at: number) {
   const rowBytes = count / 8;
   for (let byte = 0; byte < elementSize; byte++) {
