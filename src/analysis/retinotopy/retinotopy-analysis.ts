@@ -122,12 +122,14 @@ export class RetinotopyAnalysis {
       this.segmentation = { key: segKey, value: segmentAreas(maps.azimuth, maps.altitude, grid, p) };
       this.runs.segmentation++;
     }
+    // The grid is the frames' and never changes: the snapshot is resampled once.
+    if (this.anatomical && !this.snapshot) this.snapshot = anatomicalOnGrid(this.anatomical, grid);
     return {
       grid,
       azimuth: maps.azimuth,
       altitude: maps.altitude,
       maps,
-      ...(this.anatomical ? { snapshot: (this.snapshot ??= anatomicalOnGrid(this.anatomical, grid)) } : {}),
+      ...(this.snapshot ? { snapshot: this.snapshot } : {}),
       segmentation: this.segmentation.value,
       parameters: p,
     };
