@@ -251,6 +251,7 @@ describe('ISI analysis page in Chromium', { skip }, () => {
       assert.equal(read.status, 0, read.stderr);
       assert.equal(read.stdout.trim(), `(${H}, ${W}) float32 snapshot 20.0`);
     }
-    assert.deepEqual(consoleWatch.take(), []);
+    // The 404 is the page asking for the analysis before it was started.
+    assert.deepEqual(consoleWatch.take([/404/]), []);
   });
 });
