@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
+import { decodeNpy, encodeNpy } from '../analysis/retinotopy/session-files/npy-array.ts';
 import { EventBus } from '../core/bus.ts';
 import { ManualClock } from '../core/clock.ts';
 import type { BenchtopEvents } from '../core/events.ts';
@@ -17,7 +18,6 @@ import { type AnatomicalImage, captureAnatomical } from './anatomical-image.ts';
 import { exportGuideLayout, importGuideLayout } from './guide-layout.ts';
 import { readSession } from './isi-session-reader.ts';
 import { recordIsiSession } from './isi-session-recorder.ts';
-import { decodeNpy, encodeNpy } from './npy-array.ts';
 
 const PYTHON = '/usr/bin/python3';
 const root = mkdtempSync(join(tmpdir(), 'benchtop-isi-anatomical-'));

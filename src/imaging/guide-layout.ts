@@ -1,11 +1,11 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import h5wasm, { type Dataset } from 'h5wasm/node';
+import { decodeNpy, encodeNpy } from '../analysis/retinotopy/session-files/npy-array.ts';
 import type { Frame } from '../core/frame.ts';
 import type { PresentedStimulusFrame } from '../core/stimulus-frame.ts';
 import { IsiSessionFile } from './isi-session-file.ts';
 import { readSession, type SessionBlock } from './isi-session-reader.ts';
-import { decodeNpy, encodeNpy } from './npy-array.ts';
 
 /**
  * The imaging guide's (KimLabISI's) session layout, a directory of:

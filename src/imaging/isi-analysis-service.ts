@@ -3,6 +3,7 @@ import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } 
 import { Value } from '@sinclair/typebox/value';
 import { AnalysisParameters, defaultAnalysisParameters } from '../analysis/retinotopy/analysis-parameters.ts';
 import { openSession } from '../analysis/retinotopy/analyze-session.ts';
+import type { AnatomicalSnapshot } from '../analysis/retinotopy/anatomical-on-grid.ts';
 import { FourierWorkerPool } from '../analysis/retinotopy/fourier-worker-pool.ts';
 import { RetinotopyAnalysis } from '../analysis/retinotopy/retinotopy-analysis.ts';
 import { assertSameFrameSize } from '../analysis/retinotopy/retinotopy-maps.ts';
@@ -119,7 +120,7 @@ export class IsiAnalysisService {
       try {
         assertSameFrameSize(session.recordings);
         this.pool ??= new FourierWorkerPool();
-        const analysis = new RetinotopyAnalysis(this.pool, session.recordings);
+        const analysis = new RetinotopyAnalysis(this.pool, session.recordings, session.anatomical);
         await analysis.accumulateAll(parameters.chunk_frames, (done, total) => {
           entry.info = { ...entry.info, frames_done: done, frames_total: total };
         });
@@ -168,6 +169,8 @@ export class IsiAnalysisService {
     path: string;
     bus: EventBus<BenchtopEvents>;
     clock: Clock;
+    /** The anatomical snapshot the recording will store, when one has been taken. */
+    anatomical?: () => AnatomicalSnapshot | null;
   }): IsiOnlineMaps {
     const path = this.sessionPath(options.path);
     const id = relative(this.dir, path);
@@ -180,6 +183,7 @@ export class IsiAnalysisService {
       bus: options.bus,
       clock: options.clock,
       parameters: () => this.entries.get(id)?.info.parameters ?? parameters,
+      ...(options.anatomical ? { anatomical: options.anatomical } : {}),
     });
     this.entries.set(id, {
       info: {

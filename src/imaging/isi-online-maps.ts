@@ -1,4 +1,5 @@
 import type { AnalysisParameters } from '../analysis/retinotopy/analysis-parameters.ts';
+import { type AnatomicalSnapshot, anatomicalOnGrid } from '../analysis/retinotopy/anatomical-on-grid.ts';
 import { DIRECTIONS, type Direction } from '../analysis/retinotopy/direction-recording.ts';
 import type { FourierWorkerPool } from '../analysis/retinotopy/fourier-worker-pool.ts';
 import { mapPreview } from '../analysis/retinotopy/map-preview.ts';
@@ -58,6 +59,9 @@ export class IsiOnlineMaps implements IsiSessionObserver {
   private readonly clock: Clock;
   private readonly parameters: () => AnalysisParameters;
   private readonly publishIntervalMs: number;
+  private readonly anatomical: () => AnatomicalSnapshot | null;
+  /** The last snapshot binned to the online grid, kept until another snapshot is taken. */
+  private onGrid: { from: AnatomicalSnapshot; values: Float32Array } | null = null;
   private sweeps = new Map<string, { periodS: number; sweepS: number; cycles: number }>();
   private readonly firstSweep = new Map<string, number>();
   private lastPublished = Number.NEGATIVE_INFINITY;
@@ -73,6 +77,8 @@ export class IsiOnlineMaps implements IsiSessionObserver {
     clock: Clock;
     parameters: () => AnalysisParameters;
     publishIntervalMs?: number;
+    /** The anatomical snapshot the session will store (the latest taken), drawn under the layers. */
+    anatomical?: () => AnatomicalSnapshot | null;
   }) {
     this.session = options.session;
     this.analysis = options.analysis;
@@ -81,6 +87,7 @@ export class IsiOnlineMaps implements IsiSessionObserver {
     this.clock = options.clock;
     this.parameters = options.parameters;
     this.publishIntervalMs = options.publishIntervalMs ?? 1000;
+    this.anatomical = options.anatomical ?? (() => null);
   }
 
   begin(schedule: ScheduleSummary): void {
@@ -139,8 +146,14 @@ export class IsiOnlineMaps implements IsiSessionObserver {
   }
 
   /** The maps so far at full resolution (empty areas); null before the first camera frame of a sweep. */
-  results(p: AnalysisParameters = this.parameters()): Promise<AnalysisResults | null> {
-    return this.online.results(p);
+  async results(p: AnalysisParameters = this.parameters()): Promise<AnalysisResults | null> {
+    const results = await this.online.results(p);
+    const snapshot = this.anatomical();
+    if (!results || !snapshot) return results;
+    // The online grid is the frames binned (OnlineRetinotopy): the snapshot gets the same blocks.
+    if (this.onGrid?.from !== snapshot)
+      this.onGrid = { from: snapshot, values: anatomicalOnGrid(snapshot, results.grid) };
+    return { ...results, snapshot: this.onGrid.values };
   }
 
   /** `at`: when the read-out was asked for (the throttle's time), server clock ms. */

@@ -15,7 +15,12 @@ import { cameraRate, framesPerDirection, PlaybackSequence, sessionAttrs } from '
 import { type IsiSessionObserver, type IsiSessionResult, recordIsiSession } from './isi-session-recorder.ts';
 
 /** Makes the online maps of a session about to be recorded into `path`; `ended` once it has stopped. */
-export type IsiOnlineFollower = (session: { id: string; path: string }) => {
+export type IsiOnlineFollower = (session: {
+  id: string;
+  path: string;
+  /** The anatomical snapshot the recording will store (the latest taken), or null. */
+  anatomical: () => AnatomicalImage | null;
+}) => {
   observer: IsiSessionObserver;
   ended(): void;
 };
@@ -146,7 +151,7 @@ export class IsiSessionService {
     this.recording = id;
     let follower: ReturnType<IsiOnlineFollower> | undefined;
     try {
-      follower = this.online?.({ id, path: info.path });
+      follower = this.online?.({ id, path: info.path, anatomical: () => this.anatomical });
     } catch (error) {
       this.log.warn({ session: id }, `ISI session ${id}: no online maps: ${(error as Error).message}`);
     }

@@ -546,6 +546,8 @@ export const IsiAnalysisLayer = strict({
   max: Type.Number(),
   dtype: Type.Literal('float32'),
   data: Type.String({ contentEncoding: 'base64' }),
+  /** The anatomical layer only: the snapshot taken under green light, or the mean frame when the session has none. */
+  source: Type.Optional(Literals(['snapshot', 'mean_frame'] as const)),
 });
 export type IsiAnalysisLayer = Static<typeof IsiAnalysisLayer>;
 /** A replay of one direction of a session (playback mode). */

@@ -183,6 +183,7 @@ export async function buildServer(
                   path: session.path,
                   bus: ctx.bus,
                   clock: ctx.clock,
+                  anatomical: session.anatomical,
                 });
                 return { observer: online, ended: () => isiAnalysis.recordingEnded(online.analysis) };
               },

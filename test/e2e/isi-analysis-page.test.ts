@@ -20,12 +20,21 @@ import { ensureDashboardBuilt } from './support/dashboard-build.ts';
  * field sign, written as a Benchtop session file) is analysed from the page; the layers are
  * painted over the mean frame exactly as the layer colour scales and opacities say; a segmentation
  * parameter edited on the page is recomputed live; the view exports as a PNG and the results file
- * downloads and opens in h5py.
+ * downloads and opens in h5py. A second session holds an anatomical snapshot: it is painted
+ * under the layers instead, and the caption says which image it is.
  */
 const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} not installed (apt-get install chromium)`;
 const W = 64;
 const H = 48;
 const SESSION = 'isi/synthetic.h5';
+const WITH_SNAPSHOT = 'isi/with-snapshot.h5';
+
+/** The snapshot of the second session: a gradient, nothing like the frames' flat mean. */
+const snapshot = (() => {
+  const pixels = new Float32Array(W * H);
+  for (let r = 0; r < H; r++) for (let c = 0; c < W; c++) pixels[r * W + c] = 500 + 20 * c + 5 * r;
+  return { width: W, height: H, pixels };
+})();
 
 const toml = (outputDir: string) => `
 [application]
@@ -53,9 +62,9 @@ describe('ISI analysis page in Chromium', { skip }, () => {
     assert.equal(response.status, 200, path);
     return (await response.json()) as T;
   };
-  const layer = async (name: LayerName) => {
+  const layer = async (name: LayerName, session = SESSION) => {
     const l = await api<IsiAnalysisLayer>(
-      `/isi/analysis/layer?id=${encodeURIComponent(SESSION)}&layer=${name}`,
+      `/isi/analysis/layer?id=${encodeURIComponent(session)}&layer=${name}`,
     );
     const bytes = Buffer.from(l.data, 'base64');
     return { ...l, name, values: new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4) };
@@ -72,19 +81,18 @@ describe('ISI analysis page in Chromium', { skip }, () => {
     const data = join(root, 'data');
     mkdirSync(join(data, 'isi'), { recursive: true });
     // Azimuth rises across the left half and falls across the right: two areas, signs + and −.
-    await writeBenchtopSession(
-      join(data, SESSION),
-      syntheticSession({
-        width: W,
-        height: H,
-        fps: 2,
-        cycles: 2,
-        uint16: true,
-        amplitude: 0.02,
-        azimuthAt: (_row, col) =>
-          col < W / 2 ? -40 + (80 * col) / (W / 2) : 40 - (80 * (col - W / 2)) / (W / 2),
-      }),
-    );
+    const session = syntheticSession({
+      width: W,
+      height: H,
+      fps: 2,
+      cycles: 2,
+      uint16: true,
+      amplitude: 0.02,
+      azimuthAt: (_row, col) =>
+        col < W / 2 ? -40 + (80 * col) / (W / 2) : 40 - (80 * (col - W / 2)) / (W / 2),
+    });
+    await writeBenchtopSession(join(data, SESSION), session);
+    await writeBenchtopSession(join(data, WITH_SNAPSHOT), session, snapshot);
     writeFileSync(join(root, 'benchtop.toml'), toml(data));
     server = new BenchtopChild(join(root, 'benchtop.toml'));
     url = await server.start();
@@ -118,8 +126,13 @@ describe('ISI analysis page in Chromium', { skip }, () => {
       await canvas.and(page.locator('[data-painted="anatomical:1,raw_vfs:0.6,boundaries:1"]')).waitFor();
       await page.getByRole('img', { name: /^VFS colour scale/ }).waitFor();
       const [anatomical, vfs, boundaries, azimuth] = await Promise.all(
-        (['anatomical', 'raw_vfs', 'boundaries', 'azimuth'] as const).map(layer),
+        (['anatomical', 'raw_vfs', 'boundaries', 'azimuth'] as const).map((n) => layer(n)),
       );
+      assert.equal(anatomical!.source, 'mean_frame');
+      await page
+        .getByTestId('anatomical-caption')
+        .filter({ hasText: 'Anatomical: mean frame (no snapshot taken)' })
+        .waitFor();
       const expect = (stack: PaintedLayer[]) => Array.from(compositeRgba(stack, W * H));
       assert.deepEqual(
         await canvasPixels(),
@@ -201,5 +214,44 @@ describe('ISI analysis page in Chromium', { skip }, () => {
       assert.equal(read.stdout.trim(), `(${H}, ${W}) 2`);
     }
     assert.deepEqual(consoleWatch.take(), []);
+  });
+
+  it('paints a session with a snapshot over the snapshot and says so', { timeout: 180_000 }, async () => {
+    await page.goto(`${url}/imaging/analysis?session=${encodeURIComponent(WITH_SNAPSHOT)}`);
+    const state = page.getByRole('status', { name: 'Analysis state' });
+    await state.filter({ hasText: 'not analysed' }).waitFor();
+    await page.getByRole('button', { name: 'Analyse' }).click();
+    await state.filter({ hasText: 'done' }).waitFor({ timeout: 120_000 });
+    await page
+      .getByTestId('anatomical-caption')
+      .filter({ hasText: 'Anatomical: snapshot under green light' })
+      .waitFor();
+    const anatomical = await layer('anatomical', WITH_SNAPSHOT);
+    assert.equal(anatomical.source, 'snapshot');
+    assert.deepEqual(anatomical.values, snapshot.pixels);
+    // Every layer off: the canvas is the snapshot in grey.
+    await page.getByRole('checkbox', { name: 'VFS' }).uncheck();
+    await page.getByRole('checkbox', { name: 'Boundaries' }).uncheck();
+    const canvas = page.getByRole('img', { name: 'Analysis layers' });
+    await canvas.and(page.locator('[data-painted="anatomical:1"]')).waitFor();
+    assert.deepEqual(
+      await canvasPixels(),
+      Array.from(compositeRgba([{ layer: { ...anatomical, name: 'anatomical' }, opacity: 1 }], W * H)),
+    );
+    if (hasH5py()) {
+      const read = spawnSync(
+        PYTHON,
+        [
+          '-c',
+          'import sys, h5py; f = h5py.File(sys.argv[1], "r"); a = f["anatomical"]; print(a.shape, a.dtype, a.attrs["source"], float(a[0, 1] - a[0, 0]))',
+          join(root, 'data', 'isi', 'with-snapshot', 'analysis_results.h5'),
+        ],
+        { encoding: 'utf8' },
+      );
+      assert.equal(read.status, 0, read.stderr);
+      assert.equal(read.stdout.trim(), `(${H}, ${W}) float32 snapshot 20.0`);
+    }
+    // The 404 is the page asking for the analysis before it was started.
+    assert.deepEqual(consoleWatch.take([/404/]), []);
   });
 });

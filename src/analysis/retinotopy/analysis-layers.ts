@@ -1,3 +1,4 @@
+import type { AnatomicalSource } from './anatomical-on-grid.ts';
 import { DIRECTIONS, type Direction } from './direction-recording.ts';
 import type { AnalysisResults } from './session-files/analysis-results-file.ts';
 
@@ -22,6 +23,8 @@ export interface Layer {
   /** Finite range of the values (the default colour scale). */
   min: number;
   max: number;
+  /** The anatomical layer only: the session's snapshot, or the mean frame when it has none. */
+  source?: AnatomicalSource;
 }
 
 /** One layer of finished results as float32 values, row-major H × W. */
@@ -35,8 +38,9 @@ export function analysisLayer(results: AnalysisResults, name: LayerName): Layer 
     coherence_vfs: maps?.coherenceVfs,
     areas: results.segmentation.areaMap,
     boundaries: results.segmentation.boundaryMap,
-    // The mean frame of the first direction is the anatomical image the camera saw.
-    anatomical: maps?.fourier.LR.mean,
+    // The snapshot under green light; without one, the first direction's mean frame (the
+    // cortex under the imaging light, vessels fainter).
+    anatomical: results.snapshot ?? maps?.fourier.LR.mean,
   };
   let source = direct[name];
   const perDirection = /^(magnitude|coherence|phase)_(LR|RL|TB|BT)$/.exec(name);
@@ -54,5 +58,7 @@ export function analysisLayer(results: AnalysisResults, name: LayerName): Layer 
     if (v > max) max = v;
   }
   if (min > max) min = max = 0;
-  return { name, width, height, values, min, max };
+  const layer: Layer = { name, width, height, values, min, max };
+  if (name === 'anatomical') layer.source = results.snapshot ? 'snapshot' : 'mean_frame';
+  return layer;
 }

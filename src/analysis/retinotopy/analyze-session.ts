@@ -36,7 +36,7 @@ export async function analyzeSession(
   try {
     session = await openSession(path);
     assertSameFrameSize(session.recordings);
-    const analysis = new RetinotopyAnalysis(pool, session.recordings);
+    const analysis = new RetinotopyAnalysis(pool, session.recordings, session.anatomical);
     await analysis.accumulateAll(parameters.chunk_frames, onProgress);
     return await analysis.results(parameters);
   } finally {

@@ -10,8 +10,8 @@ export interface CompositeLayer {
 }
 
 /**
- * The layers painted in order over the anatomical image (grey, the mean frame), each with its
- * colour scale and opacity, as a PNG.
+ * The layers painted in order over the anatomical image (grey: the session's snapshot, else the
+ * mean frame; analysis-layers.ts), each with its colour scale and opacity, as a PNG.
  */
 export function compositeImage(results: AnalysisResults, layers: readonly CompositeLayer[]): Buffer {
   const { width, height } = results.grid;

@@ -1,4 +1,5 @@
 import { parentPort } from 'node:worker_threads';
+import { blockMean } from './block-mean.ts';
 import { accumulateFrames, type FrameData, pixelSumsOn } from './fourier-accumulator.ts';
 import type { AccumulateRequest, FrameBinning, FrameDtype } from './fourier-worker-protocol.ts';
 
@@ -22,20 +23,8 @@ let binned = new Float64Array(0);
 /** Block means of source frame `k` for binned pixels [from, to) (the binned row width is ⌈width / factor⌉). */
 function binFrame(frames: FrameData, k: number, b: FrameBinning, pixels: number, from: number, to: number) {
   if (binned.length < pixels) binned = new Float64Array(pixels);
-  const outWidth = Math.ceil(b.width / b.factor);
   const base = k * b.width * b.height;
-  for (let p = from; p < to; p++) {
-    const r0 = Math.floor(p / outWidth) * b.factor;
-    const c0 = (p % outWidth) * b.factor;
-    const r1 = Math.min(r0 + b.factor, b.height);
-    const c1 = Math.min(c0 + b.factor, b.width);
-    let sum = 0;
-    for (let r = r0; r < r1; r++) {
-      const row = base + r * b.width;
-      for (let c = c0; c < c1; c++) sum += frames[row + c] as number;
-    }
-    binned[p] = sum / ((r1 - r0) * (c1 - c0));
-  }
+  for (let p = from; p < to; p++) binned[p] = blockMean(frames, base, b.width, b.height, b.factor, p);
   return binned;
 }
 

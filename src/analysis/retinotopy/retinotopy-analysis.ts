@@ -1,4 +1,5 @@
 import type { AnalysisParameters } from './analysis-parameters.ts';
+import { type AnatomicalSnapshot, anatomicalOnGrid } from './anatomical-on-grid.ts';
 import { DIRECTIONS, type Direction, type DirectionRecording } from './direction-recording.ts';
 import type { FourierMaps } from './fourier-accumulator.ts';
 import type { FourierWorkerPool } from './fourier-worker-pool.ts';
@@ -44,11 +45,19 @@ export class RetinotopyAnalysis {
   private readOut?: { key: string; value: Record<Direction, FourierMaps> };
   private maps?: { key: string; value: RetinotopyMaps };
   private segmentation?: { key: string; value: AreaSegmentation };
+  private readonly anatomical: AnatomicalSnapshot | undefined;
+  private snapshot?: Float32Array;
   /** How many times each stage ran (for callers that show what a change cost). */
   readonly runs = { readOut: 0, maps: 0, segmentation: 0 };
 
-  constructor(pool: FourierWorkerPool, recordings: Record<Direction, DirectionRecording>) {
+  /** `anatomical`: the session's snapshot, drawn under the layers instead of the mean frame. */
+  constructor(
+    pool: FourierWorkerPool,
+    recordings: Record<Direction, DirectionRecording>,
+    anatomical?: AnatomicalSnapshot,
+  ) {
     this.recordings = recordings;
+    this.anatomical = anatomical;
     this.fourier = {} as Record<Direction, OnlineFourier>;
     for (const d of DIRECTIONS) {
       const r = recordings[d];
@@ -113,11 +122,14 @@ export class RetinotopyAnalysis {
       this.segmentation = { key: segKey, value: segmentAreas(maps.azimuth, maps.altitude, grid, p) };
       this.runs.segmentation++;
     }
+    // The grid is the frames' and never changes: the snapshot is resampled once.
+    if (this.anatomical && !this.snapshot) this.snapshot = anatomicalOnGrid(this.anatomical, grid);
     return {
       grid,
       azimuth: maps.azimuth,
       altitude: maps.altitude,
       maps,
+      ...(this.snapshot ? { snapshot: this.snapshot } : {}),
       segmentation: this.segmentation.value,
       parameters: p,
     };

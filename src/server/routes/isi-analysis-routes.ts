@@ -82,6 +82,7 @@ export function isiAnalysisRoutes(service: IsiAnalysisService) {
           data: Buffer.from(layer.values.buffer, layer.values.byteOffset, layer.values.byteLength).toString(
             'base64',
           ),
+          ...(layer.source ? { source: layer.source } : {}),
         };
       },
     );

@@ -12,6 +12,8 @@ export interface LoadedLayer {
   min: number;
   max: number;
   values: Float32Array;
+  /** The anatomical layer only: the session's snapshot, or the mean frame when it has none. */
+  source?: 'snapshot' | 'mean_frame';
 }
 
 function decodeFloat32(base64: string): Float32Array {
@@ -32,6 +34,7 @@ export async function fetchLayer(id: string, name: LayerName, signal?: AbortSign
     min: reply.min,
     max: reply.max,
     values: decodeFloat32(reply.data),
+    ...(reply.source ? { source: reply.source } : {}),
   };
 }
 
@@ -45,6 +48,13 @@ export function analysisInfo(id: string, options: { wait?: boolean; signal?: Abo
 /** start_analysis (again with other parameters: recomputes only what they change). */
 export function startAnalysis(session: string, parameters: Record<string, unknown>) {
   return sendJson<IsiAnalysisInfo>('POST', '/api/v1/isi/analysis', { session, parameters });
+}
+
+/** What the page says the anatomical image under the layers is. */
+export function anatomicalCaption(source: LoadedLayer['source']): string {
+  return source === 'snapshot'
+    ? 'Anatomical: snapshot under green light'
+    : 'Anatomical: mean frame (no snapshot taken)';
 }
 
 export const RESULTS_FILE = 'analysis_results.h5';

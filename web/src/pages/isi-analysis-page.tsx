@@ -12,6 +12,7 @@ import { ErrorText } from '../components/error-text.tsx';
 import { useCan, useStreamMessages } from '../hooks.ts';
 import {
   analysisInfo,
+  anatomicalCaption,
   fetchLayer,
   type IsiAnalysisInfo,
   type LoadedLayer,
@@ -66,7 +67,8 @@ const RECOMPUTE_DELAY_MS = 400;
  * coherence, areas with boundaries) over the anatomical image, each with its colour scale and
  * opacity; the segmentation parameters, recomputed live as they change; export of the view as
  * PNG and of the results file. While the session is recorded its online maps follow from the
- * stream's `imaging` channel. The anatomical image is the session's mean frame.
+ * stream's `imaging` channel. The anatomical image is the session's snapshot under green light,
+ * or its mean frame when none was taken (the caption says which).
  */
 export function IsiAnalysisPage() {
   const { params } = useLocation();
@@ -264,6 +266,11 @@ function SessionAnalysis({ session }: { session: string }) {
             aria-label="Analysis layers"
             style={{ width: '100%', maxWidth: 640, imageRendering: 'pixelated', background: '#000' }}
           />
+          {layers.anatomical ? (
+            <p className="hint" data-testid="anatomical-caption">
+              {anatomicalCaption(layers.anatomical.source)}
+            </p>
+          ) : null}
         </div>
         <div className="side-column">
           <LayerControls

@@ -13,13 +13,16 @@ import { h5Ready, openH5File } from './h5-files.ts';
  * boundary_map (uint8); per direction phase_map/{LR,RL,TB,BT} (radians), magnitude_map/{dir},
  * coherence_map/{dir}; per axis delay_map/{azimuth,altitude} (radians of the sweep period); and
  * `areas`, a table stored as one 1-D dataset per column (label, area_px, sign, AU, AS). The
- * analysis parameters are attributes of the root.
+ * analysis parameters are attributes of the root. With the session's anatomical snapshot,
+ * `anatomical` (float32, on the maps' grid; attr source = "snapshot").
  */
 export interface AnalysisResults {
   grid: Grid;
   azimuth: Float64Array;
   altitude: Float64Array;
   maps?: RetinotopyMaps;
+  /** The session's anatomical snapshot on the maps' grid (anatomical-on-grid.ts), when it has one. */
+  snapshot?: Float32Array;
   segmentation: AreaSegmentation;
   parameters: AnalysisParameters;
 }
@@ -31,7 +34,7 @@ export async function writeAnalysisResults(path: string, results: AnalysisResult
     const { width, height } = results.grid;
     const map = (
       name: string,
-      data: Float64Array | Int32Array | Uint8Array,
+      data: Float64Array | Float32Array | Int32Array | Uint8Array,
       dtype: string,
       units?: string,
     ) => {
@@ -72,6 +75,11 @@ export async function writeAnalysisResults(path: string, results: AnalysisResult
     } else {
       // Segmentation alone: the VFS of the given maps (no coherence to weigh it by).
       map('raw_vfs_map', seg.signMap, '<f8');
+    }
+    if (results.snapshot) {
+      map('anatomical', results.snapshot, '<f4');
+      const ds = file.get('anatomical') as Dataset;
+      ds.create_attribute('source', 'snapshot');
     }
     file.create_group('areas');
     const rows = seg.areas;

@@ -123,7 +123,16 @@ export async function openBenchtopSession(path: string): Promise<GuideLayoutSess
         },
       };
     }
-    return { recordings, metadata, close: () => file.close() };
+    const snapshot = file.get('/anatomical');
+    const anatomical =
+      snapshot instanceof h5wasm.Dataset && snapshot.shape?.length === 2
+        ? {
+            height: snapshot.shape[0] as number,
+            width: snapshot.shape[1] as number,
+            pixels: Float32Array.from(snapshot.value as ArrayLike<number>),
+          }
+        : undefined;
+    return { recordings, metadata, ...(anatomical ? { anatomical } : {}), close: () => file.close() };
   } catch (err) {
     file.close();
     throw err;

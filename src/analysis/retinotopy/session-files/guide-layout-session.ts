@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dataset, File } from 'h5wasm/node';
 import { BenchtopError } from '../../../core/errors.ts';
+import type { AnatomicalSnapshot } from '../anatomical-on-grid.ts';
 import {
   DIRECTIONS,
   type Direction,
@@ -10,6 +11,7 @@ import {
 } from '../direction-recording.ts';
 import type { FrameData } from '../fourier-accumulator.ts';
 import { h5Ready, openH5File } from './h5-files.ts';
+import { decodeNpy } from './npy-array.ts';
 import { sweepTimingFromStimulus } from './stimulus-sweeps.ts';
 
 /**
@@ -21,7 +23,25 @@ import { sweepTimingFromStimulus } from './stimulus-sweeps.ts';
 export interface GuideLayoutSession {
   recordings: Record<Direction, DirectionRecording>;
   metadata: Record<string, unknown>;
+  /** The anatomical snapshot (`anatomical.npy`, a session file's `/anatomical`), when one was taken. */
+  anatomical?: AnatomicalSnapshot;
   close(): void;
+}
+
+/** The guide's `anatomical.npy` in `dir` (float32 or uint16 [h, w]), when there is one. */
+function readAnatomicalNpy(dir: string): AnatomicalSnapshot | undefined {
+  const path = join(dir, 'anatomical.npy');
+  if (!existsSync(path)) return undefined;
+  let npy: ReturnType<typeof decodeNpy>;
+  try {
+    npy = decodeNpy(readFileSync(path));
+  } catch (err) {
+    throw new BenchtopError('STORAGE_ERROR', `${path}: ${(err as Error).message}`, { path });
+  }
+  if (npy.shape.length !== 2)
+    throw new BenchtopError('STORAGE_ERROR', `${path} must be [h, w], not [${npy.shape}]`, { path });
+  const [height, width] = npy.shape as [number, number];
+  return { width, height, pixels: Float32Array.from(npy.data) };
 }
 
 function dataset(file: File, name: string, path: string): Dataset {
@@ -89,7 +109,8 @@ export async function openGuideLayoutSession(dir: string): Promise<GuideLayoutSe
         },
       };
     }
-    return { recordings, metadata, close };
+    const anatomical = readAnatomicalNpy(dir);
+    return { recordings, metadata, ...(anatomical ? { anatomical } : {}), close };
   } catch (err) {
     close();
     throw err;

@@ -1,16 +1,19 @@
 import type { PresentedStimulusFrame } from '../../../core/stimulus-frame.ts';
 import { IsiSessionFile } from '../../../imaging/isi-session-file.ts';
+import type { AnatomicalSnapshot } from '../anatomical-on-grid.ts';
 import { DIRECTIONS, type Direction } from '../direction-recording.ts';
 import type { SyntheticDirection } from './synthetic-session.ts';
 
 /**
  * Writes a synthetic session as Benchtop records one (docs/isi-session-file.md), through the
  * recorder's own IsiSessionFile: every stimulus frame labelled with its sweep and phase, with a
- * second of background (baseline, NaN angle) presented before the first sweep of each direction.
+ * second of background (baseline, NaN angle) presented before the first sweep of each direction;
+ * with `anatomical`, the snapshot as /anatomical.
  */
 export async function writeBenchtopSession(
   path: string,
   session: Record<Direction, SyntheticDirection>,
+  anatomical?: AnatomicalSnapshot,
 ): Promise<void> {
   const file = await IsiSessionFile.create(path, {
     session: 'synthetic',
@@ -62,5 +65,13 @@ export async function writeBenchtopSession(
       });
     }
   }
+  if (anatomical)
+    file.writeAnatomical({
+      camera: 'synthetic-camera',
+      frames: 4,
+      capturedAt: 1_000,
+      illumination: '',
+      ...anatomical,
+    });
   file.close({ stop_state: 'done', stop_reason: '' });
 }
