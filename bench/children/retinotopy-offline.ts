@@ -1,10 +1,12 @@
 import h5wasm, { type Dataset } from 'h5wasm/node';
 import { FourierWorkerPool } from '../../src/analysis/retinotopy/fourier-worker-pool.ts';
 import { OnlineFourier } from '../../src/analysis/retinotopy/online-fourier.ts';
+import { frameFileOffsets } from '../../src/storage/hdf5/frame-file-offsets.ts';
 
 // Usage: retinotopy-offline.ts PATH CHUNK PERIOD_S. One direction's stage 1 from a {DIR}_camera.h5
-// (what `benchtop isi analyze` does per direction): frames read CHUNK at a time with h5wasm,
-// accumulated by the worker pool (one thread per core), then the maps read out. Prints seconds.
+// (what `benchtop isi analyze` does per direction): frames CHUNK at a time, each worker of the
+// pool (one thread per core) reading its own pixels of them straight from the file, or through
+// h5wasm when their layout does not allow that; then the maps read out. Prints seconds.
 
 const [path, chunkArg, periodArg] = process.argv.slice(2);
 const chunk = Number(chunkArg);
@@ -30,11 +32,19 @@ const fourier = new OnlineFourier(pool, width, height, {
 });
 // One chunk with the workers while the next is read (as accumulateDirection does).
 let pending: Promise<void> = Promise.resolve();
+const onDisk = frameFileOffsets(path as string, 'frames');
 for (let k = 0; k < n; k += chunk) {
   const count = Math.min(chunk, n - k);
-  const data = frames.slice([[k, k + count], [], []]) as Uint16Array;
-  await pending;
-  pending = fourier.addFrames(data, stamps.subarray(k, k + count));
+  if (onDisk) {
+    const file = { path: path as string, offsets: onDisk.offsets.subarray(k, k + count) };
+    const next = fourier.addFramesFromFile(file, onDisk.element, stamps.subarray(k, k + count));
+    await pending;
+    pending = next;
+  } else {
+    const data = frames.slice([[k, k + count], [], []]) as Uint16Array;
+    await pending;
+    pending = fourier.addFrames(data, stamps.subarray(k, k + count));
+  }
 }
 await pending;
 const maps = await fourier.maps({ leakageCorrection: false });
@@ -42,5 +52,12 @@ const seconds = (performance.now() - start) / 1000;
 file.close();
 await pool.close();
 console.log(
-  JSON.stringify({ seconds, frames: n, used: fourier.framesUsed, threads: pool.size, check: maps.phase[0] }),
+  JSON.stringify({
+    seconds,
+    frames: n,
+    used: fourier.framesUsed,
+    threads: pool.size,
+    direct: onDisk !== null,
+    check: maps.phase[0],
+  }),
 );

@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { accumulateFrames, type FrameData, pixelSumsOn } from './fourier-accumulator.ts';
 import type { AccumulateRequest, FrameBinning, FrameDtype } from './fourier-worker-protocol.ts';
+import { readOwnPixels } from './worker-frame-reads.ts';
 
 /**
  * A stage-1 worker: adds a chunk of frames to the sums of its own pixel range. Frames, phasors and
@@ -41,7 +42,10 @@ function binFrame(frames: FrameData, k: number, b: FrameBinning, pixels: number,
 
 parentPort?.on('message', (request: AccumulateRequest) => {
   const sums = pixelSumsOn(request.sums, request.pixels);
-  const frames = views[request.dtype](request.frames);
+  const { file, pixels, frameCount, from, to } = request;
+  const frames = file
+    ? readOwnPixels(file, request.dtype, pixels, frameCount, from, to)
+    : views[request.dtype](request.frames as SharedArrayBuffer);
   const cos = new Float64Array(request.phasors, 0, request.frameCount);
   const sin = new Float64Array(request.phasors, request.frameCount * 8, request.frameCount);
   const binning = request.binning;
