@@ -12,13 +12,14 @@ const [path, chunkArg, periodArg] = process.argv.slice(2);
 const chunk = Number(chunkArg);
 const periodS = Number(periodArg);
 const start = performance.now();
+// The workers start up while h5wasm compiles (as analyzeSession, which makes its pool first).
+const pool = new FourierWorkerPool();
 const m = await h5wasm.ready;
 m.activate_throwing_error_handler();
 const file = new h5wasm.File(path as string, 'r');
 const frames = file.get('frames') as Dataset;
 const stamps = (file.get('timestamps') as Dataset).value as BigInt64Array;
 const [n, height, width] = frames.shape as [number, number, number];
-const pool = new FourierWorkerPool();
 const first = Number(stamps[0]);
 const cycles = Math.floor((Number(stamps[n - 1]) - first) / 1e6 / periodS) + 1;
 const fourier = new OnlineFourier(pool, width, height, {

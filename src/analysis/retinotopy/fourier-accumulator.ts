@@ -59,8 +59,8 @@ export function addFramePhasor(sums: FrameSums, c: number, s: number): void {
 export type FrameData = Uint8Array | Uint16Array | Uint32Array | Int16Array | Float32Array | Float64Array;
 
 /**
- * Adds `frameCount` consecutive frames (each `framePixels` long, laid out one after the other in
- * `frames`) to the sums of pixels [from, to). `cos[k]`, `sin[k]` are cos/sin(2πf·t) of frame k.
+ * Adds `frameCount` consecutive frames (frame k's pixel p at k × framePixels + p in `frames`;
+ * framePixels may exceed the frame's pixels, a padded stride) to the sums of pixels [from, to). `cos[k]`, `sin[k]` are cos/sin(2πf·t) of frame k.
  * This is the inner loop; it runs on the worker threads, each over its own pixel range.
  */
 export function accumulateFrames(

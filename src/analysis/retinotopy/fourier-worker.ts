@@ -43,14 +43,15 @@ function binFrame(frames: FrameData, k: number, b: FrameBinning, pixels: number,
 parentPort?.on('message', (request: AccumulateRequest) => {
   const sums = pixelSumsOn(request.sums, request.pixels);
   const { file, pixels, frameCount, from, to } = request;
-  const frames = file
+  // Read from the file, frames are `stride` apart in the buffer (frameStride says why).
+  const { frames, stride } = file
     ? readOwnPixels(file, request.dtype, pixels, frameCount, from, to)
-    : views[request.dtype](request.frames as SharedArrayBuffer);
+    : { frames: views[request.dtype](request.frames as SharedArrayBuffer), stride: pixels };
   const cos = new Float64Array(request.phasors, 0, request.frameCount);
   const sin = new Float64Array(request.phasors, request.frameCount * 8, request.frameCount);
   const binning = request.binning;
   if (!binning) {
-    accumulateFrames(sums, frames, request.pixels, request.frameCount, cos, sin, request.from, request.to);
+    accumulateFrames(sums, frames, stride, frameCount, cos, sin, from, to);
   } else {
     for (let k = 0; k < request.frameCount; k++) {
       const frame = binFrame(frames, k, binning, request.pixels, request.from, request.to);
