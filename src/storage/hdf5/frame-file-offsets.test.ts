@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { frameFileOffsets } from './frame-file-offsets.ts';
+import { frameFileOffsets, int64ColumnInFile } from './frame-file-offsets.ts';
 
 const PYTHON = '/usr/bin/python3';
 const script = fileURLToPath(new URL('./test-support/write_frame_layouts.py', import.meta.url));
@@ -74,5 +74,14 @@ describe('frameFileOffsets on files h5py wrote', { skip: h5pyMissing }, () => {
   it('says null for a dataset that is not there', () => {
     assert.equal(frameFileOffsets(join(dir, 'contiguous.h5'), 'nothing'), null);
     assert.equal(frameFileOffsets(join(dir, 'deep-btree.h5'), 'camera/none/frames'), null);
+  });
+
+  it('reads a contiguous int64 column (timestamps) and declines other datasets', () => {
+    for (const name of ['contiguous.h5', 'int16-latest.h5']) {
+      const frames = listing[name]![1];
+      const expected = BigInt64Array.from({ length: frames }, (_, t) => BigInt(1_000_000 + 33_333 * t));
+      assert.deepEqual(int64ColumnInFile(join(dir, name), 'timestamps'), expected, name);
+    }
+    assert.equal(int64ColumnInFile(join(dir, 'contiguous.h5'), 'frames'), null);
   });
 });

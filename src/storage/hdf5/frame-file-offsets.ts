@@ -25,10 +25,22 @@ const UNDEFINED = 2 ** 64 - 1;
  * groups, layout message 3 and contiguous 4, version 1 chunk B-trees); reads never modify.
  */
 export function frameFileOffsets(path: string, datasetPath: string): FrameFileOffsets | null {
+  return walk(path, (w) => w.frames(datasetPath));
+}
+
+/**
+ * The values of a 1-d contiguous int64 dataset (timestamps), read the same way, so a file whose
+ * frames are read directly needs no HDF5 library at all; null for any other layout or type.
+ */
+export function int64ColumnInFile(path: string, datasetPath: string): BigInt64Array | null {
+  return walk(path, (w) => w.int64Column(datasetPath));
+}
+
+function walk<T>(path: string, use: (w: Hdf5Walk) => T | null): T | null {
   if (endianness() !== 'LE') return null;
   const fd = openSync(path, 'r');
   try {
-    return new Hdf5Walk(fd).frames(datasetPath);
+    return use(new Hdf5Walk(fd));
   } catch (err) {
     if (err instanceof Unsupported) return null;
     throw err;
@@ -56,13 +68,35 @@ class Hdf5Walk {
   }
 
   frames(datasetPath: string): FrameFileOffsets | null {
+    const dataset = this.dataset(datasetPath);
+    return dataset && this.datasetOffsets(dataset);
+  }
+
+  /** A 1-d contiguous little-endian int64 dataset's values. */
+  int64Column(datasetPath: string): BigInt64Array | null {
+    const dataset = this.dataset(datasetPath);
+    const space = dataset?.find((m) => m.type === 0x01)?.body;
+    const type = dataset?.find((m) => m.type === 0x03)?.body;
+    const layout = dataset?.find((m) => m.type === 0x08)?.body;
+    if (!space || !type || !layout || space[1] !== 1) return null;
+    if ((type[0]! & 0x0f) !== 0 || (type[1]! & 0x09) !== 0x08 || view(type).getUint32(4, true) !== 8)
+      return null;
+    if ((layout[0] !== 3 && layout[0] !== 4) || layout[1] !== 1) return null;
+    const count = u64(space, space[0] === 1 ? 8 : 4);
+    const address = u64(layout, 2);
+    if (count === 0 || address === UNDEFINED) return null;
+    return new BigInt64Array(this.read(this.base + address, count * 8).buffer);
+  }
+
+  /** The object header messages of the dataset at `datasetPath`, or null when there is none. */
+  private dataset(datasetPath: string): Message[] | null {
     let header = this.rootHeader();
     for (const name of datasetPath.split('/').filter((p) => p !== '')) {
       const child = this.child(this.messages(header), name);
       if (child === null) return null;
       header = child;
     }
-    return this.datasetOffsets(this.messages(header));
+    return this.messages(header);
   }
 
   private read(position: number, length: number): Uint8Array {

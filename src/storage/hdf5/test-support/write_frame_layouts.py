@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Writes T x H x W datasets in the layouts frame-file-offsets.test.ts looks up, with h5py.
 
-Usage: write_frame_layouts.py DIR. Frame t's pixel i holds (t * 31 + i) % 65536 (of the dtype).
+Usage: write_frame_layouts.py DIR. Frame t's pixel i holds (t * 31 + i) % 65536 (of the dtype);
+`timestamps` (int64, contiguous) beside it holds 1_000_000 + 33_333 t.
 Prints one JSON line: {file name: [dataset path, T, H, W, dtype]}.
 """
 import json
@@ -42,6 +43,7 @@ def main(out):
             for k in range(c['t']):
                 if k != c.get('skip'):
                     d[k] = data[k]
+            f.create_dataset('timestamps', data=(1_000_000 + np.arange(c['t']) * 33_333).astype('<i8'))
             # Many attributes and siblings: continuation blocks and multi-node groups.
             for a in range(c.get('extra', 0)):
                 d.attrs[f'attribute_{a}'] = np.arange(20) * a
