@@ -10,6 +10,8 @@ export interface AccumulateRequest {
   pixels: number;
   /** frameCount frames of `pixels` values each (or of the source size when binned), of type dtype. */
   frames?: SharedArrayBuffer;
+  /** Elements from one frame's start to the next in `frames` (default `pixels`; frameStride). */
+  stride?: number;
   /** Instead of `frames`: each worker reads its own pixels of the frames from this file. */
   file?: FramesInFile;
   /** Set: the frames are `width` × `height` and each of the `pixels` sums takes a factor × factor block's mean. */

@@ -43,10 +43,10 @@ function binFrame(frames: FrameData, k: number, b: FrameBinning, pixels: number,
 parentPort?.on('message', (request: AccumulateRequest) => {
   const sums = pixelSumsOn(request.sums, request.pixels);
   const { file, pixels, frameCount, from, to } = request;
-  // Read from the file, frames are `stride` apart in the buffer (frameStride says why).
+  // Frames are `stride` apart in the buffer (frameStride says why).
   const { frames, stride } = file
     ? readOwnPixels(file, request.dtype, pixels, frameCount, from, to)
-    : { frames: views[request.dtype](request.frames as SharedArrayBuffer), stride: pixels };
+    : { frames: views[request.dtype](request.frames as SharedArrayBuffer), stride: request.stride ?? pixels };
   const cos = new Float64Array(request.phasors, 0, request.frameCount);
   const sin = new Float64Array(request.phasors, request.frameCount * 8, request.frameCount);
   const binning = request.binning;

@@ -4,6 +4,7 @@ import {
   type FourierMaps,
   type FrameData,
   type FrameSums,
+  frameStride,
   pixelSumsOn,
   type ReadOutOptions,
   readOutMaps,
@@ -85,15 +86,16 @@ export class OnlineFourier {
    * lag 1.5–3 frames). Chunks finish in the order they were posted.
    */
   addFrames(frames: FrameData, timestampsUs: ArrayLike<number | bigint>): Promise<void> {
-    let chunk: { shared: FrameData; used: number; phasors: SharedArrayBuffer } | null;
+    let chunk: ReturnType<OnlineFourier['prepare']>;
     try {
       chunk = this.prepare(frames, timestampsUs);
     } catch (error) {
       return Promise.reject(error);
     }
     if (!chunk) return this.last;
-    const { shared, used, phasors } = chunk;
-    return this.post({ frames: shared.buffer as SharedArrayBuffer, dtype: dtypeOf(frames) }, used, phasors);
+    const { shared, used, phasors, stride } = chunk;
+    const source = { frames: shared.buffer as SharedArrayBuffer, stride, dtype: dtypeOf(frames) };
+    return this.post(source, used, phasors);
   }
 
   /**
@@ -114,7 +116,9 @@ export class OnlineFourier {
   }
 
   private post(
-    source: { frames: SharedArrayBuffer; dtype: FrameDtype } | { file: FramesInFile; dtype: FrameDtype },
+    source:
+      | { frames: SharedArrayBuffer; stride: number; dtype: FrameDtype }
+      | { file: FramesInFile; dtype: FrameDtype },
     used: number,
     phasors: SharedArrayBuffer,
   ): Promise<void> {
@@ -166,11 +170,14 @@ export class OnlineFourier {
     return { keep, phasors };
   }
 
-  /** The frames in the window on a SharedArrayBuffer and their phasors, or null when none is. */
+  /**
+   * The frames in the window on a SharedArrayBuffer and their phasors, or null when none is. A
+   * copy lays the frames `stride` elements apart (frameStride: not a power of two of bytes).
+   */
   private prepare(
     frames: FrameData,
     timestampsUs: ArrayLike<number | bigint>,
-  ): { shared: FrameData; used: number; phasors: SharedArrayBuffer } | null {
+  ): { shared: FrameData; used: number; phasors: SharedArrayBuffer; stride: number } | null {
     const pixels = this.binning ? this.binning.width * this.binning.height : this.width * this.height;
     const count = timestampsUs.length;
     if (frames.length < count * pixels) {
@@ -182,15 +189,17 @@ export class OnlineFourier {
     const used = keep.length;
     const contiguous = keep[0] === 0 && keep[used - 1] === used - 1;
     if (contiguous && frames.buffer instanceof SharedArrayBuffer && frames.byteOffset === 0) {
-      return { shared: frames, used, phasors };
+      return { shared: frames, used, phasors, stride: pixels };
     }
+    // Binned frames are read at the source size, one after the other (binFrame).
+    const stride = this.binning ? pixels : frameStride(pixels, frames.BYTES_PER_ELEMENT);
     const Ctor = frames.constructor as new (b: SharedArrayBuffer) => FrameData;
-    const shared = new Ctor(new SharedArrayBuffer(used * pixels * frames.BYTES_PER_ELEMENT));
+    const shared = new Ctor(new SharedArrayBuffer(used * stride * frames.BYTES_PER_ELEMENT));
     for (let k = 0; k < used; k++) {
       const src = (keep[k] as number) * pixels;
-      shared.set(frames.subarray(src, src + pixels) as never, k * pixels);
+      shared.set(frames.subarray(src, src + pixels) as never, k * stride);
     }
-    return { shared, used, phasors };
+    return { shared, used, phasors, stride };
   }
 
   /** The maps from every frame added so far (waits for chunks still being accumulated). */

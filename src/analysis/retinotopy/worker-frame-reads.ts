@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
-import type { FrameData } from './fourier-accumulator.ts';
+import { type FrameData, frameStride } from './fourier-accumulator.ts';
 import type { FrameDtype, FramesInFile } from './fourier-worker-protocol.ts';
 
 const elements: Record<FrameDtype, new (b: ArrayBuffer) => FrameData> = {
@@ -13,18 +13,6 @@ const elements: Record<FrameDtype, new (b: ArrayBuffer) => FrameData> = {
 
 /** Reused from chunk to chunk: a worker takes one request at a time. */
 let buffer = new ArrayBuffer(0);
-
-/**
- * Elements from one frame's start to the next's in the buffer: a whole number of 4 KiB pages plus
- * one cache line. Frames exactly 2^k bytes apart (512 × 512 uint16: 512 KiB) put pixel p of every
- * frame in the same L1 and L2 cache set, so the accumulation, which reads each pixel down the
- * chunk's frames, missed the caches on nearly every load; one line more spreads them over the
- * sets.
- */
-export function frameStride(pixels: number, bytesPerElement: number): number {
-  const bytes = Math.ceil((pixels * bytesPerElement) / 4096) * 4096 + 64;
-  return bytes / bytesPerElement;
-}
 
 /**
  * The frames of `file` as a worker needs them: only pixels [from, to) of each frame are read, with
