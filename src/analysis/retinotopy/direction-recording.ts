@@ -1,4 +1,5 @@
 import type { FrameData } from './fourier-accumulator.ts';
+import type { FrameDtype } from './fourier-worker-protocol.ts';
 import type { SweepTiming } from './sweep-timing.ts';
 
 export const DIRECTIONS = ['LR', 'RL', 'TB', 'BT'] as const;
@@ -26,4 +27,15 @@ export interface DirectionRecording {
   timing: SweepTiming;
   /** Frames [start, start + count). */
   readFrames(start: number, count: number): Promise<FrameChunk>;
+  /** Set when every frame lies whole in a file: the workers read them there themselves. */
+  framesInFile?: FramesOnDisk;
+}
+
+/** Where a recording's frames lie in its file, and their timestamps. */
+export interface FramesOnDisk {
+  path: string;
+  dtype: FrameDtype;
+  /** Byte offset of each frame. */
+  offsets: Float64Array;
+  timestampsUs: ArrayLike<number | bigint>;
 }

@@ -59,8 +59,20 @@ export function addFramePhasor(sums: FrameSums, c: number, s: number): void {
 export type FrameData = Uint8Array | Uint16Array | Uint32Array | Int16Array | Float32Array | Float64Array;
 
 /**
- * Adds `frameCount` consecutive frames (each `framePixels` long, laid out one after the other in
- * `frames`) to the sums of pixels [from, to). `cos[k]`, `sin[k]` are cos/sin(2πf·t) of frame k.
+ * Elements from one frame's start to the next's in the buffer: a whole number of 4 KiB pages plus
+ * one cache line. Frames exactly 2^k bytes apart (512 × 512 uint16: 512 KiB) put pixel p of every
+ * frame in the same L1 and L2 cache set, so the accumulation, which reads each pixel down the
+ * chunk's frames, missed the caches on nearly every load; one line more spreads them over the
+ * sets.
+ */
+export function frameStride(pixels: number, bytesPerElement: number): number {
+  const bytes = Math.ceil((pixels * bytesPerElement) / 4096) * 4096 + 64;
+  return bytes / bytesPerElement;
+}
+
+/**
+ * Adds `frameCount` consecutive frames (frame k's pixel p at k × framePixels + p in `frames`;
+ * framePixels may exceed the frame's pixels, a padded stride) to the sums of pixels [from, to). `cos[k]`, `sin[k]` are cos/sin(2πf·t) of frame k.
  * This is the inner loop; it runs on the worker threads, each over its own pixel range.
  */
 export function accumulateFrames(

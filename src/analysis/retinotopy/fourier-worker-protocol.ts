@@ -1,5 +1,7 @@
+import type { FrameElement } from '../../storage/hdf5/frame-file-offsets.ts';
+
 /** Messages between OnlineFourier and its stage-1 workers (fourier-worker.ts). */
-export type FrameDtype = 'uint8' | 'uint16' | 'uint32' | 'int16' | 'float32' | 'float64';
+export type FrameDtype = FrameElement;
 
 export interface AccumulateRequest {
   id: number;
@@ -7,7 +9,11 @@ export interface AccumulateRequest {
   sums: SharedArrayBuffer;
   pixels: number;
   /** frameCount frames of `pixels` values each (or of the source size when binned), of type dtype. */
-  frames: SharedArrayBuffer;
+  frames?: SharedArrayBuffer;
+  /** Elements from one frame's start to the next in `frames` (default `pixels`; frameStride). */
+  stride?: number;
+  /** Instead of `frames`: each worker reads its own pixels of the frames from this file. */
+  file?: FramesInFile;
   /** Set: the frames are `width` × `height` and each of the `pixels` sums takes a factor × factor block's mean. */
   binning?: FrameBinning;
   dtype: FrameDtype;
@@ -27,4 +33,11 @@ export interface FrameBinning {
   factor: number;
   width: number;
   height: number;
+}
+
+/** Frames lying whole in a file, one after another or not (frame-file-offsets.ts finds them). */
+export interface FramesInFile {
+  path: string;
+  /** Byte offset of each of the frameCount frames (`pixels` elements of dtype each). */
+  offsets: Float64Array;
 }

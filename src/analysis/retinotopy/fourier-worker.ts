@@ -2,6 +2,7 @@ import { parentPort } from 'node:worker_threads';
 import { blockMean } from './block-mean.ts';
 import { accumulateFrames, type FrameData, pixelSumsOn } from './fourier-accumulator.ts';
 import type { AccumulateRequest, FrameBinning, FrameDtype } from './fourier-worker-protocol.ts';
+import { readOwnPixels } from './worker-frame-reads.ts';
 
 /**
  * A stage-1 worker: adds a chunk of frames to the sums of its own pixel range. Frames, phasors and
@@ -30,12 +31,16 @@ function binFrame(frames: FrameData, k: number, b: FrameBinning, pixels: number,
 
 parentPort?.on('message', (request: AccumulateRequest) => {
   const sums = pixelSumsOn(request.sums, request.pixels);
-  const frames = views[request.dtype](request.frames);
+  const { file, pixels, frameCount, from, to } = request;
+  // Frames are `stride` apart in the buffer (frameStride says why).
+  const { frames, stride } = file
+    ? readOwnPixels(file, request.dtype, pixels, frameCount, from, to)
+    : { frames: views[request.dtype](request.frames as SharedArrayBuffer), stride: request.stride ?? pixels };
   const cos = new Float64Array(request.phasors, 0, request.frameCount);
   const sin = new Float64Array(request.phasors, request.frameCount * 8, request.frameCount);
   const binning = request.binning;
   if (!binning) {
-    accumulateFrames(sums, frames, request.pixels, request.frameCount, cos, sin, request.from, request.to);
+    accumulateFrames(sums, frames, stride, frameCount, cos, sin, from, to);
   } else {
     for (let k = 0; k < request.frameCount; k++) {
       const frame = binFrame(frames, k, binning, request.pixels, request.from, request.to);

@@ -4,13 +4,14 @@ import {
   type FourierMaps,
   type FrameData,
   type FrameSums,
+  frameStride,
   pixelSumsOn,
   type ReadOutOptions,
   readOutMaps,
   SUMS_PER_PIXEL,
 } from './fourier-accumulator.ts';
 import type { FourierWorkerPool } from './fourier-worker-pool.ts';
-import type { FrameBinning, FrameDtype } from './fourier-worker-protocol.ts';
+import type { FrameBinning, FrameDtype, FramesInFile } from './fourier-worker-protocol.ts';
 import { frameTimeInWindow, type SweepTiming, sweepFrequencyHz } from './sweep-timing.ts';
 
 function dtypeOf(frames: FrameData): FrameDtype {
@@ -85,21 +86,48 @@ export class OnlineFourier {
    * lag 1.5–3 frames). Chunks finish in the order they were posted.
    */
   addFrames(frames: FrameData, timestampsUs: ArrayLike<number | bigint>): Promise<void> {
-    let chunk: { shared: FrameData; used: number; phasors: SharedArrayBuffer } | null;
+    let chunk: ReturnType<OnlineFourier['prepare']>;
     try {
       chunk = this.prepare(frames, timestampsUs);
     } catch (error) {
       return Promise.reject(error);
     }
     if (!chunk) return this.last;
-    const { shared, used, phasors } = chunk;
+    const { shared, used, phasors, stride } = chunk;
+    const source = { frames: shared.buffer as SharedArrayBuffer, stride, dtype: dtypeOf(frames) };
+    return this.post(source, used, phasors);
+  }
+
+  /**
+   * As addFrames, for `timestampsUs.length` frames that lie whole in a file at `file.offsets`:
+   * each worker reads its own pixels of them (worker-frame-reads.ts), so the frames are never
+   * copied through this thread. Not with binning.
+   */
+  addFramesFromFile(
+    file: FramesInFile,
+    dtype: FrameDtype,
+    timestampsUs: ArrayLike<number | bigint>,
+  ): Promise<void> {
+    if (this.binning) return Promise.reject(new Error('frames from a file cannot be binned'));
+    const window = this.window(timestampsUs);
+    if (!window) return this.last;
+    const offsets = Float64Array.from(window.keep, (k) => file.offsets[k] as number);
+    return this.post({ file: { path: file.path, offsets }, dtype }, window.keep.length, window.phasors);
+  }
+
+  private post(
+    source:
+      | { frames: SharedArrayBuffer; stride: number; dtype: FrameDtype }
+      | { file: FramesInFile; dtype: FrameDtype },
+    used: number,
+    phasors: SharedArrayBuffer,
+  ): Promise<void> {
     this.inFlight++;
     const done = this.pool
       .accumulate({
         sums: this.sumsBuffer,
         pixels: this.width * this.height,
-        frames: shared.buffer as SharedArrayBuffer,
-        dtype: dtypeOf(frames),
+        ...source,
         frameCount: used,
         phasors,
         ...(this.binning ? { binning: this.binning } : {}),
@@ -117,19 +145,13 @@ export class OnlineFourier {
     return done;
   }
 
-  /** The frames in the window on a SharedArrayBuffer and their phasors, or null when none is. */
-  private prepare(
-    frames: FrameData,
+  /** Which of the frames fall in the window of whole cycles, and their phasors (null: none). */
+  private window(
     timestampsUs: ArrayLike<number | bigint>,
-  ): { shared: FrameData; used: number; phasors: SharedArrayBuffer } | null {
-    const pixels = this.binning ? this.binning.width * this.binning.height : this.width * this.height;
-    const count = timestampsUs.length;
-    if (frames.length < count * pixels) {
-      throw new RangeError(`${count} timestamps but only ${frames.length / pixels} frames`);
-    }
+  ): { keep: number[]; phasors: SharedArrayBuffer } | null {
     const keep: number[] = [];
     const times: number[] = [];
-    for (let k = 0; k < count; k++) {
+    for (let k = 0; k < timestampsUs.length; k++) {
       const t = frameTimeInWindow(this.timing, Number(timestampsUs[k]));
       if (t === undefined) continue;
       keep.push(k);
@@ -145,17 +167,39 @@ export class OnlineFourier {
       cos[k] = Math.cos(angle);
       sin[k] = Math.sin(angle);
     }
+    return { keep, phasors };
+  }
+
+  /**
+   * The frames in the window on a SharedArrayBuffer and their phasors, or null when none is. A
+   * copy lays the frames `stride` elements apart (frameStride: not a power of two of bytes).
+   */
+  private prepare(
+    frames: FrameData,
+    timestampsUs: ArrayLike<number | bigint>,
+  ): { shared: FrameData; used: number; phasors: SharedArrayBuffer; stride: number } | null {
+    const pixels = this.binning ? this.binning.width * this.binning.height : this.width * this.height;
+    const count = timestampsUs.length;
+    if (frames.length < count * pixels) {
+      throw new RangeError(`${count} timestamps but only ${frames.length / pixels} frames`);
+    }
+    const window = this.window(timestampsUs);
+    if (!window) return null;
+    const { keep, phasors } = window;
+    const used = keep.length;
     const contiguous = keep[0] === 0 && keep[used - 1] === used - 1;
     if (contiguous && frames.buffer instanceof SharedArrayBuffer && frames.byteOffset === 0) {
-      return { shared: frames, used, phasors };
+      return { shared: frames, used, phasors, stride: pixels };
     }
+    // Binned frames are read at the source size, one after the other (binFrame).
+    const stride = this.binning ? pixels : frameStride(pixels, frames.BYTES_PER_ELEMENT);
     const Ctor = frames.constructor as new (b: SharedArrayBuffer) => FrameData;
-    const shared = new Ctor(new SharedArrayBuffer(used * pixels * frames.BYTES_PER_ELEMENT));
+    const shared = new Ctor(new SharedArrayBuffer(used * stride * frames.BYTES_PER_ELEMENT));
     for (let k = 0; k < used; k++) {
       const src = (keep[k] as number) * pixels;
-      shared.set(frames.subarray(src, src + pixels) as never, k * pixels);
+      shared.set(frames.subarray(src, src + pixels) as never, k * stride);
     }
-    return { shared, used, phasors };
+    return { shared, used, phasors, stride };
   }
 
   /** The maps from every frame added so far (waits for chunks still being accumulated). */

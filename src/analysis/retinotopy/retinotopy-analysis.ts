@@ -30,6 +30,10 @@ const SEGMENTATION_KEYS = [
   'visual_space_close_iter',
 ] as const;
 
+function sliceOf<T>(values: ArrayLike<T>, start: number, end: number): ArrayLike<T> {
+  return Array.prototype.slice.call(values, start, end) as T[];
+}
+
 const keyOf = (p: AnalysisParameters, keys: readonly (keyof AnalysisParameters)[]) =>
   JSON.stringify(keys.map((k) => p[k]));
 
@@ -76,11 +80,23 @@ export class RetinotopyAnalysis {
       const recording = this.recordings[d];
       // One chunk with the workers while the next is read (accumulateDirection says why).
       let pending: Promise<void> = Promise.resolve();
+      const onDisk = recording.framesInFile;
       for (let start = 0; start < recording.frameCount; start += chunkFrames) {
         const count = Math.min(chunkFrames, recording.frameCount - start);
-        const chunk = await recording.readFrames(start, count);
-        await pending;
-        pending = this.fourier[d].addFrames(chunk.frames, chunk.timestampsUs);
+        if (onDisk) {
+          // The workers read the frames; the next chunk is queued behind this one.
+          const next = this.fourier[d].addFramesFromFile(
+            { path: onDisk.path, offsets: onDisk.offsets.subarray(start, start + count) },
+            onDisk.dtype,
+            sliceOf(onDisk.timestampsUs, start, start + count),
+          );
+          await pending;
+          pending = next;
+        } else {
+          const chunk = await recording.readFrames(start, count);
+          await pending;
+          pending = this.fourier[d].addFrames(chunk.frames, chunk.timestampsUs);
+        }
         done += count;
         onProgress?.(done, total);
       }

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dataset, File } from 'h5wasm/node';
 import { BenchtopError } from '../../../core/errors.ts';
+import { frameFileOffsets } from '../../../storage/hdf5/frame-file-offsets.ts';
 import type { AnatomicalSnapshot } from '../anatomical-on-grid.ts';
 import {
   DIRECTIONS,
@@ -52,7 +53,15 @@ function dataset(file: File, name: string, path: string): Dataset {
   return entity as Dataset;
 }
 
-export async function openGuideLayoutSession(dir: string): Promise<GuideLayoutSession> {
+/**
+ * `directReads` (default on): when a camera file's frames lie whole in it (contiguous, or
+ * unfiltered chunks of whole frames), the analysis workers read them there themselves; off, or
+ * for any other layout, they are read through HDF5 (the same values either way).
+ */
+export async function openGuideLayoutSession(
+  dir: string,
+  { directReads = true }: { directReads?: boolean } = {},
+): Promise<GuideLayoutSession> {
   await h5Ready();
   const files: File[] = [];
   const close = () => {
@@ -96,6 +105,8 @@ export async function openGuideLayoutSession(dir: string): Promise<GuideLayoutSe
         dataset(stimulus, 'frame_indices', stimulusPath).value as ArrayLike<number | bigint>,
         dataset(stimulus, 'angles', stimulusPath).value as ArrayLike<number>,
       );
+      const located = directReads ? frameFileOffsets(cameraPath, 'frames') : null;
+      const onDisk = located?.shape.join() === shape.join() ? located : null;
       recordings[direction] = {
         direction,
         width,
@@ -107,6 +118,16 @@ export async function openGuideLayoutSession(dir: string): Promise<GuideLayoutSe
           const timestampsUs = Array.prototype.slice.call(stamps, start, start + n) as (number | bigint)[];
           return { frames: data, timestampsUs };
         },
+        ...(onDisk
+          ? {
+              framesInFile: {
+                path: cameraPath,
+                dtype: onDisk.element,
+                offsets: onDisk.offsets,
+                timestampsUs: stamps,
+              },
+            }
+          : {}),
       };
     }
     const anatomical = readAnatomicalNpy(dir);
