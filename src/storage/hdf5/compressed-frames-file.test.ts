@@ -176,22 +176,24 @@ print(json.dumps([int(v) for v in d[:, 0, :3].ravel()] + [int(d[4].astype(np.int
     file.close();
   });
 
+  /** The layout writeFile uses, for reopening its files. */
+  const resumeOptions = () => ({
+    height: H,
+    width: W,
+    elementSize: 2,
+    filters: filterPipeline('deflate', 1, 2),
+    directWrites: false,
+  });
+
   it(
     'resumes a file left mid-run after its first keepFrames rows, across B-tree nodes (h5py)',
     { skip: !h5pyPresent && 'python3-h5py not installed' },
     () => {
-      const options = {
-        height: H,
-        width: W,
-        elementSize: 2,
-        filters: filterPipeline('deflate', 1, 2),
-        directWrites: false,
-      };
       // 70 rows flushed (two leaf nodes), then 3 more written and never flushed: a killed writer.
       const { path, file } = writeFile('resumed.h5', range(0, 73), new Set([69]));
       file.abandon();
       // The run counted 66 of them: rows 66.. are dropped, the next writer goes on at row 66.
-      const resumed = CompressedFramesFile.resume(path, options, 66);
+      const resumed = CompressedFramesFile.resume(path, resumeOptions(), 66);
       resumed.setAttrs({ interpretation: 'image' });
       assert.equal(resumed.rowsStored, 66);
       assert.equal(resumed.rowsExtent, 66);
@@ -211,19 +213,12 @@ print(json.dumps([int(v) for v in d[:, 0, :3].ravel()] + [int(d[4].astype(np.int
   it('resumes nothing with keepFrames 0 and refuses a file of other frames', () => {
     const { path, file } = writeFile('restart.h5', [0, 1], new Set([1]));
     file.close();
-    const options = {
-      height: H,
-      width: W,
-      elementSize: 2,
-      filters: filterPipeline('deflate', 1, 2),
-      directWrites: false,
-    };
-    const fresh = CompressedFramesFile.resume(path, options, 0);
+    const fresh = CompressedFramesFile.resume(path, resumeOptions(), 0);
     assert.equal(fresh.rowsStored, 0);
     fresh.writeChunk(0, compressChunk('deflate', 1, 2, frame(0)));
     fresh.close();
     assert.throws(
-      () => CompressedFramesFile.resume(path, { ...options, width: W + 1 }, 1),
+      () => CompressedFramesFile.resume(path, { ...resumeOptions(), width: W + 1 }, 1),
       /holds 6×10 frames of 2-byte pixels, not 6×11/,
     );
   });
