@@ -34,15 +34,39 @@ interface SimulatorRound {
 }
 
 /**
- * The line at 50 parts/s (20 ms cycle, a 10 ms Part.Completed pulse, the driver's fastest
- * 10 ms scan) with a CV-X program of 5 ms; and the same line with the simulator's default
- * 25 ms program, which alone caps one station at 40 inspections/s (the camera as the limit);
- * and 40 parts/s (a 12.5 ms pulse), where a 10 ms scan has room to see every edge.
+ * The line faster than the target (16 ms cycle, 62.5 parts/s offered) so that "sustains ≥ 50
+ * parts/s" is measured with headroom, not capped by the line itself; the line at 50 parts/s (20 ms
+ * cycle); both with the driver's fastest 10 ms tag scan and a CV-X program of 5 ms. And the line at
+ * 50 parts/s with the simulator's default 25 ms program, which alone caps one station at 40
+ * inspections/s (the camera as the limit, so no target there). Parts are Part.Counter steps (the
+ * shipped config's part_event), so a scan sees every part while the cycle is longer than the scan.
+ * `targets`: the rate target applies only where the line offers more than it.
  */
 const SIMULATED = [
-  { label: '50 parts/s, camera 5 ms', cycleMs: 20, scanMs: 10, cameraMs: 5 },
-  { label: '50 parts/s, camera 25 ms', cycleMs: 20, scanMs: 10, cameraMs: 25 },
-  { label: '40 parts/s, camera 5 ms', cycleMs: 25, scanMs: 10, cameraMs: 5 },
+  {
+    label: '62.5 parts/s, camera 5 ms',
+    cycleMs: 16,
+    scanMs: 10,
+    cameraMs: 5,
+    rateTarget: true,
+    latencyTarget: true,
+  },
+  {
+    label: '50 parts/s, camera 5 ms',
+    cycleMs: 20,
+    scanMs: 10,
+    cameraMs: 5,
+    rateTarget: false,
+    latencyTarget: true,
+  },
+  {
+    label: '50 parts/s, camera 25 ms',
+    cycleMs: 20,
+    scanMs: 10,
+    cameraMs: 25,
+    rateTarget: false,
+    latencyTarget: false,
+  },
 ] as const;
 
 async function postgresMissing(): Promise<string | null> {
@@ -113,7 +137,7 @@ export const lineTrackingBenchmark: Benchmark = {
           `  round ${round + 1}/${ctx.rounds} ${c.label}: ${r.parts_per_s.toFixed(1)} parts/s tracked of ${r.offered_per_s} made, ` +
             `event → write-back p50 ${r.e2e_p50_ms.toFixed(1)} p99 ${r.e2e_p99_ms.toFixed(1)} ms ` +
             `(tracker's path p99 ${r.path_p99_ms.toFixed(1)}, scan wait p99 ${r.scan_wait_p99_ms.toFixed(1)}), ` +
-            `${r.missed} edges the scan missed (counted by Part.Counter), ${r.pending} pending, ` +
+            `${r.missed} parts the scan missed (Part.Counter jumps), ${r.pending} pending, ` +
             `queue high water ${r.queue_high_water}, process CPU ${r.process_cpu_pct.toFixed(0)} %`,
         );
         simulated.get(c.label)!.push(r);
@@ -125,7 +149,7 @@ export const lineTrackingBenchmark: Benchmark = {
     for (const c of SIMULATED) {
       const rows = simulated.get(c.label)!;
       const missed = rows.reduce((n, r) => n + r.missed, 0);
-      const note = `${c.label}: ${c.cycleMs} ms cycle, ${c.scanMs} ms tag scan, ${parts} parts per round, every tracked part verified stored; ${missed} edges missed by the scan over all rounds`;
+      const note = `${c.label}: ${c.cycleMs} ms cycle, ${c.scanMs} ms tag scan, ${parts} parts per round, every tracked part verified stored; ${missed} parts the scan missed over all rounds (Part.Counter jumps)`;
       results.push(
         makeResult({
           benchmark: 'line-tracking',
@@ -133,7 +157,7 @@ export const lineTrackingBenchmark: Benchmark = {
           unit: 'parts/s',
           ours: measured(rows, (r) => r.parts_per_s),
           anchors: { 'in-process fakes': measured(fakes, (r) => r.parts_per_s) },
-          targets: [{ kind: 'at-least', value: 50 }],
+          targets: c.rateTarget ? [{ kind: 'at-least', value: 50 }] : [],
           notes: [note],
         }),
         makeResult({
@@ -142,7 +166,7 @@ export const lineTrackingBenchmark: Benchmark = {
           unit: 'ms',
           ours: measured(rows, (r) => r.e2e_p99_ms),
           anchors: { 'in-process fakes': measured(fakes, (r) => r.p99_ms) },
-          targets: [{ kind: 'below', value: 50 }],
+          targets: c.latencyTarget ? [{ kind: 'below', value: 50 }] : [],
           notes: [note],
         }),
       );
