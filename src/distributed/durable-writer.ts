@@ -16,11 +16,18 @@ export interface DurableWriterOptions<T> {
   write(items: T[]): Promise<number>;
 }
 
+/** Messages per fetch: one insert's worth (a parameter-log batch holds up to a few thousand samples). */
+const FETCH_MESSAGES = 100;
+
 /**
  * A hub's loop from a durable JetStream consumer into a store: fetch, write the whole fetch in
  * one go, and only then acknowledge it. A hub that dies in between gets the messages again from
  * the consumer's ack floor, so the store's keys must make a repeat harmless. An unreadable
  * message is terminated (it must not block the rest) and logged.
+ *
+ * The next fetch is gathered while the last one is being written (at most one write in flight,
+ * so at most two fetches are held), and a failed write is retried with the same messages until
+ * it succeeds: left unacknowledged, they would only come back after the consumer's ack wait.
  */
 export class DurableWriter<T> {
   private readonly options: DurableWriterOptions<T>;
@@ -45,10 +52,11 @@ export class DurableWriter<T> {
 
   private async run(): Promise<void> {
     let consumer: Consumer | null = null;
+    let writing: Promise<void> = Promise.resolve();
     while (!this.stopped) {
       try {
         consumer ??= await this.consumer();
-        const messages = await consumer.fetch({ max_messages: 500, expires: 1_000 });
+        const messages = await consumer.fetch({ max_messages: FETCH_MESSAGES, expires: 1_000 });
         const got: { ack: () => void }[] = [];
         const items: T[] = [];
         for await (const m of messages) {
@@ -61,8 +69,8 @@ export class DurableWriter<T> {
           }
         }
         if (got.length === 0) continue;
-        this.written += await this.options.write(items);
-        for (const m of got) m.ack();
+        await writing;
+        writing = this.writeAndAck(items, got);
       } catch (error) {
         if (this.stopped) break;
         this.log.warn({ err: error }, `${this.options.component}: retrying`);
@@ -70,6 +78,26 @@ export class DurableWriter<T> {
         await new Promise((r) => setTimeout(r, 500));
       }
     }
+    await writing;
+  }
+
+  /** One fetch into the store, retried until it is there (or the writer stops), then acked. */
+  private async writeAndAck(items: T[], got: { ack: () => void }[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.written += await this.options.write(items);
+        break;
+      } catch (error) {
+        // Stopped: unacknowledged, the messages come back to the next writer from the ack floor.
+        if (this.stopped) return;
+        this.log.warn(
+          { err: error, attempt, messages: got.length },
+          `${this.options.component}: store write failed, retrying`,
+        );
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    for (const m of got) m.ack();
   }
 
   async stop(): Promise<void> {
