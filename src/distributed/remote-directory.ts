@@ -13,7 +13,7 @@ import type { InstrumentDirectory } from '../core/instrument-directory.ts';
 import type { Logger } from '../core/logger.ts';
 import { openBuckets, type SiteBuckets } from './buckets.ts';
 import { connectBus } from './bus-connection.ts';
-import { ControlLeases } from './control-lease.ts';
+import { ControlLeases, describeHolder, LeaseRecord, leaseTtlMs } from './control-lease.ts';
 import {
   AgentBirth,
   CommandReply,
@@ -71,6 +71,8 @@ export class RemoteDirectory implements InstrumentDirectory {
   private leases: ControlLeases | null = null;
   private readonly remotes = new Map<string, Remote>();
   private readonly agents = new Map<string, AgentView>();
+  /** Every instrument's control lease as the bucket says (a hub's or a local operator's), shown in the API. */
+  private readonly leaseRecords = new Map<string, LeaseRecord>();
   private livenessTimer: TimerHandle | null = null;
   private commandSeq = 0;
   private onAdded: ((instrument: { id: string; type: string }) => void) | null = null;
@@ -123,8 +125,10 @@ export class RemoteDirectory implements InstrumentDirectory {
     // Watch first, then load: nothing written in between is missed (applying twice is harmless).
     await this.watch(this.buckets.agents, (e) => this.onAgent(e));
     await this.watch(this.buckets.instruments, (e) => this.onInstrument(e));
+    await this.watch(this.buckets.leases, (e) => this.onLease(e));
     await this.load(this.buckets.agents, (e) => this.onAgent(e));
     await this.load(this.buckets.instruments, (e) => this.onInstrument(e));
+    await this.load(this.buckets.leases, (e) => this.onLease(e));
     await this.load(this.buckets.state, (e) => this.onState(e));
     this.tick();
     this.log.info(
@@ -224,6 +228,7 @@ export class RemoteDirectory implements InstrumentDirectory {
           this.deps.bus.emit('instrument.command', { instrument: record.id, op, seconds, outcome }),
       });
       if (record.identity) instrument.identity = record.identity as Instrument['identity'];
+      this.showControl(record.id, instrument);
       if (!known) this.onAdded?.({ id: record.id, type: record.type });
       this.remotes.set(record.id, {
         record,
@@ -233,6 +238,49 @@ export class RemoteDirectory implements InstrumentDirectory {
       });
       this.refresh(record.agentId);
     });
+  }
+
+  private onLease(entry: KvEntry): void {
+    const id = fromKvKey(entry.key);
+    if (entry.operation !== 'PUT') this.leaseRecords.delete(id);
+    else
+      this.safely('lease record', () => {
+        this.leaseRecords.set(id, decode(LeaseRecord, entry.value, `lease ${id}`));
+      });
+    const remote = this.remotes.get(id);
+    if (remote) this.showControl(id, remote.instrument);
+  }
+
+  /** The instrument's `control` (the API's instrument list) from the lease the bucket holds. */
+  private showControl(id: string, instrument: Instrument): void {
+    const lease = this.leaseRecords.get(id);
+    instrument.control = lease
+      ? {
+          holder: describeHolder(lease),
+          local: lease.local !== undefined,
+          ...(lease.local?.note ? { note: lease.local.note } : {}),
+          renewedAt: lease.renewedAt,
+          lapsesAt: lease.renewedAt + leaseTtlMs(lease, this.deps.config.bus.lease_ttl_ms),
+        }
+      : null;
+  }
+
+  /** Every lease the bucket holds (the `agents` health probe shows them). */
+  leasesView(): {
+    instrument: string;
+    holder: string;
+    local: boolean;
+    renewedAt: number;
+    lapsesAt: number;
+  }[] {
+    const ttl = this.deps.config.bus.lease_ttl_ms;
+    return [...this.leaseRecords.values()].map((l) => ({
+      instrument: l.instrument,
+      holder: describeHolder(l),
+      local: l.local !== undefined,
+      renewedAt: l.renewedAt,
+      lapsesAt: l.renewedAt + leaseTtlMs(l, ttl),
+    }));
   }
 
   private onState(entry: KvEntry): void {

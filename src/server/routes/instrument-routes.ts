@@ -47,6 +47,7 @@ export function instrumentRoutes(ctx: ServerContext) {
             lastError: s.lastError,
             identity: s.identity,
             ...(i.host !== undefined ? { host: i.host } : {}),
+            ...(i.control ? { control: i.control } : {}),
           };
         }),
     );
