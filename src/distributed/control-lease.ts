@@ -142,6 +142,15 @@ export class ControlLeases {
     }
   }
 
+  /** Gives up the lease of `instrument` if this hub holds it (so an operator at the host, or another hub, may take it). */
+  async release(instrument: string): Promise<boolean> {
+    const lease = this.held.get(instrument);
+    if (!lease) return false;
+    this.held.delete(instrument);
+    await this.kv.delete(kvKey(instrument), { previousSeq: lease.revision }).catch(() => {});
+    return true;
+  }
+
   holds(instrument: string): boolean {
     return this.held.has(instrument);
   }

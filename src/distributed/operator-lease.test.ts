@@ -223,8 +223,22 @@ describe('a local operator lease on the agent host', { timeout: 120_000 }, () =>
     assert.equal(await take.exited, 1);
     assert.match(take.err(), /stage is controlled by hub@\S+ \(lease renewed/);
     assert.equal(take.out(), '');
+    assert.match(take.err(), /DELETE \/api\/v1\/instruments\/stage\/control/);
     const moved = await put(base, '/instruments/stage/signals/axis1.position', 0.5);
     assert.equal(moved.status, 200, 'the hub still drives it');
+
+    // The hub gives it up on request; then the operator gets it.
+    const released = await api(base, '/instruments/stage/control', { method: 'DELETE' });
+    assert.deepEqual(released.body, { ok: true, id: 'stage', released: true });
+    const again = lease(['take', '--instrument', 'stage', '--operator', 'bob']);
+    await again.printed(/stage: controlled by operator bob at agent hostA;/);
+    const refused = await put(base, '/instruments/stage/signals/axis1.position', 0.25);
+    assert.equal(refused.status, 409, JSON.stringify(refused.body));
+    assert.match(JSON.stringify(refused.body), /operator bob/);
+    again.child.kill('SIGTERM');
+    assert.equal(await again.exited, 0, again.err());
+    const back = await put(base, '/instruments/stage/signals/axis1.position', 0.5);
+    assert.equal(back.status, 200, JSON.stringify(back.body));
   });
 
   it('a lease taken for a time outlives the command, shows in the list, and ends with lease release', async () => {

@@ -133,7 +133,7 @@ function held(current: LeaseRecord, now: number, hubTtlMs: number): BenchtopErro
   const left = Math.max(0, Math.round((leaseTtlMs(current, hubTtlMs) - (now - current.renewedAt)) / 1000));
   return new BenchtopError(
     'CONTROL_LEASE_HELD',
-    `${current.instrument} is controlled by ${describeHolder(current)} (lease renewed ${ago} s ago, lapses in ${left} s unless renewed)`,
+    `${current.instrument} is controlled by ${describeHolder(current)} (lease renewed ${ago} s ago, lapses in ${left} s unless renewed)${current.local ? '' : `; that hub gives it up with DELETE /api/v1/instruments/${current.instrument}/control, or when it stops`}`,
     {
       instrument: current.instrument,
       holder: current.holder,

@@ -529,6 +529,12 @@ export class RemoteDirectory implements InstrumentDirectory {
     return remote.instrument;
   }
 
+  /** Gives up this hub's lease of `id` (its next write, call or restart takes it again if it is free). */
+  async releaseControl(id: string): Promise<boolean> {
+    this.get(id);
+    return (await this.leases?.release(id)) ?? false;
+  }
+
   async restart(id: string): Promise<void> {
     const remote = this.remotes.get(id);
     if (!remote) this.get(id);

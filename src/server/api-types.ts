@@ -194,6 +194,12 @@ export const RestartReply = strict({
 });
 export type RestartReply = Static<typeof RestartReply>;
 
+export const ReleaseControlReply = strict({
+  ok: Type.Literal(true),
+  id: Type.String(),
+  released: Type.Boolean({ description: 'Whether this server held the control lease (and gave it up)' }),
+});
+
 export const ActionReply = strict({ ok: Type.Literal(true), result: Type.Unknown() });
 
 // ---- runs -----------------------------------------------------------------------------------
