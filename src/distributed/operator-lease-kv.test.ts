@@ -68,8 +68,8 @@ test('the agent refuses every hub while an operator holds the lease, from its co
     await assert.rejects(hub.ensure('stage'), { code: 'CONTROL_LEASE_HELD' });
   } finally {
     view.stop();
-    await operator.release();
   }
+  assert.equal(await operator.release(), true);
   assert.equal(await stored('stage'), null, 'released');
 });
 
@@ -95,7 +95,7 @@ test("the operator's lease is renewed by revision, lapses when it is not, and a 
   await clock.advance(1_001);
   assert.equal(await hub.ensure('meter'), 'hub1', 'lapsed: the hub takes it over');
   assert.equal(await operator.renew(), 'lost');
-  await operator.release();
+  assert.equal(await operator.release(), false, 'no longer ours');
   assert.equal((await stored('meter'))?.holder, 'hub1', "a lost lease's release leaves the new holder's");
 
   const again = new OperatorLease('meter', {

@@ -133,7 +133,7 @@ async function until<T>(what: string, probe: () => Promise<T>, check: (v: T) => 
 interface Listed {
   id: string;
   state: string;
-  control?: { holder: string; local: boolean; note?: string };
+  control?: { holder: string; local: boolean; note?: string; renewedAt: number };
 }
 
 describe('a local operator lease on the agent host', { timeout: 120_000 }, () => {
@@ -193,6 +193,13 @@ describe('a local operator lease on the agent host', { timeout: 120_000 }, () =>
     const control = listed.find((i) => i.id === 'stage')!.control!;
     assert.match(control.holder, /operator alice at agent hostA/);
     assert.equal(control.note, 'aligning');
+    // Renewed by revision while the command runs (every lease_ttl_ms / 3 = 1 s): the hub sees it move.
+    const firstRenewal = control.renewedAt;
+    await until(
+      'a renewal of the operator lease',
+      async () => (await api(base, '/instruments')).body as Listed[],
+      (l) => (l.find((i) => i.id === 'stage')?.control?.renewedAt ?? 0) > firstRenewal,
+    );
     const health = await (await fetch(`${base}/health`)).json();
     assert.match(JSON.stringify(health), /"instrument":"stage","holder":"operator alice at agent hostA/);
 

@@ -118,13 +118,26 @@ export class OperatorLease {
     }
   }
 
-  /** Releases the lease if it is still this one (a clean end, Ctrl-C). */
-  async release(): Promise<void> {
+  /**
+   * Releases the lease if it is still this one (a clean end, Ctrl-C): true once deleted, false if
+   * it was no longer ours (taken over); throws if the server could not be asked (it then lapses).
+   */
+  async release(): Promise<boolean> {
     this.renewTimer?.cancel();
     this.renewTimer = null;
-    if (this.revision === 0) return;
-    await this.options.kv.delete(kvKey(this.instrument), { previousSeq: this.revision }).catch(() => {});
+    const revision = this.revision;
+    if (revision === 0) return false;
     this.revision = 0;
+    const { kv } = this.options;
+    const key = kvKey(this.instrument);
+    try {
+      await kv.delete(key, { previousSeq: revision });
+      return true;
+    } catch (error) {
+      const latest = await kv.get(key);
+      if (latest && latest.revision === revision) throw error;
+      return false;
+    }
   }
 }
 

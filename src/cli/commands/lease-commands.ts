@@ -119,25 +119,39 @@ export async function leaseTake(inv: Invocation<LeaseFlags, unknown>): Promise<n
     `${instrument}: controlled by ${who}; hubs are refused until this command ends (Ctrl-C releases it; renewed every ${seconds(config.bus.lease_ttl_ms / 3)})\n`,
   );
   return await new Promise<number>((resolve) => {
-    const end = (code: number) => {
+    let ending = false;
+    const end = (code: number, released: boolean) => {
+      ending = true;
+      lease.release().then(
+        (deleted) => {
+          if (released) inv.out.write(`${instrument}: ${deleted ? 'released' : 'was no longer held'}\n`);
+          return finish(code);
+        },
+        (error: unknown) => {
+          inv.err.write(
+            `benchtop: could not release ${instrument} (${(error as Error).message}); it lapses ${seconds(config.bus.lease_ttl_ms)} after its last renewal\n`,
+          );
+          return finish(1);
+        },
+      );
+    };
+    const finish = async (code: number) => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      void lease
-        .release()
-        .then(() => nc.close())
-        .catch(() => {})
-        .then(() => resolve(code));
+      await nc.close().catch(() => {});
+      resolve(code);
     };
     const onSignal = () => {
-      inv.out.write(`${instrument}: released\n`);
-      end(0);
+      // A second Ctrl-C while the release waits for the server: leave at once, the lease lapses.
+      if (ending) process.exit(130);
+      end(0, true);
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     lease.keepRenewed(
       (why) => {
         inv.err.write(`benchtop: ${why}; hubs may drive ${instrument} again\n`);
-        end(1);
+        end(1, false);
       },
       (error) =>
         inv.err.write(
