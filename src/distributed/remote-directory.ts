@@ -8,7 +8,7 @@ import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { DeviceDescription } from '../core/device.ts';
 import { BenchtopError } from '../core/errors.ts';
 import type { BenchtopEvents } from '../core/events.ts';
-import { Instrument } from '../core/instrument.ts';
+import { Instrument, type InstrumentControl } from '../core/instrument.ts';
 import type { InstrumentDirectory } from '../core/instrument-directory.ts';
 import type { Logger } from '../core/logger.ts';
 import { openBuckets, type SiteBuckets } from './buckets.ts';
@@ -73,6 +73,7 @@ export class RemoteDirectory implements InstrumentDirectory {
   private readonly agents = new Map<string, AgentView>();
   /** Every instrument's control lease as the bucket says (a hub's or a local operator's), shown in the API. */
   private readonly leaseRecords = new Map<string, LeaseRecord>();
+  private readonly leaseRevisions = new Map<string, number>();
   private livenessTimer: TimerHandle | null = null;
   private commandSeq = 0;
   private onAdded: ((instrument: { id: string; type: string }) => void) | null = null;
@@ -242,6 +243,9 @@ export class RemoteDirectory implements InstrumentDirectory {
 
   private onLease(entry: KvEntry): void {
     const id = fromKvKey(entry.key);
+    // The start-up load can read a value older than one the watch already gave: keep the newest.
+    if ((this.leaseRevisions.get(id) ?? 0) >= entry.revision) return;
+    this.leaseRevisions.set(id, entry.revision);
     if (entry.operation !== 'PUT') this.leaseRecords.delete(id);
     else
       this.safely('lease record', () => {
@@ -251,36 +255,26 @@ export class RemoteDirectory implements InstrumentDirectory {
     if (remote) this.showControl(id, remote.instrument);
   }
 
+  /** A lease as the API shows it: who, whether an operator at the host, until when. */
+  private controlOf(lease: LeaseRecord): InstrumentControl {
+    return {
+      holder: describeHolder(lease),
+      local: lease.local !== undefined,
+      ...(lease.local?.note ? { note: lease.local.note } : {}),
+      renewedAt: lease.renewedAt,
+      lapsesAt: lease.renewedAt + leaseTtlMs(lease, this.deps.config.bus.lease_ttl_ms),
+    };
+  }
+
   /** The instrument's `control` (the API's instrument list) from the lease the bucket holds. */
   private showControl(id: string, instrument: Instrument): void {
     const lease = this.leaseRecords.get(id);
-    instrument.control = lease
-      ? {
-          holder: describeHolder(lease),
-          local: lease.local !== undefined,
-          ...(lease.local?.note ? { note: lease.local.note } : {}),
-          renewedAt: lease.renewedAt,
-          lapsesAt: lease.renewedAt + leaseTtlMs(lease, this.deps.config.bus.lease_ttl_ms),
-        }
-      : null;
+    instrument.control = lease ? this.controlOf(lease) : null;
   }
 
   /** Every lease the bucket holds (the `agents` health probe shows them). */
-  leasesView(): {
-    instrument: string;
-    holder: string;
-    local: boolean;
-    renewedAt: number;
-    lapsesAt: number;
-  }[] {
-    const ttl = this.deps.config.bus.lease_ttl_ms;
-    return [...this.leaseRecords.values()].map((l) => ({
-      instrument: l.instrument,
-      holder: describeHolder(l),
-      local: l.local !== undefined,
-      renewedAt: l.renewedAt,
-      lapsesAt: l.renewedAt + leaseTtlMs(l, ttl),
-    }));
+  leasesView(): ({ instrument: string } & InstrumentControl)[] {
+    return [...this.leaseRecords.values()].map((l) => ({ instrument: l.instrument, ...this.controlOf(l) }));
   }
 
   private onState(entry: KvEntry): void {
