@@ -206,11 +206,13 @@ describe('a local operator lease on the agent host', { timeout: 120_000 }, () =>
     const audit = (await api(base, '/audit?action=signal.set')).body as {
       target: string;
       result: string;
+      error: string | null;
       details: { status: number };
     }[];
     const entry = audit.find((e) => e.target === 'stage.axis1.position');
     assert.equal(entry?.result, 'error', JSON.stringify(audit));
     assert.equal(entry?.details.status, 409);
+    assert.match(String(entry?.error), /operator alice at agent hostA/, 'the audit says who held it');
 
     held.child.kill('SIGINT');
     assert.equal(await held.exited, 0, held.err());
