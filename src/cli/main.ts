@@ -50,6 +50,48 @@ export const COMMANDS: CommandSpec[] = [
       "several machines: run this host's instruments and serve them to the site's hubs over NATS ([agent] id, [bus] url)",
     options: [CONFIG],
     action: lazy(() => import('./commands/site-commands.ts'), 'agentAction'),
+    commands: [
+      {
+        name: 'lease',
+        description:
+          'an operator at this host takes control of one of its instruments: hubs may read it but not drive it meanwhile',
+        commands: [
+          {
+            name: 'take',
+            description:
+              'take the control lease (held until Ctrl-C, or for --ttl); refused, naming the holder, if a hub or another operator has it',
+            options: [
+              CONFIG_ONLY,
+              new Option(
+                '--instrument <id>',
+                "one of this agent's instruments, e.g. stage",
+              ).makeOptionMandatory(),
+              ['--ttl <duration>', 'hold it this long (e.g. 30m, 2h) and return, instead of until Ctrl-C'],
+              ['--note <text>', 'why, shown to the hubs (e.g. "aligning the optics")'],
+              ['--operator <name>', 'who holds it (default: $USER)'],
+            ],
+            action: lazy(() => import('./commands/lease-commands.ts'), 'leaseTake'),
+          },
+          {
+            name: 'release',
+            description:
+              "release an operator's lease on one of this agent's instruments (one taken with --ttl, or left by a killed command)",
+            options: [
+              CONFIG_ONLY,
+              new Option('--instrument <id>', "one of this agent's instruments").makeOptionMandatory(),
+            ],
+            action: lazy(() => import('./commands/lease-commands.ts'), 'leaseRelease'),
+          },
+          {
+            name: 'list',
+            description:
+              'every control lease on the site: instrument, holder (a hub or an operator), when it lapses',
+            options: [CONFIG_ONLY, ['--json', 'print the lease records as JSON']],
+            action: lazy(() => import('./commands/lease-commands.ts'), 'leaseList'),
+          },
+        ],
+      },
+    ],
   },
   {
     name: 'hub',

@@ -513,7 +513,7 @@ export const ConfigSchema = Type.Object(
           minimum: 300,
           default: 15_000,
           description:
-            "A hub's control lease on an instrument lapses this long after its last renewal (renewed every third of it)",
+            "A control lease on an instrument (a hub's, or an operator's `benchtop agent lease take` without --ttl) lapses this long after its last renewal (renewed every third of it)",
         }),
         log_stream_max_age_days: Type.Number({
           exclusiveMinimum: 0,

@@ -67,8 +67,8 @@ export const ErrorCodes = {
     status: 503,
     summary: 'The message bus (NATS) could not be reached or refused the credentials',
   },
-  /** Several machines: another hub holds the control lease of the instrument. */
-  CONTROL_LEASE_HELD: { status: 409, summary: 'Another hub controls this instrument' },
+  /** Several machines: another hub, or an operator at the instrument's host, holds its control lease. */
+  CONTROL_LEASE_HELD: { status: 409, summary: 'Another hub or a local operator controls this instrument' },
   INTERNAL: { status: 500, summary: 'Internal error' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 

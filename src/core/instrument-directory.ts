@@ -10,4 +10,9 @@ export interface InstrumentDirectory {
   get(id: string): Instrument;
   /** Stops (if running) and starts the instrument afresh, with a new restart window: the way out of faulted. */
   restart?(id: string): Promise<void>;
+  /**
+   * Several machines: gives up this server's control lease of the instrument, if it holds one
+   * (an operator at the agent host may then take it). False when it held none.
+   */
+  releaseControl?(id: string): Promise<boolean>;
 }

@@ -27,6 +27,17 @@ export interface InstrumentStatus extends DeviceDescription {
   identity: DriverIdentity | null;
 }
 
+/** The control lease of a remote instrument as the hub last saw it: a hub, or an operator at the agent host. */
+export interface InstrumentControl {
+  holder: string;
+  /** An operator at the instrument's host holds it: no hub may write, call or restart. */
+  local: boolean;
+  note?: string;
+  /** Holder's clock, epoch ms. */
+  renewedAt: number;
+  lapsesAt: number;
+}
+
 /**
  * What an Instrument needs of its actor: the local supervised actor, or a proxy that forwards
  * the same messages to the agent that owns the instrument on another host.
@@ -52,6 +63,8 @@ export class Instrument {
   private readonly askTimeoutMs: number;
   private readonly latest = new Map<string, Reading>();
   identity: DriverIdentity | null = null;
+  /** Who holds its control lease, for an instrument on another host's agent (several machines); null when nobody does. */
+  control: InstrumentControl | null = null;
   private readonly onCommand:
     | ((op: 'read' | 'write' | 'call', seconds: number, outcome: 'ok' | 'error') => void)
     | undefined;

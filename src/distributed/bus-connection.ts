@@ -21,6 +21,10 @@ export function busConnectionOptions(bus: BusConfig, name: string): ConnectionOp
     pingInterval: 5_000,
     maxPingOut: 2,
     timeout: 5_000,
+    // The client otherwise captures a stack trace for every request it sends, so that a timeout
+    // can point at the caller: a cost on every remote command (decision 0018). Our errors name
+    // the agent, instrument and verb instead.
+    noAsyncTraces: true,
   };
   if (bus.user !== undefined) {
     options.user = bus.user;

@@ -11,12 +11,37 @@ export const LeaseRecord = Type.Object({
   holder: Type.String(),
   acquiredAt: Type.Number(),
   renewedAt: Type.Number(),
+  /** How long after `renewedAt` the lease lapses, when the holder says (a local operator's); else the reader's `lease_ttl_ms`. */
+  ttlMs: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  /** Present when an operator at the agent host holds it (`benchtop agent lease take`): no hub may drive the instrument. */
+  local: Type.Optional(
+    Type.Object({
+      agent: Type.String(),
+      operator: Type.String(),
+      note: Type.Optional(Type.String()),
+    }),
+  ),
 });
 export type LeaseRecord = Static<typeof LeaseRecord>;
 
-/** Whether `holder` may take the lease `current` (absent, its own, or not renewed within `ttlMs`). */
+/** How long `record` lasts after its last renewal: its own TTL if it carries one, else the reader's. */
+export function leaseTtlMs(record: LeaseRecord, defaultTtlMs: number): number {
+  return record.ttlMs ?? defaultTtlMs;
+}
+
+/** Whether `holder` may take the lease `current` (absent, its own hub lease, or not renewed within its TTL). */
 export function mayTake(current: LeaseRecord | null, holder: string, now: number, ttlMs: number): boolean {
-  return !current || current.holder === holder || now - current.renewedAt > ttlMs;
+  if (!current) return true;
+  if (now - current.renewedAt > leaseTtlMs(current, ttlMs)) return true;
+  // A hub restarted under the same name takes its lease back; a local operator's is never "ours".
+  return current.holder === holder && current.local === undefined;
+}
+
+/** Who holds a lease, in words: `hub@lab1`, or `operator alice at agent host1 ("aligning")`. */
+export function describeHolder(record: LeaseRecord): string {
+  if (!record.local) return record.holder;
+  const note = record.local.note ? ` ("${record.local.note}")` : '';
+  return `operator ${record.local.operator} at agent ${record.local.agent}${note}`;
 }
 
 /**
@@ -74,10 +99,19 @@ export class ControlLeases {
   }
 
   private refusal(current: LeaseRecord, now: number): BenchtopError {
+    const ago = Math.round((now - current.renewedAt) / 1000);
+    const ttlS = Math.round(leaseTtlMs(current, this.ttlMs) / 1000);
+    const until = current.local
+      ? `it is released when the operator ends \`benchtop agent lease take\` (or runs \`lease release\`) on that host, or ${ttlS} s after its last renewal`
+      : `it is released when that hub stops or ${ttlS} s after its last renewal`;
     return new BenchtopError(
       'CONTROL_LEASE_HELD',
-      `${current.instrument} is controlled by ${current.holder} (lease renewed ${Math.round((now - current.renewedAt) / 1000)} s ago); it is released when that hub stops or ${Math.round(this.ttlMs / 1000)} s after its last renewal`,
-      { instrument: current.instrument, holder: current.holder },
+      `${current.instrument} is controlled by ${describeHolder(current)} (lease renewed ${ago} s ago); ${until}`,
+      {
+        instrument: current.instrument,
+        holder: current.holder,
+        ...(current.local ? { local: current.local } : {}),
+      },
     );
   }
 
@@ -108,6 +142,15 @@ export class ControlLeases {
     }
   }
 
+  /** Gives up the lease of `instrument` if this hub holds it (so an operator at the host, or another hub, may take it). */
+  async release(instrument: string): Promise<boolean> {
+    const lease = this.held.get(instrument);
+    if (!lease) return false;
+    this.held.delete(instrument);
+    await this.kv.delete(kvKey(instrument), { previousSeq: lease.revision }).catch(() => {});
+    return true;
+  }
+
   holds(instrument: string): boolean {
     return this.held.has(instrument);
   }
@@ -123,16 +166,23 @@ export class ControlLeases {
   }
 }
 
-/** The agent's check: a write or action is allowed only for the hub whose lease the bucket holds now. */
+/**
+ * The agent's check: a write or action is allowed only for the hub whose lease the bucket holds
+ * now. While an operator at this host holds it (a local lease) every hub is refused.
+ */
 export async function checkLease(kv: KV, instrument: string, lease: string | undefined): Promise<void> {
   const entry = await kv.get(kvKey(instrument));
   const current = entry && entry.operation === 'PUT' ? decode(LeaseRecord, entry.value, 'lease') : null;
-  if (current && lease !== undefined && current.holder === lease) return;
+  if (current && !current.local && lease !== undefined && current.holder === lease) return;
   throw new BenchtopError(
     'CONTROL_LEASE_HELD',
     current
-      ? `${instrument} is controlled by ${current.holder}, not ${lease ?? 'this sender'}`
+      ? `${instrument} is controlled by ${describeHolder(current)}, not ${lease ?? 'this sender'}`
       : `${instrument}: no control lease is held for this command (take one first)`,
-    { instrument, ...(current ? { holder: current.holder } : {}) },
+    {
+      instrument,
+      ...(current ? { holder: current.holder } : {}),
+      ...(current?.local ? { local: current.local } : {}),
+    },
   );
 }

@@ -41,7 +41,9 @@ export class LeaseView {
     else {
       try {
         const record = decode(LeaseRecord, entry.value, 'lease');
-        this.holders.set(entry.key, { holder: record.holder, revision: entry.revision });
+        // An operator's local lease accepts no hub: such commands go to the bucket, which refuses them.
+        if (record.local) this.holders.delete(entry.key);
+        else this.holders.set(entry.key, { holder: record.holder, revision: entry.revision });
       } catch {
         this.holders.delete(entry.key);
       }

@@ -60,3 +60,13 @@ test('commands and replies carry their command id', () => {
   };
   assert.deepEqual(decode(CommandReply, encode(CommandReply, reply), 'reply'), reply);
 });
+
+test('a wrong field deep in a message is named by its path, on every decode of that schema', () => {
+  const sample = { ...batch.samples[0]!, quality: 'maybe' };
+  const bad = new TextEncoder().encode(JSON.stringify({ ...batch, samples: [batch.samples[0], sample] }));
+  // Twice: the compiled check is built on the first decode and reused.
+  for (let i = 0; i < 2; i++)
+    assert.throws(() => decode(ReadingBatch, bad, 'batch'), /batch: \/samples\/1\/quality /);
+  const missing = new TextEncoder().encode(JSON.stringify({ v: 1, cmdId: 'hub:1', verb: 'read', args: {} }));
+  assert.throws(() => decode(CommandRequest, missing, 'request'), /request: \/deadline /);
+});

@@ -1,5 +1,5 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 import { BenchtopError } from '../core/errors.ts';
 
 /**
@@ -182,6 +182,22 @@ export function encode<T extends TSchema>(_schema: T, message: Static<T>): Uint8
   return encoder.encode(JSON.stringify(message));
 }
 
+/**
+ * Each schema's check compiled once, on its first decode: the interpreted `Value.Check` walked
+ * the schema on every message and was a measurable part of a remote command's round trip,
+ * which decodes a request on the agent and a reply on the hub (decision 0018).
+ */
+const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();
+
+function checkerOf(schema: TSchema): TypeCheck<TSchema> {
+  let check = compiled.get(schema);
+  if (!check) {
+    check = TypeCompiler.Compile(schema);
+    compiled.set(schema, check);
+  }
+  return check;
+}
+
 /** Parses and checks one message; throws PROTOCOL_ERROR naming what was wrong. */
 export function decode<T extends TSchema>(schema: T, bytes: Uint8Array, what: string): Static<T> {
   let parsed: unknown;
@@ -196,8 +212,9 @@ export function decode<T extends TSchema>(schema: T, bytes: Uint8Array, what: st
       `${what}: protocol version ${String(parsed.v)}, this Benchtop speaks ${PROTOCOL_VERSION}`,
     );
   }
-  if (!Value.Check(schema, parsed)) {
-    const first = Value.Errors(schema, parsed).First();
+  const check = checkerOf(schema);
+  if (!check.Check(parsed)) {
+    const first = check.Errors(parsed).First();
     throw new BenchtopError(
       'PROTOCOL_ERROR',
       `${what}: ${first ? `${first.path || '/'} ${first.message}` : 'does not match the schema'}`,

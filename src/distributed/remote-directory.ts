@@ -8,12 +8,12 @@ import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { DeviceDescription } from '../core/device.ts';
 import { BenchtopError } from '../core/errors.ts';
 import type { BenchtopEvents } from '../core/events.ts';
-import { Instrument } from '../core/instrument.ts';
+import { Instrument, type InstrumentControl } from '../core/instrument.ts';
 import type { InstrumentDirectory } from '../core/instrument-directory.ts';
 import type { Logger } from '../core/logger.ts';
 import { openBuckets, type SiteBuckets } from './buckets.ts';
 import { connectBus } from './bus-connection.ts';
-import { ControlLeases } from './control-lease.ts';
+import { ControlLeases, describeHolder, LeaseRecord, leaseTtlMs } from './control-lease.ts';
 import {
   AgentBirth,
   CommandReply,
@@ -71,6 +71,9 @@ export class RemoteDirectory implements InstrumentDirectory {
   private leases: ControlLeases | null = null;
   private readonly remotes = new Map<string, Remote>();
   private readonly agents = new Map<string, AgentView>();
+  /** Every instrument's control lease as the bucket says (a hub's or a local operator's), shown in the API. */
+  private readonly leaseRecords = new Map<string, LeaseRecord>();
+  private readonly leaseRevisions = new Map<string, number>();
   private livenessTimer: TimerHandle | null = null;
   private commandSeq = 0;
   private onAdded: ((instrument: { id: string; type: string }) => void) | null = null;
@@ -123,8 +126,10 @@ export class RemoteDirectory implements InstrumentDirectory {
     // Watch first, then load: nothing written in between is missed (applying twice is harmless).
     await this.watch(this.buckets.agents, (e) => this.onAgent(e));
     await this.watch(this.buckets.instruments, (e) => this.onInstrument(e));
+    await this.watch(this.buckets.leases, (e) => this.onLease(e));
     await this.load(this.buckets.agents, (e) => this.onAgent(e));
     await this.load(this.buckets.instruments, (e) => this.onInstrument(e));
+    await this.load(this.buckets.leases, (e) => this.onLease(e));
     await this.load(this.buckets.state, (e) => this.onState(e));
     this.tick();
     this.log.info(
@@ -224,6 +229,7 @@ export class RemoteDirectory implements InstrumentDirectory {
           this.deps.bus.emit('instrument.command', { instrument: record.id, op, seconds, outcome }),
       });
       if (record.identity) instrument.identity = record.identity as Instrument['identity'];
+      this.showControl(record.id, instrument);
       if (!known) this.onAdded?.({ id: record.id, type: record.type });
       this.remotes.set(record.id, {
         record,
@@ -233,6 +239,42 @@ export class RemoteDirectory implements InstrumentDirectory {
       });
       this.refresh(record.agentId);
     });
+  }
+
+  private onLease(entry: KvEntry): void {
+    const id = fromKvKey(entry.key);
+    // The start-up load can read a value older than one the watch already gave: keep the newest.
+    if ((this.leaseRevisions.get(id) ?? 0) >= entry.revision) return;
+    this.leaseRevisions.set(id, entry.revision);
+    if (entry.operation !== 'PUT') this.leaseRecords.delete(id);
+    else
+      this.safely('lease record', () => {
+        this.leaseRecords.set(id, decode(LeaseRecord, entry.value, `lease ${id}`));
+      });
+    const remote = this.remotes.get(id);
+    if (remote) this.showControl(id, remote.instrument);
+  }
+
+  /** A lease as the API shows it: who, whether an operator at the host, until when. */
+  private controlOf(lease: LeaseRecord): InstrumentControl {
+    return {
+      holder: describeHolder(lease),
+      local: lease.local !== undefined,
+      ...(lease.local?.note ? { note: lease.local.note } : {}),
+      renewedAt: lease.renewedAt,
+      lapsesAt: lease.renewedAt + leaseTtlMs(lease, this.deps.config.bus.lease_ttl_ms),
+    };
+  }
+
+  /** The instrument's `control` (the API's instrument list) from the lease the bucket holds. */
+  private showControl(id: string, instrument: Instrument): void {
+    const lease = this.leaseRecords.get(id);
+    instrument.control = lease ? this.controlOf(lease) : null;
+  }
+
+  /** Every lease the bucket holds (the `agents` health probe shows them). */
+  leasesView(): ({ instrument: string } & InstrumentControl)[] {
+    return [...this.leaseRecords.values()].map((l) => ({ instrument: l.instrument, ...this.controlOf(l) }));
   }
 
   private onState(entry: KvEntry): void {
@@ -479,6 +521,12 @@ export class RemoteDirectory implements InstrumentDirectory {
         known: [...this.remotes.keys()],
       });
     return remote.instrument;
+  }
+
+  /** Gives up this hub's lease of `id` (its next write, call or restart takes it again if it is free). */
+  async releaseControl(id: string): Promise<boolean> {
+    this.get(id);
+    return (await this.leases?.release(id)) ?? false;
   }
 
   async restart(id: string): Promise<void> {

@@ -35,6 +35,13 @@ export class SiteDirectory implements InstrumentDirectory {
     }
   }
 
+  /** Only remote instruments have control leases; this hub's own have nothing to give up. */
+  async releaseControl(id: string): Promise<boolean> {
+    if (this.remote.has(id)) return this.remote.releaseControl(id);
+    this.get(id);
+    return false;
+  }
+
   async restart(id: string): Promise<void> {
     if (this.remote.has(id)) return this.remote.restart(id);
     await this.local.restart?.(id);

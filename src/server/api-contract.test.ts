@@ -144,6 +144,12 @@ for (const checkReplies of [true, false])
 
       await call('POST', '/api/v1/instruments/motor/actions/jog', { args: { delta: 0.5 } });
       await call('POST', '/api/v1/instruments/motor/restart');
+      const release = await call('DELETE', '/api/v1/instruments/motor/control');
+      assert.deepEqual(
+        release.body,
+        { ok: true, id: 'motor', released: false },
+        'a local instrument has no lease',
+      );
       const missing = await call('GET', '/api/v1/instruments/nope');
       assert.equal(missing.status, 404);
 

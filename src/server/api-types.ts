@@ -75,6 +75,18 @@ export const InstrumentSummary = strict({
   lastError: Nullable(InstrumentError),
   identity: Nullable(DriverIdentity),
   host: Type.Optional(Type.String({ description: 'The agent host it is attached to (several machines)' })),
+  control: Type.Optional(
+    strict(
+      {
+        holder: Type.String({ description: 'A hub, or `operator <name> at agent <id>`' }),
+        local: Type.Boolean({ description: 'An operator at the agent host holds it: hubs are refused' }),
+        note: Type.Optional(Type.String()),
+        renewedAt: Type.Number({ description: "Holder's clock, epoch ms" }),
+        lapsesAt: Type.Number({ description: 'Unless renewed by then, epoch ms' }),
+      },
+      'Who holds the control lease (several machines; absent when nobody does)',
+    ),
+  ),
 });
 export type InstrumentSummary = Static<typeof InstrumentSummary>;
 
@@ -181,6 +193,12 @@ export const RestartReply = strict({
   lastError: Nullable(InstrumentError),
 });
 export type RestartReply = Static<typeof RestartReply>;
+
+export const ReleaseControlReply = strict({
+  ok: Type.Literal(true),
+  id: Type.String(),
+  released: Type.Boolean({ description: 'Whether this server held the control lease (and gave it up)' }),
+});
 
 export const ActionReply = strict({ ok: Type.Literal(true), result: Type.Unknown() });
 

@@ -251,6 +251,7 @@ export async function hubAction(inv: Invocation<ConfigFlags, unknown>): Promise<
       status: stale.length > 0 || off.length > 0 ? 'degraded' : 'healthy',
       details: {
         agents,
+        leases: site.leasesView(),
         clockOffsetLimitMs: limit,
         samplesWritten: writer?.written ?? 0,
         documentsPublished: publisher?.published ?? 0,

@@ -7,6 +7,7 @@ import {
   ErrorResponses,
   InstrumentDetail,
   InstrumentSummary,
+  ReleaseControlReply,
   RestartReply,
   SignalReadReply,
   SignalWriteReply,
@@ -47,6 +48,7 @@ export function instrumentRoutes(ctx: ServerContext) {
             lastError: s.lastError,
             identity: s.identity,
             ...(i.host !== undefined ? { host: i.host } : {}),
+            ...(i.control ? { control: i.control } : {}),
           };
         }),
     );
@@ -167,6 +169,26 @@ export function instrumentRoutes(ctx: ServerContext) {
         await ctx.instruments.restart(id);
         const status = instrument.status();
         return { ok: true, id, previous: before, state: status.state, lastError: status.lastError };
+      },
+    );
+
+    app.delete(
+      '/instruments/:id/control',
+      {
+        config: { role: 'operator', audit: 'instrument.release_control' },
+        schema: {
+          tags: ['instruments'],
+          summary:
+            "Several machines: give up this hub's control lease of a remote instrument, so an operator at its host (benchtop agent lease take) or another hub may take it; this hub's next write takes it again if it is free",
+          params: IdParams,
+          response: { 200: ReleaseControlReply, ...ErrorResponses },
+        },
+      },
+      async (request): Promise<Static<typeof ReleaseControlReply>> => {
+        const { id } = request.params as { id: string };
+        ctx.instruments.get(id);
+        const released = (await ctx.instruments.releaseControl?.(id)) ?? false;
+        return { ok: true, id, released };
       },
     );
 
