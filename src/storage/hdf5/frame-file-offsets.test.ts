@@ -65,8 +65,24 @@ describe('frameFileOffsets on files h5py wrote', { skip: h5pyMissing }, () => {
     assert.equal(frameFileOffsets(join(dir, 'int16-latest.h5'), 'g/frames')?.element, 'int16');
   });
 
+  it('follows the 1.10 extensible array: index block, its data blocks, super blocks, paged data blocks', () => {
+    // 133,300 chunks reach super block 13, whose data blocks are paged (see the writer).
+    assertFramesAt('ea-one-per-chunk.h5');
+    assertFramesAt('ea-three-per-chunk.h5');
+  });
+
+  it('follows the 1.10 fixed array (paged and not), single-chunk and implicit indexes', () => {
+    for (const name of ['fa-paged.h5', 'fa-four-per-chunk.h5', 'single-chunk.h5', 'implicit.h5'])
+      assertFramesAt(name);
+  });
+
   it('declines what plain reads cannot give: compression, partial-frame chunks, big endian, unwritten chunks', () => {
-    for (const name of ['gzip.h5', 'half-frame-chunks.h5', 'big-endian.h5', 'unwritten-chunk.h5']) {
+    const declined = ['gzip.h5', 'half-frame-chunks.h5', 'big-endian.h5', 'unwritten-chunk.h5'];
+    // 1.10 indexes: a chunk never written, the last chunks never written (past the highest
+    // element set), a fixed-array page never written, compressed chunks, a version 2 B-tree.
+    declined.push('ea-unwritten-middle.h5', 'ea-unwritten-tail.h5', 'fa-missing-page.h5');
+    declined.push('ea-gzip.h5', 'btree2.h5');
+    for (const name of declined) {
       assert.equal(frameFileOffsets(join(dir, name), listing[name]![0]), null, name);
     }
   });
