@@ -182,8 +182,10 @@ function extensibleArray(file: FileBytes, header: number, count: number): Float6
   const index = arrayBlock(file, indexBlock, indexLength, 'EAIB', header);
   const blocks = new Map<number, Uint8Array>();
   const cached = (address: number, read: () => Uint8Array) => {
-    let b = blocks.get(address);
-    if (!b) blocks.set(address, (b = read()));
+    const known = blocks.get(address);
+    if (known) return known;
+    const b = read();
+    blocks.set(address, b);
     return b;
   };
   const out = new Float64Array(count);
