@@ -16,7 +16,10 @@ import { writeBenchtopSession } from '../../src/analysis/retinotopy/test-support
 const [command, path, ...rest] = process.argv.slice(2);
 if (command === 'make') {
   const [width, height, fps] = rest.map(Number) as [number, number, number];
-  await writeBenchtopSession(path as string, syntheticSession({ width, height, fps, cycles: 1, uint16: true }));
+  await writeBenchtopSession(
+    path as string,
+    syntheticSession({ width, height, fps, cycles: 1, uint16: true }),
+  );
   console.log(JSON.stringify({ path }));
 } else {
   const [mode, chunkArg] = rest;
