@@ -270,6 +270,10 @@ class Hdf5Walk implements FileBytes {
       const chunk = chunked.chunk;
       if (chunk.length !== 4 || chunk[1] !== height || chunk[2] !== width || chunk[3] !== element.bytes)
         return null;
+      // The 1.10 indexes number chunks over the maximum dimensions: a frame must be one chunk
+      // of those too, or chunk c of the first dimension is not element c.
+      const maxDims = space[2]! & 0x01 ? [1, 2].map((d) => u64(space, dimsAt + 24 + 8 * d)) : [height, width];
+      if (maxDims[0] !== height || maxDims[1] !== width) return null;
       const framesPerChunk = chunk[0]!;
       const chunks = Math.ceil(count / framesPerChunk);
       const addresses = chunkAddressesV4(this, chunked, chunks, framesPerChunk * frameBytes);

@@ -54,6 +54,9 @@ def main(out):
         'ea-gzip.h5': dict(path='frames', t=40, dtype='<u2', chunks=1, latest=True, unlimited=True,
                            compression='gzip'),
         'btree2.h5': dict(path='frames', t=12, dtype='<u2', chunks=1, latest=True, btree2=True),
+        # Frames one chunk of the current size but not of the maximum: two chunks a frame index.
+        'ea-wider-maxshape.h5': dict(path='frames', t=12, dtype='<u2', chunks=1, latest=True,
+                                     maxshape=(None, 12, 5)),
     }
     listing = {}
     for name, c in cases.items():
@@ -64,6 +67,7 @@ def main(out):
             if isinstance(chunks, int):
                 chunks = (chunks, h, w)
             maxshape = (None, None, None) if c.get('btree2') else (None, h, w) if c.get('unlimited') else None
+            maxshape = c.get('maxshape', maxshape)
             dcpl = None
             if c.get('early'):
                 dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
