@@ -219,12 +219,12 @@ function extensibleArray(file: FileBytes, header: number, count: number): Float6
     // The blocks' own "block offset" is not checked: HDF5 never reads it, and for the index
     // block's data blocks it writes start + (index block data block number) × size.
     const dataBlockLength = PREFIX + offsetBytes + (paged ? 0 : 8 * sb.elements) + CHECKSUM;
-    const dataBlockPrefix = () => arrayBlock(file, dataBlock, dataBlockLength, 'EADB', header);
+    const readDataBlock = () => arrayBlock(file, dataBlock, dataBlockLength, 'EADB', header);
     if (!paged) {
-      out[c] = u64(cached(dataBlock, dataBlockPrefix), PREFIX + offsetBytes + 8 * inBlock);
+      out[c] = u64(cached(dataBlock, readDataBlock), PREFIX + offsetBytes + 8 * inBlock);
       continue;
     }
-    cached(dataBlock, dataBlockPrefix);
+    cached(dataBlock, readDataBlock);
     const pages = sb.elements / pageEntries;
     const p = Math.floor(inBlock / pageEntries);
     if (!pageInitialised(superBlock as Uint8Array, PREFIX + offsetBytes, d * pages + p)) return null;
