@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { defaultAnalysisParameters } from '../../src/analysis/retinotopy/analysis-parameters.ts';
 import { segmentAreas } from '../../src/analysis/retinotopy/segmentation/area-segmentation.ts';
-import { type Benchmark, pick } from '../lib/benchmark.ts';
+import { type BenchContext, type Benchmark, pick } from '../lib/benchmark.ts';
 import { scratchDir } from '../lib/benchtop-process.ts';
 import { benchScript, nodeBin, python, runJson } from '../lib/child-process.ts';
 import { makeResult } from '../lib/results.ts';
@@ -47,6 +47,53 @@ function mapPair(size: number): { azimuth: Float64Array; altitude: Float64Array 
     }
   }
   return { azimuth, altitude };
+}
+
+interface SessionAnalysis {
+  seconds: number;
+  frames: number;
+  direct: boolean;
+}
+
+/**
+ * A session file Benchtop recorded (SWMR, one frame a chunk in an extensible array), four
+ * directions of one sweep, stage 1 of all of them: the workers reading the frames straight from
+ * the file against the same analysis reading them through h5wasm.
+ */
+async function benchtopSessionRow(ctx: BenchContext, path: string) {
+  // One sweep a direction: 15.7 s (LR, RL) and 12.4 s (TB, BT) at this rate, ≈ 600 or 3000 frames.
+  const fps = pick(ctx, { quick: 6.2, full: 31 });
+  const child = benchScript('children/retinotopy-benchtop-session.ts');
+  await runJson(nodeBin, [child, 'make', path, String(WIDTH), String(HEIGHT), String(fps)], {
+    timeoutMs: 900_000,
+  });
+  let frames = 0;
+  const analyse = (mode: 'on' | 'off') => async () => {
+    const r = await runJson<SessionAnalysis>(
+      nodeBin,
+      [...ctx.nodeArgs('retinotopy'), child, 'analyse', path, mode, String(CHUNK)],
+      { timeoutMs: 600_000 },
+    );
+    if (r.direct !== (mode === 'on')) throw new Error(`direct reads ${mode} but direct = ${r.direct}`);
+    frames = r.frames;
+    return r.frames / r.seconds;
+  };
+  const outcome = await alternate(
+    ctx.rounds,
+    [
+      { name: 'direct', run: analyse('on') },
+      { name: 'h5wasm', run: analyse('off') },
+    ],
+    ctx.log,
+  );
+  return makeResult({
+    benchmark: 'retinotopy',
+    metric: `offline: Benchtop session file (${frames} frames ${WIDTH}×${HEIGHT} uint16, four directions) → stage 1, frames read straight from the file`,
+    unit: 'frames/s',
+    ours: outcome.direct ?? { missing: 'not run' },
+    anchors: { 'frames through h5wasm': outcome.h5wasm ?? { missing: 'not run' } },
+    notes: [`read ${CHUNK} frames at a time, worker pool of one thread per core; open to last sums`],
+  });
 }
 
 /**
@@ -129,6 +176,7 @@ export const retinotopyBenchmark: Benchmark = {
           ],
         }),
       );
+      results.push(await benchtopSessionRow(ctx, join(scratch.dir, 'session.h5')));
     } finally {
       scratch.remove();
     }

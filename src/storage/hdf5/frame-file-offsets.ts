@@ -1,5 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
+import { chunkAddressesV4, chunkedLayoutV4 } from './chunk-indexes-v4.ts';
+import { ascii, type FileBytes, UNDEFINED, Unsupported, u64, view } from './hdf5-read-bytes.ts';
 
 /** Element types a frame can be read as straight from the file (little-endian, as this host). */
 export type FrameElement = 'uint8' | 'uint16' | 'uint32' | 'int16' | 'float32' | 'float64';
@@ -13,16 +15,16 @@ export interface FrameFileOffsets {
   offsets: Float64Array;
 }
 
-const UNDEFINED = 2 ** 64 - 1;
-
 /**
  * The file offset of every frame of the T × H × W dataset `datasetPath`, when the frames can be
  * read with plain preads: a contiguous layout, or chunks of whole frames (c × H × W) with no
  * filter and every chunk written. Anything else (compressed or partial-frame chunks, unwritten
- * chunks that read as the fill value, chunk indexes of the 1.10 format, dense-link groups, big
+ * chunks that read as the fill value, version 2 B-tree chunk indexes, dense-link groups, big
  * endian) returns null, and the caller reads through HDF5 instead. Walks the structures HDF5 1.8
- * and later write by default (superblock 0–3, object headers 1 and 2, symbol-table or compact
- * groups, layout message 3 and contiguous 4, version 1 chunk B-trees); reads never modify.
+ * and later write (superblock 0–3, object headers 1 and 2, symbol-table or compact groups,
+ * layout message 3 with version 1 chunk B-trees, layout message 4 contiguous or with the 1.10
+ * chunk indexes: single chunk, implicit, fixed array, extensible array, which SWMR files and
+ * `libver='latest'` use); reads never modify.
  */
 export function frameFileOffsets(path: string, datasetPath: string): FrameFileOffsets | null {
   return walk(path, (w) => w.frames(datasetPath));
@@ -49,15 +51,12 @@ function walk<T>(path: string, use: (w: Hdf5Walk) => T | null): T | null {
   }
 }
 
-/** A structure this walk does not follow: the caller falls back to HDF5. */
-class Unsupported extends Error {}
-
 interface Message {
   type: number;
   body: Uint8Array;
 }
 
-class Hdf5Walk {
+class Hdf5Walk implements FileBytes {
   private readonly fd: number;
   private readonly size: number;
   private base = 0;
@@ -97,6 +96,10 @@ class Hdf5Walk {
       header = child;
     }
     return this.messages(header);
+  }
+
+  at(address: number, length: number): Uint8Array {
+    return this.read(this.base + address, length);
   }
 
   private read(position: number, length: number): Uint8Array {
@@ -262,9 +265,28 @@ class Hdf5Walk {
       if (btree === UNDEFINED) return null;
       this.chunkOffsets(btree, chunk[0]!, frameBytes, offsets);
       if (offsets.some((o) => o < 0)) return null;
+    } else if (version === 4 && layoutClass === 2) {
+      const chunked = chunkedLayoutV4(layout);
+      const chunk = chunked.chunk;
+      if (chunk.length !== 4 || chunk[1] !== height || chunk[2] !== width || chunk[3] !== element.bytes)
+        return null;
+      // The 1.10 indexes number chunks over the maximum dimensions: a frame must be one chunk
+      // of those too, or chunk c of the first dimension is not element c.
+      const maxDims = space[2]! & 0x01 ? [1, 2].map((d) => u64(space, dimsAt + 24 + 8 * d)) : [height, width];
+      if (maxDims[0] !== height || maxDims[1] !== width) return null;
+      const framesPerChunk = chunk[0]!;
+      const chunks = Math.ceil(count / framesPerChunk);
+      const addresses = chunkAddressesV4(this, chunked, chunks, framesPerChunk * frameBytes);
+      if (!addresses) return null;
+      for (let t = 0; t < count; t++) {
+        const c = Math.floor(t / framesPerChunk);
+        offsets[t] = this.base + addresses[c]! + (t - c * framesPerChunk) * frameBytes;
+      }
     } else {
       return null;
     }
+    // A frame past the end of the file: an index this walk misread, or a file cut short.
+    for (const o of offsets) if (o + frameBytes > this.size) return null;
     return { shape, element: element.name, bytesPerElement: element.bytes, offsets };
   }
 
@@ -330,17 +352,4 @@ function compactLink(body: Uint8Array): { name: string; address: number } | null
 function cString(b: Uint8Array, at: number): string {
   const end = b.indexOf(0, at);
   return Buffer.from(b.subarray(at, end < 0 ? b.length : end)).toString('utf8');
-}
-
-function ascii(b: Uint8Array, at: number, length: number): string {
-  return String.fromCharCode(...b.subarray(at, at + length));
-}
-
-function view(b: Uint8Array): DataView {
-  return new DataView(b.buffer, b.byteOffset, b.byteLength);
-}
-
-function u64(b: Uint8Array, at: number): number {
-  const v = view(b);
-  return v.getUint32(at + 4, true) * 2 ** 32 + v.getUint32(at, true);
 }

@@ -1,5 +1,6 @@
 import h5wasm, { type Dataset } from 'h5wasm/node';
 import { BenchtopError } from '../../../core/errors.ts';
+import { frameFileOffsets } from '../../../storage/hdf5/frame-file-offsets.ts';
 import {
   DIRECTIONS,
   type Direction,
@@ -72,8 +73,16 @@ export function sweepTimingFromLabelledStimulus(
 /**
  * A session file Benchtop recorded (docs/isi-session-file.md): one HDF5 file with a block per
  * direction. Frames are read a slice at a time; the file stays open until close().
+ *
+ * `directReads` (default on): the recorder writes frames uncompressed, one a chunk, so the
+ * analysis workers read them straight from the file (frameFileOffsets follows the SWMR format's
+ * extensible array chunk index); off, or when a direction's frames cannot be found that way (a
+ * chunk not written yet, another layout), they are read through HDF5. Same values either way.
  */
-export async function openBenchtopSession(path: string): Promise<GuideLayoutSession> {
+export async function openBenchtopSession(
+  path: string,
+  { directReads = true }: { directReads?: boolean } = {},
+): Promise<GuideLayoutSession> {
   await h5Ready();
   const file = openH5File(path, 'r');
   try {
@@ -111,6 +120,9 @@ export async function openBenchtopSession(path: string): Promise<GuideLayoutSess
         stimulus('sweeps') as Int32Array,
         stimulus('phases') as Uint8Array,
       );
+      const located = directReads ? frameFileOffsets(path, `/${direction}/camera/frames`) : null;
+      // A file still being recorded may have grown since h5wasm looked: only the same frames.
+      const onDisk = located?.shape.join() === frames.shape?.join() ? located : null;
       recordings[direction] = {
         direction,
         width,
@@ -121,6 +133,11 @@ export async function openBenchtopSession(path: string): Promise<GuideLayoutSess
           const data = frames.slice([[start, start + n], [], []]) as FrameData;
           return { frames: data, timestampsUs: stamps.subarray(start, start + n) };
         },
+        ...(onDisk
+          ? {
+              framesInFile: { path, dtype: onDisk.element, offsets: onDisk.offsets, timestampsUs: stamps },
+            }
+          : {}),
       };
     }
     const snapshot = file.get('/anatomical');
