@@ -92,7 +92,11 @@ describe('LogWriter (real nats-server)', () => {
     assert.equal(new Set(keys).size, batches * 2, 'each sample stored once');
     // In the agent's order: batches left unacknowledged would come back after later ones.
     const times = store.rows.map((r) => r.time);
-    assert.deepEqual(times, [...times].sort((a, b) => a - b), 'stored in order');
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => a - b),
+      'stored in order',
+    );
     assert.ok(store.attempts > 1, `the failed writes were retried (${store.attempts} attempts)`);
     // Every message acknowledged once its write went in; none delivered twice.
     await nc.flush();
