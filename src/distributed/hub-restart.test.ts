@@ -231,5 +231,57 @@ config = { serial_port = "/dev/ttyUSB0", axes = 1 }
       });
       assert.equal(again.status, 200, JSON.stringify(again.body));
     });
+
+    it('closes a run open only in PostgreSQL (the catalog lost) once, also across another restart', async () => {
+      const submitted = await api(base, '/runs', {
+        method: 'POST',
+        body: JSON.stringify({
+          plan: 'camera_acquire',
+          args: { camera: 'cam', frames: 1000, exposure_ms: 200 },
+        }),
+      });
+      const uid = submitted.body.uid as string;
+      await until(
+        'the start and an event in PostgreSQL',
+        () => sql<{ name: string }>(dbUrl, 'SELECT name FROM run_documents WHERE run_uid = $1', [uid]),
+        (rows) => rows.some((r) => r.name === 'start') && rows.some((r) => r.name === 'event'),
+      );
+      hub.child.kill('SIGKILL');
+      await hub.exited;
+      // The hub comes back on a new output directory: only the site's record knows the run.
+      rmSync(join(dir, 'hub'), { recursive: true, force: true });
+      hub = startSiteProcess('hub', join(dir, 'hub.toml'), hubToml());
+      procs.push(hub);
+      const reconciled = await hub.waitFor(/start-up reconciled what its previous process left open/);
+      assert.deepEqual(reconciled.runs, [{ uid, foundIn: 'postgres' }]);
+      await agent.waitFor(new RegExp(`acquisition of cam ended: .*${uid}.* \\(stopped by the hub\\)`));
+      const events = await sql<{ n: string }>(
+        dbUrl,
+        "SELECT count(*) AS n FROM run_documents WHERE run_uid = $1 AND name = 'event'",
+        [uid],
+      );
+      const stopOf = () =>
+        sql<{ doc: { reason: string; num_events: Record<string, number> } }>(
+          dbUrl,
+          "SELECT doc FROM run_documents WHERE run_uid = $1 AND name = 'stop'",
+          [uid],
+        );
+      const stored = await until('the stop in PostgreSQL', stopOf, (rows) => rows.length > 0);
+      assert.equal(stored.length, 1);
+      assert.match(stored[0]!.doc.reason, /hub hub@\S+ restarted while the run was in progress/);
+      assert.deepEqual(stored[0]!.doc.num_events, { primary: Number(events[0]!.n) });
+
+      // Killed and started again: nothing is left open, and the run still has one stop.
+      hub.child.kill('SIGKILL');
+      await hub.exited;
+      hub = startSiteProcess('hub', join(dir, 'hub.toml'), hubToml());
+      procs.push(hub);
+      const second = await hub.waitFor(
+        /start-up: nothing left open by a previous process|start-up reconciled/,
+      );
+      assert.deepEqual(second.runs, []);
+      base = String((await hub.waitFor(/Benchtop ready at/)).url);
+      assert.equal((await stopOf()).length, 1);
+    });
   },
 );
