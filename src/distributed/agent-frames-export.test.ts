@@ -6,8 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import { tableFromIPC } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm';
 import { ApiClient } from '../cli/client/api-client.ts';
-import { exportRemoteCommand } from '../cli/commands/export.ts';
+import { exportCommand, exportRemoteCommand } from '../cli/commands/export.ts';
 import { isBenchtopError } from '../core/errors.ts';
+import { RunCatalog } from '../storage/catalog/run-catalog.ts';
 import { CompressedFramesReader } from '../storage/hdf5/compressed-frames-reader.ts';
 import { PrivateNatsServer } from './testing/nats-server.ts';
 import { type SiteProcess, startSiteProcess } from './testing/site-process.ts';
@@ -191,6 +192,20 @@ output_dir = "${join(dir, 'hub')}"
       ),
       "the exported frames file is the agent's",
     );
+  });
+
+  it("refuses a local export of the hub's output directory, naming the agent's file", async () => {
+    const catalog = RunCatalog.inOutputDir(join(dir, 'hub'));
+    try {
+      const { io } = quiet();
+      await assert.rejects(
+        exportCommand(catalog, join(dir, 'hub'), uid, 'parquet', join(dir, 'local'), io),
+        /camera frames are on agent camhost \(frames\/.*\/cam\.frames\.h5\); .*export it from the hub's server/,
+      );
+    } finally {
+      catalog.close();
+    }
+    assert.equal(existsSync(join(dir, 'local')), false);
   });
 
   it('fails naming the agent and the file when the agent is offline, and exports nothing', async () => {

@@ -95,6 +95,8 @@ export async function exportRemoteCommand(
   }
   const recorded = run as ExportableRun;
   checkExportable(recorded, format);
+  if (recorded.format !== 'hdf5')
+    refuseAgentFiles(recorded, 'its Arrow run files keep no per-frame record of them');
   const destDir = resolve(out);
   if (format === 'hdf5') {
     const written: string[] = [];
@@ -157,13 +159,20 @@ async function downloadFromHubOrAgent(
   }
 }
 
-/** A hub's run with frames on an agent: a local export cannot reach them (the hub's server can). */
-function refuseAgentFiles(run: ExportableRun): void {
+/**
+ * A hub's run with frames on an agent that this export cannot include: a local export cannot
+ * reach them (the hub's server can), and an Arrow run does not record them. Refused, never
+ * exported without its frames.
+ */
+function refuseAgentFiles(
+  run: ExportableRun,
+  why = "they are not in this output directory; export it from the hub's server (benchtop export --url <hub>), which fetches them from the agent",
+): void {
   const remote = run.files.map(parseAgentFileName).filter((f) => f !== null);
   if (remote.length === 0) return;
   throw new BenchtopError(
     'VALIDATION_FAILED',
-    `run ${run.uid}: its camera frames are on agent ${remote.map((f) => `${f.agentId} (${f.path})`).join(', ')}, not in this output directory; export it from the hub's server (benchtop export --url <hub>), which fetches them from the agent`,
+    `run ${run.uid}: its camera frames are on agent ${remote.map((f) => `${f.agentId} (${f.path})`).join(', ')}; ${why}`,
     { uid: run.uid, agents: remote.map((f) => f.agentId), files: remote.map((f) => f.path) },
   );
 }
