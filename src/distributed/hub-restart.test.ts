@@ -4,8 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { CompressedFramesReader } from '../storage/hdf5/compressed-frames-reader.ts';
+import { openBuckets } from './buckets.ts';
+import { AgentBirth, decode } from './messages.ts';
 import { PrivateNatsServer } from './testing/nats-server.ts';
 import { type SiteProcess, startSiteProcess } from './testing/site-process.ts';
 
@@ -282,6 +285,61 @@ config = { serial_port = "/dev/ttyUSB0", axes = 1 }
       assert.deepEqual(second.runs, []);
       base = String((await hub.waitFor(/Benchtop ready at/)).url);
       assert.equal((await stopOf()).length, 1);
+    });
+
+    it('an agent not answering at the restart is told when it is heard from again', async () => {
+      const submitted = await api(base, '/runs', {
+        method: 'POST',
+        body: JSON.stringify({
+          plan: 'camera_acquire',
+          args: { camera: 'cam', frames: 1000, exposure_ms: 200 },
+        }),
+      });
+      const uid = submitted.body.uid as string;
+      await until(
+        'an event',
+        async () => (await api(base, `/runs/${uid}/documents?name=event`)).body as unknown[],
+        (d) => d.length >= 1,
+      );
+      hub.child.kill('SIGKILL');
+      await hub.exited;
+      // The agent host freezes (its process stopped, the acquisition with it) until its last
+      // heartbeat in the agents bucket is older than stale_after_ms: the new hub finds it stale.
+      agent.child.kill('SIGSTOP');
+      const nc = await connect({ servers: nats.url });
+      try {
+        const { agents } = await openBuckets(nc, 'lab');
+        await until(
+          'the agent stale in the agents bucket',
+          async () => {
+            const entry = await agents.get('camhost');
+            return entry ? decode(AgentBirth, entry.value, 'agent record').lastHeartbeat : Date.now();
+          },
+          (lastHeartbeat) => Date.now() - lastHeartbeat > 1500,
+        );
+      } finally {
+        await nc.close();
+      }
+      hub = startSiteProcess('hub', join(dir, 'hub.toml'), hubToml());
+      procs.push(hub);
+      const reconciled = await hub.waitFor(/start-up reconciled what its previous process left open/);
+      assert.deepEqual(reconciled.runs, [{ uid, foundIn: 'catalog' }]);
+      assert.deepEqual(
+        (reconciled.agentsNotReached as { agent: string }[]).map((a) => a.agent),
+        ['camhost'],
+      );
+      await hub.waitFor(/agent camhost not told to stop the closed runs' acquisitions yet/);
+      base = String((await hub.waitFor(/Benchtop ready at/)).url);
+      agent.child.kill('SIGCONT');
+      await agent.waitFor(new RegExp(`acquisition of cam ended: .*${uid}.* \\(stopped by the hub\\)`));
+      await hub.waitFor(/agent camhost, back, stopped 1 acquisition\(s\) of closed runs/);
+      const health = await until(
+        'the late stop on /health',
+        async () => JSON.stringify((await api(base, '/health')).body),
+        (h) =>
+          new RegExp(`"acquisitionsStopped":\\[\\{[^\\]]*"file":"frames/${uid}/cam\\.frames\\.h5"`).test(h),
+      );
+      assert.match(health, /"agentsNotReached":\[\]/);
     });
   },
 );

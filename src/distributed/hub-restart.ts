@@ -97,16 +97,15 @@ export async function reconcileHubRestart(
     runs.length === 0 && report.leasesReleased.length === 0
       ? `hub ${deps.hubId} start-up: nothing left open by a previous process`
       : `hub ${deps.hubId} start-up reconciled what its previous process left open: ${runs.length} run(s) closed (${report.runs.map((r) => `${r.uid} from the ${r.foundIn}`).join(', ') || 'none'}), ${report.acquisitionsStopped.length} agent acquisition(s) stopped, ${report.leasesReleased.length} control lease(s) released (${report.leasesReleased.join(', ') || 'none'})`;
-  (runs.length > 0 || report.leasesReleased.length > 0 ? log.warn : log.info).call(
-    log,
-    {
-      runs: report.runs,
-      acquisitionsStopped: report.acquisitionsStopped,
-      agentsNotReached: report.agentsNotReached,
-      leasesReleased: report.leasesReleased,
-    },
-    message,
-  );
+  const details = {
+    runs: report.runs,
+    acquisitionsStopped: report.acquisitionsStopped,
+    agentsNotReached: report.agentsNotReached,
+    leasesReleased: report.leasesReleased,
+  };
+  // Something was left open: worth a warning (a hub was killed), else a plain start-up line.
+  if (runs.length > 0 || report.leasesReleased.length > 0) log.warn(details, message);
+  else log.info(details, message);
   for (const a of report.agentsNotReached)
     log.warn(
       { agent: a.agent },

@@ -75,6 +75,11 @@ export class RemoteDirectory implements InstrumentDirectory {
   private livenessTimer: TimerHandle | null = null;
   private commandSeq = 0;
   private onAdded: ((instrument: { id: string; type: string }) => void) | null = null;
+  /** Agents still to be told of runs closed at start-up, by agent id. */
+  private readonly lateStops = new Map<
+    string,
+    { runs: string[]; reason: string; onLate: (agent: string, stopped: AcquisitionEnded[]) => void }
+  >();
   private closed = false;
 
   constructor(deps: RemoteDirectoryDeps) {
@@ -478,12 +483,6 @@ export class RemoteDirectory implements InstrumentDirectory {
     );
     return { stopped, notReached };
   }
-
-  /** Agents still to be told of runs closed at start-up, by agent id. */
-  private readonly lateStops = new Map<
-    string,
-    { runs: string[]; reason: string; onLate: (agent: string, stopped: AcquisitionEnded[]) => void }
-  >();
 
   private async sendStopRuns(agentId: string, runs: string[], reason: string): Promise<AcquisitionEnded[]> {
     const reply = unwrap(
