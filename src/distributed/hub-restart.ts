@@ -1,4 +1,4 @@
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Gauge, type Registry } from 'prom-client';
 import type { ExitStatus } from '../core/documents.ts';
@@ -7,7 +7,7 @@ import type { PostgresRunDocuments } from '../storage/catalog/postgres-run-docum
 import { reconciledStop } from '../storage/catalog/reconciled-stop.ts';
 import type { AcquisitionEnded } from './agent-frames.ts';
 import type { BusConfig } from './bus-connection.ts';
-import { ensureDocStream } from './doc-stream.ts';
+import { DOC_WRITER_DURABLE, ensureDocStream } from './doc-stream.ts';
 import { decode, encode, PROTOCOL_VERSION, RunDocumentMessage } from './messages.ts';
 import { subjects } from './subjects.ts';
 
@@ -73,16 +73,7 @@ export async function reconcileHubRestart(
     agentsNotReached: [],
     leasesReleased: found.leasesReleased,
   };
-  if (deps.documents) {
-    try {
-      for (const uid of await closeOpenInPostgres(deps, reason))
-        report.runs.push({ uid, foundIn: 'postgres' });
-    } catch (error) {
-      log.error({ err: error }, 'runs left open in PostgreSQL could not be checked; they stay open there');
-    }
-  }
-  const runs = report.runs.map((r) => r.uid);
-  const agents = await deps.stopRunsOnAgents(runs, reason, (agent, stopped) => {
+  const onLate = (agent: string, stopped: AcquisitionEnded[]) => {
     report.acquisitionsStopped.push(...stopped.map((a) => ({ ...a, agent })));
     report.agentsNotReached = report.agentsNotReached.filter((a) => a.agent !== agent);
     if (stopped.length > 0)
@@ -90,9 +81,27 @@ export async function reconcileHubRestart(
         { agent, stopped },
         `agent ${agent}, back, stopped ${stopped.length} acquisition(s) of closed runs`,
       );
-  });
-  report.acquisitionsStopped.push(...agents.stopped);
-  report.agentsNotReached.push(...agents.notReached);
+  };
+  const stopOnAgents = async (uids: string[]) => {
+    if (uids.length === 0) return;
+    const agents = await deps.stopRunsOnAgents(uids, reason, onLate);
+    report.acquisitionsStopped.push(...agents.stopped);
+    for (const a of agents.notReached)
+      if (!report.agentsNotReached.some((known) => known.agent === a.agent)) report.agentsNotReached.push(a);
+  };
+  // PostgreSQL is checked meanwhile (it waits for the document writer): the catalog's runs'
+  // acquisitions are stopped without waiting for it.
+  const fromPostgres = deps.documents
+    ? closeOpenInPostgres(deps, reason).catch((error: unknown) => {
+        log.error({ err: error }, 'runs left open in PostgreSQL could not be checked; they stay open there');
+        return [] as string[];
+      })
+    : Promise.resolve([] as string[]);
+  await stopOnAgents(found.closedInCatalog);
+  const closedInPostgres = await fromPostgres;
+  report.runs.push(...closedInPostgres.map((uid) => ({ uid, foundIn: 'postgres' as const })));
+  await stopOnAgents(closedInPostgres);
+  const runs = report.runs.map((r) => r.uid);
   const message =
     runs.length === 0 && report.leasesReleased.length === 0
       ? `hub ${deps.hubId} start-up: nothing left open by a previous process`
@@ -114,12 +123,34 @@ export async function reconcileHubRestart(
   return report;
 }
 
+/**
+ * PostgreSQL is asked only once the document writer has stored what the stream held at start-up
+ * (its durable consumer has nothing pending), so a run whose start was still in transit is not
+ * missed; bounded by the request timeout ×10, after which the check goes on with what is stored.
+ */
+async function docWriterCaughtUp(jsm: JetStreamManager, stream: string, deps: HubRestartDeps): Promise<void> {
+  const until = deps.now() + deps.bus.request_timeout_ms * 10;
+  for (;;) {
+    const info = await jsm.consumers.info(stream, DOC_WRITER_DURABLE).catch(() => null);
+    if (info && info.num_pending === 0 && info.num_ack_pending === 0) return;
+    if (deps.now() > until) {
+      deps.logger.warn(
+        { stream, pending: info?.num_pending, ackPending: info?.num_ack_pending },
+        'run documents still on their way to PostgreSQL; checking the runs it holds open without them',
+      );
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** Publishes a stop for each run PostgreSQL holds open in this hub's name that nothing else will close. */
 async function closeOpenInPostgres(deps: HubRestartDeps, reason: string): Promise<string[]> {
-  const open = (await deps.documents!.openRuns(deps.hubId)).filter((r) => !deps.inCatalog(r.run));
-  if (open.length === 0) return [];
   const jsm = await jetstreamManager(deps.nc);
   const stream = await ensureDocStream(jsm, deps.site, deps.bus);
+  await docWriterCaughtUp(jsm, stream, deps);
+  const open = (await deps.documents!.openRuns(deps.hubId)).filter((r) => !deps.inCatalog(r.run));
+  if (open.length === 0) return [];
   const js = jetstream(deps.nc);
   const closed: string[] = [];
   for (const { run, numEvents } of open) {

@@ -466,7 +466,7 @@ export class RemoteDirectory implements InstrumentDirectory {
         if (agent.birth.status === 'dead') return; // Stopped cleanly: its acquisitions stopped with it.
         if (!this.isAlive(agent)) {
           notReached.push({ agent: agentId, reason: 'stale: told when it is heard from again' });
-          this.lateStops.set(agentId, { runs, reason, onLate });
+          this.tellWhenHeard(agentId, { runs, reason, onLate });
           return;
         }
         try {
@@ -477,7 +477,7 @@ export class RemoteDirectory implements InstrumentDirectory {
             agent: agentId,
             reason: `${(error as Error).message}: told when it is heard from again`,
           });
-          this.lateStops.set(agentId, { runs, reason, onLate });
+          this.tellWhenHeard(agentId, { runs, reason, onLate });
         }
       }),
     );
@@ -491,6 +491,18 @@ export class RemoteDirectory implements InstrumentDirectory {
     return reply.stopped;
   }
 
+  /** Keeps runs for an agent to be told of later, with those already waiting for it. */
+  private tellWhenHeard(
+    agentId: string,
+    late: { runs: string[]; reason: string; onLate: (agent: string, stopped: AcquisitionEnded[]) => void },
+  ): void {
+    const waiting = this.lateStops.get(agentId);
+    this.lateStops.set(
+      agentId,
+      waiting ? { ...late, runs: [...new Set([...waiting.runs, ...late.runs])] } : late,
+    );
+  }
+
   /** An agent heard from: runs closed at start-up that it was not told of yet are sent now. */
   private tellLate(agentId: string): void {
     const late = this.lateStops.get(agentId);
@@ -499,7 +511,7 @@ export class RemoteDirectory implements InstrumentDirectory {
     this.lateStops.delete(agentId);
     this.sendStopRuns(agentId, late.runs, late.reason).then(
       (stopped) => late.onLate(agentId, stopped),
-      () => this.lateStops.set(agentId, late),
+      () => this.tellWhenHeard(agentId, late),
     );
   }
 
