@@ -6,6 +6,7 @@ import type { LoadedConfig } from '../config/load.ts';
 import type { BenchtopConfig } from '../config/schema.ts';
 import { EventBus } from '../core/bus.ts';
 import { type Clock, systemClock, type TimerHandle } from '../core/clock.ts';
+import type { ExitStatus } from '../core/documents.ts';
 import { BenchtopError } from '../core/errors.ts';
 import type { BenchtopEvents } from '../core/events.ts';
 import type { InstrumentDirectory } from '../core/instrument-directory.ts';
@@ -69,6 +70,12 @@ export interface BenchtopOptions {
   }) => InstrumentDirectory;
   /** A hub's run files kept on agents (camera frames), served by the run file route. */
   remoteFiles?: RemoteRunFiles;
+  /**
+   * Runs the last process left `running` are closed at start-up with a stop document of this
+   * exit status and reason (a hub: the document reaches the site's record) instead of being
+   * marked `interrupted`.
+   */
+  closeInterruptedRuns?: { exitStatus: ExitStatus; reason: string };
 }
 
 /**
@@ -117,6 +124,9 @@ export class Benchtop {
   private kpiPublisher: LineKpiPublisher | null = null;
   private stopping: Promise<void> | null = null;
   private readonly remoteFiles: RemoteRunFiles | undefined;
+  private readonly closeInterruptedRuns: BenchtopOptions['closeInterruptedRuns'];
+  /** Runs the last process left open, found (and closed or marked interrupted) at start. */
+  interruptedAtStart: string[] = [];
 
   constructor(loaded: LoadedConfig, logger: Logger, options: BenchtopOptions = {}) {
     this.loaded = loaded;
@@ -125,6 +135,7 @@ export class Benchtop {
     this.clock = options.clock ?? systemClock;
     this.logRing = options.logRing;
     this.remoteFiles = options.remoteFiles;
+    this.closeInterruptedRuns = options.closeInterruptedRuns;
     this.bus = new EventBus<BenchtopEvents>(({ topic, error }) => {
       logger.error({ err: error, topic }, 'bus subscriber failed');
     });
@@ -291,7 +302,13 @@ export class Benchtop {
     );
     if (this.lab) this.logger.info('simulation enabled: instruments talk to the virtual lab');
     if (this.logRing) this.logRing.subscribe((record) => this.bus.emit('log.record', record));
-    await recoverInterruptedRuns(this.catalog, this.config.storage.output_dir, this.logger);
+    const close = this.closeInterruptedRuns;
+    this.interruptedAtStart = await recoverInterruptedRuns(
+      this.catalog,
+      this.config.storage.output_dir,
+      this.logger,
+      close ? { ...close, now: this.clock.now() } : undefined,
+    );
     importConfiguredRecipes(this.recipes, this.config.process, this.loaded.file, this.logger);
     await this.startAcquisition();
     await this.startParameterLog();

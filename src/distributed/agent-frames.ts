@@ -45,6 +45,8 @@ export interface AcquisitionEnded {
 
 interface Acquisition {
   id: string;
+  /** The hub's run it acquires for (a restarted hub stops those of the runs it closed). */
+  run: string;
   camera: string;
   file: string;
   frames: FrameMeta[];
@@ -53,6 +55,8 @@ interface Acquisition {
   abort: AbortController;
   /** Woken when a frame is on disk or the acquisition ends (long polls wait on it). */
   waiters: (() => void)[];
+  /** Settles once the acquisition has ended and its file is closed. */
+  ended: Promise<AcquisitionEnded>;
 }
 
 /** Frames per `frames` reply at most, and the most bytes of one file chunk (JSON base64 stays under 1 MB). */
@@ -86,8 +90,9 @@ export class AgentAcquisitions {
     const existing = this.acquisitions.get(id);
     if (existing) return { acquisition: id, file: existing.file };
     const file = join(FRAMES_DIR, safe(run), `${safe(camera)}${FRAMES_FILE_SUFFIX}`);
-    const acquisition: Acquisition = {
+    const started: Omit<Acquisition, 'ended'> = {
       id,
+      run,
       camera,
       file,
       frames: [],
@@ -96,18 +101,18 @@ export class AgentAcquisitions {
       abort: new AbortController(),
       waiters: [],
     };
+    const acquisition = Object.assign(started, { ended: this.run(started, source, request, keepFrames) });
     this.acquisitions.set(id, acquisition);
     this.forgetOld();
-    void this.run(acquisition, source, request, keepFrames);
     return { acquisition: id, file };
   }
 
   private async run(
-    a: Acquisition,
+    a: Omit<Acquisition, 'ended'>,
     source: FrameSource,
     request: Omit<FrameRequest, 'signal'>,
     keepFrames: number,
-  ): Promise<void> {
+  ): Promise<AcquisitionEnded> {
     const path = join(this.outputDir, a.file);
     let file: CompressedFramesFile | null = null;
     try {
@@ -148,15 +153,17 @@ export class AgentAcquisitions {
       }
       a.done = true;
       this.wake(a);
-      this.onEnd({
-        acquisition: a.id,
-        camera: a.camera,
-        file: a.file,
-        frames: a.frames.length,
-        stopped: a.abort.signal.aborted,
-        error: a.error,
-      });
     }
+    const ended: AcquisitionEnded = {
+      acquisition: a.id,
+      camera: a.camera,
+      file: a.file,
+      frames: a.frames.length,
+      stopped: a.abort.signal.aborted,
+      error: a.error,
+    };
+    this.onEnd(ended);
+    return ended;
   }
 
   /** The frames from `from` on, waiting up to `waitMs` for one if there is none yet. */
@@ -192,6 +199,17 @@ export class AgentAcquisitions {
     this.acquisitions.get(id)?.abort.abort();
   }
 
+  /**
+   * Stops every acquisition still running for one of `runs` (runs a restarted hub closed, whose
+   * frames nobody will ever ask for) and resolves once each has closed its file.
+   */
+  async stopRuns(runs: readonly string[]): Promise<AcquisitionEnded[]> {
+    const wanted = new Set(runs);
+    const running = [...this.acquisitions.values()].filter((a) => !a.done && wanted.has(a.run));
+    for (const a of running) a.abort.abort();
+    return Promise.all(running.map((a) => a.ended));
+  }
+
   stopAll(): void {
     for (const a of this.acquisitions.values()) if (!a.done) a.abort.abort();
   }
@@ -223,7 +241,7 @@ export class AgentAcquisitions {
     return path;
   }
 
-  private wake(a: Acquisition): void {
+  private wake(a: Pick<Acquisition, 'waiters'>): void {
     for (const w of a.waiters.splice(0)) w();
   }
 

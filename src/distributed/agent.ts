@@ -10,7 +10,7 @@ import type { InstrumentDirectory } from '../core/instrument-directory.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Reading } from '../core/reading.ts';
 import { frameSourceOf } from '../engine/frame-source.ts';
-import { AgentAcquisitions } from './agent-frames.ts';
+import { type AcquisitionEnded, AgentAcquisitions } from './agent-frames.ts';
 import { openBuckets, type SiteBuckets } from './buckets.ts';
 import { connectBus } from './bus-connection.ts';
 import { CommandCache } from './command-cache.ts';
@@ -412,6 +412,7 @@ export class Agent {
               Number(request.args.length),
             ),
           );
+        if (verb === 'stop_runs') return done(await this.stopRuns(request));
         throw new BenchtopError('VALIDATION_FAILED', `agent ${this.agentId} has no verb "${verb}"`);
       }
       if (request.deadline < this.deps.clock.now())
@@ -500,6 +501,21 @@ export class Agent {
     } catch (error) {
       return this.errorReply(request.cmdId, error);
     }
+  }
+
+  /**
+   * A hub that restarted closed runs its previous process left open: acquisitions still writing
+   * frames for them here stop, and the reply (once their files are closed) says what stopped.
+   */
+  private async stopRuns(request: CommandRequest): Promise<{ stopped: AcquisitionEnded[] }> {
+    const runs = Array.isArray(request.args.runs) ? request.args.runs.map(String) : [];
+    const stopped = await this.acquisitions.stopRuns(runs);
+    if (stopped.length > 0)
+      this.log.warn(
+        { runs, stopped, reason: request.args.reason },
+        `stopped ${stopped.length} acquisition(s) of runs closed by a restarted hub: ${stopped.map((a) => `${a.camera} (${a.frames} frames in ${a.file})`).join(', ')}`,
+      );
+    return { stopped };
   }
 
   /** A long operation runs to its end here; the reply says so and names it for `check`. */

@@ -155,6 +155,34 @@ export class ControlLeases {
     return this.held.has(instrument);
   }
 
+  /**
+   * At start-up: leases in this hub's name that this process does not hold were left by its
+   * previous process (killed, so never released). They are deleted by revision, so the
+   * instruments are free at once (for this hub, which takes them again on its next write, and
+   * for any other); a lease renewed meanwhile (by revision) is left alone. Returns the instruments.
+   */
+  async releaseLeftBehind(): Promise<string[]> {
+    const released: string[] = [];
+    for await (const key of await this.kv.keys()) {
+      const entry = await this.kv.get(key);
+      if (!entry || entry.operation !== 'PUT') continue;
+      let record: LeaseRecord;
+      try {
+        record = decode(LeaseRecord, entry.value, 'lease');
+      } catch {
+        continue;
+      }
+      if (record.holder !== this.holder || this.held.has(record.instrument)) continue;
+      try {
+        await this.kv.delete(key, { previousSeq: entry.revision });
+        released.push(record.instrument);
+      } catch {
+        // Changed since we read it: no longer the previous process's.
+      }
+    }
+    return released;
+  }
+
   /** Releases every lease this hub holds (a clean stop). */
   async releaseAll(): Promise<void> {
     this.renewTimer?.cancel();

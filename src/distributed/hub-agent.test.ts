@@ -304,7 +304,7 @@ describe('hub and agents as separate processes over a private nats-server', { ti
     assert.equal(events.length, 12);
   });
 
-  it('a hub killed mid-run restarts, marks the run interrupted and sees every agent again', async () => {
+  it('a hub killed mid-run restarts, closes the run with a stop naming the restart and sees every agent again', async () => {
     const submitted = await api(base, '/runs', {
       method: 'POST',
       body: JSON.stringify({ plan: 'scan', args: { ...SCAN, num: 20, settle_s: 0.3 } }),
@@ -320,14 +320,15 @@ describe('hub and agents as separate processes over a private nats-server', { ti
     hub = startSiteProcess('hub', join(dir, 'hub.toml'), hubToml(dir, nats.url));
     procs.push(hub);
     base = String((await hub.waitFor(/Benchtop ready at/)).url);
-    const run = (await api(base, `/runs/${uid}`)).body as { status: string };
-    assert.equal(run.status, 'interrupted');
+    const run = (await api(base, `/runs/${uid}`)).body as { status: string; reason: string };
+    assert.equal(run.status, 'fail');
+    assert.match(run.reason, /hub hub@\S+ restarted while the run was in progress/);
     await until(
       'both instruments ready on the new hub',
       async () => (await api(base, '/instruments')).body as { id: string; state: string }[],
       (l) => l.filter((i) => i.state === 'ready').length === 2,
     );
-    // The lease is held in the hub's name, so the same hub restarted drives the stage again at once.
+    // The lease its previous process held was released at start-up: the restarted hub drives the stage at once.
     const put = await api(base, '/instruments/stage/signals/axis1.position', {
       method: 'PUT',
       body: JSON.stringify({ value: 0.5 }),

@@ -11,6 +11,7 @@ import type { BenchtopEvents } from '../core/events.ts';
 import { Instrument, type InstrumentControl } from '../core/instrument.ts';
 import type { InstrumentDirectory } from '../core/instrument-directory.ts';
 import type { Logger } from '../core/logger.ts';
+import type { AcquisitionEnded } from './agent-frames.ts';
 import { openBuckets, type SiteBuckets } from './buckets.ts';
 import { connectBus } from './bus-connection.ts';
 import { ControlLeases, describeHolder, LeaseRecord, leaseTtlMs } from './control-lease.ts';
@@ -77,6 +78,11 @@ export class RemoteDirectory implements InstrumentDirectory {
   private livenessTimer: TimerHandle | null = null;
   private commandSeq = 0;
   private onAdded: ((instrument: { id: string; type: string }) => void) | null = null;
+  /** Agents still to be told of runs closed at start-up, by agent id. */
+  private readonly lateStops = new Map<
+    string,
+    { runs: string[]; reason: string; onLate: (agent: string, stopped: AcquisitionEnded[]) => void }
+  >();
   private closed = false;
 
   constructor(deps: RemoteDirectoryDeps) {
@@ -182,6 +188,7 @@ export class RemoteDirectory implements InstrumentDirectory {
       if (reborn)
         this.log.info({ agent: birth.agentId, epoch: birth.epoch }, `agent ${birth.agentId} was born again`);
       this.refresh(birth.agentId);
+      this.tellLate(birth.agentId);
     });
   }
 
@@ -307,6 +314,7 @@ export class RemoteDirectory implements InstrumentDirectory {
           remote.reported = { state: s.state as ActorState, ...(s.error ? { error: s.error } : {}) };
       }
       this.refresh(beat.agentId);
+      this.tellLate(beat.agentId);
     });
   }
 
@@ -471,6 +479,82 @@ export class RemoteDirectory implements InstrumentDirectory {
     } catch {
       // Offline or hung: liveness says so.
     }
+  }
+
+  /** At start-up: the control leases this hub's previous process held and never released (ControlLeases.releaseLeftBehind). */
+  releaseLeasesLeftBehind(): Promise<string[]> {
+    if (!this.leases) throw new BenchtopError('BUS_UNAVAILABLE', 'the hub has not joined the site bus');
+    return this.leases.releaseLeftBehind();
+  }
+
+  /**
+   * Tells every agent to stop its acquisitions for `runs` (runs this hub closed at start-up) and
+   * close their files. Agents not alive now are told when they are next heard from (a birth or a
+   * heartbeat), and `onLate` hears what they stopped then.
+   */
+  async stopRunsOnAgents(
+    runs: string[],
+    reason: string,
+    onLate: (agent: string, stopped: AcquisitionEnded[]) => void,
+  ): Promise<{
+    stopped: (AcquisitionEnded & { agent: string })[];
+    notReached: { agent: string; reason: string }[];
+  }> {
+    const stopped: (AcquisitionEnded & { agent: string })[] = [];
+    const notReached: { agent: string; reason: string }[] = [];
+    if (runs.length === 0) return { stopped, notReached };
+    await Promise.all(
+      [...this.agents.entries()].map(async ([agentId, agent]) => {
+        if (agent.birth.status === 'dead') return; // Stopped cleanly: its acquisitions stopped with it.
+        if (!this.isAlive(agent)) {
+          notReached.push({ agent: agentId, reason: 'stale: told when it is heard from again' });
+          this.tellWhenHeard(agentId, { runs, reason, onLate });
+          return;
+        }
+        try {
+          for (const a of await this.sendStopRuns(agentId, runs, reason))
+            stopped.push({ ...a, agent: agentId });
+        } catch (error) {
+          notReached.push({
+            agent: agentId,
+            reason: `${(error as Error).message}: told when it is heard from again`,
+          });
+          this.tellWhenHeard(agentId, { runs, reason, onLate });
+        }
+      }),
+    );
+    return { stopped, notReached };
+  }
+
+  private async sendStopRuns(agentId: string, runs: string[], reason: string): Promise<AcquisitionEnded[]> {
+    const reply = unwrap(
+      await this.request(agentId, '', 'stop_runs', { runs, reason }, this.deps.config.bus.request_timeout_ms),
+    ) as { stopped: AcquisitionEnded[] };
+    return reply.stopped;
+  }
+
+  /** Keeps runs for an agent to be told of later, with those already waiting for it. */
+  private tellWhenHeard(
+    agentId: string,
+    late: { runs: string[]; reason: string; onLate: (agent: string, stopped: AcquisitionEnded[]) => void },
+  ): void {
+    const waiting = this.lateStops.get(agentId);
+    this.lateStops.set(
+      agentId,
+      waiting ? { ...late, runs: [...new Set([...waiting.runs, ...late.runs])] } : late,
+    );
+  }
+
+  /** An agent heard from: runs closed at start-up that it was not told of yet are sent now. */
+  private tellLate(agentId: string): void {
+    const late = this.lateStops.get(agentId);
+    const agent = this.agents.get(agentId);
+    if (!late || !agent || !this.isAlive(agent)) return;
+    this.lateStops.delete(agentId);
+    this.sendStopRuns(agentId, late.runs, late.reason).then(
+      (stopped) => late.onLate(agentId, stopped),
+      () => this.tellWhenHeard(agentId, late),
+    );
   }
 
   /** Run files kept on agents (camera frames), fetched from them in chunks on request. */

@@ -128,6 +128,15 @@ export function agentFileName(agentId: string, path: string): string {
   return `${agentFileScheme}${encodeURIComponent(agentId)}/${path}`;
 }
 
+/** The agent and path of an `agent://` run file entry; null for a file of the hub's own. */
+export function parseAgentFileName(file: string): { agentId: string; path: string } | null {
+  if (!file.startsWith(agentFileScheme)) return null;
+  const rest = file.slice(agentFileScheme.length);
+  const slash = rest.indexOf('/');
+  if (slash <= 0) return null;
+  return { agentId: decodeURIComponent(rest.slice(0, slash)), path: rest.slice(slash + 1) };
+}
+
 export type SendAgentCommand = (
   agentId: string,
   verb: string,
@@ -151,11 +160,9 @@ export class AgentFiles {
   }
 
   async open(file: string): Promise<{ size: number; stream: Readable }> {
-    const rest = file.slice(agentFileScheme.length);
-    const slash = rest.indexOf('/');
-    if (slash <= 0) throw new BenchtopError('NOT_FOUND', `"${file}" names no agent file`, { file });
-    const agentId = decodeURIComponent(rest.slice(0, slash));
-    const path = rest.slice(slash + 1);
+    const parsed = parseAgentFileName(file);
+    if (!parsed) throw new BenchtopError('NOT_FOUND', `"${file}" names no agent file`, { file });
+    const { agentId, path } = parsed;
     const { size } = (await this.send(agentId, 'file_size', { file: path })) as { size: number };
     let offset = 0;
     const send = this.send;

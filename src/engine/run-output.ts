@@ -284,7 +284,7 @@ export class RunOutput {
   private writeFrame(camera: string, frame: Frame, seqNum: number): void {
     const key = this.frameKeys.get(camera)!;
     try {
-      if (!key.elsewhere) this.writer!.frame(camera, frame);
+      if (!key.elsewhere || this.writer!.recordsFramesElsewhere) this.writer!.frame(camera, frame);
     } catch (error) {
       this.onWriterFailed(error);
     }

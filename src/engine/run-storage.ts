@@ -47,6 +47,11 @@ export interface RunWriter {
   readonly format: string;
   document(doc: RunDocument): void;
   frame(dataKey: string, frame: Frame): void;
+  /**
+   * Whether `frame` takes frames stored on another host (Frame.storedAt, no pixels) to keep
+   * their per-frame metadata beside the link to that file; otherwise such frames are not passed.
+   */
+  readonly recordsFramesElsewhere?: boolean;
   /** Everything queued so far is on disk (checkpoints, auto-flush). */
   flush(): Promise<void>;
   /** Writes what is queued, closes the files and returns their paths (relative to output_dir). */

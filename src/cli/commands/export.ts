@@ -1,12 +1,14 @@
 import { copyFile, mkdir, rm } from 'node:fs/promises';
-import { basename, join, resolve, sep } from 'node:path';
-import { BenchtopError } from '../../core/errors.ts';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { BenchtopError, toBenchtopError } from '../../core/errors.ts';
+import { parseAgentFileName } from '../../distributed/remote-frames.ts';
 import { openArrowRun } from '../../storage/arrow/arrow-run-reader.ts';
 import type { RunCatalog } from '../../storage/catalog/run-catalog.ts';
 import type { RunRecord } from '../../storage/catalog/run-record.ts';
 import { type EXPORT_FORMATS, exportRun } from '../../storage/export/export-run.ts';
 import { openHdf5Run } from '../../storage/export/hdf5-run-reader.ts';
 import { openRunDataReader, type RunDataReaderFactory } from '../../storage/export/run-data-reader.ts';
+import { FRAMES_FILE_SUFFIX } from '../../storage/hdf5/run-file-layout.ts';
 import type { ApiClient } from '../client/api-client.ts';
 import type { Invocation } from '../command-spec.ts';
 import type { ConfigFlags } from '../config-source.ts';
@@ -48,6 +50,7 @@ export async function exportCommand(
   const run = catalog.get(uid);
   if (!run) throw new BenchtopError('RUN_NOT_FOUND', `no run ${uid} in ${catalog.path}`, { uid });
   checkExportable(run, format);
+  refuseAgentFiles(run);
   const destDir = resolve(out);
   if (format === 'hdf5') {
     const written: string[] = [];
@@ -92,12 +95,14 @@ export async function exportRemoteCommand(
   }
   const recorded = run as ExportableRun;
   checkExportable(recorded, format);
+  if (recorded.format !== 'hdf5')
+    refuseAgentFiles(recorded, 'its Arrow run files keep no per-frame record of them');
   const destDir = resolve(out);
   if (format === 'hdf5') {
     const written: string[] = [];
     for (const file of hdf5Files(recorded)) {
       const target = join(destDir, basename(file));
-      await download(client, recorded, file, target, io);
+      await downloadFromHubOrAgent(client, recorded, file, target, io);
       written.push(target);
     }
     for (const f of written) io.out.write(`${f}\n`);
@@ -106,11 +111,70 @@ export async function exportRemoteCommand(
   const staging = join(destDir, `.benchtop-download-${safeName(uid)}`);
   try {
     await rm(staging, { recursive: true, force: true });
-    for (const file of recorded.files) await download(client, recorded, file, insideDir(staging, file), io);
+    for (const file of recorded.files)
+      await downloadFromHubOrAgent(client, recorded, file, stagedPath(staging, recorded, file), io);
     return await convert(recorded, staging, format, destDir, io);
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
+}
+
+/**
+ * Where a downloaded file goes in the staging directory: the hub's own files at their paths, a
+ * camera's frames file kept on an agent (`agent://…`) beside the run file, where the run file's
+ * external link to it (`<camera>.frames.h5:/data`) resolves, so the frames are exported too.
+ */
+function stagedPath(staging: string, run: ExportableRun, file: string): string {
+  if (!parseAgentFileName(file)) return insideDir(staging, file);
+  const runFile = run.files.find(
+    (f) => f.endsWith('.h5') && !f.endsWith(FRAMES_FILE_SUFFIX) && !parseAgentFileName(f),
+  );
+  return insideDir(staging, join(runFile ? dirname(runFile) : '.', basename(file)));
+}
+
+/**
+ * Downloads one run file; a frames file on an agent comes through the hub, which fetches it from
+ * the agent. When that fails (the agent is offline) the export fails naming the agent and the
+ * file: it never goes on without the frames.
+ */
+async function downloadFromHubOrAgent(
+  client: ApiClient,
+  run: ExportableRun,
+  file: string,
+  target: string,
+  io: ExportIo,
+): Promise<void> {
+  const onAgent = parseAgentFileName(file);
+  try {
+    await download(client, run, file, target, io);
+  } catch (error) {
+    if (!onAgent) throw error;
+    const e = toBenchtopError(error);
+    throw new BenchtopError(
+      e.code,
+      `run ${run.uid}: its camera frames ${basename(file)} are on agent ${onAgent.agentId} (${onAgent.path}), and the hub could not fetch them: ${e.message}. Nothing was exported; try again when agent ${onAgent.agentId} is back`,
+      { uid: run.uid, file, agent: onAgent.agentId, path: onAgent.path },
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * A hub's run with frames on an agent that this export cannot include: a local export cannot
+ * reach them (the hub's server can), and an Arrow run does not record them. Refused, never
+ * exported without its frames.
+ */
+function refuseAgentFiles(
+  run: ExportableRun,
+  why = "they are not in this output directory; export it from the hub's server (benchtop export --url <hub>), which fetches them from the agent",
+): void {
+  const remote = run.files.map(parseAgentFileName).filter((f) => f !== null);
+  if (remote.length === 0) return;
+  throw new BenchtopError(
+    'VALIDATION_FAILED',
+    `run ${run.uid}: its camera frames are on agent ${remote.map((f) => `${f.agentId} (${f.path})`).join(', ')}; ${why}`,
+    { uid: run.uid, agents: remote.map((f) => f.agentId), files: remote.map((f) => f.path) },
+  );
 }
 
 async function download(

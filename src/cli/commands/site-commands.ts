@@ -12,6 +12,12 @@ import {
 } from '../../distributed/delegated-logging.ts';
 import { DocPublisher } from '../../distributed/doc-publisher.ts';
 import { DocWriter } from '../../distributed/doc-writer.ts';
+import {
+  countReconciled,
+  HUB_RESTART_EXIT_STATUS,
+  hubRestartReason,
+  reconcileHubRestart,
+} from '../../distributed/hub-restart.ts';
 import { LogForwarder, outboxStore } from '../../distributed/log-forwarder.ts';
 import { LogOutbox } from '../../distributed/log-outbox.ts';
 import { LogWriter } from '../../distributed/log-writer.ts';
@@ -167,6 +173,8 @@ export async function hubAction(inv: Invocation<ConfigFlags, unknown>): Promise<
   let remote: RemoteDirectory | null = null;
   const benchtop = new Benchtop(loaded, logger, {
     logRing,
+    // Runs this hub's previous process left open get a stop document, which reaches the site's record.
+    closeInterruptedRuns: { exitStatus: HUB_RESTART_EXIT_STATUS, reason: hubRestartReason(hubId) },
     remoteFiles: {
       owns: (file) => remote?.files.owns(file) ?? false,
       open: (file) => remote!.files.open(file),
@@ -184,8 +192,11 @@ export async function hubAction(inv: Invocation<ConfigFlags, unknown>): Promise<
   });
   const site = remote as unknown as RemoteDirectory;
   site.onInstrumentAdded((instrument) => benchtop.alarms.addInstrument(instrument));
+  let leasesReleased: string[] = [];
   try {
     await site.start();
+    // Before any run can take a lease: those the previous process held are free again.
+    leasesReleased = await site.releaseLeasesLeftBehind();
     await benchtop.start();
   } catch (error) {
     await benchtop.stop().catch(() => {});
@@ -236,6 +247,23 @@ export async function hubAction(inv: Invocation<ConfigFlags, unknown>): Promise<
         })
       : null;
   docWriter?.start();
+  const restart = nc
+    ? await reconcileHubRestart(
+        {
+          hubId,
+          site: loaded.config.agent.site,
+          nc,
+          bus: loaded.config.bus,
+          logger,
+          now: () => benchtop.clock.now(),
+          inCatalog: (uid) => benchtop.catalog.get(uid) !== undefined,
+          documents,
+          stopRunsOnAgents: (runs, reason, onLate) => site.stopRunsOnAgents(runs, reason, onLate),
+        },
+        { closedInCatalog: benchtop.interruptedAtStart, leasesReleased },
+      )
+    : null;
+  if (restart) countReconciled(benchtop.metrics.registry, restart);
   const siteAlarms = new SiteAlarms(benchtop.alarms, loaded.config.bus.clock_offset_alarm_ms);
   let alarmTimer = benchtop.clock.setTimeout(function watchAgents() {
     siteAlarms.update(site.agentsView());
@@ -256,6 +284,7 @@ export async function hubAction(inv: Invocation<ConfigFlags, unknown>): Promise<
         samplesWritten: writer?.written ?? 0,
         documentsPublished: publisher?.published ?? 0,
         documentsStored: docWriter?.written ?? 0,
+        restart,
       },
     };
   });

@@ -69,6 +69,31 @@ export class PostgresRunDocuments {
     return result.rowCount ?? 0;
   }
 
+  /**
+   * Runs published by `host` (a hub's id) with a start document and no stop, each with its events
+   * per stream name: what that hub's previous process left open in the site's record.
+   */
+  async openRuns(host: string): Promise<{ run: string; numEvents: Record<string, number> }[]> {
+    const result = await this.pool.query(
+      `SELECT s.run_uid AS run,
+              coalesce((SELECT jsonb_object_agg(stream, n) FROM (
+                 SELECT d.doc->>'name' AS stream, count(*) AS n
+                 FROM run_documents e JOIN run_documents d
+                   ON d.run_uid = e.run_uid AND d.name = 'descriptor' AND d.uid = e.doc->>'descriptor'
+                 WHERE e.run_uid = s.run_uid AND e.name = 'event'
+                 GROUP BY 1) counts), '{}'::jsonb) AS num_events
+       FROM run_documents s
+       WHERE s.name = 'start' AND s.host = $1
+         AND NOT EXISTS (SELECT 1 FROM run_documents t WHERE t.run_uid = s.run_uid AND t.name = 'stop')
+       ORDER BY s.stream_seq`,
+      [host],
+    );
+    return result.rows.map((r: { run: string; num_events: Record<string, number | string> }) => ({
+      run: r.run,
+      numEvents: Object.fromEntries(Object.entries(r.num_events).map(([k, v]) => [k, Number(v)])),
+    }));
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }

@@ -187,6 +187,24 @@ export class RunCatalog {
     return rows.map((r) => r.uid);
   }
 
+  /**
+   * Events of a run per stream (descriptor) name, from its documents: what a stop document
+   * written after the fact says in `num_events`.
+   */
+  eventCounts(uid: string): Record<string, number> {
+    this.documentLog.flush();
+    const rows = this.db
+      .prepare(
+        `SELECT json_extract(d.doc, '$.name') AS stream, count(*) AS n
+         FROM documents e JOIN documents d
+           ON d.run_uid = e.run_uid AND d.name = 'descriptor' AND d.uid = json_extract(e.doc, '$.descriptor')
+         WHERE e.run_uid = ? AND e.name = 'event'
+         GROUP BY stream`,
+      )
+      .all(uid) as { stream: string; n: number }[];
+    return Object.fromEntries(rows.map((r) => [r.stream, Number(r.n)]));
+  }
+
   /** Stores one document of a run, in arrival order. Written in batches; reads see it at once. */
   document(doc: RunDocument): void {
     this.documentLog.append(doc);

@@ -150,6 +150,26 @@ function readStart(file: File, path: string): RunStart {
   return JSON.parse(stored) as RunStart;
 }
 
+/**
+ * A camera key whose frames were stored, but whose pixels are an external link to a file that is
+ * not there (an agent's frames file not downloaded beside the run file): exporting the run
+ * without them would look whole, so it is refused.
+ */
+function framesNotBeside(file: File, path: string, dataKey: string): BenchtopError {
+  let link: { filename?: string; obj_path?: string } | undefined;
+  try {
+    link = file.get_external_link(path) as typeof link;
+  } catch {
+    // Not a link at all: the pixel dataset is simply missing.
+  }
+  const target = link?.filename ? `${link.filename}:${link.obj_path ?? '/data'}` : 'another file';
+  return new BenchtopError(
+    'STORAGE_ERROR',
+    `${file.filename}: the frames of "${dataKey}" are in ${target}, which is not beside the run file (a camera on an agent: export the run through the hub, which fetches it)`,
+    { path: file.filename, dataKey, framesFile: link?.filename ?? null },
+  );
+}
+
 function datasetAt(file: File, path: string): Dataset | null {
   const entity = file.get(path);
   return entity instanceof h5wasm.Dataset ? entity : null;
@@ -226,6 +246,7 @@ function discoverStreams(
       const timestamps = datasetAt(file, `${path}_timestamp`);
       const bitDepths = datasetAt(file, `${path}_bit_depth`);
       const exposures = datasetAt(file, `${path}_exposure_ms`);
+      if (!pixels && frameNumbers && timestamps) throw framesNotBeside(file, path, dataKey);
       if (!pixels || !frameNumbers || !timestamps) continue;
       const declaring = descriptors.find((d) => d.data_keys[dataKey]) ?? stream.descriptor;
       const frames = new Hdf5FrameStream(

@@ -54,7 +54,11 @@ export class FrameSeries {
   /** Next row expected; rows below it are written or accounted for as gaps. */
   private nextRow = 0;
   private metaRowsWritten = 0;
-  /** The pixels are in a file on another host, `<key>` a link to it: this series writes nothing. */
+  /**
+   * The pixels are in a file on another host, `<key>` a link to it: this series writes only the
+   * per-frame metadata (frame number, timestamp, bit depth, exposure) of the frames it is told of,
+   * so the run file and that file downloaded beside it read as one run.
+   */
   private linked = false;
   /** The pixels go to the compressed frames file (set at create: RGB frames stay in the run file). */
   private store: CompressedFrameStore | null = null;
@@ -83,10 +87,15 @@ export class FrameSeries {
     return shape.length === 3 && image && c === 3 ? [h, w, 3] : null;
   }
 
-  /** Frames kept in a file on another host: `<key>` becomes an external link to its dataset. */
-  linkTo(file: SwmrRunFile, fileName: string, dataset: string): void {
+  /**
+   * Frames kept in a file on another host: `<key>` becomes an external link to its dataset, and
+   * the metadata datasets beside it are this file's own, filled by `write` (without pixels).
+   */
+  linkTo(file: SwmrRunFile, fileName: string, dataset: string, shape: number[]): void {
     if (this.created || this.linked) return;
     file.createExternalLink(this.path, fileName, dataset);
+    this.createMetadata(file);
+    this.shape = shape;
     this.linked = true;
   }
 
@@ -119,6 +128,11 @@ export class FrameSeries {
         attrs,
       );
     }
+    this.createMetadata(file);
+    this.shape = shape;
+  }
+
+  private createMetadata(file: SwmrRunFile): void {
     const meta = (kind: 'int64' | 'float64') =>
       extendibleSpec({ kind, rowShape: [] }, META_CHUNK_ROWS, this.settings.metaGzipLevel);
     file.createExtendible(this.numberPath, meta('int64'), {
@@ -132,7 +146,6 @@ export class FrameSeries {
       long_name: 'bits per pixel the camera delivered (-1: not stored)',
     });
     file.createExtendible(this.exposurePath, meta('float64'), { units: 'ms', long_name: 'exposure time' });
-    this.shape = shape;
   }
 
   /**
@@ -143,6 +156,13 @@ export class FrameSeries {
     const shape = this.shape;
     if (!shape) throw new Error(`frame dataset ${this.path} not created`);
     if (row < this.nextRow) return `row ${row} of ${this.dataKey} was already written`;
+    if (this.linked) {
+      // The pixels are row `row` of the linked file on the camera's host; only what they are is kept here.
+      this.skipTo(row);
+      this.pushMetadata(frame, row);
+      if (this.frameNumbers.pending >= META_CHUNK_ROWS) this.writePending(file);
+      return null;
+    }
     const given = frameShape(frame);
     const samples = shape.reduce((a, b) => a * b, 1);
     if (given.join('×') !== shape.join('×') || frame.pixels.length !== samples) {
@@ -171,13 +191,17 @@ export class FrameSeries {
         new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength),
       );
     }
+    this.pushMetadata(frame, row);
+    if (this.frameNumbers.pending >= META_CHUNK_ROWS) this.writePending(file);
+    return null;
+  }
+
+  private pushMetadata(frame: Frame, row: number): void {
     this.frameNumbers.push(frame.frameNumber);
     this.timestamps.push(frame.timestamp / 1000);
     this.bitDepths.push(frame.bitDepth);
     this.exposures.push(frame.exposureMs);
     this.nextRow = row + 1;
-    if (this.frameNumbers.pending >= META_CHUNK_ROWS) this.writePending(file);
-    return null;
   }
 
   /**
@@ -187,6 +211,7 @@ export class FrameSeries {
   padTo(file: SwmrRunFile, rows: number): void {
     if (!this.shape || rows <= this.nextRow) return;
     this.skipTo(rows);
+    if (this.linked) return;
     if (this.store) this.store.extendTo(this.dataKey, rows);
     else file.extend(this.path, rows, this.shape);
   }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ManualClock } from '../../core/clock.ts';
 import type { BenchtopError } from '../../core/errors.ts';
+import { Hdf5RunReader } from '../export/hdf5-run-reader.ts';
 import { CompressedFramesFile } from './compressed-frames-file.ts';
 import { DirectChunkWriter } from './direct-chunk-writer.ts';
 import { Hdf5RunWriter, type Hdf5RunWriterOptions, type WriterDrop } from './hdf5-run-writer.ts';
@@ -394,7 +395,7 @@ describe('Hdf5RunWriter: camera frames', () => {
 
 describe('Hdf5RunWriter: camera frames kept on another host', () => {
   it(
-    'links the frame dataset to the file named by the stream_resource, with no warning for its rows (h5py)',
+    'links the frame dataset to the file named by the stream_resource and keeps each frame’s metadata, with no warning for its rows (h5py)',
     { skip: !h5pyPresent && 'python3-h5py not installed' },
     async () => {
       const run = harness();
@@ -419,11 +420,18 @@ describe('Hdf5RunWriter: camera frames kept on another host', () => {
           },
         },
       });
+      // The engine passes each frame without pixels: the run file keeps what each frame was.
+      const told = [0, 1].map((n) => ({ ...syntheticFrame(n), pixels: new Uint16Array(0) }));
+      for (const frame of told) run.writer.frame('cam_image', frame);
       run.writer.document({ name: 'stream_datum', doc: cameraDatum(0, 2) });
       run.writer.document({ name: 'stop', doc: stopDoc({ camera: 2 }) });
       await run.writer.close();
       assert.deepEqual(run.warnings, []);
-      assert.equal(run.writer.stats().framesWritten, 0);
+      // Without the agent's file beside it, export refuses the run rather than leaving its frames out.
+      await assert.rejects(
+        Hdf5RunReader.open(run.path),
+        /frames of "cam_image" are in cam_image\.frames\.h5:\/data, which is not beside the run file/,
+      );
       // The agent's file, downloaded beside the run file: the run's frame dataset reads through the link.
       const frames = CompressedFramesFile.create(join(run.outputDir, 'cam_image.frames.h5'), {
         height: FRAME_HEIGHT,
@@ -437,11 +445,17 @@ describe('Hdf5RunWriter: camera frames kept on another host', () => {
         frames.writeChunk(n, new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength));
       }
       frames.close();
+      const reader = await Hdf5RunReader.open(run.path);
+      const framesStream = (await reader.streams()).find((st) => st.kind === 'frames');
+      await reader.close();
+      assert.equal(framesStream?.rows, 2, 'export reads both frames through the link');
       const script = `import h5py, json, sys
 f = h5py.File(sys.argv[1], 'r')
 d = f['/entry/data_camera/cam_image']
 r = json.loads(f['/entry/data_camera'].attrs['stream_resource_resource-cam-0001'])
-print(json.dumps({'shape': d.shape, 'dtype': str(d.dtype), 'px': [int(d[1, 17, 33]), int(d[0, 0, 1])], 'host': r['parameters']['host']}))`;
+g = f['/entry/data_camera']
+meta = {k: g['cam_image_' + k][:].tolist() for k in ('frame_number', 'timestamp', 'bit_depth', 'exposure_ms')}
+print(json.dumps({'shape': d.shape, 'dtype': str(d.dtype), 'px': [int(d[1, 17, 33]), int(d[0, 0, 1])], 'host': r['parameters']['host'], 'meta': meta}))`;
       const out = spawnSync(PYTHON, ['-c', script, run.path], { encoding: 'utf8' });
       assert.equal(out.status, 0, out.stderr);
       assert.deepEqual(JSON.parse(out.stdout), {
@@ -449,6 +463,12 @@ print(json.dumps({'shape': d.shape, 'dtype': str(d.dtype), 'px': [int(d[1, 17, 3
         dtype: 'uint16',
         px: [pixelValue(1, 17, 33), pixelValue(0, 0, 1)],
         host: 'camhost.lab',
+        meta: {
+          frame_number: told.map((f) => f.frameNumber),
+          timestamp: told.map((f) => f.timestamp / 1000),
+          bit_depth: told.map((f) => f.bitDepth),
+          exposure_ms: told.map((f) => f.exposureMs),
+        },
       });
     },
   );

@@ -83,6 +83,8 @@ interface PendingRequest {
  */
 export class Hdf5RunWriter implements RunWriter {
   readonly format = 'hdf5';
+  /** An agent camera's frames: their metadata datasets beside the external link (FrameSeries.linkTo). */
+  readonly recordsFramesElsewhere = true;
   private readonly options: Hdf5RunWriterOptions;
   private readonly clock: Clock;
   private readonly worker: Worker;

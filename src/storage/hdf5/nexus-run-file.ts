@@ -402,10 +402,17 @@ export class NexusRunFile {
    * Frames in a file on another host (a camera on an agent): the key's path becomes an external
    * link to that file's dataset by its name, resolved once the file is downloaded beside this
    * one (the hub serves it as one of the run's files), and the stream group records the resource.
+   * The frames' numbers, timestamps, bit depths and exposures are written here as for local
+   * frames (the engine passes each frame without pixels), so a reader has the whole run.
    */
   private linkFramesElsewhere(file: SwmrRunFile, series: FrameSeries, resource: StreamResource): void {
-    const { path, dataset } = resource.parameters;
-    series.linkTo(file, basename(String(path)), String(dataset ?? FRAMES_DATASET));
+    const { path, dataset, shape } = resource.parameters;
+    series.linkTo(
+      file,
+      basename(String(path)),
+      String(dataset ?? FRAMES_DATASET),
+      Array.isArray(shape) ? shape.map(Number) : [],
+    );
     const group = series.path.slice(0, series.path.lastIndexOf('/'));
     file.setAttrs(group, { [`stream_resource_${resource.uid}`]: toJson(resource) });
   }
