@@ -1,6 +1,7 @@
 import { constants, deflateSync, zstdCompressSync } from 'node:zlib';
 import { bitTranspose, LITTLE_ENDIAN } from './bit-transpose.ts';
 import { compressLz4Block } from './lz4-block.ts';
+import { simdByteShuffle2 } from './simd-byte-shuffle.ts';
 
 /**
  * Lossless codecs for camera frame chunks, producing exactly the bytes HDF5's filters store, so
@@ -25,7 +26,8 @@ import { compressLz4Block } from './lz4-block.ts';
  *   do not fill a multiple of 8 at the end are copied as they are.
  *
  * node:zlib's deflate and zstd and lz4-napi's LZ4 (lz4-block.ts) are native and release nothing
- * to JavaScript but the output; the shuffles are plain loops over typed arrays.
+ * to JavaScript but the output; the byte shuffle of 2-byte pixels runs in WebAssembly SIMD
+ * (simd-byte-shuffle.ts), other shuffles are plain loops over typed arrays.
  */
 export type FrameCodec = 'deflate' | 'lz4' | 'zstd' | 'bitshuffle-lz4';
 
@@ -85,7 +87,11 @@ export interface ChunkScratch {
  * the compressor thread writes the result over the frame it has read (no 4 MiB output buffer
  * to allocate, fault in and transfer per frame).
  */
-function resultBuffer(size: number, scratch: ChunkScratch | undefined, into: Uint8Array | undefined): Uint8Array {
+function resultBuffer(
+  size: number,
+  scratch: ChunkScratch | undefined,
+  into: Uint8Array | undefined,
+): Uint8Array {
   if (into && into.byteLength >= size) return into.subarray(0, size);
   return scratchBuffer(scratch, 'out', size).subarray(0, size);
 }
@@ -117,7 +123,9 @@ export function compressChunk(
   scratch?: ChunkScratch,
   into?: Uint8Array,
 ): Uint8Array {
-  const shuffle = () => byteShuffle(chunk, elementSize, scratchBuffer(scratch, 'shuffled', chunk.byteLength));
+  const shuffle = () =>
+    (elementSize === 2 ? simdByteShuffle2(chunk) : null) ??
+    byteShuffle(chunk, elementSize, scratchBuffer(scratch, 'shuffled', chunk.byteLength));
   switch (codec) {
     case 'deflate':
       return deflateSync(shuffle(), { level });

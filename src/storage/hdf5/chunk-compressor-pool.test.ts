@@ -68,7 +68,10 @@ describe('ChunkCompressorPool', () => {
       for (const chunk of got) {
         assert.equal(chunk.compressed.buffer.byteLength, 64 * 1024, "the chunk's own buffer, overwritten");
         assert.ok(chunk.compressed.byteLength < 64 * 1024);
-        assert.deepEqual(decodeChunk(chunk.compressed, filterPipeline(codec, level, 2), 64 * 1024), chunkOf(chunk.seq));
+        assert.deepEqual(
+          decodeChunk(chunk.compressed, filterPipeline(codec, level, 2), 64 * 1024),
+          chunkOf(chunk.seq),
+        );
       }
       assert.equal(pool.stats().rawBytes, 3 * 64 * 1024);
       await pool.close();

@@ -64,7 +64,11 @@ describe('decodeChunk', () => {
         const stored = compressChunk(codec, level, 2, chunk, scratch, chunk);
         assert.deepEqual(new Uint8Array(stored), expected, `${codec} ${level} ${raw.byteLength} bytes`);
         if (codec.includes('lz4')) {
-          assert.equal(stored.buffer === chunk.buffer, expected.byteLength <= raw.byteLength, 'over the chunk when it fits');
+          assert.equal(
+            stored.buffer === chunk.buffer,
+            expected.byteLength <= raw.byteLength,
+            'over the chunk when it fits',
+          );
         }
         assert.deepEqual(decodeChunk(stored, filterPipeline(codec, level, 2), raw.byteLength), raw);
       }
