@@ -1,4 +1,5 @@
 import { inflateSync, zstdDecompressSync } from 'node:zlib';
+import { bitUntranspose } from './bit-transpose.ts';
 import type { FilterSpec } from './chunk-codecs.ts';
 import { decompressLz4Block } from './lz4-block.ts';
 
@@ -98,20 +99,4 @@ export function bitshuffleLz4Decode(bytes: Uint8Array, elementSize: number): Uin
   if (last > 0) decodeBlock(last);
   out.set(bytes.subarray(s, s + (total - done * elementSize)), done * elementSize);
   return out;
-}
-
-/** Inverse of bit-transpose.ts `bitTranspose`: row 8 × byte + bit holds that bit of every element. */
-function bitUntranspose(rows: Uint8Array, count: number, elementSize: number, out: Uint8Array, at: number) {
-  const rowBytes = count / 8;
-  for (let byte = 0; byte < elementSize; byte++) {
-    const rowBase = byte * 8 * rowBytes;
-    for (let g = 0; g < rowBytes; g++) {
-      for (let bit = 0; bit < 8; bit++) {
-        const v = rows[rowBase + bit * rowBytes + g]!;
-        for (let j = 0; j < 8; j++) {
-          if ((v >>> j) & 1) out[at + (g * 8 + j) * elementSize + byte]! |= 1 << bit;
-        }
-      }
-    }
-  }
 }
