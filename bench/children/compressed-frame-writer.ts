@@ -89,6 +89,16 @@ const frameOf = (n: number) => {
 };
 /** Frames the compressor has handed back (progress reports lag a little: never more). */
 const compressed = () => Math.round((writer.stats().compression?.rawBytes ?? 0) / FRAME_BYTES);
+/**
+ * An upper bound on frames between the writer's queue and the compressor's, as of the last
+ * progress report: those the writer has not submitted yet plus the compressor's queue. (Frames
+ * compressed are not a bound: a thread's chunks that finished early wait in the queue for an
+ * earlier one still on the other thread, and were refused on a loaded machine.)
+ */
+const inFlight = (n: number) => {
+  const stats = writer.stats();
+  return n - stats.framesWritten + (stats.compression?.queued ?? 0);
+};
 const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
 
 writer.document({ name: 'start', doc: start });
@@ -102,7 +112,7 @@ while (compressed() < WARM) await tick();
 const started = performance.now();
 const cpuStarted = process.cpuUsage();
 for (let n = WARM; n < WARM + total; n++) {
-  while (n - compressed() >= IN_FLIGHT) await tick();
+  while (inFlight(n) >= IN_FLIGHT) await tick();
   writer.frame('cam_image', frameOf(n));
 }
 writer.document({

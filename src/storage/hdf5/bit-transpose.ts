@@ -171,3 +171,56 @@ function bitTranspose16(block: Uint8Array, count: number, out: Uint8Array, outOf
     transposeLanes(lanes, 1, rows, 8 * rowWords + q, rowWords);
   }
 }
+
+/**
+ * Inverse of `bitTranspose`: `rows` (row 8 × byte + bit holds that bit of every element) back to
+ * `count` elements at `out[at]`. The 8 × 8 bit transpose is its own inverse, so each group of 8
+ * elements is the same word-wide TRANS_BIT_8X8 on the 8 row bytes, instead of 64 bit tests.
+ */
+export function bitUntranspose(
+  rows: Uint8Array,
+  count: number,
+  elementSize: number,
+  out: Uint8Array,
+  at: number,
+): void {
+  const rowBytes = count / 8;
+  for (let byte = 0; byte < elementSize; byte++) {
+    const rowBase = byte * 8 * rowBytes;
+    for (let g = 0; g < rowBytes; g++) {
+      // Rows 0…7 of byte `byte` at group g: bit k of the 8 elements, as a 64-bit word in halves.
+      const r = rowBase + g;
+      let lo =
+        rows[r]! |
+        (rows[r + rowBytes]! << 8) |
+        (rows[r + 2 * rowBytes]! << 16) |
+        (rows[r + 3 * rowBytes]! << 24);
+      let hi =
+        rows[r + 4 * rowBytes]! |
+        (rows[r + 5 * rowBytes]! << 8) |
+        (rows[r + 6 * rowBytes]! << 16) |
+        (rows[r + 7 * rowBytes]! << 24);
+      let t = (lo ^ (lo >>> 7)) & 0x00aa00aa;
+      lo = lo ^ t ^ (t << 7);
+      t = (hi ^ (hi >>> 7)) & 0x00aa00aa;
+      hi = hi ^ t ^ (t << 7);
+      t = (lo ^ (lo >>> 14)) & 0x0000cccc;
+      lo = lo ^ t ^ (t << 14);
+      t = (hi ^ (hi >>> 14)) & 0x0000cccc;
+      hi = hi ^ t ^ (t << 14);
+      t = (lo ^ ((lo >>> 28) | (hi << 4))) & 0xf0f0f0f0;
+      lo ^= t;
+      hi ^= t >>> 4;
+      // Byte j of the word is byte `byte` of element 8g + j.
+      const e = at + g * 8 * elementSize + byte;
+      out[e] = lo & 0xff;
+      out[e + elementSize] = (lo >>> 8) & 0xff;
+      out[e + 2 * elementSize] = (lo >>> 16) & 0xff;
+      out[e + 3 * elementSize] = lo >>> 24;
+      out[e + 4 * elementSize] = hi & 0xff;
+      out[e + 5 * elementSize] = (hi >>> 8) & 0xff;
+      out[e + 6 * elementSize] = (hi >>> 16) & 0xff;
+      out[e + 7 * elementSize] = hi >>> 24;
+    }
+  }
+}

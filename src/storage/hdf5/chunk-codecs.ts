@@ -1,6 +1,7 @@
 import { constants, deflateSync, zstdCompressSync } from 'node:zlib';
 import { bitTranspose, LITTLE_ENDIAN } from './bit-transpose.ts';
-import { compressLz4Block, lz4BlockBound } from './lz4-block.ts';
+import { compressLz4Block } from './lz4-block.ts';
+import { simdByteShuffle2 } from './simd-byte-shuffle.ts';
 
 /**
  * Lossless codecs for camera frame chunks, producing exactly the bytes HDF5's filters store, so
@@ -25,7 +26,8 @@ import { compressLz4Block, lz4BlockBound } from './lz4-block.ts';
  *   do not fill a multiple of 8 at the end are copied as they are.
  *
  * node:zlib's deflate and zstd and lz4-napi's LZ4 (lz4-block.ts) are native and release nothing
- * to JavaScript but the output; the shuffles are plain loops over typed arrays.
+ * to JavaScript but the output; the byte shuffle of 2-byte pixels runs in WebAssembly SIMD
+ * (simd-byte-shuffle.ts), other shuffles are plain loops over typed arrays.
  */
 export type FrameCodec = 'deflate' | 'lz4' | 'zstd' | 'bitshuffle-lz4';
 
@@ -78,6 +80,22 @@ export interface ChunkScratch {
   out?: Uint8Array;
 }
 
+/**
+ * Where the LZ4 codecs put their result: `into` when it is large enough (then the result is
+ * `into.subarray(0, size)`), else `scratch.out`, else a new buffer. Their blocks are all
+ * compressed before the first byte is written, so `into` may be the chunk being compressed:
+ * the compressor thread writes the result over the frame it has read (no 4 MiB output buffer
+ * to allocate, fault in and transfer per frame).
+ */
+function resultBuffer(
+  size: number,
+  scratch: ChunkScratch | undefined,
+  into: Uint8Array | undefined,
+): Uint8Array {
+  if (into && into.byteLength >= size) return into.subarray(0, size);
+  return scratchBuffer(scratch, 'out', size).subarray(0, size);
+}
+
 /** `scratch.<name>` of at least `size` bytes (grown when too small), or a new buffer without scratch. */
 function scratchBuffer(
   scratch: ChunkScratch | undefined,
@@ -92,15 +110,22 @@ function scratchBuffer(
   return made;
 }
 
-/** One chunk's bytes as the codec's filters store them (see ChunkScratch for `scratch`). */
+/**
+ * One chunk's bytes as the codec's filters store them (see ChunkScratch for `scratch`). With
+ * `into` (which may be `chunk` itself), `lz4` and `bitshuffle-lz4` write their result there
+ * when it fits (resultBuffer); `deflate` and `zstd` return node:zlib's own buffer.
+ */
 export function compressChunk(
   codec: FrameCodec,
   level: number,
   elementSize: number,
   chunk: Uint8Array,
   scratch?: ChunkScratch,
+  into?: Uint8Array,
 ): Uint8Array {
-  const shuffle = () => byteShuffle(chunk, elementSize, scratchBuffer(scratch, 'shuffled', chunk.byteLength));
+  const shuffle = () =>
+    (elementSize === 2 ? simdByteShuffle2(chunk) : null) ??
+    byteShuffle(chunk, elementSize, scratchBuffer(scratch, 'shuffled', chunk.byteLength));
   switch (codec) {
     case 'deflate':
       return deflateSync(shuffle(), { level });
@@ -112,31 +137,44 @@ export function compressChunk(
       });
     }
     case 'lz4':
-      return lz4Filter(shuffle(), level >= 1, scratch);
+      return lz4Filter(shuffle(), level >= 1, scratch, into);
     case 'bitshuffle-lz4':
-      return bitshuffleLz4(chunk, elementSize, scratch);
+      return bitshuffleLz4(chunk, elementSize, scratch, into);
   }
 }
 
-/** The HDF5 LZ4 filter's chunk format (see the module comment). */
-export function lz4Filter(bytes: Uint8Array, skipIncompressible = false, scratch?: ChunkScratch): Uint8Array {
-  const blocks = Math.ceil(bytes.byteLength / LZ4_FILTER_BLOCK);
+/**
+ * The HDF5 LZ4 filter's chunk format (see the module comment), written where resultBuffer says;
+ * `into` must not overlap `bytes` (blocks stored as is are copied from it).
+ */
+export function lz4Filter(
+  bytes: Uint8Array,
+  skipIncompressible = false,
+  scratch?: ChunkScratch,
+  into?: Uint8Array,
+): Uint8Array {
   // A block LZ4 does not shrink is stored as is, so no block is larger than its input.
-  const out = scratchBuffer(scratch, 'out', 12 + blocks * 4 + bytes.byteLength);
+  const stored: Uint8Array[] = [];
+  let size = 12;
+  for (let start = 0; start < bytes.byteLength; start += LZ4_FILTER_BLOCK) {
+    const block = bytes.subarray(start, start + LZ4_FILTER_BLOCK);
+    const compressed = skipIncompressible && !worthCompressing(block) ? block : compressLz4Block(block);
+    const kept = compressed.byteLength < block.byteLength ? compressed : block;
+    stored.push(kept);
+    size += 4 + kept.byteLength;
+  }
+  const out = resultBuffer(size, scratch, into);
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   view.setUint32(0, Math.floor(bytes.byteLength / 2 ** 32));
   view.setUint32(4, bytes.byteLength >>> 0);
   view.setUint32(8, LZ4_FILTER_BLOCK);
   let at = 12;
-  for (let start = 0; start < bytes.byteLength; start += LZ4_FILTER_BLOCK) {
-    const block = bytes.subarray(start, start + LZ4_FILTER_BLOCK);
-    const compressed = skipIncompressible && !worthCompressing(block) ? block : compressLz4Block(block);
-    const stored = compressed.byteLength < block.byteLength ? compressed : block;
-    out.set(stored, at + 4);
-    view.setUint32(at, stored.byteLength);
-    at += 4 + stored.byteLength;
+  for (const block of stored) {
+    view.setUint32(at, block.byteLength);
+    out.set(block, at + 4);
+    at += 4 + block.byteLength;
   }
-  return out.subarray(0, at);
+  return out;
 }
 
 /** HDF5's shuffle filter: all first bytes of the elements, then all second bytes, …; a ragged tail as is. */
@@ -191,8 +229,16 @@ function worthCompressing(block: Uint8Array): boolean {
   return compressLz4Block(block.subarray(0, TRIAL_BYTES)).byteLength * 4 <= TRIAL_BYTES * 3;
 }
 
-/** The bitshuffle filter's LZ4 chunk format (see the module comment). */
-export function bitshuffleLz4(chunk: Uint8Array, elementSize: number, scratch?: ChunkScratch): Uint8Array {
+/**
+ * The bitshuffle filter's LZ4 chunk format (see the module comment), written where resultBuffer
+ * says (`into` may be `chunk`: every block is compressed before anything is written).
+ */
+export function bitshuffleLz4(
+  chunk: Uint8Array,
+  elementSize: number,
+  scratch?: ChunkScratch,
+  into?: Uint8Array,
+): Uint8Array {
   const elements = Math.floor(chunk.byteLength / elementSize);
   const blockElements = bitshuffleBlockElements(elementSize);
   const blockBytes = blockElements * elementSize;
@@ -200,29 +246,30 @@ export function bitshuffleLz4(chunk: Uint8Array, elementSize: number, scratch?: 
   const lastElements = elements - fullBlocks * blockElements;
   const lastBlockElements = lastElements - (lastElements % 8);
   const tailBytes = chunk.byteLength - (fullBlocks * blockElements + lastBlockElements) * elementSize;
-  const out = scratchBuffer(
-    scratch,
-    'out',
-    12 + (fullBlocks + 1) * (4 + lz4BlockBound(blockBytes)) + tailBytes,
-  );
+  const blocks: Uint8Array[] = [];
+  let size = 12 + tailBytes;
+  const transposed = scratchBuffer(scratch, 'shuffled', blockBytes);
+  const compressBlock = (start: number, count: number) => {
+    const bytes = count * elementSize;
+    bitTranspose(chunk.subarray(start, start + bytes), count, elementSize, transposed, 0);
+    const compressed = compressLz4Block(transposed.subarray(0, bytes));
+    blocks.push(compressed);
+    size += 4 + compressed.byteLength;
+  };
+  for (let b = 0; b < fullBlocks; b++) compressBlock(b * blockBytes, blockElements);
+  if (lastBlockElements > 0) compressBlock(fullBlocks * blockBytes, lastBlockElements);
+  const out = resultBuffer(size, scratch, into);
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   view.setUint32(0, Math.floor(chunk.byteLength / 2 ** 32));
   view.setUint32(4, chunk.byteLength >>> 0);
   view.setUint32(8, blockBytes);
   let at = 12;
-  const transposed = new Uint8Array(blockBytes);
-  const compressBlock = (start: number, count: number) => {
-    const bytes = count * elementSize;
-    const source = chunk.subarray(start, start + bytes);
-    bitTranspose(source, count, elementSize, transposed, 0);
-    const compressed = compressLz4Block(transposed.subarray(0, bytes));
-    out.set(compressed, at + 4);
-    view.setUint32(at, compressed.byteLength);
-    at += 4 + compressed.byteLength;
-  };
-  for (let b = 0; b < fullBlocks; b++) compressBlock(b * blockBytes, blockElements);
-  if (lastBlockElements > 0) compressBlock(fullBlocks * blockBytes, lastBlockElements);
-  out.set(chunk.subarray(chunk.byteLength - tailBytes), at);
-  at += tailBytes;
-  return out.subarray(0, at);
+  // When `out` is `chunk` this moves the tail within it (set copies overlapping ranges right).
+  out.set(chunk.subarray(chunk.byteLength - tailBytes), size - tailBytes);
+  for (const block of blocks) {
+    view.setUint32(at, block.byteLength);
+    out.set(block, at + 4);
+    at += 4 + block.byteLength;
+  }
+  return out;
 }

@@ -13,19 +13,21 @@ export interface CompressRequest {
 
 export interface CompressReply {
   id: number;
+  /** Holds the compressed bytes at [offset, offset + length): often the request's own chunk buffer. */
   compressed: ArrayBuffer;
-  /** The input, handed back so its buffer can be reused or released. */
-  chunk: ArrayBuffer;
+  offset: number;
+  length: number;
+  /** The chunk's size before compression. */
+  rawBytes: number;
   busyMs: number;
 }
 
 export interface CompressedChunk {
   /** The caller's sequence number: results come back in submission order. */
   seq: number;
+  /** Often a view of the submitted chunk's own buffer, which the thread overwrote with it. */
   compressed: Uint8Array;
   rawBytes: number;
-  /** The submitted bytes, handed back (their buffer was transferred to the thread and back). */
-  input: Uint8Array;
 }
 
 export interface ChunkCompressorPoolOptions {
@@ -106,7 +108,7 @@ export class ChunkCompressorPool {
   }
 
   /**
-   * Queues `chunk` (its buffer is transferred: the caller must not use it again) and returns
+   * Queues `chunk` (its buffer is transferred and overwritten: the caller must not use it again) and returns
    * its sequence number, or null when the queue is full (counted in `overflow`).
    */
   submit(chunk: Uint8Array): number | null {
@@ -169,13 +171,12 @@ export class ChunkCompressorPool {
       if (this.inFlight[w] === 0) this.workers[w]!.unref();
     }
     this.busyMs += reply.busyMs;
-    this.rawBytes += reply.chunk.byteLength;
-    this.compressedBytes += reply.compressed.byteLength;
+    this.rawBytes += reply.rawBytes;
+    this.compressedBytes += reply.length;
     this.done.set(reply.id, {
       seq: reply.id,
-      compressed: new Uint8Array(reply.compressed),
-      rawBytes: reply.chunk.byteLength,
-      input: new Uint8Array(reply.chunk),
+      compressed: new Uint8Array(reply.compressed, reply.offset, reply.length),
+      rawBytes: reply.rawBytes,
     });
     // In submission order: a chunk finished early waits for the ones before it.
     for (let next = this.done.get(this.nextToDeliver); next; next = this.done.get(this.nextToDeliver)) {

@@ -1,6 +1,8 @@
 /**
  * One thread of the ChunkCompressorPool: compresses each chunk it is sent with the codec it is
- * told and sends the result back, both buffers transferred (never copied between threads).
+ * told and sends the result back, transferred (never copied between threads). The LZ4 codecs
+ * write their result over the chunk they were sent (compressChunk's `into`), so the chunk's own
+ * buffer goes back holding it: no output buffer is allocated per frame.
  */
 import { parentPort } from 'node:worker_threads';
 import { type ChunkScratch, compressChunk } from './chunk-codecs.ts';
@@ -15,20 +17,31 @@ const scratch: ChunkScratch = {};
 port.on('message', (request: CompressRequest) => {
   const started = performance.now();
   const chunk = new Uint8Array(request.chunk);
-  const compressed = compressChunk(request.codec, request.level, request.elementSize, chunk, scratch);
-  // Own buffer of exactly the compressed size, so the transfer moves no spare capacity (and
-  // never a scratch buffer).
-  const own =
+  const rawBytes = chunk.byteLength;
+  const compressed = compressChunk(request.codec, request.level, request.elementSize, chunk, scratch, chunk);
+  let out: ArrayBuffer;
+  let offset = 0;
+  if (compressed.buffer === request.chunk) {
+    out = request.chunk;
+    offset = compressed.byteOffset;
+  } else if (
     compressed.byteOffset === 0 &&
     compressed.byteLength === compressed.buffer.byteLength &&
     compressed.buffer !== scratch.out?.buffer &&
-    compressed.buffer !== scratch.shuffled?.buffer;
-  const out = own ? (compressed.buffer as ArrayBuffer) : new Uint8Array(compressed).buffer; // a copy (Buffer.slice would share)
+    compressed.buffer !== scratch.shuffled?.buffer
+  ) {
+    // node:zlib's result, a buffer of its own of exactly the compressed size.
+    out = compressed.buffer as ArrayBuffer;
+  } else {
+    out = new Uint8Array(compressed).buffer; // a copy (a Buffer's slice would share its pool)
+  }
   const reply: CompressReply = {
     id: request.id,
     compressed: out,
-    chunk: request.chunk,
+    offset,
+    length: compressed.byteLength,
+    rawBytes,
     busyMs: performance.now() - started,
   };
-  port.postMessage(reply, [out, request.chunk]);
+  port.postMessage(reply, [out]);
 });

@@ -45,6 +45,36 @@ describe('decodeChunk', () => {
     }
   });
 
+  it('gives the same chunks written over the chunk itself, and elsewhere when they do not fit in it', () => {
+    // Random bytes: LZ4 stores every block as is, so the result is larger than the chunk.
+    const incompressible = (count: number) => {
+      const bytes = new Uint8Array(2 * count);
+      let x = 7;
+      for (let i = 0; i < bytes.length; i++) {
+        x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+        bytes[i] = x >>> 24;
+      }
+      return bytes;
+    };
+    for (const [codec, level] of codecs) {
+      const scratch: ChunkScratch = {};
+      for (const raw of [pixels((1 << 19) + 5, 3), pixels(4096 + 13, 4), incompressible(1 << 19)]) {
+        const expected = new Uint8Array(compressChunk(codec, level, 2, raw));
+        const chunk = raw.slice();
+        const stored = compressChunk(codec, level, 2, chunk, scratch, chunk);
+        assert.deepEqual(new Uint8Array(stored), expected, `${codec} ${level} ${raw.byteLength} bytes`);
+        if (codec.includes('lz4')) {
+          assert.equal(
+            stored.buffer === chunk.buffer,
+            expected.byteLength <= raw.byteLength,
+            'over the chunk when it fits',
+          );
+        }
+        assert.deepEqual(decodeChunk(stored, filterPipeline(codec, level, 2), raw.byteLength), raw);
+      }
+    }
+  });
+
   it('refuses a chunk that decodes to the wrong size', () => {
     const raw = pixels(100, 1);
     const stored = compressChunk('zstd', 1, 2, raw);

@@ -13,11 +13,6 @@ import { compressSync, uncompressSync } from 'lz4-napi';
  */
 const SIZE_PREFIX = 4;
 
-/** Largest LZ4 block `n` input bytes can need (LZ4_COMPRESSBOUND). */
-export function lz4BlockBound(n: number): number {
-  return n + Math.floor(n / 255) + 16;
-}
-
 /** The LZ4 block of `src`, a view of a buffer the addon allocated (no copy of the input). */
 export function compressLz4Block(src: Uint8Array): Uint8Array {
   return compressSync(Buffer.from(src.buffer, src.byteOffset, src.byteLength)).subarray(SIZE_PREFIX);
