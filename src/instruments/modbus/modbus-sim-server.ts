@@ -121,17 +121,22 @@ export class ModbusSimServer implements SimulatorServer {
   }
 
   private accept(socket: Socket): void {
-    const framer = new LengthPrefixedFramer(mbapFormat, (frame) => this.onFrame(socket, frame));
+    // The replies to the requests of one chunk (a pipelining client's burst) leave in one write.
+    let replies: Buffer[] = [];
+    const framer = new LengthPrefixedFramer(mbapFormat, (frame) => {
+      const reply = this.onFrame(socket, frame);
+      if (reply) replies.push(reply);
+    });
     socket.on('data', (chunk) => {
-      // The replies to the requests of one chunk (a pipelining client's burst) leave in one write.
-      socket.cork();
       try {
         framer.push(chunk);
       } catch {
         socket.destroy(); // a header announcing an impossible length: the stream is lost
-      } finally {
-        socket.uncork();
       }
+      if (replies.length === 0 || socket.destroyed) return;
+      const out = replies.length === 1 ? replies[0]! : Buffer.concat(replies);
+      replies = [];
+      socket.write(out);
     });
   }
 
@@ -183,16 +188,18 @@ export class ModbusSimServer implements SimulatorServer {
     return adu;
   }
 
-  private onFrame(socket: Socket, frame: Buffer): void {
+  /** The reply to write now, or null: none (not Modbus, connection dropped) or one sent later (latency). */
+  private onFrame(socket: Socket, frame: Buffer): Buffer | null {
     if (this.faults.drop) {
       socket.destroy();
-      return;
+      return null;
     }
     // Not Modbus (protocol id other than 0): a server ignores it.
-    if (frame.readUInt16BE(2) !== 0) return;
+    if (frame.readUInt16BE(2) !== 0) return null;
     const reply = this.reply(frame.readUInt16BE(0), frame[6]!, frame.subarray(7));
     const latency = this.faults.latencyMs ?? 0;
-    if (latency > 0) this.clock.setTimeout(() => socket.writable && socket.write(reply), latency);
-    else socket.write(reply);
+    if (latency <= 0) return reply;
+    this.clock.setTimeout(() => socket.writable && socket.write(reply), latency);
+    return null;
   }
 }
