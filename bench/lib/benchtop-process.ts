@@ -99,9 +99,14 @@ export async function startBenchtop(options: {
 /**
  * `benchtop sim` in a child process: the configuration's instrument simulators on ephemeral
  * loopback ports, outside the server's process, so the server's CPU is Benchtop's alone.
- * Resolves with each instrument id's port.
+ * Resolves with each instrument id's port. `nodeArgs` lets a profiling run add `--cpu-prof`
+ * (written when `stop` ends it: `benchtop sim` exits cleanly on SIGTERM).
  */
-export async function startSimulators(options: { name: string; config: string }): Promise<{
+export async function startSimulators(options: {
+  name: string;
+  config: string;
+  nodeArgs?: string[];
+}): Promise<{
   ports: Record<string, number>;
   child: ChildHandle;
   stop(): Promise<void>;
@@ -109,7 +114,9 @@ export async function startSimulators(options: { name: string; config: string })
   const { dir, remove } = scratchDir(`${options.name}-sim`);
   const file = join(dir, 'sim.toml');
   writeFileSync(file, options.config);
-  const child = new ChildHandle(nodeBin, [cli, 'sim', '--config', file], { cwd: dir });
+  const child = new ChildHandle(nodeBin, [...(options.nodeArgs ?? []), cli, 'sim', '--config', file], {
+    cwd: dir,
+  });
   try {
     await child.waitForLine((l) => /simulator\(s\) running/.test(l), 30_000, `${options.name}: simulators`);
   } catch (error) {

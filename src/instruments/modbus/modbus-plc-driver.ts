@@ -66,7 +66,7 @@ export class ModbusPlcDriver implements InstrumentDriver {
   /** For request metrics (`modbus.request`). */
   private readonly bus: DriverDeps['bus'];
   private pool: ModbusPool | null = null;
-  private readonly unread = new Map<string, Outcome>();
+  private unread = new Map<string, Outcome>();
   private scanning: Promise<void> | null = null;
 
   /** The point table as clients see it (the `points` capability). */
@@ -196,17 +196,19 @@ export class ModbusPlcDriver implements InstrumentDriver {
   }
 
   private async runScan(ctx: DriverContext): Promise<void> {
-    const results = await Promise.all(this.blocks.map((b) => this.readBlock(b)));
-    for (const r of results) for (const [name, outcome] of r) this.unread.set(name, outcome);
+    // The blocks decode straight into one map: every point is in a block, so a scan that
+    // completes replaces the last one's outcomes whole, and one that fails leaves them as they were.
+    const outcomes = new Map<string, Outcome>();
+    await Promise.all(this.blocks.map((b) => this.readBlock(b, outcomes)));
+    this.unread = outcomes;
     ctx.log.trace({ requests: this.blocks.length }, 'scan');
   }
 
   /**
-   * Reads one block and decodes its points. An exception refuses the whole block, so its points
-   * are then read one by one: only the point the PLC refuses gets the error.
+   * Reads one block and decodes its points into `out`. An exception refuses the whole block, so
+   * its points are then read one by one: only the point the PLC refuses gets the error.
    */
-  private async readBlock(block: ReadBlock): Promise<Map<string, Outcome>> {
-    const out = new Map<string, Outcome>();
+  private async readBlock(block: ReadBlock, out: Map<string, Outcome>): Promise<void> {
     const request: ModbusRequest = {
       fc: READ_FC[block.table],
       address: block.start,
@@ -215,22 +217,20 @@ export class ModbusPlcDriver implements InstrumentDriver {
     try {
       const reply = await this.connected().request(request);
       for (const p of block.points) out.set(p.name, { value: this.decode(p, reply, block.start) });
-      return out;
+      return;
     } catch (error) {
       if (!(error instanceof ModbusExceptionReply)) throw error;
       if (block.points.length === 1) {
         const p = block.points[0]!;
         out.set(p.name, { error: this.exceptionError(p, 'reading', p.readAddress, error) });
-        return out;
+        return;
       }
     }
-    const single = await Promise.all(
+    await Promise.all(
       block.points.map((p) =>
-        this.readBlock({ table: p.table, start: p.readAddress, quantity: p.width, points: [p] }),
+        this.readBlock({ table: p.table, start: p.readAddress, quantity: p.width, points: [p] }, out),
       ),
     );
-    for (const m of single) for (const [k, v] of m) out.set(k, v);
-    return out;
   }
 
   private decode(p: Point, reply: ModbusResponse, start: number): SignalValue {

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { ManualClock } from '../../core/clock.ts';
 import { VirtualLab } from '../../sim/virtual-lab.ts';
@@ -109,6 +111,50 @@ describe('ModbusSimServer', () => {
     const other = await connectTo(server, { unitId: 3 });
     open.push(other);
     assert.equal(await exceptionOf(other.request({ fc: 3, address: 0, quantity: 1 })), 0x0b, 'no such unit');
+  });
+
+  it('answers requests that arrive in one segment (a pipelining client) in order, byte for byte', async () => {
+    const bank = RegisterBank.plain();
+    bank.setRegisters('holding', 10, [0x1234, 0xabcd, 0x0001]);
+    bank.setRegisters('input', 7, [0xfeed]);
+    const server = new ModbusSimServer({ bank, unitId: 1 });
+    const { port } = await server.listen(0, '127.0.0.1');
+    open.push(server);
+    const adu = (transaction: number, pdu: number[]) =>
+      Buffer.from([transaction >> 8, transaction & 0xff, 0, 0, 0, pdu.length + 1, 1, ...pdu]);
+    const requests = [
+      adu(0x0101, [3, 0, 10, 0, 3]), // FC3 of 3 holding registers at 10
+      adu(0x0102, [4, 0, 7, 0, 1]), // FC4 of 1 input register at 7
+      adu(0x0103, [3, 0xff, 0xff, 0, 2]), // runs past 65535: exception 02
+      adu(0x0104, [6, 0, 11, 0x55, 0xaa]), // FC6, then read back by the next
+      adu(0x0105, [3, 0, 11, 0, 1]),
+    ];
+    const expected = Buffer.concat([
+      adu(0x0101, [3, 6, 0x12, 0x34, 0xab, 0xcd, 0x00, 0x01]),
+      adu(0x0102, [4, 2, 0xfe, 0xed]),
+      adu(0x0103, [0x83, 2]),
+      adu(0x0104, [6, 0, 11, 0x55, 0xaa]),
+      adu(0x0105, [3, 2, 0x55, 0xaa]),
+    ]);
+    const socket = connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const done = new Promise<void>((resolve) =>
+      socket.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        received += chunk.length;
+        if (received >= expected.length) resolve();
+      }),
+    );
+    socket.write(Buffer.concat(requests));
+    await done;
+    socket.destroy();
+    assert.deepEqual(Buffer.concat(chunks), expected);
+    assert.deepEqual(
+      server.requests.map((r) => r.fc),
+      [3, 4, 3, 6, 3],
+    );
   });
 
   it('answers addresses outside a point map with exception 02, and injected exceptions by function and address', async () => {

@@ -4,7 +4,6 @@ import type { SimulatorServer } from '../../sim/simulator.ts';
 import { SimulatorSockets } from '../../sim/simulator-sockets.ts';
 import { LengthPrefixedFramer, mbapFormat } from '../../transports/length-prefixed-framer.ts';
 import {
-  decodeAdu,
   decodeRequest,
   encodeAdu,
   encodeResponse,
@@ -122,18 +121,27 @@ export class ModbusSimServer implements SimulatorServer {
   }
 
   private accept(socket: Socket): void {
-    const framer = new LengthPrefixedFramer(mbapFormat, (frame) => this.onFrame(socket, frame));
+    // The replies to the requests of one chunk (a pipelining client's burst) leave in one write.
+    let replies: Buffer[] = [];
+    const framer = new LengthPrefixedFramer(mbapFormat, (frame) => {
+      const reply = this.onFrame(socket, frame);
+      if (reply) replies.push(reply);
+    });
     socket.on('data', (chunk) => {
       try {
         framer.push(chunk);
       } catch {
         socket.destroy(); // a header announcing an impossible length: the stream is lost
       }
+      if (replies.length === 0 || socket.destroyed) return;
+      const out = replies.length === 1 ? replies[0]! : Buffer.concat(replies);
+      replies = [];
+      socket.write(out);
     });
   }
 
-  /** The reply PDU to one request PDU. */
-  handle(pdu: Buffer, unitId: number): Buffer {
+  /** The reply ADU (MBAP header and PDU) to one request. */
+  private reply(transactionId: number, unitId: number, pdu: Buffer): Buffer {
     let fc = pdu[0] ?? 0;
     try {
       // 0 and 0xFF address "this device" on Modbus TCP (libmodbus sends 0xFF unless told otherwise).
@@ -149,24 +157,49 @@ export class ModbusSimServer implements SimulatorServer {
         if (injected.address === undefined || (injected.address >= start && injected.address < start + count))
           throw new ModbusExceptionError(injected.code);
       }
-      return encodeResponse(serve(this.bank, request));
+      if (request.fc === 3 || request.fc === 4)
+        return this.registersReply(transactionId, unitId, request.fc === 3 ? 'holding' : 'input', request);
+      return encodeAdu(transactionId, unitId, encodeResponse(serve(this.bank, request)));
     } catch (error) {
-      if (error instanceof ModbusExceptionError)
-        return encodeResponse({ fc: fc & 0x7f, exception: error.exception });
-      return encodeResponse({ fc: fc & 0x7f, exception: 4 });
+      const exception = error instanceof ModbusExceptionError ? error.exception : 4;
+      return encodeAdu(transactionId, unitId, encodeResponse({ fc: fc & 0x7f, exception }));
     }
   }
 
-  private onFrame(socket: Socket, frame: Buffer): void {
+  /**
+   * FC3/FC4, the request of every poll: the registers copied in wire order from the bank
+   * straight into the reply, one buffer, no number[] in between.
+   */
+  private registersReply(
+    transactionId: number,
+    unitId: number,
+    table: 'holding' | 'input',
+    r: { fc: number; address: number; quantity: number },
+  ): Buffer {
+    const bytes = 2 * r.quantity;
+    const adu = Buffer.allocUnsafe(9 + bytes);
+    this.bank.readRegistersInto(table, r.address, r.quantity, adu, 9);
+    adu.writeUInt16BE(transactionId & 0xffff, 0);
+    adu.writeUInt16BE(0, 2);
+    adu.writeUInt16BE(3 + bytes, 4);
+    adu[6] = unitId & 0xff;
+    adu[7] = r.fc;
+    adu[8] = bytes;
+    return adu;
+  }
+
+  /** The reply to write now, or null: none (not Modbus, connection dropped) or one sent later (latency). */
+  private onFrame(socket: Socket, frame: Buffer): Buffer | null {
     if (this.faults.drop) {
       socket.destroy();
-      return;
+      return null;
     }
-    const adu = decodeAdu(frame);
-    if (adu.protocolId !== 0) return; // not Modbus: a server ignores it
-    const reply = encodeAdu(adu.transactionId, adu.unitId, this.handle(adu.pdu, adu.unitId));
+    // Not Modbus (protocol id other than 0): a server ignores it.
+    if (frame.readUInt16BE(2) !== 0) return null;
+    const reply = this.reply(frame.readUInt16BE(0), frame[6]!, frame.subarray(7));
     const latency = this.faults.latencyMs ?? 0;
-    if (latency > 0) this.clock.setTimeout(() => socket.writable && socket.write(reply), latency);
-    else socket.write(reply);
+    if (latency <= 0) return reply;
+    this.clock.setTimeout(() => socket.writable && socket.write(reply), latency);
+    return null;
   }
 }

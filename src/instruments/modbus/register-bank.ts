@@ -22,9 +22,13 @@ export class RegisterBank {
     coil: new Uint8Array(SIZE),
     discrete: new Uint8Array(SIZE),
   };
-  private readonly words: Record<'holding' | 'input', Uint16Array> = {
-    holding: new Uint16Array(SIZE),
-    input: new Uint16Array(SIZE),
+  /**
+   * Registers as they go on the wire (big-endian, two bytes each), so that a read of up to 125
+   * registers is one copy into the reply rather than a conversion per register.
+   */
+  private readonly words: Record<'holding' | 'input', Buffer> = {
+    holding: Buffer.alloc(2 * SIZE),
+    input: Buffer.alloc(2 * SIZE),
   };
   private readonly valid: Record<ModbusTable, Uint8Array> | null;
   program: BankProgram | null = null;
@@ -75,9 +79,26 @@ export class RegisterBank {
   readRegisters(table: 'holding' | 'input', address: number, quantity: number): number[] {
     this.check(table, address, quantity);
     this.program?.beforeAccess?.(this);
-    const out = Array.from(this.words[table].subarray(address, address + quantity));
+    const out = this.registers(table, address, quantity);
     this.program?.afterRead?.(this, table, address, quantity);
     return out;
+  }
+
+  /**
+   * The same read as `readRegisters` (checks, program hooks), its registers copied in wire
+   * order into `target` at `offset`: the reply of an FC3/FC4 request, built without a number[].
+   */
+  readRegistersInto(
+    table: 'holding' | 'input',
+    address: number,
+    quantity: number,
+    target: Buffer,
+    offset: number,
+  ): void {
+    this.check(table, address, quantity);
+    this.program?.beforeAccess?.(this);
+    this.words[table].copy(target, offset, 2 * address, 2 * (address + quantity));
+    this.program?.afterRead?.(this, table, address, quantity);
   }
 
   writeCoils(address: number, values: readonly boolean[]): void {
@@ -92,7 +113,7 @@ export class RegisterBank {
   writeRegisters(address: number, values: readonly number[]): void {
     this.check('holding', address, values.length);
     this.program?.beforeAccess?.(this);
-    this.words.holding.set(values, address);
+    this.setRegisters('holding', address, values);
     this.program?.afterWrite?.(this, 'holding', address, values.length);
   }
 
@@ -107,10 +128,15 @@ export class RegisterBank {
   }
 
   registers(table: 'holding' | 'input', address: number, quantity: number): number[] {
-    return Array.from(this.words[table].subarray(address, address + quantity));
+    const words = this.words[table];
+    const out = new Array<number>(quantity);
+    for (let i = 0; i < quantity; i++) out[i] = words.readUInt16BE(2 * (address + i));
+    return out;
   }
 
   setRegisters(table: 'holding' | 'input', address: number, values: readonly number[]): void {
-    this.words[table].set(values, address);
+    const words = this.words[table];
+    // As Uint16Array.set did: each value taken modulo 2^16.
+    for (let i = 0; i < values.length; i++) words.writeUInt16BE(values[i]! & 0xffff, 2 * (address + i));
   }
 }
