@@ -1,13 +1,17 @@
 /**
  * Benchmark 2, Benchtop's side: camera frames into the real Hdf5RunWriter (worker thread,
- * uncompressed, one frame per chunk, the `[storage]` defaults otherwise), then fsync.
+ * uncompressed unless a codec is given, one frame per chunk, the `[storage]` defaults
+ * otherwise), then fsync.
  *
  *   node bench/children/hdf5-frame-writer.ts throughput DIR FRAMES HEIGHT WIDTH
  *     as fast as the writer takes them: frames made before the clock starts; the time runs
  *     from the first frame to the file closed and fsynced.
- *   node bench/children/hdf5-frame-writer.ts paced DIR FRAMES HEIGHT WIDTH FPS
+ *   node bench/children/hdf5-frame-writer.ts paced DIR FRAMES HEIGHT WIDTH FPS [CODEC LEVEL FRAMES_FILE]
  *     at a camera's rate from a generator thread: dropped frames and the main event loop's
- *     delay while streaming.
+ *     delay while streaming. With CODEC (`camera_compression`, e.g. lz4) and LEVEL the frames
+ *     are compressed on the writer's compressor threads, and the generator replays the
+ *     pre-rendered frames in FRAMES_FILE (bench/lib/camera-frames.ts) instead of the ramp,
+ *     which would compress unrealistically well; the compression stats come back too.
  *
  * Prints one JSON line.
  */
@@ -20,9 +24,15 @@ import { ConfigSchema } from '../../src/config/schema.ts';
 import type { EventDescriptor, RunStart } from '../../src/core/documents.ts';
 import type { Frame } from '../../src/core/frame.ts';
 import { Hdf5RunWriter, hdf5WriterOptions } from '../../src/storage/hdf5/hdf5-run-writer.ts';
+import type { CameraCompression } from '../../src/storage/hdf5/worker-protocol.ts';
 import { framePool } from '../lib/frames.ts';
 
-const [mode, dir, framesArg, heightArg, widthArg, fpsArg] = process.argv.slice(2);
+const [mode, dir, framesArg, heightArg, widthArg, fpsArg, codecArg, levelArg, framesFile] =
+  process.argv.slice(2);
+const codec = (codecArg ?? 'none') as CameraCompression;
+if (codec !== 'none' && (levelArg === undefined || framesFile === undefined)) {
+  throw new Error(`paced with camera_compression ${codec}: give LEVEL and FRAMES_FILE after it`);
+}
 const [frames, height, width] = [framesArg, heightArg, widthArg].map(Number) as [number, number, number];
 const frameBytes = height * width * 2;
 
@@ -34,7 +44,11 @@ async function openRun(): Promise<Hdf5RunWriter> {
   const storage = Value.Default(ConfigSchema.properties.storage, { output_dir: dir }) as Parameters<
     typeof hdf5WriterOptions
   >[0];
-  const writer = new Hdf5RunWriter({ ...hdf5WriterOptions(storage), cameraCompression: 'none' });
+  const writer = new Hdf5RunWriter({
+    ...hdf5WriterOptions(storage),
+    cameraCompression: codec,
+    ...(codec !== 'none' ? { cameraCompressionLevel: Number(levelArg) } : {}),
+  });
   const start: RunStart = {
     uid: `bench-${process.pid}-${Date.now()}`,
     time: Date.now() / 1000,
@@ -68,14 +82,18 @@ async function openRun(): Promise<Hdf5RunWriter> {
   return writer;
 }
 
-/** Closes the run and makes its bytes durable, as the raw and h5py writers do. */
+/**
+ * Closes the run and makes its bytes durable, as the raw and h5py writers do: the run file and,
+ * compressed, its frames file. Returns the run file's path.
+ */
 async function closeAndSync(writer: Hdf5RunWriter): Promise<string> {
   const { files } = await writer.close();
-  const path = join(dir!, files[0]!);
-  const fd = openSync(path, 'r+');
-  fsyncSync(fd);
-  closeSync(fd);
-  return path;
+  for (const file of files) {
+    const fd = openSync(join(dir!, file), 'r+');
+    fsyncSync(fd);
+    closeSync(fd);
+  }
+  return join(dir!, files[0]!);
 }
 
 async function throughput(): Promise<void> {
@@ -112,7 +130,7 @@ async function paced(fps: number): Promise<void> {
   const t0 = performance.now();
   loop.enable();
   const generator = new Worker(new URL('./frame-generator-worker.ts', import.meta.url), {
-    workerData: { fps, frames, height, width },
+    workerData: { fps, frames, height, width, ...(codec !== 'none' ? { framesFile } : {}) },
   });
   const generatorMaxLateMs = await new Promise<number>((resolve, reject) => {
     generator.on('error', reject);
@@ -140,10 +158,14 @@ async function paced(fps: number): Promise<void> {
   await closeAndSync(writer);
   const seconds = (performance.now() - t0) / 1000;
   const stats = writer.stats();
+  const c = stats.compression;
+  if (codec !== 'none' && !c)
+    throw new Error(`no compression stats: was camera_compression ${codec} applied?`);
   const ms = (ns: number) => ns / 1e6;
   console.log(
     JSON.stringify({
       writer: 'benchtop-hdf5',
+      codec,
       fps,
       frames,
       received,
@@ -157,6 +179,25 @@ async function paced(fps: number): Promise<void> {
       streaming_s: streamingS,
       seconds_to_durable: seconds,
       mb_per_s_offered: (received * frameBytes) / 1e6 / streamingS,
+      // Both files' bytes (frames and HDF5 metadata) over the time from the first frame to durable.
+      bytes_written: stats.bytesWritten,
+      disk_mb_per_s: stats.bytesWritten / 1e6 / seconds,
+      ...(c
+        ? {
+            compression: {
+              level: c.level,
+              threads: c.threads,
+              ratio: c.compressedBytes > 0 ? c.rawBytes / c.compressedBytes : 0,
+              // decision 0012: the stage closer to saturation, with both stages' busy shares
+              limiting_stage: c.limitingStage,
+              busy: c.busy,
+              disk_busy: c.diskBusy,
+              queue_peak: c.peak,
+              queue_capacity: c.capacity,
+              overflow: c.overflow,
+            },
+          }
+        : {}),
       event_loop_delay_ms: {
         p50: ms(loop.percentile(50)),
         p99: ms(loop.percentile(99)),
