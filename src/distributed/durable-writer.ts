@@ -25,9 +25,11 @@ const FETCH_MESSAGES = 100;
  * the consumer's ack floor, so the store's keys must make a repeat harmless. An unreadable
  * message is terminated (it must not block the rest) and logged.
  *
- * The next fetch is gathered while the last one is being written (at most one write in flight,
- * so at most two fetches are held), and a failed write is retried with the same messages until
- * it succeeds: left unacknowledged, they would only come back after the consumer's ack wait.
+ * A failed write is retried with the same messages until it succeeds: left unacknowledged,
+ * they would only come back after the consumer's ack wait, behind later ones. No fetch is
+ * outstanding while a write runs: a write that holds the event loop (the SQLite store writes
+ * synchronously) would otherwise make the fetch miss its idle heartbeats and end, and the
+ * messages it had on their way come back only after the ack wait too.
  */
 export class DurableWriter<T> {
   private readonly options: DurableWriterOptions<T>;
@@ -52,25 +54,30 @@ export class DurableWriter<T> {
 
   private async run(): Promise<void> {
     let consumer: Consumer | null = null;
-    let writing: Promise<void> = Promise.resolve();
     while (!this.stopped) {
       try {
         consumer ??= await this.consumer();
         const messages = await consumer.fetch({ max_messages: FETCH_MESSAGES, expires: 1_000 });
         const got: { ack: () => void }[] = [];
         const items: T[] = [];
-        for await (const m of messages) {
-          try {
-            items.push(...this.options.decode(m.data, m.seq));
-            got.push(m);
-          } catch (error) {
-            this.log.error({ err: error, seq: m.seq }, `dropped an unreadable ${this.options.what}`);
-            m.term();
+        // A fetch that ends in an error (missed heartbeats, a lost connection) still delivered
+        // what it yielded before: written and acked now, not left for the ack wait.
+        let ended: unknown = null;
+        try {
+          for await (const m of messages) {
+            try {
+              items.push(...this.options.decode(m.data, m.seq));
+              got.push(m);
+            } catch (error) {
+              this.log.error({ err: error, seq: m.seq }, `dropped an unreadable ${this.options.what}`);
+              m.term();
+            }
           }
+        } catch (error) {
+          ended = error;
         }
-        if (got.length === 0) continue;
-        await writing;
-        writing = this.writeAndAck(items, got);
+        if (got.length > 0) await this.writeAndAck(items, got);
+        if (ended) throw ended;
       } catch (error) {
         if (this.stopped) break;
         this.log.warn({ err: error }, `${this.options.component}: retrying`);
@@ -78,7 +85,6 @@ export class DurableWriter<T> {
         await new Promise((r) => setTimeout(r, 500));
       }
     }
-    await writing;
   }
 
   /** One fetch into the store, retried until it is there (or the writer stops), then acked. */
