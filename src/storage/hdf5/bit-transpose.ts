@@ -111,39 +111,8 @@ export function bitTranspose(
   for (let byte = 0; byte < elementSize; byte++) {
     const rowBase = outOffset + byte * 8 * rowBytes;
     for (let g = 0; g < rowBytes; g++) {
-      // Byte `byte` of elements 8g … 8g+7, as a 64-bit word in two halves (element 8g lowest).
-      const e = g * 8 * elementSize + byte;
-      let lo =
-        block[e]! |
-        (block[e + elementSize]! << 8) |
-        (block[e + 2 * elementSize]! << 16) |
-        (block[e + 3 * elementSize]! << 24);
-      let hi =
-        block[e + 4 * elementSize]! |
-        (block[e + 5 * elementSize]! << 8) |
-        (block[e + 6 * elementSize]! << 16) |
-        (block[e + 7 * elementSize]! << 24);
-      // TRANS_BIT_8X8: the 8 × 8 bit matrix transposed, in 32-bit halves.
-      let t = (lo ^ (lo >>> 7)) & 0x00aa00aa;
-      lo = lo ^ t ^ (t << 7);
-      t = (hi ^ (hi >>> 7)) & 0x00aa00aa;
-      hi = hi ^ t ^ (t << 7);
-      t = (lo ^ (lo >>> 14)) & 0x0000cccc;
-      lo = lo ^ t ^ (t << 14);
-      t = (hi ^ (hi >>> 14)) & 0x0000cccc;
-      hi = hi ^ t ^ (t << 14);
-      t = (lo ^ ((lo >>> 28) | (hi << 4))) & 0xf0f0f0f0;
-      lo ^= t;
-      hi ^= t >>> 4;
-      // Byte k of the word is bit k of the 8 elements: it goes to row 8 × byte + k.
-      out[rowBase + g] = lo & 0xff;
-      out[rowBase + rowBytes + g] = (lo >>> 8) & 0xff;
-      out[rowBase + 2 * rowBytes + g] = (lo >>> 16) & 0xff;
-      out[rowBase + 3 * rowBytes + g] = lo >>> 24;
-      out[rowBase + 4 * rowBytes + g] = hi & 0xff;
-      out[rowBase + 5 * rowBytes + g] = (hi >>> 8) & 0xff;
-      out[rowBase + 6 * rowBytes + g] = (hi >>> 16) & 0xff;
-      out[rowBase + 7 * rowBytes + g] = hi >>> 24;
+      // Byte `byte` of elements 8g … 8g+7 → bit k of them in row 8 × byte + k.
+      transposeGroup8x8(block, g * 8 * elementSize + byte, elementSize, out, rowBase + g, rowBytes);
     }
   }
 }
@@ -188,39 +157,52 @@ export function bitUntranspose(
   for (let byte = 0; byte < elementSize; byte++) {
     const rowBase = byte * 8 * rowBytes;
     for (let g = 0; g < rowBytes; g++) {
-      // Rows 0…7 of byte `byte` at group g: bit k of the 8 elements, as a 64-bit word in halves.
-      const r = rowBase + g;
-      let lo =
-        rows[r]! |
-        (rows[r + rowBytes]! << 8) |
-        (rows[r + 2 * rowBytes]! << 16) |
-        (rows[r + 3 * rowBytes]! << 24);
-      let hi =
-        rows[r + 4 * rowBytes]! |
-        (rows[r + 5 * rowBytes]! << 8) |
-        (rows[r + 6 * rowBytes]! << 16) |
-        (rows[r + 7 * rowBytes]! << 24);
-      let t = (lo ^ (lo >>> 7)) & 0x00aa00aa;
-      lo = lo ^ t ^ (t << 7);
-      t = (hi ^ (hi >>> 7)) & 0x00aa00aa;
-      hi = hi ^ t ^ (t << 7);
-      t = (lo ^ (lo >>> 14)) & 0x0000cccc;
-      lo = lo ^ t ^ (t << 14);
-      t = (hi ^ (hi >>> 14)) & 0x0000cccc;
-      hi = hi ^ t ^ (t << 14);
-      t = (lo ^ ((lo >>> 28) | (hi << 4))) & 0xf0f0f0f0;
-      lo ^= t;
-      hi ^= t >>> 4;
-      // Byte j of the word is byte `byte` of element 8g + j.
-      const e = at + g * 8 * elementSize + byte;
-      out[e] = lo & 0xff;
-      out[e + elementSize] = (lo >>> 8) & 0xff;
-      out[e + 2 * elementSize] = (lo >>> 16) & 0xff;
-      out[e + 3 * elementSize] = lo >>> 24;
-      out[e + 4 * elementSize] = hi & 0xff;
-      out[e + 5 * elementSize] = (hi >>> 8) & 0xff;
-      out[e + 6 * elementSize] = (hi >>> 16) & 0xff;
-      out[e + 7 * elementSize] = hi >>> 24;
+      // Rows 0…7 of byte `byte` at group g → byte `byte` of elements 8g … 8g+7.
+      transposeGroup8x8(rows, rowBase + g, rowBytes, out, at + g * 8 * elementSize + byte, elementSize);
     }
   }
+}
+
+/**
+ * Eight bytes read `fromStride` apart from `from[fromIndex]`, as an 8 × 8 bit matrix (a 64-bit
+ * word in two 32-bit halves, the first byte lowest), transposed (TRANS_BIT_8X8, its own inverse)
+ * and written `toStride` apart from `to[toIndex]`: byte k of the result is bit k of the eight.
+ */
+function transposeGroup8x8(
+  from: Uint8Array,
+  fromIndex: number,
+  fromStride: number,
+  to: Uint8Array,
+  toIndex: number,
+  toStride: number,
+): void {
+  let lo =
+    from[fromIndex]! |
+    (from[fromIndex + fromStride]! << 8) |
+    (from[fromIndex + 2 * fromStride]! << 16) |
+    (from[fromIndex + 3 * fromStride]! << 24);
+  let hi =
+    from[fromIndex + 4 * fromStride]! |
+    (from[fromIndex + 5 * fromStride]! << 8) |
+    (from[fromIndex + 6 * fromStride]! << 16) |
+    (from[fromIndex + 7 * fromStride]! << 24);
+  let t = (lo ^ (lo >>> 7)) & 0x00aa00aa;
+  lo = lo ^ t ^ (t << 7);
+  t = (hi ^ (hi >>> 7)) & 0x00aa00aa;
+  hi = hi ^ t ^ (t << 7);
+  t = (lo ^ (lo >>> 14)) & 0x0000cccc;
+  lo = lo ^ t ^ (t << 14);
+  t = (hi ^ (hi >>> 14)) & 0x0000cccc;
+  hi = hi ^ t ^ (t << 14);
+  t = (lo ^ ((lo >>> 28) | (hi << 4))) & 0xf0f0f0f0;
+  lo ^= t;
+  hi ^= t >>> 4;
+  to[toIndex] = lo & 0xff;
+  to[toIndex + toStride] = (lo >>> 8) & 0xff;
+  to[toIndex + 2 * toStride] = (lo >>> 16) & 0xff;
+  to[toIndex + 3 * toStride] = lo >>> 24;
+  to[toIndex + 4 * toStride] = hi & 0xff;
+  to[toIndex + 5 * toStride] = (hi >>> 8) & 0xff;
+  to[toIndex + 6 * toStride] = (hi >>> 16) & 0xff;
+  to[toIndex + 7 * toStride] = hi >>> 24;
 }
