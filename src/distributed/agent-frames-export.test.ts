@@ -11,6 +11,7 @@ import { isBenchtopError } from '../core/errors.ts';
 import { RunCatalog } from '../storage/catalog/run-catalog.ts';
 import { CompressedFramesReader } from '../storage/hdf5/compressed-frames-reader.ts';
 import { PrivateNatsServer } from './testing/nats-server.ts';
+import { api, until } from './testing/site-http.ts';
 import { type SiteProcess, startSiteProcess } from './testing/site-process.ts';
 
 /**
@@ -19,25 +20,6 @@ import { type SiteProcess, startSiteProcess } from './testing/site-process.ts';
  * then resolves, so the exported frames stream is the agent's frames. With the agent offline
  * the export fails naming the agent and the file, and writes nothing.
  */
-
-// biome-ignore lint/suspicious/noExplicitAny: replies of many shapes, checked field by field
-async function api(base: string, path: string, init?: RequestInit): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${base}/api/v1${path}`, {
-    ...init,
-    headers: init?.body ? { 'content-type': 'application/json' } : {},
-  });
-  return { status: res.status, body: await res.json() };
-}
-
-async function until<T>(what: string, probe: () => Promise<T>, check: (v: T) => boolean): Promise<T> {
-  let last: T | undefined;
-  for (let i = 0; i < 600; i++) {
-    last = await probe();
-    if (check(last)) return last;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`never: ${what}; last: ${JSON.stringify(last)}`);
-}
 
 function quiet() {
   const text: string[] = [];

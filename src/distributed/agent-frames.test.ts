@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { frameDatasetPath } from '../storage/hdf5/run-file-layout.ts';
 import { hasH5py, PYTHON } from '../storage/hdf5/test-support/run-file-reader.ts';
 import { PrivateNatsServer } from './testing/nats-server.ts';
+import { api, until } from './testing/site-http.ts';
 import { type SiteProcess, startSiteProcess } from './testing/site-process.ts';
 
 /**
@@ -24,25 +25,6 @@ print(json.dumps({'shape': d.shape, 'dtype': str(d.dtype), 'sums': [int(d[r].sum
   const out = spawnSync(PYTHON, ['-c', script, path, dataset], { encoding: 'utf8' });
   assert.equal(out.status, 0, out.stderr);
   return JSON.parse(out.stdout);
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: replies of many shapes, checked field by field
-async function api(base: string, path: string, init?: RequestInit): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${base}/api/v1${path}`, {
-    ...init,
-    headers: init?.body ? { 'content-type': 'application/json' } : {},
-  });
-  return { status: res.status, body: await res.json() };
-}
-
-async function until<T>(what: string, probe: () => Promise<T>, check: (v: T) => boolean): Promise<T> {
-  let last: T | undefined;
-  for (let i = 0; i < 600; i++) {
-    last = await probe();
-    if (check(last)) return last;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`never: ${what}; last: ${JSON.stringify(last)}`);
 }
 
 describe(

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PrivateNatsServer } from './testing/nats-server.ts';
+import { api } from './testing/site-http.ts';
 import { type SiteProcess, startSiteProcess } from './testing/site-process.ts';
 
 /**
@@ -126,15 +127,6 @@ function documentShape(documents: StoredDoc[]): unknown[] {
       return { name, plan_name: doc.plan_name, motors: doc.motors, detectors: doc.detectors };
     return { name };
   });
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: replies of many shapes, checked field by field
-async function api(base: string, path: string, init?: RequestInit): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${base}/api/v1${path}`, {
-    ...init,
-    headers: init?.body ? { 'content-type': 'application/json' } : {},
-  });
-  return { status: res.status, body: await res.json() };
 }
 
 /** Polls the hub until `check` passes (state arrives over the bus, not at a fixed time). */

@@ -10,6 +10,7 @@ import { CompressedFramesReader } from '../storage/hdf5/compressed-frames-reader
 import { openBuckets } from './buckets.ts';
 import { AgentBirth, decode } from './messages.ts';
 import { PrivateNatsServer } from './testing/nats-server.ts';
+import { until } from './testing/site-http.ts';
 import { type SiteProcess, startSiteProcess } from './testing/site-process.ts';
 
 /**
@@ -46,16 +47,6 @@ async function api(base: string, path: string, init?: RequestInit): Promise<{ st
     headers: init?.body ? { 'content-type': 'application/json' } : {},
   });
   return { status: res.status, body: await res.json() };
-}
-
-async function until<T>(what: string, probe: () => Promise<T>, check: (v: T) => boolean): Promise<T> {
-  let last: T | undefined;
-  for (let i = 0; i < 600; i++) {
-    last = await probe();
-    if (check(last)) return last;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`never: ${what}; last: ${JSON.stringify(last)}`);
 }
 
 describe(

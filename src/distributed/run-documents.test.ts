@@ -10,6 +10,7 @@ import pg from 'pg';
 import { docStreamName } from './doc-stream.ts';
 import { token } from './subjects.ts';
 import { PrivateNatsServer } from './testing/nats-server.ts';
+import { api, until } from './testing/site-http.ts';
 import { type SiteProcess, startSiteProcess } from './testing/site-process.ts';
 
 /**
@@ -36,25 +37,6 @@ const skip = await sql(admin, 'SELECT 1').then(
   () => false,
   (error: Error) => `PostgreSQL not reachable at ${admin}: ${error.message}`,
 );
-
-// biome-ignore lint/suspicious/noExplicitAny: replies of many shapes, checked field by field
-async function api(base: string, path: string, init?: RequestInit): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${base}/api/v1${path}`, {
-    ...init,
-    headers: init?.body ? { 'content-type': 'application/json' } : {},
-  });
-  return { status: res.status, body: await res.json() };
-}
-
-async function until<T>(what: string, probe: () => Promise<T>, check: (v: T) => boolean): Promise<T> {
-  let last: T | undefined;
-  for (let i = 0; i < 600; i++) {
-    last = await probe();
-    if (check(last)) return last;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`never: ${what}; last: ${JSON.stringify(last)}`);
-}
 
 describe('run documents on the bus into PostgreSQL', { skip, timeout: 120_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'benchtop-docs-'));

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PrivateNatsServer } from './testing/nats-server.ts';
+import { until } from './testing/site-http.ts';
 import { type SiteProcess, startSiteProcess } from './testing/site-process.ts';
 
 /**
@@ -26,16 +27,6 @@ interface Alarm {
 // biome-ignore lint/suspicious/noExplicitAny: replies of many shapes, checked field by field
 async function get(base: string, path: string): Promise<any> {
   return (await fetch(`${base}${path}`)).json();
-}
-
-async function until<T>(what: string, probe: () => Promise<T>, check: (v: T) => boolean): Promise<T> {
-  let last: T | undefined;
-  for (let i = 0; i < 600; i++) {
-    last = await probe();
-    if (check(last)) return last;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`never: ${what}; last: ${JSON.stringify(last)}`);
 }
 
 describe("the hub's agent alarms over a private nats-server", { timeout: 120_000 }, () => {
