@@ -182,41 +182,56 @@ describe('Hdf5RunWriter: compressed camera frames (camera_compression codecs)', 
     });
   }
 
-  it('frames the compressor queue refuses are reported as drops, their rows left empty', async () => {
-    const outputDir = join(root, 'refused');
+  /** Posts one burst of `burst` frames in one go and closes the run. */
+  async function writeBurst(name: string, burst: number, queueCapacity: number) {
+    const outputDir = join(root, name);
     const drops: WriterDrop[] = [];
     const writer = new Hdf5RunWriter({
       outputDir,
       compressionLevel: 6,
       cameraCompression: 'zstd',
       compressorQueueCapacity: 1,
-      queueCapacity: 256,
+      queueCapacity,
       autoFlushIntervalSecs: 3600,
       onDrop: (d) => drops.push(d),
     });
     writer.document({ name: 'start', doc: startDoc() });
     writer.document({ name: 'descriptor', doc: cameraDescriptor() });
     writer.document({ name: 'stream_resource', doc: cameraResource() });
-    // One burst: posting takes microseconds, compressing one frame far longer, so with room for
-    // one frame in the compressor queue the writer thread must refuse some.
-    const burst = 30;
+    // Posting takes microseconds and compressing one frame far longer, so the frames arrive at
+    // the writer thread while the compressor queue (room for one) is full.
     for (let n = 0; n < burst; n++) writer.frame('cam_image', syntheticFrame(n));
     writer.document({ name: 'stop', doc: stopDoc({ camera: burst }) });
     await writer.close();
-    const stats = writer.stats();
-    assert.ok(drops.length > 0, 'some frames refused');
-    assert.ok(drops.every((d) => d.reason === 'compressor_full' && d.capacity === 1 && d.kind === 'frame'));
-    assert.equal(stats.dropped, drops.length);
-    assert.equal(stats.compression?.overflow, drops.length);
-    assert.equal(stats.compression?.limitingStage, 'compressor');
-    assert.equal(stats.framesWritten, burst - drops.length);
     const reader = await Hdf5RunReader.open(join(outputDir, runFileName(startDoc())));
     try {
       const info = (await reader.streams()).find((s) => s.kind === 'frames');
-      assert.equal(info?.rows, burst - drops.length, 'refused rows are not frames');
+      return { drops, stats: writer.stats(), rows: info?.rows };
     } finally {
       await reader.close();
     }
+  }
+
+  it('a burst larger than the compressor queue waits for it in the writer queue: every frame stored', async () => {
+    const burst = 30;
+    const { drops, stats, rows } = await writeBurst('burst', burst, 256);
+    assert.deepEqual(drops, [], 'nothing refused');
+    assert.equal(stats.framesWritten, burst);
+    assert.equal(rows, burst);
+    assert.equal(stats.compression?.overflow, 0);
+    assert.equal(stats.compression?.peak, 1, 'never more than the compressor queue holds');
+  });
+
+  it("beyond the writer queue's bound frames are refused there, counted and reported, their rows left empty", async () => {
+    const burst = 30;
+    // Three documents and the frames are posted before the writer thread reports any progress.
+    const { drops, stats, rows } = await writeBurst('refused', burst, 4);
+    assert.ok(drops.length > 0, 'some frames refused');
+    assert.ok(drops.every((d) => d.reason === 'queue_full' && d.capacity === 4 && d.kind === 'frame'));
+    assert.equal(stats.dropped, drops.length);
+    assert.equal(stats.compression?.overflow, 0, 'the compressor queue refused nothing');
+    assert.equal(stats.framesWritten, burst - drops.length);
+    assert.equal(rows, burst - drops.length, 'refused rows are not frames');
   });
 
   it(

@@ -56,4 +56,29 @@ describe('CompressedFrameStore', () => {
       reader.close();
     }
   });
+
+  it('room() is null while the compressor queue has room, else resolves once a chunk is written', async () => {
+    const store = new CompressedFrameStore({
+      codec: 'lz4',
+      level: 0,
+      directWrites: false,
+      threads: 1,
+      capacity: 2,
+      onError: (err) => assert.fail(String(err)),
+    });
+    store.open('cam', join(root, 'room.frames.h5'), [H, W], { interpretation: 'image' });
+    assert.equal(store.room(), null, 'nothing submitted yet');
+    assert.ok(store.submit('cam', 0, frame(0)));
+    assert.equal(store.room(), null, 'one of two taken');
+    assert.ok(store.submit('cam', 1, frame(1)));
+    const room = store.room();
+    assert.ok(room, 'full: a promise');
+    await room;
+    assert.ok((store.stats()?.queued ?? 0) < 2, 'room means a slot is free');
+    assert.equal(store.room(), null);
+    assert.ok(store.submit('cam', 2, frame(2)));
+    await store.drain();
+    store.closeFiles();
+    await store.stop();
+  });
 });

@@ -2,7 +2,11 @@ import { type FrameCodec, filterPipeline } from './chunk-codecs.ts';
 import { ChunkCompressorPool, type CompressorStats } from './chunk-compressor-pool.ts';
 import { CompressedFramesFile } from './compressed-frames-file.ts';
 
-/** Frame chunks accepted by the compressor threads and not yet written, before frames are refused. */
+/**
+ * Frame chunks handed to the compressor threads and not yet written. The writer thread waits
+ * for room before it hands over the next frame (`room`), so frames wait in the writer's own
+ * bounded queue rather than being refused here.
+ */
 export const COMPRESSOR_QUEUE_CAPACITY = 32;
 
 export interface CompressionStats extends CompressorStats {
@@ -40,6 +44,7 @@ export class CompressedFrameStore {
   /** What each submitted chunk is: its data key and row. */
   private readonly pending = new Map<number, { dataKey: string; row: number }>();
   private drained: (() => void)[] = [];
+  private roomWaiters: (() => void)[] = [];
   private readonly startedAt = performance.now();
   private diskMs = 0;
   private failed = false;
@@ -83,6 +88,18 @@ export class CompressedFrameStore {
     if (seq === null) return false;
     this.pending.set(seq, { dataKey, row });
     return true;
+  }
+
+  /**
+   * Null when `submit` has room for a frame; otherwise a promise that resolves once it has (or
+   * the compressor failed). The writer thread awaits it before the next frame, so a burst
+   * (a disk write that stalled the thread while frames and compressed chunks arrived) waits in
+   * the writer's queue, which is bounded and counts what it refuses, instead of being refused
+   * here while the compressor threads idle.
+   */
+  room(): Promise<void> | null {
+    if (this.failed || !this.pool || this.pool.queued < this.capacity) return null;
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
   }
 
   /** Resolves once every submitted chunk is written (or the compressor failed). */
@@ -147,12 +164,16 @@ export class CompressedFrameStore {
     return file;
   }
 
+  private get capacity(): number {
+    return this.options.capacity ?? COMPRESSOR_QUEUE_CAPACITY;
+  }
+
   private poolOf(): ChunkCompressorPool {
     this.pool ??= new ChunkCompressorPool({
       codec: this.options.codec,
       level: this.options.level,
       elementSize: 2,
-      capacity: this.options.capacity ?? COMPRESSOR_QUEUE_CAPACITY,
+      capacity: this.capacity,
       ...(this.options.threads !== undefined ? { threads: this.options.threads } : {}),
       onCompressed: (chunk) => {
         const target = this.pending.get(chunk.seq);
@@ -166,6 +187,7 @@ export class CompressedFrameStore {
         }
         this.options.onWritten?.();
         if (this.pending.size === 0) this.wake();
+        if (this.roomWaiters.length > 0 && this.pool!.queued < this.capacity) this.wakeRoom();
       },
       onError: (error) => this.fail(error),
     });
@@ -176,12 +198,19 @@ export class CompressedFrameStore {
     if (this.failed) return;
     this.failed = true;
     this.wake();
+    this.wakeRoom();
     this.options.onError(err);
   }
 
   private wake(): void {
     const waiting = this.drained;
     this.drained = [];
+    for (const resolve of waiting) resolve();
+  }
+
+  private wakeRoom(): void {
+    const waiting = this.roomWaiters;
+    this.roomWaiters = [];
     for (const resolve of waiting) resolve();
   }
 

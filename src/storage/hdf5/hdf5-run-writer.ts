@@ -21,7 +21,10 @@ export interface WriterDrop {
   /** Refused so far in this run. */
   dropped: number;
   capacity: number;
-  /** The writer's queue was full, or (compressed frames) the compressor threads' queue. */
+  /**
+   * The writer's queue was full (frames waiting for the compressor threads count in it), or
+   * `compressor_full`: the compressor refused a frame, which happens only after it failed.
+   */
   reason: 'queue_full' | 'compressor_full';
 }
 

@@ -84,7 +84,8 @@ function operationOf(message: ToWorker): string {
 /**
  * Messages are handled one after another; those after which frames must be in their files
  * (flush, close, the stop document) first wait for the compressor threads to hand every
- * submitted frame back (NexusRunFile.drain).
+ * submitted frame back (NexusRunFile.drain), and a frame waits while the compressor queue is
+ * full (NexusRunFile.frameRoom).
  */
 let queue: Promise<void> = Promise.resolve();
 port.on('message', (message: ToWorker) => {
@@ -99,6 +100,9 @@ function needsDrain(message: ToWorker): boolean {
 
 async function receive(message: ToWorker): Promise<void> {
   if (!failed && needsDrain(message)) await run.drain();
+  // A frame waits for room at the compressor; until it is handed over it counts in the main
+  // thread's queue (`processed` is not yet incremented), whose bound refuses and reports.
+  if (!failed && message.t === 'frame') await run.frameRoom();
   if (!failed) {
     try {
       handle(message);

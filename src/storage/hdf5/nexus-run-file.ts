@@ -108,6 +108,11 @@ export class NexusRunFile {
     return this.store?.stats() ?? null;
   }
 
+  /** Null when a frame can go to the compressor now; else resolves when it can (CompressedFrameStore.room). */
+  frameRoom(): Promise<void> | null {
+    return this.store?.room() ?? null;
+  }
+
   /** Resolves when every frame handed to the compressor is in its frames file. */
   drain(): Promise<void> {
     return this.store?.drain() ?? Promise.resolve();
