@@ -36,6 +36,8 @@ interface Paced {
   direct_bytes: number;
   max_queued: number;
   queue_capacity: number;
+  /** `[storage] writer_nice` as asked for and as applied (null: not permitted, see refused). */
+  writer_nice: { requested: number; applied: number | null; refused?: string } | null;
   max_main_thread_lag_ms: number;
   generator_max_late_ms: number;
   mb_per_s_offered: number;
@@ -52,6 +54,15 @@ interface Paced {
     queue_capacity: number;
     overflow: number;
   };
+}
+
+/** The writer threads' priority (`[storage] writer_nice`, default -10: needs root or CAP_SYS_NICE). */
+function niceNote(paced: Paced): string {
+  const n = paced.writer_nice;
+  if (!n) return 'writer threads at the process priority';
+  return n.applied === null
+    ? `writer threads asked for nice ${n.requested}, refused (${n.refused}): at the process priority`
+    : `writer and compressor threads at nice ${n.applied} ([storage] writer_nice)`;
 }
 
 /** What a compressed paced run's notes say: ratio, bytes to disk, which stage limited the writer. */
@@ -237,7 +248,7 @@ export const cameraHdf5Benchmark: Benchmark = {
       } finally {
         await rig.stop();
       }
-      const pacedNote = `${percent(paced.direct_bytes / (paced.frames_written * HEIGHT * WIDTH * 2))} of the frame bytes written with O_DIRECT; ${paced.received} frames offered at ${FPS} fps (${paced.mb_per_s_offered.toFixed(0)} MB/s) for ${pacedSeconds} s; writer queue peak ${paced.max_queued}/${paced.queue_capacity}; generator at most ${paced.generator_max_late_ms.toFixed(1)} ms late; frames reached the main thread at most ${paced.max_main_thread_lag_ms} ms after they were made`;
+      const pacedNote = `${percent(paced.direct_bytes / (paced.frames_written * HEIGHT * WIDTH * 2))} of the frame bytes written with O_DIRECT; ${paced.received} frames offered at ${FPS} fps (${paced.mb_per_s_offered.toFixed(0)} MB/s) for ${pacedSeconds} s; writer queue peak ${paced.max_queued}/${paced.queue_capacity}; ${niceNote(paced)}; generator at most ${paced.generator_max_late_ms.toFixed(1)} ms late; frames reached the main thread at most ${paced.max_main_thread_lag_ms} ms after they were made`;
       return [
         makeResult({
           benchmark: 'camera',
@@ -275,7 +286,7 @@ export const cameraHdf5Benchmark: Benchmark = {
           ours: loaded.dropped,
           targets: [{ kind: 'at-most', value: 0 }],
           notes: [
-            `writer queue peak ${loaded.max_queued}/${loaded.queue_capacity}; ${loaded.received} frames offered from the generator thread; generator at most ${loaded.generator_max_late_ms.toFixed(1)} ms late; event-loop delay p99 ${loaded.event_loop_delay_ms.p99.toFixed(2)} ms; meanwhile a Benchtop server fanned readings out to 1000 WebSocket clients (two load-generator processes) and logged 500 signals every 1 s, on the same cores`,
+            `writer queue peak ${loaded.max_queued}/${loaded.queue_capacity}; ${niceNote(loaded)}; ${loaded.received} frames offered from the generator thread; generator at most ${loaded.generator_max_late_ms.toFixed(1)} ms late; event-loop delay p99 ${loaded.event_loop_delay_ms.p99.toFixed(2)} ms; meanwhile a Benchtop server fanned readings out to 1000 WebSocket clients (two load-generator processes) and logged 500 signals every 1 s, on the same cores`,
           ],
         }),
         makeResult({
@@ -297,7 +308,7 @@ export const cameraHdf5Benchmark: Benchmark = {
           ours: loadedLz4.dropped,
           targets: [{ kind: 'at-most', value: 0 }],
           notes: [
-            `writer queue peak ${loadedLz4.max_queued}/${loadedLz4.queue_capacity}; ${loadedLz4.received} realistic frames offered from the generator thread; generator at most ${loadedLz4.generator_max_late_ms.toFixed(1)} ms late; event-loop delay p99 ${loadedLz4.event_loop_delay_ms.p99.toFixed(2)} ms; the same fan-out to 1000 WebSocket clients and 500-signal logging as the uncompressed loaded row, on the same cores`,
+            `writer queue peak ${loadedLz4.max_queued}/${loadedLz4.queue_capacity}; ${niceNote(loadedLz4)}; ${loadedLz4.received} realistic frames offered from the generator thread; generator at most ${loadedLz4.generator_max_late_ms.toFixed(1)} ms late; event-loop delay p99 ${loadedLz4.event_loop_delay_ms.p99.toFixed(2)} ms; the same fan-out to 1000 WebSocket clients and 500-signal logging as the uncompressed loaded row, on the same cores`,
             compressedNote(loadedLz4),
           ],
         }),

@@ -174,6 +174,7 @@ async function paced(fps: number): Promise<void> {
       direct_bytes: stats.bytesWrittenDirect ?? 0,
       max_queued: maxQueued,
       queue_capacity: stats.capacity,
+      writer_nice: stats.threadNice ?? null,
       max_main_thread_lag_ms: maxLagMs,
       generator_max_late_ms: generatorMaxLateMs,
       streaming_s: streamingS,

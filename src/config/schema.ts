@@ -285,6 +285,13 @@ export const ConfigSchema = Type.Object(
           default: 256,
           description: 'Writer queue bound (messages)',
         }),
+        writer_nice: Type.Integer({
+          minimum: -20,
+          maximum: 19,
+          default: -10,
+          description:
+            'Nice value of the HDF5 writer and frame compressor threads (Linux, per thread), so camera frames keep up when the CPU is contended; below 0 needs root or CAP_SYS_NICE (deploy/benchtop.service grants it), otherwise the threads keep the process nice value and the run writer stats say so',
+        }),
         direct_frame_writes: Type.Boolean({
           default: true,
           description:

@@ -32,6 +32,11 @@ export interface WriterStats {
     diskBusy: number;
     limitingStage: 'compressor' | 'disk';
   };
+  /**
+   * The nice value the writer's threads asked for (HDF5 `writer_nice`) and whether they got it;
+   * `applied` null means they run at the process's own priority (see `refused`).
+   */
+  threadNice?: { requested: number; applied: number | null; refused?: string };
   lastFlushAt: number | null;
   /** First write error, if any; the run is marked with it. */
   error: string | null;

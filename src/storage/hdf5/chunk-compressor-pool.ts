@@ -38,6 +38,8 @@ export interface ChunkCompressorPoolOptions {
   capacity: number;
   /** Threads; default one per core, at most 2 (the writer's own thread needs the rest). */
   threads?: number;
+  /** Nice value each thread asks for (thread-nice.ts); a refusal leaves it as it was. */
+  threadNice?: number;
   /** Each compressed chunk, in submission order. */
   onCompressed(chunk: CompressedChunk): void;
   onError(error: BenchtopError): void;
@@ -94,7 +96,9 @@ export class ChunkCompressorPool {
     this.options = options;
     const threads = options.threads ?? Math.max(1, Math.min(2, availableParallelism()));
     for (let i = 0; i < threads; i++) {
-      const worker = new Worker(new URL('./chunk-compressor-worker.ts', import.meta.url));
+      const worker = new Worker(new URL('./chunk-compressor-worker.ts', import.meta.url), {
+        workerData: { threadNice: options.threadNice ?? null },
+      });
       worker.on('message', (reply: CompressReply) => this.onReply(reply));
       worker.on('error', (err) => this.fail(err));
       worker.unref();

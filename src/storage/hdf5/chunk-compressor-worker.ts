@@ -4,12 +4,16 @@
  * write their result over the chunk they were sent (compressChunk's `into`), so the chunk's own
  * buffer goes back holding it: no output buffer is allocated per frame.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { type ChunkScratch, compressChunk } from './chunk-codecs.ts';
 import type { CompressReply, CompressRequest } from './chunk-compressor-pool.ts';
+import { applyThreadNice } from './thread-nice.ts';
 
 const port = parentPort;
 if (!port) throw new Error('chunk-compressor-worker.ts runs as a worker thread (see ChunkCompressorPool)');
+// The writer thread reports the outcome (the same privileges apply to every thread).
+const { threadNice } = (workerData ?? {}) as { threadNice: number | null };
+if (threadNice !== null && threadNice !== undefined) applyThreadNice(threadNice);
 
 /** This thread's reusable buffers (see ChunkScratch): results that are views of them are copied. */
 const scratch: ChunkScratch = {};

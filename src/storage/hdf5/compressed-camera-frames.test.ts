@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
@@ -233,6 +241,37 @@ describe('Hdf5RunWriter: compressed camera frames (camera_compression codecs)', 
     assert.equal(stats.framesWritten, burst - drops.length);
     assert.equal(rows, burst - drops.length, 'refused rows are not frames');
   });
+
+  it(
+    'writer_nice: the writer and its compressor threads run at it, and the stats say so',
+    { skip: process.platform === 'linux' ? false : 'Linux only' },
+    async () => {
+      const niced = () =>
+        readdirSync('/proc/self/task').filter((tid) => {
+          const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) === 3;
+        }).length;
+      assert.equal(niced(), 0);
+      const writer = new Hdf5RunWriter({
+        outputDir: join(root, 'niced'),
+        compressionLevel: 6,
+        cameraCompression: 'lz4',
+        writerNice: 3,
+        queueCapacity: 256,
+        autoFlushIntervalSecs: 3600,
+      });
+      writer.document({ name: 'start', doc: startDoc() });
+      writer.document({ name: 'descriptor', doc: cameraDescriptor() });
+      writer.document({ name: 'stream_resource', doc: cameraResource() });
+      writer.frame('cam_image', syntheticFrame(0));
+      await writer.flush();
+      // The writer thread and its compressor threads (the pool starts with the first frame).
+      assert.equal(niced(), 1 + Math.min(2, availableParallelism()));
+      assert.deepEqual(writer.stats().threadNice, { requested: 3, applied: 3 });
+      writer.document({ name: 'stop', doc: stopDoc({ camera: 1 }) });
+      await writer.close();
+    },
+  );
 
   it(
     'a run killed with SIGKILL after a flush keeps its flushed frames readable (lz4, h5py)',

@@ -26,6 +26,8 @@ export interface CompressedFrameStoreOptions {
   threads?: number;
   /** Chunks queued for the threads before frames are refused (default COMPRESSOR_QUEUE_CAPACITY). */
   capacity?: number;
+  /** Nice value of the compressor threads (ChunkCompressorPool). */
+  threadNice?: number;
   /** A compressor thread or a chunk write failed; the run fails with it. */
   onError(error: unknown): void;
   /** After each chunk written (progress reports). */
@@ -175,6 +177,7 @@ export class CompressedFrameStore {
       elementSize: 2,
       capacity: this.capacity,
       ...(this.options.threads !== undefined ? { threads: this.options.threads } : {}),
+      ...(this.options.threadNice !== undefined ? { threadNice: this.options.threadNice } : {}),
       onCompressed: (chunk) => {
         const target = this.pending.get(chunk.seq);
         this.pending.delete(chunk.seq);

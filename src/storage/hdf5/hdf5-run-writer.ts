@@ -56,6 +56,7 @@ export function hdf5WriterOptions(
   | 'cameraCompression'
   | 'cameraCompressionLevel'
   | 'directFrameWrites'
+  | 'writerNice'
   | 'queueCapacity'
   | 'autoFlushIntervalSecs'
 > {
@@ -65,6 +66,7 @@ export function hdf5WriterOptions(
     cameraCompression: storage.camera_compression,
     cameraCompressionLevel: storage.camera_compression_level,
     directFrameWrites: storage.direct_frame_writes,
+    writerNice: storage.writer_nice,
     queueCapacity: storage.queue_capacity,
     autoFlushIntervalSecs: storage.auto_flush_interval_secs,
   };
@@ -102,6 +104,7 @@ export class Hdf5RunWriter implements RunWriter {
     framesWritten: 0,
     eventsWritten: 0,
     compression: null,
+    threadNice: null,
   };
   private dropped = 0;
   private lastFlushAt: number | null = null;
@@ -124,6 +127,7 @@ export class Hdf5RunWriter implements RunWriter {
         ? { compressorQueueCapacity: options.compressorQueueCapacity }
         : {}),
       directFrameWrites: options.directFrameWrites ?? true,
+      ...(options.writerNice !== undefined ? { writerNice: options.writerNice } : {}),
     };
     this.worker = new Worker(new URL('./hdf5-worker.ts', import.meta.url), { workerData: settings });
     this.worker.on('message', (message: FromWorker) => this.onWorkerMessage(message));
@@ -190,6 +194,7 @@ export class Hdf5RunWriter implements RunWriter {
       framesWritten: this.progress.framesWritten,
       eventsWritten: this.progress.eventsWritten,
       ...(this.progress.compression ? { compression: this.progress.compression } : {}),
+      ...(this.progress.threadNice ? { threadNice: this.progress.threadNice } : {}),
       lastFlushAt: this.lastFlushAt,
       error: this.error?.message ?? null,
     };

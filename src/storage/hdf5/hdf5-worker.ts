@@ -8,12 +8,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import h5wasm from 'h5wasm/node';
 import { describeHdf5Error } from './hdf5-error.ts';
 import { NexusRunFile } from './nexus-run-file.ts';
+import { applyThreadNice } from './thread-nice.ts';
 import type { FromWorker, Hdf5FileSettings, ToWorker, WorkerProgress } from './worker-protocol.ts';
 
 const port = parentPort;
 if (!port) throw new Error('hdf5-worker.ts runs as a worker thread (see Hdf5RunWriter)');
 const settings = workerData as Hdf5FileSettings;
 const post = (message: FromWorker) => port.postMessage(message);
+const threadNice = settings.writerNice === undefined ? null : applyThreadNice(settings.writerNice);
 
 const module = await h5wasm.ready;
 // Without this, HDF5 prints its error stack and h5wasm carries on as if nothing failed.
@@ -40,6 +42,7 @@ function progress(): WorkerProgress {
     framesWritten: run.framesWritten,
     eventsWritten: run.eventsWritten,
     compression: run.compressionStats(),
+    threadNice,
   };
 }
 

@@ -81,6 +81,7 @@ export class NexusRunFile {
             ? { capacity: options.compressorQueueCapacity }
             : {}),
           directWrites: options.directFrameWrites,
+          ...(options.writerNice !== undefined ? { threadNice: options.writerNice } : {}),
           onError: (err) => options.fail?.(err),
           onWritten: () => options.frameStored?.(),
         })

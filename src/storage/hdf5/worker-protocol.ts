@@ -5,6 +5,8 @@ import type { CompressionStats } from './compressed-frame-store.ts';
 
 export type CameraCompression = 'none' | 'gzip' | 'deflate' | 'lz4' | 'bitshuffle-lz4' | 'zstd';
 
+import type { ThreadNice } from './thread-nice.ts';
+
 /** Messages between `Hdf5RunWriter` (main thread) and `hdf5-worker.ts`, in posting order. */
 
 export interface Hdf5FileSettings {
@@ -22,6 +24,8 @@ export interface Hdf5FileSettings {
   compressorQueueCapacity?: number;
   /** Uncompressed frame chunks go out with O_DIRECT where the filesystem allows (DirectChunkWriter). */
   directFrameWrites: boolean;
+  /** Nice value the writer and compressor threads ask for (`[storage] writer_nice`; thread-nice.ts). */
+  writerNice?: number;
 }
 
 export type ToWorker =
@@ -46,6 +50,8 @@ export interface WorkerProgress {
   eventsWritten: number;
   /** Compressed camera frames: the compressor queue, its overflow and which stage limits. */
   compression: CompressionStats | null;
+  /** The writer thread's nice value request and outcome (null when none was asked for). */
+  threadNice: ThreadNice | null;
 }
 
 export interface WorkerProblem {
