@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.ts';
 import { BenchtopError, toBenchtopError } from '../core/errors.ts';
 import { LineFramer, LineTooLongError, type Terminator } from './line-framer.ts';
 import { RequestReplyLink } from './request-reply-link.ts';
-import type { ByteTransport } from './transport.ts';
+import { type ByteTransport, writeAccepted } from './transport.ts';
 
 /** Distinct commands whose bytes are kept (a setpoint sweep sends new ones: the cache restarts). */
 const ENCODED_COMMANDS_KEPT = 64;
@@ -72,9 +72,10 @@ export class LineLink extends RequestReplyLink<string> {
     this.discarded += this.unread.length;
     this.unread.length = 0;
     const reply = this.readLine(timeoutMs, command);
-    this.transport
-      .write(this.encode(command))
-      .catch((error: unknown) => this.fail(toBenchtopError(error, 'LINK_LOST')));
+    const sent = this.transport.write(this.encode(command));
+    // Bytes taken at once cannot fail later: no reaction to attach (the common case).
+    if (sent !== writeAccepted)
+      sent.catch((error: unknown) => this.fail(toBenchtopError(error, 'LINK_LOST')));
     return reply;
   }
 
