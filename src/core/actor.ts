@@ -312,9 +312,12 @@ export class Actor<M, R> {
       settled: false,
     };
     this.queue.push(envelope);
-    if (this.current === 'ready') queueMicrotask(() => this.drain());
+    if (this.current === 'ready') queueMicrotask(this.drainSoon);
     return envelope;
   }
+
+  /** `drain` for queueMicrotask, bound once rather than a closure per message. */
+  private readonly drainSoon = () => this.drain();
 
   private drain(): void {
     if (this.running || this.current !== 'ready' || !this.behavior) return;
@@ -374,6 +377,8 @@ export class Actor<M, R> {
   }
 
   private notifyIdle(): void {
+    // Every message that empties the mailbox comes here: no new array when nobody waits.
+    if (this.idleWaiters.length === 0) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const w of waiters) w();

@@ -85,6 +85,14 @@ export class EventBus<Events extends object> {
     }
   }
 
+  /**
+   * Whether an emit on `topic` would reach anyone (its handlers or an every-topic one): a
+   * producer of frequent events skips building a payload nobody would see.
+   */
+  hasSubscribers(topic: keyof Events): boolean {
+    return this.anyHandlers.size > 0 || (this.handlers.get(topic)?.size ?? 0) > 0;
+  }
+
   listenerCount(topic: keyof Events): number {
     return this.handlers.get(topic)?.size ?? 0;
   }

@@ -1,5 +1,5 @@
 import type { ActorBehavior, ActorContext, MessageContext } from './actor.ts';
-import type { TimerHandle } from './clock.ts';
+import type { Clock, TimerHandle } from './clock.ts';
 import {
   type CallContext,
   Completion,
@@ -105,6 +105,11 @@ export class InstrumentBehavior implements ActorBehavior<InstrumentMessage, Inst
   /** The next poll is the first after a connect: it moves the deadline grid onto the phase. */
   private firstPoll = true;
   private driverCtx: DriverContext | null = null;
+  private failedHandler: { fail: MessageContext['fail']; handler: (error: unknown) => never } | null = null;
+  private readonly readReplies = new Map<
+    string,
+    { clock: Clock; reply: (value: SignalValue) => InstrumentReply }
+  >();
 
   constructor(options: InstrumentBehaviorOptions) {
     this.options = options;
@@ -118,7 +123,7 @@ export class InstrumentBehavior implements ActorBehavior<InstrumentMessage, Inst
       log,
       lifetime: ctx.lifetime,
       linkLost: (error) => ctx.fail(toBenchtopError(error, 'LINK_LOST')),
-      publish: (signal, value) => this.publish(ctx, signal, value),
+      publish: (signal, value) => this.publish(ctx.clock, signal, value),
       descriptionChanged: () => this.options.onDescriptionChanged?.(),
     };
     this.driverCtx = driverCtx;
@@ -134,10 +139,7 @@ export class InstrumentBehavior implements ActorBehavior<InstrumentMessage, Inst
 
   handle(message: InstrumentMessage, ctx: MessageContext): Promise<InstrumentReply> {
     const call = new CallScope(this.driverCtx!, ctx);
-    const failed = (error: unknown): never => {
-      if (isLinkFault(error)) ctx.fail(error);
-      throw error;
-    };
+    const failed = this.failedFor(ctx);
     // Reads are the hot path (pollers, the parameter log, scripted loops): one `.then` from the
     // driver's promise to the reply, where the async dispatch below costs three more microtask
     // hops (its await, its return, this function's await) per read.
@@ -154,9 +156,39 @@ export class InstrumentBehavior implements ActorBehavior<InstrumentMessage, Inst
       } catch (error) {
         return Promise.reject(error).catch(failed);
       }
-      return value.then((v) => ({ reading: this.publish(ctx, message.signal, v) }), failed);
+      return value.then(this.replyFor(ctx, message.signal), failed);
     }
     return this.dispatch(message, call, ctx).catch(failed);
+  }
+
+  /**
+   * A failed command's handler: a link fault fails the incarnation, and the error goes on to
+   * the asker. Every message of an incarnation has the same `fail`: one handler, not one per message.
+   */
+  private failedFor(ctx: MessageContext): (error: unknown) => never {
+    if (this.failedHandler?.fail !== ctx.fail) {
+      const fail = ctx.fail;
+      const handler = (error: unknown): never => {
+        if (isLinkFault(error)) fail(error);
+        throw error;
+      };
+      this.failedHandler = { fail, handler };
+    }
+    return this.failedHandler.handler;
+  }
+
+  /** What turns a read's value into its reply (publishing the reading), kept per signal. */
+  private replyFor(ctx: MessageContext, signal: string): (value: SignalValue) => InstrumentReply {
+    const clock = ctx.clock;
+    let kept = this.readReplies.get(signal);
+    if (kept?.clock !== clock) {
+      const reply = (value: SignalValue): InstrumentReply => ({
+        reading: this.publish(clock, signal, value),
+      });
+      kept = { clock, reply };
+      this.readReplies.set(signal, kept);
+    }
+    return kept.reply;
   }
 
   async stop(): Promise<void> {
@@ -179,7 +211,7 @@ export class InstrumentBehavior implements ActorBehavior<InstrumentMessage, Inst
         const completion = await def.write!(message.value, call);
         // A verified write read the value back before it returned: that is the reading, also
         // for a write that completes later (a setpoint taken at once, the motion after).
-        const reading = def.verifies ? this.publish(ctx, message.signal, message.value) : undefined;
+        const reading = def.verifies ? this.publish(ctx.clock, message.signal, message.value) : undefined;
         if (completion instanceof Completion) return reading ? { completion, reading } : { completion };
         return reading ? { reading } : {};
       }
@@ -216,7 +248,7 @@ export class InstrumentBehavior implements ActorBehavior<InstrumentMessage, Inst
     for (const [name, def] of Object.entries(this.options.driver.signals)) {
       if (!def.monitored || !def.read || ctx.lifetime.aborted) continue;
       try {
-        this.publish(ctx, name, await def.read(call));
+        this.publish(ctx.clock, name, await def.read(call));
       } catch (error) {
         if (isLinkFault(error)) throw error;
         this.options.log.warn({ err: error, signal: name }, `poll of ${name} failed`);
@@ -247,10 +279,10 @@ export class InstrumentBehavior implements ActorBehavior<InstrumentMessage, Inst
     }, delayMs);
   }
 
-  private publish(ctx: ActorContext, signal: string, value: SignalValue): Reading {
+  private publish(clock: Clock, signal: string, value: SignalValue): Reading {
     const def = this.options.driver.signals[signal];
     // Two literals rather than a spread: no temporary object per reading.
-    const timestamp = ctx.clock.now();
+    const timestamp = clock.now();
     const id = this.options.id;
     const reading: Reading = def?.unit
       ? { instrument: id, signal, value, timestamp, unit: def.unit, quality: 'good' }

@@ -61,6 +61,8 @@ export class Instrument {
   private readonly actor: InstrumentActor;
   private readonly clock: Clock;
   private readonly askTimeoutMs: number;
+  /** The same options for every ask (never modified by the actor): no object per command. */
+  private readonly askOptions: { readonly timeoutMs: number };
   private readonly latest = new Map<string, Reading>();
   identity: DriverIdentity | null = null;
   /** Who holds its control lease, for an instrument on another host's agent (several machines); null when nobody does. */
@@ -89,6 +91,7 @@ export class Instrument {
     this.host = options.host;
     this.clock = options.clock;
     this.askTimeoutMs = options.askTimeoutMs;
+    this.askOptions = { timeoutMs: options.askTimeoutMs };
     this.onCommand = options.onCommand;
     this.onWritten = options.onWritten;
   }
@@ -148,8 +151,6 @@ export class Instrument {
    */
   read(signal: string): Promise<Reading> {
     const started = this.clock.monotonic();
-    const done = (outcome: 'ok' | 'error') =>
-      this.onCommand?.('read', (this.clock.monotonic() - started) / 1000, outcome);
     try {
       if (!this.signalDef(signal).read) {
         throw new BenchtopError('SIGNAL_WRITE_ONLY', `${this.id}.${signal} cannot be read`, {
@@ -158,19 +159,23 @@ export class Instrument {
         });
       }
     } catch (error) {
-      done('error');
+      this.readDone(started, 'error');
       return Promise.reject(error);
     }
-    return this.actor.ask({ op: 'read', signal }, { timeoutMs: this.askTimeoutMs }).then(
+    return this.actor.ask({ op: 'read', signal }, this.askOptions).then(
       (reply) => {
-        done('ok');
+        this.readDone(started, 'ok');
         return reply.reading!;
       },
       (error: unknown) => {
-        done('error');
+        this.readDone(started, 'error');
         throw this.askError(error);
       },
     );
+  }
+
+  private readDone(started: number, outcome: 'ok' | 'error'): void {
+    this.onCommand?.('read', (this.clock.monotonic() - started) / 1000, outcome);
   }
 
   /** Writes a signal; with `wait` (default) resolves when the instrument has finished. */
@@ -269,7 +274,7 @@ export class Instrument {
 
   private async ask(message: InstrumentMessage): Promise<InstrumentReply> {
     try {
-      return await this.actor.ask(message, { timeoutMs: this.askTimeoutMs });
+      return await this.actor.ask(message, this.askOptions);
     } catch (error) {
       throw this.askError(error);
     }

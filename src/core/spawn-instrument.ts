@@ -63,8 +63,11 @@ export async function spawnInstrumentActor(
     actor,
     clock: options.clock,
     askTimeoutMs: options.askTimeoutMs,
-    onCommand: (op, seconds, outcome) =>
-      bus.emit('instrument.command', { instrument: id, op, seconds, outcome }),
+    // Every command's timing (the latency histogram's): no payload when nobody listens.
+    onCommand: (op, seconds, outcome) => {
+      if (bus.hasSubscribers('instrument.command'))
+        bus.emit('instrument.command', { instrument: id, op, seconds, outcome });
+    },
     onWritten: (signal, value) =>
       bus.emit('instrument.written', { instrument: id, signal, value, at: options.clock.now() }),
   });

@@ -31,15 +31,25 @@ export class LineFramer {
   }
 
   push(chunk: Uint8Array): void {
-    const text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
-    // The common case of a request/reply link: nothing pending and one whole `\n` line.
-    if (this.buffer === '' && this.terminator !== '\r' && this.terminator !== '\r|\n') {
-      const at = text.indexOf('\n');
-      if (at >= 0 && at === text.length - 1 && at <= this.maxLineLength) {
-        this.emit(at > 0 && text.charCodeAt(at - 1) === 13 ? text.slice(0, at - 1) : text.slice(0, at));
-        return;
-      }
+    // Sockets deliver Buffers: no view to make for those.
+    const bytes =
+      chunk instanceof Buffer ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    // The common case of a request/reply link: nothing pending and one whole `\n` line. The line
+    // is decoded straight from the bytes, without its terminator: one string, not two.
+    const last = bytes.length - 1;
+    if (
+      this.buffer === '' &&
+      this.terminator !== '\r' &&
+      this.terminator !== '\r|\n' &&
+      last >= 0 &&
+      bytes[last] === 10 &&
+      last <= this.maxLineLength &&
+      bytes.indexOf(10) === last
+    ) {
+      this.emit(bytes.toString('latin1', 0, last > 0 && bytes[last - 1] === 13 ? last - 1 : last));
+      return;
     }
+    const text = bytes.toString('latin1');
     this.buffer += text;
     if (this.terminator === '\r|\n') this.emitAtEither();
     else this.emitAt(this.terminator === '\r\n' ? '\n' : this.terminator);

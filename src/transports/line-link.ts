@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.ts';
 import { BenchtopError, toBenchtopError } from '../core/errors.ts';
 import { LineFramer, LineTooLongError, type Terminator } from './line-framer.ts';
 import { RequestReplyLink } from './request-reply-link.ts';
-import type { ByteTransport } from './transport.ts';
+import { type ByteTransport, writeAccepted } from './transport.ts';
 
 /** Distinct commands whose bytes are kept (a setpoint sweep sends new ones: the cache restarts). */
 const ENCODED_COMMANDS_KEPT = 64;
@@ -66,16 +66,21 @@ export class LineLink extends RequestReplyLink<string> {
    * Sends a command and returns the next reply line. The reply is awaited, not the write: a
    * write that fails fails the link, which rejects the reply, so the round trip pays no
    * extra promise hop for the send.
+   *
+   * The bytes go out first and the reply's waiter (promise, deadline) is made while the
+   * instrument works on it: time spent before the write is added to every round trip, and a
+   * peer woken later costs the write's system call more (an idle VM's vCPU). A reply that
+   * came back during the write itself (an in-memory pipe) waits in `unread` for `readLine`.
    */
   query(command: string, timeoutMs = this.options.timeoutMs): Promise<string> {
     if (this.failure) return Promise.reject(this.failure);
     this.discarded += this.unread.length;
     this.unread.length = 0;
-    const reply = this.readLine(timeoutMs, command);
-    this.transport
-      .write(this.encode(command))
-      .catch((error: unknown) => this.fail(toBenchtopError(error, 'LINK_LOST')));
-    return reply;
+    const sent = this.transport.write(this.encode(command));
+    // Bytes taken at once cannot fail later: no reaction to attach (the common case).
+    if (sent !== writeAccepted)
+      sent.catch((error: unknown) => this.fail(toBenchtopError(error, 'LINK_LOST')));
+    return this.readLine(timeoutMs, command);
   }
 
   /**

@@ -1,9 +1,6 @@
 import { Socket } from 'node:net';
 import { BenchtopError } from '../core/errors.ts';
-import type { ByteTransport } from './transport.ts';
-
-/** What `write` returns when the socket took the bytes at once. */
-const accepted = Promise.resolve();
+import { type ByteTransport, writeAccepted } from './transport.ts';
 
 /** Raw TCP (SCPI port 5025, serial device servers, simulators). */
 export class TcpTransport implements ByteTransport {
@@ -86,7 +83,7 @@ export class TcpTransport implements ByteTransport {
   write(data: Uint8Array): Promise<void> {
     const socket = this.socket;
     if (!socket) return Promise.reject(new BenchtopError('LINK_LOST', `${this.address} is not connected`));
-    if (socket.write(data)) return accepted;
+    if (socket.write(data)) return writeAccepted;
     return new Promise((resolve, reject) => {
       const drained = () => {
         socket.off('close', closed);

@@ -6,6 +6,7 @@ export interface ByteTransport {
   /** Human-readable address for logs and errors, e.g. `tcp://127.0.0.1:5025`, `serial:/dev/ttyUSB0@19200`. */
   readonly address: string;
   open(signal?: AbortSignal): Promise<void>;
+  /** Resolves when the transport took the bytes; `writeAccepted` itself when it took them at once. */
   write(data: Uint8Array): Promise<void>;
   /** Registers the receiver of incoming bytes (one receiver). */
   onData(receiver: (chunk: Uint8Array) => void): void;
@@ -14,3 +15,10 @@ export interface ByteTransport {
   close(): Promise<void>;
   readonly isOpen: boolean;
 }
+
+/**
+ * What `write` returns when the bytes were taken at once (a socket with room in its buffer): a
+ * settled promise shared by every such write, so a caller that checks for it skips the
+ * reaction (a promise, a closure and a microtask) it would otherwise attach per command.
+ */
+export const writeAccepted: Promise<void> = Promise.resolve();

@@ -207,19 +207,23 @@ export class ScpiDriver implements InstrumentDriver {
     throw error;
   }
 
-  /** A signal's read: one promise chain from the link's reply to the parsed value. */
-  private readSignal(decl: SignalConfig, command: string): Promise<SignalValue> {
-    let link: MessageLink;
-    try {
-      link = this.connected();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return link.query(command).then(
-      (reply) => this.parseReply(decl, command, reply),
-      (error: unknown) =>
-        this.config.check_errors ? this.explainSilence(command, error) : Promise.reject(error),
-    );
+  /**
+   * A signal's read: one promise chain from the link's reply to the parsed value. Its two
+   * handlers are made once per signal, not at every read.
+   */
+  private signalReader(decl: SignalConfig, command: string): () => Promise<SignalValue> {
+    const parsed = (reply: string) => this.parseReply(decl, command, reply);
+    const failed = (error: unknown) =>
+      this.config.check_errors ? this.explainSilence(command, error) : Promise.reject(error);
+    return () => {
+      let link: MessageLink;
+      try {
+        link = this.connected();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return link.query(command).then(parsed, failed);
+    };
   }
 
   private async opc(): Promise<number> {
@@ -289,7 +293,7 @@ export class ScpiDriver implements InstrumentDriver {
         ...(limits ? { limits } : {}),
         ...(decl.choices ? { choices: decl.choices } : {}),
         monitored: decl.poll && query !== undefined,
-        ...(query ? { read: () => this.readSignal(decl, query) } : {}),
+        ...(query ? { read: this.signalReader(decl, query) } : {}),
         ...(set ? { write: (value: SignalValue) => this.writeSignal(decl, set, value) } : {}),
       };
     }
