@@ -8,7 +8,6 @@ import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import { BenchtopError } from '../core/errors.ts';
 import { BENCHTOP_VERSION } from '../core/version.ts';
 import { IsiAnalysisService } from '../imaging/isi-analysis-service.ts';
-import { IsiSessionService } from '../imaging/isi-session-service.ts';
 import { installAuth } from './auth/auth-plugin.ts';
 import type { ServerContext } from './context.ts';
 import { dashboardPlugin } from './dashboard-plugin.ts';
@@ -19,7 +18,6 @@ import { alarmRoutes } from './routes/alarm-routes.ts';
 import { historyRoutes } from './routes/history-routes.ts';
 import { instrumentRoutes } from './routes/instrument-routes.ts';
 import { isiAnalysisRoutes } from './routes/isi-analysis-routes.ts';
-import { isiRoutes } from './routes/isi-routes.ts';
 import { lineControlRoutes } from './routes/line-control-routes.ts';
 import { lineRoutes } from './routes/line-routes.ts';
 import { recipeRoutes } from './routes/recipe-routes.ts';
@@ -167,8 +165,13 @@ export async function buildServer(
       // Offline analysis needs no instrument: sessions under the output directory, from any rig.
       const isiAnalysis = new IsiAnalysisService({ outputDir: config.storage.output_dir, log: ctx.logger });
       app.addHook('onClose', () => isiAnalysis.close());
-      // Record mode needs a stimulus display to present the protocol; without one there is nothing to record.
-      if (config.instruments.some((e) => e.enabled && e.type === 'StimulusDisplay'))
+      // Record mode needs a stimulus display to present the protocol; without one there is nothing
+      // to record, and its modules (the session writer, playback, h5wasm with them) stay unloaded.
+      if (config.instruments.some((e) => e.enabled && e.type === 'StimulusDisplay')) {
+        const [{ IsiSessionService }, { isiRoutes }] = await Promise.all([
+          import('../imaging/isi-session-service.ts'),
+          import('./routes/isi-routes.ts'),
+        ]);
         await api.register(
           isiRoutes(
             new IsiSessionService({
@@ -191,6 +194,7 @@ export async function buildServer(
             ctx.instruments,
           ),
         );
+      }
       await api.register(isiAnalysisRoutes(isiAnalysis));
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
       api.get(
