@@ -18,8 +18,6 @@ import { alarmRoutes } from './routes/alarm-routes.ts';
 import { historyRoutes } from './routes/history-routes.ts';
 import { instrumentRoutes } from './routes/instrument-routes.ts';
 import { isiAnalysisRoutes } from './routes/isi-analysis-routes.ts';
-import { lineControlRoutes } from './routes/line-control-routes.ts';
-import { lineRoutes } from './routes/line-routes.ts';
 import { recipeRoutes } from './routes/recipe-routes.ts';
 import { runRoutes } from './routes/run-routes.ts';
 import { systemRoutes } from './routes/system-routes.ts';
@@ -150,10 +148,17 @@ export async function buildServer(
     async (api) => {
       await api.register(instrumentRoutes(ctx));
       if (ctx.alarms) await api.register(alarmRoutes(ctx.alarms));
-      if (ctx.production) await api.register(lineRoutes(ctx.production, ctx.clock));
-      const control = ctx.production?.control;
-      const health = ctx.production?.health;
-      if (control) await api.register(lineControlRoutes({ control, ...(health ? { health } : {}) }));
+      if (ctx.production) {
+        // Only a server with [[lines]] loads the line routes (and the report code behind them).
+        const [{ lineRoutes }, { lineControlRoutes }] = await Promise.all([
+          import('./routes/line-routes.ts'),
+          import('./routes/line-control-routes.ts'),
+        ]);
+        await api.register(lineRoutes(ctx.production, ctx.clock));
+        const control = ctx.production.control;
+        const health = ctx.production.health;
+        if (control) await api.register(lineControlRoutes({ control, ...(health ? { health } : {}) }));
+      }
       if (ctx.engine)
         await api.register(runRoutes(ctx.engine, ctx.catalog, config.storage.output_dir, ctx.remoteFiles));
       if (ctx.timeseries) await api.register(historyRoutes(ctx.timeseries, ctx.clock));
