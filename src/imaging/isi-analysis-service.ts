@@ -4,8 +4,7 @@ import { Value } from '@sinclair/typebox/value';
 import { AnalysisParameters, defaultAnalysisParameters } from '../analysis/retinotopy/analysis-parameters.ts';
 import type { AnatomicalSnapshot } from '../analysis/retinotopy/anatomical-on-grid.ts';
 import { FourierWorkerPool } from '../analysis/retinotopy/fourier-worker-pool.ts';
-import { RetinotopyAnalysis } from '../analysis/retinotopy/retinotopy-analysis.ts';
-import { assertSameFrameSize } from '../analysis/retinotopy/retinotopy-maps.ts';
+import type { RetinotopyAnalysis } from '../analysis/retinotopy/retinotopy-analysis.ts';
 import type { AnalysisResults } from '../analysis/retinotopy/session-files/analysis-results-file.ts';
 import type { EventBus } from '../core/bus.ts';
 import type { Clock } from '../core/clock.ts';
@@ -112,11 +111,15 @@ export class IsiAnalysisService {
 
   private async run(entry: Entry, path: string, parameters: AnalysisParameters): Promise<void> {
     // Reading sessions and writing results go through h5wasm (a 4 MB module and its WebAssembly
-    // heap): loaded by the first analysis, not by every server that might run one.
-    const [{ openSession }, { writeAnalysisResults }] = await Promise.all([
-      import('../analysis/retinotopy/analyze-session.ts'),
-      import('../analysis/retinotopy/session-files/analysis-results-file.ts'),
-    ]);
+    // heap), and the maps and segmentation are some twenty modules: loaded by the first
+    // analysis, not by every server that might run one.
+    const [{ openSession }, { writeAnalysisResults }, { RetinotopyAnalysis }, { assertSameFrameSize }] =
+      await Promise.all([
+        import('../analysis/retinotopy/analyze-session.ts'),
+        import('../analysis/retinotopy/session-files/analysis-results-file.ts'),
+        import('../analysis/retinotopy/retinotopy-analysis.ts'),
+        import('../analysis/retinotopy/retinotopy-maps.ts'),
+      ]);
     if (!entry.analysis) {
       const session = await openSession(path);
       try {
