@@ -13,6 +13,7 @@ import type { ServerContext } from './context.ts';
 import { dashboardPlugin } from './dashboard-plugin.ts';
 import { installErrorReplies } from './error-reply.ts';
 import { healthPlugin } from './health-plugin.ts';
+import { lazyResponseSerializers } from './lazy-serializers.ts';
 import { installReplyCheck } from './reply-check.ts';
 import { alarmRoutes } from './routes/alarm-routes.ts';
 import { historyRoutes } from './routes/history-routes.ts';
@@ -46,6 +47,8 @@ export async function buildServer(
     // Per-request lines would drown the log at dashboard rates; failures are still logged.
     loggerInstance: ctx.logger.child({ component: 'http' }, { level: 'warn' }),
     bodyLimit: config.server.body_limit_bytes,
+    // Response serializers are compiled at each route's first reply, not all at start-up.
+    schemaController: { compilersFactory: { buildSerializer: lazyResponseSerializers() } },
     ajv: {
       customOptions: {
         removeAdditional: false,
