@@ -19,11 +19,8 @@ import { createRecipePlan } from '../engine/plans/recipe.ts';
 import { RunEngine } from '../engine/run-engine.ts';
 import type { RunWriter, WriterFactory } from '../engine/run-storage.ts';
 import type { InstrumentCatalog } from '../instruments/kind.ts';
-import { instrumentLineAdapters } from '../production/adapters/instrument-line-adapters.ts';
-import { lineAlarmSink } from '../production/line-alarm-sink.ts';
-import { lineBusHooks } from '../production/line-bus-events.ts';
-import { LineKpiPublisher } from '../production/line-kpi-publisher.ts';
-import { ProductionLines } from '../production/production-lines.ts';
+import type { LineKpiPublisher } from '../production/line-kpi-publisher.ts';
+import type { ProductionLines } from '../production/production-lines.ts';
 import { SecurityStore } from '../server/auth/security-store.ts';
 import { assertBindAllowed, describeBind } from '../server/bind-policy.ts';
 import type { RemoteRunFiles } from '../server/context.ts';
@@ -460,6 +457,20 @@ export class Benchtop {
   /** The configured lines, tracking parts once the instruments are up. */
   private async startProduction(): Promise<void> {
     if (this.config.lines.length === 0) return;
+    // Loaded only for a configured line: a lab without one carries none of the tracking code.
+    const [
+      { ProductionLines },
+      { instrumentLineAdapters },
+      { lineAlarmSink },
+      { lineBusHooks },
+      { LineKpiPublisher },
+    ] = await Promise.all([
+      import('../production/production-lines.ts'),
+      import('../production/adapters/instrument-line-adapters.ts'),
+      import('../production/line-alarm-sink.ts'),
+      import('../production/line-bus-events.ts'),
+      import('../production/line-kpi-publisher.ts'),
+    ]);
     const log = this.logger.child({ component: 'production' });
     this.production = await ProductionLines.open(this.config, {
       clock: this.clock,

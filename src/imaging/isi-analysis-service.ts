@@ -2,15 +2,10 @@ import { mkdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { AnalysisParameters, defaultAnalysisParameters } from '../analysis/retinotopy/analysis-parameters.ts';
-import { openSession } from '../analysis/retinotopy/analyze-session.ts';
 import type { AnatomicalSnapshot } from '../analysis/retinotopy/anatomical-on-grid.ts';
 import { FourierWorkerPool } from '../analysis/retinotopy/fourier-worker-pool.ts';
-import { RetinotopyAnalysis } from '../analysis/retinotopy/retinotopy-analysis.ts';
-import { assertSameFrameSize } from '../analysis/retinotopy/retinotopy-maps.ts';
-import {
-  type AnalysisResults,
-  writeAnalysisResults,
-} from '../analysis/retinotopy/session-files/analysis-results-file.ts';
+import type { RetinotopyAnalysis } from '../analysis/retinotopy/retinotopy-analysis.ts';
+import type { AnalysisResults } from '../analysis/retinotopy/session-files/analysis-results-file.ts';
 import type { EventBus } from '../core/bus.ts';
 import type { Clock } from '../core/clock.ts';
 import { BenchtopError } from '../core/errors.ts';
@@ -115,6 +110,16 @@ export class IsiAnalysisService {
   }
 
   private async run(entry: Entry, path: string, parameters: AnalysisParameters): Promise<void> {
+    // Reading sessions and writing results go through h5wasm (a 4 MB module and its WebAssembly
+    // heap), and the maps and segmentation are some twenty modules: loaded by the first
+    // analysis, not by every server that might run one.
+    const [{ openSession }, { writeAnalysisResults }, { RetinotopyAnalysis }, { assertSameFrameSize }] =
+      await Promise.all([
+        import('../analysis/retinotopy/analyze-session.ts'),
+        import('../analysis/retinotopy/session-files/analysis-results-file.ts'),
+        import('../analysis/retinotopy/retinotopy-analysis.ts'),
+        import('../analysis/retinotopy/retinotopy-maps.ts'),
+      ]);
     if (!entry.analysis) {
       const session = await openSession(path);
       try {

@@ -8,20 +8,17 @@ import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import { BenchtopError } from '../core/errors.ts';
 import { BENCHTOP_VERSION } from '../core/version.ts';
 import { IsiAnalysisService } from '../imaging/isi-analysis-service.ts';
-import { IsiSessionService } from '../imaging/isi-session-service.ts';
 import { installAuth } from './auth/auth-plugin.ts';
 import type { ServerContext } from './context.ts';
 import { dashboardPlugin } from './dashboard-plugin.ts';
 import { installErrorReplies } from './error-reply.ts';
 import { healthPlugin } from './health-plugin.ts';
+import { lazyResponseSerializers } from './lazy-serializers.ts';
 import { installReplyCheck } from './reply-check.ts';
 import { alarmRoutes } from './routes/alarm-routes.ts';
 import { historyRoutes } from './routes/history-routes.ts';
 import { instrumentRoutes } from './routes/instrument-routes.ts';
 import { isiAnalysisRoutes } from './routes/isi-analysis-routes.ts';
-import { isiRoutes } from './routes/isi-routes.ts';
-import { lineControlRoutes } from './routes/line-control-routes.ts';
-import { lineRoutes } from './routes/line-routes.ts';
 import { recipeRoutes } from './routes/recipe-routes.ts';
 import { runRoutes } from './routes/run-routes.ts';
 import { systemRoutes } from './routes/system-routes.ts';
@@ -50,6 +47,8 @@ export async function buildServer(
     // Per-request lines would drown the log at dashboard rates; failures are still logged.
     loggerInstance: ctx.logger.child({ component: 'http' }, { level: 'warn' }),
     bodyLimit: config.server.body_limit_bytes,
+    // Response serializers are compiled at each route's first reply, not all at start-up.
+    schemaController: { compilersFactory: { buildSerializer: lazyResponseSerializers() } },
     ajv: {
       customOptions: {
         removeAdditional: false,
@@ -152,10 +151,17 @@ export async function buildServer(
     async (api) => {
       await api.register(instrumentRoutes(ctx));
       if (ctx.alarms) await api.register(alarmRoutes(ctx.alarms));
-      if (ctx.production) await api.register(lineRoutes(ctx.production, ctx.clock));
-      const control = ctx.production?.control;
-      const health = ctx.production?.health;
-      if (control) await api.register(lineControlRoutes({ control, ...(health ? { health } : {}) }));
+      if (ctx.production) {
+        // Only a server with [[lines]] loads the line routes (and the report code behind them).
+        const [{ lineRoutes }, { lineControlRoutes }] = await Promise.all([
+          import('./routes/line-routes.ts'),
+          import('./routes/line-control-routes.ts'),
+        ]);
+        await api.register(lineRoutes(ctx.production, ctx.clock));
+        const control = ctx.production.control;
+        const health = ctx.production.health;
+        if (control) await api.register(lineControlRoutes({ control, ...(health ? { health } : {}) }));
+      }
       if (ctx.engine)
         await api.register(runRoutes(ctx.engine, ctx.catalog, config.storage.output_dir, ctx.remoteFiles));
       if (ctx.timeseries) await api.register(historyRoutes(ctx.timeseries, ctx.clock));
@@ -167,8 +173,13 @@ export async function buildServer(
       // Offline analysis needs no instrument: sessions under the output directory, from any rig.
       const isiAnalysis = new IsiAnalysisService({ outputDir: config.storage.output_dir, log: ctx.logger });
       app.addHook('onClose', () => isiAnalysis.close());
-      // Record mode needs a stimulus display to present the protocol; without one there is nothing to record.
-      if (config.instruments.some((e) => e.enabled && e.type === 'StimulusDisplay'))
+      // Record mode needs a stimulus display to present the protocol; without one there is nothing
+      // to record, and its modules (the session writer, playback, h5wasm with them) stay unloaded.
+      if (config.instruments.some((e) => e.enabled && e.type === 'StimulusDisplay')) {
+        const [{ IsiSessionService }, { isiRoutes }] = await Promise.all([
+          import('../imaging/isi-session-service.ts'),
+          import('./routes/isi-routes.ts'),
+        ]);
         await api.register(
           isiRoutes(
             new IsiSessionService({
@@ -191,6 +202,7 @@ export async function buildServer(
             ctx.instruments,
           ),
         );
+      }
       await api.register(isiAnalysisRoutes(isiAnalysis));
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
       api.get(

@@ -1,13 +1,7 @@
 import { type FrameCodec, filterPipeline } from './chunk-codecs.ts';
 import { ChunkCompressorPool, type CompressorStats } from './chunk-compressor-pool.ts';
 import { CompressedFramesFile } from './compressed-frames-file.ts';
-
-/**
- * Frame chunks handed to the compressor threads and not yet written. The writer thread waits
- * for room before it hands over the next frame (`room`), so frames wait in the writer's own
- * bounded queue rather than being refused here.
- */
-export const COMPRESSOR_QUEUE_CAPACITY = 32;
+import { COMPRESSOR_QUEUE_CAPACITY } from './worker-protocol.ts';
 
 export interface CompressionStats extends CompressorStats {
   codec: FrameCodec;

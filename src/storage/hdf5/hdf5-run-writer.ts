@@ -6,10 +6,15 @@ import type { RunDocument } from '../../core/documents.ts';
 import { BenchtopError, toBenchtopError } from '../../core/errors.ts';
 import type { Frame } from '../../core/frame.ts';
 import type { RunWriter, WriterStats } from '../../engine/run-storage.ts';
-import { COMPRESSOR_QUEUE_CAPACITY } from './compressed-frame-store.ts';
 import { FrameRowLedger } from './frame-row-ledger.ts';
 import { recoverRunFile } from './run-file-recovery.ts';
-import type { FromWorker, Hdf5FileSettings, ToWorker, WorkerProgress } from './worker-protocol.ts';
+import {
+  COMPRESSOR_QUEUE_CAPACITY,
+  type FromWorker,
+  type Hdf5FileSettings,
+  type ToWorker,
+  type WorkerProgress,
+} from './worker-protocol.ts';
 
 /** An event or frame the writer refused because its queue was full. */
 export interface WriterDrop {

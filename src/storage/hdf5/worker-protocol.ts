@@ -3,6 +3,14 @@ import type { ErrorCode } from '../../core/errors.ts';
 import type { Frame } from '../../core/frame.ts';
 import type { CompressionStats } from './compressed-frame-store.ts';
 
+/**
+ * Frame chunks handed to the compressor threads and not yet written. The writer thread waits
+ * for room before it hands over the next frame (`room`), so frames wait in the writer's own
+ * bounded queue rather than being refused there. Here, not beside the compressor, because the
+ * main thread reports it too and should not load the codecs (lz4-napi) to know it.
+ */
+export const COMPRESSOR_QUEUE_CAPACITY = 32;
+
 export type CameraCompression = 'none' | 'gzip' | 'deflate' | 'lz4' | 'bitshuffle-lz4' | 'zstd';
 
 import type { ThreadNice } from './thread-nice.ts';
@@ -20,7 +28,7 @@ export interface Hdf5FileSettings {
   cameraCompression: CameraCompression;
   /** Level of the codec (`deflate` 1–9, `zstd` 1–22, `lz4` 0 or 1; ignored by bitshuffle-lz4). */
   cameraCompressionLevel: number;
-  /** Frames queued for the compressor threads before they are refused (default 32). */
+  /** Frames queued for the compressor threads (default COMPRESSOR_QUEUE_CAPACITY). */
   compressorQueueCapacity?: number;
   /** Uncompressed frame chunks go out with O_DIRECT where the filesystem allows (DirectChunkWriter). */
   directFrameWrites: boolean;
