@@ -2,18 +2,17 @@ import type { RunDocument } from '../../core/documents.ts';
 import type { ErrorCode } from '../../core/errors.ts';
 import type { Frame } from '../../core/frame.ts';
 import type { CompressionStats } from './compressed-frame-store.ts';
+import type { ThreadNice } from './thread-nice.ts';
 
 /**
  * Frame chunks handed to the compressor threads and not yet written. The writer thread waits
  * for room before it hands over the next frame (`room`), so frames wait in the writer's own
- * bounded queue rather than being refused there. Here, not beside the compressor, because the
+ * bounded queue rather than being refused at the compressor. Here, not beside the compressor, because the
  * main thread reports it too and should not load the codecs (lz4-napi) to know it.
  */
 export const COMPRESSOR_QUEUE_CAPACITY = 32;
 
 export type CameraCompression = 'none' | 'gzip' | 'deflate' | 'lz4' | 'bitshuffle-lz4' | 'zstd';
-
-import type { ThreadNice } from './thread-nice.ts';
 
 /** Messages between `Hdf5RunWriter` (main thread) and `hdf5-worker.ts`, in posting order. */
 
