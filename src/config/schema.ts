@@ -290,7 +290,7 @@ export const ConfigSchema = Type.Object(
           maximum: 19,
           default: -10,
           description:
-            'Nice value of the HDF5 writer and frame compressor threads (Linux, per thread), so camera frames keep up when the CPU is contended; below 0 needs root or CAP_SYS_NICE (deploy/benchtop.service grants it), otherwise the threads keep the process nice value and the run writer stats say so',
+            'Nice value of the HDF5 writer thread (Linux, per thread; it mostly waits on the disk), so camera frames keep up when the CPU is contended; the frame compressor threads keep the process priority, so a compressor that cannot keep up never starves control. Below 0 needs root or CAP_SYS_NICE (deploy/benchtop.service grants it); otherwise the thread keeps the process nice value and the run writer stats say so',
         }),
         direct_frame_writes: Type.Boolean({
           default: true,

@@ -11,7 +11,7 @@ import { applyThreadNice } from './thread-nice.ts';
 
 const port = parentPort;
 if (!port) throw new Error('chunk-compressor-worker.ts runs as a worker thread (see ChunkCompressorPool)');
-// The writer thread reports the outcome (the same privileges apply to every thread).
+// The process's nice value, set back: this thread inherited the writer thread's raised one.
 const { threadNice } = (workerData ?? {}) as { threadNice: number | null };
 if (threadNice !== null && threadNice !== undefined) applyThreadNice(threadNice);
 

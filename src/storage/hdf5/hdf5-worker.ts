@@ -23,6 +23,7 @@ module.activate_throwing_error_handler();
 
 const run = new NexusRunFile({
   ...settings,
+  ...(threadNice?.applied != null ? { compressorNice: threadNice.previous } : {}),
   module,
   warn: (problem) => post({ t: 'warning', problem }),
   refused: (dataKey, row) => post({ t: 'refused', dataKey, row }),

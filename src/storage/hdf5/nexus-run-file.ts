@@ -40,6 +40,11 @@ export interface NexusRunFileOptions extends Hdf5FileSettings {
   fail?(error: unknown): void;
   /** A compressed frame reached its frames file. */
   frameStored?(): void;
+  /**
+   * Nice value for the compressor threads: the process's own, set back on them because they
+   * inherit the writer thread's raised one (thread-nice.ts).
+   */
+  compressorNice?: number;
 }
 
 /** The `[storage] camera_compression` values compressed on worker threads into frames files. */
@@ -81,7 +86,7 @@ export class NexusRunFile {
             ? { capacity: options.compressorQueueCapacity }
             : {}),
           directWrites: options.directFrameWrites,
-          ...(options.writerNice !== undefined ? { threadNice: options.writerNice } : {}),
+          ...(options.compressorNice !== undefined ? { threadNice: options.compressorNice } : {}),
           onError: (err) => options.fail?.(err),
           onWritten: () => options.frameStored?.(),
         })

@@ -19,20 +19,21 @@ describe('applyThreadNice', () => {
     { skip: onLinux },
     async () => {
       const url = new URL('./thread-nice.ts', import.meta.url).href;
+      const mainBefore = niceOf(process.pid);
       const worker = new Worker(
         `import { parentPort } from 'node:worker_threads';
        import { readlinkSync } from 'node:fs';
        const { applyThreadNice } = await import(${JSON.stringify(url)});
-       const result = applyThreadNice(5);
+       const result = applyThreadNice(17);
        parentPort.postMessage({ result, tid: Number(readlinkSync('/proc/thread-self').split('/').at(-1)) });
        parentPort.once('message', () => process.exit(0));`,
         { eval: true, type: 'module' } as never,
       );
       const [{ result, tid }] = (await once(worker, 'message')) as [{ result: unknown; tid: number }];
       try {
-        assert.deepEqual(result, { requested: 5, applied: 5 });
-        assert.equal(niceOf(tid), 5, 'the worker thread');
-        assert.equal(niceOf(process.pid), 0, 'the main thread is untouched');
+        assert.deepEqual(result, { requested: 17, previous: mainBefore, applied: 17 });
+        assert.equal(niceOf(tid), 17, 'the worker thread');
+        assert.equal(niceOf(process.pid), mainBefore, 'the main thread is untouched');
       } finally {
         worker.postMessage('done');
         await once(worker, 'exit');
