@@ -37,7 +37,7 @@ interface Paced {
   max_queued: number;
   queue_capacity: number;
   /** `[storage] writer_nice` as asked for and as applied (null: not permitted, see refused). */
-  writer_nice: { requested: number; applied: number | null; refused?: string } | null;
+  writer_nice: { requested: number; previous: number; applied: number | null; refused?: string } | null;
   max_main_thread_lag_ms: number;
   generator_max_late_ms: number;
   mb_per_s_offered: number;
@@ -56,13 +56,13 @@ interface Paced {
   };
 }
 
-/** The writer threads' priority (`[storage] writer_nice`, default -10: needs root or CAP_SYS_NICE). */
+/** The writer thread's priority (`[storage] writer_nice`, default -10: needs root or CAP_SYS_NICE). */
 function niceNote(paced: Paced): string {
   const n = paced.writer_nice;
   if (!n) return 'writer threads at the process priority';
   return n.applied === null
-    ? `writer threads asked for nice ${n.requested}, refused (${n.refused}): at the process priority`
-    : `writer and compressor threads at nice ${n.applied} ([storage] writer_nice)`;
+    ? `writer thread asked for nice ${n.requested}, refused (${n.refused}): at the process priority`
+    : `writer thread at nice ${n.applied} ([storage] writer_nice; compressor threads at the process priority)`;
 }
 
 /** What a compressed paced run's notes say: ratio, bytes to disk, which stage limited the writer. */
