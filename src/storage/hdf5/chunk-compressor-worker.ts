@@ -13,7 +13,7 @@ const port = parentPort;
 if (!port) throw new Error('chunk-compressor-worker.ts runs as a worker thread (see ChunkCompressorPool)');
 // The process's nice value, set back: this thread inherited the writer thread's raised one.
 const { threadNice } = (workerData ?? {}) as { threadNice: number | null };
-if (threadNice !== null && threadNice !== undefined) applyThreadNice(threadNice);
+if (threadNice != null) applyThreadNice(threadNice);
 
 /** This thread's reusable buffers (see ChunkScratch): results that are views of them are copied. */
 const scratch: ChunkScratch = {};

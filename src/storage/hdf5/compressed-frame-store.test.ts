@@ -13,17 +13,14 @@ const H = 16;
 const W = 24;
 const frame = (n: number) => Uint16Array.from({ length: H * W }, (_, i) => (n * 101 + i * 3) & 0xffff);
 
+/** A store of one lz4 thread with room for two chunks. */
+const twoChunkStore = (onError: (err: unknown) => void) =>
+  new CompressedFrameStore({ codec: 'lz4', level: 0, directWrites: false, threads: 1, capacity: 2, onError });
+
 describe('CompressedFrameStore', () => {
   it('refuses frames beyond its compressor queue, counts them, and writes the accepted ones in order', async () => {
     const errors: unknown[] = [];
-    const store = new CompressedFrameStore({
-      codec: 'lz4',
-      level: 0,
-      directWrites: false,
-      threads: 1,
-      capacity: 2,
-      onError: (err) => errors.push(err),
-    });
+    const store = twoChunkStore((err) => errors.push(err));
     const path = join(root, 'cam.frames.h5');
     store.open('cam', path, [H, W], { interpretation: 'image' });
     // Submitted in one synchronous burst: no chunk can come back before the queue is full.
@@ -58,14 +55,7 @@ describe('CompressedFrameStore', () => {
   });
 
   it('room() is null while the compressor queue has room, else resolves once a chunk is written', async () => {
-    const store = new CompressedFrameStore({
-      codec: 'lz4',
-      level: 0,
-      directWrites: false,
-      threads: 1,
-      capacity: 2,
-      onError: (err) => assert.fail(String(err)),
-    });
+    const store = twoChunkStore((err) => assert.fail(String(err)));
     store.open('cam', join(root, 'room.frames.h5'), [H, W], { interpretation: 'image' });
     assert.equal(store.room(), null, 'nothing submitted yet');
     assert.ok(store.submit('cam', 0, frame(0)));

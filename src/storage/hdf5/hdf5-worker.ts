@@ -106,7 +106,10 @@ async function receive(message: ToWorker): Promise<void> {
   if (!failed && needsDrain(message)) await run.drain();
   // A frame waits for room at the compressor; until it is handed over it counts in the main
   // thread's queue (`processed` is not yet incremented), whose bound refuses and reports.
-  if (!failed && message.t === 'frame') await run.frameRoom();
+  if (!failed && message.t === 'frame') {
+    const room = run.frameRoom();
+    if (room) await room;
+  }
   if (!failed) {
     try {
       handle(message);
