@@ -14,7 +14,7 @@ import { after, before, describe, it as test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { BenchtopChild, benchtopCommand } from './support/benchtop-child.ts';
-import { CHROMIUM, ConsoleWatch, launchBrowser } from './support/browser.ts';
+import { CHROMIUM, ConsoleWatch, launchBrowser, WriteLog } from './support/browser.ts';
 import { ensureDashboardBuilt } from './support/dashboard-build.ts';
 
 /**
@@ -126,14 +126,18 @@ async function explained(error: unknown): Promise<Error> {
       ),
     )
     .catch((e: unknown) => `(unreadable: ${String(e)})`);
+  const writes = currentWrites?.recent() ?? [];
+  const consoleErrors = currentConsole?.peek() ?? [];
   const message = error instanceof Error ? error.message : String(error);
   return new Error(
-    `${message}\npage alerts: ${JSON.stringify(alerts ?? [])}\ninstrument states: ${states}\nserver warnings and errors (last ${problems.length}):\n${problems.join('\n')}`,
+    `${message}\npage alerts: ${JSON.stringify(alerts ?? [])}\ninstrument states: ${states}\npage console errors: ${JSON.stringify(consoleErrors)}\npage's writes (last ${writes.length}):\n${writes.join('\n')}\nserver warnings and errors (last ${problems.length}):\n${problems.join('\n')}`,
     { cause: error },
   );
 }
 let currentPage: Page | undefined;
 let currentServer: BenchtopChild | undefined;
+let currentWrites: WriteLog | undefined;
+let currentConsole: ConsoleWatch | undefined;
 
 describe('dashboard on the simulated lab', { skip }, () => {
   let server: BenchtopChild;
@@ -152,6 +156,8 @@ describe('dashboard on the simulated lab', { skip }, () => {
     consoleWatch = new ConsoleWatch(page);
     currentPage = page;
     currentServer = server;
+    currentWrites = new WriteLog(page);
+    currentConsole = consoleWatch;
   });
   after(async () => {
     await browser?.close();
@@ -323,8 +329,26 @@ describe('dashboard on the simulated lab', { skip }, () => {
   it('shows camera frames arriving, with the counters moving', async () => {
     await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Camera' }).click();
     await page.getByRole('heading', { name: 'Camera: camera' }).waitFor();
+    const exposure = page.getByRole('spinbutton', { name: 'exposure_ms', exact: true });
+    await status(page, 'exposure_ms value')
+      .filter({ hasText: /^\d+\.\d{3}$/ })
+      .waitFor();
+    // A value that changes while the operator is in the field (here another client sets it) is
+    // shown beside it but leaves what they select and type alone: "50", not "2050".
+    await exposure.click();
+    await exposure.press('ControlOrMeta+a');
+    const elsewhere = await fetch(`${url}/api/v1/instruments/camera/signals/exposure_ms`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ value: 20 }),
+    });
+    assert.equal(elsewhere.status, 200);
+    await status(page, 'exposure_ms value')
+      .filter({ hasText: /^20\.000$/ })
+      .waitFor();
     // A longer exposure keeps the simulated sensor's load down on a small machine.
-    await page.getByRole('spinbutton', { name: 'exposure_ms', exact: true }).fill('50');
+    await exposure.pressSequentially('50');
+    assert.equal(await exposure.inputValue(), '50');
     await page.getByRole('button', { name: 'Set exposure_ms' }).click();
     await status(page, 'exposure_ms value')
       .filter({ hasText: /^50\.000$/ })
@@ -475,6 +499,8 @@ jwt_secret = "dashboard-e2e-secret-at-least-32-characters"
     consoleWatch = new ConsoleWatch(page);
     currentPage = page;
     currentServer = server;
+    currentWrites = new WriteLog(page);
+    currentConsole = consoleWatch;
   });
   after(async () => {
     await browser?.close();

@@ -83,17 +83,23 @@ function TextControl(props: Props) {
     const known = live.get(key)?.value;
     return known === undefined || known === null || typeof known === 'boolean' ? '' : String(known);
   });
-  const [touched, setTouched] = useState(false);
+  // Refs, not state: a reading painted between a keystroke and the next render must not
+  // overwrite what the user typed, nor one that arrives once they are in the field (typing
+  // into a value that appears under the cursor gives "1050" for "50").
+  const touched = useRef(false);
+  const input = useRef<HTMLInputElement>(null);
   const { error, busy, write } = useWrite(props);
   const id = `set-${instrument}-${desc.name}`.replace(/[^A-Za-z0-9_-]/g, '-');
   const name = props.label ?? desc.name;
   // The field starts at the current value once it is known, until the user types in it.
-  useEffect(() => {
-    if (touched) return;
-    return live.paint(key, (r) => {
-      if (typeof r.value === 'number' || typeof r.value === 'string') setText(String(r.value));
-    });
-  }, [key, touched]);
+  useEffect(
+    () =>
+      live.paint(key, (r) => {
+        if (touched.current || document.activeElement === input.current) return;
+        if (typeof r.value === 'number' || typeof r.value === 'string') setText(String(r.value));
+      }),
+    [key],
+  );
   const numeric = desc.dtype === 'number' || desc.dtype === 'integer';
   const limits = limitsText(desc);
   const submit = (e: FormEvent) => {
@@ -107,12 +113,13 @@ function TextControl(props: Props) {
       </label>
       <input
         id={id}
+        ref={input}
         type={numeric ? 'number' : 'text'}
         step={desc.dtype === 'integer' ? 1 : numeric ? 'any' : undefined}
         inputMode={numeric ? 'decimal' : undefined}
         value={text}
         onChange={(e) => {
-          setTouched(true);
+          touched.current = true;
           setText(e.target.value);
         }}
         disabled={!props.canWrite || busy}

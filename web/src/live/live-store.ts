@@ -78,7 +78,14 @@ export class LiveStore {
       for (const key of this.dirty) {
         const reading = this.latest.get(key);
         if (!reading) continue;
-        for (const l of this.painters.get(key) ?? []) l(reading);
+        for (const l of this.painters.get(key) ?? []) {
+          // One broken painter must not leave every value after it unpainted.
+          try {
+            l(reading);
+          } catch (error) {
+            reportError(error);
+          }
+        }
       }
       this.dirty.clear();
     });
