@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { BenchtopError } from '../../core/errors.ts';
+import type { Instrument } from '../../core/instrument.ts';
 import { signalValueSchema } from '../../core/signal-validation.ts';
 import {
   ActionReply,
@@ -22,6 +23,17 @@ const WaitQuery = Type.Object(
   { wait: Type.Boolean({ default: true, description: 'false: return as soon as the command is sent' }) },
   { additionalProperties: false },
 );
+
+/**
+ * Where an instrument on another host's agent lives and who holds its control lease, in the
+ * list and in each description alike (the dashboard's cards read the descriptions).
+ */
+function siteFields(instrument: Instrument): Pick<InstrumentSummary, 'host' | 'control'> {
+  return {
+    ...(instrument.host !== undefined ? { host: instrument.host } : {}),
+    ...(instrument.control ? { control: instrument.control } : {}),
+  };
+}
 
 /**
  * /api/v1/instruments: list, describe, read, write and act. Every value is validated
@@ -47,8 +59,7 @@ export function instrumentRoutes(ctx: ServerContext) {
             state: s.state,
             lastError: s.lastError,
             identity: s.identity,
-            ...(i.host !== undefined ? { host: i.host } : {}),
-            ...(i.control ? { control: i.control } : {}),
+            ...siteFields(i),
           };
         }),
     );
@@ -69,6 +80,7 @@ export function instrumentRoutes(ctx: ServerContext) {
         const status = instrument.status();
         return {
           ...status,
+          ...siteFields(instrument),
           signals: status.signals.map((s) => ({
             ...s,
             schema: s.writable ? signalValueSchema(s) : undefined,

@@ -4,6 +4,7 @@ import { isNumeric, loadInstrument } from '../api/instruments.ts';
 import type { ActorStateMessage, InstrumentDetail, InstrumentSummary } from '../api/types.ts';
 import { ActionForm } from '../components/action-form.tsx';
 import { ErrorText } from '../components/error-text.tsx';
+import { HostLabel } from '../components/host-label.tsx';
 import { LiveValue } from '../components/live-value.tsx';
 import { RestartButton } from '../components/restart-button.tsx';
 import { SignalControl } from '../components/signal-control.tsx';
@@ -76,6 +77,7 @@ function InstrumentDetailView({ id }: { id: string }) {
       <header className="page-header">
         <h1 id="instrument-title">{d.id}</h1>
         <StateBadge state={current} label={`${d.id} state`} />
+        <HostLabel id={d.id} host={d.host} />
         <span className="muted">
           {d.type}
           {d.identity?.raw ? ` · ${d.identity.raw}` : ''}

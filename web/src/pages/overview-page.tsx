@@ -9,6 +9,7 @@ import type {
   SignalDescription,
 } from '../api/types.ts';
 import { ErrorText } from '../components/error-text.tsx';
+import { HostLabel } from '../components/host-label.tsx';
 import { LiveValue } from '../components/live-value.tsx';
 import { HealthBadge, StateBadge } from '../components/state-badge.tsx';
 import { useAsync, useInterval, useStreamMessages } from '../hooks.ts';
@@ -114,6 +115,7 @@ export function OverviewPage() {
                 <h2 id={`card-${detail.id}`}>
                   <Link to={`/instruments/${encodeURIComponent(detail.id)}`}>{detail.id}</Link>
                 </h2>
+                <HostLabel id={detail.id} host={detail.host} />
                 <StateBadge state={state} label={`${detail.id} state`} />
               </header>
               <p className="muted">
