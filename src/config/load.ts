@@ -5,6 +5,7 @@ import { coerce, environmentOverrides, type Override, schemaAt } from './env.ts'
 import { expandInstrumentIncludes } from './includes.ts';
 import { type InstrumentConfigSchemas, rememberInstrumentSchemas } from './instrument-schemas.ts';
 import { ConfigError, type ConfigIssue, formatPath } from './issues.ts';
+import { type DescribeInstrumentSignals, resolveLoggingPoints } from './logging-points.ts';
 import { type BenchtopConfig, ConfigSchema } from './schema.ts';
 import { pathKey, type TomlPath, TomlPositionIndex } from './toml-positions.ts';
 import { applyInstrumentDefaults, validateConfig } from './validate.ts';
@@ -27,6 +28,12 @@ export interface LoadOptions {
    * id not among its own `[[instruments]]` is not an error there (the owning agent samples it).
    */
   remoteInstruments?: boolean;
+  /**
+   * The instruments' device descriptions, which `[[logging.groups]] points` globs are resolved
+   * against (logging-points.ts). Without it the globs select nothing and are not checked: for
+   * commands that read only Benchtop's own sections and log nothing (`runs --local`).
+   */
+  describeSignals?: DescribeInstrumentSignals;
 }
 
 export interface LoadedConfig {
@@ -118,6 +125,12 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
       remoteInstruments: options.remoteInstruments === true,
     }),
   ];
+  if (options.describeSignals)
+    issues.push(
+      ...resolveLoggingPoints(withDefaults as unknown as BenchtopConfig, options.describeSignals, {
+        remoteInstruments: options.remoteInstruments === true,
+      }),
+    );
   if (issues.length > 0) {
     for (const issue of issues) locate(issue, sources, positions);
     throw new ConfigError(issues, file);

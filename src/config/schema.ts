@@ -41,13 +41,28 @@ export const InstrumentEntry = Type.Object(
 );
 
 const SIGNAL_PATH = '^[A-Za-z][A-Za-z0-9_-]*\\.[A-Za-z0-9_.]+$';
+/** A `[[logging.groups]] points` glob (src/config/signal-glob.ts): a signal path that may have `*`s. */
+const SIGNAL_GLOB = '^[A-Za-z0-9_.*-]+$';
 
 export const ParameterLogGroup = Type.Object(
   {
     name: Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_-]*$' }),
-    signals: Type.Array(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_-]*\\.[A-Za-z0-9_.]+$' }), {
-      minItems: 1,
+    signals: Type.Array(Type.String({ pattern: SIGNAL_PATH }), {
+      default: [],
+      description: 'instrument.signal paths, each logged (after loading: these and what points selects)',
     }),
+    points: Type.Optional(
+      Type.Union(
+        [
+          Type.String({ pattern: SIGNAL_GLOB }),
+          Type.Array(Type.String({ pattern: SIGNAL_GLOB }), { minItems: 1 }),
+        ],
+        {
+          description:
+            'Glob(s) over instrument.signal, e.g. "plc.*": every readable numeric or boolean signal that matches (* is any run of characters, dots included)',
+        },
+      ),
+    ),
     interval_s: Type.Number({ exclusiveMinimum: 0, default: 1 }),
   },
   { additionalProperties: false },

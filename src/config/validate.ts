@@ -250,6 +250,12 @@ export function validateConfig(
   const groups = Array.isArray(root.logging?.groups) ? root.logging.groups : [];
   groups.forEach((group, g) => {
     if (!Array.isArray(group?.signals)) return;
+    if (group.signals.length === 0 && group.points === undefined)
+      issues.push({
+        path: ['logging', 'groups', g],
+        message:
+          'logs nothing: needs signals (instrument.signal paths) or points (a pattern such as "plc.*")',
+      });
     group.signals.forEach((signal, s) => {
       const instrumentId = typeof signal === 'string' ? signal.split('.')[0]! : '';
       if (instrumentId && !ids.has(instrumentId) && !options.remoteInstruments) {

@@ -13,7 +13,7 @@ import { silentLogger } from '../../src/core/logger.ts';
 
 /**
  * The ALD tool's 1 s parameter log into PostgreSQL (issue 13): config/ald.toml as shipped (the
- * simulated PLC and its `[[logging.groups]]` of every point) with `[storage.postgres] url` set,
+ * simulated PLC and its `[[logging.groups]] points = "plc.*"`) with `[storage.postgres] url` set,
  * run on a ManualClock so that "each second" is exact; then `benchtop doctor`'s database check.
  * Against the machine's PostgreSQL (127.0.0.1:5432, trust auth, database `test`); each test
  * writes into a schema of its own, dropped at the end. TimescaleDB is used when the server has
@@ -61,7 +61,8 @@ describe('ALD tool parameter log in PostgreSQL', { skip }, () => {
     const loaded = aldConfig('log', { url, table });
     const group = loaded.config.logging.groups.find((g) => g.name === 'ald')!;
     const points = (loaded.config.instruments[0]!.config as { points: { name: string }[] }).points;
-    // The group names every point of the PLC, the way the shipped config is meant to.
+    // "plc.*" selects every point of the PLC, the way the shipped config is meant to.
+    assert.equal(group.points, 'plc.*');
     assert.deepEqual([...group.signals].sort(), points.map((p) => `plc.${p.name}`).sort());
 
     const clock = new ManualClock();
@@ -95,7 +96,7 @@ describe('ALD tool parameter log in PostgreSQL', { skip }, () => {
     );
     assert.deepEqual(
       signals.map((s) => s.signal),
-      [...group.signals].sort(),
+      points.map((p) => `plc.${p.name}`).sort(),
     );
   });
 

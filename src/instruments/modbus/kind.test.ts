@@ -51,8 +51,11 @@ describe('modbusPlcKind with config/ald.toml', () => {
       assert.ok(points.includes(`discrete:${a}`), `discrete ${a}`);
     for (const a of [2000, 2018, 2060, 2064, 2066, 2082])
       assert.ok(points.includes(`holding:${a}`), `holding ${a}`);
+    // The shipped group is `points = "plc.*"`: resolved against the driver's description, it is
+    // every point of the map, none twice.
+    assert.equal(config.logging.groups[0]!.points, 'plc.*');
     assert.deepEqual(
-      config.logging.groups[0]!.signals.sort(),
+      [...config.logging.groups[0]!.signals].sort(),
       (entry.config.points as { name: string }[]).map((p) => `plc.${p.name}`).sort(),
       'every point logged',
     );
