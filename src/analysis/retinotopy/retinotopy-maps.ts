@@ -104,7 +104,10 @@ export function assertSameFrameSize(recordings: Record<Direction, DirectionRecor
   }
 }
 
-/** Stages 1–3 for a whole session. */
+/**
+ * Stages 1–3 for a whole session, stages 2–3 on the calling thread (what the tests compare with;
+ * the server and the CLI go through RetinotopyAnalysis and its stage worker).
+ */
 export async function computeRetinotopyMaps(
   pool: FourierWorkerPool,
   recordings: Record<Direction, DirectionRecording>,
