@@ -29,8 +29,8 @@ export class OnlineRetinotopy {
   /**
    * `maxSide`: frames larger than this on their long side are binned (block means) before they
    * are accumulated (by the workers), so a 2048 × 2048 camera costs the server's main thread one
-   * frame copy while it records; the file's analysis afterwards is at full resolution. Stages 2–3
-   * of each read-out run in `stages`' worker thread.
+   * frame copy while it records; the file's analysis afterwards is at full resolution. Each
+   * read-out (stage 1's, then stages 2–3) runs in `stages`' worker thread.
    */
   constructor(pool: FourierWorkerPool, stages: StageWorker, options: { maxSide?: number } = {}) {
     this.pool = pool;
@@ -111,7 +111,9 @@ export class OnlineRetinotopy {
     const timings = {} as Record<Direction, { timing: SweepTiming }>;
     for (const d of DIRECTIONS) {
       const f = this.fourier.get(d);
-      fourier[d] = f ? await f.maps({ leakageCorrection: p.leakage_correction }) : emptyMaps(size);
+      fourier[d] = f
+        ? await this.stages.readOut(f, { leakageCorrection: p.leakage_correction })
+        : emptyMaps(size);
       const timing = this.timings.get(d) ?? {
         startUs: 0,
         periodS: 1,

@@ -43,7 +43,8 @@ const keyOf = (p: AnalysisParameters, keys: readonly (keyof AnalysisParameters)[
  * One session's analysis with each stage cached: the frames are accumulated once (stage 1 sums),
  * and a parameter change recomputes only the stages that depend on it: the read-out for
  * leakage_correction, stages 2–3 for camera_flip / coherence_threshold, stage 4 for the
- * segmentation parameters. Stages 2–4 run in `stages`' worker thread; the cache is here.
+ * segmentation parameters. The read-out and stages 2–4 run in `stages`' worker thread; the
+ * cache is here.
  */
 export class RetinotopyAnalysis {
   private readonly recordings: Record<Direction, DirectionRecording>;
@@ -123,7 +124,7 @@ export class RetinotopyAnalysis {
     const fourier = this.readOut.get(readKey, async () => {
       const value = {} as Record<Direction, FourierMaps>;
       for (const d of DIRECTIONS)
-        value[d] = await this.fourier[d].maps({ leakageCorrection: p.leakage_correction });
+        value[d] = await this.stages.readOut(this.fourier[d], { leakageCorrection: p.leakage_correction });
       return value;
     });
     const mapKey = `${readKey}|${keyOf(p, MAP_KEYS)}`;

@@ -1,5 +1,6 @@
 import { BenchtopError } from '../../core/errors.ts';
 import { DIRECTIONS } from './direction-recording.ts';
+import { pixelSumsOn, readOutMaps, SUMS_PER_PIXEL } from './fourier-accumulator.ts';
 import { positionAndSignMaps } from './position-and-sign-maps.ts';
 import { segmentAreas } from './segmentation/area-segmentation.ts';
 import { stageErrorOf } from './stage-errors.ts';
@@ -9,6 +10,24 @@ import type { StageReply, StageRequest } from './stage-worker-protocol.ts';
 export function runStageRequest(request: StageRequest): { reply: StageReply; transfer: ArrayBuffer[] } {
   const { id } = request;
   try {
+    if (request.stage === 'readOut') {
+      const { width, height, sums } = request;
+      const pixels = width * height;
+      if (sums.length !== SUMS_PER_PIXEL * pixels) {
+        throw new BenchtopError(
+          'VALUE_INVALID',
+          `read-out: ${sums.length} sums, a ${width} × ${height} grid needs ${SUMS_PER_PIXEL * pixels}`,
+          { stage: 'readOut', values: sums.length, width, height },
+        );
+      }
+      const onSums = pixelSumsOn(sums.buffer, pixels);
+      const fourier = readOutMaps(onSums, request.frame, width, height, request.options);
+      const { phase, magnitude, deltaROverR, coherence, mean } = fourier;
+      return {
+        reply: { id, fourier },
+        transfer: buffersOf([phase, magnitude, deltaROverR, coherence, mean]),
+      };
+    }
     if (request.stage === 'maps') {
       for (const d of DIRECTIONS) {
         mustCover('maps', `phase of ${d}`, request.phase[d], request);

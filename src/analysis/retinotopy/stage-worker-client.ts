@@ -2,8 +2,9 @@ import { Worker } from 'node:worker_threads';
 import { BenchtopError } from '../../core/errors.ts';
 import type { AnalysisParameters } from './analysis-parameters.ts';
 import { DIRECTIONS, type Direction } from './direction-recording.ts';
-import type { FourierMaps } from './fourier-accumulator.ts';
+import type { FourierMaps, ReadOutOptions } from './fourier-accumulator.ts';
 import type { Grid } from './morphology/image.ts';
+import type { OnlineFourier } from './online-fourier.ts';
 import { positionAndSignInput, type RetinotopyMapOptions, type RetinotopyMaps } from './retinotopy-maps.ts';
 import type { AreaSegmentation } from './segmentation/area-segmentation.ts';
 import { errorOfStage } from './stage-errors.ts';
@@ -17,7 +18,8 @@ type Pending = {
 };
 
 /**
- * Stages 2–4 (position maps, visual field sign, areas) in one long-lived worker thread, started
+ * Stages 2–4 (position maps, visual field sign, areas), and stage 1's read-out of the sums the
+ * Fourier pool accumulated, in one long-lived worker thread, started
  * by the first request: a segmentation takes about half a second, which on the server's main
  * thread would hold up every request and the stream meanwhile. The results are those of the
  * same functions on the calling thread, bit for bit. Requests queue in the worker in order.
@@ -34,6 +36,16 @@ export class StageWorker {
   /** `spawn`: how the thread is made (tests swap in one that dies). */
   constructor(options: { spawn?: () => Worker } = {}) {
     this.spawn = options.spawn ?? (() => new Worker(new URL('./stage-worker.ts', import.meta.url)));
+  }
+
+  /** Stage 1's read-out of one direction (as OnlineFourier.maps): its sums so far, copied. */
+  async readOut(fourier: OnlineFourier, options: ReadOutOptions = {}): Promise<FourierMaps> {
+    const snapshot = await fourier.snapshot();
+    const reply = await this.request({ ...snapshot, id: 0, stage: 'readOut', options }, [snapshot.sums]);
+    if (!('fourier' in reply)) {
+      throw new BenchtopError('INTERNAL', 'the stage worker answered a read-out with something else');
+    }
+    return reply.fourier;
   }
 
   /** Stages 2 and 3 (as mapsFromFourier). */

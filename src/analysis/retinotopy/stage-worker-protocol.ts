@@ -1,6 +1,8 @@
 import type { ErrorCode } from '../../core/errors.ts';
 import type { AnalysisParameters } from './analysis-parameters.ts';
+import type { FourierMaps, ReadOutOptions } from './fourier-accumulator.ts';
 import type { Grid } from './morphology/image.ts';
+import type { SumsSnapshot } from './online-fourier.ts';
 import type { PositionAndSignInput, PositionAndSignMaps } from './position-and-sign-maps.ts';
 import type { AreaSegmentation } from './segmentation/area-segmentation.ts';
 
@@ -10,6 +12,8 @@ import type { AreaSegmentation } from './segmentation/area-segmentation.ts';
  * of its cached maps (one memcpy each), the worker gives its results away.
  */
 export type StageRequest =
+  /** Stage 1's read-out of one direction's sums (OnlineFourier.snapshot()). */
+  | ({ id: number; stage: 'readOut'; options: ReadOutOptions } & SumsSnapshot)
   | ({ id: number; stage: 'maps' } & PositionAndSignInput)
   | {
       id: number;
@@ -30,6 +34,7 @@ export interface StageError {
 }
 
 export type StageReply =
+  | { id: number; fourier: FourierMaps }
   | { id: number; maps: PositionAndSignMaps }
   | { id: number; segmentation: AreaSegmentation }
   | { id: number; error: StageError };

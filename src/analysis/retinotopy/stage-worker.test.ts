@@ -6,8 +6,9 @@ import { type AnalysisParameters, defaultAnalysisParameters } from './analysis-p
 import { DIRECTIONS, type Direction } from './direction-recording.ts';
 import type { FourierMaps } from './fourier-accumulator.ts';
 import { FourierWorkerPool } from './fourier-worker-pool.ts';
+import { OnlineFourier } from './online-fourier.ts';
 import { RetinotopyAnalysis } from './retinotopy-analysis.ts';
-import { accumulateDirection, mapsFromFourier } from './retinotopy-maps.ts';
+import { mapsFromFourier } from './retinotopy-maps.ts';
 import { segmentAreas } from './segmentation/area-segmentation.ts';
 import { StageWorker } from './stage-worker-client.ts';
 import { syntheticSession } from './test-support/synthetic-session.ts';
@@ -36,9 +37,18 @@ const session = syntheticSession({
   uint16: true,
   azimuthAt: zigzag,
 });
+const accumulated = {} as Record<Direction, OnlineFourier>;
 const fourier = {} as Record<Direction, FourierMaps>;
 before(async () => {
-  for (const d of DIRECTIONS) fourier[d] = await accumulateDirection(pool, session[d], 16);
+  for (const d of DIRECTIONS) {
+    const rec = session[d];
+    accumulated[d] = new OnlineFourier(pool, W, H, rec.timing);
+    for (let start = 0; start < rec.frameCount; start += 16) {
+      const chunk = await rec.readFrames(start, Math.min(16, rec.frameCount - start));
+      await accumulated[d].addFrames(chunk.frames, chunk.timestampsUs);
+    }
+    fourier[d] = await accumulated[d].maps();
+  }
 });
 
 /** Every value the same, bit for bit (Object.is: NaN equals NaN, −0 differs from +0). */
@@ -69,7 +79,20 @@ async function immediateTurnsDuring<T>(
   return { result, turns, atCall };
 }
 
-describe('stages 2–4 in the stage worker', () => {
+describe('the stage worker (stage 1 read-out, stages 2–4)', () => {
+  for (const leakageCorrection of [true, false]) {
+    it(`stage 1's read-out is the in-thread one bit for bit (leakage_correction ${leakageCorrection})`, async () => {
+      for (const d of DIRECTIONS) {
+        const here = await accumulated[d].maps({ leakageCorrection });
+        const there = await stages.readOut(accumulated[d], { leakageCorrection });
+        assert.deepEqual([there.width, there.height, there.frames], [here.width, here.height, here.frames]);
+        assert.ok(here.frames > 0);
+        for (const key of ['phase', 'magnitude', 'deltaROverR', 'coherence', 'mean'] as const)
+          assertSameValues(`${d} ${key}`, there[key], here[key]);
+      }
+    });
+  }
+
   for (const cameraFlip of [false, true]) {
     it(`position maps, delays and field signs are the in-thread ones bit for bit (camera_flip ${cameraFlip})`, async () => {
       const options = { cameraFlip, coherenceThreshold: 0.3 };
@@ -93,6 +116,23 @@ describe('stages 2–4 in the stage worker', () => {
       assert.equal(fourier.LR.phase.length, W * H);
     });
   }
+
+  it('a read-out holds the frames added before it was asked for, not those added while it runs', async () => {
+    const rec = session.LR;
+    const online = new OnlineFourier(pool, W, H, rec.timing);
+    const half = Math.floor(rec.frameCount / 2);
+    const first = await rec.readFrames(0, half);
+    await online.addFrames(first.frames, first.timestampsUs);
+    const here = await online.maps();
+    const pending = stages.readOut(online);
+    const rest = await rec.readFrames(half, rec.frameCount - half);
+    const adding = online.addFrames(rest.frames, rest.timestampsUs);
+    const there = await pending;
+    await adding;
+    assert.equal(there.frames, here.frames);
+    assertSameValues('phase', there.phase, here.phase);
+    assert.ok(online.framesUsed > here.frames);
+  });
 
   const variants: [string, Partial<AnalysisParameters>][] = [
     ['Zhuang', {}],
