@@ -11,6 +11,13 @@ import { errorOfStage } from './stage-errors.ts';
 import type { StageReply, StageRequest } from './stage-worker-protocol.ts';
 import type { SweepTiming } from './sweep-timing.ts';
 
+/** How an error names the request the worker was doing. */
+const REQUEST_NAMES: Record<StageRequest['stage'], string> = {
+  readOut: 'a read-out',
+  maps: 'a position-map',
+  segmentation: 'a segmentation',
+};
+
 type Pending = {
   stage: StageRequest['stage'];
   resolve: (reply: StageReply) => void;
@@ -121,10 +128,16 @@ export class StageWorker {
       this.pending.set(id, { stage: message.stage, resolve, reject });
       // Held while it owes an answer, let go when idle (the process may exit).
       worker.ref();
-      worker.postMessage(
-        { ...message, id },
-        inputs.map((a) => a.buffer as ArrayBuffer),
-      );
+      try {
+        worker.postMessage(
+          { ...message, id },
+          inputs.map((a) => a.buffer as ArrayBuffer),
+        );
+      } catch (error) {
+        this.pending.delete(id);
+        if (this.pending.size === 0) worker.unref();
+        reject(error);
+      }
     });
   }
 
@@ -165,7 +178,7 @@ export class StageWorker {
       entry.reject(
         new BenchtopError(
           'INTERNAL',
-          `${error.message} during a ${entry.stage} request`,
+          `${error.message} during ${REQUEST_NAMES[entry.stage]} request`,
           {
             stage: entry.stage,
           },
