@@ -2,6 +2,7 @@ import { DIRECTIONS } from '../../src/analysis/retinotopy/direction-recording.ts
 import { FourierWorkerPool } from '../../src/analysis/retinotopy/fourier-worker-pool.ts';
 import { RetinotopyAnalysis } from '../../src/analysis/retinotopy/retinotopy-analysis.ts';
 import { openBenchtopSession } from '../../src/analysis/retinotopy/session-files/benchtop-session.ts';
+import { StageWorker } from '../../src/analysis/retinotopy/stage-worker-client.ts';
 import { syntheticSession } from '../../src/analysis/retinotopy/test-support/synthetic-session.ts';
 import { writeBenchtopSession } from '../../src/analysis/retinotopy/test-support/write-benchtop-session.ts';
 
@@ -29,7 +30,8 @@ if (command === 'make') {
   const session = await openBenchtopSession(path as string, { directReads: mode === 'on' });
   const openSeconds = (performance.now() - start) / 1000;
   try {
-    const analysis = new RetinotopyAnalysis(pool, session.recordings);
+    // Stage 1 only: the stage worker is never started.
+    const analysis = new RetinotopyAnalysis(pool, new StageWorker(), session.recordings);
     await analysis.accumulateAll(Number(chunkArg));
     const seconds = (performance.now() - start) / 1000;
     const frames = DIRECTIONS.reduce((n, d) => n + session.recordings[d].frameCount, 0);

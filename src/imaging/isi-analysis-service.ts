@@ -6,6 +6,7 @@ import type { AnatomicalSnapshot } from '../analysis/retinotopy/anatomical-on-gr
 import { FourierWorkerPool } from '../analysis/retinotopy/fourier-worker-pool.ts';
 import type { RetinotopyAnalysis } from '../analysis/retinotopy/retinotopy-analysis.ts';
 import type { AnalysisResults } from '../analysis/retinotopy/session-files/analysis-results-file.ts';
+import { StageWorker } from '../analysis/retinotopy/stage-worker-client.ts';
 import type { EventBus } from '../core/bus.ts';
 import type { Clock } from '../core/clock.ts';
 import { BenchtopError } from '../core/errors.ts';
@@ -46,6 +47,8 @@ export class IsiAnalysisService {
   private readonly log: Logger;
   private readonly entries = new Map<string, Entry>();
   private pool?: FourierWorkerPool;
+  /** Stages 2–4 of every analysis and online read-out: never on the event loop. */
+  private readonly stages = new StageWorker();
 
   constructor(options: { outputDir: string; log: Logger }) {
     this.dir = resolve(options.outputDir);
@@ -125,7 +128,12 @@ export class IsiAnalysisService {
       try {
         assertSameFrameSize(session.recordings);
         this.pool ??= new FourierWorkerPool();
-        const analysis = new RetinotopyAnalysis(this.pool, session.recordings, session.anatomical);
+        const analysis = new RetinotopyAnalysis(
+          this.pool,
+          this.stages,
+          session.recordings,
+          session.anatomical,
+        );
         await analysis.accumulateAll(parameters.chunk_frames, (done, total) => {
           entry.info = { ...entry.info, frames_done: done, frames_total: total };
         });
@@ -185,6 +193,7 @@ export class IsiAnalysisService {
       session: options.session,
       analysis: id,
       pool: this.pool,
+      stages: this.stages,
       bus: options.bus,
       clock: options.clock,
       parameters: () => this.entries.get(id)?.info.parameters ?? parameters,
@@ -304,7 +313,7 @@ export class IsiAnalysisService {
 
   async close(): Promise<void> {
     await Promise.all([...this.entries.values()].map((e) => e.settled));
-    await this.pool?.close();
+    await Promise.all([this.pool?.close(), this.stages.close()]);
   }
 }
 

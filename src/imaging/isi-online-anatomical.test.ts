@@ -4,13 +4,15 @@ import { analysisLayer } from '../analysis/retinotopy/analysis-layers.ts';
 import { defaultAnalysisParameters } from '../analysis/retinotopy/analysis-parameters.ts';
 import type { AnatomicalSnapshot } from '../analysis/retinotopy/anatomical-on-grid.ts';
 import { FourierWorkerPool } from '../analysis/retinotopy/fourier-worker-pool.ts';
+import { StageWorker } from '../analysis/retinotopy/stage-worker-client.ts';
 import { EventBus } from '../core/bus.ts';
 import { ManualClock } from '../core/clock.ts';
 import type { BenchtopEvents } from '../core/events.ts';
 import { IsiOnlineMaps } from './isi-online-maps.ts';
 
 const pool = new FourierWorkerPool(1);
-after(() => pool.close());
+const stages = new StageWorker();
+after(() => Promise.all([pool.close(), stages.close()]));
 
 // 600 × 300 frames are binned by 3 for the online maps (long side ≤ 256): a 200 × 100 grid.
 const W = 600;
@@ -28,6 +30,7 @@ function onlineMaps(snapshot: () => AnatomicalSnapshot | null): IsiOnlineMaps {
     session: 's',
     analysis: 'isi/s.h5',
     pool,
+    stages,
     bus: new EventBus<BenchtopEvents>(),
     clock: new ManualClock(),
     parameters: defaultAnalysisParameters,

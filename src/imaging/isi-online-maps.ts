@@ -5,6 +5,7 @@ import type { FourierWorkerPool } from '../analysis/retinotopy/fourier-worker-po
 import { mapPreview } from '../analysis/retinotopy/map-preview.ts';
 import { OnlineRetinotopy } from '../analysis/retinotopy/online-retinotopy.ts';
 import type { AnalysisResults } from '../analysis/retinotopy/session-files/analysis-results-file.ts';
+import type { StageWorker } from '../analysis/retinotopy/stage-worker-client.ts';
 import type { EventBus } from '../core/bus.ts';
 import type { Clock } from '../core/clock.ts';
 import type { BenchtopEvents } from '../core/events.ts';
@@ -73,6 +74,8 @@ export class IsiOnlineMaps implements IsiSessionObserver {
     session: string;
     analysis: string;
     pool: FourierWorkerPool;
+    /** Stages 2–3 of each read-out (off the event loop). */
+    stages: StageWorker;
     bus: EventBus<BenchtopEvents>;
     clock: Clock;
     parameters: () => AnalysisParameters;
@@ -82,7 +85,7 @@ export class IsiOnlineMaps implements IsiSessionObserver {
   }) {
     this.session = options.session;
     this.analysis = options.analysis;
-    this.online = new OnlineRetinotopy(options.pool);
+    this.online = new OnlineRetinotopy(options.pool, options.stages);
     this.bus = options.bus;
     this.clock = options.clock;
     this.parameters = options.parameters;

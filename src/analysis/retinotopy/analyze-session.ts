@@ -7,6 +7,7 @@ import { assertSameFrameSize } from './retinotopy-maps.ts';
 import type { AnalysisResults } from './session-files/analysis-results-file.ts';
 import { openBenchtopSession } from './session-files/benchtop-session.ts';
 import { type GuideLayoutSession, openGuideLayoutSession } from './session-files/guide-layout-session.ts';
+import { StageWorker } from './stage-worker-client.ts';
 
 /**
  * A session as the analysis reads it: a directory is the imaging guide's layout, a file is one
@@ -25,22 +26,26 @@ export async function openSession(path: string): Promise<GuideLayoutSession> {
   return statSync(path).isDirectory() ? openGuideLayoutSession(path) : openBenchtopSession(path);
 }
 
-/** Stages 1–4 for a session file or a session directory in the guide's layout. */
+/**
+ * Stages 1–4 for a session file or a session directory in the guide's layout, on worker threads
+ * (stage 1 in `pool`, stages 2–4 in `stages`); both are closed when it returns.
+ */
 export async function analyzeSession(
   path: string,
   parameters: AnalysisParameters,
   onProgress?: (done: number, total: number) => void,
   pool: FourierWorkerPool = new FourierWorkerPool(),
+  stages: StageWorker = new StageWorker(),
 ): Promise<AnalysisResults> {
   let session: GuideLayoutSession | undefined;
   try {
     session = await openSession(path);
     assertSameFrameSize(session.recordings);
-    const analysis = new RetinotopyAnalysis(pool, session.recordings, session.anatomical);
+    const analysis = new RetinotopyAnalysis(pool, stages, session.recordings, session.anatomical);
     await analysis.accumulateAll(parameters.chunk_frames, onProgress);
     return await analysis.results(parameters);
   } finally {
     session?.close();
-    await pool.close();
+    await Promise.all([pool.close(), stages.close()]);
   }
 }

@@ -14,6 +14,14 @@ import type { FourierWorkerPool } from './fourier-worker-pool.ts';
 import type { FrameBinning, FrameDtype, FramesInFile } from './fourier-worker-protocol.ts';
 import { frameTimeInWindow, type SweepTiming, sweepFrequencyHz } from './sweep-timing.ts';
 
+/** OnlineFourier.snapshot(): the SUMS_PER_PIXEL × pixels sums (pixelSumsOn's layout) and the frame sums. */
+export interface SumsSnapshot {
+  width: number;
+  height: number;
+  sums: Float64Array;
+  frame: FrameSums;
+}
+
 function dtypeOf(frames: FrameData): FrameDtype {
   if (frames instanceof Uint8Array) return 'uint8';
   if (frames instanceof Uint16Array) return 'uint16';
@@ -209,5 +217,20 @@ export class OnlineFourier {
     while (this.inFlight > 0) await this.last;
     const sums = pixelSumsOn(this.sumsBuffer, this.width * this.height);
     return readOutMaps(sums, this.frame, this.width, this.height, options);
+  }
+
+  /**
+   * A copy of the sums of every frame added so far, to read out elsewhere (the stage worker):
+   * taken when no chunk is with the workers, in one synchronous step, so the pixel sums and the
+   * frame sums hold the same whole chunks whatever is added afterwards.
+   */
+  async snapshot(): Promise<SumsSnapshot> {
+    while (this.inFlight > 0) await this.last;
+    return {
+      width: this.width,
+      height: this.height,
+      sums: new Float64Array(this.sumsBuffer).slice(),
+      frame: { ...this.frame },
+    };
   }
 }

@@ -3,13 +3,15 @@ import { after, describe, it } from 'node:test';
 import { defaultAnalysisParameters } from './analysis-parameters.ts';
 import { FourierWorkerPool } from './fourier-worker-pool.ts';
 import { OnlineRetinotopy } from './online-retinotopy.ts';
+import { StageWorker } from './stage-worker-client.ts';
 
 const pool = new FourierWorkerPool(2);
-after(() => pool.close());
+const stages = new StageWorker();
+after(() => Promise.all([pool.close(), stages.close()]));
 
 describe('OnlineRetinotopy', () => {
   it('bins large frames, starts a direction at its timing, and leaves an axis NaN until both its directions are swept', async () => {
-    const online = new OnlineRetinotopy(pool, { maxSide: 4 });
+    const online = new OnlineRetinotopy(pool, stages, { maxSide: 4 });
     const width = 8;
     const height = 4;
     const timing = { startUs: 0, periodS: 10, sweepS: 10, cycles: 2, startDeg: -50, endDeg: 50 };

@@ -1,11 +1,11 @@
 import type { AnalysisParameters } from './analysis-parameters.ts';
-import { AXES, DIRECTIONS, type Direction, type DirectionRecording } from './direction-recording.ts';
+import { AXES, DIRECTIONS, type Direction } from './direction-recording.ts';
 import type { FourierMaps } from './fourier-accumulator.ts';
 import type { FourierWorkerPool } from './fourier-worker-pool.ts';
 import { OnlineFourier } from './online-fourier.ts';
-import { mapsFromFourier } from './retinotopy-maps.ts';
 import type { AreaSegmentation } from './segmentation/area-segmentation.ts';
 import type { AnalysisResults } from './session-files/analysis-results-file.ts';
+import type { StageWorker } from './stage-worker-client.ts';
 import type { SweepTiming } from './sweep-timing.ts';
 
 /**
@@ -17,6 +17,7 @@ import type { SweepTiming } from './sweep-timing.ts';
  */
 export class OnlineRetinotopy {
   private readonly pool: FourierWorkerPool;
+  private readonly stages: StageWorker;
   private readonly timings = new Map<Direction, SweepTiming>();
   private readonly fourier = new Map<Direction, OnlineFourier>();
   /** The camera's frame size, and the binned size the online maps have. */
@@ -28,10 +29,12 @@ export class OnlineRetinotopy {
   /**
    * `maxSide`: frames larger than this on their long side are binned (block means) before they
    * are accumulated (by the workers), so a 2048 × 2048 camera costs the server's main thread one
-   * frame copy while it records; the file's analysis afterwards is at full resolution.
+   * frame copy while it records; the file's analysis afterwards is at full resolution. Each
+   * read-out (stage 1's, then stages 2–3) runs in `stages`' worker thread.
    */
-  constructor(pool: FourierWorkerPool, options: { maxSide?: number } = {}) {
+  constructor(pool: FourierWorkerPool, stages: StageWorker, options: { maxSide?: number } = {}) {
     this.pool = pool;
+    this.stages = stages;
     this.maxSide = options.maxSide ?? 256;
   }
 
@@ -105,10 +108,12 @@ export class OnlineRetinotopy {
     if (!size) return null;
     const pixels = size.width * size.height;
     const fourier = {} as Record<Direction, FourierMaps>;
-    const recordings = {} as Record<Direction, DirectionRecording>;
+    const timings = {} as Record<Direction, { timing: SweepTiming }>;
     for (const d of DIRECTIONS) {
       const f = this.fourier.get(d);
-      fourier[d] = f ? await f.maps({ leakageCorrection: p.leakage_correction }) : emptyMaps(size);
+      fourier[d] = f
+        ? await this.stages.readOut(f, { leakageCorrection: p.leakage_correction })
+        : emptyMaps(size);
       const timing = this.timings.get(d) ?? {
         startUs: 0,
         periodS: 1,
@@ -117,16 +122,9 @@ export class OnlineRetinotopy {
         startDeg: 0,
         endDeg: 1,
       };
-      recordings[d] = {
-        direction: d,
-        width: size.width,
-        height: size.height,
-        frameCount: fourier[d].frames,
-        timing,
-        readFrames: () => Promise.reject(new Error('online maps hold no frames')),
-      };
+      timings[d] = { timing };
     }
-    const maps = mapsFromFourier(fourier, recordings, {
+    const maps = await this.stages.maps(fourier, timings, {
       cameraFlip: p.camera_flip,
       coherenceThreshold: p.coherence_threshold,
     });

@@ -4,10 +4,12 @@ import { defaultAnalysisParameters } from './analysis-parameters.ts';
 import { FourierWorkerPool } from './fourier-worker-pool.ts';
 import { RetinotopyAnalysis } from './retinotopy-analysis.ts';
 import { computeRetinotopyMaps } from './retinotopy-maps.ts';
+import { StageWorker } from './stage-worker-client.ts';
 import { syntheticSession } from './test-support/synthetic-session.ts';
 
 const pool = new FourierWorkerPool(2);
-after(() => pool.close());
+const stages = new StageWorker();
+after(() => Promise.all([pool.close(), stages.close()]));
 
 describe('RetinotopyAnalysis (cached stages)', () => {
   it('a parameter change recomputes only the stages that depend on it, and never re-reads frames', async () => {
@@ -20,7 +22,7 @@ describe('RetinotopyAnalysis (cached stages)', () => {
         return read(start, count);
       };
     }
-    const analysis = new RetinotopyAnalysis(pool, session);
+    const analysis = new RetinotopyAnalysis(pool, stages, session);
     await analysis.accumulateAll(32);
     const readsAfterAccumulation = reads;
     const p = { ...defaultAnalysisParameters(), small_patch_px: 10 };

@@ -4,9 +4,11 @@ import { DIRECTIONS, type Direction, type DirectionRecording } from './direction
 import type { FourierMaps } from './fourier-accumulator.ts';
 import type { FourierWorkerPool } from './fourier-worker-pool.ts';
 import { OnlineFourier } from './online-fourier.ts';
-import { mapsFromFourier, type RetinotopyMaps } from './retinotopy-maps.ts';
-import { type AreaSegmentation, segmentAreas } from './segmentation/area-segmentation.ts';
+import type { RetinotopyMaps } from './retinotopy-maps.ts';
+import type { AreaSegmentation } from './segmentation/area-segmentation.ts';
 import type { AnalysisResults } from './session-files/analysis-results-file.ts';
+import { StageCache } from './stage-cache.ts';
+import type { StageWorker } from './stage-worker-client.ts';
 
 /** Which parameters each stage's output depends on (beyond the stage before it). */
 const READ_OUT_KEYS = ['leakage_correction'] as const;
@@ -41,26 +43,28 @@ const keyOf = (p: AnalysisParameters, keys: readonly (keyof AnalysisParameters)[
  * One session's analysis with each stage cached: the frames are accumulated once (stage 1 sums),
  * and a parameter change recomputes only the stages that depend on it: the read-out for
  * leakage_correction, stages 2–3 for camera_flip / coherence_threshold, stage 4 for the
- * segmentation parameters.
+ * segmentation parameters. The read-out and stages 2–4 run in `stages`' worker thread; the
+ * cache is here.
  */
 export class RetinotopyAnalysis {
   private readonly recordings: Record<Direction, DirectionRecording>;
   private readonly fourier: Record<Direction, OnlineFourier>;
-  private readOut?: { key: string; value: Record<Direction, FourierMaps> };
-  private maps?: { key: string; value: RetinotopyMaps };
-  private segmentation?: { key: string; value: AreaSegmentation };
+  private readonly stages: StageWorker;
+  private readonly readOut = new StageCache<Record<Direction, FourierMaps>>();
+  private readonly maps = new StageCache<RetinotopyMaps>();
+  private readonly segmentation = new StageCache<AreaSegmentation>();
   private readonly anatomical: AnatomicalSnapshot | undefined;
   private snapshot?: Float32Array;
-  /** How many times each stage ran (for callers that show what a change cost). */
-  readonly runs = { readOut: 0, maps: 0, segmentation: 0 };
 
   /** `anatomical`: the session's snapshot, drawn under the layers instead of the mean frame. */
   constructor(
     pool: FourierWorkerPool,
+    stages: StageWorker,
     recordings: Record<Direction, DirectionRecording>,
     anatomical?: AnatomicalSnapshot,
   ) {
     this.recordings = recordings;
+    this.stages = stages;
     this.anatomical = anatomical;
     this.fourier = {} as Record<Direction, OnlineFourier>;
     for (const d of DIRECTIONS) {
@@ -102,7 +106,12 @@ export class RetinotopyAnalysis {
       }
       await pending;
     }
-    this.readOut = undefined;
+    for (const cache of [this.readOut, this.maps, this.segmentation]) cache.clear();
+  }
+
+  /** How many times each stage ran (for callers that show what a change cost). */
+  get runs(): { readOut: number; maps: number; segmentation: number } {
+    return { readOut: this.readOut.runs, maps: this.maps.runs, segmentation: this.segmentation.runs };
   }
 
   /** The stage-1 accumulator of one direction (to add frames live). */
@@ -112,32 +121,25 @@ export class RetinotopyAnalysis {
 
   async results(p: AnalysisParameters): Promise<AnalysisResults> {
     const readKey = keyOf(p, READ_OUT_KEYS);
-    if (this.readOut?.key !== readKey) {
+    const fourier = this.readOut.get(readKey, async () => {
       const value = {} as Record<Direction, FourierMaps>;
       for (const d of DIRECTIONS)
-        value[d] = await this.fourier[d].maps({ leakageCorrection: p.leakage_correction });
-      this.readOut = { key: readKey, value };
-      this.runs.readOut++;
-    }
+        value[d] = await this.stages.readOut(this.fourier[d], { leakageCorrection: p.leakage_correction });
+      return value;
+    });
     const mapKey = `${readKey}|${keyOf(p, MAP_KEYS)}`;
-    if (this.maps?.key !== mapKey) {
-      this.maps = {
-        key: mapKey,
-        value: mapsFromFourier(this.readOut.value, this.recordings, {
-          cameraFlip: p.camera_flip,
-          coherenceThreshold: p.coherence_threshold,
-        }),
-      };
-      this.runs.maps++;
-    }
-    const maps = this.maps.value;
+    const maps = await this.maps.get(mapKey, async () =>
+      this.stages.maps(await fourier, this.recordings, {
+        cameraFlip: p.camera_flip,
+        coherenceThreshold: p.coherence_threshold,
+      }),
+    );
     const grid = { width: maps.width, height: maps.height };
     // Segmentation reads only the position maps, which camera_flip and coherence do not change.
     const segKey = `${readKey}|${keyOf(p, SEGMENTATION_KEYS)}`;
-    if (this.segmentation?.key !== segKey) {
-      this.segmentation = { key: segKey, value: segmentAreas(maps.azimuth, maps.altitude, grid, p) };
-      this.runs.segmentation++;
-    }
+    const segmentation = await this.segmentation.get(segKey, () =>
+      this.stages.segment(maps.azimuth, maps.altitude, grid, p),
+    );
     // The grid is the frames' and never changes: the snapshot is resampled once.
     if (this.anatomical && !this.snapshot) this.snapshot = anatomicalOnGrid(this.anatomical, grid);
     return {
@@ -146,7 +148,7 @@ export class RetinotopyAnalysis {
       altitude: maps.altitude,
       maps,
       ...(this.snapshot ? { snapshot: this.snapshot } : {}),
-      segmentation: this.segmentation.value,
+      segmentation,
       parameters: p,
     };
   }

@@ -1,10 +1,15 @@
 import { BenchtopError } from '../../core/errors.ts';
-import { AXES, DIRECTIONS, type Direction, type DirectionRecording } from './direction-recording.ts';
+import { DIRECTIONS, type Direction, type DirectionRecording } from './direction-recording.ts';
 import type { FourierMaps, ReadOutOptions } from './fourier-accumulator.ts';
 import type { FourierWorkerPool } from './fourier-worker-pool.ts';
 import { OnlineFourier } from './online-fourier.ts';
-import { positionFromOppositeSweeps } from './position-maps.ts';
-import { visualFieldSign } from './visual-field-sign.ts';
+import {
+  axisSweepsOf,
+  type PositionAndSignInput,
+  type PositionAndSignMaps,
+  positionAndSignMaps,
+} from './position-and-sign-maps.ts';
+import type { SweepTiming } from './sweep-timing.ts';
 
 export interface RetinotopyMapOptions {
   /** Frames read and accumulated per step. Any value gives the same maps. */
@@ -17,18 +22,10 @@ export interface RetinotopyMapOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export interface RetinotopyMaps {
+export interface RetinotopyMaps extends PositionAndSignMaps {
   width: number;
   height: number;
   fourier: Record<Direction, FourierMaps>;
-  /** Degrees. */
-  azimuth: Float64Array;
-  altitude: Float64Array;
-  /** Radians of each axis's sweep period. */
-  azimuthDelay: Float64Array;
-  altitudeDelay: Float64Array;
-  rawVfs: Float64Array;
-  coherenceVfs: Float64Array;
 }
 
 /** Stage 1 over every frame of one direction, chunk by chunk. */
@@ -54,41 +51,44 @@ export async function accumulateDirection(
   return await fourier.maps(options);
 }
 
-/** Stages 2 and 3 from the four directions' stage-1 maps. */
+/** The four directions' phases and coherences, as stages 2–3 take them. */
+export function positionAndSignInput(
+  fourier: Record<Direction, FourierMaps>,
+  timings: Record<Direction, { timing: SweepTiming }>,
+  options: Pick<RetinotopyMapOptions, 'cameraFlip' | 'coherenceThreshold'> = {},
+): PositionAndSignInput {
+  const phase = {} as Record<Direction, Float64Array>;
+  const coherence = {} as Record<Direction, Float64Array>;
+  for (const d of DIRECTIONS) {
+    phase[d] = fourier[d].phase;
+    coherence[d] = fourier[d].coherence;
+  }
+  return {
+    width: fourier.LR.width,
+    height: fourier.LR.height,
+    phase,
+    coherence,
+    sweeps: axisSweepsOf(timings),
+    cameraFlip: options.cameraFlip ?? false,
+    coherenceThreshold: options.coherenceThreshold ?? 0,
+  };
+}
+
+/**
+ * Stages 2 and 3 from the four directions' stage-1 maps, on the calling thread (the server and
+ * the CLI run them in the stage worker, stage-worker-client.ts: the same function there).
+ */
 export function mapsFromFourier(
   fourier: Record<Direction, FourierMaps>,
-  recordings: Record<Direction, DirectionRecording>,
+  timings: Record<Direction, { timing: SweepTiming }>,
   options: Pick<RetinotopyMapOptions, 'cameraFlip' | 'coherenceThreshold'> = {},
 ): RetinotopyMaps {
   const { width, height } = fourier.LR;
-  const axis = (name: keyof typeof AXES) => {
-    const { forward, reverse } = AXES[name];
-    const timing = recordings[forward].timing;
-    return positionFromOppositeSweeps(fourier[forward].phase, fourier[reverse].phase, {
-      startDeg: timing.startDeg,
-      endDeg: timing.endDeg,
-      travelRatio: timing.sweepS / timing.periodS,
-    });
-  };
-  const az = axis('azimuth');
-  const alt = axis('altitude');
-  const rawVfs = visualFieldSign(az.position, alt.position, width, height, {
-    cameraFlip: options.cameraFlip ?? false,
-  });
-  const threshold = options.coherenceThreshold ?? 0;
-  const coherenceVfs = rawVfs.map((v, i) =>
-    DIRECTIONS.every((d) => (fourier[d].coherence[i] as number) >= threshold) ? v : 0,
-  );
   return {
     width,
     height,
     fourier,
-    azimuth: az.position,
-    altitude: alt.position,
-    azimuthDelay: az.delay,
-    altitudeDelay: alt.delay,
-    rawVfs,
-    coherenceVfs,
+    ...positionAndSignMaps(positionAndSignInput(fourier, timings, options)),
   };
 }
 
@@ -104,7 +104,10 @@ export function assertSameFrameSize(recordings: Record<Direction, DirectionRecor
   }
 }
 
-/** Stages 1–3 for a whole session. */
+/**
+ * Stages 1–3 for a whole session, stages 2–3 on the calling thread (what the tests compare with;
+ * the server and the CLI go through RetinotopyAnalysis and its stage worker).
+ */
 export async function computeRetinotopyMaps(
   pool: FourierWorkerPool,
   recordings: Record<Direction, DirectionRecording>,

@@ -2,11 +2,11 @@ import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseAnalysisSettings } from '../../analysis/retinotopy/analysis-parameters.ts';
 import { analyzeSession } from '../../analysis/retinotopy/analyze-session.ts';
-import { segmentAreas } from '../../analysis/retinotopy/segmentation/area-segmentation.ts';
 import {
   readPositionMaps,
   writeAnalysisResults,
 } from '../../analysis/retinotopy/session-files/analysis-results-file.ts';
+import { StageWorker } from '../../analysis/retinotopy/stage-worker-client.ts';
 import type { Invocation } from '../command-spec.ts';
 import { ProgressBar } from './run-progress-bar.ts';
 
@@ -36,7 +36,11 @@ export async function isiAnalyze(inv: Invocation<IsiOptions, { session: string }
 export async function isiSegment(inv: Invocation<IsiOptions & { maps: string }, unknown>): Promise<void> {
   const parameters = parseAnalysisSettings(inv.options.set);
   const { grid, azimuth, altitude } = await readPositionMaps(inv.options.maps);
-  const segmentation = segmentAreas(azimuth, altitude, grid, parameters);
+  // The stage worker, as the server and `isi analyze` segment (the same results, bit for bit).
+  const stages = new StageWorker();
+  const segmentation = await stages
+    .segment(azimuth, altitude, grid, parameters)
+    .finally(() => stages.close());
   const out = inv.options.out ?? join(inv.options.maps, '..', 'analysis_results.h5');
   await writeAnalysisResults(out, { grid, azimuth, altitude, segmentation, parameters });
   inv.out.write(`${segmentation.areas.length} areas; results in ${out}\n`);

@@ -9,6 +9,7 @@ import { defaultAnalysisParameters } from '../analysis-parameters.ts';
 import { DIRECTIONS } from '../direction-recording.ts';
 import { FourierWorkerPool } from '../fourier-worker-pool.ts';
 import { RetinotopyAnalysis } from '../retinotopy-analysis.ts';
+import { StageWorker } from '../stage-worker-client.ts';
 import { syntheticSession } from '../test-support/synthetic-session.ts';
 import { writeBenchtopSession } from '../test-support/write-benchtop-session.ts';
 import { writeGuideLayoutSession } from '../test-support/write-guide-layout.ts';
@@ -25,16 +26,17 @@ const h5py = spawnSync(PYTHON, ['-c', 'import h5py']).status === 0 ? false : 'h5
 async function analyse(directReads: boolean, open = openGuideLayoutSession, path = dir) {
   const session: GuideLayoutSession = await open(path, { directReads });
   const pool = new FourierWorkerPool(2);
+  const stages = new StageWorker();
   try {
     const direct = DIRECTIONS.filter((d) => session.recordings[d].framesInFile);
-    const analysis = new RetinotopyAnalysis(pool, session.recordings);
+    const analysis = new RetinotopyAnalysis(pool, stages, session.recordings);
     // 7 frames per chunk: chunks cross the file's chunk boundaries and the window's edges.
     await analysis.accumulateAll(7);
     const results = await analysis.results({ ...defaultAnalysisParameters(), small_patch_px: 10 });
     return { direct, results };
   } finally {
     session.close();
-    await pool.close();
+    await Promise.all([pool.close(), stages.close()]);
   }
 }
 
