@@ -9,7 +9,7 @@ import {
   createThrowawayDatabase,
   postgresUnavailable,
   type ThrowawayDatabase,
-} from '../../production/testing/throwaway-postgres.ts';
+} from '../../storage/postgres/testing/throwaway-postgres.ts';
 import { addCommand } from '../command-spec.ts';
 import { COMMANDS } from '../main.ts';
 
