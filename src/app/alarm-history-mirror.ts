@@ -16,6 +16,8 @@ const STOP_FLUSH_MS = 5_000;
 export interface AlarmHistoryMirrorOptions {
   clock: Clock;
   logger: Logger;
+  /** Events held at most (default 100,000). */
+  queueCapacity?: number;
   /** Each failed write attempt (counted in the error metrics by the caller). */
   onWriteError?: (error: BenchtopError) => void;
 }
@@ -58,9 +60,8 @@ export class AlarmHistoryMirror {
     this.queue = new AlarmHistoryQueue({
       history,
       clock: options.clock,
-      capacity: QUEUE_CAPACITY,
+      capacity: options.queueCapacity ?? QUEUE_CAPACITY,
       retryMs: RETRY_MS,
-      backlogRecords: 1_000,
       onWriteError: (error) => {
         this.lastError = error;
         options.onWriteError?.(error);
