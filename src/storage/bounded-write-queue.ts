@@ -25,7 +25,7 @@ export interface BoundedWriteQueueOptions<B> {
   /**
    * Records waiting that make the store "slow" even while its writes succeed: the backlog is
    * then held (and reported) as when a write fails (default capacity / 100, at least 100, so
-   * a handful of records (a line alarm's own events) never count as a backlog).
+   * the handful of records a line alarm's own events add never count as a backlog).
    */
   backlogRecords?: number;
   /** Called once when the backlog first fails to write (or passes `backlogRecords`) and once when it has all been written. */
@@ -47,10 +47,9 @@ export interface WriteQueueStats {
 
 /**
  * Between a producer that must never wait (the line tracker, the alarm service) and a database:
- * `enqueue` never waits on the database, one write
- * is in flight at a time, whatever piles up meanwhile goes in the next write, and a failed
- * write is retried (same records, idempotent ids) until it lands, so a slow or absent database
- * loses nothing that was accepted. The bound makes an outage longer than the queue can hold
+ * `enqueue` never waits on the database, one write is in flight at a time, whatever piles up
+ * meanwhile goes in the next write, and a failed write is retried (same records, idempotent
+ * ids) until it lands, so a slow or absent database loses nothing that was accepted. The bound makes an outage longer than the queue can hold
  * visible (refused and counted) instead of growing memory without limit.
  */
 export class BoundedWriteQueue<B> {
