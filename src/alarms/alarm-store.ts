@@ -19,16 +19,29 @@ const migrations: Migration[] = [
   },
 ];
 
-/** Alarm states (so acknowledgements and shelving survive a restart) and their full history, in alarms.sqlite. */
+export interface AlarmStoreOptions {
+  /**
+   * Each event once it is committed here (the composition root queues it for the PostgreSQL
+   * alarm history). Called synchronously: it must not wait or throw.
+   */
+  onEventSaved?: (event: AlarmEvent) => void;
+}
+
+/**
+ * Alarm states (so acknowledgements and shelving survive a restart) and their full history, in
+ * alarms.sqlite: what the alarm service reads back, whether or not a database is reachable.
+ */
 export class AlarmStore {
   private readonly db: DatabaseSync;
+  private readonly onEventSaved: AlarmStoreOptions['onEventSaved'];
 
-  static inOutputDir(dir: string): AlarmStore {
-    return new AlarmStore(join(dir, 'alarms.sqlite'));
+  static inOutputDir(dir: string, options: AlarmStoreOptions = {}): AlarmStore {
+    return new AlarmStore(join(dir, 'alarms.sqlite'), options);
   }
 
-  constructor(path: string) {
+  constructor(path: string, options: AlarmStoreOptions = {}) {
     this.db = openSqliteDatabase(path, migrations);
+    this.onEventSaved = options.onEventSaved;
   }
 
   loadStates(): Map<string, AlarmSnapshot> {
@@ -68,6 +81,7 @@ export class AlarmStore {
       rollbackIfOpen(this.db);
       throw error;
     }
+    if (event) this.onEventSaved?.(event);
   }
 
   history(options: { alarm?: string; since?: string; limit?: number } = {}): AlarmEvent[] {

@@ -37,6 +37,7 @@ import { Retention } from '../storage/retention.ts';
 import { openTimeSeriesStore } from '../storage/timeseries/open-timeseries-store.ts';
 import { ParameterLogger } from '../storage/timeseries/parameter-logger.ts';
 import type { TimeSeriesStore } from '../storage/timeseries/timeseries-store.ts';
+import { AlarmHistoryMirror } from './alarm-history-mirror.ts';
 import { importConfiguredRecipes } from './configured-recipes.ts';
 import { InstrumentManager } from './instrument-manager.ts';
 import { recoverInterruptedRuns } from './interrupted-runs.ts';
@@ -99,6 +100,8 @@ export class Benchtop {
   readonly disk: DiskSpace;
   private diskRecheck: TimerHandle | null = null;
   private readonly alarmStore: AlarmStore;
+  /** With `[storage.postgres]`: the alarm history copied to PostgreSQL (alarms.sqlite stays the source). */
+  readonly alarmHistory: AlarmHistoryMirror | null;
   /** Every run: its plan, status, files and documents (`<output_dir>/catalog.sqlite`). */
   readonly catalog: RunCatalog;
   /** Versioned process recipes (`<output_dir>/recipes.sqlite`), run by the `recipe` plan. */
@@ -214,7 +217,16 @@ export class Benchtop {
       dataDir: this.config.storage.output_dir,
     });
     this.security = SecurityStore.inOutputDir(this.config.storage.output_dir);
-    this.alarmStore = AlarmStore.inOutputDir(this.config.storage.output_dir);
+    this.alarmHistory = AlarmHistoryMirror.fromConfig(this.config, {
+      clock: this.clock,
+      logger,
+      onWriteError: () => this.metrics.errors.inc({ kind: 'alarm_history' }),
+    });
+    const history = this.alarmHistory;
+    this.alarmStore = AlarmStore.inOutputDir(
+      this.config.storage.output_dir,
+      history ? { onEventSaved: (event) => history.queue.record(event) } : {},
+    );
     this.alarms = new AlarmService({
       alarms: this.config.alarms,
       instruments: this.config.instruments.filter((i) => i.enabled).map((i) => ({ id: i.id, type: i.type })),
@@ -260,6 +272,7 @@ export class Benchtop {
     this.metrics.attachStorage({
       runWriter: () => this.currentWriter,
       parameterLog: () => this.parameterLogger,
+      alarmHistory: () => this.alarmHistory?.queue ?? null,
     });
     this.bus.on('alarm.suspend_runs', ({ alarm, active, reason }) => {
       const why = `alarm ${alarm}: ${reason}`;
@@ -274,6 +287,7 @@ export class Benchtop {
       cacheMs: this.config.server.health_cache_s * 1000,
       disk: this.disk,
     });
+    if (history) this.health.addProbe(async () => history.health());
     this.bus.on('actor.state', (change) => {
       const log = logger.child({ 'instrument.id': change.id, 'instrument.type': change.kind });
       if (change.state === 'failed')
@@ -345,6 +359,7 @@ export class Benchtop {
    */
   async startAcquisition(): Promise<void> {
     this.makeWriter ??= await runWriterFactory(this.config.storage, this.clock, this.disk);
+    this.alarmHistory?.start();
     this.alarms.start();
     await this.instruments.startAll();
   }
@@ -559,6 +574,8 @@ export class Benchtop {
     this.alarms.stop();
     this.diskRecheck?.cancel();
     this.alarmStore.close();
+    // After the alarm service: its last events (the instruments' stops) are written too.
+    await this.alarmHistory?.stop();
     this.security.close();
     try {
       this.catalog.close();

@@ -423,7 +423,8 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'db',
-    description: 'the production database (parts, defects, line events): schema migrations',
+    description:
+      'the production database (parts, defects, line events; with PostgreSQL the alarm history too): schema migrations',
     commands: [
       {
         name: 'migrate',

@@ -463,7 +463,8 @@ export const ConfigSchema = Type.Object(
         production_days: Type.Number({
           minimum: 0,
           default: 365,
-          description: 'Parts, defects and line events; 0 keeps forever',
+          description:
+            'Parts, defects, line events and the PostgreSQL copy of the alarm history; 0 keeps forever',
         }),
       },
       'How long data is kept',

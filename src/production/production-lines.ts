@@ -2,10 +2,10 @@ import type { LineConfig } from '../config/line-schema.ts';
 import type { BenchtopConfig } from '../config/schema.ts';
 import type { Clock } from '../core/clock.ts';
 import { type BenchtopError, toBenchtopError } from '../core/errors.ts';
+import { AgeRetention } from '../storage/age-retention.ts';
 import { LineControl } from './line-control.ts';
 import type { LineAlarmSink, LinePlc, StationVision } from './line-interfaces.ts';
 import { type LineHealth, LineTracker, type LineTrackerOptions } from './line-tracker.ts';
-import { LineRetention } from './store/line-retention.ts';
 import type { LineStore } from './store/line-store.ts';
 import { LineWriteQueue } from './store/line-write-queue.ts';
 import { openLineStore } from './store/open-line-store.ts';
@@ -42,7 +42,7 @@ export class ProductionLines {
   readonly queue: LineWriteQueue;
   readonly trackers: readonly LineTracker[];
   private readonly controls = new Map<string, LineControl>();
-  private readonly retention: LineRetention;
+  private readonly retention: AgeRetention;
 
   static async open(
     config: Pick<BenchtopConfig, 'lines' | 'storage' | 'retention'>,
@@ -98,7 +98,7 @@ export class ProductionLines {
       );
     }
     this.trackers = trackers;
-    this.retention = new LineRetention({
+    this.retention = new AgeRetention({
       clock: options.clock,
       store,
       days: config.retention.production_days,

@@ -5,6 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ManualClock } from '../core/clock.ts';
+import {
+  createThrowawayDatabase,
+  postgresUnavailable,
+  type ThrowawayDatabase,
+} from '../storage/postgres/testing/throwaway-postgres.ts';
 import { loadLineReport, shiftPeriod } from './line-report-data.ts';
 import { LineTracker, type TrackedPart } from './line-tracker.ts';
 import type { LineStore } from './store/line-store.ts';
@@ -15,11 +20,6 @@ import { FakeLinePlc } from './testing/fake-line-plc.ts';
 import { FakeStationVision } from './testing/fake-station-vision.ts';
 import { testLineConfig } from './testing/line-test-config.ts';
 import { runSimulatedShift } from './testing/simulated-line.ts';
-import {
-  createThrowawayDatabase,
-  postgresUnavailable,
-  type ThrowawayDatabase,
-} from './testing/throwaway-postgres.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sim-shift-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -9,7 +9,7 @@ import {
   createThrowawayDatabase,
   postgresUnavailable,
   type ThrowawayDatabase,
-} from '../../production/testing/throwaway-postgres.ts';
+} from '../../storage/postgres/testing/throwaway-postgres.ts';
 import { addCommand } from '../command-spec.ts';
 import { COMMANDS } from '../main.ts';
 
@@ -42,12 +42,12 @@ async function run(args: string[], config: string): Promise<string> {
 }
 
 describe('benchtop db migrate|status', () => {
-  it('SQLite: status before says version 0 and changes nothing; migrate brings it to the latest', async () => {
+  it('SQLite: status before says version 0 and changes nothing; migrate brings it to the latest (alarms.sqlite migrates itself: no alarm history section)', async () => {
     const config = join(dir, 'sqlite.toml');
     writeFileSync(config, `[storage]\noutput_dir = "${join(dir, 'data')}"\n`);
     assert.match(
       await run(['status'], config),
-      /backend: sqlite\nschema version: 0 of 1\npending: 1 migration/,
+      /^line store\nbackend: sqlite\nschema version: 0 of 1\npending: 1 migration\(s\); run benchtop db migrate\n$/,
     );
     assert.match(await run(['migrate'], config), /migrated sqlite from version 0 to 1/);
     const status = await run(['status'], config);
@@ -59,16 +59,32 @@ describe('benchtop db migrate|status', () => {
 
   let db: ThrowawayDatabase | undefined;
   after(async () => db?.drop());
-  it('PostgreSQL: the same against a throwaway database', { skip }, async () => {
-    db = await createThrowawayDatabase('benchtop_dbcmd_test');
-    const config = join(dir, 'pg.toml');
-    writeFileSync(
-      config,
-      `[storage]\noutput_dir = "${join(dir, 'pgdata')}"\n[storage.postgres]\nurl = "${db.url}"\n`,
-    );
-    assert.match(await run(['status'], config), /backend: postgres\nschema version: 0 of 1/);
-    assert.match(await run(['migrate'], config), /migrated postgres from version 0 to 1/);
-    assert.match(await run(['migrate'], config), /migrated postgres from version 1 to 1/);
-    assert.match(await run(['status'], config), /schema version: 1 of 1\n {2}1 /);
-  });
+  it(
+    'PostgreSQL: the same against a throwaway database, the alarm history schema listed and migrated too',
+    { skip },
+    async () => {
+      db = await createThrowawayDatabase('benchtop_dbcmd_test');
+      const config = join(dir, 'pg.toml');
+      writeFileSync(
+        config,
+        `[storage]\noutput_dir = "${join(dir, 'pgdata')}"\n[storage.postgres]\nurl = "${db.url}"\n`,
+      );
+      const before = await run(['status'], config);
+      assert.match(before, /^line store\nbackend: postgres\nschema version: 0 of 1\npending: 1 migration/);
+      assert.match(
+        before,
+        /\nalarm history\nbackend: postgres\nschema version: 0 of 1\npending: 1 migration\(s\); run benchtop db migrate\n$/,
+      );
+      const migrated = await run(['migrate'], config);
+      assert.match(migrated, /migrated postgres from version 0 to 1\n/);
+      assert.match(migrated, /migrated alarm history \(postgres\) from version 0 to 1\n/);
+      assert.match(await run(['migrate'], config), /migrated postgres from version 1 to 1/);
+      const after = await run(['status'], config);
+      assert.match(after, /^line store\nbackend: postgres\nschema version: 1 of 1\n {2}1 /);
+      assert.match(
+        after,
+        /\nalarm history\nbackend: postgres\nschema version: 1 of 1\n {2}1 {2}\S+ {2}alarm events\n$/,
+      );
+    },
+  );
 });

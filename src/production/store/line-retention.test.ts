@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../../core/clock.ts';
+import { AgeRetention } from '../../storage/age-retention.ts';
 import { storedPart } from '../testing/line-record-builders.ts';
-import { LineRetention } from './line-retention.ts';
 import { SqliteLineStore } from './sqlite-line-store.ts';
 
 const DAY = 86_400_000;
 
-describe('LineRetention', () => {
+describe('AgeRetention', () => {
   it('deletes records older than the configured days at start and every interval; data at the cut-off stays', async () => {
     const clock = new ManualClock(Date.UTC(2026, 11, 10));
     const store = new SqliteLineStore(':memory:');
@@ -26,7 +26,7 @@ describe('LineRetention', () => {
     let next = new Promise<void>((resolve) => {
       swept = resolve;
     });
-    const retention = new LineRetention({
+    const retention = new AgeRetention({
       clock,
       store,
       days: 30,
@@ -56,7 +56,7 @@ describe('LineRetention', () => {
     const clock = new ManualClock();
     const store = new SqliteLineStore(':memory:');
     let sweeps = 0;
-    const retention = new LineRetention({ clock, store, days: 0, onSweep: () => sweeps++ });
+    const retention = new AgeRetention({ clock, store, days: 0, onSweep: () => sweeps++ });
     retention.start();
     await clock.advance(10 * 3_600_000);
     await retention.stop();

@@ -1,3 +1,4 @@
+import type { SchemaStatus } from '../../storage/schema-status.ts';
 import type { DefectRecord, Disposition, LineEvent, LineState, PartRecord } from '../line-records.ts';
 
 /** What one tracked part (or one line event) adds to the store, written in one transaction. */
@@ -32,12 +33,7 @@ export interface LineAuditEntry {
   newValue: unknown;
 }
 
-export interface SchemaStatus {
-  backend: 'sqlite' | 'postgres' | 'timescaledb';
-  version: number;
-  latest: number;
-  applied: { version: number; description: string; appliedAt: string }[];
-}
+export type { SchemaStatus } from '../../storage/schema-status.ts';
 
 /**
  * The production line's store: parts, defects, line events and the audit of dispositions. Two

@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { ManualClock } from '../../core/clock.ts';
-import { storedPart } from '../testing/line-record-builders.ts';
+import { outageRelay } from '../../storage/postgres/testing/outage-relay.ts';
 import {
   createThrowawayDatabase,
   postgresUnavailable,
   type ThrowawayDatabase,
-} from '../testing/throwaway-postgres.ts';
+} from '../../storage/postgres/testing/throwaway-postgres.ts';
+import { storedPart } from '../testing/line-record-builders.ts';
 import { lineStoreContract } from './line-store-contract.ts';
 import { LineWriteQueue } from './line-write-queue.ts';
 import { PostgresLineStore } from './postgres-line-store.ts';
@@ -104,46 +104,6 @@ describe('PostgresLineStore migrations', { skip }, () => {
       });
   });
 });
-
-/**
- * A TCP relay to PostgreSQL that can be taken down (every connection refused and cut) and
- * brought back on the same port: a database outage as the store sees it.
- */
-async function outageRelay(target: { host: string; port: number }) {
-  let down = false;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    if (down) {
-      client.destroy();
-      return;
-    }
-    const upstream = new Socket();
-    sockets.add(client).add(upstream);
-    const forget = () => {
-      sockets.delete(client);
-      sockets.delete(upstream);
-      client.destroy();
-      upstream.destroy();
-    };
-    upstream.connect(target.port, target.host);
-    client.pipe(upstream).pipe(client);
-    client.on('error', forget).on('close', forget);
-    upstream.on('error', forget).on('close', forget);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  return {
-    port,
-    takeDown() {
-      down = true;
-      for (const s of sockets) s.destroy();
-    },
-    bringBack() {
-      down = false;
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 describe('LineWriteQueue through a database outage', { skip }, () => {
   it('parts queue while PostgreSQL is down and are all written once it is back, none lost or doubled', async () => {

@@ -1,5 +1,7 @@
 import pg from 'pg';
 import { BenchtopError } from '../../core/errors.ts';
+import { migratePostgres, postgresSchemaStatus } from '../../storage/postgres/postgres-migrations.ts';
+import { isHypertable, setUpTimescaleTables } from '../../storage/postgres/timescale-tables.ts';
 import type { DefectRecord, LineEvent, LineState, PartRecord } from '../line-records.ts';
 import { postgresLineMigrations, TIMESERIES_TABLES } from './line-migrations.ts';
 import type {
@@ -10,7 +12,6 @@ import type {
   LineWriteBatch,
   SchemaStatus,
 } from './line-store.ts';
-import { appliedMigrations, migratePostgres } from './postgres-migrations.ts';
 
 export interface PostgresLineStoreOptions {
   url: string;
@@ -106,9 +107,9 @@ export class PostgresLineStore implements LineStore {
       let timescale = false;
       if (options.migrate !== false) {
         await migratePostgres(pool, VERSION_TABLE, postgresLineMigrations);
-        timescale = await setUpTimescale(pool, options);
+        timescale = await setUpTimescaleTables(pool, TIMESERIES_TABLES, options);
       } else {
-        timescale = await isHypertable(pool);
+        timescale = await isHypertable(pool, TIMESERIES_TABLES[0]);
       }
       return new PostgresLineStore(pool, timescale);
     } catch (err) {
@@ -328,12 +329,9 @@ export class PostgresLineStore implements LineStore {
   }
 
   async status(): Promise<SchemaStatus> {
-    const applied = await appliedMigrations(this.pool, VERSION_TABLE);
     return {
       backend: this.kind,
-      version: applied.at(-1)?.version ?? 0,
-      latest: postgresLineMigrations.length,
-      applied,
+      ...(await postgresSchemaStatus(this.pool, VERSION_TABLE, postgresLineMigrations)),
     };
   }
 
@@ -379,46 +377,4 @@ function storageError(what: string, err: unknown): BenchtopError {
     { sqlState: (err as { code?: string }).code },
     { cause: err },
   );
-}
-
-async function isHypertable(pool: pg.Pool): Promise<boolean> {
-  try {
-    const { rows } = await pool.query(
-      `SELECT count(*)::int AS n FROM timescaledb_information.hypertables WHERE hypertable_name = 'parts'`,
-    );
-    return (rows[0] as { n: number }).n > 0;
-  } catch {
-    return false;
-  }
-}
-
-/** Returns whether the tables are hypertables (creating them and the retention policy if so). */
-async function setUpTimescale(pool: pg.Pool, options: PostgresLineStoreOptions): Promise<boolean> {
-  if (options.timescaledb === 'off') return false;
-  try {
-    await pool.query('CREATE EXTENSION IF NOT EXISTS timescaledb');
-  } catch (err) {
-    if (options.timescaledb === 'on') {
-      throw new BenchtopError(
-        'STORAGE_ERROR',
-        `storage.postgres.timescaledb is "on" but the extension cannot be created: ${(err as Error).message}`,
-        { sqlState: (err as { code?: string }).code },
-        { cause: err },
-      );
-    }
-    return false;
-  }
-  for (const table of TIMESERIES_TABLES) {
-    await pool.query(
-      `SELECT create_hypertable($1::regclass, 'time', if_not_exists => TRUE, migrate_data => TRUE)`,
-      [table],
-    );
-    if (options.retentionDays > 0) {
-      await pool.query(
-        `SELECT add_retention_policy($1::regclass, make_interval(days => $2::int), if_not_exists => TRUE)`,
-        [table, options.retentionDays],
-      );
-    }
-  }
-  return true;
 }

@@ -9,6 +9,8 @@ import type { InstrumentDirectory } from '../../core/instrument-directory.ts';
 export interface StorageSources {
   runWriter: () => { format: string; stats(): { queued: number; capacity: number } } | null;
   parameterLog: () => { queueUsage(): number; stats(): { group: string; dropped: number }[] } | null;
+  /** With `[storage.postgres]`: the queue copying alarm events to PostgreSQL. */
+  alarmHistory?: () => { stats: { queuedRecords: number; capacity: number; rejectedBatches: number } } | null;
 }
 
 export interface MetricsSources {
@@ -80,7 +82,7 @@ export class BenchtopMetrics {
     });
     this.storageDropped = new Counter({
       name: 'benchtop_storage_dropped_total',
-      help: 'Documents or frames a writer refused because its queue was full',
+      help: 'Documents, frames or records a writer refused because its queue was full (alarm_history: alarm events not copied to PostgreSQL)',
       labelNames: ['writer'],
       registers: [r],
     });
@@ -251,6 +253,7 @@ export class BenchtopMetrics {
 
   private storageSources: StorageSources | null = null;
   private readonly parameterLogDropped = new Map<string, number>();
+  private alarmHistoryRejected = 0;
 
   /** Storage queues, read at scrape time: the current run's writer and the parameter log's store queue. */
   attachStorage(sources: StorageSources): void {
@@ -276,6 +279,17 @@ export class BenchtopMetrics {
     if (writer) {
       const s = writer.stats();
       this.storageQueueUsage.set({ writer: writer.format }, s.capacity > 0 ? s.queued / s.capacity : 0);
+    }
+    const history = sources.alarmHistory?.();
+    if (history) {
+      const s = history.stats;
+      this.storageQueueUsage.set(
+        { writer: 'alarm_history' },
+        s.capacity > 0 ? s.queuedRecords / s.capacity : 0,
+      );
+      if (s.rejectedBatches > this.alarmHistoryRejected)
+        this.storageDropped.inc({ writer: 'alarm_history' }, s.rejectedBatches - this.alarmHistoryRejected);
+      this.alarmHistoryRejected = Math.max(this.alarmHistoryRejected, s.rejectedBatches);
     }
     const log = sources.parameterLog();
     if (!log) return;

@@ -40,6 +40,10 @@ export function alarmRoutes(alarms: AlarmService) {
         schema: {
           tags: ['alarms'],
           summary: 'Alarm history, newest first',
+          // Read from alarms.sqlite, the alarm service's own store, so it answers with the
+          // database down; with [storage.postgres] the same events are in alarm_events too.
+          description:
+            "Read from alarms.sqlite. With [storage.postgres] every event is also copied to PostgreSQL's alarm_events table (same columns, for reporting next to parts and line events).",
           querystring: Type.Object({
             alarm: Type.Optional(Type.String()),
             since: Type.Optional(Type.String()),

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { BenchtopError } from '../../core/errors.ts';
-import type { Migration } from '../../storage/sqlite-database.ts';
+import type { SchemaStatus } from '../schema-status.ts';
+import type { Migration } from '../sqlite-database.ts';
 
 /** Any constant: one Benchtop at a time migrates a database. */
 const MIGRATION_LOCK = 0x6265_6e63;
@@ -32,7 +33,8 @@ export async function appliedMigrations(pool: pg.Pool, table: string): Promise<A
 }
 
 /**
- * Applies the migrations not yet recorded in `table`, each in its own transaction, under an
+ * Applies the migrations not yet recorded in `table` (each schema Benchtop keeps in PostgreSQL,
+ * the line store's and the alarm history's, has its own version table), each in its own transaction, under an
  * advisory lock so two processes starting together do not both apply one. Returns the
  * versions applied now.
  */
@@ -52,8 +54,8 @@ export async function migratePostgres(
     if (current > known) {
       throw new BenchtopError(
         'STORAGE_ERROR',
-        `The database has line schema version ${current}, newer than this Benchtop understands (${known})`,
-        { version: current, supported: known },
+        `The database's ${table} is at version ${current}, newer than this Benchtop understands (${known})`,
+        { table, version: current, supported: known },
       );
     }
     for (const [index, migration] of migrations.entries()) {
@@ -84,4 +86,14 @@ export async function migratePostgres(
     client.release();
   }
   return applied;
+}
+
+/** The version recorded in `table` against the latest of `migrations`, changing nothing. */
+export async function postgresSchemaStatus(
+  pool: pg.Pool,
+  table: string,
+  migrations: readonly Migration[],
+): Promise<Omit<SchemaStatus, 'backend'>> {
+  const applied = await appliedMigrations(pool, table);
+  return { version: applied.at(-1)?.version ?? 0, latest: migrations.length, applied };
 }

@@ -1,13 +1,18 @@
-import type { Clock, TimerHandle } from '../../core/clock.ts';
-import { type BenchtopError, toBenchtopError } from '../../core/errors.ts';
-import type { LineStore } from './line-store.ts';
+import type { Clock, TimerHandle } from '../core/clock.ts';
+import { type BenchtopError, toBenchtopError } from '../core/errors.ts';
 
 const DAY_MS = 86_400_000;
 
-export interface LineRetentionOptions {
+/** A store of time-stamped rows that can drop the old ones (the line store, the alarm history). */
+export interface AgedRows {
+  /** Deletes rows older than `time` (epoch ms) and says how many; 0 where a TimescaleDB policy does it. */
+  deleteOlderThan(time: number): Promise<number>;
+}
+
+export interface AgeRetentionOptions {
   clock: Clock;
-  store: LineStore;
-  /** `[retention] production_days`; 0 keeps forever. */
+  store: AgedRows;
+  /** e.g. `[retention] production_days`; 0 keeps forever. */
   days: number;
   /** Default hourly. */
   intervalMs?: number;
@@ -16,17 +21,17 @@ export interface LineRetentionOptions {
 }
 
 /**
- * Benchtop's own retention for the line store: parts, defects and line events older than
- * `days` are deleted every interval (first at start). Under TimescaleDB the store's policy drops
+ * Benchtop's own retention for a store of time-stamped rows (parts, defects and line events;
+ * alarm events in PostgreSQL): rows older than `days` are deleted every interval (first at start). Under TimescaleDB the store's policy drops
  * whole chunks instead and `deleteOlderThan` does nothing. Sweeps never overlap.
  */
-export class LineRetention {
-  private readonly o: LineRetentionOptions;
+export class AgeRetention {
+  private readonly o: AgeRetentionOptions;
   private timer: TimerHandle | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
 
-  constructor(options: LineRetentionOptions) {
+  constructor(options: AgeRetentionOptions) {
     this.o = options;
   }
 
