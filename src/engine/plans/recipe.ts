@@ -210,32 +210,57 @@ export function* recipeRun(deps: RecipePlanDeps, args: RecipeArgs): PlanGenerato
     yield set(valve.signal, false);
   }
 
+  /**
+   * A ramp moves the setpoint from its present value at `rampRate` units per second, one step
+   * a second: each step is written when the ramp has got there (never ahead of the rate), and
+   * the target when the whole distance has taken |target - present| / rate seconds.
+   */
   function* setParameter(signal: string, value: SignalValue, rampRate: number | undefined): PlanGenerator {
     if (rampRate !== undefined && typeof value === 'number') {
       const r = (yield { command: 'read', targets: [signal] }) as ReadResult;
-      let present = Number(r[signal]?.value);
-      if (Number.isFinite(present)) {
-        while (Math.abs(value - present) > rampRate * RAMP_STEP_S) {
-          present += Math.sign(value - present) * rampRate * RAMP_STEP_S;
-          yield set(signal, present);
-          yield sleep(RAMP_STEP_S * scale);
-        }
+      const start = r[signal]?.value;
+      // Not Number(): a missing value would be 0 and the ramp would start there.
+      if (typeof start !== 'number' || !Number.isFinite(start)) {
+        throw new BenchtopError(
+          'VALUE_INVALID',
+          `cannot ramp ${signal}: its present value is ${JSON.stringify(start)}, not a number to ramp from`,
+          { signal, value: start },
+        );
       }
+      const direction = Math.sign(value - start);
+      const rampS = Math.abs(value - start) / rampRate;
+      let elapsedS = 0;
+      for (let k = 1; k * RAMP_STEP_S < rampS; k++) {
+        yield sleep(RAMP_STEP_S * scale);
+        elapsedS = k * RAMP_STEP_S;
+        // From the start each time, so rounding does not add up over a long ramp.
+        yield set(signal, start + direction * rampRate * elapsedS);
+      }
+      yield sleep((rampS - elapsedS) * scale);
     }
     yield set(signal, value);
   }
 
-  /** Physical conditions are not scaled: the chamber heats as fast as it heats. */
+  /**
+   * Physical conditions are not scaled: the chamber heats as fast as it heats. The timeout is
+   * time on the readings' clock from the first reading, so slow reads do not stretch it.
+   */
   function* waitUntil(until: string, timeoutS: number): PlanGenerator {
     const condition = parseCondition(until)!;
     const signal = map.signal(condition.signal)!;
-    const polls = Math.max(1, Math.ceil(timeoutS / WAIT_POLL_S));
     let last: unknown;
-    for (let i = 0; i <= polls; i++) {
+    let firstAt: number | undefined;
+    for (let poll = 0; ; poll++) {
       const r = (yield { command: 'read', targets: [signal] }) as ReadResult;
-      last = r[signal]?.value;
-      if (conditionHolds({ ...condition }, last)) return;
-      if (i < polls) yield sleep(WAIT_POLL_S);
+      const reading = r[signal];
+      last = reading?.value;
+      if (conditionHolds(condition, last)) return;
+      // Without a reading (no timestamp) each poll counts as one interval.
+      const at = reading ? reading.timestamp : poll * WAIT_POLL_S * 1000;
+      firstAt ??= at;
+      const leftS = timeoutS - (at - firstAt) / 1000;
+      if (leftS <= 0) break;
+      yield sleep(Math.min(WAIT_POLL_S, leftS));
     }
     throw new BenchtopError(
       'WAIT_TIMEOUT',
