@@ -146,8 +146,15 @@ export function recipeProblems(recipe: Recipe, map: ProcessMap, devices?: Device
         checkSignal(step.signal, `${path}/signal`, 'write', { value: step.value, path: `${path}/value` });
         if (step.ramp_rate !== undefined && typeof step.value !== 'number')
           problems.push({ path: `${path}/ramp_rate`, message: 'only a number can be ramped' });
-        // A ramp starts from the present value, so it has to be read.
-        else if (step.ramp_rate !== undefined) checkSignal(step.signal, `${path}/ramp_rate`, 'read');
+        else if (step.ramp_rate !== undefined) {
+          const signal = map.signal(step.signal);
+          const entry = signal ? devices?.signal(signal) : undefined;
+          if (entry && !entry.desc.readable)
+            problems.push({
+              path: `${path}/ramp_rate`,
+              message: `${signal} cannot be read, and a ramp starts from its present value`,
+            });
+        }
         break;
       case 'wait': {
         const condition = parseCondition(step.until);
