@@ -295,4 +295,39 @@ duration_ms = 1000
     assert.deepEqual(opens(from), [1, 3, 1, 3, 1, 3]);
     assert.ok(starts[2]![0] >= resumedAt, 'the third step started after the resume');
   });
+
+  it('a suspension mid-pulse closes the valves while it lasts; the pulse is re-done when it clears', async () => {
+    rig.save(`name = "one-cycle"
+[[steps]]
+type = "valve"
+valve = "TMA"
+duration_ms = 100
+[[steps]]
+type = "purge"
+duration_ms = 500
+`);
+    const from = commands.length;
+    const r = rig.run({ recipe: 'one-cycle' });
+    await rig.until(() => {
+      rig.chamber.advance();
+      return rig.chamber.isValveOpen(1);
+    });
+    rig.engine.suspend('alarm: test');
+    await rig.until(
+      () => rig.engine.get(r.uid)?.state === 'suspended' && !rig.chamber.valveCommanded(1),
+      1000,
+    );
+    const closedAt = commands.length;
+    await rig.wait(3000);
+    assert.equal(commands.length, closedAt, 'nothing opened while suspended');
+    for (let v = 1; v <= 6; v++) assert.equal(rig.chamber.valveCommanded(v), false, `valve ${v} closed`);
+    rig.engine.clearSuspension('alarm: test');
+    const info = await r.finished;
+    assert.equal(info.exit_status, 'success', info.reason ?? '');
+    assert.deepEqual(opens(from), [1, 1, 3], 'the interrupted pulse, the pulse re-done, the purge');
+    for (let v = 1; v <= 6; v++)
+      assert.equal(rig.chamber.valveCommanded(v), false, `valve ${v} closed at the end`);
+    // Not yet right: a pulse suspended while its feedback was being confirmed is re-done short
+    // (its hold counts from the reading before the suspension). See the branch's report.
+  });
 });

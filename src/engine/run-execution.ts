@@ -260,6 +260,7 @@ export class RunExecution {
     this.progress.hold();
     this.deps.onState('suspended', reasons.join('; '));
     await this.stopMoving();
+    await this.holdInSafeState();
     this.report();
     while (this.control.suspendedBy().length > 0 && !this.control.end) await this.control.nextChange();
     this.throwIfEnding();
@@ -560,6 +561,27 @@ export class RunExecution {
       }
     }
     this.staged.clear();
+  }
+
+  /**
+   * A suspended run waits in its safe state (a recipe's valves closed, not held open for as long
+   * as the alarm lasts); the step it was in is re-done from its checkpoint when it resumes. The
+   * writes stay registered for the run's end; one that fails now is only warned about.
+   */
+  private async holdInSafeState(): Promise<void> {
+    for (const [target, value] of this.finalWrites) {
+      try {
+        const { instrument, signal } = this.resolve(target);
+        await instrument.write(signal, value, { wait: true });
+      } catch (error) {
+        const failure = toBenchtopError(error);
+        this.deps.warn(
+          'safe_state',
+          `could not write ${target} = ${String(value)} for the safe state while suspended (${failure.message})`,
+          { target, value },
+        );
+      }
+    }
   }
 
   /**
