@@ -327,7 +327,26 @@ duration_ms = 500
     assert.deepEqual(opens(from), [1, 1, 3], 'the interrupted pulse, the pulse re-done, the purge');
     for (let v = 1; v <= 6; v++)
       assert.equal(rig.chamber.valveCommanded(v), false, `valve ${v} closed at the end`);
-    // Not yet right: a pulse suspended while its feedback was being confirmed is re-done short
-    // (its hold counts from the reading before the suspension). See the branch's report.
+    // The re-done pulse is a whole one: its hold is timed from its own readings, not from
+    // the ones before the suspension.
+    const tma = commands.slice(closedAt).filter(([, valve]) => valve === 1);
+    const held = tma[1]![0] - tma[0]![0];
+    assert.ok(held >= 100 && held <= 140, `re-done pulse commanded open ${held} ms`);
+  });
+
+  it("a suspension during a wait does not use up the wait's timeout_s: the wait starts again after it", async () => {
+    const r = rig.run({ recipe: 'wait-for-nothing' }); // saved above: 2 s for a pressure never reached
+    const { starts, off } = stepStarts(r.uid);
+    await rig.until(() => starts.length === 1);
+    await rig.wait(1000);
+    rig.engine.suspend('alarm: test');
+    await rig.wait(5000);
+    const clearedAt = clock.monotonic();
+    rig.engine.clearSuspension('alarm: test');
+    const info = await r.finished;
+    off();
+    assert.equal(info.error?.code, 'WAIT_TIMEOUT');
+    const after = clock.monotonic() - clearedAt;
+    assert.ok(after >= 2000 && after <= 2000 + 200, `failed ${after} ms after the suspension cleared`);
   });
 });

@@ -2,6 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { ProcessConfig } from '../../config/schema.ts';
 import type { SignalValue } from '../../core/device.ts';
 import { BenchtopError, isBenchtopError } from '../../core/errors.ts';
+import { parseCondition } from '../conditions.ts';
 import type { DeviceCatalog } from '../device-catalog.ts';
 import {
   checkpoint,
@@ -10,6 +11,7 @@ import {
   openRun,
   type PlanGenerator,
   type ReadResult,
+  type ReadUntilResult,
   set,
   sleep,
   triggerAndRead,
@@ -17,11 +19,9 @@ import {
 import type { ArgProblem, PlanDefinition, PlanSize } from '../plan-definition.ts';
 import { ProcessMap, recipeProblems } from '../recipes/recipe-check.ts';
 import {
-  conditionHolds,
   countCycles,
   countSteps,
   type Precondition,
-  parseCondition,
   type Recipe,
   type RecipeStep,
 } from '../recipes/recipe-model.ts';
@@ -174,25 +174,22 @@ export function* recipeRun(deps: RecipePlanDeps, args: RecipeArgs): PlanGenerato
   /**
    * Open, confirm open, hold, close: the valve is never left open behind the step. The hold
    * counts from the first feedback reading after the command (reading timestamps), so the time
-   * spent confirming is part of the pulse, not added to it.
+   * spent confirming is part of the pulse, not added to it. Confirming is one `read_until`, so a
+   * pulse re-done after a suspension times its hold from its own readings.
    */
   function* pulse(valveName: string, seconds: number): PlanGenerator {
     const valve = map.valve(valveName)!;
     yield set(valve.signal, true);
     let remaining = seconds;
     if (valve.feedback) {
-      const polls = Math.max(1, Math.ceil(deps.process.feedback_timeout_ms / 1000 / FEEDBACK_POLL_S));
-      let open = false;
-      let firstAt: number | null = null;
-      for (let i = 0; i < polls && !open; i++) {
-        const r = (yield { command: 'read', targets: [valve.feedback] }) as ReadResult;
-        const reading = r[valve.feedback];
-        firstAt ??= reading?.timestamp ?? null;
-        open = reading?.value === true;
-        if (open && firstAt !== null && reading) remaining = seconds - (reading.timestamp - firstAt) / 1000;
-        if (!open) yield sleep(FEEDBACK_POLL_S);
-      }
-      if (!open) {
+      const confirmed = (yield {
+        command: 'read_until',
+        target: valve.feedback,
+        until: { op: '==', value: true },
+        timeout_s: deps.process.feedback_timeout_ms / 1000,
+        poll_s: FEEDBACK_POLL_S,
+      }) as ReadUntilResult;
+      if (!confirmed.held) {
         yield set(valve.signal, false);
         let why = '';
         if (valve.interlock) {
@@ -205,6 +202,7 @@ export function* recipeRun(deps: RecipePlanDeps, args: RecipeArgs): PlanGenerato
           { valve: valveName, signal: valve.signal, feedback: valve.feedback, interlock: why !== '' },
         );
       }
+      remaining = seconds - (confirmed.at - confirmed.first_at) / 1000;
     }
     if (remaining > 0) yield sleep(remaining);
     yield set(valve.signal, false);
@@ -243,29 +241,23 @@ export function* recipeRun(deps: RecipePlanDeps, args: RecipeArgs): PlanGenerato
 
   /**
    * Physical conditions are not scaled: the chamber heats as fast as it heats. The timeout is
-   * time on the readings' clock from the first reading, so slow reads do not stretch it.
+   * the engine's time (slow reads do not stretch it; a suspension does not use it up).
    */
   function* waitUntil(until: string, timeoutS: number): PlanGenerator {
     const condition = parseCondition(until)!;
     const signal = map.signal(condition.signal)!;
-    let last: unknown;
-    let firstAt: number | undefined;
-    for (let poll = 0; ; poll++) {
-      const r = (yield { command: 'read', targets: [signal] }) as ReadResult;
-      const reading = r[signal];
-      last = reading?.value;
-      if (conditionHolds(condition, last)) return;
-      // Without a reading (no timestamp) each poll counts as one interval.
-      const at = reading ? reading.timestamp : poll * WAIT_POLL_S * 1000;
-      firstAt ??= at;
-      const leftS = timeoutS - (at - firstAt) / 1000;
-      if (leftS <= 0) break;
-      yield sleep(Math.min(WAIT_POLL_S, leftS));
-    }
+    const r = (yield {
+      command: 'read_until',
+      target: signal,
+      until: { op: condition.op, value: condition.value },
+      timeout_s: timeoutS,
+      poll_s: WAIT_POLL_S,
+    }) as ReadUntilResult;
+    if (r.held) return;
     throw new BenchtopError(
       'WAIT_TIMEOUT',
-      `wait "${until}" did not hold within ${timeoutS} s (${signal} is ${JSON.stringify(last)})`,
-      { until, signal, last, timeout_s: timeoutS },
+      `wait "${until}" did not hold within ${timeoutS} s (${signal} is ${JSON.stringify(r.value)})`,
+      { until, signal, last: r.value, timeout_s: timeoutS },
     );
   }
 }

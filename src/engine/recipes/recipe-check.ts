@@ -2,9 +2,10 @@ import type { ProcessConfig } from '../../config/schema.ts';
 import type { SignalValue } from '../../core/device.ts';
 import { BenchtopError } from '../../core/errors.ts';
 import { checkWrite } from '../../core/signal-validation.ts';
+import { parseCondition } from '../conditions.ts';
 import type { DeviceCatalog } from '../device-catalog.ts';
 import type { ArgProblem } from '../plan-definition.ts';
-import { everyStep, parseCondition, type Recipe, recipeStructureProblems } from './recipe-model.ts';
+import { everyStep, type Recipe, recipeStructureProblems } from './recipe-model.ts';
 
 /** A recipe name (valve, gas, parameter) resolved to the signals `[process]` maps it to. */
 export interface ResolvedValve {
