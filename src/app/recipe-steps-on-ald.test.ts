@@ -349,4 +349,34 @@ duration_ms = 500
     const after = clock.monotonic() - clearedAt;
     assert.ok(after >= 2000 && after <= 2000 + 200, `failed ${after} ms after the suspension cleared`);
   });
+
+  it('a suspension mid-ramp re-does only the ramp step it interrupted: the setpoint never steps back', async () => {
+    const writes: number[] = [];
+    let setpoint = rig.chamber.temperatureSetpointC;
+    Object.defineProperty(rig.chamber, 'temperatureSetpointC', {
+      configurable: true,
+      get: () => setpoint,
+      set: (v: number) => {
+        setpoint = v;
+        writes.push(v);
+      },
+    });
+    await rig.plcWrite('chamber_temperature_setpoint', 25);
+    writes.length = 0;
+    rig.save(`name = "long-ramp"
+[[steps]]
+type = "set"
+signal = "chamber_temperature_setpoint"
+value = 175
+ramp_rate = 30
+`);
+    const r = rig.run({ recipe: 'long-ramp' });
+    await rig.until(() => writes.length === 3); // 55, 85, 115
+    rig.engine.suspend('alarm: test');
+    await rig.wait(2000);
+    rig.engine.clearSuspension('alarm: test');
+    const info = await r.finished;
+    assert.equal(info.exit_status, 'success', info.reason ?? '');
+    assert.deepEqual(writes, [55, 85, 115, 145, 175]);
+  });
 });

@@ -233,6 +233,10 @@ export function* recipeRun(deps: RecipePlanDeps, args: RecipeArgs): PlanGenerato
         elapsedS = k * RAMP_STEP_S;
         // From the start each time, so rounding does not add up over a long ramp.
         yield set(signal, start + direction * rampRate * elapsedS);
+        // Each step reached is a checkpoint: a suspension re-does only the step after it (not
+        // the ramp from its start, which would drop the setpoint back), and a pause holds the
+        // setpoint where the ramp has got to.
+        yield checkpoint();
       }
       yield sleep((rampS - elapsedS) * scale);
     }
