@@ -3,25 +3,11 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { EventBus } from '../core/bus.ts';
-import { ManualClock } from '../core/clock.ts';
-import type { RunEvent } from '../core/documents.ts';
+import { AldRecipeRig } from '../../test/support/ald-recipe-rig.ts';
 import type { BenchtopEvents } from '../core/events.ts';
 import { silentLogger } from '../core/logger.ts';
-import { Supervisor } from '../core/supervisor.ts';
-import { builtinPlans, PlanRegistry } from '../engine/plan-registry.ts';
-import { createRecipePlan } from '../engine/plans/recipe.ts';
-import { ProcessMap, validRecipe } from '../engine/recipes/recipe-check.ts';
-import { parseRecipeText } from '../engine/recipes/recipe-model.ts';
-import { RunEngine } from '../engine/run-engine.ts';
-import type { RunWarning } from '../engine/run-events.ts';
-import { MemoryWriter, runClockUntil } from '../engine/testing/fake-lab.ts';
+import { runClockUntil } from '../engine/testing/fake-lab.ts';
 import type { ModbusSimServer } from '../instruments/modbus/modbus-sim-server.ts';
-import type { AldChamber } from '../sim/ald-chamber.ts';
-import { VirtualLab } from '../sim/virtual-lab.ts';
-import { RecipeStore } from '../storage/recipes/recipe-store.ts';
-import { InstrumentManager } from './instrument-manager.ts';
-import { loadBenchtopConfig } from './load-benchtop-config.ts';
 import { watchExternalSetpoints } from './setpoint-watch.ts';
 
 /**
@@ -30,90 +16,24 @@ import { watchExternalSetpoints } from './setpoint-watch.ts';
  * ManualClock (pulses, purges, actuation delays and the pressure's time constants are exact).
  */
 describe('recipes on the simulated ALD tool (config/ald.toml)', () => {
-  const clock = new ManualClock();
-  const bus = new EventBus<BenchtopEvents>();
-  const configFile = new URL('../../config/ald.toml', import.meta.url).pathname;
-  const { config } = loadBenchtopConfig({ file: configFile, env: {} });
-  config.simulation.ports.plc = 0;
-  const lab = new VirtualLab({ clock, seed: 1, beamWaistMm: 0.5, knifeEdgeMm: 0, warmupS: 0 });
-  const store = new RecipeStore(':memory:');
-  const map = new ProcessMap(config.process);
-  let manager: InstrumentManager;
-  let supervisor: Supervisor;
-  let engine: RunEngine;
-  let chamber: AldChamber;
-  /** Every valve command the PLC received: [ms, valve, open]. */
-  const commands: [number, number, boolean][] = [];
-  const warnings: RunWarning[] = [];
-
-  const save = (text: string) => store.save(validRecipe(parseRecipeText(text), map), 'test');
-  const run = async (args: Record<string, unknown>) => {
-    const events: RunEvent[] = [];
-    const descriptors = new Map<string, string>();
-    const off = bus.on('run.document', ({ document }) => {
-      if (document.name === 'descriptor') descriptors.set(document.doc.uid, document.doc.name);
-      if (document.name === 'event') events.push(document.doc);
-    });
-    const { uid } = engine.submit('recipe', args);
-    return {
-      uid,
-      events: (stream: string) => events.filter((e) => descriptors.get(e.descriptor) === stream),
-      finished: runClockUntil(clock, engine.whenFinished(uid), 5, 80_000).finally(off),
-    };
-  };
-  const plcWrite = (signal: string, value: boolean | number) =>
-    runClockUntil(clock, manager.get('plc').write(signal, value, { wait: true }), 10, 1000);
-  const wait = (ms: number) =>
-    runClockUntil(clock, new Promise((r) => clock.setTimeout(() => r(null), ms)), 10, ms);
-  /** Back to base pressure (no N2 flow), as the recipe's preconditions want it. */
-  const toBase = async () => {
-    await plcWrite('mfc1_setpoint', 0);
-    await wait(3000);
-  };
+  const rig = new AldRecipeRig();
+  const { clock, bus, commands, warnings } = rig;
+  const save = (text: string) => rig.save(text);
+  const run = (args: Record<string, unknown>) => rig.run(args);
+  const plcWrite = (signal: string, value: boolean | number) => rig.plcWrite(signal, value);
+  const wait = (ms: number) => rig.wait(ms);
+  const toBase = () => rig.toBase();
 
   before(async () => {
-    supervisor = new Supervisor({
-      clock,
-      mailboxCapacity: 64,
-      spawnTimeoutMs: 10_000,
-      shutdownTimeoutMs: 5_000,
-      policy: { maxRestarts: 10, windowMs: 60_000, initialBackoffMs: 200, maxBackoffMs: 1000, jitter: 0 },
-      onStateChange: (c) => bus.emit('actor.state', c),
-    });
-    manager = new InstrumentManager({ config, bus, supervisor, clock, logger: silentLogger(), lab });
-    const plans = new PlanRegistry([
-      ...builtinPlans,
-      createRecipePlan({ recipes: store, process: config.process, devices: () => engine.devices() }),
-    ] as never);
-    engine = new RunEngine({
-      instruments: manager,
-      bus,
-      clock,
-      writerFactory: (_start, report) => new MemoryWriter(report),
-      plans,
-      onInstrumentUnavailable: 'suspend',
-    });
-    bus.on('run.warning', (w) => warnings.push(w));
-    await runClockUntil(clock, manager.startAll(), 10, 2000);
-    chamber = lab.aldChamber('plc');
-    const setValve = chamber.setValve.bind(chamber);
-    chamber.setValve = (valve, open) => {
-      if (chamber.valveCommanded(valve) !== open) commands.push([clock.monotonic(), valve, open]);
-      setValve(valve, open);
-    };
+    await rig.start();
     const text = readFileSync(new URL('../../config/recipes/tma-h2o-20.toml', import.meta.url), 'utf8');
     save(text);
   });
-  after(async () => {
-    await engine.shutdown();
-    await supervisor.stopAll();
-    await manager.closeSimulators();
-    store.close();
-  });
+  after(() => rig.close());
 
   it('runs 20 cycles: 100 ms pulses, one pressure peak per pulse, progress and thickness', async () => {
     const from = commands.length;
-    const openBefore = [...chamber.valveOpenSeconds];
+    const openBefore = [...rig.chamber.valveOpenSeconds];
     const r = await run({ recipe: 'tma-h2o-20' });
     const info = await r.finished;
     assert.equal(info.exit_status, 'success', info.reason ?? '');
@@ -134,7 +54,7 @@ describe('recipes on the simulated ALD tool (config/ald.toml)', () => {
         const held = mine[i + 1]![0] - mine[i]![0];
         assert.ok(held >= 100 && held <= 140, `valve ${valve} pulse ${i / 2}: commanded open ${held} ms`);
       }
-      const open = chamber.valveOpenSeconds[valve]! - openBefore[valve]!;
+      const open = rig.chamber.valveOpenSeconds[valve]! - openBefore[valve]!;
       assert.ok(open >= 20 * 0.1 && open <= 20 * 0.14, `valve ${valve} open ${open.toFixed(3)} s in all`);
     }
     // The pressure trace (10 Hz, plus the peak-hold register) shows every pulse as one spike.
@@ -158,7 +78,7 @@ describe('recipes on the simulated ALD tool (config/ald.toml)', () => {
     }
     assert.equal(peaks, 40, `one peak per pulse above the ${base.toFixed(0)} Pa baseline`);
     for (let v = 1; v <= 6; v++)
-      assert.equal(chamber.valveCommanded(v), false, `valve ${v} closed at the end`);
+      assert.equal(rig.chamber.valveCommanded(v), false, `valve ${v} closed at the end`);
   });
 
   it('abort mid-pulse closes every valve at once', async () => {
@@ -166,20 +86,20 @@ describe('recipes on the simulated ALD tool (config/ald.toml)', () => {
     const r = await run({ recipe: 'tma-h2o-20' });
     const opened = new Promise<void>((resolve) => {
       const watch = () => {
-        chamber.advance();
-        if (chamber.isValveOpen(1)) resolve();
+        rig.chamber.advance();
+        if (rig.chamber.isValveOpen(1)) resolve();
         else clock.setTimeout(watch, 5);
       };
       watch();
     });
     await runClockUntil(clock, opened, 5, 5000);
-    assert.equal(chamber.valveCommanded(1), true);
-    engine.abort('operator abort');
+    assert.equal(rig.chamber.valveCommanded(1), true);
+    rig.engine.abort('operator abort');
     const info = await r.finished;
     assert.equal(info.exit_status, 'abort');
-    for (let v = 1; v <= 6; v++) assert.equal(chamber.valveCommanded(v), false, `valve ${v} closed`);
+    for (let v = 1; v <= 6; v++) assert.equal(rig.chamber.valveCommanded(v), false, `valve ${v} closed`);
     await clock.advance(20);
-    assert.equal(chamber.isValveOpen(1), false, 'and the valve itself closed');
+    assert.equal(rig.chamber.isValveOpen(1), false, 'and the valve itself closed');
   });
 
   it('stop at the boundary ends after the cycle in progress, as a success', async () => {
@@ -194,7 +114,7 @@ describe('recipes on the simulated ALD tool (config/ald.toml)', () => {
       });
     });
     await runClockUntil(clock, second, 5, 5000);
-    engine.stop('enough'); // a recipe stops at the end of its cycle unless told `now`
+    rig.engine.stop('enough'); // a recipe stops at the end of its cycle unless told `now`
     const info = await r.finished;
     assert.equal(info.exit_status, 'success');
     assert.equal(info.reason, 'enough');
@@ -235,20 +155,20 @@ duration_ms = 100
       info.reason ?? '',
       /valve TMA \(plc\.valve1_tma\) did not open within 500 ms: plc\.valve1_tma_open stayed off \(interlock active: plc\.precursor_interlock is on\)/,
     );
-    assert.equal(chamber.valveCommanded(1), false);
-    assert.equal(chamber.isValveOpen(1), false);
+    assert.equal(rig.chamber.valveCommanded(1), false);
+    assert.equal(rig.chamber.isValveOpen(1), false);
     await plcWrite('pump', true);
   });
 
   it('link loss mid-pulse fails the run with the reason; the valves are closed when the PLC is back', async () => {
-    const server = manager.simulator('plc') as ModbusSimServer;
+    const server = rig.manager.simulator('plc') as ModbusSimServer;
     warnings.length = 0;
     await toBase();
     const r = await run({ recipe: 'tma-h2o-20' });
     const opened = new Promise<void>((resolve) => {
       const watch = () => {
-        chamber.advance();
-        if (chamber.isValveOpen(1)) resolve();
+        rig.chamber.advance();
+        if (rig.chamber.isValveOpen(1)) resolve();
         else clock.setTimeout(watch, 5);
       };
       watch();
@@ -263,16 +183,16 @@ duration_ms = 100
     assert.equal(info.exit_status, 'fail');
     assert.match(info.reason ?? '', /^plc is (failed|restarting)/);
     // The PLC keeps its last outputs while nobody talks to it: the TMA valve is still commanded open.
-    assert.equal(chamber.valveCommanded(1), true);
+    assert.equal(rig.chamber.valveCommanded(1), true);
     const ready = bus.once('actor.state', (c) => c.id === 'plc' && c.state === 'ready');
     await runClockUntil(clock, ready, 10, 2000);
     const closed = new Promise<void>((resolve) => {
-      const watch = () => (!chamber.valveCommanded(1) ? resolve() : clock.setTimeout(watch, 5));
+      const watch = () => (!rig.chamber.valveCommanded(1) ? resolve() : clock.setTimeout(watch, 5));
       watch();
     });
     await runClockUntil(clock, closed, 10, 500);
     for (let v = 1; v <= 6; v++)
-      assert.equal(chamber.valveCommanded(v), false, `valve ${v} closed on reconnect`);
+      assert.equal(rig.chamber.valveCommanded(v), false, `valve ${v} closed on reconnect`);
     assert.ok(
       warnings.some((w) => w.uid === r.uid && /on reconnect/.test(w.message)),
       warnings.map((w) => w.message).join('\n'),
@@ -297,7 +217,7 @@ duration_ms = 100
   });
 
   it('a setpoint written at the machine (another Modbus client) is seen within 1 s and published once', async () => {
-    const off = watchExternalSetpoints(bus, manager, silentLogger());
+    const off = watchExternalSetpoints(bus, rig.manager, silentLogger());
     const seen: BenchtopEvents['setpoint.changed_externally'][] = [];
     const offSeen = bus.on('setpoint.changed_externally', (e) => seen.push(e));
     try {
@@ -305,7 +225,7 @@ duration_ms = 100
       await wait(2500);
       assert.equal(seen.length, 0, "Benchtop's own write is not a change at the machine");
       // Someone else: FC16 to holding 2066–2067, 80.0 as float32 low word first.
-      const { port } = (manager.simulator('plc') as ModbusSimServer).address!;
+      const { port } = (rig.manager.simulator('plc') as ModbusSimServer).address!;
       const socket = connect(port, '127.0.0.1');
       await once(socket, 'connect');
       const pdu = Buffer.from([0x10, 0x08, 0x12, 0x00, 0x02, 0x04, 0x00, 0x00, 0x42, 0xa0]);
@@ -338,17 +258,17 @@ duration_ms = 100
     const r = await run({ recipe: 'tma-h2o-20' });
     const opened = new Promise<void>((resolve) => {
       const watch = () => {
-        chamber.advance();
-        if (chamber.isValveOpen(2)) resolve();
+        rig.chamber.advance();
+        if (rig.chamber.isValveOpen(2)) resolve();
         else clock.setTimeout(watch, 5);
       };
       watch();
     });
     await runClockUntil(clock, opened, 5, 5000);
-    await runClockUntil(clock, engine.shutdown('shutdown'), 5, 1000);
+    await runClockUntil(clock, rig.engine.shutdown('shutdown'), 5, 1000);
     const info = await r.finished;
     assert.equal(info.exit_status, 'abort');
     assert.equal(info.reason, 'shutdown');
-    for (let v = 1; v <= 6; v++) assert.equal(chamber.valveCommanded(v), false, `valve ${v} closed`);
+    for (let v = 1; v <= 6; v++) assert.equal(rig.chamber.valveCommanded(v), false, `valve ${v} closed`);
   });
 });

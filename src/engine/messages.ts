@@ -1,5 +1,6 @@
 import type { SignalValue } from '../core/device.ts';
 import type { ExitStatus } from '../core/documents.ts';
+import type { Comparison } from './conditions.ts';
 
 /**
  * The plain messages a plan yields. A plan is a generator: it yields a message, the engine
@@ -21,6 +22,18 @@ export type Msg =
   | { command: 'wait'; group?: string }
   /** Reads targets and returns their readings to the plan; nothing is saved. */
   | { command: 'read'; targets: string[] }
+  /**
+   * Reads `target` every `poll_s` until `until` holds or `timeout_s` has passed on the engine's
+   * clock; returns a `ReadUntilResult`. One message, so a step re-done after a suspension reads
+   * and times afresh (a plan polling with `read` would carry its timing across the suspension).
+   */
+  | {
+      command: 'read_until';
+      target: string;
+      until: { op: Comparison; value: number | boolean };
+      timeout_s: number;
+      poll_s: number;
+    }
   /**
    * Reads detectors (a camera snaps one frame) and saves one event in `stream` (default `primary`).
    * A point of a schedule says when it is due (`due_s` after the run opened) and how late it may
@@ -64,7 +77,7 @@ export type Msg =
   | { command: 'monitor'; targets: string[]; interval_s: number; stream: string }
   /**
    * Writes the engine makes when the run ends, however it ends (success, abort, failure,
-   * shutdown): the safe state. A write that cannot be made because its instrument is away is
+   * shutdown), and while it is suspended: the safe state. A write that cannot be made because its instrument is away is
    * made when the instrument is ready again. A later `finalize` of the same target replaces it.
    */
   | { command: 'finalize'; writes: { target: string; value: SignalValue }[] }
@@ -82,6 +95,14 @@ export interface RunHints {
 
 /** Readings returned to the plan, by target. */
 export type ReadResult = Record<string, { value: unknown; timestamp: number }>;
+
+/** What `read_until` returns: whether it held, the last value, and its first and last readings' times (ms). */
+export interface ReadUntilResult {
+  held: boolean;
+  value: unknown;
+  first_at: number;
+  at: number;
+}
 
 /** What every plan is: messages out, results in. */
 export type PlanGenerator = Generator<Msg, void, unknown>;

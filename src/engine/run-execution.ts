@@ -8,9 +8,10 @@ import type { Frame } from '../core/frame.ts';
 import { type Instrument, splitSignalPath } from '../core/instrument.ts';
 import { isLinkFault } from '../core/instrument-behavior.ts';
 import type { InstrumentDirectory } from '../core/instrument-directory.ts';
+import { conditionHolds } from './conditions.ts';
 import { frameDataKey, signalDataKey } from './data-keys.ts';
 import type { FrameSource } from './frame-source.ts';
-import type { Command, Msg, PlanGenerator, ReadResult } from './messages.ts';
+import type { Command, Msg, PlanGenerator, ReadResult, ReadUntilResult } from './messages.ts';
 import { MotionGuard } from './motion-guard.ts';
 import { ProgressTracker } from './progress.ts';
 import { isInterrupt, type RunControl, RunEnding } from './run-control.ts';
@@ -121,6 +122,7 @@ export class RunExecution {
       set: (m: Extract<Msg, { command: 'set' }>) => this.set(m),
       wait: (m: Extract<Msg, { command: 'wait' }>) => this.control.interruptible(this.moves.settle(m.group)),
       read: (m: Extract<Msg, { command: 'read' }>) => this.read(m.targets),
+      read_until: (m: Extract<Msg, { command: 'read_until' }>) => this.readUntil(m),
       trigger_and_read: (m: Extract<Msg, { command: 'trigger_and_read' }>) => this.triggerAndRead(m),
       camera_frames: (m: Extract<Msg, { command: 'camera_frames' }>) => this.cameraFrames(m),
       checkpoint: () => this.checkpoint(),
@@ -260,6 +262,7 @@ export class RunExecution {
     this.progress.hold();
     this.deps.onState('suspended', reasons.join('; '));
     await this.stopMoving();
+    await this.holdInSafeState();
     this.report();
     while (this.control.suspendedBy().length > 0 && !this.control.end) await this.control.nextChange();
     this.throwIfEnding();
@@ -327,6 +330,21 @@ export class RunExecution {
 
   private read(targets: string[]): Promise<ReadResult> {
     return this.control.interruptible(this.readSignals(targets));
+  }
+
+  private async readUntil(msg: Extract<Msg, { command: 'read_until' }>): Promise<ReadUntilResult> {
+    const started = this.deps.clock.monotonic();
+    const timeoutMs = msg.timeout_s * 1000;
+    let firstAt: number | undefined;
+    for (;;) {
+      const reading = (await this.read([msg.target]))[msg.target]!;
+      firstAt ??= reading.timestamp;
+      const held = conditionHolds(msg.until, reading.value);
+      const waited = this.deps.clock.monotonic() - started;
+      if (held || waited >= timeoutMs)
+        return { held, value: reading.value, first_at: firstAt, at: reading.timestamp };
+      await this.wait(Math.min(msg.poll_s * 1000, timeoutMs - waited));
+    }
   }
 
   private async triggerAndRead(msg: Extract<Msg, { command: 'trigger_and_read' }>): Promise<ReadResult> {
@@ -560,6 +578,27 @@ export class RunExecution {
       }
     }
     this.staged.clear();
+  }
+
+  /**
+   * A suspended run waits in its safe state (a recipe's valves closed, not held open for as long
+   * as the alarm lasts); the step it was in is re-done from its checkpoint when it resumes. The
+   * writes stay registered for the run's end; one that fails now is only warned about.
+   */
+  private async holdInSafeState(): Promise<void> {
+    for (const [target, value] of this.finalWrites) {
+      try {
+        const { instrument, signal } = this.resolve(target);
+        await instrument.write(signal, value, { wait: true });
+      } catch (error) {
+        const failure = toBenchtopError(error);
+        this.deps.warn(
+          'safe_state',
+          `could not write ${target} = ${String(value)} for the safe state while suspended (${failure.message})`,
+          { target, value },
+        );
+      }
+    }
   }
 
   /**

@@ -2,6 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { ProcessConfig } from '../../config/schema.ts';
 import type { SignalValue } from '../../core/device.ts';
 import { BenchtopError, isBenchtopError } from '../../core/errors.ts';
+import { parseCondition } from '../conditions.ts';
 import type { DeviceCatalog } from '../device-catalog.ts';
 import {
   checkpoint,
@@ -10,6 +11,7 @@ import {
   openRun,
   type PlanGenerator,
   type ReadResult,
+  type ReadUntilResult,
   set,
   sleep,
   triggerAndRead,
@@ -17,11 +19,9 @@ import {
 import type { ArgProblem, PlanDefinition, PlanSize } from '../plan-definition.ts';
 import { ProcessMap, recipeProblems } from '../recipes/recipe-check.ts';
 import {
-  conditionHolds,
   countCycles,
   countSteps,
   type Precondition,
-  parseCondition,
   type Recipe,
   type RecipeStep,
 } from '../recipes/recipe-model.ts';
@@ -174,25 +174,22 @@ export function* recipeRun(deps: RecipePlanDeps, args: RecipeArgs): PlanGenerato
   /**
    * Open, confirm open, hold, close: the valve is never left open behind the step. The hold
    * counts from the first feedback reading after the command (reading timestamps), so the time
-   * spent confirming is part of the pulse, not added to it.
+   * spent confirming is part of the pulse, not added to it. Confirming is one `read_until`, so a
+   * pulse re-done after a suspension times its hold from its own readings.
    */
   function* pulse(valveName: string, seconds: number): PlanGenerator {
     const valve = map.valve(valveName)!;
     yield set(valve.signal, true);
     let remaining = seconds;
     if (valve.feedback) {
-      const polls = Math.max(1, Math.ceil(deps.process.feedback_timeout_ms / 1000 / FEEDBACK_POLL_S));
-      let open = false;
-      let firstAt: number | null = null;
-      for (let i = 0; i < polls && !open; i++) {
-        const r = (yield { command: 'read', targets: [valve.feedback] }) as ReadResult;
-        const reading = r[valve.feedback];
-        firstAt ??= reading?.timestamp ?? null;
-        open = reading?.value === true;
-        if (open && firstAt !== null && reading) remaining = seconds - (reading.timestamp - firstAt) / 1000;
-        if (!open) yield sleep(FEEDBACK_POLL_S);
-      }
-      if (!open) {
+      const confirmed = (yield {
+        command: 'read_until',
+        target: valve.feedback,
+        until: { op: '==', value: true },
+        timeout_s: deps.process.feedback_timeout_ms / 1000,
+        poll_s: FEEDBACK_POLL_S,
+      }) as ReadUntilResult;
+      if (!confirmed.held) {
         yield set(valve.signal, false);
         let why = '';
         if (valve.interlock) {
@@ -205,42 +202,66 @@ export function* recipeRun(deps: RecipePlanDeps, args: RecipeArgs): PlanGenerato
           { valve: valveName, signal: valve.signal, feedback: valve.feedback, interlock: why !== '' },
         );
       }
+      remaining = seconds - (confirmed.at - confirmed.first_at) / 1000;
     }
     if (remaining > 0) yield sleep(remaining);
     yield set(valve.signal, false);
   }
 
+  /**
+   * A ramp moves the setpoint from its present value at `rampRate` units per second, one step
+   * a second: each step is written when the ramp has got there (never ahead of the rate), and
+   * the target when the whole distance has taken |target - present| / rate seconds.
+   */
   function* setParameter(signal: string, value: SignalValue, rampRate: number | undefined): PlanGenerator {
     if (rampRate !== undefined && typeof value === 'number') {
       const r = (yield { command: 'read', targets: [signal] }) as ReadResult;
-      let present = Number(r[signal]?.value);
-      if (Number.isFinite(present)) {
-        while (Math.abs(value - present) > rampRate * RAMP_STEP_S) {
-          present += Math.sign(value - present) * rampRate * RAMP_STEP_S;
-          yield set(signal, present);
-          yield sleep(RAMP_STEP_S * scale);
-        }
+      const start = r[signal]?.value;
+      // Not Number(): a missing value would be 0 and the ramp would start there.
+      if (typeof start !== 'number' || !Number.isFinite(start)) {
+        throw new BenchtopError(
+          'VALUE_INVALID',
+          `cannot ramp ${signal}: its present value is ${JSON.stringify(start)}, not a number to ramp from`,
+          { signal, value: start },
+        );
       }
+      const direction = Math.sign(value - start);
+      const rampS = Math.abs(value - start) / rampRate;
+      let elapsedS = 0;
+      for (let k = 1; k * RAMP_STEP_S < rampS; k++) {
+        yield sleep(RAMP_STEP_S * scale);
+        elapsedS = k * RAMP_STEP_S;
+        // From the start each time, so rounding does not add up over a long ramp.
+        yield set(signal, start + direction * rampRate * elapsedS);
+        // Each step reached is a checkpoint: a suspension re-does only the step after it (not
+        // the ramp from its start, which would drop the setpoint back), and a pause holds the
+        // setpoint where the ramp has got to.
+        yield checkpoint();
+      }
+      yield sleep((rampS - elapsedS) * scale);
     }
     yield set(signal, value);
   }
 
-  /** Physical conditions are not scaled: the chamber heats as fast as it heats. */
+  /**
+   * Physical conditions are not scaled: the chamber heats as fast as it heats. The timeout is
+   * the engine's time (slow reads do not stretch it; a suspension does not use it up).
+   */
   function* waitUntil(until: string, timeoutS: number): PlanGenerator {
     const condition = parseCondition(until)!;
     const signal = map.signal(condition.signal)!;
-    const polls = Math.max(1, Math.ceil(timeoutS / WAIT_POLL_S));
-    let last: unknown;
-    for (let i = 0; i <= polls; i++) {
-      const r = (yield { command: 'read', targets: [signal] }) as ReadResult;
-      last = r[signal]?.value;
-      if (conditionHolds({ ...condition }, last)) return;
-      if (i < polls) yield sleep(WAIT_POLL_S);
-    }
+    const r = (yield {
+      command: 'read_until',
+      target: signal,
+      until: { op: condition.op, value: condition.value },
+      timeout_s: timeoutS,
+      poll_s: WAIT_POLL_S,
+    }) as ReadUntilResult;
+    if (r.held) return;
     throw new BenchtopError(
       'WAIT_TIMEOUT',
-      `wait "${until}" did not hold within ${timeoutS} s (${signal} is ${JSON.stringify(last)})`,
-      { until, signal, last, timeout_s: timeoutS },
+      `wait "${until}" did not hold within ${timeoutS} s (${signal} is ${JSON.stringify(r.value)})`,
+      { until, signal, last: r.value, timeout_s: timeoutS },
     );
   }
 }

@@ -1,8 +1,11 @@
 import type { ProcessConfig } from '../../config/schema.ts';
+import type { SignalValue } from '../../core/device.ts';
 import { BenchtopError } from '../../core/errors.ts';
+import { checkWrite } from '../../core/signal-validation.ts';
+import { parseCondition } from '../conditions.ts';
 import type { DeviceCatalog } from '../device-catalog.ts';
 import type { ArgProblem } from '../plan-definition.ts';
-import { everyStep, parseCondition, type Recipe, recipeStructureProblems } from './recipe-model.ts';
+import { everyStep, type Recipe, recipeStructureProblems } from './recipe-model.ts';
 
 /** A recipe name (valve, gas, parameter) resolved to the signals `[process]` maps it to. */
 export interface ResolvedValve {
@@ -56,7 +59,13 @@ export class ProcessMap {
  */
 export function recipeProblems(recipe: Recipe, map: ProcessMap, devices?: DeviceCatalog): ArgProblem[] {
   const problems: ArgProblem[] = [];
-  const checkSignal = (name: string, path: string, use: 'read' | 'write') => {
+  /** `written`: the value a write puts there (and where the recipe says it), checked against the point. */
+  const checkSignal = (
+    name: string,
+    path: string,
+    use: 'read' | 'write',
+    written?: { value: SignalValue; path: string },
+  ) => {
     const signal = map.signal(name);
     if (!signal) {
       const known = Object.keys(map.config.parameters);
@@ -73,6 +82,14 @@ export function recipeProblems(recipe: Recipe, map: ProcessMap, devices?: Device
       problems.push({ path, message: `${signal} cannot be written` });
     else if (use === 'read' && !entry.desc.readable)
       problems.push({ path, message: `${signal} cannot be read` });
+    else if (written) {
+      // Refused here rather than by the write halfway through the recipe.
+      try {
+        checkWrite(entry.instrument, entry.desc, written.value);
+      } catch (error) {
+        problems.push({ path: written.path, message: (error as Error).message });
+      }
+    }
   };
   const checkValve = (name: string, path: string) => {
     const valve = map.valve(name);
@@ -118,14 +135,27 @@ export function recipeProblems(recipe: Recipe, map: ProcessMap, devices?: Device
               path: `${path}/flow_sccm`,
               message: `gas ${gas.name} has no flow_signal in [process.gases]`,
             });
-          else checkSignal(gas.flow_signal, `${path}/flow_sccm`, 'write');
+          else
+            checkSignal(gas.flow_signal, `${path}/flow_sccm`, 'write', {
+              value: step.flow_sccm,
+              path: `${path}/flow_sccm`,
+            });
         }
         break;
       }
       case 'set':
-        checkSignal(step.signal, `${path}/signal`, 'write');
+        checkSignal(step.signal, `${path}/signal`, 'write', { value: step.value, path: `${path}/value` });
         if (step.ramp_rate !== undefined && typeof step.value !== 'number')
           problems.push({ path: `${path}/ramp_rate`, message: 'only a number can be ramped' });
+        else if (step.ramp_rate !== undefined) {
+          const signal = map.signal(step.signal);
+          const entry = signal ? devices?.signal(signal) : undefined;
+          if (entry && !entry.desc.readable)
+            problems.push({
+              path: `${path}/ramp_rate`,
+              message: `${signal} cannot be read, and a ramp starts from its present value`,
+            });
+        }
         break;
       case 'wait': {
         const condition = parseCondition(step.until);

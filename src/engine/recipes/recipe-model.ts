@@ -1,4 +1,4 @@
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseToml } from 'smol-toml';
 import { BenchtopError } from '../../core/errors.ts';
@@ -74,26 +74,18 @@ export interface LoopStep {
 }
 export type RecipeStep = ValveStep | PurgeStep | SetStep | WaitStep | LoopStep;
 
-/** A step; a loop holds steps (loops nest). */
-const StepSchema = Type.Recursive(
-  (Step) =>
-    Type.Union([
-      ValveStep,
-      PurgeStep,
-      SetStep,
-      WaitStep,
-      Type.Object(
-        {
-          type: Type.Literal('loop'),
-          name: Type.Optional(Type.String()),
-          count: Type.Integer({ minimum: 1, description: 'Iterations' }),
-          steps: Type.Array(Step, { minItems: 1 }),
-        },
-        { additionalProperties: false },
-      ),
-    ]),
-  { $id: 'RecipeStep' },
+/** A loop with its steps unchecked: each is checked against the schema its own `type` names. */
+const LoopShape = Type.Object(
+  {
+    type: Type.Literal('loop'),
+    name: Type.Optional(Type.String()),
+    count: Type.Integer({ minimum: 1, description: 'Iterations' }),
+    steps: Type.Array(Type.Unknown(), { minItems: 1, description: 'Steps; loops nest' }),
+  },
+  { additionalProperties: false },
 );
+
+const STEP_SCHEMAS = { valve: ValveStep, purge: PurgeStep, set: SetStep, wait: WaitStep, loop: LoopShape };
 
 export const Precondition = Type.Object(
   {
@@ -107,6 +99,7 @@ export const Precondition = Type.Object(
 );
 export type Precondition = Static<typeof Precondition>;
 
+/** The recipe's own fields; its steps are checked one by one (`recipeStructureProblems`). */
 export const RecipeSchema = Type.Object(
   {
     name: Type.String({
@@ -116,7 +109,7 @@ export const RecipeSchema = Type.Object(
     description: Type.Optional(Type.String()),
     growth_per_cycle_nm: Type.Number({ minimum: 0, default: 0, description: 'For the thickness estimate' }),
     preconditions: Type.Array(Precondition, { default: [] }),
-    steps: Type.Array(StepSchema, { minItems: 1 }),
+    steps: Type.Array(Type.Unknown(), { minItems: 1, description: 'valve, purge, set, wait or loop steps' }),
   },
   { additionalProperties: false },
 );
@@ -142,25 +135,64 @@ export function parseRecipeText(text: string, format: 'toml' | 'json' | 'auto' =
   }
 }
 
-/** Checks a parsed recipe against the schema; every problem with its JSON pointer. */
+/**
+ * Checks a parsed recipe against the schema; every problem with its JSON pointer. Each step is
+ * checked against the schema of the `type` it names, so a problem is reported where it is
+ * (`/steps/1/steps/0/duration_ms`), not as a step that matches none of the kinds.
+ */
 export function recipeStructureProblems(value: unknown): { recipe: Recipe | null; problems: ArgProblem[] } {
   const withDefaults = Value.Default(RecipeSchema, structuredClone(value));
-  const problems: ArgProblem[] = [];
-  for (const error of Value.Errors(RecipeSchema, withDefaults)) {
-    // A union reports each alternative; the step's own `type` says which one was meant.
-    problems.push({ path: error.path, message: `${error.message}; got ${JSON.stringify(error.value)}` });
-  }
+  const problems = schemaProblems(RecipeSchema, withDefaults, '');
+  const steps = (withDefaults as { steps?: unknown } | null)?.steps;
+  if (Array.isArray(steps)) problems.push(...stepsProblems(steps, '/steps'));
   return problems.length === 0
     ? { recipe: withDefaults as Recipe, problems }
-    : { recipe: null, problems: dedupe(problems) };
+    : { recipe: null, problems: firstPerPath(problems) };
 }
 
-function dedupe(problems: ArgProblem[]): ArgProblem[] {
+function stepsProblems(steps: unknown[], path: string): ArgProblem[] {
+  const problems: ArgProblem[] = [];
+  for (const [i, step] of steps.entries()) {
+    const at = `${path}/${i}`;
+    const type = (step as { type?: unknown } | null)?.type;
+    const schema =
+      typeof type === 'string' && Object.hasOwn(STEP_SCHEMAS, type)
+        ? STEP_SCHEMAS[type as keyof typeof STEP_SCHEMAS]
+        : undefined;
+    const kinds = Object.keys(STEP_SCHEMAS).join(', ');
+    if (typeof step !== 'object' || step === null || Array.isArray(step)) {
+      problems.push({ path: at, message: `a step is a table with a type; got ${JSON.stringify(step)}` });
+    } else if (!schema) {
+      problems.push({
+        path: `${at}/type`,
+        message:
+          type === undefined
+            ? `a step needs a type (${kinds})`
+            : `must be one of ${kinds}; got ${JSON.stringify(type)}`,
+      });
+    } else {
+      problems.push(...schemaProblems(schema, step, at));
+      const inner = (step as { steps?: unknown }).steps;
+      if (type === 'loop' && Array.isArray(inner)) problems.push(...stepsProblems(inner, `${at}/steps`));
+    }
+  }
+  return problems;
+}
+
+function schemaProblems(schema: TSchema, value: unknown, path: string): ArgProblem[] {
+  return [...Value.Errors(schema, value)].map((error) => ({
+    path: `${path}${error.path}`,
+    message:
+      error.value === undefined ? error.message : `${error.message}; got ${JSON.stringify(error.value)}`,
+  }));
+}
+
+/** A missing property is also "expected a string": the first problem at a path says it best. */
+function firstPerPath(problems: ArgProblem[]): ArgProblem[] {
   const seen = new Set<string>();
   return problems.filter((p) => {
-    const key = `${p.path}:${p.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
+    if (seen.has(p.path)) return false;
+    seen.add(p.path);
     return true;
   });
 }
@@ -183,45 +215,5 @@ export function* everyStep(steps: RecipeStep[], path = '/steps'): Generator<[Rec
   for (const [i, step] of steps.entries()) {
     yield [step, `${path}/${i}`];
     if (step.type === 'loop') yield* everyStep(step.steps, `${path}/${i}/steps`);
-  }
-}
-
-export type Comparison = '<' | '<=' | '>' | '>=' | '==' | '!=';
-export interface Condition {
-  signal: string;
-  op: Comparison;
-  value: number | boolean;
-}
-
-/** `"chamber_temperature >= 195"` → its parts; null when it is not a condition. */
-export function parseCondition(text: string): Condition | null {
-  const m = /^\s*([A-Za-z][A-Za-z0-9_.-]*)\s*(<=|>=|==|!=|<|>)\s*(\S+)\s*$/.exec(text);
-  if (!m) return null;
-  const raw = m[3]!;
-  const value = raw === 'true' ? true : raw === 'false' ? false : Number(raw);
-  if (typeof value === 'number' && !Number.isFinite(value)) return null;
-  return { signal: m[1]!, op: m[2] as Comparison, value };
-}
-
-export function conditionHolds(condition: Condition, actual: unknown): boolean {
-  const { op, value } = condition;
-  if (typeof value === 'boolean' || typeof actual === 'boolean') {
-    const same = actual === value || (typeof actual === 'number' && actual !== 0) === value;
-    return op === '==' ? same : op === '!=' ? !same : false;
-  }
-  if (typeof actual !== 'number') return false;
-  switch (op) {
-    case '<':
-      return actual < value;
-    case '<=':
-      return actual <= value;
-    case '>':
-      return actual > value;
-    case '>=':
-      return actual >= value;
-    case '==':
-      return actual === value;
-    case '!=':
-      return actual !== value;
   }
 }
