@@ -110,7 +110,7 @@ function checkIpServers(ips: string[]): BusTlsOptions['checkServerIdentity'] {
 }
 
 /** TLS options from `[bus]`: wanted when a file is set or a server is tls://. */
-function busTlsOptions(bus: BusConfig): BusTlsOptions | undefined {
+export function busTlsOptions(bus: BusConfig): BusTlsOptions | undefined {
   const servers = busServers(bus);
   const tlsUrl = servers.some((s) => s.scheme === 'tls');
   if (Boolean(bus.tls_cert_file) !== Boolean(bus.tls_key_file))

@@ -130,17 +130,13 @@ describe('NATS over TLS (real nats-server, throwaway CA)', { skip, timeout: 120_
     );
   });
 
-  it('an agent configured with [bus] tls_* files joins the site over mutual TLS', async () => {
-    const agent = startSiteProcess(
-      'agent',
-      join(pki.dir, 'agent.toml'),
-      `
+  const agentToml = (url: string) => `
 [application]
 name = "tlsagent"
 [agent]
 id = "tlsagent"
 [bus]
-url = "${mutualTls.url}"
+url = "${url}"
 tls_ca_file = "${pki.caFile}"
 tls_cert_file = "${pki.clientCert}"
 tls_key_file = "${pki.clientKey}"
@@ -152,13 +148,46 @@ output_dir = "${join(pki.dir, 'agent-data')}"
 id = "meter"
 type = "Newport1830C"
 config = { serial_port = "/dev/ttyUSB2" }
-`,
-    );
+`;
+
+  it('an agent configured with [bus] tls_* files joins the site over mutual TLS', async () => {
+    const agent = startSiteProcess('agent', join(pki.dir, 'agent.toml'), agentToml(mutualTls.url));
     try {
       await agent.waitFor(/joined site/);
     } finally {
       agent.child.kill('SIGKILL');
       await agent.exited;
+    }
+  });
+
+  it('a joined agent logs why it cannot reconnect when the server comes back with a certificate it does not trust', async () => {
+    writeFileSync(
+      join(pki.dir, 'impostor.conf'),
+      `tls { cert_file: "${pki.impostorCert}", key_file: "${pki.impostorKey}", ca_file: "${pki.caFile}", verify: true }\n`,
+    );
+    const impostor = new PrivateNatsServer(['-c', join(pki.dir, 'impostor.conf')]);
+    const agent = startSiteProcess('agent', join(pki.dir, 'rotated.toml'), agentToml(mutualTls.url));
+    try {
+      await agent.waitFor(/joined site/);
+      await mutualTls.stop();
+      impostor.port = mutualTls.port;
+      await impostor.start();
+      const why = await agent.waitFor(/still retrying/);
+      assert.equal(why.level, 'error');
+      assert.match(
+        String(why.msg),
+        escaped(
+          `TLS with the NATS server at ${mutualTls.url} failed for agent:tlsagent: the server's certificate is not signed by the CA in [bus] tls_ca_file (${pki.caFile})`,
+        ),
+      );
+      await impostor.stop();
+      await mutualTls.start();
+      await agent.waitFor(/NATS server back: sending a fresh birth/);
+    } finally {
+      agent.child.kill('SIGKILL');
+      await agent.exited;
+      await impostor.dispose();
+      if (!mutualTls.running) await mutualTls.start();
     }
   });
 });

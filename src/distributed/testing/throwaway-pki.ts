@@ -17,6 +17,9 @@ export interface ThrowawayPki {
   serverKey: string;
   clientCert: string;
   clientKey: string;
+  /** A server certificate for 127.0.0.1 signed by the other CA: a server the client must not trust. */
+  impostorCert: string;
+  impostorKey: string;
   /** A client certificate signed by the other CA. */
   strangerCert: string;
   strangerKey: string;
@@ -79,6 +82,7 @@ export async function makeThrowawayPki(): Promise<ThrowawayPki> {
     issue('server', 'test-ca', 'IP:127.0.0.1'),
     issue('client', 'test-ca'),
     issue('stranger', 'other-ca'),
+    issue('impostor', 'other-ca', 'IP:127.0.0.1'),
   ]);
   return {
     dir,
@@ -88,6 +92,8 @@ export async function makeThrowawayPki(): Promise<ThrowawayPki> {
     serverKey: at('server.key'),
     clientCert: at('client.pem'),
     clientKey: at('client.key'),
+    impostorCert: at('impostor.pem'),
+    impostorKey: at('impostor.key'),
     strangerCert: at('stranger.pem'),
     strangerKey: at('stranger.key'),
     dispose: () => rmSync(dir, { recursive: true, force: true }),
