@@ -522,11 +522,26 @@ export const ConfigSchema = Type.Object(
         password: Type.Optional(
           Type.String({ secret: true, description: 'Prefer environment interpolation to a literal' }),
         ),
-        nkey_seed_file: Type.Optional(Type.String({ description: 'File holding an NKey user seed (SU…)' })),
-        creds_file: Type.Optional(Type.String({ description: 'A .creds file (JWT + NKey seed)' })),
-        tls_ca_file: Type.Optional(Type.String()),
-        tls_cert_file: Type.Optional(Type.String()),
-        tls_key_file: Type.Optional(Type.String()),
+        nkey_seed_file: Type.Optional(
+          Type.String({ description: 'File holding an NKey user seed (SU…); not with creds_file' }),
+        ),
+        creds_file: Type.Optional(
+          Type.String({
+            description: 'A .creds file (user JWT + NKey seed, as nsc writes it); not with nkey_seed_file',
+          }),
+        ),
+        tls_ca_file: Type.Optional(
+          Type.String({
+            description:
+              "PEM file of the CA that signed the NATS server's certificate (default: the system's CAs); setting it, a client certificate or a tls:// url makes TLS required",
+          }),
+        ),
+        tls_cert_file: Type.Optional(
+          Type.String({
+            description: 'PEM client certificate, for a server that verifies clients; with tls_key_file',
+          }),
+        ),
+        tls_key_file: Type.Optional(Type.String({ description: "tls_cert_file's private key (PEM)" })),
         request_timeout_ms: Type.Integer({
           minimum: 50,
           default: 5_000,

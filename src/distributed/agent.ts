@@ -13,6 +13,7 @@ import { frameSourceOf } from '../engine/frame-source.ts';
 import { type AcquisitionEnded, AgentAcquisitions } from './agent-frames.ts';
 import { openBuckets, type SiteBuckets } from './buckets.ts';
 import { connectBus } from './bus-connection.ts';
+import { logBusRefusals } from './bus-refusals.ts';
 import { CommandCache } from './command-cache.ts';
 import { LeaseView } from './lease-view.ts';
 import { claimInstrument } from './liveness.ts';
@@ -168,6 +169,7 @@ export class Agent {
     );
     this.scheduleHeartbeat();
     void this.watchStatus(nc);
+    void logBusRefusals(nc, this.deps.config.bus, `agent:${this.agentId}`, this.log);
     this.log.info(
       { epoch: this.epoch, instruments: this.birth?.instruments, url: this.deps.config.bus.url },
       `agent ${this.agentId} joined site ${this.site}`,

@@ -14,6 +14,7 @@ import type { Logger } from '../core/logger.ts';
 import type { AcquisitionEnded } from './agent-frames.ts';
 import { openBuckets, type SiteBuckets } from './buckets.ts';
 import { connectBus } from './bus-connection.ts';
+import { logBusRefusals } from './bus-refusals.ts';
 import { ControlLeases, describeHolder, LeaseRecord, leaseTtlMs } from './control-lease.ts';
 import {
   AgentBirth,
@@ -106,6 +107,7 @@ export class RemoteDirectory implements InstrumentDirectory {
   async start(): Promise<void> {
     const nc = await connectBus(this.deps.config.bus, `hub:${this.deps.hubId}`);
     this.nc = nc;
+    void logBusRefusals(nc, this.deps.config.bus, `hub:${this.deps.hubId}`, this.log);
     const site = this.deps.config.agent.site;
     this.buckets = await openBuckets(nc, site);
     this.leases = new ControlLeases({

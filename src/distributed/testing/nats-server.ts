@@ -12,10 +12,17 @@ export class PrivateNatsServer {
   private child: ChildProcess | null = null;
   port = 0;
   private readonly extraArgs: string[];
+  /** What this run of the server has logged, and who waits for a line in it. */
+  private log = '';
+  private readonly logWaiters: { pattern: RegExp; times: number; resolve: () => void }[] = [];
 
   constructor(extraArgs: string[] = []) {
     this.storeDir = mkdtempSync(join(tmpdir(), 'benchtop-nats-'));
     this.extraArgs = extraArgs;
+  }
+
+  get running(): boolean {
+    return this.child !== null && this.child.exitCode === null;
   }
 
   get url(): string {
@@ -30,10 +37,12 @@ export class PrivateNatsServer {
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.child = child;
-    let log = '';
+    this.log = '';
     await new Promise<void>((resolve, reject) => {
       const onData = (chunk: Buffer) => {
-        log += chunk.toString();
+        this.log += chunk.toString();
+        this.wakeLogWaiters();
+        const log = this.log;
         const m = /Listening for client connections on [\d.]+:(\d+)/.exec(log);
         if (m && /Server is ready/.test(log)) {
           this.port = Number(m[1]);
@@ -43,8 +52,25 @@ export class PrivateNatsServer {
       child.stderr!.on('data', onData);
       child.stdout!.on('data', onData);
       child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`nats-server exited with ${code}:\n${log}`)));
+      child.once('exit', (code) => reject(new Error(`nats-server exited with ${code}:\n${this.log}`)));
     });
+  }
+
+  /** Resolves once this run of the server has logged a line matching `pattern` `times` times. */
+  waitForLog(pattern: RegExp, times = 1): Promise<void> {
+    return new Promise((resolve) => {
+      this.logWaiters.push({ pattern, times, resolve });
+      this.wakeLogWaiters();
+    });
+  }
+
+  private wakeLogWaiters(): void {
+    for (const w of [...this.logWaiters]) {
+      const seen = this.log.split('\n').filter((line) => w.pattern.test(line)).length;
+      if (seen < w.times) continue;
+      this.logWaiters.splice(this.logWaiters.indexOf(w), 1);
+      w.resolve();
+    }
   }
 
   async stop(): Promise<void> {
