@@ -22,6 +22,11 @@ export interface CompressReply {
   busyMs: number;
 }
 
+/** A thread's first message: it is running, with its nice value set (thread-nice.ts). */
+export interface CompressorStarted {
+  started: true;
+}
+
 export interface CompressedChunk {
   /** The caller's sequence number: results come back in submission order. */
   seq: number;
@@ -82,6 +87,11 @@ export class ChunkCompressorPool {
   private compressedBytes = 0;
   private busyMs = 0;
   private failed = false;
+  /**
+   * Every thread is running with its nice value set (or has failed): what a flush waits for, so
+   * no thread is left at the writer's raised value afterwards.
+   */
+  readonly started: Promise<void>;
 
   constructor(options: ChunkCompressorPoolOptions) {
     if (!Number.isInteger(options.capacity) || options.capacity <= 0) {
@@ -95,16 +105,27 @@ export class ChunkCompressorPool {
     }
     this.options = options;
     const threads = options.threads ?? Math.max(1, Math.min(2, availableParallelism()));
+    const starts: Promise<void>[] = [];
     for (let i = 0; i < threads; i++) {
       const worker = new Worker(new URL('./chunk-compressor-worker.ts', import.meta.url), {
         workerData: { threadNice: options.threadNice ?? null },
       });
-      worker.on('message', (reply: CompressReply) => this.onReply(reply));
-      worker.on('error', (err) => this.fail(err));
+      let started = () => {};
+      starts.push(new Promise<void>((resolve) => (started = resolve)));
+      worker.on('message', (reply: CompressReply | CompressorStarted) => {
+        if ('started' in reply) started();
+        else this.onReply(reply);
+      });
+      worker.on('error', (err) => {
+        started();
+        this.fail(err);
+      });
+      worker.once('exit', () => started());
       worker.unref();
       this.workers.push(worker);
       this.inFlight.push(0);
     }
+    this.started = Promise.all(starts).then(() => {});
   }
 
   get queued(): number {

@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { type ChunkScratch, compressChunk } from './chunk-codecs.ts';
-import type { CompressReply, CompressRequest } from './chunk-compressor-pool.ts';
+import type { CompressorStarted, CompressReply, CompressRequest } from './chunk-compressor-pool.ts';
 import { applyThreadNice } from './thread-nice.ts';
 
 const port = parentPort;
@@ -14,6 +14,7 @@ if (!port) throw new Error('chunk-compressor-worker.ts runs as a worker thread (
 // The process's nice value, set back: this thread inherited the writer thread's raised one.
 const { threadNice } = (workerData ?? {}) as { threadNice: number | null };
 if (threadNice != null) applyThreadNice(threadNice);
+port.postMessage({ started: true } satisfies CompressorStarted);
 
 /** This thread's reusable buffers (see ChunkScratch): results that are views of them are copied. */
 const scratch: ChunkScratch = {};

@@ -98,8 +98,16 @@ export class CompressedFrameStore {
     return new Promise((resolve) => this.roomWaiters.push(resolve));
   }
 
-  /** Resolves once every submitted chunk is written (or the compressor failed). */
+  /**
+   * Resolves once every submitted chunk is written (or the compressor failed), and every
+   * compressor thread has started (its nice value set back from the writer thread's).
+   */
   drain(): Promise<void> {
+    const started = this.pool?.started;
+    return started ? started.then(() => this.written()) : this.written();
+  }
+
+  private written(): Promise<void> {
     if (this.failed || this.pending.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.drained.push(resolve));
   }
