@@ -111,7 +111,11 @@ export class ChunkCompressorPool {
         workerData: { threadNice: options.threadNice ?? null },
       });
       let started = () => {};
-      starts.push(new Promise<void>((resolve) => (started = resolve)));
+      starts.push(
+        new Promise<void>((resolve) => {
+          started = resolve;
+        }),
+      );
       worker.on('message', (reply: CompressReply | CompressorStarted) => {
         if ('started' in reply) started();
         else this.onReply(reply);
