@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ManualClock } from '../core/clock.ts';
+import { outageRelay } from '../storage/postgres/testing/outage-relay.ts';
 import {
   createThrowawayDatabase,
   postgresUnavailable,
@@ -120,7 +120,7 @@ describe('a simulated shift through the tracker', () => {
     async () => {
       db = await createThrowawayDatabase('benchtop_simshift_test');
       const direct = new URL(db.url);
-      const relay = await outageRelay(Number(direct.port || 5432));
+      const relay = await outageRelay({ host: '127.0.0.1', port: Number(direct.port || 5432) });
       const relayed = new URL(db.url);
       relayed.port = String(relay.port);
       const store = await PostgresLineStore.open({
@@ -167,39 +167,3 @@ describe('a simulated shift through the tracker', () => {
     },
   );
 });
-
-/** A TCP relay to the local PostgreSQL that can refuse and cut every connection, then come back. */
-async function outageRelay(targetPort: number) {
-  let down = false;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    if (down) {
-      client.destroy();
-      return;
-    }
-    const upstream = new Socket();
-    sockets.add(client).add(upstream);
-    const forget = () => {
-      sockets.delete(client);
-      sockets.delete(upstream);
-      client.destroy();
-      upstream.destroy();
-    };
-    upstream.connect(targetPort, '127.0.0.1');
-    client.pipe(upstream).pipe(client);
-    client.on('error', forget).on('close', forget);
-    upstream.on('error', forget).on('close', forget);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as { port: number }).port,
-    takeDown() {
-      down = true;
-      for (const s of sockets) s.destroy();
-    },
-    bringBack() {
-      down = false;
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
