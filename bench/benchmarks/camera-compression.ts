@@ -38,6 +38,8 @@ interface Outcome {
   disk_busy?: number;
   limiting_stage?: string;
   dropped?: number;
+  /** The LZ4 implementation Benchtop's threads used (docs/decisions/0025-liblz4-through-koffi.md). */
+  lz4?: string;
 }
 
 /** Why h5py cannot write with this filter here, or null. */
@@ -71,6 +73,7 @@ export const cameraCompressionBenchmark: Benchmark = {
       for (const codec of CODECS) {
         const ratios: Record<string, number[]> = { benchtop: [], h5py: [] };
         const stages: string[] = [];
+        const lz4Used = new Set<string>();
         const perCpu: Record<string, number[]> = { benchtop: [], h5py: [] };
         const contender = (name: 'benchtop' | 'h5py', run: () => Promise<Outcome>) => ({
           name,
@@ -83,6 +86,7 @@ export const cameraCompressionBenchmark: Benchmark = {
                 `${outcome.limiting_stage} (compressor busy ${(outcome.busy ?? 0).toFixed(2)}, disk ${(outcome.disk_busy ?? 0).toFixed(2)})`,
               );
             }
+            if (outcome.lz4) lz4Used.add(outcome.lz4);
             ratios[name]!.push(outcome.ratio);
             perCpu[name]!.push(outcome.mb_per_cpu_s);
             return outcome.mb_per_s;
@@ -136,6 +140,7 @@ export const cameraCompressionBenchmark: Benchmark = {
             : 'needs a bitshuffle/zstd HDF5 plugin Debian does not package (hdf5plugin from PyPI)',
           "Benchtop side: Hdf5RunWriter end to end, frames in the run's frames file (docs/decisions/0012-compressed-frame-chunks.md)",
           `limiting stage per round: ${stages.join('; ') || 'n/a'}`,
+          ...(lz4Used.size > 0 ? [`Benchtop's LZ4: ${[...lz4Used].join(', ')}`] : []),
         ];
         // "≥ 2× h5py with the same filter and level": h5py's LZ4 has only level 0.
         const targets: Parameters<typeof makeResult>[0]['targets'] =

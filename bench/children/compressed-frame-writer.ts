@@ -18,6 +18,7 @@ import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, rmSync } fro
 import { join } from 'node:path';
 import type { EventDescriptor, RunStart } from '../../src/core/documents.ts';
 import { Hdf5RunWriter } from '../../src/storage/hdf5/hdf5-run-writer.ts';
+import { lz4Implementation } from '../../src/storage/hdf5/lz4-block.ts';
 import type { CameraCompression } from '../../src/storage/hdf5/worker-protocol.ts';
 
 const [framesFile, dir, framesArg, codec, levelArg] = process.argv.slice(2) as string[];
@@ -157,5 +158,6 @@ console.log(
     direct_bytes: stats.bytesWrittenDirect,
     threads: c.threads,
     files: stored,
+    lz4: codec!.includes('lz4') ? lz4Implementation() : undefined,
   }),
 );

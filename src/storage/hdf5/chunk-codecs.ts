@@ -1,6 +1,6 @@
 import { constants, deflateSync, zstdCompressSync } from 'node:zlib';
 import { bitTranspose, LITTLE_ENDIAN } from './bit-transpose.ts';
-import { compressLz4Block } from './lz4-block.ts';
+import { compressLz4BlockInto, lz4Bound } from './lz4-block.ts';
 import { simdByteShuffle2 } from './simd-byte-shuffle.ts';
 
 /**
@@ -78,6 +78,8 @@ export function filterPipeline(codec: FrameCodec, level: number, elementSize: nu
 export interface ChunkScratch {
   shuffled?: Uint8Array;
   out?: Uint8Array;
+  /** bitshuffle-lz4's compressed blocks before they are placed. */
+  staged?: Uint8Array;
 }
 
 /**
@@ -144,8 +146,10 @@ export function compressChunk(
 }
 
 /**
- * The HDF5 LZ4 filter's chunk format (see the module comment), written where resultBuffer says;
- * `into` must not overlap `bytes` (blocks stored as is are copied from it).
+ * The HDF5 LZ4 filter's chunk format (see the module comment). Each block is compressed straight
+ * to its place in the result: in `into` while it fits there, else in `scratch.out` (what was
+ * written moves there once, and a block that did not fit is compressed again). `into` must not
+ * overlap `bytes` (blocks stored as is are copied from it).
  */
 export function lz4Filter(
   bytes: Uint8Array,
@@ -153,28 +157,46 @@ export function lz4Filter(
   scratch?: ChunkScratch,
   into?: Uint8Array,
 ): Uint8Array {
+  const blocks = Math.ceil(bytes.byteLength / LZ4_FILTER_BLOCK);
   // A block LZ4 does not shrink is stored as is, so no block is larger than its input.
-  const stored: Uint8Array[] = [];
-  let size = 12;
-  for (let start = 0; start < bytes.byteLength; start += LZ4_FILTER_BLOCK) {
-    const block = bytes.subarray(start, start + LZ4_FILTER_BLOCK);
-    const compressed = skipIncompressible && !worthCompressing(block) ? block : compressLz4Block(block);
-    const kept = compressed.byteLength < block.byteLength ? compressed : block;
-    stored.push(kept);
-    size += 4 + kept.byteLength;
-  }
-  const out = resultBuffer(size, scratch, into);
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  const largest = 12 + 4 * blocks + bytes.byteLength;
+  let inScratch = !(into && into.byteLength >= 12);
+  let out = inScratch || !into ? scratchBuffer(scratch, 'out', largest) : into;
+  let view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   view.setUint32(0, Math.floor(bytes.byteLength / 2 ** 32));
   view.setUint32(4, bytes.byteLength >>> 0);
   view.setUint32(8, LZ4_FILTER_BLOCK);
   let at = 12;
-  for (const block of stored) {
-    view.setUint32(at, block.byteLength);
-    out.set(block, at + 4);
-    at += 4 + block.byteLength;
+  const moveToScratch = () => {
+    if (inScratch) return;
+    const roomier = scratchBuffer(scratch, 'out', largest);
+    roomier.set(out.subarray(0, at));
+    out = roomier;
+    view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+    inScratch = true;
+  };
+  // Room for one byte less than the block: LZ4 reports 0 when it cannot shrink it into that.
+  const compressHere = (block: Uint8Array) =>
+    compressLz4BlockInto(block, out.subarray(at + 4, Math.min(out.byteLength, at + 3 + block.byteLength)));
+  for (let start = 0; start < bytes.byteLength; start += LZ4_FILTER_BLOCK) {
+    const block = bytes.subarray(start, start + LZ4_FILTER_BLOCK);
+    let size = 0;
+    if (!skipIncompressible || worthCompressing(block)) {
+      size = compressHere(block);
+      if (size === 0 && !inScratch && at + 3 + block.byteLength > out.byteLength) {
+        moveToScratch();
+        size = compressHere(block);
+      }
+    }
+    if (size === 0) {
+      if (at + 4 + block.byteLength > out.byteLength) moveToScratch();
+      out.set(block, at + 4);
+      size = block.byteLength;
+    }
+    view.setUint32(at, size);
+    at += 4 + size;
   }
-  return out;
+  return out.subarray(0, at);
 }
 
 /** HDF5's shuffle filter: all first bytes of the elements, then all second bytes, …; a ragged tail as is. */
@@ -222,11 +244,13 @@ export function byteShuffle(
 }
 
 const TRIAL_BYTES = 64 * 1024;
+const trialOut = new Uint8Array((TRIAL_BYTES * 3) / 4);
 
 /** Whether LZ4 shrinks the block's first 64 KiB by at least a quarter (see `lz4`, level 1). */
 function worthCompressing(block: Uint8Array): boolean {
   if (block.byteLength <= 2 * TRIAL_BYTES) return true;
-  return compressLz4Block(block.subarray(0, TRIAL_BYTES)).byteLength * 4 <= TRIAL_BYTES * 3;
+  // Room for three quarters of the trial: LZ4 reports 0 when it does not shrink it that far.
+  return compressLz4BlockInto(block.subarray(0, TRIAL_BYTES), trialOut) > 0;
 }
 
 /**
@@ -246,15 +270,23 @@ export function bitshuffleLz4(
   const lastElements = elements - fullBlocks * blockElements;
   const lastBlockElements = lastElements - (lastElements % 8);
   const tailBytes = chunk.byteLength - (fullBlocks * blockElements + lastBlockElements) * elementSize;
-  const blocks: Uint8Array[] = [];
+  // Blocks are compressed one after another into `scratch.staged`, then placed in the result:
+  // `into` may be `chunk`, whose later blocks are still to be read.
+  const blockSizes: number[] = [];
   let size = 12 + tailBytes;
   const transposed = scratchBuffer(scratch, 'shuffled', blockBytes);
+  const staged = scratchBuffer(scratch, 'staged', (fullBlocks + 1) * lz4Bound(blockBytes));
+  let stagedEnd = 0;
   const compressBlock = (start: number, count: number) => {
     const bytes = count * elementSize;
     bitTranspose(chunk.subarray(start, start + bytes), count, elementSize, transposed, 0);
-    const compressed = compressLz4Block(transposed.subarray(0, bytes));
-    blocks.push(compressed);
-    size += 4 + compressed.byteLength;
+    const compressed = compressLz4BlockInto(
+      transposed.subarray(0, bytes),
+      staged.subarray(stagedEnd, stagedEnd + lz4Bound(bytes)),
+    );
+    blockSizes.push(compressed);
+    stagedEnd += compressed;
+    size += 4 + compressed;
   };
   for (let b = 0; b < fullBlocks; b++) compressBlock(b * blockBytes, blockElements);
   if (lastBlockElements > 0) compressBlock(fullBlocks * blockBytes, lastBlockElements);
@@ -266,10 +298,12 @@ export function bitshuffleLz4(
   let at = 12;
   // When `out` is `chunk` this moves the tail within it (set copies overlapping ranges right).
   out.set(chunk.subarray(chunk.byteLength - tailBytes), size - tailBytes);
-  for (const block of blocks) {
-    view.setUint32(at, block.byteLength);
-    out.set(block, at + 4);
-    at += 4 + block.byteLength;
+  let from = 0;
+  for (const blockSize of blockSizes) {
+    view.setUint32(at, blockSize);
+    out.set(staged.subarray(from, from + blockSize), at + 4);
+    from += blockSize;
+    at += 4 + blockSize;
   }
   return out;
 }
