@@ -22,6 +22,23 @@ function enip(command: number, data: number[]): Buffer {
 }
 
 describe('LengthPrefixedFramer', () => {
+  it('keeps what it needs of a chunk that is lent (a TCP read buffer reused for the next read)', () => {
+    const a = mbap(1, 17, [0x03, 0x00, 0x00, 0x00, 0x0a]);
+    const b = mbap(2, 17, [0x83, 0x02]);
+    const stream = Buffer.concat([a, b]);
+    for (let cut = 1; cut < stream.length; cut++) {
+      const frames: Buffer[] = [];
+      const framer = new LengthPrefixedFramer(mbapFormat, (f) => frames.push(f));
+      const readBuffer = Buffer.alloc(stream.length);
+      for (const part of [stream.subarray(0, cut), stream.subarray(cut)]) {
+        part.copy(readBuffer);
+        framer.push(readBuffer.subarray(0, part.length));
+        readBuffer.fill(0xee); // the socket's next read overwrites it
+      }
+      assert.deepEqual(frames, [a, b], `cut at ${cut}`);
+    }
+  });
+
   it('emits the same MBAP frames wherever the stream is split, including three-way splits', () => {
     const a = mbap(1, 17, [0x03, 0x00, 0x00, 0x00, 0x0a]);
     const b = mbap(2, 17, [0x83, 0x02]);

@@ -42,7 +42,8 @@ export class LengthPrefixedFramer {
   push(chunk: Uint8Array): void {
     if (this.buffered === 0) chunk = this.emitWhole(chunk);
     if (chunk.byteLength === 0) return;
-    this.chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    // A copy: the chunk is lent for this call (ByteTransport.onData), and the partial frame is kept.
+    this.chunks.push(Buffer.from(chunk));
     this.buffered += chunk.byteLength;
     while (this.buffered >= this.format.headerBytes) {
       const head = this.take(this.format.headerBytes, false);

@@ -2,7 +2,15 @@ import { Socket } from 'node:net';
 import { BenchtopError } from '../core/errors.ts';
 import { type ByteTransport, writeAccepted } from './transport.ts';
 
-/** Raw TCP (SCPI port 5025, serial device servers, simulators). */
+/** Bytes one read takes at most; a longer reply arrives over several reads. */
+const READ_BUFFER_BYTES = 64 * 1024;
+
+/**
+ * Raw TCP (SCPI port 5025, serial device servers, simulators). Reads go through the socket's
+ * `onread` buffer, not its readable stream: no Buffer and no stream bookkeeping per read, about
+ * 2 µs of the 13–15 a loopback query costs the client here (docs/decisions/0026-socket-reads-into-one-buffer.md).
+ * So the chunk a receiver gets is lent for the call (ByteTransport.onData).
+ */
 export class TcpTransport implements ByteTransport {
   readonly address: string;
   private readonly host: string;
@@ -12,6 +20,8 @@ export class TcpTransport implements ByteTransport {
   private receiver: (chunk: Uint8Array) => void = () => {};
   private closeListener: (error?: Error) => void = () => {};
   private closedByUs = false;
+  /** Every read of this transport's connections lands here (see `open`). */
+  private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
 
   constructor(host: string, port: number, options: { connectTimeoutMs?: number } = {}) {
     this.host = host;
@@ -26,7 +36,15 @@ export class TcpTransport implements ByteTransport {
 
   open(signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
-      const socket = new Socket();
+      const socket = new Socket({
+        onread: {
+          buffer: this.readBuffer,
+          callback: (bytes: number, buffer: Uint8Array) => {
+            this.receiver(buffer.subarray(0, bytes));
+            return true;
+          },
+        },
+      });
       this.closedByUs = false;
       const fail = (error: Error) => {
         socket.destroy();
@@ -56,7 +74,6 @@ export class TcpTransport implements ByteTransport {
         socket.setNoDelay(true);
         socket.setKeepAlive(true, 10_000);
         this.socket = socket;
-        socket.on('data', (chunk: Buffer) => this.receiver(chunk));
         let reported = false;
         const closed = (error?: Error) => {
           if (reported) return;

@@ -8,7 +8,11 @@ export interface ByteTransport {
   open(signal?: AbortSignal): Promise<void>;
   /** Resolves when the transport took the bytes; `writeAccepted` itself when it took them at once. */
   write(data: Uint8Array): Promise<void>;
-  /** Registers the receiver of incoming bytes (one receiver). */
+  /**
+   * Registers the receiver of incoming bytes (one receiver). The chunk is lent for the call: a
+   * TCP transport reads every chunk into the same buffer, so a receiver that keeps bytes past
+   * its return copies them (the framers do).
+   */
   onData(receiver: (chunk: Uint8Array) => void): void;
   /** Called once when the link closes by itself (peer closed, cable pulled, error). */
   onClose(listener: (error?: Error) => void): void;

@@ -40,6 +40,21 @@ describe('ONC-RPC record marking', () => {
     }
   });
 
+  it('keeps what it needs of a chunk that is lent (a TCP read buffer reused for the next read)', () => {
+    const stream = Buffer.concat([encodeRecord(bytes(1, 2, 3, 4, 5, 6), 4), encodeRecord(bytes(7, 8, 9))]);
+    for (let cut = 1; cut < stream.length; cut++) {
+      const records: Buffer[] = [];
+      const decoder = new RecordDecoder((r) => records.push(Buffer.from(r)));
+      const readBuffer = Buffer.alloc(stream.length);
+      for (const part of [stream.subarray(0, cut), stream.subarray(cut)]) {
+        part.copy(readBuffer);
+        decoder.push(readBuffer.subarray(0, part.length));
+        readBuffer.fill(0xee); // the socket's next read overwrites it
+      }
+      assert.deepEqual(records, [bytes(1, 2, 3, 4, 5, 6), bytes(7, 8, 9)], `cut at ${cut}`);
+    }
+  });
+
   it('emits nothing until the last fragment arrives', () => {
     const records: Buffer[] = [];
     const decoder = new RecordDecoder((r) => records.push(r));

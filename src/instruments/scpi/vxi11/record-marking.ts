@@ -41,6 +41,15 @@ export class RecordDecoder {
       this.pending.length === 0
         ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
         : Buffer.concat([this.pending, chunk]);
+    try {
+      this.decodePending();
+    } finally {
+      // The chunk is lent for this call (ByteTransport.onData): what is kept of it is copied.
+      if (this.pending.length > 0 && this.pending.buffer === chunk.buffer) this.pending = Buffer.from(this.pending);
+    }
+  }
+
+  private decodePending(): void {
     for (;;) {
       if (this.pending.length < 4) return;
       const header = this.pending.readUInt32BE(0);
