@@ -4,6 +4,7 @@
  * same InstrumentManager `benchtop start` uses, from a config pointing at the simulator.
  *
  *   node bench/children/scpi-stack-client.ts PORT QUERIES WARMUP
+ *   node bench/children/scpi-stack-client.ts PORT serve WARMUP     (timed blocks on request)
  *
  * Prints {"queries_per_s", "n", "seconds"}.
  */
@@ -15,8 +16,11 @@ import { systemClock } from '../../src/core/clock.ts';
 import type { BenchtopEvents } from '../../src/core/events.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { Supervisor } from '../../src/core/supervisor.ts';
+import { serveQueryBlocks } from './query-blocks.ts';
 
 const [port, queries, warmup] = process.argv.slice(2).map(Number) as [number, number, number];
+/** `serve` instead of QUERIES: timed blocks on request (serveQueryBlocks). */
+const serving = process.argv[3] === 'serve';
 const { config } = loadBenchtopConfig({
   text: stringify({
     instruments: [
@@ -54,8 +58,11 @@ if (dmm.state !== 'ready')
   throw new Error(`dmm is ${dmm.state}, not ready: ${JSON.stringify(dmm.status().lastError)}`);
 
 for (let i = 0; i < warmup; i++) await dmm.read('voltage');
-const started = performance.now();
-for (let i = 0; i < queries; i++) await dmm.read('voltage');
-const seconds = (performance.now() - started) / 1000;
+if (serving) await serveQueryBlocks(() => dmm.read('voltage'));
+else {
+  const started = performance.now();
+  for (let i = 0; i < queries; i++) await dmm.read('voltage');
+  const seconds = (performance.now() - started) / 1000;
+  console.log(JSON.stringify({ client: 'benchtop', n: queries, seconds, queries_per_s: queries / seconds }));
+}
 await supervisor.stopAll();
-console.log(JSON.stringify({ client: 'benchtop', n: queries, seconds, queries_per_s: queries / seconds }));

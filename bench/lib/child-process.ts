@@ -17,6 +17,8 @@ export interface SpawnOptions {
   env?: NodeJS.ProcessEnv;
   /** An IPC channel for messages (load generators are told when to report). */
   ipc?: boolean;
+  /** A pipe to the child's stdin (`writeLine`), for children told what to do next (serve modes). */
+  stdin?: boolean;
 }
 
 /**
@@ -36,7 +38,7 @@ export class ChildHandle {
     this.process = spawn(command, args, {
       cwd: options.cwd ?? repoRoot,
       env: options.env ?? process.env,
-      stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+      stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', ...(options.ipc ? (['ipc'] as const) : [])],
     });
     this.exited = once(this.process, 'exit').then(([code, signal]) => {
       this.hasExited = true;
@@ -118,6 +120,13 @@ export class ChildHandle {
       this.process.on('message', onMessage);
       this.process.on('exit', onExit);
     });
+  }
+
+  /** One line to the child's stdin (spawned with `stdin: true`); an empty line ends its input. */
+  writeLine(line: string): void {
+    if (!this.process.stdin) throw new Error('this child has no stdin pipe (spawn it with stdin: true)');
+    if (line === '') this.process.stdin.end();
+    else this.process.stdin.write(`${line}\n`);
   }
 
   send(message: object): void {
