@@ -40,7 +40,9 @@ describe('interleavedBlocks', () => {
   it('names the client and its block when a client dies', async () => {
     await assert.rejects(
       interleavedBlocks({
-        clients: [{ name: 'broken', command: nodeBin, args: ['-e', 'console.log(JSON.stringify({ ready: true }))'] }],
+        clients: [
+          { name: 'broken', command: nodeBin, args: ['-e', 'console.log(JSON.stringify({ ready: true }))'] },
+        ],
         ours: 'broken',
         turns: 1,
         queriesPerBlock: 10,

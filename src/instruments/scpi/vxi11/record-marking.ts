@@ -45,7 +45,8 @@ export class RecordDecoder {
       this.decodePending();
     } finally {
       // The chunk is lent for this call (ByteTransport.onData): what is kept of it is copied.
-      if (this.pending.length > 0 && this.pending.buffer === chunk.buffer) this.pending = Buffer.from(this.pending);
+      if (this.pending.length > 0 && this.pending.buffer === chunk.buffer)
+        this.pending = Buffer.from(this.pending);
     }
   }
 
