@@ -135,13 +135,24 @@ timescaledb = "off"
     await nats.start();
     // After recovery: everything up to a few seconds past the cut arrives.
     const horizon = cutEnd + 3_000;
-    for (let i = 0; i < 600; i++) {
+    // Bounded well inside the test's timeout, so a recovery that never comes fails here, with
+    // both processes' last log lines, rather than as a bare timeout.
+    const recoveryDeadline = Date.now() + 45_000;
+    let pastHorizon = 0;
+    while (Date.now() < recoveryDeadline) {
       const rows = await sql<{ n: string }>(
         dbUrl,
         `SELECT count(*) AS n FROM parameter_log WHERE time >= to_timestamp(${horizon / 1000})`,
       );
-      if (Number(rows[0]!.n) >= SIGNALS.length) break;
+      pastHorizon = Number(rows[0]!.n);
+      if (pastHorizon >= SIGNALS.length) break;
       await new Promise((r) => setTimeout(r, 100));
+    }
+    if (pastHorizon < SIGNALS.length) {
+      const tail = (p: SiteProcess) => p.lines.slice(-40).join('\n');
+      assert.fail(
+        `no samples from after the cut reached PostgreSQL within 45 s of NATS restarting (${pastHorizon} rows past the horizon, ${await count()} in all, ${beforeRecovery} before recovery)\n--- agent:\n${tail(agent)}\n--- hub:\n${tail(hub)}`,
+      );
     }
 
     const rows = await sql<{ signal: string; ms: string }>(
