@@ -160,8 +160,8 @@ export function lz4Filter(
   const blocks = Math.ceil(bytes.byteLength / LZ4_FILTER_BLOCK);
   // A block LZ4 does not shrink is stored as is, so no block is larger than its input.
   const largest = 12 + 4 * blocks + bytes.byteLength;
-  let inScratch = !(into && into.byteLength >= 12);
-  let out = inScratch || !into ? scratchBuffer(scratch, 'out', largest) : into;
+  let out = into && into.byteLength >= 12 ? into : scratchBuffer(scratch, 'out', largest);
+  let inScratch = out !== into;
   let view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   view.setUint32(0, Math.floor(bytes.byteLength / 2 ** 32));
   view.setUint32(4, bytes.byteLength >>> 0);

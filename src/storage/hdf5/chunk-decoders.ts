@@ -1,7 +1,7 @@
 import { inflateSync, zstdDecompressSync } from 'node:zlib';
 import { bitUntranspose, LITTLE_ENDIAN } from './bit-transpose.ts';
 import type { FilterSpec } from './chunk-codecs.ts';
-import { decompressLz4Block } from './lz4-block.ts';
+import { decompressLz4BlockInto } from './lz4-block.ts';
 
 /**
  * The inverse of chunk-codecs.ts: a stored chunk back to its raw bytes through the dataset's
@@ -77,10 +77,8 @@ export function lz4FilterDecode(bytes: Uint8Array): Uint8Array {
     const size = view.getUint32(s);
     s += 4;
     if (size === block) out.set(bytes.subarray(s, s + size), o);
-    else {
-      const decoded = decompressLz4Block(bytes.subarray(s, s + size), block);
-      if (decoded.byteLength !== block) throw new Error('LZ4 filter: a block decoded to the wrong size');
-      out.set(decoded, o);
+    else if (decompressLz4BlockInto(bytes.subarray(s, s + size), out.subarray(o, o + block)) !== block) {
+      throw new Error('LZ4 filter: a block decoded to the wrong size');
     }
     s += size;
     o += block;
@@ -98,15 +96,17 @@ export function bitshuffleLz4Decode(bytes: Uint8Array, elementSize: number): Uin
   const blockElements = blockBytes / elementSize;
   let s = 12;
   let done = 0;
+  // Every block decodes into this one buffer before it is untransposed into `out`.
+  const transposed = new Uint8Array(blockBytes);
   const decodeBlock = (count: number) => {
     const size = view.getUint32(s);
     s += 4;
-    const transposed = decompressLz4Block(bytes.subarray(s, s + size), count * elementSize);
-    if (transposed.byteLength !== count * elementSize) {
+    const room = transposed.subarray(0, count * elementSize);
+    if (decompressLz4BlockInto(bytes.subarray(s, s + size), room) !== room.byteLength) {
       throw new Error('bitshuffle: a block decoded to the wrong size');
     }
     s += size;
-    bitUntranspose(transposed, count, elementSize, out, done * elementSize);
+    bitUntranspose(room, count, elementSize, out, done * elementSize);
     done += count;
   };
   while (elements - done >= blockElements) decodeBlock(blockElements);

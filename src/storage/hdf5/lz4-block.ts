@@ -107,20 +107,15 @@ export function compressLz4BlockInto(src: Uint8Array, dst: Uint8Array): number {
   return backend().compressInto(src, dst);
 }
 
-/** The LZ4 block of `src`, in a new buffer. */
-export function compressLz4Block(src: Uint8Array): Uint8Array {
-  const dst = new Uint8Array(lz4Bound(src.byteLength));
-  return dst.subarray(0, compressLz4BlockInto(src, dst));
-}
-
 /**
- * The bytes of one LZ4 block that decodes to at most `size` bytes; a malformed block, or one
- * decoding to more, is an error. The caller checks the length it expected.
+ * Decodes one LZ4 block into `dst` and returns the decoded size; a malformed block, or one
+ * decoding to more than `dst` holds, is an error. The caller checks the size it expected.
  */
-export function decompressLz4Block(block: Uint8Array, size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  const decoded = backend().decompressInto(block, out);
+export function decompressLz4BlockInto(block: Uint8Array, dst: Uint8Array): number {
+  const decoded = backend().decompressInto(block, dst);
   if (decoded < 0)
-    throw new Error(`LZ4 block of ${block.byteLength} bytes is malformed or decodes to over ${size}`);
-  return out.subarray(0, decoded);
+    throw new Error(
+      `LZ4 block of ${block.byteLength} bytes is malformed or decodes to over ${dst.byteLength}`,
+    );
+  return decoded;
 }
