@@ -95,8 +95,8 @@ export const scpiBenchmark: Benchmark = {
           commandArgs: string[],
           unavailable?: string | null,
         ) => {
-          const [pinned, pinnedArgs] = onCpu(cpu, command, commandArgs);
-          return { name, command: pinned, args: pinnedArgs, unavailable: unavailable ?? null };
+          const [onCpuCommand, onCpuArgs] = onCpu(cpu, command, commandArgs);
+          return { name, command: onCpuCommand, args: onCpuArgs, unavailable: unavailable ?? null };
         };
         const outcome = await interleavedBlocks({
           clients: [
